@@ -1,0 +1,11 @@
+// The fastmlp._core extension: only wires the registration functions together.
+#include <pybind11/pybind11.h>
+
+#include "registrations.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "fastmlp's C++ core (Eigen + OpenMP). Use the fastmlp package, not this module directly.";
+  fastmlp::bindings::register_layers(m);
+  fastmlp::bindings::register_training(m);
+  fastmlp::bindings::register_model(m);
+}

@@ -1,0 +1,65 @@
+// The Layer interface: what the model and the optimizers need to know about any layer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "fastmlp/types.hpp"
+
+namespace fastmlp {
+
+class Activation;
+
+// A trainable tensor and the gradient of the loss with respect to it, both owned by a layer.
+// Optimizers update `value` from `gradient` without knowing which layer they belong to.
+struct Parameter {
+  std::string name;  // "kernel", "bias", ...
+  RowMatrix* value;
+  RowMatrix* gradient;
+};
+
+// Which gradient backward() is handed: with respect to the layer's output, or with respect to the
+// input of its final activation (a loss fused with softmax/sigmoid produces the latter directly).
+enum class GradientAt { Output, PreActivation };
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  virtual std::string type_name() const = 0;
+
+  // Creates the parameters for inputs of width `input_dim`, drawing initial values from `rng`.
+  virtual void build(Index input_dim, Rng& rng) = 0;
+  virtual bool built() const = 0;
+  virtual Index input_dim() const = 0;
+  virtual Index output_dim() const = 0;
+
+  // Sizes the training buffers for batches of up to `max_batch` rows; called before the training
+  // loop so that the loop itself never allocates.
+  virtual void reserve_batch(Index max_batch) = 0;
+
+  // Training pass: input (n, input_dim) -> output (n, output_dim), caching what backward needs.
+  virtual ConstMatrixMap forward(ConstMatrixMap input, bool training) = 0;
+
+  // Given the gradient of the loss (n, output_dim), overwrites the parameter gradients and, when
+  // `need_grad_input`, returns the gradient with respect to `input` (n, input_dim).
+  virtual ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at,
+                                  bool need_grad_input) = 0;
+
+  // Inference into caller-owned memory; touches no member buffer, so it is safe to call from
+  // several threads at once.
+  virtual void infer(ConstMatrixMap input, MatrixMap output) const = 0;
+
+  // The activation applied last, if any, so that a loss can fuse its gradient with it.
+  virtual const Activation* final_activation() const { return nullptr; }
+
+  virtual std::vector<Parameter> parameters() = 0;
+
+  Index count_params() {
+    Index n = 0;
+    for (const auto& p : parameters()) n += p.value->size();
+    return n;
+  }
+};
+
+}  // namespace fastmlp

@@ -1,0 +1,115 @@
+// Sequential: a stack of layers with a loss and an optimizer, trained by minibatch gradient descent.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fastmlp/layer.hpp"
+#include "fastmlp/losses.hpp"
+#include "fastmlp/metrics.hpp"
+#include "fastmlp/optimizers.hpp"
+
+namespace fastmlp {
+
+// Inputs (n, features) and targets (n, target columns) of one data set, viewed without copies.
+struct Dataset {
+  ConstMatrixMap x;
+  ConstMatrixMap y;
+};
+
+// Named values in a fixed order: "loss", then each metric, then their "val_" counterparts.
+using Logs = std::vector<std::pair<std::string, double>>;
+
+struct FitOptions {
+  Index batch_size = 32;
+  int epochs = 1;
+  int initial_epoch = 0;  // epochs are numbered from here, as when resuming a run
+  bool shuffle = true;    // a fresh permutation every epoch; off: consecutive row blocks of x
+};
+
+struct FitCallbacks {
+  // Between batches, with this epoch's running means so far; throttled to one call per
+  // `progress_interval` seconds (0: every batch), plus one after each epoch's last batch. An
+  // exception thrown here ends fit() with the weights of the last completed step.
+  std::function<void(int epoch, Index batches_done, Index batches, const Logs& running)> on_batch_end;
+  double progress_interval = 0.1;
+  std::function<void(int epoch)> on_epoch_begin;
+  // After each epoch, with its training and validation logs; returning true stops training.
+  std::function<bool(int epoch, const Logs& logs)> on_epoch_end;
+};
+
+struct History {
+  std::vector<int> epochs;
+  std::map<std::string, std::vector<double>> history;  // key -> one value per epoch
+};
+
+class Sequential {
+ public:
+  explicit Sequential(std::uint64_t seed = 0x5eed);
+
+  void add(std::shared_ptr<Layer> layer);
+  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
+
+  // Builds every layer for inputs of width `input_dim`, initialising weights from the model's RNG.
+  void build(Index input_dim);
+  bool built() const { return !layers_.empty() && layers_.front()->built(); }
+  Index input_dim() const;
+  Index output_dim() const;
+
+  // `metrics` are names ("accuracy", "mae", ...), resolved against the loss when training starts.
+  void compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
+               std::vector<std::string> metrics = {});
+  bool compiled() const { return loss_ != nullptr; }
+  const std::shared_ptr<Loss>& loss() const { return loss_; }
+  const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
+  const std::vector<std::string>& metric_names() const { return metric_names_; }
+
+  History fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options = {},
+              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {});
+
+  // Loss and metrics over (x, y) in chunks of `batch_size` rows (0: a size chosen for speed).
+  // Const and free of shared buffers: several threads may evaluate or predict at once.
+  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0) const;
+  void predict(ConstMatrixMap x, MatrixMap out, Index batch_size = 0) const;
+  RowMatrix predict(ConstMatrixMap x, Index batch_size = 0) const;
+
+  // One optimizer step on one batch; returns the batch's loss and metrics before the step.
+  Logs train_on_batch(ConstMatrixMap x, ConstMatrixMap y);
+
+  std::vector<Parameter> parameters();
+  Index count_params();
+  Rng& rng() { return rng_; }
+  void set_seed(std::uint64_t seed) { rng_.seed(seed); }
+
+ private:
+  void require_compiled_and_built(ConstMatrixMap x, const char* caller);
+  void check_data(ConstMatrixMap x, ConstMatrixMap y, const char* what) const;
+  std::vector<Metric> resolve_metrics() const;
+  void reserve_batch(Index max_batch);
+  // Forward, loss, backward and optimizer step on one batch; adds the batch's loss and metric
+  // sums to `sums` (loss first, then one entry per metric).
+  void train_step(ConstMatrixMap x, ConstMatrixMap y, const std::vector<Metric>& metrics,
+                  const std::vector<Parameter>& params, std::vector<double>& sums);
+  Index inference_chunk(Index rows, Index batch_size) const;
+
+  std::vector<std::shared_ptr<Layer>> layers_;
+  std::shared_ptr<Loss> loss_;
+  std::shared_ptr<Optimizer> optimizer_;
+  std::vector<std::string> metric_names_;
+  Rng rng_;
+
+  // Training buffers, sized by reserve_batch() before the loop.
+  RowMatrix batch_x_;       // (batch, input_dim)  rows gathered from a shuffled permutation
+  RowMatrix batch_y_;       // (batch, target columns)
+  RowMatrix grad_output_;   // (batch, output_dim) dL/dA or dL/dZ of the last layer
+  std::vector<const Scalar*> layer_inputs_;  // per layer: where forward() read its input this step
+  std::vector<Index> permutation_;
+};
+
+}  // namespace fastmlp

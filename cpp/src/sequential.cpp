@@ -1,0 +1,285 @@
+#include "fastmlp/sequential.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+
+namespace fastmlp {
+namespace {
+
+std::string shape_text(ConstMatrixMap m) {
+  return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")";
+}
+
+// Copies the rows listed in indices[first, end) of `source` into the top rows of `batch`.
+void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index first, Index end, RowMatrix& batch) {
+  const size_t row_bytes = sizeof(Scalar) * static_cast<size_t>(source.cols());
+  for (Index i = first; i < end; ++i)
+    std::memcpy(batch.row(i - first).data(), source.row(indices[i]).data(), row_bytes);
+}
+
+Logs make_logs(const std::string& prefix, const std::vector<Metric>& metrics) {
+  Logs logs{{prefix + "loss", 0.0}};
+  for (const auto& m : metrics) logs.emplace_back(prefix + m.name(), 0.0);
+  return logs;
+}
+
+void set_means(Logs& logs, const std::vector<double>& sums, double count) {
+  for (size_t i = 0; i < sums.size(); ++i) logs[i].second = sums[i] / count;
+}
+
+}  // namespace
+
+Sequential::Sequential(std::uint64_t seed) : rng_(seed) {}
+
+void Sequential::add(std::shared_ptr<Layer> layer) {
+  if (!layer) throw std::invalid_argument("Sequential.add: layer is null");
+  if (built() && !layer->built()) layer->build(output_dim(), rng_);
+  if (built() && layer->input_dim() != output_dim())
+    throw std::invalid_argument("Sequential.add: layer expects " + std::to_string(layer->input_dim()) +
+                                " inputs but the model outputs " + std::to_string(output_dim()));
+  layers_.push_back(std::move(layer));
+}
+
+void Sequential::build(Index input_dim) {
+  if (layers_.empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
+  if (built()) {
+    if (input_dim != this->input_dim())
+      throw std::invalid_argument("the model was built for " + std::to_string(this->input_dim()) +
+                                  " input features, got " + std::to_string(input_dim));
+    return;
+  }
+  Index width = input_dim;
+  for (auto& layer : layers_) {
+    if (!layer->built()) layer->build(width, rng_);
+    width = layer->output_dim();
+  }
+}
+
+Index Sequential::input_dim() const { return built() ? layers_.front()->input_dim() : 0; }
+Index Sequential::output_dim() const { return layers_.empty() ? 0 : layers_.back()->output_dim(); }
+
+void Sequential::compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
+                         std::vector<std::string> metrics) {
+  if (!loss) throw std::invalid_argument("compile: loss is required");
+  if (!optimizer) throw std::invalid_argument("compile: optimizer is required");
+  loss_ = std::move(loss);
+  optimizer_ = std::move(optimizer);
+  metric_names_ = std::move(metrics);
+  if (!layers_.empty()) resolve_metrics();  // unknown names fail here, not after an epoch
+}
+
+std::vector<Metric> Sequential::resolve_metrics() const {
+  std::vector<Metric> metrics;
+  for (const auto& name : metric_names_) metrics.push_back(Metric::resolve(name, *loss_, output_dim()));
+  return metrics;
+}
+
+std::vector<Parameter> Sequential::parameters() {
+  std::vector<Parameter> params;
+  for (auto& layer : layers_)
+    for (auto& p : layer->parameters()) params.push_back(p);
+  return params;
+}
+
+Index Sequential::count_params() {
+  Index n = 0;
+  for (auto& layer : layers_) n += layer->count_params();
+  return n;
+}
+
+void Sequential::require_compiled_and_built(ConstMatrixMap x, const char* caller) {
+  if (!compiled()) throw std::invalid_argument(std::string(caller) + ": call compile() before training");
+  build(x.cols());
+}
+
+void Sequential::check_data(ConstMatrixMap x, ConstMatrixMap y, const char* what) const {
+  if (x.rows() == 0) throw std::invalid_argument(std::string(what) + ": x has no rows");
+  if (x.rows() != y.rows())
+    throw std::invalid_argument(std::string(what) + ": x has " + std::to_string(x.rows()) + " rows but y has " +
+                                std::to_string(y.rows()) + "; they must hold the same samples");
+  if (x.cols() != input_dim())
+    throw std::invalid_argument(std::string(what) + ": the model expects " + std::to_string(input_dim()) +
+                                " input features, x has shape " + shape_text(x));
+  if (!x.allFinite()) throw std::invalid_argument(std::string(what) + ": x contains NaN or infinity");
+  loss_->check_targets(y, output_dim());
+}
+
+void Sequential::reserve_batch(Index max_batch) {
+  for (auto& layer : layers_) layer->reserve_batch(max_batch);
+  batch_x_.resize(max_batch, input_dim());
+  batch_y_.resize(max_batch, loss_->target_columns(output_dim()));
+  grad_output_.resize(max_batch, output_dim());
+}
+
+void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const std::vector<Metric>& metrics,
+                            const std::vector<Parameter>& params, std::vector<double>& sums) {
+  const Index n = x.rows();
+  const Scalar* activations = x.data();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layer_inputs_[i] = activations;
+    activations = layers_[i]->forward(ConstMatrixMap(activations, n, layers_[i]->input_dim()), true).data();
+  }
+  const ConstMatrixMap y_pred(activations, n, output_dim());
+
+  sums[0] += loss_->sum(y_pred, y);
+  for (size_t m = 0; m < metrics.size(); ++m) sums[m + 1] += metrics[m].sum(y_pred, y);
+
+  const Activation* final_activation = layers_.back()->final_activation();
+  const bool fused = final_activation != nullptr && loss_->fuses_with(*final_activation);
+  MatrixMap grad = top_rows(grad_output_, n);
+  if (fused)
+    loss_->gradient_preactivation(y_pred, y, grad);
+  else
+    loss_->gradient(y_pred, y, grad);
+
+  const Scalar* upstream = grad.data();
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const GradientAt at = fused && i + 1 == layers_.size() ? GradientAt::PreActivation : GradientAt::Output;
+    upstream = layers_[i]
+                   ->backward(ConstMatrixMap(layer_inputs_[i], n, layers_[i]->input_dim()),
+                              ConstMatrixMap(upstream, n, layers_[i]->output_dim()), at, /*need_grad_input=*/i > 0)
+                   .data();
+  }
+  optimizer_->step(params);
+}
+
+History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks) {
+  require_compiled_and_built(x, "fit");
+  check_data(x, y, "fit");
+  if (validation) check_data(validation->x, validation->y, "validation data");
+  if (options.batch_size < 1)
+    throw std::invalid_argument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
+  if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
+
+  const Index rows = x.rows();
+  const Index batch_size = std::min(options.batch_size, rows);
+  const Index batches = (rows + batch_size - 1) / batch_size;
+  const std::vector<Metric> metrics = resolve_metrics();
+  std::vector<Parameter> params = parameters();
+  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  reserve_batch(batch_size);
+  layer_inputs_.assign(layers_.size(), nullptr);
+  permutation_.resize(static_cast<size_t>(rows));
+  std::iota(permutation_.begin(), permutation_.end(), Index{0});
+
+  History history;
+  Logs running = make_logs("", metrics);
+  std::vector<double> sums(running.size());
+  using Clock = std::chrono::steady_clock;
+
+  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+    if (callbacks.on_epoch_begin) callbacks.on_epoch_begin(epoch);
+    if (options.shuffle) std::shuffle(permutation_.begin(), permutation_.end(), rng_);
+    std::fill(sums.begin(), sums.end(), 0.0);
+    auto last_report = Clock::now();
+
+    for (Index b = 0; b < batches; ++b) {
+      const Index first = b * batch_size, end = std::min(rows, first + batch_size), n = end - first;
+      if (options.shuffle) {
+        gather_rows(x, permutation_, first, end, batch_x_);
+        gather_rows(y, permutation_, first, end, batch_y_);
+        train_step(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n), metrics, params, sums);
+      } else {
+        train_step(row_block(x, first, end), row_block(y, first, end), metrics, params, sums);
+      }
+      if (callbacks.on_batch_end) {
+        const auto now = Clock::now();
+        if (b + 1 == batches || std::chrono::duration<double>(now - last_report).count() >= callbacks.progress_interval) {
+          set_means(running, sums, static_cast<double>(end));
+          callbacks.on_batch_end(epoch, b + 1, batches, running);
+          last_report = now;
+        }
+      }
+    }
+
+    set_means(running, sums, static_cast<double>(rows));
+    Logs logs = running;
+    if (validation) {
+      for (const auto& [name, value] : evaluate(validation->x, validation->y)) logs.emplace_back("val_" + name, value);
+    }
+    history.epochs.push_back(epoch);
+    for (const auto& [name, value] : logs) history.history[name].push_back(value);
+    if (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) break;
+  }
+  return history;
+}
+
+Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
+  require_compiled_and_built(x, "train_on_batch");
+  check_data(x, y, "train_on_batch");
+  const std::vector<Metric> metrics = resolve_metrics();
+  std::vector<Parameter> params = parameters();
+  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  if (batch_x_.rows() < x.rows()) reserve_batch(x.rows());
+  layer_inputs_.assign(layers_.size(), nullptr);
+  Logs logs = make_logs("", metrics);
+  std::vector<double> sums(logs.size());
+  train_step(x, y, metrics, params, sums);
+  set_means(logs, sums, static_cast<double>(x.rows()));
+  return logs;
+}
+
+Index Sequential::inference_chunk(Index rows, Index batch_size) const {
+  // Large enough for GEMMs to run near peak, small enough that activations stay in cache.
+  constexpr Index kDefaultChunk = 1024;
+  return std::max<Index>(1, std::min(rows, batch_size > 0 ? batch_size : kDefaultChunk));
+}
+
+void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
+  if (!built()) throw std::invalid_argument("predict: the model is not built; give it an input shape or fit it first");
+  if (x.cols() != input_dim())
+    throw std::invalid_argument("predict: the model expects " + std::to_string(input_dim()) +
+                                " input features, x has shape " + shape_text(x));
+  if (out.rows() != x.rows() || out.cols() != output_dim())
+    throw std::invalid_argument("predict: output buffer has shape " + shape_text(as_const_map(out)) + ", expected (" +
+                                std::to_string(x.rows()) + ", " + std::to_string(output_dim()) + ")");
+  const Index chunk = inference_chunk(x.rows(), batch_size);
+  Index widest = 0;
+  for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
+  // Two local buffers that the hidden layers ping-pong between; the last layer writes into `out`.
+  RowMatrix ping(layers_.size() > 1 ? chunk : 0, widest), pong(layers_.size() > 2 ? chunk : 0, widest);
+  for (Index first = 0; first < x.rows(); first += chunk) {
+    const Index end = std::min(x.rows(), first + chunk), n = end - first;
+    const Scalar* input = x.row(first).data();
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const bool last = i + 1 == layers_.size();
+      MatrixMap output = last ? row_block(out, first, end)
+                              : MatrixMap((i % 2 ? pong : ping).data(), n, layers_[i]->output_dim());
+      layers_[i]->infer(ConstMatrixMap(input, n, layers_[i]->input_dim()), output);
+      input = output.data();
+    }
+  }
+}
+
+RowMatrix Sequential::predict(ConstMatrixMap x, Index batch_size) const {
+  RowMatrix out(x.rows(), output_dim());
+  predict(x, MatrixMap(out.data(), out.rows(), out.cols()), batch_size);
+  return out;
+}
+
+Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size) const {
+  if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
+  if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
+  check_data(x, y, "evaluate");
+  const std::vector<Metric> metrics = resolve_metrics();
+  Logs logs = make_logs("", metrics);
+  std::vector<double> sums(logs.size(), 0.0);
+  const Index chunk = inference_chunk(x.rows(), batch_size);
+  RowMatrix y_pred(chunk, output_dim());
+  for (Index first = 0; first < x.rows(); first += chunk) {
+    const Index end = std::min(x.rows(), first + chunk);
+    MatrixMap pred = top_rows(y_pred, end - first);
+    predict(row_block(x, first, end), pred, chunk);
+    const ConstMatrixMap targets = row_block(y, first, end);
+    sums[0] += loss_->sum(as_const_map(pred), targets);
+    for (size_t m = 0; m < metrics.size(); ++m) sums[m + 1] += metrics[m].sum(as_const_map(pred), targets);
+  }
+  set_means(logs, sums, static_cast<double>(x.rows()));
+  return logs;
+}
+
+}  // namespace fastmlp

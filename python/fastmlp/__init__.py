@@ -1,0 +1,1 @@
+from fastmlp._core import *
