@@ -10,7 +10,9 @@
 namespace fastmlp::bindings {
 
 void register_training(py::module_& m) {
-  py::class_<Loss, std::shared_ptr<Loss>>(m, "Loss").def_property_readonly("name", &Loss::name);
+  py::class_<Loss, std::shared_ptr<Loss>>(m, "Loss")
+      .def_property_readonly("name", &Loss::name)
+      .def("target_columns", &Loss::target_columns, py::arg("output_units"));
   m.def("make_loss", &make_loss, py::arg("name"));
   m.def("loss_names", &loss_names);
   m.def("metric_names", &Metric::names);
@@ -37,6 +39,14 @@ void register_training(py::module_& m) {
       .def_property_readonly("beta_1", &Adam::beta_1)
       .def_property_readonly("beta_2", &Adam::beta_2)
       .def_property_readonly("epsilon", &Adam::epsilon);
+
+  py::class_<RMSprop, Optimizer, std::shared_ptr<RMSprop>>(m, "RMSprop")
+      .def(py::init<double, double, double, double, bool>(), py::arg("learning_rate") = 0.001, py::arg("rho") = 0.9,
+           py::arg("momentum") = 0.0, py::arg("epsilon") = 1e-7, py::arg("centered") = false)
+      .def_property_readonly("rho", &RMSprop::rho)
+      .def_property_readonly("momentum", &RMSprop::momentum)
+      .def_property_readonly("epsilon", &RMSprop::epsilon)
+      .def_property_readonly("centered", &RMSprop::centered);
 
   m.def("make_optimizer", &make_optimizer, py::arg("name"));
   m.def("set_num_threads", &set_num_threads, py::arg("n"),

@@ -99,12 +99,47 @@ void Adam::update(size_t index, Scalar* param, const Scalar* grad, Index first, 
   w -= alpha_ * m / (v.sqrt() + static_cast<Scalar>(epsilon_));
 }
 
+// ---- RMSprop --------------------------------------------------------------------------------------
+RMSprop::RMSprop(double learning_rate, double rho, double momentum, double epsilon, bool centered)
+    : Optimizer(learning_rate), rho_(rho), momentum_(momentum), epsilon_(epsilon), centered_(centered) {
+  require(rho >= 0 && rho < 1, "RMSprop rho must be in [0, 1), got " + std::to_string(rho));
+  require(momentum >= 0 && momentum <= 1, "RMSprop momentum must be in [0, 1], got " + std::to_string(momentum));
+  require(epsilon >= 0, "RMSprop epsilon must be >= 0, got " + std::to_string(epsilon));
+}
+
+void RMSprop::update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end) {
+  const Index n = end - first;
+  FlatArray w(param + first, n), v(slot_data(index, 0) + first, n);
+  ConstFlatArray g(grad + first, n);
+  const Scalar rho = static_cast<Scalar>(rho_), eps = static_cast<Scalar>(epsilon_);
+  const Scalar lr = static_cast<Scalar>(learning_rate());
+  v = rho * v + (1 - rho) * g.square();
+  const int mean_slot = momentum_ > 0 ? 2 : 1;
+  auto apply = [&](const auto& increment) {
+    if (momentum_ > 0) {
+      FlatArray m(slot_data(index, 1) + first, n);
+      m = static_cast<Scalar>(momentum_) * m + increment;
+      w -= m;
+    } else {
+      w -= increment;
+    }
+  };
+  if (centered_) {
+    FlatArray mean_grad(slot_data(index, mean_slot) + first, n);
+    mean_grad = rho * mean_grad + (1 - rho) * g;
+    apply(lr * g / (v - mean_grad.square() + eps).sqrt());
+  } else {
+    apply(lr * g / (v + eps).sqrt());
+  }
+}
+
 std::shared_ptr<Optimizer> make_optimizer(const std::string& name) {
   std::string key = name;
   std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
   if (key == "sgd") return std::make_shared<SGD>();
   if (key == "adam") return std::make_shared<Adam>();
-  throw std::invalid_argument("unknown optimizer '" + name + "'; valid names are: sgd, adam");
+  if (key == "rmsprop") return std::make_shared<RMSprop>();
+  throw std::invalid_argument("unknown optimizer '" + name + "'; valid names are: sgd, adam, rmsprop");
 }
 
 }  // namespace fastmlp

@@ -1,1 +1,38 @@
-from fastmlp._core import *
+"""fastmlp: fast dense neural networks on the CPU, with Keras's names.
+
+    import fastmlp as fm
+    model = fm.Sequential([fm.layers.Input((64,)),
+                           fm.layers.Dense(50, activation="sigmoid"),
+                           fm.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=30)
+"""
+
+try:
+    from fastmlp import _core
+except ImportError as error:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        "fastmlp's compiled core (fastmlp._core) could not be imported. If you are running from a "
+        "source checkout, install the package first with `pip install .` and import it from "
+        "outside the source tree."
+    ) from error
+
+from fastmlp import callbacks, layers, models, optimizers, utils
+from fastmlp.models import Sequential
+
+__version__ = "0.1.0"
+
+
+def set_num_threads(n):
+    """Use ``n`` threads for matrix products and elementwise work (``n <= 0``: the default,
+    ``OMP_NUM_THREADS`` if set, otherwise every core)."""
+    _core.set_num_threads(int(n))
+
+
+def get_num_threads():
+    """The number of threads fastmlp uses."""
+    return _core.get_num_threads()
+
+
+__all__ = ["Sequential", "callbacks", "layers", "models", "optimizers", "utils", "set_num_threads",
+           "get_num_threads", "__version__"]

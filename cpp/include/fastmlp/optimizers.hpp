@@ -84,7 +84,29 @@ class Adam : public Optimizer {
   Scalar alpha_ = 0;  // this step's bias-corrected learning rate
 };
 
-// Keras's names ("sgd", "adam") with Keras's defaults. Throws std::invalid_argument listing valid names.
+// RMSprop as Keras computes it: v <- rho v + (1 - rho) g²; step = lr g / sqrt(v + epsilon), with
+// epsilon inside the square root; `centered` subtracts the squared running mean of g from v.
+class RMSprop : public Optimizer {
+ public:
+  explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7,
+                   bool centered = false);
+  std::string name() const override { return "RMSprop"; }
+  double rho() const { return rho_; }
+  double momentum() const { return momentum_; }
+  double epsilon() const { return epsilon_; }
+  bool centered() const { return centered_; }
+
+ protected:
+  // velocity, then the momentum buffer and the mean gradient when those options are on
+  int slots_per_parameter() const override { return 1 + (momentum_ > 0) + centered_; }
+  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end) override;
+
+ private:
+  double rho_, momentum_, epsilon_;
+  bool centered_;
+};
+
+// Keras's names ("sgd", "adam", "rmsprop") with Keras's defaults. Throws std::invalid_argument listing valid names.
 std::shared_ptr<Optimizer> make_optimizer(const std::string& name);
 
 }  // namespace fastmlp

@@ -1,0 +1,37 @@
+"""Turning user data into what the core reads: 2-D float32 C-contiguous arrays, copied only when needed."""
+
+import numpy as np
+
+
+def as_float_array(data, name):
+    """``data`` as a float32 C-contiguous array; no copy when it already is one."""
+    if data is None:
+        raise ValueError(f"{name} is required; got None")
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"{name} could not be read as a numeric array: {error}") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def as_inputs(data, name="x"):
+    """Model inputs: a 2-D (samples, features) float32 array."""
+    array = as_float_array(data, name)
+    if array.ndim != 2:
+        hint = " (reshape a single feature with x.reshape(-1, 1))" if array.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (samples, features), got shape {array.shape}{hint}")
+    return array
+
+
+def as_targets(data, name="y"):
+    """Targets: 2-D float32; a 1-D vector becomes one column, as Keras reads labels."""
+    array = as_float_array(data, name)
+    if array.ndim == 1:
+        array = array.reshape(-1, 1)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D (samples, outputs), got shape {array.shape}")
+    return array

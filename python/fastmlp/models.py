@@ -1,0 +1,349 @@
+"""Sequential: Keras's model API over the C++ training loop."""
+
+import math
+import numbers
+
+import numpy as np
+
+from fastmlp import _core, _random, optimizers
+from fastmlp._convert import as_inputs, as_targets
+from fastmlp._naming import unique_name
+from fastmlp.callbacks import CallbackList, History, Progbar, ProgbarLogger
+from fastmlp.layers import InputLayer, Layer
+
+# fit(), evaluate() and predict() default to Keras's batch size of 32.
+_DEFAULT_BATCH_SIZE = 32
+
+
+def _positive_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _verbosity(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return verbose
+
+
+def _loss_core(loss):
+    if isinstance(loss, str):
+        return _core.make_loss(loss)
+    if loss is None:
+        raise ValueError("compile() needs a loss, such as loss='categorical_crossentropy'")
+    raise TypeError(f"loss must be one of the names {', '.join(_core.loss_names())}; got {loss!r}")
+
+
+class Sequential:
+    """A linear stack of layers: ``Sequential([Input((64,)), Dense(50, activation="relu"), ...])``."""
+
+    def __init__(self, layers=None, name=None):
+        self.name = name if name is not None else unique_name("sequential")
+        self._core = _core.Sequential(_random.draw_seed())
+        self._layers = []
+        self._input_width = None
+        self.history = None
+        self.optimizer = None
+        self.loss = None
+        self.compiled_metrics = []
+        self.stop_training = False
+        for layer in layers or []:
+            self.add(layer)
+
+    # ---- structure -------------------------------------------------------------------------------
+    def add(self, layer):
+        """Appends a layer; an ``Input`` (or ``input_dim``/``input_shape`` on the first layer) fixes the input size."""
+        if isinstance(layer, InputLayer):
+            if self._layers:
+                raise ValueError("an Input must come before the first layer of a Sequential model")
+            self._input_width = layer.width
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a fastmlp layer such as fastmlp.layers.Dense, got {layer!r}")
+        if any(existing is layer for existing in self._layers):
+            raise ValueError(f"layer {layer.name!r} is already in this model")
+        if layer._input_width is not None:
+            if self._layers:
+                raise ValueError(f"layer {layer.name!r} declares an input shape but is not the first layer")
+            self._input_width = layer._input_width
+        self._core.add(layer._core)
+        self._layers.append(layer)
+        if self._core.built:
+            layer._build(layer._core.input_dim)
+        elif self._input_width is not None:
+            self.build((None, self._input_width))
+
+    def pop(self):
+        raise NotImplementedError("Sequential.pop is not supported: build a new model instead")
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    @property
+    def built(self):
+        return self._core.built
+
+    def build(self, input_shape=None):
+        """Creates the weights for inputs of shape ``(batch, features)``."""
+        if input_shape is None:
+            if self._input_width is None:
+                raise ValueError("build() needs an input shape, such as build((None, 64))")
+            input_shape = (None, self._input_width)
+        width = int(input_shape[-1])
+        if not self._layers:
+            raise ValueError("the model has no layers; add one with model.add(...)")
+        was_built = self._core.built
+        self._core.build(width)
+        self._input_width = width
+        if not was_built:
+            for layer in self._layers:
+                layer._build(layer._core.input_dim)
+
+    @property
+    def input_shape(self):
+        return None if self._input_width is None else (None, self._input_width)
+
+    @property
+    def output_shape(self):
+        return (None, self._layers[-1].units) if self._layers else None
+
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    def get_weights(self):
+        """Copies of every layer's weights, in order."""
+        return [w for layer in self._layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Copies ``weights`` (as returned by get_weights) into the model; shapes and count are checked first."""
+        weights = list(weights)
+        expected = [w.shape for w in self.weights]
+        if len(weights) != len(expected):
+            raise ValueError(f"the model has {len(expected)} weight arrays, got {len(weights)}")
+        for index, (value, shape) in enumerate(zip(weights, expected)):
+            if np.shape(value) != shape:
+                raise ValueError(f"weight {index} must have shape {shape}, got {np.shape(value)}")
+        position = 0
+        for layer in self._layers:
+            count = len(layer.weights)
+            layer.set_weights(weights[position:position + count])
+            position += count
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError("the model is not built yet; give it an input shape or call fit first")
+        return int(self._core.count_params())
+
+    # ---- training --------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """Sets the optimizer (name or object), the loss (name) and the metrics (names) for training.
+
+        Keras's execution hints (``run_eagerly``, ``jit_compile``, ``steps_per_execution``) are accepted
+        and have no effect: fastmlp always runs compiled C++.
+        """
+        for key in kwargs:
+            if key not in ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"):
+                raise TypeError(f"compile() got an unexpected argument {key!r}")
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, str):
+            raise TypeError(f"metrics must be a list of names, such as ['accuracy']; got {metrics!r}")
+        metrics = list(metrics)
+        for metric in metrics:
+            if not isinstance(metric, str):
+                raise TypeError(f"metrics must be names such as 'accuracy'; got {metric!r}")
+        optimizer = optimizers.get(optimizer)
+        self._core.compile(_loss_core(loss), optimizer._core, metrics)
+        self.optimizer, self.loss, self.compiled_metrics = optimizer, loss, metrics
+
+    def _require_compiled(self, caller):
+        if self.optimizer is None:
+            raise RuntimeError(f"call compile(optimizer, loss) before {caller}()")
+
+    def _check_data(self, x, y, x_name="x", y_name="y"):
+        x, y = as_inputs(x, x_name), as_targets(y, y_name)
+        if len(x) != len(y):
+            raise ValueError(f"{x_name} and {y_name} must have the same number of samples; "
+                             f"got {len(x)} and {len(y)}")
+        if len(x) == 0:
+            raise ValueError(f"{x_name} is empty; fit and evaluate need at least one sample")
+        if self._input_width is not None and x.shape[1] != self._input_width:
+            raise ValueError(f"the model expects {self._input_width} input features, "
+                             f"{x_name} has shape {x.shape}")
+        units = self._layers[-1].units
+        expected = self._core.loss.target_columns(units)
+        if y.shape[1] != expected:
+            hint = ""
+            if y.shape[1] == 1 and units > 1:
+                hint = (" (integer labels: use loss='sparse_categorical_crossentropy' or "
+                        "fastmlp.utils.to_categorical(y))")
+            raise ValueError(f"{y_name} has shape {y.shape} but the model has {units} output(s) "
+                             f"and loss {self.loss!r} expects {expected} column(s){hint}")
+        return x, y
+
+    def _ensure_built(self, x):
+        if not self.built:
+            self.build((None, x.shape[1]))
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
+        """Trains for ``epochs`` epochs of minibatch updates and returns a ``History``.
+
+        Args:
+            x, y: inputs (samples, features) and targets; lists or arrays of any numeric dtype.
+            batch_size: samples per gradient update (default 32).
+            epochs: index of the last epoch to train (training starts at ``initial_epoch``).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
+            callbacks: list of ``fastmlp.callbacks.Callback``.
+            validation_split: fraction of the data, taken from the end before shuffling, held out
+                for validation, as in Keras.
+            validation_data: ``(x_val, y_val)`` evaluated after each epoch; overrides validation_split.
+            shuffle: reshuffle the training samples before each epoch.
+            initial_epoch: epoch at which to start (to resume a previous run).
+        """
+        self._require_compiled("fit")
+        verbose = _verbosity(verbose)
+        x, y = self._check_data(x, y)
+        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        epochs = _positive_int(epochs, "epochs", minimum=0)
+        initial_epoch = _positive_int(initial_epoch, "initial_epoch", minimum=0)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+                or not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
+
+        x_val = y_val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            x_val, y_val = self._check_data(*validation_data, x_name="x_val", y_name="y_val")
+        elif validation_split > 0:
+            # Keras holds out the last samples, before any shuffling; row slices are views, not copies.
+            split = int(math.ceil(len(x) * (1 - validation_split)))
+            if split == len(x) or split == 0:
+                raise ValueError(f"validation_split={validation_split} leaves no samples for "
+                                 f"{'validation' if split == len(x) else 'training'} out of {len(x)}")
+            x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
+        self._ensure_built(x)
+
+        history = History()
+        callback_list = list(callbacks or [])
+        if verbose:
+            callback_list.append(ProgbarLogger(verbose))
+        callback_list.append(history)
+        steps = math.ceil(len(x) / min(batch_size, len(x)))
+        cbs = CallbackList(callback_list, self, {"verbose": verbose, "epochs": epochs, "steps": steps})
+
+        def on_batch_end(epoch, done, batches, running):
+            cbs.on_train_batch_end(done - 1, dict(running))
+
+        def on_epoch_end(epoch, logs):
+            cbs.on_epoch_end(epoch, dict(logs))
+            return self.stop_training
+
+        self.stop_training = False
+        self.history = history
+        cbs.on_train_begin()
+        self._core.fit(x, y, batch_size, epochs, initial_epoch, bool(shuffle), x_val, y_val,
+                       on_batch_end=on_batch_end if cbs.wants_batches() else None,
+                       on_epoch_begin=cbs.on_epoch_begin,
+                       on_epoch_end=on_epoch_end,
+                       progress_interval=0.0 if cbs.wants_every_batch() else 0.1)
+        final_logs = {k: v[-1] for k, v in history.history.items()}
+        cbs.on_train_end(final_logs)
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
+        """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *metrics]``
+        (a dict with ``return_dict=True``), as Keras returns them."""
+        self._require_compiled("evaluate")
+        verbose = _verbosity(verbose)
+        x, y = self._check_data(x, y)
+        self._ensure_built(x)
+        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        bar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
+        logs = dict(self._core.evaluate(x, y, 0))
+        if bar is not None:
+            bar.update(bar.target, logs, finalize=True)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto"):
+        """Outputs of the model for inputs ``x``, as a (samples, units) float32 array."""
+        verbose = _verbosity(verbose)
+        if not self.built:
+            raise ValueError("the model has no input shape yet: give it Input((features,)) or input_dim, "
+                             "or fit it first")
+        x = as_inputs(x)
+        if x.shape[1] != self._input_width:
+            raise ValueError(f"the model expects {self._input_width} input features, x has shape {x.shape}")
+        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        bar = Progbar(max(1, math.ceil(len(x) / batch_size)), verbose=verbose) if verbose else None
+        # The core picks chunks large enough for fast matrix products; results do not depend on them.
+        out = self._core.predict(x, 0)
+        if bar is not None:
+            bar.update(bar.target, finalize=True)
+        return out
+
+    def predict_on_batch(self, x):
+        return self.predict(x, verbose=0)
+
+    def train_on_batch(self, x, y, return_dict=False):
+        """One gradient step on one batch; returns its loss (and metrics) before the step."""
+        self._require_compiled("train_on_batch")
+        x, y = self._check_data(x, y)
+        self._ensure_built(x)
+        logs = dict(self._core.train_on_batch(x, y))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x, y, return_dict=False):
+        return self.evaluate(x, y, verbose=0, return_dict=return_dict)
+
+    # ---- display ---------------------------------------------------------------------------------
+    def summary(self, line_length=None, print_fn=None):
+        """Prints Keras's table of layers, output shapes and parameter counts."""
+        print_fn = print_fn or print
+        widths = [33, 24, 15]
+        if line_length:
+            widths[0] = max(10, line_length - widths[1] - widths[2] - 4)
+
+        def row(cells, left="│", sep="│", right="│"):
+            parts = [f" {cells[0]:<{widths[0] - 1}}", f" {cells[1]:<{widths[1] - 1}}", f"{cells[2]:>{widths[2] - 1}} "]
+            return left + sep.join(parts) + right
+
+        def rule(left, mid, right, fill):
+            return left + mid.join(fill * w for w in widths) + right
+
+        lines = [f'Model: "{self.name}"', rule("┏", "┳", "┓", "━"),
+                 row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"), rule("┡", "╇", "┩", "━")]
+        for index, layer in enumerate(self._layers):
+            params = f"{layer.count_params():,}" if self.built else "0 (unbuilt)"
+            lines.append(row((f"{layer.name} ({type(layer).__name__})", str(layer.output_shape), params)))
+            if index + 1 < len(self._layers):
+                lines.append(rule("├", "┼", "┤", "─"))
+        lines.append(rule("└", "┴", "┘", "─"))
+        total = self._core.count_params() if self.built else 0
+        size = _format_bytes(4 * total)
+        lines += [f" Total params: {total:,} ({size})", f" Trainable params: {total:,} ({size})",
+                  " Non-trainable params: 0 (0.00 B)"]
+        for line in lines:
+            print_fn(line)
+
+    def __repr__(self):
+        return f"<Sequential name={self.name!r}, layers={len(self._layers)}, built={self.built}>"
+
+
+def _format_bytes(count):
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.2f} {unit}"
+        count /= 1024
