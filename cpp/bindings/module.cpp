@@ -8,4 +8,5 @@ PYBIND11_MODULE(_core, m) {
   fastmlp::bindings::register_layers(m);
   fastmlp::bindings::register_training(m);
   fastmlp::bindings::register_model(m);
+  fastmlp::bindings::register_io(m);
 }

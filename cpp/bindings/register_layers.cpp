@@ -26,6 +26,7 @@ void register_layers(py::module_& m) {
 
   py::class_<Layer, std::shared_ptr<Layer>>(m, "Layer")
       .def_property_readonly("type_name", &Layer::type_name)
+      .def_property("name", &Layer::name, &Layer::set_name)
       .def_property_readonly("built", &Layer::built)
       .def_property_readonly("input_dim", &Layer::input_dim)
       .def_property_readonly("output_dim", &Layer::output_dim)

@@ -52,6 +52,7 @@ History fit_without_gil(Sequential& model, ConstMatrixMap x, ConstMatrixMap y, c
 void register_model(py::module_& m) {
   py::class_<Sequential, std::shared_ptr<Sequential>>(m, "Sequential")
       .def(py::init<std::uint64_t>(), py::arg("seed") = 0x5eed)
+      .def_property("name", &Sequential::name, &Sequential::set_name)
       .def("add", &Sequential::add, py::arg("layer"))
       .def_property_readonly("layers", &Sequential::layers)
       .def("build", &Sequential::build, py::arg("input_dim"))
@@ -62,6 +63,7 @@ void register_model(py::module_& m) {
       .def_property_readonly("compiled", &Sequential::compiled)
       .def_property_readonly("loss", &Sequential::loss)
       .def_property_readonly("optimizer", &Sequential::optimizer)
+      .def_property_readonly("metric_names", &Sequential::metric_names)
       .def("count_params", &Sequential::count_params)
       .def("set_seed", &Sequential::set_seed, py::arg("seed"))
       .def(

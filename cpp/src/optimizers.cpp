@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 #include "fastmlp/parallel.hpp"
 
@@ -28,9 +29,10 @@ void Optimizer::set_learning_rate(double learning_rate) {
 }
 
 void Optimizer::build(const std::vector<Parameter>& params) {
+  const size_t per_parameter = slot_names().size();
   slots_.assign(params.size(), {});
   for (size_t i = 0; i < params.size(); ++i)
-    for (int k = 0; k < slots_per_parameter(); ++k)
+    for (size_t k = 0; k < per_parameter; ++k)
       slots_[i].push_back(RowMatrix::Zero(params[i].value->rows(), params[i].value->cols()));
 }
 
@@ -40,6 +42,28 @@ bool Optimizer::built_for(const std::vector<Parameter>& params) const {
     for (const auto& s : slots_[i])
       if (s.rows() != params[i].value->rows() || s.cols() != params[i].value->cols()) return false;
   return true;
+}
+
+void Optimizer::restore_state(const std::vector<Parameter>& params, std::int64_t iterations,
+                              std::vector<std::vector<RowMatrix>> slots) {
+  require(iterations >= 0, "optimizer iterations must be >= 0, got " + std::to_string(iterations));
+  if (!slots.empty()) {
+    require(slots.size() == params.size(), "optimizer state holds slots for " + std::to_string(slots.size()) +
+                                               " parameters, the model has " + std::to_string(params.size()));
+    const size_t per_parameter = slot_names().size();
+    for (size_t i = 0; i < params.size(); ++i) {
+      require(slots[i].size() == per_parameter, name() + " keeps " + std::to_string(per_parameter) +
+                                                    " slot(s) per parameter, got " + std::to_string(slots[i].size()) +
+                                                    " for parameter " + std::to_string(i));
+      for (const auto& s : slots[i])
+        require(s.rows() == params[i].value->rows() && s.cols() == params[i].value->cols(),
+                "optimizer slot for parameter " + std::to_string(i) + " has shape (" + std::to_string(s.rows()) +
+                    ", " + std::to_string(s.cols()) + "), the parameter (" +
+                    std::to_string(params[i].value->rows()) + ", " + std::to_string(params[i].value->cols()) + ")");
+    }
+  }
+  slots_ = std::move(slots);
+  iterations_ = iterations;
 }
 
 void Optimizer::step(const std::vector<Parameter>& params) {
@@ -56,6 +80,11 @@ void Optimizer::step(const std::vector<Parameter>& params) {
 SGD::SGD(double learning_rate, double momentum, bool nesterov)
     : Optimizer(learning_rate), momentum_(momentum), nesterov_(nesterov) {
   require(momentum >= 0 && momentum <= 1, "SGD momentum must be in [0, 1], got " + std::to_string(momentum));
+}
+
+std::vector<std::string> SGD::slot_names() const {
+  if (momentum_ == 0) return {};
+  return {"momentum"};
 }
 
 void SGD::update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end) {
@@ -93,9 +122,10 @@ void Adam::update(size_t index, Scalar* param, const Scalar* grad, Index first, 
   const Index n = end - first;
   FlatArray w(param + first, n), m(slot_data(index, 0) + first, n), v(slot_data(index, 1) + first, n);
   ConstFlatArray g(grad + first, n);
-  const Scalar b1 = static_cast<Scalar>(beta_1_), b2 = static_cast<Scalar>(beta_2_);
-  m += (g - m) * (1 - b1);
-  v += (g.square() - v) * (1 - b2);
+  // 1 - beta in double, rounded once, as Keras computes it: 1 - 0.999f in float is 5e-5 too large.
+  const Scalar one_minus_b1 = static_cast<Scalar>(1 - beta_1_), one_minus_b2 = static_cast<Scalar>(1 - beta_2_);
+  m += (g - m) * one_minus_b1;
+  v += (g.square() - v) * one_minus_b2;
   w -= alpha_ * m / (v.sqrt() + static_cast<Scalar>(epsilon_));
 }
 
@@ -105,6 +135,13 @@ RMSprop::RMSprop(double learning_rate, double rho, double momentum, double epsil
   require(rho >= 0 && rho < 1, "RMSprop rho must be in [0, 1), got " + std::to_string(rho));
   require(momentum >= 0 && momentum <= 1, "RMSprop momentum must be in [0, 1], got " + std::to_string(momentum));
   require(epsilon >= 0, "RMSprop epsilon must be >= 0, got " + std::to_string(epsilon));
+}
+
+std::vector<std::string> RMSprop::slot_names() const {
+  std::vector<std::string> names{"velocity"};
+  if (momentum_ > 0) names.emplace_back("momentum");
+  if (centered_) names.emplace_back("average_gradient");
+  return names;
 }
 
 void RMSprop::update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end) {

@@ -282,4 +282,44 @@ Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size) 
   return logs;
 }
 
+// ---- conveniences: owned matrices and raw buffers, viewed in place ------------------------------
+namespace {
+
+ConstMatrixMap view(const RowMatrix& m) { return ConstMatrixMap(m.data(), m.rows(), m.cols()); }
+
+ConstMatrixMap view(const float* data, Index rows, Index cols, const char* name) {
+  if (rows < 0 || cols < 0)
+    throw std::invalid_argument(std::string(name) + " must have a non-negative shape, got (" + std::to_string(rows) +
+                                ", " + std::to_string(cols) + ")");
+  if (data == nullptr && rows * cols > 0) throw std::invalid_argument(std::string(name) + " is a null pointer");
+  return ConstMatrixMap(data, rows, cols);
+}
+
+}  // namespace
+
+History Sequential::fit(const RowMatrix& x, const RowMatrix& y, const FitOptions& options,
+                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks) {
+  return fit(view(x), view(y), options, validation, callbacks);
+}
+
+History Sequential::fit(const float* x, Index rows, Index cols, const float* y, Index y_cols,
+                        const FitOptions& options, const FitCallbacks& callbacks) {
+  return fit(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), options, std::nullopt, callbacks);
+}
+
+Logs Sequential::evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size) const {
+  return evaluate(view(x), view(y), batch_size);
+}
+
+Logs Sequential::evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols,
+                          Index batch_size) const {
+  return evaluate(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), batch_size);
+}
+
+RowMatrix Sequential::predict(const RowMatrix& x, Index batch_size) const { return predict(view(x), batch_size); }
+
+RowMatrix Sequential::predict(const float* x, Index rows, Index cols, Index batch_size) const {
+  return predict(view(x, rows, cols, "x"), batch_size);
+}
+
 }  // namespace fastmlp

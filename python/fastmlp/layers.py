@@ -142,6 +142,20 @@ class Dense(Layer):
         if core_bias is not None:
             defaults["bias_initializer"] = core_bias
         self._core = _core.Dense(self.units, self.activation, self.use_bias, **defaults)
+        self._core.name = self.name
+
+    @classmethod
+    def _from_core(cls, core):
+        """Wraps a C++ Dense layer that already holds its weights, as ``load_model`` returns them."""
+        layer = cls.__new__(cls)
+        Layer.__init__(layer, name=core.name or None)
+        layer.units = core.units
+        layer.activation = core.activation
+        layer.use_bias = core.use_bias
+        # Only a description of how a fresh layer would start: the weights came from the file.
+        layer.kernel_initializer, layer.bias_initializer = "glorot_uniform", "zeros"
+        layer._core = core
+        return layer
 
     @property
     def kernel(self):
@@ -189,3 +203,11 @@ class Dense(Layer):
     def get_config(self):
         return {"name": self.name, "units": self.units, "activation": self.activation,
                 "use_bias": self.use_bias}
+
+
+def _from_core(core):
+    """The Python layer around a C++ layer of any type (for models read from a file)."""
+    wrappers = {"Dense": Dense}
+    if core.type_name not in wrappers:
+        raise ValueError(f"fastmlp has no Python layer for the C++ layer type {core.type_name!r}")
+    return wrappers[core.type_name]._from_core(core)

@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from fastmlp._convert import as_inputs, as_targets
 from fastmlp._naming import unique_name
 from fastmlp.callbacks import CallbackList, History, Progbar, ProgbarLogger
 from fastmlp.layers import InputLayer, Layer
+from fastmlp.layers import _from_core as _wrap_core_layer
 
 # fit(), evaluate() and predict() default to Keras's batch size of 32.
 _DEFAULT_BATCH_SIZE = 32
@@ -41,8 +43,14 @@ class Sequential:
     """A linear stack of layers: ``Sequential([Input((64,)), Dense(50, activation="relu"), ...])``."""
 
     def __init__(self, layers=None, name=None):
+        self._attach(_core.Sequential(_random.draw_seed()), name)
+        for layer in layers or []:
+            self.add(layer)
+
+    def _attach(self, core, name):
+        """Starts as an empty, uncompiled wrapper around the C++ model ``core``."""
         self.name = name if name is not None else unique_name("sequential")
-        self._core = _core.Sequential(_random.draw_seed())
+        self._core = core
         self._layers = []
         self._input_width = None
         self.history = None
@@ -50,8 +58,19 @@ class Sequential:
         self.loss = None
         self.compiled_metrics = []
         self.stop_training = False
-        for layer in layers or []:
-            self.add(layer)
+
+    @classmethod
+    def _from_core(cls, core, compile=True):
+        """Wraps a C++ model that already has its layers, weights and compile state (from a file)."""
+        model = cls.__new__(cls)
+        model._attach(core, core.name or None)
+        model._layers = [_wrap_core_layer(layer) for layer in core.layers]
+        model._input_width = core.input_dim if core.built else None
+        if compile and core.compiled:
+            model.optimizer = optimizers._from_core(core.optimizer)
+            model.loss = core.loss.name
+            model.compiled_metrics = list(core.metric_names)
+        return model
 
     # ---- structure -------------------------------------------------------------------------------
     def add(self, layer):
@@ -138,6 +157,33 @@ class Sequential:
         if not self.built:
             raise ValueError("the model is not built yet; give it an input shape or call fit first")
         return int(self._core.count_params())
+
+    # ---- saving ----------------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves the model to one file that ``fastmlp.models.load_model`` (or C++'s
+        ``fastmlp::load_model``) reads back: layers and their names, weights, the compile
+        configuration and, with ``include_optimizer``, the training state, so that the loaded model
+        predicts the same and ``fit`` continues exactly where this one stopped. The file is written
+        under a temporary name and renamed into place, so it is never seen half-written. The format
+        is described in docs/model-format.md.
+
+        Args:
+            filepath: str or os.PathLike; any extension (``.fmlp`` by convention).
+            overwrite: when False, an existing file is left alone and FileExistsError is raised.
+            include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...)
+                and the model's shuffling generator.
+        """
+        path = os.fsdecode(filepath)
+        if not overwrite and os.path.exists(path):
+            raise FileExistsError(f"{path!r} already exists; pass overwrite=True to replace it")
+        if not self.built:
+            raise ValueError("the model has no weights to save yet: give it Input((features,)) or "
+                             "input_dim, or fit it first")
+        # The names live in Python (users may rename layers); the file is written from the C++ objects.
+        self._core.name = self.name
+        for layer in self._layers:
+            layer._core.name = layer.name
+        _core.save_model(self._core, path, bool(include_optimizer))
 
     # ---- training --------------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
@@ -347,3 +393,26 @@ def _format_bytes(count):
         if count < 1024 or unit == "GB":
             return f"{count:.2f} {unit}"
         count /= 1024
+
+
+def load_model(filepath, compile=True):
+    """Loads a model written by ``model.save`` (or by C++'s ``fastmlp::save_model``).
+
+    Args:
+        filepath: str or os.PathLike.
+        compile: restore the loss, the metrics and the optimizer, in the state they were saved in
+            (default); when False, the model comes back uncompiled, ready for ``compile``.
+
+    Returns:
+        a ``Sequential`` with the saved layers, names and weights.
+
+    Raises:
+        FileNotFoundError: nothing exists at ``filepath``.
+        ValueError: the file is not a fastmlp model file, is truncated or damaged (its checksum
+            does not match), or was written by a newer fastmlp. The exception is a
+            ``fastmlp.saving.ModelFileError``, a subclass of ValueError, and its message says which.
+    """
+    path = os.fsdecode(filepath)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no model file at {path!r}")
+    return Sequential._from_core(_core.load_model(path), compile=compile)

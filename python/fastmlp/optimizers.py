@@ -80,3 +80,10 @@ def get(identifier):
         except KeyError:
             raise ValueError(f"unknown optimizer {identifier!r}; valid names are: {', '.join(_BY_NAME)}") from None
     raise TypeError(f"optimizer must be a name such as 'adam' or a fastmlp.optimizers.Optimizer, got {identifier!r}")
+
+
+def _from_core(core):
+    """The Python optimizer around a C++ one that already holds its state (for models read from a file)."""
+    optimizer = _BY_NAME[core.name.lower()]()
+    optimizer._core = core
+    return optimizer

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fastmlp/types.hpp"
@@ -27,6 +28,11 @@ class Layer {
   virtual ~Layer() = default;
 
   virtual std::string type_name() const = 0;
+
+  // The user's name for this layer ("dense_1", "hidden"); model files keep it. Empty by default:
+  // the C++ core never looks at it, so naming is left to the caller (Python passes Keras's names).
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
 
   // Creates the parameters for inputs of width `input_dim`, drawing initial values from `rng`.
   virtual void build(Index input_dim, Rng& rng) = 0;
@@ -60,6 +66,9 @@ class Layer {
     for (const auto& p : parameters()) n += p.value->size();
     return n;
   }
+
+ private:
+  std::string name_;
 };
 
 }  // namespace fastmlp

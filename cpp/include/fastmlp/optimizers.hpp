@@ -31,9 +31,18 @@ class Optimizer {
 
   // The state of parameter `index` (for inspection and saving); empty before build().
   const std::vector<RowMatrix>& slots(size_t index) const { return slots_.at(index); }
+  // Keras's names for the state kept per parameter, in the order slots() holds it; build()
+  // allocates one slot per name.
+  virtual std::vector<std::string> slot_names() const = 0;
+
+  // Puts back a saved state (the step count and slots[parameter][slot], as slots() returns them)
+  // so that training resumes exactly where it stopped. Empty `slots` restores only the step count,
+  // and the next fit() starts the slots from zero. Throws std::invalid_argument, changing nothing,
+  // unless there are slot_names().size() slots per parameter, each shaped like its parameter.
+  void restore_state(const std::vector<Parameter>& params, std::int64_t iterations,
+                     std::vector<std::vector<RowMatrix>> slots);
 
  protected:
-  virtual int slots_per_parameter() const = 0;
   // Called once per step before any update, with iterations() still at the previous count.
   virtual void begin_step() {}
   // Updates elements [first, end) of parameter `index`; ranges of one parameter may run in parallel.
@@ -52,11 +61,11 @@ class SGD : public Optimizer {
  public:
   explicit SGD(double learning_rate = 0.01, double momentum = 0.0, bool nesterov = false);
   std::string name() const override { return "SGD"; }
+  std::vector<std::string> slot_names() const override;
   double momentum() const { return momentum_; }
   bool nesterov() const { return nesterov_; }
 
  protected:
-  int slots_per_parameter() const override { return momentum_ != 0 ? 1 : 0; }
   void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end) override;
 
  private:
@@ -70,12 +79,12 @@ class Adam : public Optimizer {
  public:
   explicit Adam(double learning_rate = 0.001, double beta_1 = 0.9, double beta_2 = 0.999, double epsilon = 1e-7);
   std::string name() const override { return "Adam"; }
+  std::vector<std::string> slot_names() const override { return {"momentum", "velocity"}; }  // m, v
   double beta_1() const { return beta_1_; }
   double beta_2() const { return beta_2_; }
   double epsilon() const { return epsilon_; }
 
  protected:
-  int slots_per_parameter() const override { return 2; }  // m, v
   void begin_step() override;
   void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end) override;
 
@@ -91,14 +100,14 @@ class RMSprop : public Optimizer {
   explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7,
                    bool centered = false);
   std::string name() const override { return "RMSprop"; }
+  // velocity, then the momentum buffer and the mean gradient when those options are on
+  std::vector<std::string> slot_names() const override;
   double rho() const { return rho_; }
   double momentum() const { return momentum_; }
   double epsilon() const { return epsilon_; }
   bool centered() const { return centered_; }
 
  protected:
-  // velocity, then the momentum buffer and the mean gradient when those options are on
-  int slots_per_parameter() const override { return 1 + (momentum_ > 0) + centered_; }
   void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end) override;
 
  private:

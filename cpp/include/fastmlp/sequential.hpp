@@ -53,6 +53,10 @@ class Sequential {
  public:
   explicit Sequential(std::uint64_t seed = 0x5eed);
 
+  // The model's name ("sequential"); model files keep it, the core never looks at it.
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+
   void add(std::shared_ptr<Layer> layer);
   const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
 
@@ -79,12 +83,25 @@ class Sequential {
   void predict(ConstMatrixMap x, MatrixMap out, Index batch_size = 0) const;
   RowMatrix predict(ConstMatrixMap x, Index batch_size = 0) const;
 
+  // The same on owned matrices and on raw row-major float buffers: x holds `rows` samples of
+  // `cols` features and y `rows` targets of `y_cols` columns, read in place without copies.
+  // Throws std::invalid_argument for a null buffer or a negative size.
+  History fit(const RowMatrix& x, const RowMatrix& y, const FitOptions& options = {},
+              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {});
+  History fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options = {},
+              const FitCallbacks& callbacks = {});
+  Logs evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size = 0) const;
+  Logs evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size = 0) const;
+  RowMatrix predict(const RowMatrix& x, Index batch_size = 0) const;
+  RowMatrix predict(const float* x, Index rows, Index cols, Index batch_size = 0) const;
+
   // One optimizer step on one batch; returns the batch's loss and metrics before the step.
   Logs train_on_batch(ConstMatrixMap x, ConstMatrixMap y);
 
   std::vector<Parameter> parameters();
   Index count_params();
   Rng& rng() { return rng_; }
+  const Rng& rng() const { return rng_; }
   void set_seed(std::uint64_t seed) { rng_.seed(seed); }
 
  private:
@@ -98,6 +115,7 @@ class Sequential {
                   const std::vector<Parameter>& params, std::vector<double>& sums);
   Index inference_chunk(Index rows, Index batch_size) const;
 
+  std::string name_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::shared_ptr<Loss> loss_;
   std::shared_ptr<Optimizer> optimizer_;

@@ -1,0 +1,24 @@
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include "fastmlp/io.hpp"
+#include "registrations.hpp"
+
+namespace fastmlp::bindings {
+
+namespace py = pybind11;
+
+void register_io(py::module_& m) {
+  // A ValueError subclass: Python code catches damaged or foreign files as ValueError.
+  py::register_exception<ModelFileError>(m, "ModelFileError", PyExc_ValueError);
+  m.attr("MODEL_FORMAT_VERSION") = kModelFormatVersion;
+
+  // Paths arrive as str or os.PathLike. The GIL is released while the file is written or read.
+  m.def("save_model", &save_model, py::arg("model"), py::arg("path"), py::arg("include_optimizer") = true,
+        py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "load_model", [](const std::filesystem::path& path) { return std::make_shared<Sequential>(load_model(path)); },
+      py::arg("path"), py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace fastmlp::bindings

@@ -1,0 +1,69 @@
+// Loads a model file and predicts each line of CSV read from standard input, printing one line of
+// comma-separated outputs per input line (blank lines are skipped). Works with files saved from
+// Python (model.save) or from C++ (fastmlp::save_model).
+//
+//   ./predict_csv model.fmlp < inputs.csv > outputs.csv
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+
+#include "fastmlp/io.hpp"
+
+namespace {
+
+// Parses one line of comma-separated numbers into `row`, which has as many columns as the model has
+// inputs. strtof reads with the "C" locale, which a program has until it calls setlocale.
+void parse_line(const std::string& line, long line_number, fastmlp::RowMatrix& row) {
+  const std::string where = "line " + std::to_string(line_number);
+  const char* cursor = line.c_str();
+  fastmlp::Index column = 0;
+  while (true) {
+    char* end = nullptr;
+    errno = 0;
+    const float value = std::strtof(cursor, &end);
+    while (end != cursor && (*end == ' ' || *end == '\t')) ++end;
+    if (end == cursor || (*end != ',' && *end != '\0') || errno == ERANGE)
+      throw std::invalid_argument(where + ", value " + std::to_string(column + 1) + " is not a float32 number");
+    if (column < row.cols()) row(0, column) = value;
+    ++column;
+    if (*end == '\0') break;
+    cursor = end + 1;
+  }
+  if (column != row.cols())
+    throw std::invalid_argument(where + " has " + std::to_string(column) + " values; the model expects " +
+                                std::to_string(row.cols()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s MODEL_FILE < inputs.csv\n", argv[0]);
+    return 2;
+  }
+  try {
+    const fastmlp::Sequential model = fastmlp::load_model(argv[1]);
+    fastmlp::RowMatrix row(1, model.input_dim());
+    std::string line;
+    long line_number = 0;
+    while (std::getline(std::cin, line)) {
+      ++line_number;
+      if (!line.empty() && line.back() == '\r') line.pop_back();  // files written on Windows
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;
+      parse_line(line, line_number, row);
+      const fastmlp::RowMatrix outputs = model.predict(row);
+      for (fastmlp::Index j = 0; j < outputs.cols(); ++j)
+        // Nine significant digits identify a float32 exactly: the outputs read back bit for bit.
+        std::printf(j == 0 ? "%.9g" : ",%.9g", double(outputs(0, j)));
+      std::printf("\n");
+    }
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "predict_csv: %s\n", error.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,104 @@
+// Backward pass against central finite differences of the loss, for a two-layer Dense network
+// over several activation/loss pairs: fused (softmax or sigmoid with cross-entropy) and not.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "check.hpp"
+#include "fastmlp/fastmlp.hpp"
+
+using namespace fastmlp;
+
+namespace {
+
+struct Case {
+  const char* hidden;
+  const char* output;
+  const char* loss;
+  Index units;
+};
+
+RowMatrix random_matrix(Index rows, Index cols, double low, double high, Rng& rng) {
+  std::uniform_real_distribution<double> uniform(low, high);
+  RowMatrix m(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<Scalar>(uniform(rng));
+  return m;
+}
+
+// Targets the loss accepts: class labels, one-hot rows, probabilities or reals.
+RowMatrix targets_for(const std::string& loss, Index rows, Index units, Rng& rng) {
+  std::uniform_int_distribution<Index> label(0, units - 1);
+  if (loss == "sparse_categorical_crossentropy") {
+    RowMatrix y(rows, 1);
+    for (Index r = 0; r < rows; ++r) y(r, 0) = static_cast<Scalar>(label(rng));
+    return y;
+  }
+  if (loss == "categorical_crossentropy") {
+    RowMatrix y = RowMatrix::Zero(rows, units);
+    for (Index r = 0; r < rows; ++r) y(r, label(rng)) = 1;
+    return y;
+  }
+  if (loss == "binary_crossentropy") return random_matrix(rows, units, 0, 1, rng);
+  return random_matrix(rows, units, -1, 1, rng);
+}
+
+// Largest |analytic - numeric| over every weight and bias of the model.
+double check_case(const Case& c) {
+  Rng data_rng(11);
+  Sequential model(/*seed=*/7);
+  // Non-zero biases, so that their gradients are tested away from the trivial starting point.
+  const Initializer bias = Initializer::random_normal(0.0, 0.3);
+  model.add(std::make_shared<Dense>(5, Activation::from_name(c.hidden), true, Initializer::glorot_uniform(), bias));
+  model.add(std::make_shared<Dense>(c.units, Activation::from_name(c.output), true, Initializer::glorot_uniform(), bias));
+  model.build(4);
+  model.compile(make_loss(c.loss), std::make_shared<SGD>(/*learning_rate=*/0.0));
+  const RowMatrix x = random_matrix(6, 4, -1, 1, data_rng);
+  const RowMatrix y = targets_for(c.loss, 6, c.units, data_rng);
+
+  model.train_on_batch(ConstMatrixMap(x.data(), x.rows(), x.cols()),
+                       ConstMatrixMap(y.data(), y.rows(), y.cols()));  // fills the gradients; lr 0 keeps the weights
+  const auto loss_at = [&] { return model.evaluate(x, y)[0].second; };
+
+  // Float32 forward passes: a step of 3e-3 balances rounding noise (~1e-7 / step) against the
+  // O(step²) truncation error of the central difference.
+  const Scalar step = 3e-3f;
+  double worst = 0;
+  for (const Parameter& p : model.parameters()) {
+    const RowMatrix analytic = *p.gradient;
+    for (Index k = 0; k < p.value->size(); ++k) {
+      Scalar& w = p.value->data()[k];
+      const Scalar original = w;
+      w = original + step;
+      const Scalar up = w;
+      const double loss_up = loss_at();
+      w = original - step;
+      const Scalar down = w;
+      const double loss_down = loss_at();
+      w = original;
+      const double numeric = (loss_up - loss_down) / static_cast<double>(up - down);
+      const double difference = std::abs(analytic.data()[k] - numeric);
+      worst = std::max(worst, difference);
+      CHECK_CLOSE(analytic.data()[k], numeric, 2e-4 + 1e-2 * std::abs(numeric));
+    }
+  }
+  std::printf("%-8s -> %-8s with %-32s max |analytic - numeric| = %.3e\n", c.hidden, c.output, c.loss, worst);
+  return worst;
+}
+
+}  // namespace
+
+int main() {
+  set_num_threads(1);  // small matrices; keeps the finite differences free of thread-order noise
+  const Case cases[] = {
+      {"tanh", "softmax", "categorical_crossentropy", 3},         // fused softmax + CE
+      {"relu", "softmax", "sparse_categorical_crossentropy", 3},  // fused, integer labels
+      {"sigmoid", "sigmoid", "binary_crossentropy", 2},           // fused sigmoid + BCE
+      {"elu", "linear", "mean_squared_error", 2},
+      {"softplus", "softmax", "mean_squared_error", 3},           // softmax Jacobian, not fused
+      {"tanh", "sigmoid", "mean_squared_error", 2},
+  };
+  for (const Case& c : cases) check_case(c);
+  return check::report("test_gradients");
+}

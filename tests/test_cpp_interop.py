@@ -1,0 +1,75 @@
+"""A model saved from Python gives the same predictions in C++: the predict_csv example (built by
+CMake, its path in FASTMLP_PREDICT_CSV) reads a file written by model.save."""
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+
+PREDICT_CSV = os.environ.get("FASTMLP_PREDICT_CSV")
+pytestmark = pytest.mark.skipif(not PREDICT_CSV, reason="set FASTMLP_PREDICT_CSV to the built predict_csv "
+                                                        "example (cmake --build; CI does)")
+
+
+def run_predict_csv(model_path, text):
+    return subprocess.run([PREDICT_CSV, str(model_path)], input=text, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def as_csv(rows):
+    # Nine significant digits identify a float32 exactly, so C++ reads the very same inputs.
+    return "".join(",".join(f"{value:.9g}" for value in row) + "\n" for row in rows)
+
+
+@pytest.mark.parametrize("activations, loss, outputs", [
+    (("elu", "leaky_relu", "softmax"), "categorical_crossentropy", 3),
+    (("relu", "tanh", "sigmoid"), "binary_crossentropy", 2),
+    (("softplus", "sigmoid", "linear"), "mean_squared_error", 4),
+])
+def test_python_saved_model_predicts_the_same_in_cpp(tmp_path, activations, loss, outputs):
+    fm.utils.set_random_seed(4)
+    rng = np.random.default_rng(4)
+    model = fm.Sequential([fm.layers.Input((6,)),
+                           fm.layers.Dense(9, activation=activations[0]),
+                           fm.layers.Dense(5, activation=activations[1]),
+                           fm.layers.Dense(outputs, activation=activations[2])])
+    model.compile(optimizer="adam", loss=loss)
+    x = rng.normal(size=(64, 6)).astype(np.float32)
+    y = rng.uniform(size=(64, outputs)).astype(np.float32)
+    if loss == "categorical_crossentropy":
+        y = fm.utils.to_categorical(rng.integers(0, outputs, 64), outputs)
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    path = tmp_path / "model.fmlp"
+    model.save(path)
+
+    inputs = rng.normal(scale=2.0, size=(40, 6)).astype(np.float32)
+    result = run_predict_csv(path, as_csv(inputs))
+    assert result.returncode == 0, result.stderr
+    cpp = np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()])
+    python = model.predict(inputs, verbose=0)
+    assert cpp.shape == python.shape
+    worst = float(np.max(np.abs(cpp - python)))
+    print(f"{activations} -> max |C++ - Python| = {worst:.3e}")
+    np.testing.assert_allclose(cpp, python, rtol=0, atol=1e-6)
+
+
+def test_predict_csv_reports_bad_lines_and_damaged_files(tmp_path):
+    fm.utils.set_random_seed(5)
+    model = fm.Sequential([fm.layers.Dense(2, input_dim=3)])
+    path = tmp_path / "model.fmlp"
+    model.save(path)
+
+    result = run_predict_csv(path, "1,2,3\n\n4,5\n")
+    assert result.returncode == 1
+    assert "line 3 has 2 values; the model expects 3" in result.stderr
+    assert len(result.stdout.splitlines()) == 1  # the good line before it was predicted
+
+    damaged = bytearray(path.read_bytes())
+    damaged[-10] ^= 0x01
+    path.write_bytes(bytes(damaged))
+    result = run_predict_csv(path, "1,2,3\n")
+    assert result.returncode == 1
+    assert "damaged" in result.stderr
