@@ -8,6 +8,17 @@
 namespace fastmlp::bindings {
 namespace {
 
+using WeightArray = py::array_t<Scalar, py::array::c_style>;
+
+// A 1-D float32 array of one weight per sample, or null.
+const Scalar* weight_pointer(const std::optional<WeightArray>& weights, Index rows, const char* name) {
+  if (!weights) return nullptr;
+  if (weights->ndim() != 1 || weights->shape(0) != rows)
+    throw py::value_error(std::string(name) + " must be a 1-D array with one weight per sample (" +
+                          std::to_string(rows) + ")");
+  return weights->data();
+}
+
 py::list logs_to_list(const Logs& logs) {
   py::list out;
   for (const auto& [name, value] : logs) out.append(py::make_tuple(name, value));
@@ -42,9 +53,10 @@ FitCallbacks python_callbacks(py::object on_batch_end, py::object on_epoch_begin
 // pybind11 destroys py::object copies held by the std::functions when they go out of scope; make
 // sure that happens with the GIL held by keeping the callbacks alive outside the released region.
 History fit_without_gil(Sequential& model, ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
-                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks) {
+                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
+                        const Scalar* sample_weight) {
   py::gil_scoped_release release;
-  return model.fit(x, y, options, validation, callbacks);
+  return model.fit(x, y, options, validation, callbacks, sample_weight);
 }
 
 }  // namespace
@@ -71,13 +83,17 @@ void register_model(py::module_& m) {
           [](Sequential& model, const FloatArray& x, const FloatArray& y, Index batch_size, int epochs,
              int initial_epoch, bool shuffle, const std::optional<FloatArray>& x_val,
              const std::optional<FloatArray>& y_val, py::object on_batch_end, py::object on_epoch_begin,
-             py::object on_epoch_end, double progress_interval) {
+             py::object on_epoch_end, double progress_interval, const std::optional<WeightArray>& sample_weight,
+             const std::optional<WeightArray>& val_sample_weight) {
             std::optional<Dataset> validation;
             if (x_val && y_val) validation.emplace(Dataset{map_matrix(*x_val, "x_val"), map_matrix(*y_val, "y_val")});
             const FitCallbacks callbacks = python_callbacks(on_batch_end, on_epoch_begin, on_epoch_end, progress_interval);
-            const History history = fit_without_gil(model, map_matrix(x, "x"), map_matrix(y, "y"),
+            const ConstMatrixMap xs = map_matrix(x, "x");
+            const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
+            if (validation) validation->sample_weight = weight_pointer(val_sample_weight, validation->x.rows(), "val_sample_weight");
+            const History history = fit_without_gil(model, xs, map_matrix(y, "y"),
                                                     FitOptions{batch_size, epochs, initial_epoch, shuffle}, validation,
-                                                    callbacks);
+                                                    callbacks, weights);
             py::dict values;
             for (const auto& [key, series] : history.history) values[py::str(key)] = series;
             return py::make_tuple(history.epochs, values);
@@ -86,19 +102,23 @@ void register_model(py::module_& m) {
           py::arg("initial_epoch"), py::arg("shuffle"), py::arg("x_val").noconvert() = py::none(),
           py::arg("y_val").noconvert() = py::none(), py::arg("on_batch_end") = py::none(),
           py::arg("on_epoch_begin") = py::none(), py::arg("on_epoch_end") = py::none(),
-          py::arg("progress_interval") = 0.1)
+          py::arg("progress_interval") = 0.1, py::arg("sample_weight").noconvert() = py::none(),
+          py::arg("val_sample_weight").noconvert() = py::none())
       .def(
           "evaluate",
-          [](const Sequential& model, const FloatArray& x, const FloatArray& y, Index batch_size) {
+          [](const Sequential& model, const FloatArray& x, const FloatArray& y, Index batch_size,
+             const std::optional<WeightArray>& sample_weight) {
             const ConstMatrixMap xs = map_matrix(x, "x"), ys = map_matrix(y, "y");
+            const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
             Logs logs;
             {
               py::gil_scoped_release release;
-              logs = model.evaluate(xs, ys, batch_size);
+              logs = model.evaluate(xs, ys, batch_size, weights);
             }
             return logs_to_list(logs);
           },
-          py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size") = 0)
+          py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size") = 0,
+          py::arg("sample_weight").noconvert() = py::none())
       .def(
           "predict",
           [](const Sequential& model, const FloatArray& x, Index batch_size) {

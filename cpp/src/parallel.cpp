@@ -11,7 +11,8 @@ int default_threads() {
 }
 
 int& configured_threads() {
-  static int threads = default_threads();
+  // Eigen stays single-threaded: parallel_product() splits the products that are worth it.
+  static int threads = (Eigen::setNbThreads(1), default_threads());
   return threads;
 }
 
@@ -19,7 +20,6 @@ int& configured_threads() {
 
 void set_num_threads(int n) {
   configured_threads() = n > 0 ? n : default_threads();
-  Eigen::setNbThreads(configured_threads());
 }
 
 int get_num_threads() { return configured_threads(); }

@@ -20,17 +20,52 @@ void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index
     std::memcpy(batch.row(i - first).data(), source.row(indices[i]).data(), row_bytes);
 }
 
-Logs make_logs(const std::string& prefix, const std::vector<Metric>& metrics) {
-  Logs logs{{prefix + "loss", 0.0}};
-  for (const auto& m : metrics) logs.emplace_back(prefix + m.name(), 0.0);
-  return logs;
-}
-
-void set_means(Logs& logs, const std::vector<double>& sums, double count) {
-  for (size_t i = 0; i < sums.size(); ++i) logs[i].second = sums[i] / count;
+// The batch's total loss: Σ w_i l_i (or Σ l_i), to which n times the batch's penalties are added,
+// so that dividing the epoch's total by the sample count gives Keras's batch-size-weighted mean.
+double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
+  const auto l = losses.head(n);
+  return weights ? static_cast<double>(l.dot(Eigen::Map<const Vector>(weights, n))) : static_cast<double>(l.sum());
 }
 
 }  // namespace
+
+// Running totals of one epoch or one evaluation: the loss total and each metric's state, in one
+// buffer allocated before the loop.
+class Tally {
+ public:
+  explicit Tally(const std::vector<Metric>& metrics) : metrics_(metrics) {
+    size_t size = 0;
+    for (const auto& m : metrics) {
+      offsets_.push_back(size);
+      size += static_cast<size_t>(m.state_size());
+    }
+    state_.assign(size, 0.0);
+    logs_.emplace_back("loss", 0.0);
+    for (const auto& m : metrics) logs_.emplace_back(m.name(), 0.0);
+  }
+
+  void reset() {
+    loss_ = 0;
+    std::fill(state_.begin(), state_.end(), 0.0);
+  }
+  void add_loss(double total) { loss_ += total; }
+  void add_metrics(ConstMatrixMap y_pred, ConstMatrixMap y_true) {
+    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m].accumulate(y_pred, y_true, &state_[offsets_[m]]);
+  }
+  // Loss and metric values after `samples` samples; the reference stays valid until the next call.
+  const Logs& logs(double samples) {
+    logs_[0].second = loss_ / samples;
+    for (size_t m = 0; m < metrics_.size(); ++m) logs_[m + 1].second = metrics_[m].result(&state_[offsets_[m]], samples);
+    return logs_;
+  }
+
+ private:
+  const std::vector<Metric>& metrics_;
+  std::vector<size_t> offsets_;
+  std::vector<double> state_;
+  double loss_ = 0;
+  Logs logs_;
+};
 
 Sequential::Sequential(std::uint64_t seed) : rng_(seed) {}
 
@@ -112,20 +147,32 @@ void Sequential::reserve_batch(Index max_batch) {
   batch_x_.resize(max_batch, input_dim());
   batch_y_.resize(max_batch, loss_->target_columns(output_dim()));
   grad_output_.resize(max_batch, output_dim());
+  batch_weights_.resize(max_batch);
+  sample_losses_.resize(max_batch);
 }
 
-void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const std::vector<Metric>& metrics,
-                            const std::vector<Parameter>& params, std::vector<double>& sums) {
+double Sequential::weight_penalty() const {
+  double total = 0;
+  for (const auto& layer : layers_) total += layer->weight_penalty();
+  return total;
+}
+
+void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight,
+                            const std::vector<Parameter>& params, Tally& tally) {
   const Index n = x.rows();
   const Scalar* activations = x.data();
+  double penalty = weight_penalty();
   for (size_t i = 0; i < layers_.size(); ++i) {
     layer_inputs_[i] = activations;
-    activations = layers_[i]->forward(ConstMatrixMap(activations, n, layers_[i]->input_dim()), true).data();
+    const ConstMatrixMap output = layers_[i]->forward(ConstMatrixMap(activations, n, layers_[i]->input_dim()), true);
+    if (layers_[i]->has_activity_penalty()) penalty += layers_[i]->activity_penalty(output);
+    activations = output.data();
   }
   const ConstMatrixMap y_pred(activations, n, output_dim());
 
-  sums[0] += loss_->sum(y_pred, y);
-  for (size_t m = 0; m < metrics.size(); ++m) sums[m + 1] += metrics[m].sum(y_pred, y);
+  loss_->per_sample(y_pred, y, sample_losses_.head(n));
+  tally.add_loss(weighted_sum(sample_losses_, n, sample_weight) + static_cast<double>(n) * penalty);
+  tally.add_metrics(y_pred, y);
 
   const Activation* final_activation = layers_.back()->final_activation();
   const bool fused = final_activation != nullptr && loss_->fuses_with(*final_activation);
@@ -134,6 +181,8 @@ void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const std::vecto
     loss_->gradient_preactivation(y_pred, y, grad);
   else
     loss_->gradient(y_pred, y, grad);
+  // A sample's weight scales its loss, so it scales that row of the gradient.
+  if (sample_weight) grad.array().colwise() *= Eigen::Map<const Vector>(sample_weight, n).array();
 
   const Scalar* upstream = grad.data();
   for (size_t i = layers_.size(); i-- > 0;) {
@@ -147,10 +196,12 @@ void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const std::vecto
 }
 
 History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
-                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks) {
+                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
+                        const Scalar* sample_weight) {
   require_compiled_and_built(x, "fit");
   check_data(x, y, "fit");
   if (validation) check_data(validation->x, validation->y, "validation data");
+  check_weights(sample_weight, x.rows(), "fit");
   if (options.batch_size < 1)
     throw std::invalid_argument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
   if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
@@ -167,14 +218,13 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
   std::iota(permutation_.begin(), permutation_.end(), Index{0});
 
   History history;
-  Logs running = make_logs("", metrics);
-  std::vector<double> sums(running.size());
+  Tally tally(metrics);
   using Clock = std::chrono::steady_clock;
 
   for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
     if (callbacks.on_epoch_begin) callbacks.on_epoch_begin(epoch);
     if (options.shuffle) std::shuffle(permutation_.begin(), permutation_.end(), rng_);
-    std::fill(sums.begin(), sums.end(), 0.0);
+    tally.reset();
     auto last_report = Clock::now();
 
     for (Index b = 0; b < batches; ++b) {
@@ -182,24 +232,27 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
       if (options.shuffle) {
         gather_rows(x, permutation_, first, end, batch_x_);
         gather_rows(y, permutation_, first, end, batch_y_);
-        train_step(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n), metrics, params, sums);
+        if (sample_weight)
+          for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[permutation_[i]];
+        train_step(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n),
+                   sample_weight ? batch_weights_.data() : nullptr, params, tally);
       } else {
-        train_step(row_block(x, first, end), row_block(y, first, end), metrics, params, sums);
+        train_step(row_block(x, first, end), row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
+                   params, tally);
       }
       if (callbacks.on_batch_end) {
         const auto now = Clock::now();
         if (b + 1 == batches || std::chrono::duration<double>(now - last_report).count() >= callbacks.progress_interval) {
-          set_means(running, sums, static_cast<double>(end));
-          callbacks.on_batch_end(epoch, b + 1, batches, running);
+          callbacks.on_batch_end(epoch, b + 1, batches, tally.logs(static_cast<double>(end)));
           last_report = now;
         }
       }
     }
 
-    set_means(running, sums, static_cast<double>(rows));
-    Logs logs = running;
+    Logs logs = tally.logs(static_cast<double>(rows));
     if (validation) {
-      for (const auto& [name, value] : evaluate(validation->x, validation->y)) logs.emplace_back("val_" + name, value);
+      for (const auto& [name, value] : evaluate(validation->x, validation->y, options.batch_size, validation->sample_weight))
+        logs.emplace_back("val_" + name, value);
     }
     history.epochs.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
@@ -214,19 +267,33 @@ Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
   const std::vector<Metric> metrics = resolve_metrics();
   std::vector<Parameter> params = parameters();
   if (!optimizer_->built_for(params)) optimizer_->build(params);
-  if (batch_x_.rows() < x.rows()) reserve_batch(x.rows());
+  // Layers reserve nothing when their buffers already fit, so this is cheap after the first call,
+  // and it also sizes layers added since the last one.
+  reserve_batch(std::max(x.rows(), batch_x_.rows()));
   layer_inputs_.assign(layers_.size(), nullptr);
-  Logs logs = make_logs("", metrics);
-  std::vector<double> sums(logs.size());
-  train_step(x, y, metrics, params, sums);
-  set_means(logs, sums, static_cast<double>(x.rows()));
-  return logs;
+  Tally tally(metrics);
+  train_step(x, y, nullptr, params, tally);
+  return tally.logs(static_cast<double>(x.rows()));
 }
 
 Index Sequential::inference_chunk(Index rows, Index batch_size) const {
   // Large enough for GEMMs to run near peak, small enough that activations stay in cache.
   constexpr Index kDefaultChunk = 1024;
   return std::max<Index>(1, std::min(rows, batch_size > 0 ? batch_size : kDefaultChunk));
+}
+
+double Sequential::infer_chunk(ConstMatrixMap x, RowMatrix& ping, RowMatrix& pong, MatrixMap out) const {
+  const Index n = x.rows();
+  double penalty = 0;
+  const Scalar* input = x.data();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const bool last = i + 1 == layers_.size();
+    MatrixMap output = last ? out : MatrixMap((i % 2 ? pong : ping).data(), n, layers_[i]->output_dim());
+    layers_[i]->infer(ConstMatrixMap(input, n, layers_[i]->input_dim()), output);
+    if (layers_[i]->has_activity_penalty()) penalty += layers_[i]->activity_penalty(as_const_map(output));
+    input = output.data();
+  }
+  return penalty;
 }
 
 void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
@@ -240,18 +307,11 @@ void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) cons
   const Index chunk = inference_chunk(x.rows(), batch_size);
   Index widest = 0;
   for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
-  // Two local buffers that the hidden layers ping-pong between; the last layer writes into `out`.
+  // Local buffers: predict shares nothing between calls, so threads may predict at once.
   RowMatrix ping(layers_.size() > 1 ? chunk : 0, widest), pong(layers_.size() > 2 ? chunk : 0, widest);
   for (Index first = 0; first < x.rows(); first += chunk) {
-    const Index end = std::min(x.rows(), first + chunk), n = end - first;
-    const Scalar* input = x.row(first).data();
-    for (size_t i = 0; i < layers_.size(); ++i) {
-      const bool last = i + 1 == layers_.size();
-      MatrixMap output = last ? row_block(out, first, end)
-                              : MatrixMap((i % 2 ? pong : ping).data(), n, layers_[i]->output_dim());
-      layers_[i]->infer(ConstMatrixMap(input, n, layers_[i]->input_dim()), output);
-      input = output.data();
-    }
+    const Index end = std::min(x.rows(), first + chunk);
+    infer_chunk(row_block(x, first, end), ping, pong, row_block(out, first, end));
   }
 }
 
@@ -261,25 +321,37 @@ RowMatrix Sequential::predict(ConstMatrixMap x, Index batch_size) const {
   return out;
 }
 
-Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size) const {
+void Sequential::check_weights(const Scalar* sample_weight, Index rows, const char* what) const {
+  if (!sample_weight) return;
+  const Eigen::Map<const Vector> w(sample_weight, rows);
+  if (!w.allFinite() || (w.array() < 0).any())
+    throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0");
+}
+
+Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
   if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
   if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
   check_data(x, y, "evaluate");
+  check_weights(sample_weight, x.rows(), "evaluate");
   const std::vector<Metric> metrics = resolve_metrics();
-  Logs logs = make_logs("", metrics);
-  std::vector<double> sums(logs.size(), 0.0);
+  Tally tally(metrics);
   const Index chunk = inference_chunk(x.rows(), batch_size);
-  RowMatrix y_pred(chunk, output_dim());
+  Index widest = 0;
+  for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
+  RowMatrix ping(chunk, widest), pong(chunk, widest), y_pred(chunk, output_dim());
+  Vector losses(chunk);
+  const double weights = weight_penalty();  // the weights do not change during evaluation
   for (Index first = 0; first < x.rows(); first += chunk) {
-    const Index end = std::min(x.rows(), first + chunk);
-    MatrixMap pred = top_rows(y_pred, end - first);
-    predict(row_block(x, first, end), pred, chunk);
+    const Index end = std::min(x.rows(), first + chunk), n = end - first;
+    MatrixMap pred = top_rows(y_pred, n);
+    const double activity = infer_chunk(row_block(x, first, end), ping, pong, pred);
     const ConstMatrixMap targets = row_block(y, first, end);
-    sums[0] += loss_->sum(as_const_map(pred), targets);
-    for (size_t m = 0; m < metrics.size(); ++m) sums[m + 1] += metrics[m].sum(as_const_map(pred), targets);
+    loss_->per_sample(as_const_map(pred), targets, losses.head(n));
+    tally.add_loss(weighted_sum(losses, n, sample_weight ? sample_weight + first : nullptr) +
+                   static_cast<double>(n) * (weights + activity));
+    tally.add_metrics(as_const_map(pred), targets);
   }
-  set_means(logs, sums, static_cast<double>(x.rows()));
-  return logs;
+  return tally.logs(static_cast<double>(x.rows()));
 }
 
 // ---- conveniences: owned matrices and raw buffers, viewed in place ------------------------------

@@ -17,7 +17,8 @@ except ImportError as error:  # pragma: no cover - only on a broken install
         "outside the source tree."
     ) from error
 
-from fastmlp import callbacks, layers, models, optimizers, saving, utils
+from fastmlp import (activations, callbacks, initializers, layers, losses, metrics, models, optimizers,
+                     regularizers, saving, utils)
 from fastmlp.models import Sequential
 
 __version__ = "0.1.0"
@@ -34,5 +35,5 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
-__all__ = ["Sequential", "callbacks", "layers", "models", "optimizers", "saving", "utils", "set_num_threads",
-           "get_num_threads", "__version__"]
+__all__ = ["Sequential", "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "regularizers", "saving", "utils", "set_num_threads", "get_num_threads", "__version__"]

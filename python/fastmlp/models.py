@@ -3,14 +3,16 @@
 import math
 import numbers
 import os
+import tempfile
 
 import numpy as np
 
-from fastmlp import _core, _random, optimizers
-from fastmlp._convert import as_inputs, as_targets
+from fastmlp import _core, _random, losses, metrics as metrics_module, optimizers
+from fastmlp import layers as layers_module
+from fastmlp._convert import as_float_array, as_targets
 from fastmlp._naming import unique_name
 from fastmlp.callbacks import CallbackList, History, Progbar, ProgbarLogger
-from fastmlp.layers import InputLayer, Layer
+from fastmlp.layers import Flatten, InputLayer, Layer
 from fastmlp.layers import _from_core as _wrap_core_layer
 
 # fit(), evaluate() and predict() default to Keras's batch size of 32.
@@ -31,12 +33,13 @@ def _verbosity(verbose):
     return verbose
 
 
-def _loss_core(loss):
-    if isinstance(loss, str):
-        return _core.make_loss(loss)
-    if loss is None:
-        raise ValueError("compile() needs a loss, such as loss='categorical_crossentropy'")
-    raise TypeError(f"loss must be one of the names {', '.join(_core.loss_names())}; got {loss!r}")
+def _weights_vector(weights, count, name):
+    weights = as_float_array(weights, name).reshape(-1)
+    if len(weights) != count:
+        raise ValueError(f"{name} must have one weight per sample ({count}), got {len(weights)}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(f"{name} must hold finite numbers >= 0")
+    return weights
 
 
 class Sequential:
@@ -52,11 +55,12 @@ class Sequential:
         self.name = name if name is not None else unique_name("sequential")
         self._core = core
         self._layers = []
-        self._input_width = None
+        self._input_shape = None  # one sample's shape, before any Flatten
         self.history = None
         self.optimizer = None
         self.loss = None
         self.compiled_metrics = []
+        self._metric_names = []
         self.stop_training = False
 
     @classmethod
@@ -65,11 +69,12 @@ class Sequential:
         model = cls.__new__(cls)
         model._attach(core, core.name or None)
         model._layers = [_wrap_core_layer(layer) for layer in core.layers]
-        model._input_width = core.input_dim if core.built else None
+        model._input_shape = (core.input_dim,) if core.built else None
         if compile and core.compiled:
             model.optimizer = optimizers._from_core(core.optimizer)
             model.loss = core.loss.name
             model.compiled_metrics = list(core.metric_names)
+            model._metric_names = list(core.metric_names)
         return model
 
     # ---- structure -------------------------------------------------------------------------------
@@ -78,22 +83,33 @@ class Sequential:
         if isinstance(layer, InputLayer):
             if self._layers:
                 raise ValueError("an Input must come before the first layer of a Sequential model")
-            self._input_width = layer.width
+            self._input_shape = layer.shape_without_batch
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a fastmlp layer such as fastmlp.layers.Dense, got {layer!r}")
         if any(existing is layer for existing in self._layers):
             raise ValueError(f"layer {layer.name!r} is already in this model")
-        if layer._input_width is not None:
+        if isinstance(layer, Flatten) and self._layers:
+            raise ValueError("Flatten must be the first layer of a fastmlp model (dense inputs are already flat)")
+        if layer._input_shape is not None:
             if self._layers:
                 raise ValueError(f"layer {layer.name!r} declares an input shape but is not the first layer")
-            self._input_width = layer._input_width
-        self._core.add(layer._core)
+            self._input_shape = layer._input_shape
+        if self._input_shape is not None and len(self._input_shape) > 1 and not isinstance(layer, Flatten) \
+                and not self._layers:
+            raise ValueError(f"inputs of shape {self._input_shape} need a Flatten() layer first")
         self._layers.append(layer)
+        if layer._core is not None:
+            layer._core.name = layer.name  # model files keep the names
+        if isinstance(layer, Flatten):
+            if self._input_shape is not None:
+                layer._width = int(np.prod(self._input_shape))
+            return
+        self._core.add(layer._core)
         if self._core.built:
             layer._build(layer._core.input_dim)
-        elif self._input_width is not None:
-            self.build((None, self._input_width))
+        elif self._input_shape is not None:
+            self.build((None, *self._input_shape))
 
     def pop(self):
         raise NotImplementedError("Sequential.pop is not supported: build a new model instead")
@@ -102,37 +118,53 @@ class Sequential:
     def layers(self):
         return list(self._layers)
 
+    def _core_layers(self):
+        return [layer for layer in self._layers if not isinstance(layer, Flatten)]
+
     @property
     def built(self):
         return self._core.built
 
     def build(self, input_shape=None):
-        """Creates the weights for inputs of shape ``(batch, features)``."""
+        """Creates the weights for inputs of shape ``(batch, *sample_shape)``."""
         if input_shape is None:
-            if self._input_width is None:
+            if self._input_shape is None:
                 raise ValueError("build() needs an input shape, such as build((None, 64))")
-            input_shape = (None, self._input_width)
-        width = int(input_shape[-1])
-        if not self._layers:
-            raise ValueError("the model has no layers; add one with model.add(...)")
+            input_shape = (None, *self._input_shape)
+        sample_shape = tuple(int(d) for d in input_shape[1:])
+        if not self._core_layers():
+            raise ValueError("the model has no layers with weights; add one with model.add(...)")
+        if len(sample_shape) > 1 and not (self._layers and isinstance(self._layers[0], Flatten)):
+            raise ValueError(f"inputs of shape {sample_shape} need a Flatten() layer first")
+        if self._layers and isinstance(self._layers[0], Flatten):
+            self._layers[0]._width = int(np.prod(sample_shape))
         was_built = self._core.built
-        self._core.build(width)
-        self._input_width = width
+        self._core.build(int(np.prod(sample_shape)))
+        self._input_shape = sample_shape
         if not was_built:
-            for layer in self._layers:
+            for layer in self._core_layers():
                 layer._build(layer._core.input_dim)
 
     @property
     def input_shape(self):
-        return None if self._input_width is None else (None, self._input_width)
+        return None if self._input_shape is None else (None, *self._input_shape)
 
     @property
     def output_shape(self):
-        return (None, self._layers[-1].units) if self._layers else None
+        core_layers = self._core_layers()
+        return (None, core_layers[-1]._core.output_dim) if core_layers and self.built else None
 
     @property
     def weights(self):
         return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
 
     def get_weights(self):
         """Copies of every layer's weights, in order."""
@@ -158,6 +190,220 @@ class Sequential:
             raise ValueError("the model is not built yet; give it an input shape or call fit first")
         return int(self._core.count_params())
 
+    # ---- training --------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+        """Sets the optimizer (name or object), the loss (name, object or fastmlp.losses function) and the
+        metrics (names or fastmlp.metrics objects).
+
+        Keras's execution hints (``run_eagerly``, ``jit_compile``, ``steps_per_execution``) are accepted
+        and have no effect: fastmlp always runs compiled C++.
+        """
+        for key in kwargs:
+            if key not in ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"):
+                raise TypeError(f"compile() got an unexpected argument {key!r}")
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, (str, metrics_module.Metric)):
+            raise TypeError(f"metrics must be a list, such as ['accuracy']; got {metrics!r}")
+        resolved = [metrics_module.resolve(m) for m in metrics]
+        optimizer = optimizers.get(optimizer)
+        loss_object = losses.get(loss)
+        self._core.compile(loss_object._core, optimizer._core, [kind for kind, _ in resolved])
+        self.optimizer, self.loss, self.compiled_metrics = optimizer, loss, list(metrics)
+        self._loss_object = loss_object
+        self._metric_names = [name for _, name in resolved]
+
+    def _require_compiled(self, caller):
+        if self.optimizer is None:
+            raise RuntimeError(f"call compile(optimizer, loss) before {caller}()")
+
+    def _inputs(self, x, name="x"):
+        """x as a 2-D float32 array (flattening samples when the model starts with Flatten)."""
+        array = as_float_array(x, name)
+        flatten = bool(self._layers) and isinstance(self._layers[0], Flatten)
+        if flatten and array.ndim >= 2:
+            array = array.reshape(len(array), -1)
+        if array.ndim != 2:
+            hint = " (reshape a single feature with x.reshape(-1, 1))" if array.ndim == 1 else \
+                " (start the model with a Flatten() layer)" if array.ndim > 2 else ""
+            raise ValueError(f"{name} must be 2-D (samples, features), got shape {array.shape}{hint}")
+        expected = None if self._input_shape is None else int(np.prod(self._input_shape))
+        if expected is not None and array.shape[1] != expected:
+            raise ValueError(f"the model expects {expected} input features per sample, {name} has shape "
+                             f"{np.shape(x)}")
+        return array
+
+    def _check_data(self, x, y, x_name="x", y_name="y"):
+        x, y = self._inputs(x, x_name), as_targets(y, y_name)
+        if len(x) != len(y):
+            raise ValueError(f"{x_name} and {y_name} must have the same number of samples; "
+                             f"got {len(x)} and {len(y)}")
+        if len(x) == 0:
+            raise ValueError(f"{x_name} is empty; fit and evaluate need at least one sample")
+        units = self._core_layers()[-1]._core.output_dim
+        expected = self._core.loss.target_columns(units)
+        if y.shape[1] != expected:
+            hint = ""
+            if y.shape[1] == 1 and units > 1:
+                hint = (" (integer labels: use loss='sparse_categorical_crossentropy' or "
+                        "fastmlp.utils.to_categorical(y))")
+            raise ValueError(f"{y_name} has shape {y.shape} but the model has {units} output(s) "
+                             f"and loss {self._core.loss.name!r} expects {expected} column(s){hint}")
+        return x, y
+
+    def _ensure_built(self, x):
+        if not self.built:
+            self.build((None, x.shape[1]))
+
+    def _keys(self, validation):
+        keys = ["loss", *self._metric_names]
+        return keys + [f"val_{k}" for k in keys] if validation else keys
+
+    @staticmethod
+    def _class_weights(class_weight, y):
+        """Per-sample weights from a {class: weight} dict, the class read from y as Keras reads it."""
+        classes = np.argmax(y, axis=1) if y.shape[1] > 1 else np.rint(y[:, 0]).astype(np.int64)
+        weights = np.ones(len(y), dtype=np.float32)
+        for label, weight in class_weight.items():
+            weights[classes == int(label)] = float(weight)
+        return weights
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0):
+        """Trains for ``epochs`` epochs of minibatch updates and returns a ``History``.
+
+        Args:
+            x, y: inputs (samples, features) and targets; lists or arrays of any numeric dtype.
+            batch_size: samples per gradient update (default 32).
+            epochs: index of the last epoch to train (training starts at ``initial_epoch``).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
+            callbacks: list of ``fastmlp.callbacks.Callback``.
+            validation_split: fraction of the data, taken from the end before shuffling, held out
+                for validation, as in Keras.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, evaluated after
+                each epoch; overrides validation_split.
+            shuffle: reshuffle the training samples before each epoch.
+            class_weight: ``{class: weight}`` scaling the loss of each sample by its class's weight.
+            sample_weight: one weight per sample scaling its loss (multiplied with class_weight).
+            initial_epoch: epoch at which to start (to resume a previous run).
+        """
+        self._require_compiled("fit")
+        verbose = _verbosity(verbose)
+        x, y = self._check_data(x, y)
+        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        epochs = _positive_int(epochs, "epochs", minimum=0)
+        initial_epoch = _positive_int(initial_epoch, "initial_epoch", minimum=0)
+        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+                or not 0 <= validation_split < 1:
+            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
+        weights = None if sample_weight is None else _weights_vector(sample_weight, len(x), "sample_weight")
+        if class_weight is not None:
+            if not isinstance(class_weight, dict):
+                raise TypeError(f"class_weight must be a dict {{class: weight}}, got {class_weight!r}")
+            from_classes = self._class_weights(class_weight, y)
+            weights = from_classes if weights is None else weights * from_classes
+
+        x_val = y_val = w_val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight)")
+            x_val, y_val = self._check_data(*validation_data[:2], x_name="x_val", y_name="y_val")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                w_val = _weights_vector(validation_data[2], len(x_val), "validation sample_weight")
+        elif validation_split > 0:
+            # Keras holds out the last samples, before any shuffling; row slices are views, not copies.
+            split = int(math.ceil(len(x) * (1 - validation_split)))
+            if split == len(x) or split == 0:
+                raise ValueError(f"validation_split={validation_split} leaves no samples for "
+                                 f"{'validation' if split == len(x) else 'training'} out of {len(x)}")
+            x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
+            if weights is not None:
+                weights, w_val = weights[:split], weights[split:]
+        self._ensure_built(x)
+
+        history = History()
+        callback_list = list(callbacks or [])
+        if verbose:
+            callback_list.append(ProgbarLogger(verbose))
+        callback_list.append(history)
+        steps = math.ceil(len(x) / min(batch_size, len(x)))
+        cbs = CallbackList(callback_list, self, {"verbose": verbose, "epochs": epochs, "steps": steps})
+        train_keys, all_keys = self._keys(False), self._keys(x_val is not None)
+
+        def on_batch_end(epoch, done, batches, running):
+            cbs.on_train_batch_end(done - 1, dict(zip(train_keys, (v for _, v in running))))
+
+        def on_epoch_end(epoch, logs):
+            cbs.on_epoch_end(epoch, dict(zip(all_keys, (v for _, v in logs))))
+            return self.stop_training
+
+        self.stop_training = False
+        self.history = history
+        cbs.on_train_begin()
+        self._core.fit(x, y, batch_size, epochs, initial_epoch, bool(shuffle), x_val, y_val,
+                       on_batch_end=on_batch_end if cbs.wants_batches() else None,
+                       on_epoch_begin=cbs.on_epoch_begin, on_epoch_end=on_epoch_end,
+                       progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
+                       sample_weight=weights, val_sample_weight=w_val)
+        cbs.on_train_end({k: v[-1] for k, v in history.history.items()})
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, return_dict=False):
+        """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *metrics]``
+        (a dict with ``return_dict=True``), as Keras returns them."""
+        self._require_compiled("evaluate")
+        verbose = _verbosity(verbose)
+        x, y = self._check_data(x, y)
+        self._ensure_built(x)
+        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        weights = None if sample_weight is None else _weights_vector(sample_weight, len(x), "sample_weight")
+        bar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
+        logs = dict(zip(self._keys(False), (v for _, v in self._core.evaluate(x, y, batch_size, weights))))
+        if bar is not None:
+            bar.update(bar.target, logs, finalize=True)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto"):
+        """Outputs of the model for inputs ``x``, as a (samples, units) float32 array."""
+        verbose = _verbosity(verbose)
+        if not self.built:
+            raise ValueError("the model has no input shape yet: give it Input((features,)) or input_dim, "
+                             "or fit it first")
+        x = self._inputs(x)
+        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        bar = Progbar(max(1, math.ceil(len(x) / batch_size)), verbose=verbose) if verbose else None
+        # The core picks chunks large enough for fast matrix products; results do not depend on them.
+        out = self._core.predict(x, 0)
+        if bar is not None:
+            bar.update(bar.target, finalize=True)
+        return out
+
+    def __call__(self, x, training=False):
+        if training:
+            raise ValueError("calling a fastmlp model with training=True is not supported; use fit or train_on_batch")
+        return self.predict(x, verbose=0)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, verbose=0)
+
+    def train_on_batch(self, x, y, return_dict=False):
+        """One gradient step on one batch; returns its loss (and metrics) before the step."""
+        self._require_compiled("train_on_batch")
+        x, y = self._check_data(x, y)
+        self._ensure_built(x)
+        logs = dict(zip(self._keys(False), (v for _, v in self._core.train_on_batch(x, y))))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x, y, return_dict=False):
+        return self.evaluate(x, y, batch_size=len(x) if len(x) else None, verbose=0, return_dict=return_dict)
+
     # ---- saving ----------------------------------------------------------------------------------
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Saves the model to one file that ``fastmlp.models.load_model`` (or C++'s
@@ -181,178 +427,59 @@ class Sequential:
                              "input_dim, or fit it first")
         # The names live in Python (users may rename layers); the file is written from the C++ objects.
         self._core.name = self.name
-        for layer in self._layers:
+        for layer in self._core_layers():
             layer._core.name = layer.name
         _core.save_model(self._core, path, bool(include_optimizer))
 
-    # ---- training --------------------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
-        """Sets the optimizer (name or object), the loss (name) and the metrics (names) for training.
+    # ---- configuration and weights files -----------------------------------------------------------
+    def get_config(self):
+        """Keras-style architecture description: {"name", "layers": [{"class_name", "config"}, ...]}."""
+        layer_configs = []
+        if self._input_shape is not None:
+            layer_configs.append({"class_name": "InputLayer", "config": {"shape": list(self._input_shape)}})
+        for layer in self._layers:
+            layer_configs.append({"class_name": type(layer).__name__, "config": layer.get_config()})
+        return {"name": self.name, "layers": layer_configs}
 
-        Keras's execution hints (``run_eagerly``, ``jit_compile``, ``steps_per_execution``) are accepted
-        and have no effect: fastmlp always runs compiled C++.
-        """
-        for key in kwargs:
-            if key not in ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss"):
-                raise TypeError(f"compile() got an unexpected argument {key!r}")
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, str):
-            raise TypeError(f"metrics must be a list of names, such as ['accuracy']; got {metrics!r}")
-        metrics = list(metrics)
-        for metric in metrics:
-            if not isinstance(metric, str):
-                raise TypeError(f"metrics must be names such as 'accuracy'; got {metric!r}")
-        optimizer = optimizers.get(optimizer)
-        self._core.compile(_loss_core(loss), optimizer._core, metrics)
-        self.optimizer, self.loss, self.compiled_metrics = optimizer, loss, metrics
+    @classmethod
+    def from_config(cls, config):
+        """A new, untrained model with the architecture ``config`` describes."""
+        model = cls(name=config.get("name"))
+        for entry in config["layers"]:
+            layer_class = getattr(layers_module, entry["class_name"], None)
+            if entry["class_name"] == "InputLayer":
+                model.add(layers_module.Input(tuple(entry["config"]["shape"])))
+                continue
+            if layer_class is None or not isinstance(layer_class, type) or not issubclass(layer_class, Layer):
+                raise ValueError(f"unknown layer class {entry['class_name']!r} in the config")
+            layer_config = {k: v for k, v in entry["config"].items() if k != "trainable"}
+            model.add(layer_class(**layer_config))
+        return model
 
-    def _require_compiled(self, caller):
-        if self.optimizer is None:
-            raise RuntimeError(f"call compile(optimizer, loss) before {caller}()")
-
-    def _check_data(self, x, y, x_name="x", y_name="y"):
-        x, y = as_inputs(x, x_name), as_targets(y, y_name)
-        if len(x) != len(y):
-            raise ValueError(f"{x_name} and {y_name} must have the same number of samples; "
-                             f"got {len(x)} and {len(y)}")
-        if len(x) == 0:
-            raise ValueError(f"{x_name} is empty; fit and evaluate need at least one sample")
-        if self._input_width is not None and x.shape[1] != self._input_width:
-            raise ValueError(f"the model expects {self._input_width} input features, "
-                             f"{x_name} has shape {x.shape}")
-        units = self._layers[-1].units
-        expected = self._core.loss.target_columns(units)
-        if y.shape[1] != expected:
-            hint = ""
-            if y.shape[1] == 1 and units > 1:
-                hint = (" (integer labels: use loss='sparse_categorical_crossentropy' or "
-                        "fastmlp.utils.to_categorical(y))")
-            raise ValueError(f"{y_name} has shape {y.shape} but the model has {units} output(s) "
-                             f"and loss {self.loss!r} expects {expected} column(s){hint}")
-        return x, y
-
-    def _ensure_built(self, x):
+    def save_weights(self, filepath):
+        """Writes every weight array to ``filepath`` (NumPy .npz), atomically: a crash mid-write never
+        leaves a truncated file under the name."""
         if not self.built:
-            self.build((None, x.shape[1]))
+            raise ValueError("the model has no weights yet: build or fit it first")
+        filepath = os.fspath(filepath)
+        directory = os.path.dirname(os.path.abspath(filepath))
+        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                np.savez(stream, *self.get_weights())
+            os.replace(temporary, filepath)
+        except BaseException:
+            os.unlink(temporary)
+            raise
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
-        """Trains for ``epochs`` epochs of minibatch updates and returns a ``History``.
-
-        Args:
-            x, y: inputs (samples, features) and targets; lists or arrays of any numeric dtype.
-            batch_size: samples per gradient update (default 32).
-            epochs: index of the last epoch to train (training starts at ``initial_epoch``).
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
-            callbacks: list of ``fastmlp.callbacks.Callback``.
-            validation_split: fraction of the data, taken from the end before shuffling, held out
-                for validation, as in Keras.
-            validation_data: ``(x_val, y_val)`` evaluated after each epoch; overrides validation_split.
-            shuffle: reshuffle the training samples before each epoch.
-            initial_epoch: epoch at which to start (to resume a previous run).
-        """
-        self._require_compiled("fit")
-        verbose = _verbosity(verbose)
-        x, y = self._check_data(x, y)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
-        epochs = _positive_int(epochs, "epochs", minimum=0)
-        initial_epoch = _positive_int(initial_epoch, "initial_epoch", minimum=0)
-        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
-                or not 0 <= validation_split < 1:
-            raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
-
-        x_val = y_val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            x_val, y_val = self._check_data(*validation_data, x_name="x_val", y_name="y_val")
-        elif validation_split > 0:
-            # Keras holds out the last samples, before any shuffling; row slices are views, not copies.
-            split = int(math.ceil(len(x) * (1 - validation_split)))
-            if split == len(x) or split == 0:
-                raise ValueError(f"validation_split={validation_split} leaves no samples for "
-                                 f"{'validation' if split == len(x) else 'training'} out of {len(x)}")
-            x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
-        self._ensure_built(x)
-
-        history = History()
-        callback_list = list(callbacks or [])
-        if verbose:
-            callback_list.append(ProgbarLogger(verbose))
-        callback_list.append(history)
-        steps = math.ceil(len(x) / min(batch_size, len(x)))
-        cbs = CallbackList(callback_list, self, {"verbose": verbose, "epochs": epochs, "steps": steps})
-
-        def on_batch_end(epoch, done, batches, running):
-            cbs.on_train_batch_end(done - 1, dict(running))
-
-        def on_epoch_end(epoch, logs):
-            cbs.on_epoch_end(epoch, dict(logs))
-            return self.stop_training
-
-        self.stop_training = False
-        self.history = history
-        cbs.on_train_begin()
-        self._core.fit(x, y, batch_size, epochs, initial_epoch, bool(shuffle), x_val, y_val,
-                       on_batch_end=on_batch_end if cbs.wants_batches() else None,
-                       on_epoch_begin=cbs.on_epoch_begin,
-                       on_epoch_end=on_epoch_end,
-                       progress_interval=0.0 if cbs.wants_every_batch() else 0.1)
-        final_logs = {k: v[-1] for k, v in history.history.items()}
-        cbs.on_train_end(final_logs)
-        return history
-
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
-        """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *metrics]``
-        (a dict with ``return_dict=True``), as Keras returns them."""
-        self._require_compiled("evaluate")
-        verbose = _verbosity(verbose)
-        x, y = self._check_data(x, y)
-        self._ensure_built(x)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
-        bar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
-        logs = dict(self._core.evaluate(x, y, 0))
-        if bar is not None:
-            bar.update(bar.target, logs, finalize=True)
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
-    def predict(self, x, batch_size=None, verbose="auto"):
-        """Outputs of the model for inputs ``x``, as a (samples, units) float32 array."""
-        verbose = _verbosity(verbose)
-        if not self.built:
-            raise ValueError("the model has no input shape yet: give it Input((features,)) or input_dim, "
-                             "or fit it first")
-        x = as_inputs(x)
-        if x.shape[1] != self._input_width:
-            raise ValueError(f"the model expects {self._input_width} input features, x has shape {x.shape}")
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
-        bar = Progbar(max(1, math.ceil(len(x) / batch_size)), verbose=verbose) if verbose else None
-        # The core picks chunks large enough for fast matrix products; results do not depend on them.
-        out = self._core.predict(x, 0)
-        if bar is not None:
-            bar.update(bar.target, finalize=True)
-        return out
-
-    def predict_on_batch(self, x):
-        return self.predict(x, verbose=0)
-
-    def train_on_batch(self, x, y, return_dict=False):
-        """One gradient step on one batch; returns its loss (and metrics) before the step."""
-        self._require_compiled("train_on_batch")
-        x, y = self._check_data(x, y)
-        self._ensure_built(x)
-        logs = dict(self._core.train_on_batch(x, y))
-        if return_dict:
-            return logs
-        values = list(logs.values())
-        return values[0] if len(values) == 1 else values
-
-    def test_on_batch(self, x, y, return_dict=False):
-        return self.evaluate(x, y, verbose=0, return_dict=return_dict)
+    def load_weights(self, filepath):
+        """Reads weights written by save_weights; the count and shapes must match this model."""
+        try:
+            with np.load(os.fspath(filepath), allow_pickle=False) as archive:
+                weights = [archive[f"arr_{i}"] for i in range(len(archive.files))]
+        except (OSError, ValueError, KeyError) as error:
+            raise ValueError(f"could not read weights from {filepath!r}: {error}") from None
+        self.set_weights(weights)
 
     # ---- display ---------------------------------------------------------------------------------
     def summary(self, line_length=None, print_fn=None):
@@ -377,10 +504,11 @@ class Sequential:
             if index + 1 < len(self._layers):
                 lines.append(rule("├", "┼", "┤", "─"))
         lines.append(rule("└", "┴", "┘", "─"))
-        total = self._core.count_params() if self.built else 0
-        size = _format_bytes(4 * total)
-        lines += [f" Total params: {total:,} ({size})", f" Trainable params: {total:,} ({size})",
-                  " Non-trainable params: 0 (0.00 B)"]
+        trainable = sum(w.size for w in self.trainable_weights)
+        frozen = sum(w.size for w in self.non_trainable_weights)
+        lines += [f" Total params: {trainable + frozen:,} ({_format_bytes(4 * (trainable + frozen))})",
+                  f" Trainable params: {trainable:,} ({_format_bytes(4 * trainable)})",
+                  f" Non-trainable params: {frozen:,} ({_format_bytes(4 * frozen)})"]
         for line in lines:
             print_fn(line)
 

@@ -59,11 +59,23 @@ class Layer {
   // The activation applied last, if any, so that a loss can fuse its gradient with it.
   virtual const Activation* final_activation() const { return nullptr; }
 
+  // Trainable tensors, with their gradients.
   virtual std::vector<Parameter> parameters() = 0;
+
+  // State that is saved and restored with the weights but not trained by the optimizer, such as
+  // BatchNormalization's moving statistics.
+  virtual std::vector<Parameter> non_trainable() { return {}; }
+
+  // Penalties added to the loss: kernel/bias regularizers on the weights, and an activity
+  // regularizer on this layer's output for one batch (a sum over the batch, as in Keras 3).
+  virtual double weight_penalty() const { return 0; }
+  virtual double activity_penalty(ConstMatrixMap /*output*/) const { return 0; }
+  virtual bool has_activity_penalty() const { return false; }
 
   Index count_params() {
     Index n = 0;
     for (const auto& p : parameters()) n += p.value->size();
+    for (const auto& p : non_trainable()) n += p.value->size();
     return n;
   }
 

@@ -13,17 +13,21 @@ namespace fastmlp {
 // Keras's epsilon: probabilities are clipped to [kEpsilon, 1 - kEpsilon] before taking logs.
 constexpr Scalar kEpsilon = 1e-7f;
 
+using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+using VectorRef = Eigen::Ref<Vector>;
+
 class Loss {
  public:
   virtual ~Loss() = default;
   virtual std::string name() const = 0;
 
-  // Sum over the rows of the per-sample loss (each the mean over outputs, as in Keras); the batch
-  // loss is this divided by the number of rows, Keras's "sum_over_batch_size" reduction.
-  virtual double sum(ConstMatrixMap y_pred, ConstMatrixMap y_true) const = 0;
+  // The loss of each sample (row), written to `out` (n): the mean over outputs of an elementwise
+  // loss, or a row-wise loss such as cross-entropy. The batch loss is the mean of these (Keras's
+  // "sum_over_batch_size" reduction), or with sample weights Σ w_i l_i / n.
+  virtual void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const = 0;
 
-  // Gradient of the batch mean with respect to y_pred (n, units). The 1/n of the mean is applied
-  // here, once, and nowhere else in the backward pass.
+  // Gradient of the (unweighted) batch mean with respect to y_pred (n, units). The 1/n of the mean
+  // is applied here, once, and nowhere else in the backward pass.
   virtual void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const = 0;
 
   // Whether gradient_preactivation() is available for an output layer ending in `activation`.
@@ -41,52 +45,100 @@ class Loss {
   virtual void check_targets(ConstMatrixMap y_true, Index output_units) const;
 };
 
-class MeanSquaredError : public Loss {
- public:
-  std::string name() const override { return "mean_squared_error"; }
-  double sum(ConstMatrixMap y_pred, ConstMatrixMap y_true) const override;
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
-};
-
-class MeanAbsoluteError : public Loss {
- public:
-  std::string name() const override { return "mean_absolute_error"; }
-  double sum(ConstMatrixMap y_pred, ConstMatrixMap y_true) const override;
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
-};
-
+// Cross-entropies take probabilities by default; with from_logits the network's output is taken as
+// logits (a linear last layer), as in Keras, and the sigmoid/softmax is folded into the loss.
 class BinaryCrossentropy : public Loss {
  public:
+  explicit BinaryCrossentropy(bool from_logits = false) : from_logits_(from_logits) {}
   std::string name() const override { return "binary_crossentropy"; }
-  double sum(ConstMatrixMap y_pred, ConstMatrixMap y_true) const override;
+  bool from_logits() const { return from_logits_; }
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
   void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
   bool fuses_with(const Activation& activation) const override;
   void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
   void check_targets(ConstMatrixMap y_true, Index output_units) const override;
+
+ private:
+  bool from_logits_;
 };
 
 class CategoricalCrossentropy : public Loss {
  public:
+  explicit CategoricalCrossentropy(bool from_logits = false) : from_logits_(from_logits) {}
   std::string name() const override { return "categorical_crossentropy"; }
-  double sum(ConstMatrixMap y_pred, ConstMatrixMap y_true) const override;
+  bool from_logits() const { return from_logits_; }
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
   void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
   bool fuses_with(const Activation& activation) const override;
   void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
+
+ private:
+  bool from_logits_;
 };
 
 // Integer class labels, one column, instead of one-hot rows.
 class SparseCategoricalCrossentropy : public Loss {
  public:
+  explicit SparseCategoricalCrossentropy(bool from_logits = false) : from_logits_(from_logits) {}
   std::string name() const override { return "sparse_categorical_crossentropy"; }
-  double sum(ConstMatrixMap y_pred, ConstMatrixMap y_true) const override;
+  bool from_logits() const { return from_logits_; }
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
   void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
   bool fuses_with(const Activation& activation) const override;
   void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
   Index target_columns(Index /*output_units*/) const override { return 1; }
   void check_targets(ConstMatrixMap y_true, Index output_units) const override;
+
+ private:
+  bool from_logits_;
 };
 
-// Keras's names and aliases ("mse", "mae", ...). Throws std::invalid_argument listing valid names.
+// The losses whose value is the mean over outputs of an elementwise f(p, y): see losses.cpp for each
+// formula. `parameter` is Huber's delta and is ignored by the others.
+enum class ElementwiseLossKind {
+  MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError,
+  Hinge, SquaredHinge, LogCosh, Huber, Poisson
+};
+
+class ElementwiseLoss : public Loss {
+ public:
+  explicit ElementwiseLoss(ElementwiseLossKind kind, Scalar parameter = 1.0f);
+  std::string name() const override;
+  ElementwiseLossKind kind() const { return kind_; }
+  Scalar parameter() const { return parameter_; }
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
+  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
+
+ private:
+  ElementwiseLossKind kind_;
+  Scalar parameter_;
+};
+
+// max(max((1 - y) p) - Σ y p + 1, 0) per sample, for one-hot y.
+class CategoricalHinge : public Loss {
+ public:
+  std::string name() const override { return "categorical_hinge"; }
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
+  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
+};
+
+// Σ y log(y / p) per sample, y and p clipped to [epsilon, 1].
+class KLDivergence : public Loss {
+ public:
+  std::string name() const override { return "kl_divergence"; }
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
+  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
+};
+
+// -Σ ŷ p̂ per sample with ŷ, p̂ the rows scaled to unit length: -1 when aligned.
+class CosineSimilarity : public Loss {
+ public:
+  std::string name() const override { return "cosine_similarity"; }
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
+  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
+};
+
+// Keras's names and aliases ("mse", "mae", "kld", ...). Throws std::invalid_argument listing valid names.
 std::shared_ptr<Loss> make_loss(const std::string& name);
 std::vector<std::string> loss_names();
 

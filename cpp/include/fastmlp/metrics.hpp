@@ -1,4 +1,4 @@
-// Metrics: per-sample scores averaged over an epoch, with Keras's names.
+// Metrics with Keras's names, accumulated over an epoch (or an evaluation) batch by batch.
 #pragma once
 
 #include <string>
@@ -10,7 +10,10 @@ namespace fastmlp {
 
 class Metric {
  public:
-  enum class Kind { BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError };
+  enum class Kind {
+    BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
+    MeanSquaredError, MeanAbsoluteError, Precision, Recall, AUC
+  };
 
   // `name` is the key the user wrote and the history shows; "accuracy"/"acc" resolve to the
   // binary, categorical or sparse variant from the loss and the output width, as Keras does.
@@ -21,8 +24,12 @@ class Metric {
   const std::string& name() const { return name_; }
   Kind kind() const { return kind_; }
 
-  // Sum over rows of the per-sample score; divided by the row count it is the metric's value.
-  double sum(ConstMatrixMap y_pred, ConstMatrixMap y_true) const;
+  // Each metric keeps a few running totals ("state"): a sum of per-sample scores for the means,
+  // true/false positive counts for precision and recall, a confusion count per threshold for AUC.
+  int state_size() const;
+  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const;
+  // The metric's value from its state after `samples` samples.
+  double result(const double* state, double samples) const;
 
  private:
   Metric(std::string name, Kind kind) : name_(std::move(name)), kind_(kind) {}

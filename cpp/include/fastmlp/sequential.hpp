@@ -17,10 +17,12 @@
 
 namespace fastmlp {
 
-// Inputs (n, features) and targets (n, target columns) of one data set, viewed without copies.
+// Inputs (n, features) and targets (n, target columns) of one data set, viewed without copies,
+// with optional per-sample weights (n values; null: all 1).
 struct Dataset {
   ConstMatrixMap x;
   ConstMatrixMap y;
+  const Scalar* sample_weight = nullptr;
 };
 
 // Named values in a fixed order: "loss", then each metric, then their "val_" counterparts.
@@ -49,6 +51,8 @@ struct History {
   std::map<std::string, std::vector<double>> history;  // key -> one value per epoch
 };
 
+class Tally;  // running loss and metric totals (sequential.cpp)
+
 class Sequential {
  public:
   explicit Sequential(std::uint64_t seed = 0x5eed);
@@ -74,12 +78,17 @@ class Sequential {
   const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
   const std::vector<std::string>& metric_names() const { return metric_names_; }
 
+  // Sample weights scale each sample's loss and gradient (Keras: Σ w_i l_i / n per batch).
   History fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options = {},
-              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {});
+              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {},
+              const Scalar* sample_weight = nullptr);
 
-  // Loss and metrics over (x, y) in chunks of `batch_size` rows (0: a size chosen for speed).
-  // Const and free of shared buffers: several threads may evaluate or predict at once.
-  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0) const;
+  // Loss (with regularization penalties, as Keras reports it) and metrics over (x, y), in batches
+  // of `batch_size` rows (0: a size chosen for speed; activity penalties are sums over a batch, so
+  // they depend on it as in Keras). Const and free of shared buffers: several threads may
+  // evaluate or predict at once.
+  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0,
+                const Scalar* sample_weight = nullptr) const;
   void predict(ConstMatrixMap x, MatrixMap out, Index batch_size = 0) const;
   RowMatrix predict(ConstMatrixMap x, Index batch_size = 0) const;
 
@@ -107,12 +116,17 @@ class Sequential {
  private:
   void require_compiled_and_built(ConstMatrixMap x, const char* caller);
   void check_data(ConstMatrixMap x, ConstMatrixMap y, const char* what) const;
+  void check_weights(const Scalar* sample_weight, Index rows, const char* what) const;
   std::vector<Metric> resolve_metrics() const;
   void reserve_batch(Index max_batch);
   // Forward, loss, backward and optimizer step on one batch; adds the batch's loss and metric
   // sums to `sums` (loss first, then one entry per metric).
-  void train_step(ConstMatrixMap x, ConstMatrixMap y, const std::vector<Metric>& metrics,
-                  const std::vector<Parameter>& params, std::vector<double>& sums);
+  void train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight,
+                  const std::vector<Parameter>& params, Tally& tally);
+  // Inference on one chunk of rows into `out`, the hidden layers ping-ponging between two
+  // caller-owned buffers; returns the activity penalties of the chunk's outputs.
+  double infer_chunk(ConstMatrixMap x, RowMatrix& ping, RowMatrix& pong, MatrixMap out) const;
+  double weight_penalty() const;
   Index inference_chunk(Index rows, Index batch_size) const;
 
   std::string name_;
@@ -126,6 +140,8 @@ class Sequential {
   RowMatrix batch_x_;       // (batch, input_dim)  rows gathered from a shuffled permutation
   RowMatrix batch_y_;       // (batch, target columns)
   RowMatrix grad_output_;   // (batch, output_dim) dL/dA or dL/dZ of the last layer
+  Vector batch_weights_;    // (batch)  sample weights gathered with the rows
+  Vector sample_losses_;    // (batch)  per-sample losses of the current batch
   std::vector<const Scalar*> layer_inputs_;  // per layer: where forward() read its input this step
   std::vector<Index> permutation_;
 };

@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <random>
+#include <utility>
 
 namespace fastmlp {
 

@@ -1,0 +1,37 @@
+#include "fastmlp/prelu.hpp"
+
+namespace fastmlp {
+
+void PReLU::on_build(Rng& rng) {
+  alpha_.resize(1, width_);
+  alpha_grad_.setZero(1, width_);
+  alpha_initializer_.fill(alpha_, width_, width_, rng);
+}
+
+void PReLU::infer(ConstMatrixMap input, MatrixMap output) const {
+  const auto slope = alpha_.row(0).array();
+  for (Index r = 0; r < input.rows(); ++r) {
+    const auto x = input.row(r).array();
+    output.row(r).array() = x.max(Scalar(0)) + slope * x.min(Scalar(0));
+  }
+}
+
+ConstMatrixMap PReLU::forward(ConstMatrixMap input, bool) {
+  MatrixMap output = top_rows(output_, input.rows());
+  infer(input, output);
+  return as_const_map(output);
+}
+
+ConstMatrixMap PReLU::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+  alpha_grad_.setZero();
+  for (Index r = 0; r < input.rows(); ++r)  // dα = Σ_batch dY ∘ min(0, X)
+    alpha_grad_.row(0).array() += grad.row(r).array() * input.row(r).array().min(Scalar(0));
+  if (!need_grad_input) return {grad_input_.data(), 0, width_};
+  MatrixMap grad_input = top_rows(grad_input_, input.rows());
+  const auto slope = alpha_.row(0).array();
+  for (Index r = 0; r < input.rows(); ++r)  // dX = dY ∘ (1 where X > 0, α elsewhere)
+    grad_input.row(r).array() = (input.row(r).array() > 0).select(grad.row(r).array(), slope * grad.row(r).array());
+  return as_const_map(grad_input);
+}
+
+}  // namespace fastmlp
