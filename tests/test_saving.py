@@ -108,6 +108,50 @@ def test_training_continues_exactly_as_without_saving(tmp_path, data, optimizer)
     assert loaded.optimizer.iterations == model.optimizer.iterations
 
 
+def every_layer_model(optimizer, loss):
+    fm.utils.set_random_seed(4)
+    model = fm.Sequential([
+        fm.layers.Input((5,)),
+        fm.layers.GaussianNoise(0.1, seed=2),
+        fm.layers.Dense(8, activation="gelu", kernel_regularizer=fm.regularizers.L1L2(l1=1e-3, l2=1e-2),
+                        bias_regularizer="l2", activity_regularizer=fm.regularizers.L1(1e-4)),
+        fm.layers.BatchNormalization(momentum=0.9, epsilon=1e-2),
+        fm.layers.PReLU(),
+        fm.layers.Dropout(0.25, seed=5),
+        fm.layers.Dense(6),
+        fm.layers.Activation(fm.layers.ReLU(max_value=4.0, negative_slope=0.1, threshold=0.5)
+                             if hasattr(fm.layers, "ReLU") else "selu"),
+        fm.layers.Dense(3, activation="linear")])
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy", "auc"])
+    return model
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: fm.optimizers.SGD(0.05, momentum=0.5, nesterov=True, clipvalue=0.5),
+    lambda: fm.optimizers.Adam(fm.optimizers.schedules.ExponentialDecay(0.01, 10, 0.5), amsgrad=True),
+    lambda: fm.optimizers.AdamW(0.003, weight_decay=0.01, clipnorm=1.0),
+    lambda: fm.optimizers.RMSprop(0.002, rho=0.8, momentum=0.3, centered=True),
+    lambda: fm.optimizers.Adagrad(0.05, initial_accumulator_value=0.2),
+    lambda: fm.optimizers.Adadelta(1.0, rho=0.9),
+    lambda: fm.optimizers.Adamax(fm.optimizers.schedules.CosineDecay(0.01, 50, alpha=0.1, warmup_target=0.02, warmup_steps=3)),
+    lambda: fm.optimizers.Nadam(fm.optimizers.schedules.InverseTimeDecay(0.01, 5, 0.5), global_clipnorm=2.0),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"])
+def test_every_layer_optimizer_and_schedule_round_trips(tmp_path, data, optimizer):
+    x, y = data
+    loss = fm.losses.CategoricalCrossentropy(from_logits=True)
+    model = every_layer_model(optimizer(), loss)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+    loaded = fm.models.load_model(saved_bytes(tmp_path, model)[0])
+    assert [type(layer) for layer in loaded.layers] == [type(layer) for layer in model.layers]
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
+    assert_same_weights(model, loaded)
+    assert type(loaded.optimizer) is type(model.optimizer)
+    assert loaded.optimizer.get_config() == model.optimizer.get_config()
+    assert loaded.optimizer.iterations == model.optimizer.iterations
+    assert np.array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.evaluate(x, y, verbose=0) == model.evaluate(x, y, verbose=0)
+
+
 def test_saving_without_optimizer_state(tmp_path, data):
     x, y = data
     model = make_model()
@@ -250,11 +294,12 @@ def test_the_documented_python_reader_reads_a_saved_file(tmp_path, data, capsys)
         out = out @ tensors[f"layers/{index}/kernel"]
         if layer["use_bias"]:
             out = out + tensors[f"layers/{index}/bias"]
-        if layer["activation"] == "tanh":
+        activation = layer["activation"]
+        if activation["name"] == "tanh":
             out = np.tanh(out)
-        elif layer["activation"] == "leaky_relu":
-            out = np.where(out > 0, out, layer["alpha"] * out)
-        elif layer["activation"] == "softmax":
+        elif activation["name"] == "leaky_relu":
+            out = np.where(out > 0, out, activation["alpha"] * out)
+        elif activation["name"] == "softmax":
             out = np.exp(out - out.max(axis=1, keepdims=True))
             out /= out.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(out, model.predict(x, verbose=0), atol=1e-5)

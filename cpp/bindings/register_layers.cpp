@@ -90,6 +90,10 @@ void register_layers(py::module_& m) {
       .def_property_readonly("units", &Dense::output_dim)
       .def_property_readonly("activation", [](const Dense& d) { return d.activation().name(); })
       .def_property_readonly("use_bias", &Dense::use_bias)
+      .def_property_readonly("activation_object", &Dense::activation)
+      .def_property_readonly("kernel_regularizer", [](const Dense& d) { return d.regularizers().kernel; })
+      .def_property_readonly("bias_regularizer", [](const Dense& d) { return d.regularizers().bias; })
+      .def_property_readonly("activity_regularizer", [](const Dense& d) { return d.regularizers().activity; })
       .def_property_readonly("kernel", [](py::object self) { return numpy_view(self.cast<Dense&>().kernel(), self); })
       .def_property_readonly("bias", [](py::object self) -> py::object {
         Dense& d = self.cast<Dense&>();
@@ -106,11 +110,13 @@ void register_layers(py::module_& m) {
 
   py::class_<Dropout, Layer, std::shared_ptr<Dropout>>(m, "Dropout")
       .def(py::init<double, std::int64_t>(), py::arg("rate"), py::arg("seed") = -1)
-      .def_property_readonly("rate", &Dropout::rate);
+      .def_property_readonly("rate", &Dropout::rate)
+      .def_property_readonly("seed", &Dropout::seed);
 
   py::class_<GaussianNoise, Layer, std::shared_ptr<GaussianNoise>>(m, "GaussianNoise")
       .def(py::init<double, std::int64_t>(), py::arg("stddev"), py::arg("seed") = -1)
-      .def_property_readonly("stddev", &GaussianNoise::stddev);
+      .def_property_readonly("stddev", &GaussianNoise::stddev)
+      .def_property_readonly("seed", &GaussianNoise::seed);
 
   py::class_<ActivationLayer, Layer, std::shared_ptr<ActivationLayer>>(m, "ActivationLayer")
       .def(py::init<Activation>(), py::arg("activation"))
@@ -120,7 +126,9 @@ void register_layers(py::module_& m) {
       .def(py::init<double, double, bool, bool>(), py::arg("momentum") = 0.99, py::arg("epsilon") = 1e-3,
            py::arg("center") = true, py::arg("scale") = true)
       .def_property_readonly("momentum", &BatchNormalization::momentum)
-      .def_property_readonly("epsilon", &BatchNormalization::epsilon);
+      .def_property_readonly("epsilon", &BatchNormalization::epsilon)
+      .def_property_readonly("center", &BatchNormalization::center)
+      .def_property_readonly("scale", &BatchNormalization::scale);
 
   py::class_<PReLU, Layer, std::shared_ptr<PReLU>>(m, "PReLU")
       .def(py::init<Initializer>(), py::arg("alpha_initializer") = Initializer::zeros());

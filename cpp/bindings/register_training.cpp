@@ -52,7 +52,9 @@ void register_losses(py::module_& m) {
 
 void register_schedules(py::module_& m) {
   py::class_<LearningRateSchedule, std::shared_ptr<LearningRateSchedule>>(m, "LearningRateSchedule")
-      .def("__call__", &LearningRateSchedule::operator(), py::arg("step"));
+      .def("__call__", &LearningRateSchedule::operator(), py::arg("step"))
+      .def_property_readonly("class_name", &LearningRateSchedule::class_name)
+      .def_property_readonly("arguments", &LearningRateSchedule::arguments);
   py::class_<ExponentialDecay, LearningRateSchedule, std::shared_ptr<ExponentialDecay>>(m, "ExponentialDecay")
       .def(py::init<double, double, double, bool>(), py::arg("initial_learning_rate"), py::arg("decay_steps"),
            py::arg("decay_rate"), py::arg("staircase") = false);
@@ -85,6 +87,9 @@ void register_optimizers(py::module_& m) {
       .def_property("learning_rate", &Optimizer::learning_rate, &Optimizer::set_learning_rate)
       .def("set_schedule", [](Optimizer& o, std::shared_ptr<LearningRateSchedule> s) { o.set_schedule(std::move(s)); },
            py::arg("schedule"))
+      .def_property_readonly("schedule", [](const Optimizer& o) {
+        return std::const_pointer_cast<LearningRateSchedule>(o.schedule());
+      })
       .def_property_readonly("options", &Optimizer::options)
       .def_property_readonly("iterations", &Optimizer::iterations)
       .def_property_readonly("slot_names", &Optimizer::slot_names)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,7 +23,11 @@
 #endif
 
 #include "crc32.hpp"
+#include "fastmlp/activation_layer.hpp"
+#include "fastmlp/batch_normalization.hpp"
 #include "fastmlp/dense.hpp"
+#include "fastmlp/dropout.hpp"
+#include "fastmlp/prelu.hpp"
 #include "json.hpp"
 
 #ifndef FASTMLP_VERSION
@@ -137,37 +142,113 @@ double shortest_decimal(Scalar value) {
   }
 }
 
+// JSON has no infinity: an uncapped relu's max_value is written as null.
+Value finite_or_null(double value) { return std::isfinite(value) ? Value(value) : Value(nullptr); }
+
+Value describe_activation(const Activation& activation) {
+  return Value::Object{{"name", activation.name()},
+                       {"alpha", shortest_decimal(activation.alpha())},
+                       {"max_value", finite_or_null(activation.max_value())},
+                       {"threshold", shortest_decimal(activation.threshold())}};
+}
+
+Value describe_regularizer(const Regularizer& regularizer) {
+  return Value::Object{{"l1", regularizer.l1}, {"l2", regularizer.l2}};
+}
+
 Value describe_layer(const Layer& layer) {
-  const auto* dense = dynamic_cast<const Dense*>(&layer);
-  if (dense == nullptr)
-    throw ModelFileError("cannot save a layer of type " + layer.type_name() + ": model files hold Dense layers");
-  return Value::Object{{"type", "Dense"},
-                       {"name", layer.name()},
-                       {"units", dense->output_dim()},
-                       {"activation", dense->activation().name()},
-                       {"alpha", shortest_decimal(dense->activation().alpha())},
-                       {"use_bias", dense->use_bias()}};
+  Value::Object config{{"type", layer.type_name()}, {"name", layer.name()}};
+  if (const auto* dense = dynamic_cast<const Dense*>(&layer)) {
+    config.emplace_back("units", dense->output_dim());
+    config.emplace_back("activation", describe_activation(dense->activation()));
+    config.emplace_back("use_bias", dense->use_bias());
+    config.emplace_back("kernel_regularizer", describe_regularizer(dense->regularizers().kernel));
+    config.emplace_back("bias_regularizer", describe_regularizer(dense->regularizers().bias));
+    config.emplace_back("activity_regularizer", describe_regularizer(dense->regularizers().activity));
+  } else if (const auto* activation = dynamic_cast<const ActivationLayer*>(&layer)) {
+    config.emplace_back("activation", describe_activation(activation->activation()));
+  } else if (const auto* dropout = dynamic_cast<const Dropout*>(&layer)) {
+    config.emplace_back("rate", dropout->rate());
+    config.emplace_back("seed", dropout->seed());
+  } else if (const auto* noise = dynamic_cast<const GaussianNoise*>(&layer)) {
+    config.emplace_back("stddev", noise->stddev());
+    config.emplace_back("seed", noise->seed());
+  } else if (const auto* norm = dynamic_cast<const BatchNormalization*>(&layer)) {
+    config.emplace_back("momentum", norm->momentum());
+    config.emplace_back("epsilon", norm->epsilon());
+    config.emplace_back("center", norm->center());
+    config.emplace_back("scale", norm->scale());
+  } else if (dynamic_cast<const PReLU*>(&layer) == nullptr) {
+    throw ModelFileError("cannot save a layer of type " + layer.type_name() + ": model files hold Dense, "
+                         "Activation, Dropout, GaussianNoise, BatchNormalization and PReLU layers");
+  }
+  return config;
+}
+
+Value describe_loss(const Loss& loss) {
+  Value::Object config{{"name", loss.name()}};
+  if (const auto* bce = dynamic_cast<const BinaryCrossentropy*>(&loss)) config.emplace_back("from_logits", bce->from_logits());
+  if (const auto* cce = dynamic_cast<const CategoricalCrossentropy*>(&loss)) config.emplace_back("from_logits", cce->from_logits());
+  if (const auto* scce = dynamic_cast<const SparseCategoricalCrossentropy*>(&loss))
+    config.emplace_back("from_logits", scce->from_logits());
+  if (const auto* elementwise = dynamic_cast<const ElementwiseLoss*>(&loss))
+    config.emplace_back("parameter", shortest_decimal(elementwise->parameter()));
+  return config;
 }
 
 Value describe_optimizer(const Optimizer& optimizer, bool include_state) {
   Value::Object config{{"class", optimizer.name()}, {"learning_rate", optimizer.learning_rate()}};
-  if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
-    config.emplace_back("momentum", sgd->momentum());
-    config.emplace_back("nesterov", sgd->nesterov());
-  } else if (const auto* adam = dynamic_cast<const Adam*>(&optimizer)) {
-    config.emplace_back("beta_1", adam->beta_1());
-    config.emplace_back("beta_2", adam->beta_2());
-    config.emplace_back("epsilon", adam->epsilon());
-  } else if (const auto* rmsprop = dynamic_cast<const RMSprop*>(&optimizer)) {
-    config.emplace_back("rho", rmsprop->rho());
-    config.emplace_back("momentum", rmsprop->momentum());
-    config.emplace_back("epsilon", rmsprop->epsilon());
-    config.emplace_back("centered", rmsprop->centered());
-  } else {
-    throw ModelFileError("cannot save optimizer " + optimizer.name() + ": model files hold SGD, Adam and RMSprop");
+  if (const auto& schedule = optimizer.schedule()) {
+    const std::vector<double> arguments = schedule->arguments();
+    config.emplace_back("schedule", Value::Object{{"class", schedule->class_name()},
+                                                  {"arguments", Value::Array(arguments.begin(), arguments.end())}});
   }
+  const auto hyper = [&config](const char* key, Value value) { config.emplace_back(key, std::move(value)); };
+  if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
+    hyper("momentum", sgd->momentum());
+    hyper("nesterov", sgd->nesterov());
+  } else if (const auto* adam = dynamic_cast<const Adam*>(&optimizer)) {  // and AdamW
+    hyper("beta_1", adam->beta_1());
+    hyper("beta_2", adam->beta_2());
+    hyper("epsilon", adam->epsilon());
+    hyper("amsgrad", adam->amsgrad());
+  } else if (const auto* rmsprop = dynamic_cast<const RMSprop*>(&optimizer)) {
+    hyper("rho", rmsprop->rho());
+    hyper("momentum", rmsprop->momentum());
+    hyper("epsilon", rmsprop->epsilon());
+    hyper("centered", rmsprop->centered());
+  } else if (const auto* adagrad = dynamic_cast<const Adagrad*>(&optimizer)) {
+    hyper("initial_accumulator_value", adagrad->initial_accumulator_value());
+    hyper("epsilon", adagrad->epsilon());
+  } else if (const auto* adadelta = dynamic_cast<const Adadelta*>(&optimizer)) {
+    hyper("rho", adadelta->rho());
+    hyper("epsilon", adadelta->epsilon());
+  } else if (const auto* adamax = dynamic_cast<const Adamax*>(&optimizer)) {
+    hyper("beta_1", adamax->beta_1());
+    hyper("beta_2", adamax->beta_2());
+    hyper("epsilon", adamax->epsilon());
+  } else if (const auto* nadam = dynamic_cast<const Nadam*>(&optimizer)) {
+    hyper("beta_1", nadam->beta_1());
+    hyper("beta_2", nadam->beta_2());
+    hyper("epsilon", nadam->epsilon());
+    hyper("u_product", include_state ? nadam->u_product() : 1.0);  // Nadam's state beyond its slots
+  } else {
+    throw ModelFileError("cannot save optimizer " + optimizer.name() + ": it is not one of fastmlp's optimizers");
+  }
+  const OptimizerOptions& options = optimizer.options();
+  hyper("weight_decay", options.weight_decay);
+  hyper("clipnorm", options.clipnorm);
+  hyper("clipvalue", options.clipvalue);
+  hyper("global_clipnorm", options.global_clipnorm);
   config.emplace_back("iterations", include_state ? optimizer.iterations() : 0);
   return config;
+}
+
+// Trainable parameters first, then the saved-but-not-trained state (BatchNormalization's moving statistics).
+std::vector<Parameter> saved_tensors(Layer& layer) {
+  std::vector<Parameter> all = layer.parameters();
+  for (const Parameter& p : layer.non_trainable()) all.push_back(p);
+  return all;
 }
 
 struct TensorToWrite {
@@ -184,10 +265,8 @@ std::string encode(const Sequential& model, bool include_optimizer) {
   for (std::size_t i = 0; i < model.layers().size(); ++i) {
     const std::shared_ptr<Layer>& layer = model.layers()[i];
     layers.push_back(describe_layer(*layer));
-    for (const Parameter& p : layer->parameters()) {
-      tensors.push_back({parameter_tensor(i, p.name), p.value});
-      params.push_back(p);
-    }
+    for (const Parameter& p : layer->parameters()) params.push_back(p);
+    for (const Parameter& p : saved_tensors(*layer)) tensors.push_back({parameter_tensor(i, p.name), p.value});
   }
 
   Value compile;
@@ -195,7 +274,7 @@ std::string encode(const Sequential& model, bool include_optimizer) {
   if (model.compiled()) {
     const Optimizer& optimizer = *model.optimizer();
     Value::Array metrics(model.metric_names().begin(), model.metric_names().end());
-    compile = Value::Object{{"loss", model.loss()->name()},
+    compile = Value::Object{{"loss", describe_loss(*model.loss())},
                             {"metrics", std::move(metrics)},
                             {"optimizer", describe_optimizer(optimizer, include_optimizer)}};
     // Slots exist once fit() has built the optimizer for these parameters; before that, or after
@@ -360,17 +439,114 @@ std::map<std::string, TensorEntry> read_tensor_table(const Value& header, std::s
   return tensors;
 }
 
+std::shared_ptr<LearningRateSchedule> make_schedule(const Value& config) {
+  const std::string& name = config.at("class").as_string("schedule class");
+  std::vector<double> a;
+  for (const Value& v : config.at("arguments").as_array("schedule arguments")) a.push_back(v.as_number("schedule argument"));
+  const auto need = [&](std::size_t count) {
+    if (a.size() != count) throw JsonError(name + " takes " + std::to_string(count) + " arguments");
+  };
+  if (name == "ExponentialDecay") return need(4), std::make_shared<ExponentialDecay>(a[0], a[1], a[2], a[3] != 0);
+  if (name == "InverseTimeDecay") return need(4), std::make_shared<InverseTimeDecay>(a[0], a[1], a[2], a[3] != 0);
+  if (name == "CosineDecay") return need(5), std::make_shared<CosineDecay>(a[0], a[1], a[2], a[3], a[4]);
+  if (name == "PiecewiseConstantDecay") {
+    if (a.size() % 2 == 0) throw JsonError("PiecewiseConstantDecay takes an odd number of arguments");
+    const auto middle = a.begin() + static_cast<std::ptrdiff_t>(a.size() / 2);
+    return std::make_shared<PiecewiseConstantDecay>(std::vector<double>(a.begin(), middle), std::vector<double>(middle, a.end()));
+  }
+  throw JsonError("unknown learning-rate schedule '" + name + "'");
+}
+
 std::shared_ptr<Optimizer> make_optimizer_from(const Value& config) {
   const std::string& name = config.at("class").as_string("optimizer class");
   const double learning_rate = config.at("learning_rate").as_number("learning_rate");
   const auto number = [&](const char* key) { return config.at(key).as_number(std::string("optimizer ") + key); };
   const auto flag = [&](const char* key) { return config.at(key).as_bool(std::string("optimizer ") + key); };
-  if (name == "SGD") return std::make_shared<SGD>(learning_rate, number("momentum"), flag("nesterov"));
-  if (name == "Adam") return std::make_shared<Adam>(learning_rate, number("beta_1"), number("beta_2"), number("epsilon"));
-  if (name == "RMSprop")
-    return std::make_shared<RMSprop>(learning_rate, number("rho"), number("momentum"), number("epsilon"),
-                                     flag("centered"));
-  throw JsonError("unknown optimizer class '" + name + "'; this library knows SGD, Adam and RMSprop");
+  const OptimizerOptions options{number("weight_decay"), number("clipnorm"), number("clipvalue"),
+                                 number("global_clipnorm")};
+  std::shared_ptr<Optimizer> optimizer;
+  if (name == "SGD") {
+    optimizer = std::make_shared<SGD>(learning_rate, number("momentum"), flag("nesterov"), options);
+  } else if (name == "Adam") {
+    optimizer = std::make_shared<Adam>(learning_rate, number("beta_1"), number("beta_2"), number("epsilon"),
+                                       flag("amsgrad"), options);
+  } else if (name == "AdamW") {
+    optimizer = std::make_shared<AdamW>(learning_rate, options.weight_decay, number("beta_1"), number("beta_2"),
+                                        number("epsilon"), flag("amsgrad"), options);
+  } else if (name == "RMSprop") {
+    optimizer = std::make_shared<RMSprop>(learning_rate, number("rho"), number("momentum"), number("epsilon"),
+                                          flag("centered"), options);
+  } else if (name == "Adagrad") {
+    optimizer = std::make_shared<Adagrad>(learning_rate, number("initial_accumulator_value"), number("epsilon"), options);
+  } else if (name == "Adadelta") {
+    optimizer = std::make_shared<Adadelta>(learning_rate, number("rho"), number("epsilon"), options);
+  } else if (name == "Adamax") {
+    optimizer = std::make_shared<Adamax>(learning_rate, number("beta_1"), number("beta_2"), number("epsilon"), options);
+  } else if (name == "Nadam") {
+    auto nadam = std::make_shared<Nadam>(learning_rate, number("beta_1"), number("beta_2"), number("epsilon"), options);
+    nadam->set_u_product(number("u_product"));
+    optimizer = nadam;
+  } else {
+    throw JsonError("unknown optimizer class '" + name + "'");
+  }
+  if (const Value* schedule = config.find("schedule")) optimizer->set_schedule(make_schedule(*schedule));
+  return optimizer;
+}
+
+Activation make_activation(const Value& config) {
+  const Activation named = Activation::from_name(config.at("name").as_string("activation"));
+  const auto alpha = static_cast<Scalar>(config.at("alpha").as_number("activation alpha"));
+  const Value& max_value = config.at("max_value");
+  const Scalar cap = max_value.is_null() ? std::numeric_limits<Scalar>::infinity()
+                                         : static_cast<Scalar>(max_value.as_number("activation max_value"));
+  const auto threshold = static_cast<Scalar>(config.at("threshold").as_number("activation threshold"));
+  if (named.kind() == ActivationKind::Relu) return Activation::relu(alpha, cap, threshold);
+  return Activation(named.kind(), alpha);
+}
+
+Regularizer make_regularizer(const Value& config) {
+  return {config.at("l1").as_number("regularizer l1"), config.at("l2").as_number("regularizer l2")};
+}
+
+std::shared_ptr<Layer> make_layer(const Value& item) {
+  const std::string& type = item.at("type").as_string("layer type");
+  const auto number = [&](const char* key) { return item.at(key).as_number(type + " " + key); };
+  const auto flag = [&](const char* key) { return item.at(key).as_bool(type + " " + key); };
+  std::shared_ptr<Layer> layer;
+  if (type == "Dense") {
+    layer = std::make_shared<Dense>(item.at("units").as_integer("units", 1), make_activation(item.at("activation")),
+                                    flag("use_bias"), Initializer::glorot_uniform(), Initializer::zeros(),
+                                    DenseRegularizers{make_regularizer(item.at("kernel_regularizer")),
+                                                      make_regularizer(item.at("bias_regularizer")),
+                                                      make_regularizer(item.at("activity_regularizer"))});
+  } else if (type == "Activation") {
+    layer = std::make_shared<ActivationLayer>(make_activation(item.at("activation")));
+  } else if (type == "Dropout") {
+    layer = std::make_shared<Dropout>(number("rate"), static_cast<std::int64_t>(number("seed")));
+  } else if (type == "GaussianNoise") {
+    layer = std::make_shared<GaussianNoise>(number("stddev"), static_cast<std::int64_t>(number("seed")));
+  } else if (type == "BatchNormalization") {
+    layer = std::make_shared<BatchNormalization>(number("momentum"), number("epsilon"), flag("center"), flag("scale"));
+  } else if (type == "PReLU") {
+    layer = std::make_shared<PReLU>();
+  } else {
+    throw JsonError("the file has a layer of type " + type + ", which this library does not know");
+  }
+  layer->set_name(item.at("name").as_string("layer name"));
+  return layer;
+}
+
+std::shared_ptr<Loss> make_loss_from(const Value& config) {
+  const std::string& name = config.at("name").as_string("loss");
+  const Value* from_logits = config.find("from_logits");
+  const bool logits = from_logits != nullptr && from_logits->as_bool("loss from_logits");
+  if (name == "binary_crossentropy") return std::make_shared<BinaryCrossentropy>(logits);
+  if (name == "categorical_crossentropy") return std::make_shared<CategoricalCrossentropy>(logits);
+  if (name == "sparse_categorical_crossentropy") return std::make_shared<SparseCategoricalCrossentropy>(logits);
+  if (name == "huber")
+    return std::make_shared<ElementwiseLoss>(ElementwiseLossKind::Huber,
+                                             static_cast<Scalar>(config.at("parameter").as_number("huber delta")));
+  return make_loss(name);
 }
 
 class Decoder {
@@ -453,20 +629,11 @@ class Decoder {
       fail("the file holds a " + description.at("class").as_string("model class") + "; this library reads Sequential");
     Sequential model;
     model.set_name(description.at("name").as_string("model name"));
-    for (const Value& item : description.at("layers").as_array("layers")) {
-      const std::string& type = item.at("type").as_string("layer type");
-      if (type != "Dense") fail("the file has a layer of type " + type + "; this library reads Dense layers");
-      const Activation named = Activation::from_name(item.at("activation").as_string("activation"));
-      const auto alpha = static_cast<Scalar>(item.at("alpha").as_number("activation alpha"));
-      auto dense = std::make_shared<Dense>(item.at("units").as_integer("units", 1), Activation(named.kind(), alpha),
-                                           item.at("use_bias").as_bool("use_bias"));
-      dense->set_name(item.at("name").as_string("layer name"));
-      model.add(std::move(dense));
-    }
+    for (const Value& item : description.at("layers").as_array("layers")) model.add(make_layer(item));
     model.build(description.at("input_dim").as_integer("input_dim", 1));
 
     for (std::size_t i = 0; i < model.layers().size(); ++i)
-      for (const Parameter& p : model.layers()[i]->parameters()) read_tensor(parameter_tensor(i, p.name), *p.value);
+      for (const Parameter& p : saved_tensors(*model.layers()[i])) read_tensor(parameter_tensor(i, p.name), *p.value);
 
     const Value& compile = header.at("compile");
     if (!compile.is_null()) {
@@ -474,7 +641,7 @@ class Decoder {
       for (const Value& metric : compile.at("metrics").as_array("metrics")) metrics.push_back(metric.as_string("metric"));
       const Value& config = compile.at("optimizer");
       std::shared_ptr<Optimizer> optimizer = make_optimizer_from(config);
-      model.compile(make_loss(compile.at("loss").as_string("loss")), optimizer, std::move(metrics));
+      model.compile(make_loss_from(compile.at("loss")), optimizer, std::move(metrics));
       restore_optimizer(model, *optimizer, config.at("iterations").as_integer("optimizer iterations"));
     }
 

@@ -51,6 +51,12 @@ double PiecewiseConstantDecay::operator()(std::int64_t step) const {
   return values_.back();
 }
 
+std::vector<double> PiecewiseConstantDecay::arguments() const {
+  std::vector<double> all = boundaries_;
+  all.insert(all.end(), values_.begin(), values_.end());
+  return all;
+}
+
 CosineDecay::CosineDecay(double initial, double decay_steps, double alpha, double warmup_target, double warmup_steps)
     : initial_(initial), decay_steps_(decay_steps), alpha_(alpha), warmup_target_(warmup_target),
       warmup_steps_(warmup_steps) {

@@ -169,20 +169,6 @@ class Dense(Layer):
                                  bias_regularizer=regularizers.core(self.bias_regularizer),
                                  activity_regularizer=regularizers.core(self.activity_regularizer), **core_kwargs)
 
-    @classmethod
-    def _from_core(cls, core):
-        """Wraps a C++ Dense layer that already holds its weights, as ``load_model`` returns them."""
-        layer = cls.__new__(cls)
-        Layer.__init__(layer, name=core.name or None)
-        layer.units = core.units
-        layer.activation = core.activation
-        layer.use_bias = core.use_bias
-        # Only a description of how a fresh layer would start: the weights came from the file.
-        layer.kernel_initializer, layer.bias_initializer = "glorot_uniform", "zeros"
-        layer.kernel_regularizer = layer.bias_regularizer = layer.activity_regularizer = None
-        layer._core = core
-        return layer
-
     @property
     def kernel(self):
         """The (inputs, units) weight matrix: a view on the C++ memory."""
@@ -337,9 +323,41 @@ class Flatten(Layer):
         return (None, self._width) if self._width is not None else None
 
 
+def _regularizer_from_core(core):
+    return regularizers.L1L2(core.l1, core.l2) if core.l1 or core.l2 else None
+
+
+def _seed_from_core(seed):
+    return None if seed < 0 else seed
+
+
+# How to describe a loaded C++ layer in Python: the attributes its Python class would have set,
+# by type name (which is also the Python class's name).
+_ATTRIBUTES_FROM_CORE = {
+    "Dense": lambda core: {
+        "units": core.units, "activation": core.activation, "use_bias": core.use_bias,
+        # Only a description of how a fresh layer would start: the weights came from the file.
+        "kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+        "kernel_regularizer": _regularizer_from_core(core.kernel_regularizer),
+        "bias_regularizer": _regularizer_from_core(core.bias_regularizer),
+        "activity_regularizer": _regularizer_from_core(core.activity_regularizer)},
+    "Activation": lambda core: {"activation": core.activation},
+    "Dropout": lambda core: {"rate": core.rate, "seed": _seed_from_core(core.seed)},
+    "GaussianNoise": lambda core: {"stddev": core.stddev, "seed": _seed_from_core(core.seed)},
+    "BatchNormalization": lambda core: {"momentum": core.momentum, "epsilon": core.epsilon, "center": core.center,
+                                        "scale": core.scale},
+    "PReLU": lambda core: {"alpha_initializer": "zeros"},
+}
+
+
 def _from_core(core):
-    """The Python layer around a C++ layer of any type (for models read from a file)."""
-    wrappers = {"Dense": Dense}
-    if core.type_name not in wrappers:
+    """The Python layer around a C++ layer that already holds its weights (for models read from a file)."""
+    if core.type_name not in _ATTRIBUTES_FROM_CORE:
         raise ValueError(f"fastmlp has no Python layer for the C++ layer type {core.type_name!r}")
-    return wrappers[core.type_name]._from_core(core)
+    cls = globals()[core.type_name]  # the C++ type names are the Python class names
+    layer = cls.__new__(cls)
+    Layer.__init__(layer, name=core.name or None)
+    for key, value in _ATTRIBUTES_FROM_CORE[core.type_name](core).items():
+        setattr(layer, key, value)
+    layer._core = core
+    return layer

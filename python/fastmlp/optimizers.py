@@ -100,6 +100,7 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (default 0.004): ``w -= w * weight_decay * lr`` each step."""
+    _core_class = _core.AdamW  # its own class in C++ too, so that a saved file says "AdamW"
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, name="adamw", **kwargs):
@@ -173,4 +174,7 @@ def _from_core(core):
     """The Python optimizer around a C++ one that already holds its state (for models read from a file)."""
     optimizer = _BY_NAME[core.name.lower()]()
     optimizer._core = core
+    optimizer._hyper = {key: getattr(core, key) for key in optimizer._hyper}  # as saved, not the defaults
+    if core.schedule is not None:
+        optimizer._schedule = schedules._from_core(core.schedule)
     return optimizer

@@ -12,6 +12,7 @@ class Dropout : public ElementwiseLayer {
   explicit Dropout(double rate, std::int64_t seed = -1);
   std::string type_name() const override { return "Dropout"; }
   double rate() const { return rate_; }
+  std::int64_t seed() const { return seed_; }
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
@@ -34,6 +35,7 @@ class GaussianNoise : public ElementwiseLayer {
   explicit GaussianNoise(double stddev, std::int64_t seed = -1);
   std::string type_name() const override { return "GaussianNoise"; }
   double stddev() const { return stddev_; }
+  std::int64_t seed() const { return seed_; }
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }

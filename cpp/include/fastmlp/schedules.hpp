@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace fastmlp {
@@ -12,6 +13,10 @@ class LearningRateSchedule {
  public:
   virtual ~LearningRateSchedule() = default;
   virtual double operator()(std::int64_t step) const = 0;
+  // Keras's class name and the constructor's numbers in order, so that model files can rebuild it
+  // (make_schedule() in io.cpp reads them back).
+  virtual std::string class_name() const = 0;
+  virtual std::vector<double> arguments() const = 0;
 };
 
 // initial * rate^(step / decay_steps), the exponent floored when `staircase`.
@@ -19,6 +24,8 @@ class ExponentialDecay : public LearningRateSchedule {
  public:
   ExponentialDecay(double initial_learning_rate, double decay_steps, double decay_rate, bool staircase = false);
   double operator()(std::int64_t step) const override;
+  std::string class_name() const override { return "ExponentialDecay"; }
+  std::vector<double> arguments() const override { return {initial_, decay_steps_, decay_rate_, staircase_ ? 1.0 : 0.0}; }
 
  private:
   double initial_, decay_steps_, decay_rate_;
@@ -30,6 +37,8 @@ class InverseTimeDecay : public LearningRateSchedule {
  public:
   InverseTimeDecay(double initial_learning_rate, double decay_steps, double decay_rate, bool staircase = false);
   double operator()(std::int64_t step) const override;
+  std::string class_name() const override { return "InverseTimeDecay"; }
+  std::vector<double> arguments() const override { return {initial_, decay_steps_, decay_rate_, staircase_ ? 1.0 : 0.0}; }
 
  private:
   double initial_, decay_steps_, decay_rate_;
@@ -41,6 +50,9 @@ class PiecewiseConstantDecay : public LearningRateSchedule {
  public:
   PiecewiseConstantDecay(std::vector<double> boundaries, std::vector<double> values);
   double operator()(std::int64_t step) const override;
+  std::string class_name() const override { return "PiecewiseConstantDecay"; }
+  // the boundaries, then the values
+  std::vector<double> arguments() const override;
 
  private:
   std::vector<double> boundaries_, values_;
@@ -53,6 +65,8 @@ class CosineDecay : public LearningRateSchedule {
   CosineDecay(double initial_learning_rate, double decay_steps, double alpha = 0.0, double warmup_target = -1.0,
               double warmup_steps = 0.0);
   double operator()(std::int64_t step) const override;
+  std::string class_name() const override { return "CosineDecay"; }
+  std::vector<double> arguments() const override { return {initial_, decay_steps_, alpha_, warmup_target_, warmup_steps_}; }
 
  private:
   double initial_, decay_steps_, alpha_, warmup_target_, warmup_steps_;
