@@ -28,15 +28,22 @@ py::list logs_to_list(const Logs& logs) {
 // Wraps the Python callbacks so that the training loop, which runs without the GIL, takes it only
 // for these short calls. The batch hook always runs (throttled) so that Ctrl-C is noticed within
 // about one progress interval even when Python asked for no progress reports.
-FitCallbacks python_callbacks(py::object on_batch_end, py::object on_epoch_begin, py::object on_epoch_end,
-                              double progress_interval) {
+// The Python batch-end hook returns whether to stop training (Keras's model.stop_training).
+FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end, py::object on_epoch_begin,
+                              py::object on_epoch_end, double progress_interval) {
   FitCallbacks callbacks;
   callbacks.progress_interval = progress_interval;
   callbacks.on_batch_end = [on_batch_end](int epoch, Index done, Index batches, const Logs& running) {
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-    if (!on_batch_end.is_none()) on_batch_end(epoch, done, batches, logs_to_list(running));
+    if (on_batch_end.is_none()) return false;
+    return py::bool_(on_batch_end(epoch, done, batches, logs_to_list(running))).cast<bool>();
   };
+  if (!on_batch_begin.is_none())
+    callbacks.on_batch_begin = [on_batch_begin](int epoch, Index batch) {
+      py::gil_scoped_acquire gil;
+      on_batch_begin(epoch, batch);
+    };
   if (!on_epoch_begin.is_none())
     callbacks.on_epoch_begin = [on_epoch_begin](int epoch) {
       py::gil_scoped_acquire gil;
@@ -84,10 +91,11 @@ void register_model(py::module_& m) {
              int initial_epoch, bool shuffle, const std::optional<FloatArray>& x_val,
              const std::optional<FloatArray>& y_val, py::object on_batch_end, py::object on_epoch_begin,
              py::object on_epoch_end, double progress_interval, const std::optional<WeightArray>& sample_weight,
-             const std::optional<WeightArray>& val_sample_weight) {
+             const std::optional<WeightArray>& val_sample_weight, py::object on_batch_begin) {
             std::optional<Dataset> validation;
             if (x_val && y_val) validation.emplace(Dataset{map_matrix(*x_val, "x_val"), map_matrix(*y_val, "y_val")});
-            const FitCallbacks callbacks = python_callbacks(on_batch_end, on_epoch_begin, on_epoch_end, progress_interval);
+            const FitCallbacks callbacks = python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end,
+                                                            progress_interval);
             const ConstMatrixMap xs = map_matrix(x, "x");
             const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
             if (validation) validation->sample_weight = weight_pointer(val_sample_weight, validation->x.rows(), "val_sample_weight");
@@ -103,7 +111,7 @@ void register_model(py::module_& m) {
           py::arg("y_val").noconvert() = py::none(), py::arg("on_batch_end") = py::none(),
           py::arg("on_epoch_begin") = py::none(), py::arg("on_epoch_end") = py::none(),
           py::arg("progress_interval") = 0.1, py::arg("sample_weight").noconvert() = py::none(),
-          py::arg("val_sample_weight").noconvert() = py::none())
+          py::arg("val_sample_weight").noconvert() = py::none(), py::arg("on_batch_begin") = py::none())
       .def(
           "evaluate",
           [](const Sequential& model, const FloatArray& x, const FloatArray& y, Index batch_size,

@@ -226,9 +226,12 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     if (options.shuffle) std::shuffle(permutation_.begin(), permutation_.end(), rng_);
     tally.reset();
     auto last_report = Clock::now();
+    Index samples_done = 0;
+    bool stop = false;
 
-    for (Index b = 0; b < batches; ++b) {
+    for (Index b = 0; b < batches && !stop; ++b) {
       const Index first = b * batch_size, end = std::min(rows, first + batch_size), n = end - first;
+      if (callbacks.on_batch_begin) callbacks.on_batch_begin(epoch, b);
       if (options.shuffle) {
         gather_rows(x, permutation_, first, end, batch_x_);
         gather_rows(y, permutation_, first, end, batch_y_);
@@ -240,16 +243,18 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
         train_step(row_block(x, first, end), row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
                    params, tally);
       }
+      samples_done = end;
       if (callbacks.on_batch_end) {
         const auto now = Clock::now();
         if (b + 1 == batches || std::chrono::duration<double>(now - last_report).count() >= callbacks.progress_interval) {
-          callbacks.on_batch_end(epoch, b + 1, batches, tally.logs(static_cast<double>(end)));
+          stop = callbacks.on_batch_end(epoch, b + 1, batches, tally.logs(static_cast<double>(end)));
           last_report = now;
         }
       }
     }
 
-    Logs logs = tally.logs(static_cast<double>(rows));
+    // The epoch's means over the samples it trained on: all rows, unless a callback stopped it early.
+    Logs logs = tally.logs(static_cast<double>(samples_done));
     if (validation) {
       for (const auto& [name, value] : evaluate(validation->x, validation->y, options.batch_size, validation->sample_weight))
         logs.emplace_back("val_" + name, value);
@@ -257,6 +262,7 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     history.epochs.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
     if (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) break;
+    if (stop) break;
   }
   return history;
 }

@@ -35,6 +35,15 @@ AUC = _metric("AUC", "auc", "Area under the ROC curve from 200 thresholds (Keras
 AUC.__init__ = lambda self, name="auc": Metric.__init__(self, name)
 
 
+# Whether a larger value is better ("up") or worse ("down"), Keras's Metric._direction.
+_DOWN = {"mse", "mean_squared_error", "mae", "mean_absolute_error"}
+
+
+def direction(kind):
+    """"up" or "down" for a C++ metric name, as the auto mode of EarlyStopping reads it."""
+    return "down" if kind in _DOWN else "up"
+
+
 def resolve(identifier):
     """(C++ metric name, display name) for a metric name or object."""
     if isinstance(identifier, str):

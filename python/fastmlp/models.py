@@ -11,7 +11,7 @@ from fastmlp import _core, _random, losses, metrics as metrics_module, optimizer
 from fastmlp import layers as layers_module
 from fastmlp._convert import as_float_array, as_targets
 from fastmlp._naming import unique_name
-from fastmlp.callbacks import CallbackList, History, Progbar, ProgbarLogger
+from fastmlp.callbacks import CallbackList
 from fastmlp.layers import Flatten, InputLayer, Layer
 from fastmlp.layers import _from_core as _wrap_core_layer
 
@@ -61,6 +61,7 @@ class Sequential:
         self.loss = None
         self.compiled_metrics = []
         self._metric_names = []
+        self._metric_directions = {}
         self.stop_training = False
 
     @classmethod
@@ -212,6 +213,8 @@ class Sequential:
         self.optimizer, self.loss, self.compiled_metrics = optimizer, loss, list(metrics)
         self._loss_object = loss_object
         self._metric_names = [name for _, name in resolved]
+        # Which way each metric improves, for the "auto" mode of EarlyStopping and ModelCheckpoint.
+        self._metric_directions = {name: metrics_module.direction(kind) for kind, name in resolved}
 
     def _require_compiled(self, caller):
         if self.optimizer is None:
@@ -259,9 +262,15 @@ class Sequential:
         keys = ["loss", *self._metric_names]
         return keys + [f"val_{k}" for k in keys] if validation else keys
 
+    @property
+    def metrics_names(self):
+        """The names of the values evaluate() returns: "loss", then each metric."""
+        return self._keys(False)
+
     @staticmethod
     def _class_weights(class_weight, y):
-        """Per-sample weights from a {class: weight} dict, the class read from y as Keras reads it."""
+        """Per-sample weights from a {class: weight} dict, the class read from y as Keras reads it:
+        argmax of one-hot rows, else the rounded label; classes missing from the dict weigh 1."""
         classes = np.argmax(y, axis=1) if y.shape[1] > 1 else np.rint(y[:, 0]).astype(np.int64)
         weights = np.ones(len(y), dtype=np.float32)
         for label, weight in class_weight.items():
@@ -270,7 +279,8 @@ class Sequential:
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
-            initial_epoch=0):
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+            validation_freq=1):
         """Trains for ``epochs`` epochs of minibatch updates and returns a ``History``.
 
         Args:
@@ -280,16 +290,32 @@ class Sequential:
             verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
             callbacks: list of ``fastmlp.callbacks.Callback``.
             validation_split: fraction of the data, taken from the end before shuffling, held out
-                for validation, as in Keras.
+                for validation, as in Keras (the first ``floor(n * (1 - validation_split))`` samples train).
             validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, evaluated after
                 each epoch; overrides validation_split.
             shuffle: reshuffle the training samples before each epoch.
-            class_weight: ``{class: weight}`` scaling the loss of each sample by its class's weight.
-            sample_weight: one weight per sample scaling its loss (multiplied with class_weight).
+            class_weight: ``{class: weight}`` scaling the loss of each training sample by its class's
+                weight (not the validation samples', as in Keras).
+            sample_weight: one weight per sample scaling its loss: a batch's loss is
+                ``sum(w_i * loss_i) / batch_size``, Keras's "sum_over_batch_size".
             initial_epoch: epoch at which to start (to resume a previous run).
+            steps_per_epoch, validation_steps: for datasets and generators in Keras; fastmlp trains on
+                arrays, so only None is accepted.
+            validation_batch_size: accepted for compatibility; validation runs in batches of
+                ``batch_size`` (results differ only with an activity regularizer).
+            validation_freq: only 1 (validate after every epoch) is supported.
         """
         self._require_compiled("fit")
         verbose = _verbosity(verbose)
+        for name, value in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
+            if value is not None:
+                raise ValueError(f"{name} is for datasets and generators; fastmlp fit() takes arrays and "
+                                 f"always trains on all of them, so leave {name}=None")
+        if validation_freq != 1:
+            raise ValueError(f"validation_freq={validation_freq!r} is not supported: fastmlp validates after "
+                             "every epoch (validation_freq=1)")
+        if validation_batch_size is not None:
+            _positive_int(validation_batch_size, "validation_batch_size")
         x, y = self._check_data(x, y)
         batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
         epochs = _positive_int(epochs, "epochs", minimum=0)
@@ -297,12 +323,13 @@ class Sequential:
         if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
                 or not 0 <= validation_split < 1:
             raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
-        weights = None if sample_weight is None else _weights_vector(sample_weight, len(x), "sample_weight")
         if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError("You cannot pass `class_weight` and `sample_weight` at the same time "
+                                 "(as in Keras): multiply the class weights into sample_weight instead")
             if not isinstance(class_weight, dict):
                 raise TypeError(f"class_weight must be a dict {{class: weight}}, got {class_weight!r}")
-            from_classes = self._class_weights(class_weight, y)
-            weights = from_classes if weights is None else weights * from_classes
+        weights = None if sample_weight is None else _weights_vector(sample_weight, len(x), "sample_weight")
 
         x_val = y_val = w_val = None
         if validation_data is not None:
@@ -313,73 +340,92 @@ class Sequential:
                 w_val = _weights_vector(validation_data[2], len(x_val), "validation sample_weight")
         elif validation_split > 0:
             # Keras holds out the last samples, before any shuffling; row slices are views, not copies.
-            split = int(math.ceil(len(x) * (1 - validation_split)))
+            split = int(math.floor(len(x) * (1.0 - validation_split)))
             if split == len(x) or split == 0:
                 raise ValueError(f"validation_split={validation_split} leaves no samples for "
                                  f"{'validation' if split == len(x) else 'training'} out of {len(x)}")
             x, x_val, y, y_val = x[:split], x[split:], y[:split], y[split:]
             if weights is not None:
                 weights, w_val = weights[:split], weights[split:]
+        if class_weight is not None:
+            weights = self._class_weights(class_weight, y)
         self._ensure_built(x)
 
-        history = History()
-        callback_list = list(callbacks or [])
-        if verbose:
-            callback_list.append(ProgbarLogger(verbose))
-        callback_list.append(history)
         steps = math.ceil(len(x) / min(batch_size, len(x)))
-        cbs = CallbackList(callback_list, self, {"verbose": verbose, "epochs": epochs, "steps": steps})
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=steps)
         train_keys, all_keys = self._keys(False), self._keys(x_val is not None)
+        last_logs = {}
+
+        def on_batch_begin(epoch, batch):
+            cbs.on_train_batch_begin(batch, {})
 
         def on_batch_end(epoch, done, batches, running):
             cbs.on_train_batch_end(done - 1, dict(zip(train_keys, (v for _, v in running))))
+            return self.stop_training
+
+        def on_epoch_begin(epoch):
+            cbs.on_epoch_begin(epoch, {})
 
         def on_epoch_end(epoch, logs):
-            cbs.on_epoch_end(epoch, dict(zip(all_keys, (v for _, v in logs))))
+            nonlocal last_logs
+            last_logs = dict(zip(all_keys, (v for _, v in logs)))
+            cbs.on_epoch_end(epoch, last_logs)
             return self.stop_training
 
         self.stop_training = False
-        self.history = history
-        cbs.on_train_begin()
+        cbs.on_train_begin({})
         self._core.fit(x, y, batch_size, epochs, initial_epoch, bool(shuffle), x_val, y_val,
                        on_batch_end=on_batch_end if cbs.wants_batches() else None,
-                       on_epoch_begin=cbs.on_epoch_begin, on_epoch_end=on_epoch_end,
+                       on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
+                       on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
                        progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
                        sample_weight=weights, val_sample_weight=w_val)
-        cbs.on_train_end({k: v[-1] for k, v in history.history.items()})
-        return history
+        cbs.on_train_end(last_logs)
+        return cbs.history
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
         """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *metrics]``
-        (a dict with ``return_dict=True``), as Keras returns them."""
+        (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get on_test_begin and
+        on_test_end (the evaluation is one C++ call, so batch hooks are not called)."""
         self._require_compiled("evaluate")
         verbose = _verbosity(verbose)
+        if steps is not None:
+            raise ValueError("steps is for datasets and generators; fastmlp evaluate() takes arrays, so leave "
+                             "steps=None")
         x, y = self._check_data(x, y)
         self._ensure_built(x)
         batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
         weights = None if sample_weight is None else _weights_vector(sample_weight, len(x), "sample_weight")
-        bar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=math.ceil(len(x) / batch_size))
+        cbs.on_test_begin({})
         logs = dict(zip(self._keys(False), (v for _, v in self._core.evaluate(x, y, batch_size, weights))))
-        if bar is not None:
-            bar.update(bar.target, logs, finalize=True)
+        cbs.on_test_end(logs)
         if return_dict:
             return logs
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def predict(self, x, batch_size=None, verbose="auto"):
-        """Outputs of the model for inputs ``x``, as a (samples, units) float32 array."""
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs of the model for inputs ``x``, as a (samples, units) float32 array. ``callbacks`` get
+        on_predict_begin and on_predict_end."""
         verbose = _verbosity(verbose)
+        if steps is not None:
+            raise ValueError("steps is for datasets and generators; fastmlp predict() takes arrays, so leave "
+                             "steps=None")
         if not self.built:
             raise ValueError("the model has no input shape yet: give it Input((features,)) or input_dim, "
                              "or fit it first")
         x = self._inputs(x)
         batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
-        bar = Progbar(max(1, math.ceil(len(x) / batch_size)), verbose=verbose) if verbose else None
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=max(1, math.ceil(len(x) / batch_size)))
+        cbs.on_predict_begin({})
         # The core picks chunks large enough for fast matrix products; results do not depend on them.
         out = self._core.predict(x, 0)
-        if bar is not None:
-            bar.update(bar.target, finalize=True)
+        cbs.on_predict_end({})
         return out
 
     def __call__(self, x, training=False):
@@ -456,12 +502,15 @@ class Sequential:
             model.add(layer_class(**layer_config))
         return model
 
-    def save_weights(self, filepath):
-        """Writes every weight array to ``filepath`` (NumPy .npz), atomically: a crash mid-write never
-        leaves a truncated file under the name."""
+    def save_weights(self, filepath, overwrite=True):
+        """Writes every weight array to ``filepath`` (NumPy .npz content, whatever the suffix),
+        atomically: a crash mid-write never leaves a truncated file under the name. With
+        ``overwrite=False`` an existing file is an error (Keras asks on the terminal instead)."""
         if not self.built:
             raise ValueError("the model has no weights yet: build or fit it first")
         filepath = os.fspath(filepath)
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists; pass overwrite=True to replace it")
         directory = os.path.dirname(os.path.abspath(filepath))
         handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
         try:

@@ -48,9 +48,14 @@ class Optimizer:
         if isinstance(value, LearningRateSchedule):
             self._schedule = value
             self._core.set_schedule(value._core)
-        else:
-            self._schedule = None
-            self._core.learning_rate = _number(value, "learning_rate")
+            return
+        if self._schedule is not None:
+            # As Keras: a number would silently discard the schedule the optimizer was built with.
+            raise TypeError("This optimizer was created with a LearningRateSchedule as its learning_rate, "
+                            "hence its learning rate is not settable to a number. Create the optimizer with a "
+                            "float learning_rate if you need to set it (LearningRateScheduler, "
+                            "ReduceLROnPlateau), or assign another schedule.")
+        self._core.learning_rate = _number(value, "learning_rate")
 
     @property
     def iterations(self):

@@ -38,9 +38,14 @@ struct FitOptions {
 struct FitCallbacks {
   // Between batches, with this epoch's running means so far; throttled to one call per
   // `progress_interval` seconds (0: every batch), plus one after each epoch's last batch. An
-  // exception thrown here ends fit() with the weights of the last completed step.
-  std::function<void(int epoch, Index batches_done, Index batches, const Logs& running)> on_batch_end;
+  // exception thrown here ends fit() with the weights of the last completed step. Returning true
+  // stops training after this batch, as Keras's `model.stop_training = True` does: the epoch ends
+  // early (its logs cover the batches done), is validated and reported, and no further epoch runs.
+  std::function<bool(int epoch, Index batches_done, Index batches, const Logs& running)> on_batch_end;
   double progress_interval = 0.1;
+  // Before every batch (batch counted from 0 within the epoch), when set. Not throttled: set it
+  // only when something needs it, since it runs once per batch.
+  std::function<void(int epoch, Index batch)> on_batch_begin;
   std::function<void(int epoch)> on_epoch_begin;
   // After each epoch, with its training and validation logs; returning true stops training.
   std::function<bool(int epoch, const Logs& logs)> on_epoch_end;
