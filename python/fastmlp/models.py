@@ -11,17 +11,34 @@ from fastmlp import _core, _random, losses, metrics as metrics_module, optimizer
 from fastmlp import layers as layers_module
 from fastmlp._convert import as_float_array, as_targets
 from fastmlp._naming import unique_name
-from fastmlp.callbacks import CallbackList, History, Progbar, ProgbarLogger
+from fastmlp.callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
 from fastmlp.layers import Flatten, InputLayer, Layer
 
 # fit(), evaluate() and predict() default to Keras's batch size of 32.
 _DEFAULT_BATCH_SIZE = 32
 
 
-def _positive_int(value, name, minimum=1):
+# The largest epoch count the core's int holds.
+_MAX_EPOCHS = 2**31 - 1
+
+
+def _positive_int(value, name, minimum=1, maximum=None):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value!r}")
     return int(value)
+
+
+def _batch_size(value):
+    if value is None:
+        return _DEFAULT_BATCH_SIZE
+    # Any size beyond the number of samples means "all of them"; capping keeps it within C++'s int64.
+    return min(_positive_int(value, "batch_size"), 2**62)
+
+
+class _NotCompiledError(ValueError, RuntimeError):
+    """Using a model before compile(): Keras 3 raises ValueError, Keras 2 RuntimeError; either catches it."""
 
 
 def _verbosity(verbose):
@@ -79,12 +96,14 @@ class Sequential:
         if self._input_shape is not None and len(self._input_shape) > 1 and not isinstance(layer, Flatten) \
                 and not self._layers:
             raise ValueError(f"inputs of shape {self._input_shape} need a Flatten() layer first")
-        self._layers.append(layer)
         if isinstance(layer, Flatten):
+            self._layers.append(layer)
             if self._input_shape is not None:
                 layer._width = int(np.prod(self._input_shape))
             return
+        # The core checks widths and refuses while training; only a layer it took joins the list.
         self._core.add(layer._core)
+        self._layers.append(layer)
         if self._core.built:
             layer._build(layer._core.input_dim)
         elif self._input_shape is not None:
@@ -151,6 +170,8 @@ class Sequential:
 
     def set_weights(self, weights):
         """Copies ``weights`` (as returned by get_weights) into the model; shapes and count are checked first."""
+        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
         weights = list(weights)
         expected = [w.shape for w in self.weights]
         if len(weights) != len(expected):
@@ -194,7 +215,7 @@ class Sequential:
 
     def _require_compiled(self, caller):
         if self.optimizer is None:
-            raise RuntimeError(f"call compile(optimizer, loss) before {caller}()")
+            raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
 
     def _inputs(self, x, name="x"):
         """x as a 2-D float32 array (flattening samples when the model starts with Flatten)."""
@@ -213,6 +234,8 @@ class Sequential:
         return array
 
     def _check_data(self, x, y, x_name="x", y_name="y"):
+        if not self._core_layers():
+            raise ValueError("the model has no layers with weights; add one, such as model.add(Dense(1))")
         x, y = self._inputs(x, x_name), as_targets(y, y_name)
         if len(x) != len(y):
             raise ValueError(f"{x_name} and {y_name} must have the same number of samples; "
@@ -244,7 +267,14 @@ class Sequential:
         classes = np.argmax(y, axis=1) if y.shape[1] > 1 else np.rint(y[:, 0]).astype(np.int64)
         weights = np.ones(len(y), dtype=np.float32)
         for label, weight in class_weight.items():
-            weights[classes == int(label)] = float(weight)
+            try:
+                index, valid = int(label), int(label) == float(label)
+                weight = float(weight)
+            except (TypeError, ValueError, OverflowError):
+                valid = False
+            if not valid:
+                raise ValueError(f"class_weight must map integer class indices to numbers, got {label!r}: {weight!r}")
+            weights[classes == index] = weight
         return weights
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -270,9 +300,9 @@ class Sequential:
         self._require_compiled("fit")
         verbose = _verbosity(verbose)
         x, y = self._check_data(x, y)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
-        epochs = _positive_int(epochs, "epochs", minimum=0)
-        initial_epoch = _positive_int(initial_epoch, "initial_epoch", minimum=0)
+        batch_size = _batch_size(batch_size)
+        epochs = _positive_int(epochs, "epochs", minimum=0, maximum=_MAX_EPOCHS)
+        initial_epoch = _positive_int(initial_epoch, "initial_epoch", minimum=0, maximum=_MAX_EPOCHS)
         if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
                 or not 0 <= validation_split < 1:
             raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
@@ -302,7 +332,13 @@ class Sequential:
         self._ensure_built(x)
 
         history = History()
+        if callbacks is not None and (isinstance(callbacks, (str, bytes, Callback))
+                                      or not hasattr(callbacks, "__iter__")):
+            raise TypeError(f"callbacks must be a list of fastmlp.callbacks.Callback, got {callbacks!r}")
         callback_list = list(callbacks or [])
+        for callback in callback_list:
+            if not isinstance(callback, Callback):
+                raise TypeError(f"callbacks must be fastmlp.callbacks.Callback instances, got {callback!r}")
         if verbose:
             callback_list.append(ProgbarLogger(verbose))
         callback_list.append(history)
@@ -335,7 +371,7 @@ class Sequential:
         verbose = _verbosity(verbose)
         x, y = self._check_data(x, y)
         self._ensure_built(x)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        batch_size = _batch_size(batch_size)
         weights = None if sample_weight is None else _weights_vector(sample_weight, len(x), "sample_weight")
         bar = Progbar(math.ceil(len(x) / batch_size), verbose=verbose) if verbose else None
         logs = dict(zip(self._keys(False), (v for _, v in self._core.evaluate(x, y, batch_size, weights))))
@@ -353,7 +389,9 @@ class Sequential:
             raise ValueError("the model has no input shape yet: give it Input((features,)) or input_dim, "
                              "or fit it first")
         x = self._inputs(x)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        if len(x) == 0:
+            raise ValueError("x is empty; predict needs at least one sample")
+        batch_size = _batch_size(batch_size)
         bar = Progbar(max(1, math.ceil(len(x) / batch_size)), verbose=verbose) if verbose else None
         # The core picks chunks large enough for fast matrix products; results do not depend on them.
         out = self._core.predict(x, 0)
