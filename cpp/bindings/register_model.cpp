@@ -4,6 +4,7 @@
 #include "fastmlp/sequential.hpp"
 #include "numpy_views.hpp"
 #include "registrations.hpp"
+#include "training_guard.hpp"
 
 namespace fastmlp::bindings {
 namespace {
@@ -72,13 +73,32 @@ void register_model(py::module_& m) {
   py::class_<Sequential, std::shared_ptr<Sequential>>(m, "Sequential")
       .def(py::init<std::uint64_t>(), py::arg("seed") = 0x5eed)
       .def_property("name", &Sequential::name, &Sequential::set_name)
-      .def("add", &Sequential::add, py::arg("layer"))
+      .def(
+          "add",
+          [](Sequential& model, std::shared_ptr<Layer> layer) {
+            TrainingGuard::require_idle(model, "add");
+            model.add(std::move(layer));
+          },
+          py::arg("layer"))
       .def_property_readonly("layers", &Sequential::layers)
-      .def("build", &Sequential::build, py::arg("input_dim"))
+      .def(
+          "build",
+          [](Sequential& model, Index input_dim) {
+            TrainingGuard::require_idle(model, "build");
+            model.build(input_dim);
+          },
+          py::arg("input_dim"))
       .def_property_readonly("built", &Sequential::built)
       .def_property_readonly("input_dim", &Sequential::input_dim)
       .def_property_readonly("output_dim", &Sequential::output_dim)
-      .def("compile", &Sequential::compile, py::arg("loss"), py::arg("optimizer"), py::arg("metrics"))
+      .def(
+          "compile",
+          [](Sequential& model, std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
+             std::vector<std::string> metrics) {
+            TrainingGuard::require_idle(model, "compile");
+            model.compile(std::move(loss), std::move(optimizer), std::move(metrics));
+          },
+          py::arg("loss"), py::arg("optimizer"), py::arg("metrics"))
       .def_property_readonly("compiled", &Sequential::compiled)
       .def_property_readonly("loss", &Sequential::loss)
       .def_property_readonly("optimizer", &Sequential::optimizer)
@@ -94,6 +114,7 @@ void register_model(py::module_& m) {
              const std::optional<WeightArray>& val_sample_weight, py::object on_batch_begin) {
             std::optional<Dataset> validation;
             if (x_val && y_val) validation.emplace(Dataset{map_matrix(*x_val, "x_val"), map_matrix(*y_val, "y_val")});
+            const TrainingGuard guard(model, "fit");
             const FitCallbacks callbacks = python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end,
                                                             progress_interval);
             const ConstMatrixMap xs = map_matrix(x, "x");
@@ -145,6 +166,7 @@ void register_model(py::module_& m) {
           "train_on_batch",
           [](Sequential& model, const FloatArray& x, const FloatArray& y) {
             const ConstMatrixMap xs = map_matrix(x, "x"), ys = map_matrix(y, "y");
+            const TrainingGuard guard(model, "train_on_batch");
             Logs logs;
             {
               py::gil_scoped_release release;

@@ -11,19 +11,31 @@
 namespace fastmlp::bindings {
 namespace {
 
+// The loss kernels index y_pred by the labels and pair y_true's columns with y_pred's without
+// checking (they run inside the training loop, after Sequential has checked its data). Called from
+// Python directly they get any arrays, so the same checks run here first: shapes, non-empty, and
+// targets the loss accepts (a sparse label of 10**6 would otherwise read far past the row).
+void check_loss_inputs(const Loss& loss, ConstMatrixMap y_true, ConstMatrixMap y_pred) {
+  if (y_true.rows() != y_pred.rows()) throw py::value_error("y_true and y_pred must have the same number of rows");
+  if (y_pred.rows() == 0 || y_pred.cols() == 0)
+    throw py::value_error("y_pred is empty; a loss needs at least one sample and one output");
+  loss.check_targets(y_true, y_pred.cols());
+}
+
 void register_losses(py::module_& m) {
   py::class_<Loss, std::shared_ptr<Loss>>(m, "Loss")
       .def_property_readonly("name", &Loss::name)
       .def("target_columns", &Loss::target_columns, py::arg("output_units"))
       .def("per_sample", [](const Loss& loss, const FloatArray& y_true, const FloatArray& y_pred) {
         const ConstMatrixMap t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
-        if (t.rows() != p.rows()) throw py::value_error("y_true and y_pred must have the same number of rows");
+        check_loss_inputs(loss, t, p);
         py::array_t<Scalar> out(p.rows());
         loss.per_sample(p, t, Eigen::Map<Vector>(out.mutable_data(), p.rows()));
         return out;
       }, py::arg("y_true").noconvert(), py::arg("y_pred").noconvert())
       .def("gradient", [](const Loss& loss, const FloatArray& y_true, const FloatArray& y_pred) {
         const ConstMatrixMap t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
+        check_loss_inputs(loss, t, p);
         FloatArray out({p.rows(), p.cols()});
         loss.gradient(p, t, MatrixMap(out.mutable_data(), p.rows(), p.cols()));
         return out;

@@ -107,7 +107,8 @@ bool Activation::needs_preactivation() const {
 }
 
 void Activation::apply(MatrixMap values, const Scalar* bias) const {
-  if (kind_ == ActivationKind::Linear && bias == nullptr) return;
+  // Nothing to do, and softmax's row maximum of an empty row would read past the data.
+  if ((kind_ == ActivationKind::Linear && bias == nullptr) || values.size() == 0) return;
   parallel_for(values.rows(), values.cols(),
                [&](Index first, Index end) { apply_rows(row_block(values, first, end), bias); });
 }

@@ -89,6 +89,12 @@ void Sequential::build(Index input_dim) {
   Index width = input_dim;
   for (auto& layer : layers_) {
     if (!layer->built()) layer->build(width, rng_);
+    // A layer built earlier (shared with another model) keeps its width; reading a narrower
+    // activation buffer as if it were that wide would run past its end.
+    if (layer->input_dim() != width)
+      throw std::invalid_argument("Sequential.build: a " + layer->type_name() + " layer was already built for " +
+                                  std::to_string(layer->input_dim()) + " inputs, but the layer before it gives " +
+                                  std::to_string(width) + " (is it shared with another model?)");
     width = layer->output_dim();
   }
 }
@@ -307,6 +313,7 @@ void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) cons
   if (x.cols() != input_dim())
     throw std::invalid_argument("predict: the model expects " + std::to_string(input_dim()) +
                                 " input features, x has shape " + shape_text(x));
+  if (!x.allFinite()) throw std::invalid_argument("predict: x contains NaN or infinity");
   if (out.rows() != x.rows() || out.cols() != output_dim())
     throw std::invalid_argument("predict: output buffer has shape " + shape_text(as_const_map(out)) + ", expected (" +
                                 std::to_string(x.rows()) + ", " + std::to_string(output_dim()) + ")");

@@ -8,6 +8,8 @@
     model.fit(x, y, epochs=30)
 """
 
+import numbers
+
 try:
     from fastmlp import _core
 except ImportError as error:  # pragma: no cover - only on a broken install
@@ -27,7 +29,9 @@ __version__ = "0.1.0"
 def set_num_threads(n):
     """Use ``n`` threads for matrix products and elementwise work (``n <= 0``: the default,
     ``OMP_NUM_THREADS`` if set, otherwise every core)."""
-    _core.set_num_threads(int(n))
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"set_num_threads expects an integer, got {n!r}")
+    _core.set_num_threads(max(0, min(int(n), 2**31 - 1)))  # the core takes a C int
 
 
 def get_num_threads():

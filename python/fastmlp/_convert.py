@@ -15,7 +15,11 @@ def as_float_array(data, name):
         raise TypeError(f"{name} must hold numbers, got an array of dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.float32)
+    # Aligned too: the core reads floats in place, and a misaligned view (np.frombuffer at an odd
+    # offset) is undefined behaviour there. Values beyond float32's range become infinity here,
+    # which the core then reports as a ValueError; NumPy's overflow warning would only repeat it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.require(array, dtype=np.float32, requirements=["C", "A"])
 
 
 def as_inputs(data, name="x"):

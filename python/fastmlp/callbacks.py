@@ -211,6 +211,9 @@ class CallbackList:
     ``add_progbar``) a ProgbarLogger are appended unless the list already holds one."""
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
+        if callbacks is not None and (isinstance(callbacks, (str, bytes, Callback))
+                                      or not hasattr(callbacks, "__iter__")):
+            raise TypeError(f"callbacks must be a list of fastmlp.callbacks.Callback, got {callbacks!r}")
         self.callbacks = list(callbacks or [])
         for callback in self.callbacks:
             if not isinstance(callback, Callback):

@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from fastmlp import _core, activations, initializers, regularizers
+from fastmlp._convert import as_float_array
 from fastmlp._naming import snake_case, unique_name
 
 
@@ -75,12 +76,14 @@ class Layer:
     def set_weights(self, weights):
         """Copies ``weights`` into the layer, after checking their number and shapes."""
         current = self.weights
+        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
         weights = list(weights)
         if len(weights) != len(current):
             raise ValueError(f"layer {self.name!r} expects {len(current)} weight arrays, got {len(weights)}")
         converted = []
         for index, (target, value) in enumerate(zip(current, weights)):
-            value = np.asarray(value, dtype=np.float32)
+            value = as_float_array(value, f"layer {self.name!r} weight {index}")  # TypeError for text, complex
             if value.shape != target.shape:
                 raise ValueError(f"layer {self.name!r} weight {index} has shape {target.shape}, "
                                  f"got an array of shape {value.shape}")

@@ -19,10 +19,27 @@ from fastmlp.layers import _from_core as _wrap_core_layer
 _DEFAULT_BATCH_SIZE = 32
 
 
-def _positive_int(value, name, minimum=1):
+# The largest epoch count the core's int holds.
+_MAX_EPOCHS = 2**31 - 1
+
+
+def _positive_int(value, name, minimum=1, maximum=None):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value!r}")
     return int(value)
+
+
+def _batch_size(value):
+    if value is None:
+        return _DEFAULT_BATCH_SIZE
+    # Any size beyond the number of samples means "all of them"; capping keeps it within C++'s int64.
+    return min(_positive_int(value, "batch_size"), 2**62)
+
+
+class _NotCompiledError(ValueError, RuntimeError):
+    """Using a model before compile(): Keras 3 raises ValueError, Keras 2 RuntimeError; either catches it."""
 
 
 def _verbosity(verbose):
@@ -99,14 +116,15 @@ class Sequential:
         if self._input_shape is not None and len(self._input_shape) > 1 and not isinstance(layer, Flatten) \
                 and not self._layers:
             raise ValueError(f"inputs of shape {self._input_shape} need a Flatten() layer first")
-        self._layers.append(layer)
-        if layer._core is not None:
-            layer._core.name = layer.name  # model files keep the names
         if isinstance(layer, Flatten):
+            self._layers.append(layer)
             if self._input_shape is not None:
                 layer._width = int(np.prod(self._input_shape))
             return
+        # The core checks widths and refuses while training; only a layer it took joins the list.
+        layer._core.name = layer.name  # model files keep the names
         self._core.add(layer._core)
+        self._layers.append(layer)
         if self._core.built:
             layer._build(layer._core.input_dim)
         elif self._input_shape is not None:
@@ -173,6 +191,8 @@ class Sequential:
 
     def set_weights(self, weights):
         """Copies ``weights`` (as returned by get_weights) into the model; shapes and count are checked first."""
+        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
         weights = list(weights)
         expected = [w.shape for w in self.weights]
         if len(weights) != len(expected):
@@ -218,7 +238,7 @@ class Sequential:
 
     def _require_compiled(self, caller):
         if self.optimizer is None:
-            raise RuntimeError(f"call compile(optimizer, loss) before {caller}()")
+            raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
 
     def _inputs(self, x, name="x"):
         """x as a 2-D float32 array (flattening samples when the model starts with Flatten)."""
@@ -237,6 +257,8 @@ class Sequential:
         return array
 
     def _check_data(self, x, y, x_name="x", y_name="y"):
+        if not self._core_layers():
+            raise ValueError("the model has no layers with weights; add one, such as model.add(Dense(1))")
         x, y = self._inputs(x, x_name), as_targets(y, y_name)
         if len(x) != len(y):
             raise ValueError(f"{x_name} and {y_name} must have the same number of samples; "
@@ -274,7 +296,14 @@ class Sequential:
         classes = np.argmax(y, axis=1) if y.shape[1] > 1 else np.rint(y[:, 0]).astype(np.int64)
         weights = np.ones(len(y), dtype=np.float32)
         for label, weight in class_weight.items():
-            weights[classes == int(label)] = float(weight)
+            try:
+                index, valid = int(label), int(label) == float(label)
+                weight = float(weight)
+            except (TypeError, ValueError, OverflowError):
+                valid = False
+            if not valid:
+                raise ValueError(f"class_weight must map integer class indices to numbers, got {label!r}: {weight!r}")
+            weights[classes == index] = weight
         return weights
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -317,9 +346,9 @@ class Sequential:
         if validation_batch_size is not None:
             _positive_int(validation_batch_size, "validation_batch_size")
         x, y = self._check_data(x, y)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
-        epochs = _positive_int(epochs, "epochs", minimum=0)
-        initial_epoch = _positive_int(initial_epoch, "initial_epoch", minimum=0)
+        batch_size = _batch_size(batch_size)
+        epochs = _positive_int(epochs, "epochs", minimum=0, maximum=_MAX_EPOCHS)
+        initial_epoch = _positive_int(initial_epoch, "initial_epoch", minimum=0, maximum=_MAX_EPOCHS)
         if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
                 or not 0 <= validation_split < 1:
             raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}")
@@ -396,7 +425,7 @@ class Sequential:
                              "steps=None")
         x, y = self._check_data(x, y)
         self._ensure_built(x)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        batch_size = _batch_size(batch_size)
         weights = None if sample_weight is None else _weights_vector(sample_weight, len(x), "sample_weight")
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=math.ceil(len(x) / batch_size))
@@ -419,7 +448,9 @@ class Sequential:
             raise ValueError("the model has no input shape yet: give it Input((features,)) or input_dim, "
                              "or fit it first")
         x = self._inputs(x)
-        batch_size = _DEFAULT_BATCH_SIZE if batch_size is None else _positive_int(batch_size, "batch_size")
+        if len(x) == 0:
+            raise ValueError("x is empty; predict needs at least one sample")
+        batch_size = _batch_size(batch_size)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=max(1, math.ceil(len(x) / batch_size)))
         cbs.on_predict_begin({})

@@ -1,5 +1,7 @@
 """Weight penalties added to the loss, as in Keras: ``Dense(64, kernel_regularizer=L2(0.01))``."""
 
+import math
+
 import numpy as np
 
 from fastmlp import _core
@@ -10,8 +12,9 @@ class Regularizer:
 
     def __init__(self, l1=0.0, l2=0.0):
         for name, value in (("l1", l1), ("l2", l2)):
-            if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+            if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool) \
+                    or not 0 <= value < math.inf:  # NaN fails this too
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         self.l1, self.l2 = float(l1), float(l2)
         self._core = _core.Regularizer(self.l1, self.l2)
 

@@ -1,5 +1,6 @@
 """Helpers with Keras's names: one-hot encoding and global seeding."""
 
+import numbers
 import random
 
 import numpy as np
@@ -23,6 +24,8 @@ def to_categorical(x, num_classes=None):
         raise ValueError(f"class labels must be >= 0, got {labels.min()}")
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.size else 0
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 0:
+        raise ValueError(f"num_classes must be a non-negative integer or None, got {num_classes!r}")
     elif labels.size and labels.max() >= num_classes:
         raise ValueError(f"label {labels.max()} is out of range for num_classes={num_classes}")
     categorical = np.zeros((labels.size, num_classes), dtype=np.float32)
