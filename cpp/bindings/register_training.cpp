@@ -42,11 +42,13 @@ void register_losses(py::module_& m) {
       }, py::arg("y_true").noconvert(), py::arg("y_pred").noconvert());
 
   py::class_<BinaryCrossentropy, Loss, std::shared_ptr<BinaryCrossentropy>>(m, "BinaryCrossentropy")
-      .def(py::init<bool>(), py::arg("from_logits") = false)
-      .def_property_readonly("from_logits", &BinaryCrossentropy::from_logits);
+      .def(py::init<bool, Scalar>(), py::arg("from_logits") = false, py::arg("label_smoothing") = 0.0f)
+      .def_property_readonly("from_logits", &BinaryCrossentropy::from_logits)
+      .def_property_readonly("label_smoothing", &BinaryCrossentropy::label_smoothing);
   py::class_<CategoricalCrossentropy, Loss, std::shared_ptr<CategoricalCrossentropy>>(m, "CategoricalCrossentropy")
-      .def(py::init<bool>(), py::arg("from_logits") = false)
-      .def_property_readonly("from_logits", &CategoricalCrossentropy::from_logits);
+      .def(py::init<bool, Scalar>(), py::arg("from_logits") = false, py::arg("label_smoothing") = 0.0f)
+      .def_property_readonly("from_logits", &CategoricalCrossentropy::from_logits)
+      .def_property_readonly("label_smoothing", &CategoricalCrossentropy::label_smoothing);
   py::class_<SparseCategoricalCrossentropy, Loss, std::shared_ptr<SparseCategoricalCrossentropy>>(
       m, "SparseCategoricalCrossentropy")
       .def(py::init<bool>(), py::arg("from_logits") = false)

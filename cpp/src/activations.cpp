@@ -135,8 +135,11 @@ void Activation::apply_rows(MatrixMap values, const Scalar* bias) const {
         z = z.max(Scalar(0));
       } else {
         const Scalar slope = alpha_, theta = threshold_, cap = max_value_;
+        const bool capped = std::isfinite(cap);
+        // Keras keeps x above the threshold as it is, and clips to [0, max_value] only when capped:
+        // with a negative threshold, x in (threshold, 0) passes through uncapped.
         z = z.unaryExpr([=](Scalar x) {
-          const Scalar above = x > theta ? std::min(std::max(x, Scalar(0)), cap) : Scalar(0);
+          const Scalar above = x > theta ? (capped ? std::min(std::max(x, Scalar(0)), cap) : x) : Scalar(0);
           return above - slope * std::max(theta - x, Scalar(0));
         });
       }
@@ -179,8 +182,9 @@ void Activation::backward_rows(ConstMatrixMap preactivation, ConstMatrixMap outp
         dz = (a > 0).select(g, Scalar(0));
       } else {
         const Scalar slope = alpha_, theta = threshold_, cap = max_value_;
+        const bool capped = std::isfinite(cap);
         dz = g * z.unaryExpr([=](Scalar x) {
-          if (x > theta) return x > 0 && x < cap ? Scalar(1) : Scalar(0);
+          if (x > theta) return !capped || (x > 0 && x < cap) ? Scalar(1) : Scalar(0);
           return slope;
         });
       }

@@ -187,8 +187,15 @@ Value describe_layer(const Layer& layer) {
 
 Value describe_loss(const Loss& loss) {
   Value::Object config{{"name", loss.name()}};
-  if (const auto* bce = dynamic_cast<const BinaryCrossentropy*>(&loss)) config.emplace_back("from_logits", bce->from_logits());
-  if (const auto* cce = dynamic_cast<const CategoricalCrossentropy*>(&loss)) config.emplace_back("from_logits", cce->from_logits());
+  // label_smoothing is written only when set, so files without it stay as older versions wrote them.
+  if (const auto* bce = dynamic_cast<const BinaryCrossentropy*>(&loss)) {
+    config.emplace_back("from_logits", bce->from_logits());
+    if (bce->label_smoothing() != 0) config.emplace_back("label_smoothing", shortest_decimal(bce->label_smoothing()));
+  }
+  if (const auto* cce = dynamic_cast<const CategoricalCrossentropy*>(&loss)) {
+    config.emplace_back("from_logits", cce->from_logits());
+    if (cce->label_smoothing() != 0) config.emplace_back("label_smoothing", shortest_decimal(cce->label_smoothing()));
+  }
   if (const auto* scce = dynamic_cast<const SparseCategoricalCrossentropy*>(&loss))
     config.emplace_back("from_logits", scce->from_logits());
   if (const auto* elementwise = dynamic_cast<const ElementwiseLoss*>(&loss))
@@ -540,8 +547,11 @@ std::shared_ptr<Loss> make_loss_from(const Value& config) {
   const std::string& name = config.at("name").as_string("loss");
   const Value* from_logits = config.find("from_logits");
   const bool logits = from_logits != nullptr && from_logits->as_bool("loss from_logits");
-  if (name == "binary_crossentropy") return std::make_shared<BinaryCrossentropy>(logits);
-  if (name == "categorical_crossentropy") return std::make_shared<CategoricalCrossentropy>(logits);
+  const Value* smoothing = config.find("label_smoothing");
+  const Scalar label_smoothing =
+      smoothing == nullptr ? Scalar(0) : static_cast<Scalar>(smoothing->as_number("loss label_smoothing"));
+  if (name == "binary_crossentropy") return std::make_shared<BinaryCrossentropy>(logits, label_smoothing);
+  if (name == "categorical_crossentropy") return std::make_shared<CategoricalCrossentropy>(logits, label_smoothing);
   if (name == "sparse_categorical_crossentropy") return std::make_shared<SparseCategoricalCrossentropy>(logits);
   if (name == "huber")
     return std::make_shared<ElementwiseLoss>(ElementwiseLossKind::Huber,

@@ -21,6 +21,11 @@ auto log_softmax(const Row& z) {
   return (z.array() - top) - std::log((z.array() - top).exp().sum());
 }
 
+void require_label_smoothing(Scalar label_smoothing) {
+  if (!(label_smoothing >= 0 && label_smoothing <= 1))
+    throw std::invalid_argument("label_smoothing must be in [0, 1], got " + std::to_string(label_smoothing));
+}
+
 }  // namespace
 
 void Loss::gradient_preactivation(ConstMatrixMap, ConstMatrixMap, MatrixMap) const {
@@ -37,8 +42,15 @@ void Loss::check_targets(ConstMatrixMap y_true, Index output_units) const {
 }
 
 // ---- binary cross-entropy: -(y log p + (1 - y) log(1 - p)), p clipped ---------------------------
+BinaryCrossentropy::BinaryCrossentropy(bool from_logits, Scalar label_smoothing)
+    : from_logits_(from_logits), label_smoothing_(label_smoothing) {
+  require_label_smoothing(label_smoothing);
+}
+
+// Smoothed targets are an expression, not a buffer: nothing is allocated per batch. With no
+// smoothing they equal y exactly (y * 1 + 0).
 void BinaryCrossentropy::per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const {
-  const auto y = y_true.array();
+  const auto y = y_true.array() * (1 - label_smoothing_) + Scalar(0.5) * label_smoothing_;
   if (from_logits_) {
     // From logits z: max(z, 0) - z y + log(1 + e^-|z|), exact for any z.
     const auto z = y_pred.array();
@@ -51,11 +63,12 @@ void BinaryCrossentropy::per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true
 
 void BinaryCrossentropy::gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const {
   const Scalar scale = inverse(y_pred.size());
+  const auto y = y_true.array() * (1 - label_smoothing_) + Scalar(0.5) * label_smoothing_;
   if (from_logits_) {
-    grad.array() = scale * (y_pred.array().logistic() - y_true.array());
+    grad.array() = scale * (y_pred.array().logistic() - y);
   } else {
     const auto p = y_pred.array().unaryExpr(&clip_probability);
-    grad.array() = scale * (p - y_true.array()) / (p * (1 - p));
+    grad.array() = scale * (p - y) / (p * (1 - p));
   }
 }
 
@@ -64,7 +77,9 @@ bool BinaryCrossentropy::fuses_with(const Activation& activation) const {
 }
 
 void BinaryCrossentropy::gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const {
-  grad = inverse(y_pred.size()) * (y_pred - y_true);  // σ' = p(1 - p) cancels: dL/dz = (p - y)/(n k)
+  // σ' = p(1 - p) cancels: dL/dz = (p - y)/(n k)
+  const auto y = y_true.array() * (1 - label_smoothing_) + Scalar(0.5) * label_smoothing_;
+  grad.array() = inverse(y_pred.size()) * (y_pred.array() - y);
 }
 
 void BinaryCrossentropy::check_targets(ConstMatrixMap y_true, Index output_units) const {
@@ -77,28 +92,37 @@ void BinaryCrossentropy::check_targets(ConstMatrixMap y_true, Index output_units
 }
 
 // ---- categorical cross-entropy: -Σ y log q with q = p / Σp clipped ------------------------------
+CategoricalCrossentropy::CategoricalCrossentropy(bool from_logits, Scalar label_smoothing)
+    : from_logits_(from_logits), label_smoothing_(label_smoothing) {
+  require_label_smoothing(label_smoothing);
+}
+
 void CategoricalCrossentropy::per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const {
+  const Scalar keep = 1 - label_smoothing_, spread = label_smoothing_ / static_cast<Scalar>(y_pred.cols());
   for (Index r = 0; r < y_pred.rows(); ++r) {
+    const auto y = y_true.row(r).array() * keep + spread;
     if (from_logits_) {
-      out(r) = -(y_true.row(r).array() * log_softmax(y_pred.row(r))).sum();
+      out(r) = -(y * log_softmax(y_pred.row(r))).sum();
     } else {
       const auto q = (y_pred.row(r).array() / y_pred.row(r).sum()).unaryExpr(&clip_probability);
-      out(r) = -(y_true.row(r).array() * q.log()).sum();
+      out(r) = -(y * q.log()).sum();
     }
   }
 }
 
 void CategoricalCrossentropy::gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const {
   const Scalar inv_n = inverse(y_pred.rows());
+  const Scalar keep = 1 - label_smoothing_, spread = label_smoothing_ / static_cast<Scalar>(y_pred.cols());
   for (Index r = 0; r < y_pred.rows(); ++r) {
-    const Scalar labels = y_true.row(r).sum();
+    const auto y = y_true.row(r).array() * keep + spread;
+    const Scalar labels = y.sum();
     if (from_logits_) {
-      grad.row(r).array() = inv_n * (log_softmax(y_pred.row(r)).exp() * labels - y_true.row(r).array());
+      grad.row(r).array() = inv_n * (log_softmax(y_pred.row(r)).exp() * labels - y);
     } else {
       // L = -Σ y_k log(p_k / S)  =>  dL/dp_j = -y_j / p_j + Σy / S
       const Scalar s = y_pred.row(r).sum();
       const auto q = (y_pred.row(r).array() / s).unaryExpr(&clip_probability);
-      grad.row(r).array() = inv_n * (-y_true.row(r).array() / (q * s) + labels / s);
+      grad.row(r).array() = inv_n * (-y / (q * s) + labels / s);
     }
   }
 }
@@ -110,8 +134,10 @@ bool CategoricalCrossentropy::fuses_with(const Activation& activation) const {
 void CategoricalCrossentropy::gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true,
                                                      MatrixMap grad) const {
   // Through the softmax Jacobian: dL/dz = p Σy - y, which is p - y for one-hot rows.
-  grad = inverse(y_pred.rows()) *
-         ((y_pred.array().colwise() * y_true.rowwise().sum().array()) - y_true.array()).matrix();
+  const Scalar keep = 1 - label_smoothing_, spread = label_smoothing_ / static_cast<Scalar>(y_pred.cols());
+  const auto y = y_true.array() * keep + spread;
+  const auto labels = y_true.rowwise().sum().array() * keep + label_smoothing_;  // Σ of the smoothed row
+  grad = inverse(y_pred.rows()) * ((y_pred.array().colwise() * labels) - y).matrix();
 }
 
 // ---- sparse categorical cross-entropy: -log q[label] ---------------------------------------------

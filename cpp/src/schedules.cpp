@@ -67,7 +67,8 @@ double CosineDecay::operator()(std::int64_t step_count) const {
   const double step = static_cast<double>(step_count);
   const bool warmup = warmup_target_ >= 0 && warmup_steps_ > 0;
   if (warmup && step < warmup_steps_) return initial_ + (warmup_target_ - initial_) * step / warmup_steps_;
-  const double peak = warmup ? warmup_target_ : initial_;
+  // Keras decays from warmup_target whenever one is given, even with no warm-up steps.
+  const double peak = warmup_target_ >= 0 ? warmup_target_ : initial_;
   const double t = std::min(step - (warmup ? warmup_steps_ : 0.0), decay_steps_);
   const double cosine = 0.5 * (1 + std::cos(kPi * t / decay_steps_));
   return peak * ((1 - alpha_) * cosine + alpha_);

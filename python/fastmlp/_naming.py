@@ -13,4 +13,7 @@ def unique_name(prefix):
 
 
 def snake_case(class_name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+    """Keras's rule: a capital starting a lower-case word, or following a lower-case letter, starts a
+    new word, so runs of capitals stay together: PReLU -> p_re_lu, BatchNormalization -> batch_normalization."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()

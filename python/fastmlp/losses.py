@@ -11,21 +11,38 @@ from fastmlp import _core
 from fastmlp._convert import as_targets
 
 
-class Loss:
-    """Base class. ``loss(y_true, y_pred, sample_weight=None)`` returns the reduced (mean) loss."""
+# Keras's reductions of the per-sample losses; models always train with the default.
+_REDUCTIONS = ("sum_over_batch_size", "sum", "none", None)
 
-    def __init__(self, core, name):
+
+class Loss:
+    """Base class. ``loss(y_true, y_pred, sample_weight=None)`` returns the per-sample losses reduced
+    as ``reduction`` says: "sum_over_batch_size" (the default, the mean over samples of the weighted
+    losses), "sum", or "none"/None (the weighted per-sample losses)."""
+
+    def __init__(self, core, name, reduction="sum_over_batch_size"):
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
         self._core = core
         self.name = name
+        self.reduction = reduction
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         per_sample = _per_sample(self._core, y_true, y_pred)
         if sample_weight is not None:
             per_sample = per_sample * np.asarray(sample_weight, dtype=np.float32).reshape(-1)
+        if self.reduction in ("none", None):
+            return per_sample
+        if self.reduction == "sum":
+            return float(np.sum(per_sample))
         return float(np.mean(per_sample))
 
     def get_config(self):
-        return {"name": self.name, **getattr(self, "_config", {})}
+        return {"name": self.name, "reduction": self.reduction, **getattr(self, "_config", {})}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 def _per_sample(core, y_true, y_pred):
@@ -35,8 +52,8 @@ def _per_sample(core, y_true, y_pred):
 
 
 def _named_class(class_name, loss_name, doc):
-    def __init__(self, name=loss_name):
-        Loss.__init__(self, _core.make_loss(loss_name), name)
+    def __init__(self, reduction="sum_over_batch_size", name=loss_name):
+        Loss.__init__(self, _core.make_loss(loss_name), name, reduction)
 
     return type(class_name, (Loss,), {"__init__": __init__, "__doc__": doc})
 
@@ -63,38 +80,46 @@ CosineSimilarity = _named_class("CosineSimilarity", "cosine_similarity",
 class Huber(Loss):
     """0.5 * e**2 where |e| <= delta, delta * (|e| - 0.5 * delta) elsewhere, e = y_pred - y_true."""
 
-    def __init__(self, delta=1.0, name="huber_loss"):
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
         if not delta > 0:
             raise ValueError(f"Huber delta must be > 0, got {delta!r}")
         self._config = {"delta": float(delta)}
-        super().__init__(_core.huber(float(delta)), name)
+        super().__init__(_core.huber(float(delta)), name, reduction)
 
 
-class _FromLogits(Loss):
-    _core_class = None
-
-    def __init__(self, from_logits=False, name=None):
-        self._config = {"from_logits": bool(from_logits)}
-        super().__init__(self._core_class(bool(from_logits)), name or self._default_name)
+def _label_smoothing(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value <= 1:
+        raise ValueError(f"label_smoothing must be a number in [0, 1], got {value!r}")
+    return float(value)
 
 
-class BinaryCrossentropy(_FromLogits):
+class BinaryCrossentropy(Loss):
     """-(y log p + (1 - y) log(1 - p)), p clipped to [1e-7, 1 - 1e-7]; with ``from_logits`` the model's
-    outputs are logits and the sigmoid is folded in (exact for any logit)."""
-    _core_class = _core.BinaryCrossentropy
-    _default_name = "binary_crossentropy"
+    outputs are logits and the sigmoid is folded in (exact for any logit). ``label_smoothing`` s
+    trains on ``y (1 - s) + s / 2``."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
+                 name="binary_crossentropy"):
+        self._config = {"from_logits": bool(from_logits), "label_smoothing": _label_smoothing(label_smoothing)}
+        super().__init__(_core.BinaryCrossentropy(**self._config), name, reduction)
 
 
-class CategoricalCrossentropy(_FromLogits):
-    """-sum(y log p) over classes, p normalised and clipped; ``from_logits`` folds in a log-softmax."""
-    _core_class = _core.CategoricalCrossentropy
-    _default_name = "categorical_crossentropy"
+class CategoricalCrossentropy(Loss):
+    """-sum(y log p) over classes, p normalised and clipped; ``from_logits`` folds in a log-softmax.
+    ``label_smoothing`` s trains on ``y (1 - s) + s / classes``."""
+
+    def __init__(self, from_logits=False, label_smoothing=0.0, reduction="sum_over_batch_size",
+                 name="categorical_crossentropy"):
+        self._config = {"from_logits": bool(from_logits), "label_smoothing": _label_smoothing(label_smoothing)}
+        super().__init__(_core.CategoricalCrossentropy(**self._config), name, reduction)
 
 
-class SparseCategoricalCrossentropy(_FromLogits):
+class SparseCategoricalCrossentropy(Loss):
     """Categorical cross-entropy with integer labels (one column) instead of one-hot rows."""
-    _core_class = _core.SparseCategoricalCrossentropy
-    _default_name = "sparse_categorical_crossentropy"
+
+    def __init__(self, from_logits=False, reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
+        self._config = {"from_logits": bool(from_logits)}
+        super().__init__(_core.SparseCategoricalCrossentropy(bool(from_logits)), name, reduction)
 
 
 def _function(loss_name):
@@ -117,19 +142,57 @@ hinge = _function("hinge")
 squared_hinge = _function("squared_hinge")
 categorical_hinge = _function("categorical_hinge")
 log_cosh = logcosh = _function("log_cosh")
-huber = _function("huber")
-binary_crossentropy = _function("binary_crossentropy")
-categorical_crossentropy = _function("categorical_crossentropy")
-sparse_categorical_crossentropy = _function("sparse_categorical_crossentropy")
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """Per-sample Huber loss (see ``Huber``)."""
+    return _per_sample(Huber(delta)._core, y_true, y_pred)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """Per-sample binary cross-entropy, the mean over outputs (see ``BinaryCrossentropy``)."""
+    return _per_sample(BinaryCrossentropy(from_logits, label_smoothing)._core, y_true, y_pred)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0):
+    """Per-sample categorical cross-entropy (see ``CategoricalCrossentropy``)."""
+    return _per_sample(CategoricalCrossentropy(from_logits, label_smoothing)._core, y_true, y_pred)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """Per-sample cross-entropy with integer labels (see ``SparseCategoricalCrossentropy``)."""
+    return _per_sample(SparseCategoricalCrossentropy(from_logits)._core, y_true, y_pred)
+
+
+for _loss_function in (huber, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy):
+    _loss_function._fastmlp_name = _loss_function.__name__
+huber_loss = huber
+
 kl_divergence = kld = _function("kl_divergence")
 poisson = _function("poisson")
 cosine_similarity = _function("cosine_similarity")
 
 
+# Keras 3's short names, upper case included, beyond those the core knows ("mse", "kld", ...).
+_ALIASES = {"bce": "binary_crossentropy", "BCE": "binary_crossentropy", "MSE": "mse", "MAE": "mae",
+            "MAPE": "mape", "MSLE": "msle", "KLD": "kld"}
+_CLASSES_BY_NAME = {cls.__name__: cls for cls in (
+    MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Hinge,
+    SquaredHinge, CategoricalHinge, LogCosh, KLDivergence, Poisson, CosineSimilarity, Huber, BinaryCrossentropy,
+    CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+
+
 def get(identifier):
     """A loss object from a name or alias ("mse", "kld", ...), a Loss, or one of this module's functions."""
     if isinstance(identifier, Loss):
+        if identifier.reduction != "sum_over_batch_size":
+            raise ValueError(f"models train with reduction='sum_over_batch_size' (Keras's default); the loss "
+                             f"{identifier.name!r} has reduction={identifier.reduction!r}")
         return identifier
+    if isinstance(identifier, str):
+        if identifier in _CLASSES_BY_NAME:  # Keras also takes class names: loss="MeanSquaredError"
+            return _CLASSES_BY_NAME[identifier]()
+        identifier = _ALIASES.get(identifier, identifier)
     name = identifier if isinstance(identifier, str) else getattr(identifier, "_fastmlp_name", None)
     if name is None:
         if identifier is None:

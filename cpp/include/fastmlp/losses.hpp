@@ -49,9 +49,12 @@ class Loss {
 // logits (a linear last layer), as in Keras, and the sigmoid/softmax is folded into the loss.
 class BinaryCrossentropy : public Loss {
  public:
-  explicit BinaryCrossentropy(bool from_logits = false) : from_logits_(from_logits) {}
+  // label_smoothing moves every target towards the uniform distribution, as Keras does:
+  // y (1 - s) + s / 2 for each binary output, y (1 - s) + s / classes for one-hot rows.
+  explicit BinaryCrossentropy(bool from_logits = false, Scalar label_smoothing = 0);
   std::string name() const override { return "binary_crossentropy"; }
   bool from_logits() const { return from_logits_; }
+  Scalar label_smoothing() const { return label_smoothing_; }
   void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
   void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
   bool fuses_with(const Activation& activation) const override;
@@ -60,13 +63,15 @@ class BinaryCrossentropy : public Loss {
 
  private:
   bool from_logits_;
+  Scalar label_smoothing_;
 };
 
 class CategoricalCrossentropy : public Loss {
  public:
-  explicit CategoricalCrossentropy(bool from_logits = false) : from_logits_(from_logits) {}
+  explicit CategoricalCrossentropy(bool from_logits = false, Scalar label_smoothing = 0);
   std::string name() const override { return "categorical_crossentropy"; }
   bool from_logits() const { return from_logits_; }
+  Scalar label_smoothing() const { return label_smoothing_; }
   void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override;
   void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override;
   bool fuses_with(const Activation& activation) const override;
@@ -74,6 +79,7 @@ class CategoricalCrossentropy : public Loss {
 
  private:
   bool from_logits_;
+  Scalar label_smoothing_;
 };
 
 // Integer class labels, one column, instead of one-hot rows.
