@@ -74,7 +74,18 @@ softsign = _named("softsign", "x / (1 + |x|).")
 softmax = _named("softmax", "exp(x) / sum(exp(x)) over the last axis.")
 silu = _named("silu", "x * sigmoid(x).")
 swish = silu
-gelu = _named("gelu", "x * Phi(x), Phi the standard normal CDF (the exact form, Keras's default).")
+
+
+def gelu(x, approximate=False):
+    """``x * Phi(x)``, Phi the standard normal CDF: the exact (erf) form, Keras's default. The tanh
+    approximation (``approximate=True``) is not implemented and raises ValueError."""
+    if approximate:
+        raise ValueError("gelu(approximate=True) is not supported by fastmlp: use the exact form "
+                         "(approximate=False, Keras's default)")
+    return _apply(_make("gelu"), x)
+
+
+gelu._fastmlp_name = "gelu"
 hard_sigmoid = _named("hard_sigmoid", "relu6(x + 3) / 6, Keras 3's definition.")
 exponential = _named("exponential", "exp(x).")
 

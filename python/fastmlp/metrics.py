@@ -35,6 +35,16 @@ AUC = _metric("AUC", "auc", "Area under the ROC curve from 200 thresholds (Keras
 AUC.__init__ = lambda self, name="auc": Metric.__init__(self, name)
 
 
+def _top_k_init(self, k=5, name="top_k_categorical_accuracy"):
+    # The C++ metric counts the true class among the 5 highest scores, Keras's default k.
+    if k != 5:
+        raise ValueError(f"TopKCategoricalAccuracy supports only k=5 (Keras's default), got k={k!r}")
+    Metric.__init__(self, name)
+
+
+TopKCategoricalAccuracy.__init__ = _top_k_init
+
+
 # Whether a larger value is better ("up") or worse ("down"), Keras's Metric._direction.
 _DOWN = {"mse", "mean_squared_error", "mae", "mean_absolute_error"}
 

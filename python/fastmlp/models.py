@@ -565,9 +565,15 @@ class Sequential:
     def summary(self, line_length=None, print_fn=None):
         """Prints Keras's table of layers, output shapes and parameter counts."""
         print_fn = print_fn or print
+        cells = [(f"{layer.name} ({type(layer).__name__})", str(layer.output_shape),
+                  f"{layer.count_params():,}" if self.built else "0 (unbuilt)") for layer in self._layers]
+        # Keras's widths, widened where a cell would not fit, so that no cell runs into the next.
         widths = [33, 24, 15]
+        for column in range(3):
+            widths[column] = max([widths[column]] + [len(cell[column]) + 2 for cell in cells])
         if line_length:
-            widths[0] = max(10, line_length - widths[1] - widths[2] - 4)
+            widths[0] = max(10, line_length - widths[1] - widths[2] - 4,
+                            max((len(cell[0]) + 2 for cell in cells), default=0))
 
         def row(cells, left="│", sep="│", right="│"):
             parts = [f" {cells[0]:<{widths[0] - 1}}", f" {cells[1]:<{widths[1] - 1}}", f"{cells[2]:>{widths[2] - 1}} "]
@@ -578,10 +584,9 @@ class Sequential:
 
         lines = [f'Model: "{self.name}"', rule("┏", "┳", "┓", "━"),
                  row(("Layer (type)", "Output Shape", "Param #"), "┃", "┃", "┃"), rule("┡", "╇", "┩", "━")]
-        for index, layer in enumerate(self._layers):
-            params = f"{layer.count_params():,}" if self.built else "0 (unbuilt)"
-            lines.append(row((f"{layer.name} ({type(layer).__name__})", str(layer.output_shape), params)))
-            if index + 1 < len(self._layers):
+        for index, cell in enumerate(cells):
+            lines.append(row(cell))
+            if index + 1 < len(cells):
                 lines.append(rule("├", "┼", "┤", "─"))
         lines.append(rule("└", "┴", "┘", "─"))
         trainable = sum(w.size for w in self.trainable_weights)
