@@ -399,6 +399,9 @@ class Sequential:
         def on_epoch_end(epoch, logs):
             nonlocal last_logs
             last_logs = dict(zip(all_keys, (v for _, v in logs)))
+            if x_val is not None:  # Keras runs validation as an evaluate() with the fit's callbacks
+                cbs.on_test_begin({})
+                cbs.on_test_end({key[4:]: value for key, value in last_logs.items() if key.startswith("val_")})
             cbs.on_epoch_end(epoch, last_logs)
             return self.stop_training
 
