@@ -21,6 +21,7 @@ except ImportError as error:  # pragma: no cover - only on a broken install
 
 from fastmlp import (activations, callbacks, initializers, layers, losses, metrics, models, optimizers,
                      regularizers, saving, utils)
+from fastmlp.layers import Input
 from fastmlp.models import Sequential
 
 __version__ = "0.1.0"
@@ -39,5 +40,5 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
-__all__ = ["Sequential", "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models",
+__all__ = ["Input", "Sequential", "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models",
            "optimizers", "regularizers", "saving", "utils", "set_num_threads", "get_num_threads", "__version__"]
