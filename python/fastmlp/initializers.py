@@ -214,6 +214,12 @@ def get(identifier):
         if key in _CLASS_BY_NAME:
             return _CLASS_BY_NAME[key]()
         raise ValueError(f"unknown initializer {identifier!r}; valid names are: {', '.join(_CLASS_BY_NAME)}")
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        # Keras's serialized form, as serialize() writes it and layer configs hold it.
+        cls = globals().get(identifier["class_name"])
+        if not (isinstance(cls, type) and issubclass(cls, Initializer)):
+            raise ValueError(f"unknown initializer class {identifier['class_name']!r}")
+        return cls(**identifier.get("config", {}))
     if callable(identifier):
         return identifier
     raise TypeError(f"initializer must be a name such as 'glorot_uniform', a fastmlp.initializers object or "

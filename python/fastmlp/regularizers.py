@@ -60,6 +60,9 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
+    if isinstance(identifier, dict) and str(identifier.get("class_name", "")).lower() in _BY_NAME:
+        # Keras's serialized form, as layer configs hold it: {"class_name": "L2", "config": {"l2": 0.01}}
+        return _BY_NAME[identifier["class_name"].lower()](**identifier.get("config", {}))
     raise ValueError(f"unknown regularizer {identifier!r}; use None, 'l1', 'l2', 'l1_l2' or "
                      "fastmlp.regularizers.L1/L2/L1L2(...)")
 
