@@ -558,3 +558,12 @@ def test_elementwise_metric_with_sparse_labels_stays_in_bounds(metric, rng):
     expected = {"mse": np.mean((p - y) ** 2), "mae": np.mean(np.abs(p - y)),
                 "binary_accuracy": np.mean((p > 0.5) == y)}[metric]
     assert_close(f"{metric} with sparse labels vs Keras's broadcast", value, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_summary_columns_fit_long_names_and_keras_auto_names(capsys):
+    model = fm.Sequential([Input((4,)), Dense(3), fm.layers.BatchNormalization(), fm.layers.PReLU()])
+    assert model.layers[2].name.startswith("p_re_lu")  # Keras 3's snake_case of "PReLU"
+    model.summary()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line[:1] in "┏┃┡│├└"]
+    assert len({len(line) for line in lines}) == 1  # every row as wide as the rules: nothing overflows
+    assert any("batch_normalization (BatchNormalization) │" in line for line in lines)
