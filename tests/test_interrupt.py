@@ -164,3 +164,32 @@ def test_interrupted_model_is_not_left_marked_as_training():
     # compile, add and a second fit are refused while a model trains; after the interrupt they work.
     net.compile(optimizer="sgd", loss="categorical_crossentropy")
     net.fit(x, y, epochs=1, verbose=0)
+
+
+def test_sigint_in_the_middle_of_a_long_epoch_is_noticed_between_batches(tmp_path):
+    """One epoch of many batches: the check runs on the throttled mid-epoch hook, not at epoch ends."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(400_000, FEATURES)).astype(np.float32)
+    y = fm.utils.to_categorical(rng.integers(0, 4, len(x)), 4)
+    fm.utils.set_random_seed(0)
+    net = fm.Sequential([fm.layers.Input((FEATURES,)), fm.layers.Dense(256, activation="relu"),
+                         fm.layers.Dense(4, activation="softmax")])
+    net.compile(optimizer="adam", loss="categorical_crossentropy")
+    timers = []
+
+    def arm(epoch, logs):  # an epoch-begin hook leaves the batch hook throttled
+        timers.append(send_sigint_after(0.1))
+
+    try:
+        start = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            net.fit(x, y, batch_size=1, epochs=1, verbose=0,
+                    callbacks=[fm.callbacks.LambdaCallback(on_epoch_begin=arm)])
+        delay = time.perf_counter() - timers[0][1]["at"]
+    finally:
+        timers[0][0].cancel()
+    steps = int(net.optimizer.iterations)
+    print(f"KeyboardInterrupt {delay * 1000:.1f} ms after SIGINT, mid-epoch at step {steps} of {len(x)}")
+    assert 0 < steps < len(x), f"the epoch finished ({time.perf_counter() - start:.1f} s) before the signal"
+    assert delay < PROMPT_SECONDS
+    assert_usable(net, x[:ROWS], y[:ROWS], tmp_path)
