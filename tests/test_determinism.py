@@ -77,10 +77,13 @@ def test_an_initializer_seed_gives_the_same_weights_every_time():
 
 
 def test_seeded_layers_ignore_the_global_seed():
+    def seeded():
+        return fm.initializers.RandomNormal(seed=9)
+
     fm.utils.set_random_seed(1)
-    a = fm.Sequential([fm.layers.Input((6,)), fm.layers.Dense(4, kernel_initializer=fm.initializers.RandomNormal(seed=9))])
+    a = fm.Sequential([fm.layers.Input((6,)), fm.layers.Dense(4, kernel_initializer=seeded())])
     fm.utils.set_random_seed(2)
-    b = fm.Sequential([fm.layers.Input((6,)), fm.layers.Dense(4, kernel_initializer=fm.initializers.RandomNormal(seed=9))])
+    b = fm.Sequential([fm.layers.Input((6,)), fm.layers.Dense(4, kernel_initializer=seeded())])
     np.testing.assert_array_equal(a.get_weights()[0], b.get_weights()[0])
 
 
