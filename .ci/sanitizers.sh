@@ -55,6 +55,9 @@ if [[ -z "${SKIP_PYTHON:-}" && $status -eq 0 ]]; then
     echo "libasan.so not found (${CXX:-g++} -print-file-name=libasan.so gave '$asan_runtime')" >&2
     exit 2
   fi
+  # ASan intercepts C++ exceptions (__cxa_throw) by looking the real function up when it starts;
+  # Python does not link libstdc++, so it must be preloaded too or the first throw aborts ASan.
+  cxx_runtime="$("${CXX:-g++}" -print-file-name=libstdc++.so)"
   echo "== pytest ${*:-tests} under ASan + UBSan"
   # Python and NumPy are not instrumented, so the ASan runtime must be loaded before them.
   # detect_leaks=0: CPython keeps interned objects and module state alive until exit by design, so
@@ -63,7 +66,7 @@ if [[ -z "${SKIP_PYTHON:-}" && $status -eq 0 ]]; then
   # so that one swallowed by a subprocess or a crashed worker is still found below.
   # FASTMLP_UNDER_SANITIZERS lets the RSS-growth test step aside: ASan's quarantine holds freed
   # memory on purpose, so resident memory grows under it without any leak.
-  env LD_PRELOAD="$asan_runtime" \
+  env LD_PRELOAD="$asan_runtime $cxx_runtime" \
       ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:log_path=$logs/asan" \
       UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan" \
       FASTMLP_UNDER_SANITIZERS=1 \
