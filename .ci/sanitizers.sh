@@ -1,54 +1,78 @@
 #!/usr/bin/env bash
-# Builds fastmlp._core with AddressSanitizer and UndefinedBehaviorSanitizer (GCC) into a temporary
-# directory and runs the tests against that build. Exits non-zero when a test fails or when either
-# sanitizer reports anything, so that a memory error the tests happen to survive still fails CI.
+# Builds fastmlp with AddressSanitizer and UndefinedBehaviorSanitizer (GCC or Clang), runs the C++
+# tests (ctest) and then the Python tests against the sanitized extension. Exits non-zero when a test
+# fails or when either sanitizer reports anything, so that a memory error the tests happen to survive
+# still fails CI.
 #
-#   .ci/sanitizers.sh                       # the whole tests/ directory
-#   .ci/sanitizers.sh tests/test_reliability_inputs.py -x   # any pytest arguments
+#   .ci/sanitizers.sh                                  # ctest, then the whole tests/ directory
+#   .ci/sanitizers.sh tests/test_validation.py -x      # ctest, then these pytest arguments
+#   SKIP_PYTHON=1 .ci/sanitizers.sh                    # ctest only
 #
-# Needs gcc/g++ with libasan and libubsan (Debian/Ubuntu: g++ brings both). PYTHON picks the
-# interpreter (default: python3 on PATH); when scikit-build-core, pybind11 and cmeel-eigen are already
-# importable the build reuses them (--no-build-isolation), otherwise pip fetches them.
+# Needs a compiler with libasan and libubsan (Debian/Ubuntu: g++ brings both), CMake and Ninja or
+# Make, and a Python (PYTHON, default python3) that has pybind11, cmeel-eigen, numpy, pytest and
+# hypothesis, i.e. `pip install .[test] pybind11`. The build directory (BUILD_DIR, default
+# build/asan) is kept, so a second run only recompiles what changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python="${PYTHON:-python3}"
+build="${BUILD_DIR:-build/asan}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/fastmlp-sanitizers.XXXXXX")"
 logs="$work/reports"
 mkdir -p "$logs"
+jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 
-# The extension is the only instrumented code: Python and NumPy are not, which is why the runtime is
-# preloaded below. frame pointers give readable stacks; -fno-sanitize-recover makes UBSan stop at its
-# first finding instead of printing and carrying on.
+# One CMake tree builds the library, the C++ tests and the extension module, all instrumented.
+# Frame pointers give readable stacks; -fno-sanitize-recover makes UBSan stop at its first finding
+# instead of printing and carrying on. RelWithDebInfo: optimised enough for the tests to finish,
+# with line numbers in the reports.
 flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-isolation=()
-if "$python" -c "import scikit_build_core, pybind11, cmeel" 2>/dev/null; then
-  isolation=(--no-build-isolation)
-fi
-echo "== building the sanitized extension into $work/site"
-"$python" -m pip install --quiet "${isolation[@]}" --no-deps --target "$work/site" \
-  -Cbuild-dir=build/sanitizers -Ccmake.build-type=RelWithDebInfo \
-  -Ccmake.define.CMAKE_CXX_FLAGS="$flags" .
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+echo "== configuring and building with ASan + UBSan in $build"
+cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" \
+  -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=address,undefined" \
+  -DFASTMLP_BUILD_TESTS=ON -DFASTMLP_BUILD_EXAMPLES=OFF -DFASTMLP_BUILD_PYTHON=ON \
+  -DPython_EXECUTABLE="$(command -v "$python")" -Dpybind11_DIR="$("$python" -m pybind11 --cmakedir)" >/dev/null
+cmake --build "$build" -j "$jobs"
 
-asan_runtime="$(gcc -print-file-name=libasan.so)"
-if [[ ! -e "$asan_runtime" ]]; then
-  echo "libasan.so not found (gcc -print-file-name=libasan.so gave '$asan_runtime')" >&2
-  exit 2
-fi
-
-echo "== running pytest ${*:-tests} under ASan + UBSan"
 status=0
-# detect_leaks=0: CPython keeps interned objects and module state alive until exit by design, so
-# LeakSanitizer would report thousands of "leaks" that are not ours. log_path sends every report to
-# a file as well, so that one swallowed by a subprocess or a crashed worker is still found below.
-# FASTMLP_UNDER_SANITIZERS lets the RSS-growth test skip itself: ASan's quarantine holds freed memory
-# on purpose, so resident memory grows under it without any leak.
-env LD_PRELOAD="$asan_runtime" \
-    ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:log_path=$logs/asan" \
-    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan" \
-    FASTMLP_UNDER_SANITIZERS=1 \
-    PYTHONPATH="$work/site${PYTHONPATH:+:$PYTHONPATH}" \
-    "$python" -m pytest -q -p no:cacheprovider "${@:-tests}" || status=$?
+echo "== ctest under ASan (with LeakSanitizer) + UBSan"
+# The C++ tests are plain executables, so leak detection works there and stays on.
+ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:log_path=$logs/asan-ctest" \
+UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan-ctest" \
+  ctest --test-dir "$build" --output-on-failure || status=$?
+
+if [[ -z "${SKIP_PYTHON:-}" && $status -eq 0 ]]; then
+  # The package as installed: the pure-Python modules beside the sanitized extension.
+  mkdir -p "$work/site/fastmlp"
+  cp python/fastmlp/*.py "$work/site/fastmlp/"
+  cp "$build"/_core*.so "$work/site/fastmlp/"
+
+  asan_runtime="$("${CXX:-g++}" -print-file-name=libasan.so)"
+  if [[ ! -e "$asan_runtime" ]]; then
+    echo "libasan.so not found (${CXX:-g++} -print-file-name=libasan.so gave '$asan_runtime')" >&2
+    exit 2
+  fi
+  # ASan intercepts C++ exceptions (__cxa_throw) by looking the real function up when it starts;
+  # Python does not link libstdc++, so it must be preloaded too or the first throw aborts ASan.
+  cxx_runtime="$("${CXX:-g++}" -print-file-name=libstdc++.so)"
+  echo "== pytest ${*:-tests} under ASan + UBSan"
+  # Python and NumPy are not instrumented, so the ASan runtime must be loaded before them.
+  # detect_leaks=0: CPython keeps interned objects and module state alive until exit by design, so
+  # LeakSanitizer would report thousands of "leaks" that are not ours (tests/test_leaks.py watches
+  # the resident memory of repeated cycles instead). log_path sends every report to a file as well,
+  # so that one swallowed by a subprocess or a crashed worker is still found below.
+  # FASTMLP_UNDER_SANITIZERS lets the RSS-growth test step aside: ASan's quarantine holds freed
+  # memory on purpose, so resident memory grows under it without any leak.
+  env LD_PRELOAD="$asan_runtime $cxx_runtime" \
+      ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:log_path=$logs/asan" \
+      UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan" \
+      FASTMLP_UNDER_SANITIZERS=1 \
+      PYTHONPATH="$work/site${PYTHONPATH:+:$PYTHONPATH}" \
+      "$python" -m pytest -q -p no:cacheprovider "${@:-tests}" || status=$?
+fi
 
 if compgen -G "$logs/*" >/dev/null; then
   echo "== sanitizer reports:" >&2
@@ -56,8 +80,8 @@ if compgen -G "$logs/*" >/dev/null; then
   exit 1
 fi
 if [[ $status -ne 0 ]]; then
-  echo "== pytest failed (exit status $status); no sanitizer reports" >&2
+  echo "== tests failed (exit status $status); no sanitizer reports" >&2
   exit "$status"
 fi
-echo "== no sanitizer reports; tests passed"
+echo "== no sanitizer reports; all tests passed"
 rm -rf "$work"

@@ -127,6 +127,13 @@ const char* standard_library() {
 #endif
 }
 
+std::string rng_state(const Rng& rng) {
+  std::ostringstream text;
+  text.imbue(std::locale::classic());
+  text << rng;
+  return text.str();
+}
+
 // ---- writing ----------------------------------------------------------------------------------------
 // The shortest decimal that reads back as the same float: 0.2 rather than 0.20000000298023224.
 double shortest_decimal(Scalar value) {
@@ -298,11 +305,17 @@ std::string encode(const Sequential& model, bool include_optimizer) {
     }
   }
   if (include_optimizer) {
-    // The generator that shuffles the samples: restored, fit() shuffles as if never interrupted.
-    std::ostringstream text;
-    text.imbue(std::locale::classic());
-    text << model.rng();
-    rng = Value::Object{{"engine", "mt19937_64"}, {"library", standard_library()}, {"state", text.str()}};
+    // The generator that shuffles the samples, and those of layers that draw their own (Dropout's
+    // masks): restored, fit() shuffles and drops as if never interrupted.
+    Value::Array layer_states;
+    for (const std::shared_ptr<Layer>& layer : model.layers()) {
+      const Rng* generator = layer->generator();
+      layer_states.push_back(generator ? Value(rng_state(*generator)) : Value());
+    }
+    rng = Value::Object{{"engine", "mt19937_64"},
+                        {"library", standard_library()},
+                        {"state", rng_state(model.rng())},
+                        {"layers", std::move(layer_states)}};
   }
 
   Value::Array table;
@@ -661,15 +674,33 @@ class Decoder {
     const std::string library = standard_library();
     if (!rng.is_null() && rng.at("engine").as_string("rng engine") == "mt19937_64" && library != "other" &&
         rng.at("library").as_string("rng library") == library) {
-      std::istringstream text(rng.at("state").as_string("rng state"));
-      text.imbue(std::locale::classic());
-      text >> model.rng();
-      if (text.fail()) fail("the random generator state in the header is invalid");
+      read_rng_state(rng.at("state"), model.rng());
+      // Files written before layers' generators were kept have no "layers": those layers then
+      // draw from their seeds, as a new model's would.
+      if (const Value* layer_states = rng.find("layers")) {
+        const Value::Array& states = layer_states->as_array("rng layers");
+        if (states.size() != model.layers().size())
+          fail("the header has " + std::to_string(states.size()) + " layer generator states for " +
+               std::to_string(model.layers().size()) + " layers");
+        for (std::size_t i = 0; i < states.size(); ++i) {
+          Rng* generator = model.layers()[i]->generator();
+          if (states[i].is_null() != (generator == nullptr))
+            fail("the header's generator state for layer " + std::to_string(i) + " does not match its type");
+          if (generator) read_rng_state(states[i], *generator);
+        }
+      }
     }
 
     for (const auto& [name, entry] : tensors_)
       if (!entry.used) fail("the file has a tensor '" + name + "' that this model has no place for");
     return model;
+  }
+
+  void read_rng_state(const Value& state, Rng& rng) const {
+    std::istringstream text(state.as_string("rng state"));
+    text.imbue(std::locale::classic());
+    text >> rng;
+    if (text.fail()) fail("the random generator state in the header is invalid");
   }
 
   // All slots or none: none means the optimizer had not been built (or was saved without its

@@ -447,6 +447,8 @@ class Sequential:
         if steps is not None:
             raise ValueError("steps is for datasets and generators; fastmlp predict() takes arrays, so leave "
                              "steps=None")
+        if not self._core_layers():
+            raise ValueError("the model has no layers with weights; add one, such as model.add(Dense(1))")
         if not self.built:
             raise ValueError("the model has no input shape yet: give it Input((features,)) or input_dim, "
                              "or fit it first")

@@ -16,6 +16,7 @@ class Dropout : public ElementwiseLayer {
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
+  Rng* generator() override { return &rng_; }
 
  protected:
   void on_build(Rng& rng) override;
@@ -39,6 +40,7 @@ class GaussianNoise : public ElementwiseLayer {
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
+  Rng* generator() override { return &rng_; }
 
  protected:
   void on_build(Rng& rng) override;

@@ -72,6 +72,11 @@ class Layer {
   virtual double activity_penalty(ConstMatrixMap /*output*/) const { return 0; }
   virtual bool has_activity_penalty() const { return false; }
 
+  // The layer's own random generator (Dropout's masks, GaussianNoise's noise), if it has one. Model
+  // files keep its state with the training state, so that fit() on a loaded model draws the same
+  // masks as the saved model would have.
+  virtual Rng* generator() { return nullptr; }
+
   Index count_params() {
     Index n = 0;
     for (const auto& p : parameters()) n += p.value->size();
