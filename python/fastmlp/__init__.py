@@ -17,7 +17,7 @@ except ImportError as error:  # pragma: no cover - only on a broken install
         "outside the source tree."
     ) from error
 
-from fastmlp import (activations, callbacks, initializers, layers, losses, metrics, models, optimizers,
+from fastmlp import (activations, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers,
                      regularizers, saving, utils)
 from fastmlp.models import Sequential
 
@@ -35,5 +35,5 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
-__all__ = ["Sequential", "activations", "callbacks", "initializers", "layers", "losses", "metrics", "models",
+__all__ = ["Sequential", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models",
            "optimizers", "regularizers", "saving", "utils", "set_num_threads", "get_num_threads", "__version__"]
