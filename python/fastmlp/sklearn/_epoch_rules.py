@@ -26,8 +26,7 @@ class EpochRules(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         est = self.estimator
-        # The core reports Keras's loss; the estimator knows the factor to scikit-learn's.
-        est.loss_ = float(logs["loss"]) * est._loss_scale
+        est.loss_ = est._sklearn_loss(float(logs["loss"]))  # the core reports Keras's loss
         est.loss_curve_.append(est.loss_)
         est.n_iter_ += 1
         est.t_ += self.n_samples

@@ -4,15 +4,17 @@ The network, its initial weights, the optimizers, the penalty and the stopping r
 scikit-learn's definitions; the epochs run in fastmlp's C++ loop. Two translations make the numbers
 agree with scikit-learn's:
 
-* Loss scale. Keras-style losses average over outputs; scikit-learn's squared loss is half the mean
-  squared error and its binary log loss sums over the outputs of a multilabel problem. With
-  ``scale = sklearn loss / fastmlp loss`` (0.5 for regression, the number of outputs for logistic
-  outputs, 1 for softmax), scikit-learn's objective is ``scale`` times fastmlp's, so the L2 strength is
+* Gradient scale. Keras-style losses average over outputs; scikit-learn's gradients do not. With k
+  outputs, scikit-learn's gradient of the data loss is ``scale`` times fastmlp's: k for logistic outputs
+  (its binary log loss sums over them), 1 for softmax, and k/2 for the squared error (its loss is half
+  the mean squared error, but its output delta ``p - y`` is not divided by k). So the L2 strength is
   divided by ``scale``, SGD's rate multiplied by it and Adam's epsilon divided by it: the updates are
-  then scikit-learn's, and the reported loss is fastmlp's times ``scale``.
+  then scikit-learn's (tests/test_sklearn.py compares one step with scikit-learn's).
 * Penalty. scikit-learn adds ``0.5 * alpha * ||W||^2`` divided by the rows of each batch to the batch's
   loss; fastmlp's ``L2(l2)`` adds ``l2 * ||W||^2``, so ``l2 = alpha / (2 * batch_size * scale)``
   (scikit-learn divides by the smaller row count of a last, partial batch; fastmlp keeps one strength).
+* Reported loss. fastmlp's epoch loss times ``scale`` is scikit-learn's loss_ for classifiers; for
+  regression scikit-learn reports the half mean squared error, which _sklearn_loss rebuilds.
 """
 
 import os
@@ -145,7 +147,8 @@ class _BaseMLP(BaseEstimator):
             X, targets, validation = self._split_validation(X, targets, labels)
         n_samples = len(X)
         batch_size = self._batch_size(n_samples)
-        l2 = self.alpha / (2.0 * batch_size * self._loss_scale)
+        self._batch_rows = batch_size
+        l2 = self.alpha / (2.0 * batch_size * self._gradient_scale)
         # scikit-learn keeps the optimizer's state across partial_fit calls and starts a new one for
         # every fit; the penalty lives in the layers, so a new strength also needs a new network.
         if first_pass or not incremental or l2 != self._l2:
@@ -153,13 +156,13 @@ class _BaseMLP(BaseEstimator):
             self._model = self._build_model(X.shape[1], hidden, targets.shape[1], l2, previous)
             self._l2 = l2
 
+        self._expose_weights()
         rules = EpochRules(self, n_samples, validation)
         epochs = 1 if incremental else self.max_iter
         self._model.fit(X, targets, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=bool(self.shuffle),
                         callbacks=[rules])
         if validation is not None:
             self._model.set_weights(self._best_weights)
-        self._expose_weights()
         if not incremental and not rules.converged and len(self._model.history.epoch) == self.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning)
@@ -171,7 +174,7 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = n_outputs
         self.n_layers_ = n_hidden + 2
         self.out_activation_ = self._output_activation()
-        self._loss_scale = self._sklearn_loss_scale()
+        self._gradient_scale = self._sklearn_gradient_scale()
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -227,15 +230,15 @@ class _BaseMLP(BaseEstimator):
     def _make_optimizer(self):
         if self.solver == "sgd":
             self._current_learning_rate = float(self.learning_rate_init)
-            return optimizers.SGD(self._current_learning_rate * self._loss_scale, momentum=float(self.momentum),
+            return optimizers.SGD(self._current_learning_rate * self._gradient_scale, momentum=float(self.momentum),
                                   nesterov=bool(self.nesterovs_momentum))
         return optimizers.Adam(float(self.learning_rate_init), beta_1=float(self.beta_1), beta_2=float(self.beta_2),
-                               epsilon=float(self.epsilon) / self._loss_scale)
+                               epsilon=float(self.epsilon) / self._gradient_scale)
 
     def _set_learning_rate(self, rate):
         """scikit-learn's SGD rate (the core's is scaled, see the module's note)."""
         self._current_learning_rate = rate
-        self._model.optimizer.learning_rate = rate * self._loss_scale
+        self._model.optimizer.learning_rate = rate * self._gradient_scale
 
     def _expose_weights(self):
         """coefs_ and intercepts_ as scikit-learn names them: views on the network's weights."""
@@ -311,10 +314,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         unless y is a multilabel indicator matrix."""
         self._validate_params()
         if not hasattr(self, "classes_"):
-            if classes is None and not type_of_target(y).startswith("multilabel"):
+            multilabel = type_of_target(y).startswith("multilabel")  # the columns of y are the classes
+            if classes is None and not multilabel:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y if classes is None else classes)
+            self._label_binarizer.fit(y if multilabel else classes)
             self.classes_ = self._label_binarizer.classes_
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"`classes={np.unique(classes)}` is not the same as on the first call to "
@@ -348,9 +352,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _output_activation(self):
         return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
 
-    def _sklearn_loss_scale(self):
+    def _sklearn_gradient_scale(self):
         # scikit-learn's binary log loss sums over the logistic outputs; Keras's averages them.
         return 1.0 if self.out_activation_ == "softmax" else float(self.n_outputs_)
+
+    def _sklearn_loss(self, fastmlp_loss):
+        return fastmlp_loss * self._gradient_scale
 
     def _validation_score(self, X, y):
         return accuracy_score(y, self._labels(self._model.predict(X, verbose=0)))
@@ -401,8 +408,14 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _output_activation(self):
         return "identity"
 
-    def _sklearn_loss_scale(self):
-        return 0.5  # scikit-learn's squared loss is half the mean squared error
+    def _sklearn_gradient_scale(self):
+        return self.n_outputs_ / 2.0
+
+    def _sklearn_loss(self, fastmlp_loss):
+        """Half the mean squared error plus scikit-learn's penalty. fastmlp's loss carries the penalty
+        divided by n_outputs (see the module note); the rest is added at the current weights."""
+        squares = sum(float(np.square(w, dtype=np.float64).sum()) for w in self.coefs_)
+        return 0.5 * fastmlp_loss + 0.5 * self.alpha * squares / self._batch_rows * (1.0 - 1.0 / self.n_outputs_)
 
     def _validation_score(self, X, y):
         return r2_score(y, self._model.predict(X, verbose=0).astype(np.float64))
