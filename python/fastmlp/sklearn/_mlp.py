@@ -1,0 +1,426 @@
+"""MLPClassifier and MLPRegressor: scikit-learn's multi-layer perceptrons, trained by a fastmlp Sequential.
+
+The network, its initial weights, the optimizers, the penalty and the stopping rules follow
+scikit-learn's definitions; the epochs run in fastmlp's C++ loop. Two translations make the numbers
+agree with scikit-learn's:
+
+* Gradient scale. Keras-style losses average over outputs; scikit-learn's gradients do not. With k
+  outputs, scikit-learn's gradient of the data loss is ``scale`` times fastmlp's: k for logistic outputs
+  (its binary log loss sums over them), 1 for softmax, and k/2 for the squared error (its loss is half
+  the mean squared error, but its output delta ``p - y`` is not divided by k). So the L2 strength is
+  divided by ``scale``, SGD's rate multiplied by it and Adam's epsilon divided by it: the updates are
+  then scikit-learn's (tests/test_sklearn.py compares one step with scikit-learn's).
+* Penalty. scikit-learn adds ``0.5 * alpha * ||W||^2`` divided by the rows of each batch to the batch's
+  loss; fastmlp's ``L2(l2)`` adds ``l2 * ||W||^2``, so ``l2 = alpha / (2 * batch_size * scale)``
+  (scikit-learn divides by the smaller row count of a last, partial batch; fastmlp keeps one strength).
+* Reported loss. fastmlp's epoch loss times ``scale`` is scikit-learn's loss_ for classifiers; for
+  regression scikit-learn reports the half mean squared error, which _sklearn_loss rebuilds.
+"""
+
+import os
+import tempfile
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from fastmlp import initializers, layers, models, optimizers, regularizers
+from fastmlp.sklearn._epoch_rules import EpochRules
+
+# scikit-learn's activation names and fastmlp's.
+_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+_OUTPUT_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "softmax": "softmax"}
+_LOSSES = {"identity": "mean_squared_error", "logistic": "binary_crossentropy",
+           "softmax": "categorical_crossentropy"}
+# batch_size="auto" is min(200, n_samples), as in scikit-learn.
+_AUTO_BATCH_SIZE = 200
+
+
+class _BaseMLP(BaseEstimator):
+    """What the classifier and the regressor share: parameters, training and the fastmlp model."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        # "lbfgs" is accepted here so that the error can say what to use instead (see _check_solver).
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
+                 max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False,
+                 momentum=0.9, nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun  # lbfgs only; kept so that scikit-learn code runs unchanged
+
+    # ---- scikit-learn protocol ---------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified: fastmlp trains on dense float32 rows
+        return tags
+
+    def fit(self, X, y):
+        """Trains a new network (or, with ``warm_start``, continues from the last fit's weights) for at
+        most ``max_iter`` epochs. Returns self."""
+        self._validate_params()
+        return self._fit(X, y, incremental=False)
+
+    # ---- training ----------------------------------------------------------------------------------
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise ValueError("solver='lbfgs' is not supported by fastmlp, which trains with mini-batches; "
+                             "use solver='adam' (scikit-learn's default) or solver='sgd'")
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if any(isinstance(s, bool) or not isinstance(s, Integral) or s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}")
+        return [int(s) for s in sizes]
+
+    def _fit(self, X, y, incremental):
+        self._check_solver()
+        hidden = self._hidden_sizes()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        first_pass = not hasattr(self, "_model") or (not self.warm_start and not incremental)
+        X, targets, labels = self._validate_input(X, y, incremental, reset=first_pass)
+        if first_pass:
+            self._initialize(targets.shape[1], len(hidden))
+        elif not incremental or not hasattr(self, "_rng"):
+            self._rng = check_random_state(self.random_state)
+
+        validation = None
+        if self.early_stopping:
+            X, targets, validation = self._split_validation(X, targets, labels)
+        n_samples = len(X)
+        batch_size = self._batch_size(n_samples)
+        self._batch_rows = batch_size
+        l2 = self.alpha / (2.0 * batch_size * self._gradient_scale)
+        # scikit-learn keeps the optimizer's state across partial_fit calls and starts a new one for
+        # every fit; the penalty lives in the layers, so a new strength also needs a new network.
+        if first_pass or not incremental or l2 != self._l2:
+            previous = None if first_pass else self._model.get_weights()
+            self._model = self._build_model(X.shape[1], hidden, targets.shape[1], l2, previous)
+            self._l2 = l2
+
+        self._expose_weights()
+        rules = EpochRules(self, n_samples, validation)
+        epochs = 1 if incremental else self.max_iter
+        self._model.fit(X, targets, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=bool(self.shuffle),
+                        callbacks=[rules])
+        if validation is not None:
+            self._model.set_weights(self._best_weights)
+        if not incremental and not rules.converged and len(self._model.history.epoch) == self.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning)
+        return self
+
+    def _initialize(self, n_outputs, n_hidden):
+        """Attributes a first fit starts from (warm_start and partial_fit keep them)."""
+        self._rng = check_random_state(self.random_state)
+        self.n_outputs_ = n_outputs
+        self.n_layers_ = n_hidden + 2
+        self.out_activation_ = self._output_activation()
+        self._gradient_scale = self._sklearn_gradient_scale()
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(_AUTO_BATCH_SIZE, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _split_validation(self, X, targets, labels):
+        """Holds out ``validation_fraction`` of the rows (stratified for single-output classification)."""
+        stratify = labels if labels is not None and labels.ndim == 1 else None  # not multilabel
+        train, held_out = train_test_split(np.arange(len(X)), random_state=self._rng,
+                                           test_size=self.validation_fraction, stratify=stratify)
+        if len(held_out) < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size "
+                             "of your dataset.")
+        truth = labels[held_out] if labels is not None else targets[held_out]
+        return X[train], targets[train], (X[held_out], truth)
+
+    def _build_model(self, n_features, hidden, n_outputs, l2, weights=None):
+        """A Sequential with scikit-learn's layers and initialisation, compiled with its optimizer."""
+        seeds = self._rng.randint(np.iinfo(np.int32).max, size=len(hidden) + 2)
+        widths = [n_features, *hidden, n_outputs]
+        # scikit-learn's Glorot-style bound: factor 6, or 2 for logistic units; biases drawn alike.
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        stack = [layers.Input((n_features,))]
+        for index, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            last = index == len(widths) - 2
+            stack.append(layers.Dense(
+                fan_out, activation=_OUTPUT_ACTIVATIONS[self.out_activation_] if last else
+                _ACTIVATIONS[self.activation],
+                kernel_initializer=initializers.RandomUniform(-bound, bound, seed=int(seeds[index])),
+                bias_initializer=initializers.RandomUniform(-bound, bound, seed=int(seeds[index]) + 1),
+                kernel_regularizer=regularizers.L2(l2) if l2 > 0 else None))
+        model = models.Sequential(stack)
+        model._core.set_seed(int(seeds[-1]))  # the shuffling order, from random_state too
+        if weights is not None:
+            model.set_weights(weights)
+        model.compile(optimizer=self._make_optimizer(), loss=_LOSSES[self.out_activation_])
+        return model
+
+    def _make_optimizer(self):
+        if self.solver == "sgd":
+            self._current_learning_rate = float(self.learning_rate_init)
+            return optimizers.SGD(self._current_learning_rate * self._gradient_scale, momentum=float(self.momentum),
+                                  nesterov=bool(self.nesterovs_momentum))
+        return optimizers.Adam(float(self.learning_rate_init), beta_1=float(self.beta_1), beta_2=float(self.beta_2),
+                               epsilon=float(self.epsilon) / self._gradient_scale)
+
+    def _set_learning_rate(self, rate):
+        """scikit-learn's SGD rate (the core's is scaled, see the module's note)."""
+        self._current_learning_rate = rate
+        self._model.optimizer.learning_rate = rate * self._gradient_scale
+
+    def _expose_weights(self):
+        """coefs_ and intercepts_ as scikit-learn names them: views on the network's weights."""
+        dense = self._model.layers
+        self.coefs_ = [layer.kernel for layer in dense]
+        self.intercepts_ = [layer.bias for layer in dense]
+
+    # ---- prediction ----------------------------------------------------------------------------------
+    def _outputs(self, X):
+        """The network's outputs for X (validated as at fit time), float32 (samples, outputs)."""
+        check_is_fitted(self, "_model")
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float32, np.float64), reset=False)
+        return self._model.predict(_dense_float32(X), verbose=0)
+
+    # ---- pickling --------------------------------------------------------------------------------------
+    def __getstate__(self):
+        # The C++ network travels as a fastmlp model file, with its optimizer state, so that a
+        # restored estimator predicts identically and partial_fit continues where it stopped.
+        state = dict(super().__getstate__())
+        model = state.pop("_model", None)
+        state.pop("coefs_", None)
+        state.pop("intercepts_", None)
+        if model is not None:
+            state["_model_file"] = _model_bytes(model)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        model_file = state.pop("_model_file", None)
+        super().__setstate__(state)
+        if model_file is not None:
+            self._model = _model_from_bytes(model_file)
+            self._expose_weights()
+
+
+def _dense_float32(X):
+    if sparse.issparse(X):
+        X = X.toarray()
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def _model_bytes(model):
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.fmlp")
+        model.save(path)
+        with open(path, "rb") as stream:
+            return stream.read()
+
+
+def _model_from_bytes(data):
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.fmlp")
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return models.load_model(path)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """scikit-learn's ``MLPClassifier`` (same parameters, attributes and methods) trained by fastmlp.
+
+    Softmax outputs with categorical cross-entropy for multiclass targets; logistic outputs with
+    binary cross-entropy for binary and multilabel-indicator targets. Labels may be of any type
+    (strings, integers, ...): ``classes_`` maps them to output units. ``solver='lbfgs'`` is not supported.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y). The first call needs ``classes`` (every label y may ever hold),
+        unless y is a multilabel indicator matrix."""
+        self._validate_params()
+        if not hasattr(self, "classes_"):
+            multilabel = type_of_target(y).startswith("multilabel")  # the columns of y are the classes
+            if classes is None and not multilabel:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y if multilabel else classes)
+            self.classes_ = self._label_binarizer.classes_
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"`classes={np.unique(classes)}` is not the same as on the first call to "
+                             f"partial_fit, which was {self.classes_}")
+        return self._fit(X, y, incremental=True)
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        X = _dense_float32(X)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental and set(classes) != set(self.classes_):
+                raise ValueError("warm_start can only be used where `y` has the same classes as in the previous "
+                                 f"call to fit. Previously got {self.classes_}, `y` has {classes}")
+            if len(np.setdiff1d(classes, self.classes_)):
+                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
+                                 f"'y' has {classes}.")
+        if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
+            raise ValueError(f"{type(self).__name__} needs at least two classes, but only one class is present "
+                             f"in y: {self.classes_}")
+        targets = np.ascontiguousarray(self._label_binarizer.transform(y), dtype=np.float32)
+        return X, targets, y
+
+    def _output_activation(self):
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _sklearn_gradient_scale(self):
+        # scikit-learn's binary log loss sums over the logistic outputs; Keras's averages them.
+        return 1.0 if self.out_activation_ == "softmax" else float(self.n_outputs_)
+
+    def _sklearn_loss(self, fastmlp_loss):
+        return fastmlp_loss * self._gradient_scale
+
+    def _validation_score(self, X, y):
+        return accuracy_score(y, self._labels(self._model.predict(X, verbose=0)))
+
+    def _labels(self, outputs):
+        return self._label_binarizer.inverse_transform(outputs.ravel() if self.n_outputs_ == 1 else outputs)
+
+    def predict(self, X):
+        """The predicted class of each row (an indicator row for multilabel problems)."""
+        return self._labels(self._outputs(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, one column per entry of ``classes_`` (rows sum to 1 unless multilabel)."""
+        probabilities = self._outputs(X).astype(np.float64)
+        if self.n_outputs_ == 1:
+            return np.column_stack([1.0 - probabilities[:, 0], probabilities[:, 0]])
+        if self.out_activation_ == "softmax":
+            probabilities /= probabilities.sum(axis=1, keepdims=True)  # exact in float64
+        return probabilities
+
+    def predict_log_proba(self, X):
+        """The logarithm of predict_proba."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """scikit-learn's ``MLPRegressor`` (same parameters, attributes and methods) trained by fastmlp:
+    identity outputs and the squared error, for 1-D or 2-D targets. ``solver='lbfgs'`` is not supported."""
+
+    def partial_fit(self, X, y):
+        """One epoch over (X, y), continuing from the previous call's network and optimizer state."""
+        self._validate_params()
+        return self._fit(X, y, incremental=True)
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        X = _dense_float32(X)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        targets = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+        if not reset and hasattr(self, "n_outputs_") and targets.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {targets.shape[1]} output(s), but the network was fitted with "
+                             f"{self.n_outputs_}")
+        return X, targets, None
+
+    def _output_activation(self):
+        return "identity"
+
+    def _sklearn_gradient_scale(self):
+        return self.n_outputs_ / 2.0
+
+    def _sklearn_loss(self, fastmlp_loss):
+        """Half the mean squared error plus scikit-learn's penalty. fastmlp's loss carries the penalty
+        divided by n_outputs (see the module note); the rest is added at the current weights."""
+        squares = sum(float(np.square(w, dtype=np.float64).sum()) for w in self.coefs_)
+        return 0.5 * fastmlp_loss + 0.5 * self.alpha * squares / self._batch_rows * (1.0 - 1.0 / self.n_outputs_)
+
+    def _validation_score(self, X, y):
+        return r2_score(y, self._model.predict(X, verbose=0).astype(np.float64))
+
+    def predict(self, X):
+        """The predicted values: shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        outputs = self._outputs(X).astype(np.float64)
+        return outputs.ravel() if outputs.shape[1] == 1 else outputs
