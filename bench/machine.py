@@ -54,7 +54,7 @@ def describe(threads, thread_controls):
         from threadpoolctl import threadpool_info
 
         pools = [f"{p['internal_api']} {p.get('version') or ''} ({p.get('architecture') or p['user_api']}, "
-                 f"{p['num_threads']} threads at start)" for p in threadpool_info() if p["user_api"] == "blas"]
+                 f"{p['num_threads']} thread(s) at start)" for p in threadpool_info() if p["user_api"] == "blas"]
         blas = ", ".join(pools) or "none found"
     except ImportError:
         pass

@@ -59,7 +59,8 @@ def _gemm(results, md):
                          right={1, 2, 3}), "",
             f"Training FLOPs per epoch: sum over layers of k*2*N*in*out, k = 2 for the first layer (X W and dW) and "
             f"3 for the others (also dX), = {g['epoch_flops'] / 1e9:.1f} GFLOP; biases, activations and Adam are "
-            f"left out. NumPy sgemm ({n}x{n}x{n}, float32, best of 5): {g['numpy_flops'] / 1e9:.1f} GFLOP/s"
+            f"left out. NumPy sgemm ({n}x{n}x{n}, float32, best of 5, same threads as training): "
+            f"{g['numpy_flops'] / 1e9:.1f} GFLOP/s"
             + (f"; Eigen as fastmlp runs it (predict through one linear Dense({n})): {g['eigen_flops'] / 1e9:.1f} "
                f"GFLOP/s." if g["eigen_flops"] else ".")]
 

@@ -96,7 +96,10 @@ class Suite:
         """Median seconds per epoch of every framework over `epochs` timed epochs, in up to 5 rounds."""
         self.progress(f"[{workload.key}] {workload.architecture}, batch {workload.batch_size}, {workload.source}")
         models = [peer_class(workload, SEED) for peer_class in self.peer_classes]
-        warm = {p.name: p.train_epochs(1)[0] for p in models}
+        warm = {}
+        for p in models:
+            warm[p.name] = p.train_epochs(1)[0]
+            self.progress(f"  warm-up epoch, {p.name}: {warm[p.name]:.4g} s")
         rounds = min(epochs, 5)
         times = {p.name: [] for p in models}
 
@@ -106,7 +109,10 @@ class Suite:
                 for p in models:
                     extra = 1 if warm[p.name] < SHORT_EPOCH else 0
                     settle(self.sizes.settle_s)
-                    times[p.name] += p.train_epochs(extra + per_turn)[extra:]
+                    turn = p.train_epochs(extra + per_turn)[extra:]
+                    times[p.name] += turn
+                    self.progress(f"  round {round_ + 1}/{rounds}, {p.name}: "
+                                  + ", ".join(f"{t:.4g}" for t in turn) + " s/epoch")
 
         self._watch(f"[{workload.key}] training", measure)
         for p in models:
