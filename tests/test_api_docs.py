@@ -6,10 +6,11 @@ import pathlib
 import pytest
 
 import fastmlp as fm
+import fastmlp.sklearn
 
 DOCS = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
 MODULES = [fm.layers, fm.activations, fm.losses, fm.optimizers, fm.optimizers.schedules, fm.regularizers,
-           fm.initializers, fm.metrics, fm.callbacks, fm.models, fm.saving, fm.utils]
+           fm.initializers, fm.metrics, fm.callbacks, fm.models, fm.saving, fm.utils, fm.datasets, fastmlp.sklearn]
 
 
 def public_names(module):

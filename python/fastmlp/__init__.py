@@ -41,4 +41,5 @@ def get_num_threads():
 
 
 __all__ = ["Input", "Sequential", "activations", "callbacks", "datasets", "initializers", "layers", "losses",
-           "metrics", "models", "optimizers", "regularizers", "saving", "utils", "set_num_threads", "get_num_threads", "__version__"]
+           "metrics", "models", "optimizers", "regularizers", "saving", "utils", "set_num_threads", "get_num_threads",
+           "__version__"]
