@@ -20,8 +20,14 @@ from fastmlp.sklearn import MLPClassifier, MLPRegressor, Perceptron
 NOT_CONVERGED = "ignore::sklearn.exceptions.ConvergenceWarning"
 # Seen in check_methods_subset_invariance: one float32 ulp (2.4e-7 on 1.29) between a row predicted
 # alone and in a larger batch, because Eigen sums a 1-row product (GEMV) in another order than a GEMM.
-FLOAT32_SUBSET = {"check_methods_subset_invariance": "float32 products: a row predicted alone may differ by "
-                                                     "one ulp from the same row in a batch (tolerance 1e-7)"}
+# check_sample_weight_equivalence_on_*_data: integer weights and repeated rows agree to 1e-7 to 2.4e-7
+# (float32 sums taken in another order), beyond the check's float64 tolerance (rtol 1e-7);
+# test_integer_sample_weights_equal_repeated_rows asserts the equivalence at float32's tolerance.
+WEIGHTS_VS_REPEATS = "float32 sums in another order: about 1e-7 apart (tolerance 1e-7)"
+FLOAT32_ROUNDING = {"check_methods_subset_invariance": "float32 products: a row predicted alone may differ by "
+                                                       "one ulp from the same row in a batch (tolerance 1e-7)",
+                    "check_sample_weight_equivalence_on_dense_data": WEIGHTS_VS_REPEATS,
+                    "check_sample_weight_equivalence_on_sparse_data": WEIGHTS_VS_REPEATS}
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +43,7 @@ def blobs():
 
 
 def expected_failures(estimator):
-    return FLOAT32_SUBSET if isinstance(estimator, (MLPClassifier, MLPRegressor)) else {}
+    return FLOAT32_ROUNDING if isinstance(estimator, (MLPClassifier, MLPRegressor)) else {}
 
 
 @pytest.mark.filterwarnings(NOT_CONVERGED)
@@ -89,9 +95,11 @@ def sklearn_loss(estimator, x, y):
     return data + 0.5 * estimator.alpha * sum((w.astype(np.float64) ** 2).sum() for w in estimator.coefs_) / len(y)
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
 @pytest.mark.parametrize("task", ["multiclass", "multilabel", "regression"])
-def test_loss_and_sgd_updates_are_sklearns(task):
-    """The translations of the module note: same objective value and the same SGD step as scikit-learn."""
+def test_loss_and_sgd_updates_are_sklearns(task, weighted):
+    """The translations of the module note: same objective value and the same SGD step as scikit-learn,
+    with and without sample weights."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 5))
     y = {"multiclass": rng.integers(0, 3, 64), "multilabel": rng.integers(0, 2, (64, 3)),
@@ -102,22 +110,67 @@ def test_loss_and_sgd_updates_are_sklearns(task):
                   learning_rate_init=0.1, random_state=0)
     # scikit-learn wants classes on a first partial_fit, for multilabel targets the column indices.
     extra = {"multiclass": {"classes": np.unique(y)}, "multilabel": {"classes": np.arange(3)}, "regression": {}}[task]
+    if weighted:
+        extra["sample_weight"] = rng.uniform(0.0, 3.0, 64)
     ours, theirs = ours_class(**params), theirs_class(**params)
     ours.partial_fit(x, y, **extra)
     theirs.partial_fit(x, y, **extra)
     theirs.coefs_ = [c.astype(np.float64) for c in ours.coefs_]
     theirs.intercepts_ = [b.astype(np.float64) for b in ours.intercepts_]
     expected_loss = sklearn_loss(ours, x, y)
-    ours.partial_fit(x, y)
-    theirs.partial_fit(x, y)
+    extra.pop("classes", None)
+    ours.partial_fit(x, y, **extra)
+    theirs.partial_fit(x, y, **extra)
     # One full batch: the loss reported is the objective at the weights before the step. For several
     # regression outputs part of the penalty is added at the weights after it (see _sklearn_loss).
     tolerance = 2e-3 if task == "regression" else 1e-5
-    assert ours.loss_ == pytest.approx(expected_loss, rel=tolerance)
+    if not weighted:
+        assert ours.loss_ == pytest.approx(expected_loss, rel=tolerance)
     assert ours.loss_ == pytest.approx(theirs.loss_, rel=tolerance)
     for mine, reference in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         print("largest weight difference after one step:", np.abs(mine - reference).max())
         np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.filterwarnings(NOT_CONVERGED)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("estimator_class", [MLPClassifier, MLPRegressor])
+def test_integer_sample_weights_equal_repeated_rows(estimator_class, solver):
+    """A weight of k counts as k copies of the row (0: the row is left out), penalty included."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 4))
+    y = rng.integers(0, 3, 40) if estimator_class is MLPClassifier else x @ [1.0, -2.0, 0.5, 0.0]
+    weights = rng.integers(0, 4, 40)
+    params = dict(hidden_layer_sizes=(5,), solver=solver, alpha=0.3, max_iter=30, random_state=0)
+    weighted = estimator_class(**params).fit(x, y, sample_weight=weights)
+    repeated = estimator_class(**params).fit(np.repeat(x, weights, axis=0), np.repeat(y, weights))
+    for mine, reference in zip(weighted.coefs_ + weighted.intercepts_, repeated.coefs_ + repeated.intercepts_):
+        np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=2e-5)
+    assert weighted.loss_ == pytest.approx(repeated.loss_, rel=1e-5)
+    # All ones is no weighting at all, bit for bit.
+    ones = estimator_class(**params).fit(x, y, sample_weight=np.ones(40))
+    np.testing.assert_array_equal(ones.coefs_[0], estimator_class(**params).fit(x, y).coefs_[0])
+
+
+@pytest.mark.filterwarnings(NOT_CONVERGED)
+def test_sample_weight_errors_and_weighted_validation_score(blobs):
+    x, y = blobs
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with pytest.raises(ValueError, match="sample_weight"):
+        clf.fit(x, y, sample_weight=np.ones(len(x) - 1))
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        clf.fit(x, y, sample_weight=-np.ones(len(x)))
+    with pytest.raises(ValueError, match="non-zero"):
+        clf.fit(x, y, sample_weight=np.zeros(len(x)))
+    # Early stopping scores the held-out rows with their weights: class 0 weighted 0 everywhere makes
+    # the validation score the accuracy on the other classes alone.
+    weights = (y != 0).astype(float)
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0)
+    clf.fit(x, y, sample_weight=weights)
+    held_out = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0)
+    held_out.fit(x, y)
+    assert clf.validation_scores_ != held_out.validation_scores_
+    assert 0.0 <= min(clf.validation_scores_) and max(clf.validation_scores_) <= 1.0
 
 
 def test_digits_accuracy_matches_sklearn(digits):

@@ -14,7 +14,7 @@ class EpochRules(Callback):
     Args:
         estimator: the MLP estimator being fitted; its attributes are read and updated here.
         n_samples: training rows per epoch (scikit-learn's ``t_`` counts samples seen).
-        validation: ``(x_val, y_val)`` for early stopping, else None.
+        validation: ``(x_val, y_val, sample_weight_val or None)`` for early stopping, else None.
     """
 
     def __init__(self, estimator, n_samples, validation=None):

@@ -13,6 +13,9 @@ agree with scikit-learn's:
 * Penalty. scikit-learn adds ``0.5 * alpha * ||W||^2`` divided by the rows of each batch to the batch's
   loss; fastmlp's ``L2(l2)`` adds ``l2 * ||W||^2``, so ``l2 = alpha / (2 * batch_size * scale)``
   (scikit-learn divides by the smaller row count of a last, partial batch; fastmlp keeps one strength).
+* Sample weights. scikit-learn divides a batch's weighted loss and its penalty by the batch's sum of
+  weights, fastmlp (as Keras) by its row count. The weights are rescaled to mean 1 and the penalty
+  divided by their mean, so both agree exactly for a full batch and on average for minibatches.
 * Reported loss. fastmlp's epoch loss times ``scale`` is scikit-learn's loss_ for classifiers; for
   regression scikit-learn reports the half mean squared error, which _sklearn_loss rebuilds.
 """
@@ -32,7 +35,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from fastmlp import initializers, layers, models, optimizers, regularizers
 from fastmlp.sklearn._epoch_rules import EpochRules
@@ -111,11 +114,11 @@ class _BaseMLP(BaseEstimator):
         tags.input_tags.sparse = True  # densified: fastmlp trains on dense float32 rows
         return tags
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Trains a new network (or, with ``warm_start``, continues from the last fit's weights) for at
-        most ``max_iter`` epochs. Returns self."""
+        most ``max_iter`` epochs. ``sample_weight`` scales each row's share of the loss. Returns self."""
         self._validate_params()
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False)
 
     # ---- training ----------------------------------------------------------------------------------
     def _check_solver(self):
@@ -130,13 +133,15 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must hold positive integers, got {self.hidden_layer_sizes!r}")
         return [int(s) for s in sizes]
 
-    def _fit(self, X, y, incremental):
+    def _fit(self, X, y, sample_weight, incremental):
         self._check_solver()
         hidden = self._hidden_sizes()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "_model") or (not self.warm_start and not incremental)
         X, targets, labels = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if first_pass:
             self._initialize(targets.shape[1], len(hidden))
         elif not incremental or not hasattr(self, "_rng"):
@@ -144,11 +149,16 @@ class _BaseMLP(BaseEstimator):
 
         validation = None
         if self.early_stopping:
-            X, targets, validation = self._split_validation(X, targets, labels)
+            X, targets, sample_weight, validation = self._split_validation(X, targets, labels, sample_weight)
         n_samples = len(X)
         batch_size = self._batch_size(n_samples)
-        self._batch_rows = batch_size
-        l2 = self.alpha / (2.0 * batch_size * self._gradient_scale)
+        mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
+        if not mean_weight > 0:  # only possible once early stopping has held rows out
+            raise ValueError("every training row left after holding out the validation rows has sample_weight 0; "
+                             "give more rows a positive weight or lower validation_fraction")
+        # scikit-learn divides the penalty by a batch's sum of weights (its row count without weights).
+        self._penalty_rows = batch_size * mean_weight
+        l2 = self.alpha / (2.0 * self._penalty_rows * self._gradient_scale)
         # scikit-learn keeps the optimizer's state across partial_fit calls and starts a new one for
         # every fit; the penalty lives in the layers, so a new strength also needs a new network.
         if first_pass or not incremental or l2 != self._l2:
@@ -159,8 +169,9 @@ class _BaseMLP(BaseEstimator):
         self._expose_weights()
         rules = EpochRules(self, n_samples, validation)
         epochs = 1 if incremental else self.max_iter
+        weights = None if sample_weight is None else (sample_weight / mean_weight).astype(np.float32)
         self._model.fit(X, targets, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=bool(self.shuffle),
-                        callbacks=[rules])
+                        callbacks=[rules], sample_weight=weights)
         if validation is not None:
             self._model.set_weights(self._best_weights)
         if not incremental and not rules.converged and len(self._model.history.epoch) == self.max_iter:
@@ -193,8 +204,9 @@ class _BaseMLP(BaseEstimator):
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped")
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _split_validation(self, X, targets, labels):
-        """Holds out ``validation_fraction`` of the rows (stratified for single-output classification)."""
+    def _split_validation(self, X, targets, labels, sample_weight):
+        """Holds out ``validation_fraction`` of the rows (stratified for single-output classification);
+        the held-out weights weigh the validation score, as in scikit-learn."""
         stratify = labels if labels is not None and labels.ndim == 1 else None  # not multilabel
         train, held_out = train_test_split(np.arange(len(X)), random_state=self._rng,
                                            test_size=self.validation_fraction, stratify=stratify)
@@ -202,7 +214,9 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size "
                              "of your dataset.")
         truth = labels[held_out] if labels is not None else targets[held_out]
-        return X[train], targets[train], (X[held_out], truth)
+        if sample_weight is None:
+            return X[train], targets[train], None, (X[held_out], truth, None)
+        return X[train], targets[train], sample_weight[train], (X[held_out], truth, sample_weight[held_out])
 
     def _build_model(self, n_features, hidden, n_outputs, l2, weights=None):
         """A Sequential with scikit-learn's layers and initialisation, compiled with its optimizer."""
@@ -309,7 +323,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over (X, y). The first call needs ``classes`` (every label y may ever hold),
         unless y is a multilabel indicator matrix."""
         self._validate_params()
@@ -323,7 +337,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"`classes={np.unique(classes)}` is not the same as on the first call to "
                              f"partial_fit, which was {self.classes_}")
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -359,8 +373,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _sklearn_loss(self, fastmlp_loss):
         return fastmlp_loss * self._gradient_scale
 
-    def _validation_score(self, X, y):
-        return accuracy_score(y, self._labels(self._model.predict(X, verbose=0)))
+    def _validation_score(self, X, y, sample_weight):
+        return accuracy_score(y, self._labels(self._model.predict(X, verbose=0)), sample_weight=sample_weight)
 
     def _labels(self, outputs):
         return self._label_binarizer.inverse_transform(outputs.ravel() if self.n_outputs_ == 1 else outputs)
@@ -388,10 +402,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """scikit-learn's ``MLPRegressor`` (same parameters, attributes and methods) trained by fastmlp:
     identity outputs and the squared error, for 1-D or 2-D targets. ``solver='lbfgs'`` is not supported."""
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), continuing from the previous call's network and optimizer state."""
         self._validate_params()
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
@@ -415,10 +429,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """Half the mean squared error plus scikit-learn's penalty. fastmlp's loss carries the penalty
         divided by n_outputs (see the module note); the rest is added at the current weights."""
         squares = sum(float(np.square(w, dtype=np.float64).sum()) for w in self.coefs_)
-        return 0.5 * fastmlp_loss + 0.5 * self.alpha * squares / self._batch_rows * (1.0 - 1.0 / self.n_outputs_)
+        return 0.5 * fastmlp_loss + 0.5 * self.alpha * squares / self._penalty_rows * (1.0 - 1.0 / self.n_outputs_)
 
-    def _validation_score(self, X, y):
-        return r2_score(y, self._model.predict(X, verbose=0).astype(np.float64))
+    def _validation_score(self, X, y, sample_weight):
+        return r2_score(y, self._model.predict(X, verbose=0).astype(np.float64), sample_weight=sample_weight)
 
     def predict(self, X):
         """The predicted values: shape (n_samples,) for one output, else (n_samples, n_outputs)."""
