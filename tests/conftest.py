@@ -119,13 +119,15 @@ def sgd(lr, momentum=0.0, nesterov=False):
     return update
 
 
-def adam(lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+def adam(lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
     def update(w, g, slots, t):
         alpha = lr * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
         m, v = slots.get("m", 0.0), slots.get("v", 0.0)
         slots["m"] = m + (g - m) * (1 - beta_1)
-        slots["v"] = v + (g * g - v) * (1 - beta_2)
-        return w - alpha * slots["m"] / (np.sqrt(slots["v"]) + epsilon)
+        slots["v"] = v = v + (g * g - v) * (1 - beta_2)
+        if amsgrad:
+            slots["v_hat"] = v = np.maximum(slots.get("v_hat", 0.0), v)
+        return w - alpha * slots["m"] / (np.sqrt(v) + epsilon)
     return update
 
 
@@ -144,6 +146,17 @@ def rmsprop(lr, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
             slots["mean"] = mean  # the C++ optimizer keeps the mean gradient after the momentum buffer
         return w - increment
     return update
+
+
+def start_at_known_weights(optimizer, rng, rows=8, sizes=(4, 6, 3), activations=("tanh", "softmax"),
+                           loss="categorical_crossentropy"):
+    """A compiled model at known weights (set with set_weights), those weights in float64, and one
+    batch of data: the starting point for comparing optimizer steps with the references above."""
+    model = make_model(*activations, loss=loss, optimizer=optimizer, sizes=sizes)
+    weights = [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()]
+    model.set_weights(weights)
+    x = rng.uniform(-1, 1, (rows, sizes[0])).astype(np.float32)
+    return model, [w.astype(np.float64) for w in weights], x, make_targets(loss, rng, rows, sizes[-1])
 
 
 def reference_step(weights, slots, update, activations, loss, x, y, t):

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import fastmlp as fm
-from conftest import assert_close, layer_gradients, make_model, make_targets, reference_gradients
+from conftest import (adam, assert_close, layer_gradients, make_model, make_targets, reference_gradients, rmsprop,
+                      sgd, start_at_known_weights)
 
 SIZES = (4, 6, 3)
 ACTIVATIONS = ["tanh", "softmax"]
@@ -17,42 +18,7 @@ STEPS = 3
 
 
 # ---- Keras 3's update rules: update(w, g, slots, t) -> new w, t the 1-based step ---------------------
-def sgd(lr, momentum=0.0, nesterov=False):
-    def update(w, g, s, t):
-        if momentum == 0:
-            return w - lr * g
-        s["m"] = momentum * s.get("m", 0.0) - lr * g
-        return w + (momentum * s["m"] - lr * g if nesterov else s["m"])
-    return update
-
-
-def adam(lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
-    def update(w, g, s, t):
-        alpha = lr * math.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
-        s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - beta_1)
-        s["v"] = s.get("v", 0.0) + (g * g - s.get("v", 0.0)) * (1 - beta_2)
-        v = s["v"]
-        if amsgrad:
-            s["v_hat"] = v = np.maximum(s.get("v_hat", 0.0), s["v"])
-        return w - alpha * s["m"] / (np.sqrt(v) + epsilon)
-    return update
-
-
-def rmsprop(lr, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
-    def update(w, g, s, t):
-        s["v"] = rho * s.get("v", 0.0) + (1 - rho) * g * g
-        denominator = s["v"] + epsilon
-        if centered:
-            s["mean"] = rho * s.get("mean", 0.0) + (1 - rho) * g
-            denominator = denominator - s["mean"] ** 2
-        increment = lr * g / np.sqrt(denominator)
-        if momentum > 0:
-            s["momentum"] = momentum * s.get("momentum", 0.0) + increment
-            increment = s["momentum"]
-        return w - increment
-    return update
-
-
+# (sgd, adam and rmsprop are shared with test_optimizers.py, in conftest.py)
 def adagrad(lr, initial_accumulator_value=0.1, epsilon=1e-7):
     def update(w, g, s, t):
         s["a"] = s.get("a", initial_accumulator_value) + g * g
@@ -122,16 +88,9 @@ def clip_global(grads, c):
     return [g * min(1.0, c / norm) for g in grads]
 
 
-def start(optimizer, rng, rows=8):
-    model = make_model(*ACTIVATIONS, loss=LOSS, optimizer=optimizer, sizes=SIZES)
-    weights = [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()]
-    model.set_weights(weights)
-    x = rng.uniform(-1, 1, (rows, SIZES[0])).astype(np.float32)
-    return model, [w.astype(np.float64) for w in weights], x, make_targets(LOSS, rng, rows, SIZES[-1])
-
 
 def run_and_compare(label, optimizer, update, rng, clip=None, weight_decay=0.0, lr=lambda t: 0.0):
-    model, weights, x, y = start(optimizer, rng)
+    model, weights, x, y = start_at_known_weights(optimizer, rng)
     slots = [{} for _ in weights]
     initial = [w.copy() for w in weights]
     for t in range(1, STEPS + 1):

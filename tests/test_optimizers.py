@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import fastmlp as fm
-from conftest import adam, assert_close, make_model, make_targets, reference_step, rmsprop, sgd
+from conftest import (adam, assert_close, make_model, make_targets, reference_step, rmsprop, sgd,
+                      start_at_known_weights)
 
 SIZES = (4, 6, 3)
 ACTIVATIONS = ["tanh", "softmax"]
@@ -29,19 +30,10 @@ CASES = {
 }
 
 
-def start(optimizer, rng, rows=8):
-    """A model at known weights (set with set_weights) and one batch of data."""
-    model = make_model(*ACTIVATIONS, loss=LOSS, optimizer=optimizer, sizes=SIZES)
-    weights = [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()]
-    model.set_weights(weights)
-    x = rng.uniform(-1, 1, (rows, SIZES[0])).astype(np.float32)
-    return model, [w.astype(np.float64) for w in weights], x, make_targets(LOSS, rng, rows, SIZES[-1])
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_train_on_batch_steps_match_numpy(case, rng):
     make_optimizer, update = CASES[case]
-    model, weights, x, y = start(make_optimizer(), rng)
+    model, weights, x, y = start_at_known_weights(make_optimizer(), rng)
     slots = [{} for _ in weights]
     initial = [w.copy() for w in weights]
     for t in range(1, STEPS + 1):
@@ -61,7 +53,7 @@ def test_fit_takes_one_step_per_batch(case, rng):
     """fit(shuffle=False) over two batches per epoch takes the same steps as the NumPy loop over row
     blocks: one shared step count per batch (Adam's bias correction), not per tensor or per epoch."""
     make_optimizer, update = CASES[case]
-    model, weights, x, y = start(make_optimizer(), rng, rows=10)
+    model, weights, x, y = start_at_known_weights(make_optimizer(), rng, rows=10)
     slots = [{} for _ in weights]
     epochs, batch = 2, 6  # batches of 6 and 4 rows
     losses, t = [], 0
@@ -80,7 +72,7 @@ def test_fit_takes_one_step_per_batch(case, rng):
 
 
 def test_learning_rate_can_be_changed_between_steps(rng):
-    model, weights, x, y = start(fm.optimizers.SGD(learning_rate=0.1), rng)
+    model, weights, x, y = start_at_known_weights(fm.optimizers.SGD(learning_rate=0.1), rng)
     model.optimizer.learning_rate = 0.5
     assert model.optimizer.learning_rate == 0.5
     reference_step(weights, [{} for _ in weights], sgd(0.5), ACTIVATIONS, LOSS, x, y, 1)

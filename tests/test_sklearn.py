@@ -329,7 +329,8 @@ def test_invalid_parameters_name_the_parameter(blobs):
     x, y = blobs
     cases = [(dict(alpha=-1.0), "'alpha' parameter"), (dict(activation="softmax"), "'activation' parameter"),
              (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes"),
-             (dict(solver="rmsprop"), "'solver' parameter"), (dict(learning_rate="cyclic"), "'learning_rate' parameter"),
+             (dict(solver="rmsprop"), "'solver' parameter"),
+             (dict(learning_rate="cyclic"), "'learning_rate' parameter"),
              (dict(batch_size=0), "'batch_size' parameter"), (dict(momentum=1.5), "'momentum' parameter"),
              (dict(max_iter=0), "'max_iter' parameter")]
     for params, message in cases:
