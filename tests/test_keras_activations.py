@@ -2,6 +2,8 @@
 fastmlp.activations) and backward (the gradient a Dense layer leaves, against the reference
 derivative and against finite differences of evaluate())."""
 
+import functools
+
 import numpy as np
 import pytest
 from scipy.special import erf
@@ -30,6 +32,16 @@ def keras_relu_derivative(z, negative_slope=0.0, max_value=None, threshold=0.0):
     above = z > threshold
     inside = np.ones_like(z) if max_value is None else ((z > 0) & (z < max_value)).astype(float)
     return np.where(above, inside, negative_slope)
+
+
+def gelu_tanh(z):
+    # Keras 3's gelu(x, approximate=True).
+    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))
+
+
+def gelu_tanh_derivative(z):
+    t = np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3))
+    return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * z * z)
 
 
 # name -> (fastmlp activation argument, f(z), f'(z)); None as f' marks softmax (its Jacobian).
@@ -61,6 +73,7 @@ CASES = {
     "swish": ("swish", lambda z: z * sigmoid(z), lambda z: sigmoid(z) * (1 + z * (1 - sigmoid(z)))),
     "gelu": ("gelu", lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2))),
              lambda z: 0.5 * (1 + erf(z / np.sqrt(2))) + z * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)),
+    "gelu_approximate": (lambda: fm._core.Activation.gelu(approximate=True), gelu_tanh, gelu_tanh_derivative),
     "hard_sigmoid": ("hard_sigmoid", lambda z: np.clip(z + 3, 0, 6) / 6,
                      lambda z: ((z > -3) & (z < 3)) / 6.0),
     "exponential": ("exponential", np.exp, np.exp),
@@ -69,6 +82,35 @@ CASES = {
 KINKS = {"relu": [0], "relu_negative_slope": [0], "relu_max_value": [0, 0.5], "relu_threshold": [0.3],
          "relu_negative_threshold": [-0.4], "relu_all": [0.1, 0.6], "leaky_relu": [0], "elu": [0], "selu": [0],
          "hard_sigmoid": [-3, 3]}
+
+
+def test_parameters_survive_a_model_file(tmp_path):
+    """relu's, leaky_relu's, elu's and gelu's parameters are part of the saved architecture."""
+    z = grid()
+    for case in ("relu_all", "gelu_approximate"):
+        model = fm.Sequential([fm.layers.Input((4,)), fm.layers.Activation(argument(case))])
+        model.save(tmp_path / f"{case}.fmlp")
+        loaded = fm.models.load_model(tmp_path / f"{case}.fmlp")
+        np.testing.assert_array_equal(loaded.predict(z, verbose=0), model.predict(z, verbose=0))
+        assert_close(case, loaded.predict(z, verbose=0), CASES[case][1](z.astype(np.float64)), rtol=2e-6, atol=2e-6)
+
+
+def test_partial_functions_set_parameters_in_layers():
+    """functools.partial(fastmlp.activations.relu, max_value=...) is how a layer gets a parameterized
+    activation (a Python lambda cannot run inside the C++ loop)."""
+    z = grid()
+    zd = z.astype(np.float64)
+    cases = [(functools.partial(fm.activations.relu, max_value=0.5), keras_relu(zd, max_value=0.5)),
+             (functools.partial(fm.activations.gelu, approximate=True), gelu_tanh(zd)),
+             (functools.partial(fm.activations.elu, alpha=2.0), np.where(zd > 0, zd, 2 * np.expm1(zd)))]
+    for function, reference in cases:
+        dense = fm.layers.Dense(4, activation=function, kernel_initializer="identity")
+        model = fm.Sequential([fm.layers.Input((4,)), dense])
+        assert_close(repr(function), model.predict(z, verbose=0), reference, rtol=2e-6, atol=2e-6)
+    with pytest.raises(TypeError, match="max_valu"):
+        fm.layers.Dense(4, activation=functools.partial(fm.activations.relu, max_valu=6.0))
+    with pytest.raises(TypeError, match="no parameters"):
+        fm.layers.Dense(4, activation=functools.partial(fm.activations.tanh, alpha=1.0))
 
 
 def argument(case):
@@ -102,8 +144,8 @@ def test_keyword_arguments_of_the_functions():
                  np.where(zd > 0, zd, 0.3 * zd), rtol=1e-6, atol=1e-6)
     assert_close("elu(alpha=2)", fm.activations.elu(z, alpha=2.0), np.where(zd > 0, zd, 2 * np.expm1(zd)),
                  rtol=1e-6, atol=1e-6)
-    with pytest.raises(ValueError, match="approximate"):
-        fm.activations.gelu(z, approximate=True)
+    assert_close("gelu(approximate=True)", fm.activations.gelu(z, approximate=True), gelu_tanh(zd),
+                 rtol=2e-6, atol=2e-6)
     # Softmax normalises over the last axis of any shape.
     cube = np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 10
     np.testing.assert_allclose(fm.activations.softmax(cube).sum(axis=-1), 1, rtol=1e-6)

@@ -109,8 +109,31 @@ def test_categorical_metrics_against_sklearn():
     assert logs["categorical_accuracy"] == logs["accuracy"]
     assert logs["top_k_categorical_accuracy"] == pytest.approx(
         sk.top_k_accuracy_score(labels, p, k=5, labels=range(8)), abs=1e-6)
-    with pytest.raises(ValueError, match="k=5"):
-        fm.metrics.TopKCategoricalAccuracy(k=3)
+
+
+
+def test_top_k_with_any_k_and_through_a_model_file(tmp_path):
+    top_2, top_3 = fm.metrics.TopKCategoricalAccuracy(k=2, name="top2"), fm.metrics.TopKCategoricalAccuracy(k=3)
+    model, x = fixed_model(8, "softmax", "categorical_crossentropy", [top_2, top_3])
+    p = model.predict(x, verbose=0).astype(np.float64)
+    y = fm.utils.to_categorical(np.random.default_rng(2).integers(0, 8, len(x)), 8)
+    logs = model.evaluate(x, y, batch_size=64, verbose=0, return_dict=True)
+    labels = y.argmax(axis=1)
+    assert logs["top2"] == pytest.approx(sk.top_k_accuracy_score(labels, p, k=2, labels=range(8)), abs=1e-6)
+    assert logs["top_k_categorical_accuracy"] == pytest.approx(
+        sk.top_k_accuracy_score(labels, p, k=3, labels=range(8)), abs=1e-6)
+    assert top_3.get_config() == {"name": "top_k_categorical_accuracy", "k": 3}
+    # k travels in the file; the history key stays Keras's metric name.
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=[top_3])
+    model.save(tmp_path / "top_k.fmlp")
+    again = fm.models.load_model(tmp_path / "top_k.fmlp").evaluate(x, y, batch_size=64, verbose=0, return_dict=True)
+    assert list(again) == ["loss", "top_k_categorical_accuracy"]
+    assert again["top_k_categorical_accuracy"] == logs["top_k_categorical_accuracy"]
+    for bad, error in [(0, ValueError), (2.5, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="k must be"):
+            fm.metrics.TopKCategoricalAccuracy(k=bad)
+    with pytest.raises(ValueError, match="unknown metric"):
+        model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["top_k_categorical_accuracy(k=0)"])
 
 
 def test_sparse_accuracy_and_the_resolution_of_accuracy():

@@ -22,11 +22,13 @@ void register_layers(py::module_& m) {
       .def_static("elu", [](Scalar alpha) { return Activation(ActivationKind::Elu, alpha); }, py::arg("alpha") = 1.0f)
       .def_static("relu", &Activation::relu, py::arg("negative_slope") = 0.0f,
                   py::arg("max_value") = std::numeric_limits<Scalar>::infinity(), py::arg("threshold") = 0.0f)
+      .def_static("gelu", &Activation::gelu, py::arg("approximate") = false)
       .def_static("names", &Activation::names)
       .def_property_readonly("name", &Activation::name)
       .def_property_readonly("alpha", &Activation::alpha)
       .def_property_readonly("max_value", &Activation::max_value)
       .def_property_readonly("threshold", &Activation::threshold)
+      .def_property_readonly("approximate", &Activation::approximate)
       .def("__call__", [](const Activation& a, const FloatArray& x) {
         // Applies the activation to a 2-D array, returning a new array: fastmlp.activations uses it.
         const ConstMatrixMap input = map_matrix(x, "x");

@@ -36,6 +36,9 @@ constexpr Scalar kSeluAlpha = 1.67326324235437728481f;
 constexpr Scalar kSeluScale = 1.05070098735548049342f;
 constexpr Scalar kInvSqrt2 = 0.70710678118654752440f;
 constexpr Scalar kInvSqrt2Pi = 0.39894228040143267794f;
+// The tanh approximation of gelu: sqrt(2/π) and the cubic coefficient, as Keras writes them.
+constexpr Scalar kSqrt2OverPi = 0.79788456080286535588f;
+constexpr Scalar kGeluCubic = 0.044715f;
 
 std::string join_names() {
   std::string all;
@@ -63,6 +66,12 @@ Activation Activation::relu(Scalar negative_slope, Scalar max_value, Scalar thre
   Activation a(ActivationKind::Relu, negative_slope);
   a.max_value_ = max_value;
   a.threshold_ = threshold;
+  return a;
+}
+
+Activation Activation::gelu(bool approximate) {
+  Activation a(ActivationKind::Gelu);
+  a.approximate_ = approximate;
   return a;
 }
 
@@ -152,7 +161,13 @@ void Activation::apply_rows(MatrixMap values, const Scalar* bias) const {
     case ActivationKind::Softsign: z = z / (1 + z.abs()); break;
     case ActivationKind::Silu: z = z * z.logistic(); break;
     case ActivationKind::Gelu:
-      z = z.unaryExpr([](Scalar x) { return Scalar(0.5) * x * (1 + std::erf(x * kInvSqrt2)); });
+      if (approximate_) {
+        z = z.unaryExpr([](Scalar x) {
+          return Scalar(0.5) * x * (1 + std::tanh(kSqrt2OverPi * (x + kGeluCubic * x * x * x)));
+        });
+      } else {
+        z = z.unaryExpr([](Scalar x) { return Scalar(0.5) * x * (1 + std::erf(x * kInvSqrt2)); });
+      }
       break;
     case ActivationKind::HardSigmoid: z = ((z + 3) / 6).max(Scalar(0)).min(Scalar(1)); break;  // relu6(x + 3) / 6
     case ActivationKind::Exponential: z = z.exp(); break;
@@ -200,10 +215,19 @@ void Activation::backward_rows(ConstMatrixMap preactivation, ConstMatrixMap outp
       break;
     }
     case ActivationKind::Gelu:
-      // d/dz z Φ(z) = Φ(z) + z φ(z)
-      dz = g * z.unaryExpr([](Scalar x) {
-        return Scalar(0.5) * (1 + std::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * std::exp(Scalar(-0.5) * x * x);
-      });
+      if (approximate_) {
+        // With u = sqrt(2/π)(z + c z³): d/dz 0.5 z (1 + tanh u) = 0.5 (1 + tanh u) + 0.5 z (1 - tanh² u) u'.
+        dz = g * z.unaryExpr([](Scalar x) {
+          const Scalar t = std::tanh(kSqrt2OverPi * (x + kGeluCubic * x * x * x));
+          const Scalar du = kSqrt2OverPi * (1 + 3 * kGeluCubic * x * x);
+          return Scalar(0.5) * (1 + t) + Scalar(0.5) * x * (1 - t * t) * du;
+        });
+      } else {
+        // d/dz z Φ(z) = Φ(z) + z φ(z)
+        dz = g * z.unaryExpr([](Scalar x) {
+          return Scalar(0.5) * (1 + std::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * std::exp(Scalar(-0.5) * x * x);
+        });
+      }
       break;
     case ActivationKind::HardSigmoid: dz = (a > 0 && a < 1).select(g / 6, Scalar(0)); break;
     case ActivationKind::Exponential: dz = g * a; break;

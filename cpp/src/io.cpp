@@ -153,10 +153,13 @@ double shortest_decimal(Scalar value) {
 Value finite_or_null(double value) { return std::isfinite(value) ? Value(value) : Value(nullptr); }
 
 Value describe_activation(const Activation& activation) {
-  return Value::Object{{"name", activation.name()},
-                       {"alpha", shortest_decimal(activation.alpha())},
-                       {"max_value", finite_or_null(activation.max_value())},
-                       {"threshold", shortest_decimal(activation.threshold())}};
+  Value::Object description{{"name", activation.name()},
+                            {"alpha", shortest_decimal(activation.alpha())},
+                            {"max_value", finite_or_null(activation.max_value())},
+                            {"threshold", shortest_decimal(activation.threshold())}};
+  // Optional, so that every other activation is written as before.
+  if (activation.approximate()) description.emplace_back("approximate", true);
+  return description;
 }
 
 Value describe_regularizer(const Regularizer& regularizer) {
@@ -521,6 +524,10 @@ Activation make_activation(const Value& config) {
                                          : static_cast<Scalar>(max_value.as_number("activation max_value"));
   const auto threshold = static_cast<Scalar>(config.at("threshold").as_number("activation threshold"));
   if (named.kind() == ActivationKind::Relu) return Activation::relu(alpha, cap, threshold);
+  if (named.kind() == ActivationKind::Gelu) {
+    const Value* approximate = config.find("approximate");
+    return Activation::gelu(approximate != nullptr && approximate->as_bool("activation approximate"));
+  }
   return Activation(named.kind(), alpha);
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 namespace fastmlp {
 namespace {
@@ -20,8 +22,16 @@ double auc_threshold(int i) {
   return static_cast<double>(i) / (kAucThresholds - 1);
 }
 
-// Keras's top_k_categorical_accuracy default.
-constexpr int kTopK = 5;
+constexpr std::string_view kTopKName = "top_k_categorical_accuracy";
+
+// k from "top_k_categorical_accuracy(k=<positive integer>)", or 0 when `name` has another form.
+int parse_top_k(const std::string& name) {
+  const std::string prefix = std::string(kTopKName) + "(k=";
+  if (name.size() <= prefix.size() + 1 || name.compare(0, prefix.size(), prefix) != 0 || name.back() != ')') return 0;
+  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - 1);
+  if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos) return 0;
+  return std::stoi(digits);
+}
 
 }  // namespace
 
@@ -44,8 +54,9 @@ Metric Metric::resolve(const std::string& name, const Loss& loss, Index output_u
       {"recall", Kind::Recall},
       {"auc", Kind::AUC},
   };
+  const int top_k = parse_top_k(name);
   for (const auto& [key, kind] : named) {
-    if (key != name) continue;
+    if (key != name && !(top_k > 0 && key == kTopKName)) continue;
     // Every metric but the sparse one compares each output with its own target, so it needs one
     // target column per output; the sparse one needs a single label column.
     const Index target_columns = loss.target_columns(output_units);
@@ -55,11 +66,12 @@ Metric Metric::resolve(const std::string& name, const Loss& loss, Index output_u
     if (kind == Kind::SparseCategoricalAccuracy && target_columns != 1)
       throw std::invalid_argument("metric '" + name + "' needs integer labels (one target column); with " +
                                   loss.name() + " use 'accuracy' or 'categorical_accuracy'");
-    return {name, kind};
+    return top_k > 0 ? Metric(name, kind, top_k) : Metric(name, kind);
   }
   std::string valid;
   for (const auto& n : names()) valid += (valid.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown metric '" + name + "'; valid names are: " + valid);
+  throw std::invalid_argument("unknown metric '" + name + "'; valid names are: " + valid +
+                              " (and top_k_categorical_accuracy(k=K) for K >= 1 other than 5)");
 }
 
 std::vector<std::string> Metric::names() {
@@ -94,7 +106,7 @@ void Metric::accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* st
       for (Index r = 0; r < n; ++r) {
         // In the top k when fewer than k classes score strictly higher than the true one.
         const Scalar target = y_pred(r, argmax(y_true.row(r)));
-        state[0] += (y_pred.row(r).array() > target).count() < kTopK;
+        state[0] += (y_pred.row(r).array() > target).count() < k_;
       }
       return;
     case Kind::MeanSquaredError: state[0] += (y_pred - y_true).squaredNorm() / cols; return;

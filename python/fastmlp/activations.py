@@ -4,6 +4,8 @@ Each function computes with the C++ kernels used in training, so what you see he
 layer computes. Pass the function itself (``activation=fastmlp.activations.gelu``) or its name.
 """
 
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -39,6 +41,10 @@ def _make(name, **parameters):
         return _core.Activation.leaky_relu(float(parameters["negative_slope"]))
     if name == "elu" and parameters:
         return _core.Activation.elu(float(parameters["alpha"]))
+    if name == "gelu" and parameters:
+        return _core.Activation.gelu(bool(parameters["approximate"]))
+    if parameters:
+        raise TypeError(f"{name}() takes no parameters besides x; got {sorted(parameters)}")
     return _core.Activation.from_name(name)
 
 
@@ -77,12 +83,9 @@ swish = silu
 
 
 def gelu(x, approximate=False):
-    """``x * Phi(x)``, Phi the standard normal CDF: the exact (erf) form, Keras's default. The tanh
-    approximation (``approximate=True``) is not implemented and raises ValueError."""
-    if approximate:
-        raise ValueError("gelu(approximate=True) is not supported by fastmlp: use the exact form "
-                         "(approximate=False, Keras's default)")
-    return _apply(_make("gelu"), x)
+    """``x * Phi(x)``, Phi the standard normal CDF: the exact (erf) form, Keras's default, or with
+    ``approximate=True`` the tanh approximation ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
+    return _apply(_make("gelu", approximate=approximate), x)
 
 
 gelu._fastmlp_name = "gelu"
@@ -101,7 +104,18 @@ def get(identifier):
     name = getattr(identifier, "_fastmlp_name", None)
     if name is not None:
         return _core.Activation.from_name(name)
-    raise TypeError(f"activation must be a name such as 'relu', a function from fastmlp.activations or None; "
+    # functools.partial(fastmlp.activations.relu, max_value=6.0): the function with its parameters set.
+    if isinstance(identifier, functools.partial) and not identifier.args:
+        name = getattr(identifier.func, "_fastmlp_name", None)
+        if name is not None:
+            bound = inspect.signature(identifier.func).bind(None, **identifier.keywords)  # unknown names: TypeError
+            bound.apply_defaults()
+            parameters = dict(bound.arguments)
+            del parameters["x"]
+            parameters.update(parameters.pop("overrides", {}))  # the parameterless functions' **overrides
+            return _make(name, **parameters)
+    raise TypeError(f"activation must be a name such as 'relu', a function from fastmlp.activations (or a "
+                    f"functools.partial of one, to set its parameters) or None; "
                     f"got {identifier!r} (custom Python activations cannot run inside the C++ training loop)")
 
 

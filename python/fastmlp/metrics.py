@@ -1,6 +1,8 @@
 """Metrics with Keras's names, computed in C++ as the epoch runs. Pass names (``metrics=["accuracy"]``)
 or these objects (``metrics=[Precision(name="prec")]``); the history key is the name."""
 
+import numbers
+
 from fastmlp._naming import snake_case
 
 
@@ -26,7 +28,7 @@ CategoricalAccuracy = _metric("CategoricalAccuracy", "categorical_accuracy", "ar
 SparseCategoricalAccuracy = _metric("SparseCategoricalAccuracy", "sparse_categorical_accuracy",
                                     "argmax(y_pred) == the integer label.")
 TopKCategoricalAccuracy = _metric("TopKCategoricalAccuracy", "top_k_categorical_accuracy",
-                                  "The true class is among the 5 highest predictions.")
+                                  "The true class is among the k highest predictions (k=5 by default).")
 MeanSquaredError = _metric("MeanSquaredError", "mse", "mean((y_pred - y_true)**2).")
 MeanAbsoluteError = _metric("MeanAbsoluteError", "mae", "mean(|y_pred - y_true|).")
 Precision = _metric("Precision", "precision", "TP / (TP + FP) over the epoch, each output thresholded at 0.5.")
@@ -36,13 +38,22 @@ AUC.__init__ = lambda self, name="auc": Metric.__init__(self, name)
 
 
 def _top_k_init(self, k=5, name="top_k_categorical_accuracy"):
-    # The C++ metric counts the true class among the 5 highest scores, Keras's default k.
-    if k != 5:
-        raise ValueError(f"TopKCategoricalAccuracy supports only k=5 (Keras's default), got k={k!r}")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"TopKCategoricalAccuracy k must be a positive integer, got {k!r}")
+    if k < 1:
+        raise ValueError(f"TopKCategoricalAccuracy k must be >= 1, got {k}")
     Metric.__init__(self, name)
+    self.k = int(k)
+    # The C++ core's name for this metric: plain for Keras's default k, with the k otherwise.
+    self._kind = "top_k_categorical_accuracy" if self.k == 5 else f"top_k_categorical_accuracy(k={self.k})"
+
+
+def _top_k_config(self):
+    return {"name": self.name, "k": self.k}
 
 
 TopKCategoricalAccuracy.__init__ = _top_k_init
+TopKCategoricalAccuracy.get_config = _top_k_config
 
 
 # Whether a larger value is better ("up") or worse ("down"), Keras's Metric._direction.

@@ -92,7 +92,11 @@ class Sequential:
             model.optimizer = optimizers._from_core(core.optimizer)
             model.loss = core.loss.name
             model.compiled_metrics = list(core.metric_names)
-            model._metric_names = list(core.metric_names)
+            # History keys: "top_k_categorical_accuracy(k=3)" is the core's name for the metric
+            # that Keras logs as "top_k_categorical_accuracy".
+            model._metric_names = [name.split("(")[0] for name in core.metric_names]
+            model._metric_directions = {name.split("(")[0]: metrics_module.direction(name)
+                                        for name in core.metric_names}
         return model
 
     # ---- structure -------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ class Activation {
   // Keras's relu(x, negative_slope, max_value, threshold): x above the threshold (clipped to
   // max_value), negative_slope * (x - threshold) below it.
   static Activation relu(Scalar negative_slope, Scalar max_value, Scalar threshold);
+  // Keras's gelu(x, approximate): x Φ(x) exactly (erf), or its tanh approximation
+  // 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))).
+  static Activation gelu(bool approximate);
 
   // Throws std::invalid_argument listing the valid names when `name` is unknown.
   static Activation from_name(const std::string& name);
@@ -31,6 +34,7 @@ class Activation {
   Scalar alpha() const { return alpha_; }
   Scalar max_value() const { return max_value_; }
   Scalar threshold() const { return threshold_; }
+  bool approximate() const { return approximate_; }
   const std::string& name() const;
 
   // Whether backward() needs Z itself. Most activations have a derivative expressed through their
@@ -55,6 +59,7 @@ class Activation {
   Scalar alpha_;
   Scalar max_value_ = std::numeric_limits<Scalar>::infinity();
   Scalar threshold_ = 0;
+  bool approximate_ = false;  // gelu only
 };
 
 }  // namespace fastmlp
