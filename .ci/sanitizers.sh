@@ -45,9 +45,9 @@ UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$logs/ubsan-ctest" \
   ctest --test-dir "$build" --output-on-failure || status=$?
 
 if [[ -z "${SKIP_PYTHON:-}" && $status -eq 0 ]]; then
-  # The package as installed: the pure-Python modules beside the sanitized extension.
-  mkdir -p "$work/site/fastmlp"
-  cp python/fastmlp/*.py "$work/site/fastmlp/"
+  # The package as installed: the pure-Python modules and subpackages beside the sanitized extension.
+  mkdir -p "$work/site"
+  cp -R python/fastmlp "$work/site/"
   cp "$build"/_core*.so "$work/site/fastmlp/"
 
   asan_runtime="$("${CXX:-g++}" -print-file-name=libasan.so)"

@@ -101,6 +101,8 @@ def test_numpy_peer_takes_the_same_adam_steps_as_fastmlp(make):
     assert check["weights"] <= 1e-5
 
 
+@pytest.mark.skipif(bool(os.environ.get("FASTMLP_UNDER_SANITIZERS")),
+                    reason="ASan's shadow memory and quarantine inflate the resident memory this probe reads")
 def test_memory_probe_sees_no_copy_of_x_in_fastmlp_fit():
     result = memory.measure("fastmlp", 12_000, workloads.DEFAULT_MNIST_DIR, threads=1)
     print(result)

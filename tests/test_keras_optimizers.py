@@ -240,6 +240,27 @@ def test_regularizers_add_their_penalty_to_loss_and_gradient(regularizer, rng):
     assert_close("regularized gradients", layer_gradients(model), reference, rtol=1e-4, atol=1e-6)
 
 
+def test_assigning_a_regularizer_changes_the_loss_from_then_on(rng):
+    model = fm.Sequential([fm.layers.Input((4,)), fm.layers.Dense(3)])
+    model.compile(optimizer=O.SGD(0.0), loss="mse")
+    x = rng.uniform(-1, 1, (8, 4)).astype(np.float32)
+    y = rng.uniform(-1, 1, (8, 3)).astype(np.float32)
+    plain = model.evaluate(x, y, verbose=0)
+    dense = model.layers[0]
+    dense.kernel_regularizer = "l2"  # Keras's default strength, 0.01
+    kernel = dense.kernel.astype(np.float64)
+    assert isinstance(dense.kernel_regularizer, fm.regularizers.L2)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(plain + 0.01 * (kernel ** 2).sum(), rel=1e-5)
+    dense.bias_regularizer = fm.regularizers.L1(0.5)
+    dense.set_weights([dense.kernel, np.ones(3, np.float32)])
+    data_loss = np.mean((model.predict(x, verbose=0) - y) ** 2)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(data_loss + 0.01 * (kernel ** 2).sum() + 0.5 * 3,
+                                                            rel=1e-5)
+    dense.kernel_regularizer = dense.bias_regularizer = None
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(data_loss, rel=1e-5)
+    assert dense.get_config()["kernel_regularizer"] is None
+
+
 def test_regularizer_configs_and_names():
     assert fm.regularizers.L1().get_config() == {"l1": 0.01}
     assert fm.regularizers.L2().get_config() == {"l2": 0.01}

@@ -273,6 +273,12 @@ def test_partial_fit_needs_classes_then_improves(blobs):
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
     with pytest.raises(ValueError, match="not in `self.classes_`"):
         clf.partial_fit(x, y + 5)
+    # Chunks of other sizes (or weights) change the penalty's strength but keep Adam's state, as
+    # scikit-learn's optimizer carries across partial_fit calls.
+    steps = clf._model.optimizer.iterations
+    clf.partial_fit(x[:50], y[:50])
+    assert clf._model.optimizer.iterations == steps + 1
+    assert clf._model.layers[0].kernel_regularizer.l2 == pytest.approx(clf.alpha / (2 * 50))
     with pytest.raises(ValueError, match="early_stopping"):
         MLPRegressor(early_stopping=True).partial_fit(x, y)
 

@@ -93,8 +93,10 @@ void register_layers(py::module_& m) {
       .def_property_readonly("activation", [](const Dense& d) { return d.activation().name(); })
       .def_property_readonly("use_bias", &Dense::use_bias)
       .def_property_readonly("activation_object", &Dense::activation)
-      .def_property_readonly("kernel_regularizer", [](const Dense& d) { return d.regularizers().kernel; })
-      .def_property_readonly("bias_regularizer", [](const Dense& d) { return d.regularizers().bias; })
+      .def_property("kernel_regularizer", [](const Dense& d) { return d.regularizers().kernel; },
+                    &Dense::set_kernel_regularizer)
+      .def_property("bias_regularizer", [](const Dense& d) { return d.regularizers().bias; },
+                    &Dense::set_bias_regularizer)
       .def_property_readonly("activity_regularizer", [](const Dense& d) { return d.regularizers().activity; })
       .def_property_readonly("kernel", [](py::object self) { return numpy_view(self.cast<Dense&>().kernel(), self); })
       .def_property_readonly("bias", [](py::object self) -> py::object {

@@ -159,8 +159,8 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._kernel_regularizer = regularizers.get(kernel_regularizer)
+        self._bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
         core_kwargs = {}
         for key, value in (("kernel_initializer", self.kernel_initializer),
@@ -168,9 +168,28 @@ class Dense(Layer):
             if isinstance(value, str):
                 core_kwargs[key] = _core.Initializer.from_name(value)
         self._core = _core.Dense(self.units, core_activation, self.use_bias,
-                                 kernel_regularizer=regularizers.core(self.kernel_regularizer),
-                                 bias_regularizer=regularizers.core(self.bias_regularizer),
+                                 kernel_regularizer=regularizers.core(self._kernel_regularizer),
+                                 bias_regularizer=regularizers.core(self._bias_regularizer),
                                  activity_regularizer=regularizers.core(self.activity_regularizer), **core_kwargs)
+
+    # Settable as in Keras, where assigning a layer's regularizer changes the loss from the next step on.
+    @property
+    def kernel_regularizer(self):
+        return self._kernel_regularizer
+
+    @kernel_regularizer.setter
+    def kernel_regularizer(self, regularizer):
+        self._kernel_regularizer = regularizers.get(regularizer)
+        self._core.kernel_regularizer = regularizers.core(self._kernel_regularizer)
+
+    @property
+    def bias_regularizer(self):
+        return self._bias_regularizer
+
+    @bias_regularizer.setter
+    def bias_regularizer(self, regularizer):
+        self._bias_regularizer = regularizers.get(regularizer)
+        self._core.bias_regularizer = regularizers.core(self._bias_regularizer)
 
     @property
     def kernel(self):
@@ -360,7 +379,7 @@ def _from_core(core):
     cls = globals()[core.type_name]  # the C++ type names are the Python class names
     layer = cls.__new__(cls)
     Layer.__init__(layer, name=core.name or None)
+    layer._core = core  # first: setting a regularizer writes through to the core
     for key, value in _ATTRIBUTES_FROM_CORE[core.type_name](core).items():
         setattr(layer, key, value)
-    layer._core = core
     return layer

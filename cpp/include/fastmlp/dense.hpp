@@ -39,6 +39,10 @@ class Dense : public Layer {
   const Activation& activation() const { return activation_; }
   bool use_bias() const { return use_bias_; }
   const DenseRegularizers& regularizers() const { return regularizers_; }
+  // The weight penalties may change between steps (as a Keras layer's attributes may); the activity
+  // penalty may not, because it decides which buffers reserve_batch() allocates.
+  void set_kernel_regularizer(Regularizer regularizer) { regularizers_.kernel = regularizer; }
+  void set_bias_regularizer(Regularizer regularizer) { regularizers_.bias = regularizer; }
   // Allocated once by build() and never reallocated, so views handed out stay valid.
   RowMatrix& kernel() { return kernel_; }
   RowMatrix& bias() { return bias_; }

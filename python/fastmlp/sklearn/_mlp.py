@@ -160,11 +160,14 @@ class _BaseMLP(BaseEstimator):
         self._penalty_rows = batch_size * mean_weight
         l2 = self.alpha / (2.0 * self._penalty_rows * self._gradient_scale)
         # scikit-learn keeps the optimizer's state across partial_fit calls and starts a new one for
-        # every fit; the penalty lives in the layers, so a new strength also needs a new network.
-        if first_pass or not incremental or l2 != self._l2:
+        # every fit. A partial_fit whose batches (or weights) give the penalty another strength
+        # changes it in place, keeping the optimizer.
+        if first_pass or not incremental:
             previous = None if first_pass else self._model.get_weights()
             self._model = self._build_model(X.shape[1], hidden, targets.shape[1], l2, previous)
-            self._l2 = l2
+        else:
+            for layer in self._model.layers:
+                layer.kernel_regularizer = regularizers.L2(l2) if l2 > 0 else None
 
         self._expose_weights()
         rules = EpochRules(self, n_samples, validation)
