@@ -90,6 +90,7 @@ void register_model(py::module_& m) {
           py::arg("input_dim"))
       .def_property_readonly("built", &Sequential::built)
       .def_property_readonly("input_dim", &Sequential::input_dim)
+      .def_property("sample_shape", &Sequential::sample_shape, &Sequential::set_sample_shape)
       .def_property_readonly("output_dim", &Sequential::output_dim)
       .def(
           "compile",
@@ -162,6 +163,20 @@ void register_model(py::module_& m) {
             return out;
           },
           py::arg("x").noconvert(), py::arg("batch_size") = 0)
+      .def(
+          "call_training",
+          [](Sequential& model, const FloatArray& x) {
+            const ConstMatrixMap xs = map_matrix(x, "x");
+            // It writes the layers' training buffers, as a training step does.
+            const TrainingGuard guard(model, "model(x, training=True)");
+            FloatArray out({xs.rows(), model.output_dim()});
+            {
+              py::gil_scoped_release release;
+              MatrixMap(out.mutable_data(), xs.rows(), model.output_dim()) = model.call_training(xs);
+            }
+            return out;
+          },
+          py::arg("x").noconvert())
       .def(
           "train_on_batch",
           [](Sequential& model, const FloatArray& x, const FloatArray& y) {

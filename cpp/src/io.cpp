@@ -334,12 +334,14 @@ std::string encode(const Sequential& model, bool include_optimizer) {
     data_bytes = offset + sizeof(Scalar) * static_cast<std::size_t>(t.values->size());
   }
 
+  Value::Object description{{"class", "Sequential"}, {"name", model.name()}, {"input_dim", model.input_dim()}};
+  // Written only for samples of several dimensions, so that files of flat models stay as before.
+  if (model.sample_shape().size() > 1)
+    description.emplace_back("sample_shape", Value::Array(model.sample_shape().begin(), model.sample_shape().end()));
+  description.emplace_back("layers", std::move(layers));
   const Value header = Value::Object{
       {"generator", "fastmlp " FASTMLP_VERSION},
-      {"model", Value::Object{{"class", "Sequential"},
-                              {"name", model.name()},
-                              {"input_dim", model.input_dim()},
-                              {"layers", std::move(layers)}}},
+      {"model", std::move(description)},
       {"compile", std::move(compile)},
       {"rng", std::move(rng)},
       {"tensors", std::move(table)}};
@@ -661,6 +663,15 @@ class Decoder {
     model.set_name(description.at("name").as_string("model name"));
     for (const Value& item : description.at("layers").as_array("layers")) model.add(make_layer(item));
     model.build(description.at("input_dim").as_integer("input_dim", 1));
+    if (const Value* shape = description.find("sample_shape")) {
+      std::vector<Index> dims;
+      for (const Value& d : shape->as_array("sample_shape")) dims.push_back(d.as_integer("sample_shape dimension", 1));
+      try {
+        model.set_sample_shape(std::move(dims));
+      } catch (const std::invalid_argument& error) {
+        fail(error.what());
+      }
+    }
 
     for (std::size_t i = 0; i < model.layers().size(); ++i)
       for (const Parameter& p : saved_tensors(*model.layers()[i])) read_tensor(parameter_tensor(i, p.name), *p.value);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -101,6 +102,19 @@ void Sequential::build(Index input_dim) {
 
 Index Sequential::input_dim() const { return built() ? layers_.front()->input_dim() : 0; }
 Index Sequential::output_dim() const { return layers_.empty() ? 0 : layers_.back()->output_dim(); }
+
+void Sequential::set_sample_shape(std::vector<Index> shape) {
+  Index features = 1;
+  for (const Index d : shape) {
+    if (d < 1) throw std::invalid_argument("sample shape dimensions must be >= 1");
+    if (features > std::numeric_limits<Index>::max() / d) throw std::invalid_argument("sample shape is too large");
+    features *= d;
+  }
+  if (!shape.empty() && built() && features != input_dim())
+    throw std::invalid_argument("a sample shape of " + std::to_string(features) + " values does not match the " +
+                                std::to_string(input_dim()) + " input features the model was built for");
+  sample_shape_ = std::move(shape);
+}
 
 void Sequential::compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
                          std::vector<std::string> metrics) {
@@ -286,6 +300,20 @@ Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
   Tally tally(metrics);
   train_step(x, y, nullptr, params, tally);
   return tally.logs(static_cast<double>(x.rows()));
+}
+
+RowMatrix Sequential::call_training(ConstMatrixMap x) {
+  if (!built()) throw std::invalid_argument("call: the model is not built; give it an input shape or fit it first");
+  if (x.cols() != input_dim())
+    throw std::invalid_argument("call: the model expects " + std::to_string(input_dim()) +
+                                " input features, x has shape " + shape_text(x));
+  if (!x.allFinite()) throw std::invalid_argument("call: x contains NaN or infinity");
+  if (x.rows() == 0) return RowMatrix(0, output_dim());
+  for (auto& layer : layers_) layer->reserve_batch(x.rows());  // no-op when the buffers already fit
+  const Scalar* activations = x.data();
+  for (auto& layer : layers_)
+    activations = layer->forward(ConstMatrixMap(activations, x.rows(), layer->input_dim()), /*training=*/true).data();
+  return ConstMatrixMap(activations, x.rows(), output_dim());
 }
 
 Index Sequential::inference_chunk(Index rows, Index batch_size) const {

@@ -228,6 +228,36 @@ void test_other_optimizers_and_uncompiled_models(const fs::path& dir) {
   CHECK(!fs::exists(dir / "unbuilt.fmlp"));
 }
 
+// The fields written only when used: a sample shape, gelu's tanh form, a top-k metric's k.
+void test_round_trip_of_optional_fields(const fs::path& dir) {
+  Sequential model(/*seed=*/4);
+  model.add(named_dense("hidden", 5, Activation::gelu(/*approximate=*/true)));
+  model.add(named_dense("out", 3, Activation::from_name("softmax")));
+  model.build(4);
+  model.set_sample_shape({2, 2});
+  CHECK_THROWS(std::invalid_argument, model.set_sample_shape({3, 2}), "does not match the 4 input features");
+  model.compile(make_loss("categorical_crossentropy"), std::make_shared<SGD>(0.1),
+                {"top_k_categorical_accuracy(k=2)"});
+  const fs::path file = dir / "optional.fmlp";
+  save_model(model, file);
+  const std::string bytes = read_bytes(file);
+  Sequential loaded = load_model(file);
+  CHECK((loaded.sample_shape() == std::vector<Index>{2, 2}));
+  CHECK(dynamic_cast<const Dense&>(*loaded.layers()[0]).activation().approximate());
+  CHECK((loaded.metric_names() == std::vector<std::string>{"top_k_categorical_accuracy(k=2)"}));
+  Rng data(9);
+  const RowMatrix x = random_matrix(6, 4, data);
+  CHECK(same_bits(model.predict(x), loaded.predict(x)));
+
+  std::string inconsistent = bytes;
+  const size_t shape = inconsistent.find("\"sample_shape\":[2,2]");
+  CHECK(shape != std::string::npos);
+  inconsistent[shape + 18] = '3';
+  fix_checksum(inconsistent);
+  write_bytes(dir / "bad_shape.fmlp", inconsistent);
+  CHECK_THROWS(ModelFileError, load_model(dir / "bad_shape.fmlp"), "does not match the 4 input features");
+}
+
 void test_atomic_writes(const fs::path& dir) {
   Sequential model = make_model(std::make_shared<Adam>());
   const fs::path file = dir / "atomic.fmlp";
@@ -339,6 +369,7 @@ int main() {
   test_round_trip_keeps_layer_generators(dir.path);
   test_round_trip_without_optimizer_state(dir.path);
   test_other_optimizers_and_uncompiled_models(dir.path);
+  test_round_trip_of_optional_fields(dir.path);
   test_atomic_writes(dir.path);
   test_refusals(dir.path);
   return check::report("test_io");

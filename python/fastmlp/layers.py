@@ -116,10 +116,8 @@ class InputLayer:
             raise TypeError(f"Input got unexpected arguments: {', '.join(kwargs)}")
         if shape is None:
             raise ValueError("Input requires a shape, such as Input((64,))")
+        # Samples of several dimensions, such as (28, 28) images, need a Flatten() next (Sequential.add checks).
         self.shape_without_batch = _input_shape(shape, "Input")
-        if len(self.shape_without_batch) != 1:
-            raise ValueError(f"Input shape {self.shape_without_batch} has more than one dimension: "
-                             "add a Flatten() layer after it, or give Flatten(input_shape=...) instead")
         self.shape = (None, *self.shape_without_batch)
         self.batch_size = batch_size
         self.name = name if name is not None else unique_name("input_layer")
@@ -297,7 +295,8 @@ class BatchNormalization(Layer):
         super().__init__(name=name, input_shape=input_shape, input_dim=input_dim)
         if axis not in (-1, 1):
             raise ValueError(f"BatchNormalization axis must be -1 (the features of a dense layer), got {axis!r}")
-        self.momentum, self.epsilon, self.center, self.scale = float(momentum), float(epsilon), bool(center), bool(scale)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
         self._core = _core.BatchNormalization(self.momentum, self.epsilon, self.center, self.scale)
 
     def get_config(self):
@@ -339,6 +338,8 @@ class Flatten(Layer):
     @property
     def weights(self):
         return []
+
+    trainable_weights = non_trainable_weights = weights  # no C++ layer behind it: nothing to train
 
     @property
     def output_shape(self):

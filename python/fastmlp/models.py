@@ -88,6 +88,11 @@ class Sequential:
         model._attach(core, core.name or None)
         model._layers = [_wrap_core_layer(layer) for layer in core.layers]
         model._input_shape = (core.input_dim,) if core.built else None
+        if len(core.sample_shape) > 1:  # saved from a model that started with Flatten
+            model._input_shape = tuple(core.sample_shape)
+            flatten = Flatten()
+            flatten._width = core.input_dim
+            model._layers.insert(0, flatten)
         if compile and core.compiled:
             model.optimizer = optimizers._from_core(core.optimizer)
             model.loss = core.loss.name
@@ -163,6 +168,7 @@ class Sequential:
             self._layers[0]._width = int(np.prod(sample_shape))
         was_built = self._core.built
         self._core.build(int(np.prod(sample_shape)))
+        self._core.sample_shape = list(sample_shape) if len(sample_shape) > 1 else []  # for model files
         self._input_shape = sample_shape
         if not was_built:
             for layer in self._core_layers():
@@ -469,9 +475,14 @@ class Sequential:
         return out
 
     def __call__(self, x, training=False):
-        if training:
-            raise ValueError("calling a fastmlp model with training=True is not supported; use fit or train_on_batch")
-        return self.predict(x, verbose=0)
+        """The model's outputs for ``x``, as ``model(x)`` in Keras. With ``training=True`` the layers run
+        as in training: Dropout and GaussianNoise are active and BatchNormalization uses (and updates
+        its moving averages with) the batch's statistics; no weight changes."""
+        if not training:
+            return self.predict(x, verbose=0)
+        x = self._inputs(x)
+        self._ensure_built(x)
+        return self._core.call_training(x)
 
     def predict_on_batch(self, x):
         return self.predict(x, verbose=0)

@@ -74,6 +74,12 @@ class Sequential {
   bool built() const { return !layers_.empty() && layers_.front()->built(); }
   Index input_dim() const;
   Index output_dim() const;
+  // The shape of one input sample before it was flattened into input_dim() features, such as
+  // {28, 28} for images (Keras's Input((28, 28)) followed by Flatten()). The core only sees the flat
+  // rows; model files keep the shape so that Python can restore its Flatten. Empty: flat samples.
+  const std::vector<Index>& sample_shape() const { return sample_shape_; }
+  // Throws std::invalid_argument unless every dimension is >= 1 and, once built, their product is input_dim().
+  void set_sample_shape(std::vector<Index> shape);
 
   // `metrics` are names ("accuracy", "mae", ...), resolved against the loss when training starts.
   void compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
@@ -109,6 +115,12 @@ class Sequential {
   RowMatrix predict(const RowMatrix& x, Index batch_size = 0) const;
   RowMatrix predict(const float* x, Index rows, Index cols, Index batch_size = 0) const;
 
+  // The outputs of a training-mode forward pass, as Keras's model(x, training=True): Dropout drops,
+  // GaussianNoise adds noise, BatchNormalization normalises with the batch's statistics and updates
+  // its moving averages. No gradient is computed and no weight changes. Not thread-safe (it uses
+  // the training buffers), unlike predict().
+  RowMatrix call_training(ConstMatrixMap x);
+
   // One optimizer step on one batch; returns the batch's loss and metrics before the step.
   Logs train_on_batch(ConstMatrixMap x, ConstMatrixMap y);
 
@@ -135,6 +147,7 @@ class Sequential {
   Index inference_chunk(Index rows, Index batch_size) const;
 
   std::string name_;
+  std::vector<Index> sample_shape_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::shared_ptr<Loss> loss_;
   std::shared_ptr<Optimizer> optimizer_;
