@@ -171,3 +171,24 @@ def test_training_call_validates_its_input():
     with pytest.raises(ValueError, match="NaN"):
         model(np.full((2, 3), np.nan, np.float32), training=True)
     assert model(np.ones((0, 3), np.float32), training=True).shape == (0, 3)
+
+
+def test_pop_removes_the_last_layer_for_a_new_head(rng):
+    """Keras's transfer-learning idiom: pop the classifier, add another, compile and train again."""
+    x = rng.normal(size=(32, 4)).astype(np.float32)
+    model = fm.Sequential([L.Input((4,)), L.Dense(6, activation="relu"), L.Dense(3, activation="softmax")])
+    hidden = model.layers[0].get_weights()
+    head = model.pop()
+    assert isinstance(head, L.Dense) and head.units == 3 and len(model.layers) == 1
+    assert model.output_shape == (None, 6) and model.predict(x, verbose=0).shape == (32, 6)
+    model.add(L.Dense(1))
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(x, x[:, :1], epochs=2, verbose=0)
+    assert model.predict(x, verbose=0).shape == (32, 1)
+    assert not np.array_equal(model.layers[0].get_weights()[0], hidden[0])  # the body trained too
+    model.pop()
+    model.pop()
+    with pytest.raises(TypeError, match="no layers"):
+        model.pop()
+    model.add(L.Dense(2))  # the Input's shape still holds
+    assert model.input_shape == (None, 4) and model.predict(x, verbose=0).shape == (32, 2)

@@ -80,6 +80,11 @@ void register_model(py::module_& m) {
             model.add(std::move(layer));
           },
           py::arg("layer"))
+      .def("pop",
+           [](Sequential& model) {
+             TrainingGuard::require_idle(model, "pop");
+             model.pop();
+           })
       .def_property_readonly("layers", &Sequential::layers)
       .def(
           "build",

@@ -79,6 +79,11 @@ void Sequential::add(std::shared_ptr<Layer> layer) {
   layers_.push_back(std::move(layer));
 }
 
+void Sequential::pop() {
+  if (layers_.empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
+  layers_.pop_back();
+}
+
 void Sequential::build(Index input_dim) {
   if (layers_.empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
   if (built()) {

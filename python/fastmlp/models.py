@@ -140,7 +140,14 @@ class Sequential:
             self.build((None, *self._input_shape))
 
     def pop(self):
-        raise NotImplementedError("Sequential.pop is not supported: build a new model instead")
+        """Removes the last layer and returns it, as Keras's ``Sequential.pop``. Compile again before
+        training if the output changed (the loss and metrics were chosen for the old output)."""
+        if not self._layers:
+            raise TypeError("There are no layers in the model.")  # Keras's error
+        layer = self._layers[-1]
+        if not isinstance(layer, Flatten):
+            self._core.pop()
+        return self._layers.pop()
 
     @property
     def layers(self):

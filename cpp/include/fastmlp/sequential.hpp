@@ -67,6 +67,9 @@ class Sequential {
   void set_name(std::string name) { name_ = std::move(name); }
 
   void add(std::shared_ptr<Layer> layer);
+  // Removes the last layer, as Keras's Sequential.pop(). The optimizer's slots follow the new set of
+  // parameters at the next training step. Throws std::invalid_argument when there is no layer.
+  void pop();
   const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
 
   // Builds every layer for inputs of width `input_dim`, initialising weights from the model's RNG.
