@@ -10,7 +10,8 @@ import fastmlp.sklearn
 
 DOCS = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
 MODULES = [fm.layers, fm.activations, fm.losses, fm.optimizers, fm.optimizers.schedules, fm.regularizers,
-           fm.initializers, fm.metrics, fm.callbacks, fm.models, fm.saving, fm.utils, fm.datasets, fastmlp.sklearn]
+           fm.initializers, fm.metrics, fm.callbacks, fm.models, fm.saving, fm.utils, fm.backend, fm.datasets,
+           fastmlp.sklearn]
 
 
 def public_names(module):

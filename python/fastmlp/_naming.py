@@ -7,6 +7,11 @@ from collections import defaultdict
 _counters = defaultdict(itertools.count)
 
 
+def reset_names():
+    """Starts the automatic names again from "dense", "dropout", ... (Keras's clear_session)."""
+    _counters.clear()
+
+
 def unique_name(prefix):
     index = next(_counters[prefix])
     return prefix if index == 0 else f"{prefix}_{index}"

@@ -105,6 +105,11 @@ class Layer:
     def get_config(self):
         return {"name": self.name, "trainable": self.trainable}
 
+    @classmethod
+    def from_config(cls, config):
+        """A new layer (fresh weights) with the arguments ``config`` describes, as get_config gives them."""
+        return cls(**{key: value for key, value in config.items() if key != "trainable"})
+
 
 class InputLayer:
     """Declares the input shape of a model: ``Input((64,))`` for 64 features per sample."""

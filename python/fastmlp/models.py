@@ -223,6 +223,21 @@ class Sequential:
             layer.set_weights(weights[position:position + count])
             position += count
 
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or at position ``index`` of ``layers``, as Keras's get_layer."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer needs either a name or an index, not both")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+                raise TypeError(f"get_layer index must be an integer, got {index!r}")
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(f"get_layer index {index} is out of range: the model has {len(self._layers)} layers")
+            return self._layers[index]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are {[layer.name for layer in self._layers]}")
+
     def count_params(self):
         if not self.built:
             raise ValueError("the model is not built yet; give it an input shape or call fit first")
@@ -556,8 +571,7 @@ class Sequential:
                 continue
             if layer_class is None or not isinstance(layer_class, type) or not issubclass(layer_class, Layer):
                 raise ValueError(f"unknown layer class {entry['class_name']!r} in the config")
-            layer_config = {k: v for k, v in entry["config"].items() if k != "trainable"}
-            model.add(layer_class(**layer_config))
+            model.add(layer_class.from_config(entry["config"]))
         return model
 
     def save_weights(self, filepath, overwrite=True):
@@ -633,6 +647,30 @@ def _format_bytes(count):
         if count < 1024 or unit == "GB":
             return f"{count:.2f} {unit}"
         count /= 1024
+
+
+def clone_model(model, input_tensors=None, clone_function=None):
+    """A new Sequential with ``model``'s architecture and fresh weights, as Keras's clone_model.
+
+    Args:
+        model: the Sequential to copy.
+        input_tensors: an ``Input`` to use instead of the model's own input shape.
+        clone_function: called on each layer to make its copy (default: a new layer from its config,
+            so with newly initialised weights); return the layer itself to share it.
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"clone_model expects a fastmlp Sequential, got {model!r}")
+    if input_tensors is not None and not isinstance(input_tensors, InputLayer):
+        raise TypeError(f"input_tensors must be a fastmlp Input, such as Input((64,)); got {input_tensors!r}")
+    clone_function = clone_function or (lambda layer: type(layer).from_config(layer.get_config()))
+    clone = Sequential(name=model.name)
+    if input_tensors is not None:
+        clone.add(input_tensors)
+    elif model._input_shape is not None:
+        clone.add(layers_module.Input(model._input_shape))
+    for layer in model.layers:
+        clone.add(clone_function(layer))
+    return clone
 
 
 def load_model(filepath, compile=True):

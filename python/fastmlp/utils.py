@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 
-from fastmlp import _random
+from fastmlp import _naming, _random
 
 
 def to_categorical(x, num_classes=None):
@@ -31,6 +31,14 @@ def to_categorical(x, num_classes=None):
     categorical = np.zeros((labels.size, num_classes), dtype=np.float32)
     categorical[np.arange(labels.size), labels] = 1
     return categorical
+
+
+def clear_session():
+    """Keras's ``clear_session``: layer and model names start again from "dense", "sequential", ...
+
+    fastmlp keeps no global graph or session, so existing models are unaffected and nothing else is reset.
+    """
+    _naming.reset_names()
 
 
 def set_random_seed(seed):
