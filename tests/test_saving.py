@@ -133,7 +133,8 @@ def every_layer_model(optimizer, loss):
     lambda: fm.optimizers.RMSprop(0.002, rho=0.8, momentum=0.3, centered=True),
     lambda: fm.optimizers.Adagrad(0.05, initial_accumulator_value=0.2),
     lambda: fm.optimizers.Adadelta(1.0, rho=0.9),
-    lambda: fm.optimizers.Adamax(fm.optimizers.schedules.CosineDecay(0.01, 50, alpha=0.1, warmup_target=0.02, warmup_steps=3)),
+    lambda: fm.optimizers.Adamax(fm.optimizers.schedules.CosineDecay(0.01, 50, alpha=0.1, warmup_target=0.02,
+                                                                      warmup_steps=3)),
     lambda: fm.optimizers.Nadam(fm.optimizers.schedules.InverseTimeDecay(0.01, 5, 0.5), global_clipnorm=2.0),
 ], ids=["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam"])
 def test_every_layer_optimizer_and_schedule_round_trips(tmp_path, data, optimizer):
