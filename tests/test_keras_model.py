@@ -24,8 +24,10 @@ def test_get_layer_by_name_or_index():
         model.get_layer("missing")
     with pytest.raises(ValueError, match="out of range"):
         model.get_layer(index=7)
-    with pytest.raises(ValueError, match="either a name or an index"):
+    with pytest.raises(ValueError, match="a name or an index"):
         model.get_layer()
+    with pytest.raises(ValueError, match="exactly one"):
+        model.get_layer("head", index=0)
 
 
 def test_clone_model_copies_the_architecture_with_new_weights(rng):

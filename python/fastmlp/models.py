@@ -226,7 +226,7 @@ class Sequential:
     def get_layer(self, name=None, index=None):
         """The layer called ``name``, or at position ``index`` of ``layers``, as Keras's get_layer."""
         if (name is None) == (index is None):
-            raise ValueError("get_layer needs either a name or an index, not both")
+            raise ValueError(f"get_layer takes a name or an index (exactly one), got name={name!r}, index={index!r}")
         if index is not None:
             if isinstance(index, bool) or not isinstance(index, numbers.Integral):
                 raise TypeError(f"get_layer index must be an integer, got {index!r}")
