@@ -20,10 +20,11 @@ int main(int argc, char** argv) {
   // A fixed seed makes every run identical; eight hidden units (rather than the minimal two)
   // make convergence independent of the seed in practice.
   Sequential model(/*seed=*/42);
-  model.add(std::make_shared<Dense>(8, Activation::from_name("tanh")));
-  model.add(std::make_shared<Dense>(1, Activation::from_name("sigmoid")));
+  model.add(std::make_shared<Dense>(8, make_activation("tanh")));
+  model.add(std::make_shared<Dense>(1, make_activation("sigmoid")));
   model.build(/*input_dim=*/2);
-  model.compile(make_loss("binary_crossentropy"), std::make_shared<Adam>(/*learning_rate=*/0.05), {"accuracy"});
+  model.compile(make_loss("binary_crossentropy"), make_optimizer("adam", Config::Object{{"learning_rate", 0.05}}),
+                {make_metric("accuracy")});
 
   FitOptions options;
   options.batch_size = 4;

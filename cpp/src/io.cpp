@@ -23,11 +23,7 @@
 #endif
 
 #include "crc32.hpp"
-#include "fastmlp/activation_layer.hpp"
-#include "fastmlp/batch_normalization.hpp"
-#include "fastmlp/dense.hpp"
-#include "fastmlp/dropout.hpp"
-#include "fastmlp/prelu.hpp"
+#include "io_v1.hpp"
 #include "json.hpp"
 
 #ifndef FASTMLP_VERSION
@@ -135,132 +131,6 @@ std::string rng_state(const Rng& rng) {
 }
 
 // ---- writing ----------------------------------------------------------------------------------------
-// The shortest decimal that reads back as the same float: 0.2 rather than 0.20000000298023224.
-double shortest_decimal(Scalar value) {
-  for (int digits = 6;; ++digits) {
-    std::ostringstream text;
-    text.imbue(std::locale::classic());
-    text << std::setprecision(digits) << value;
-    std::istringstream back(text.str());
-    back.imbue(std::locale::classic());
-    double parsed = 0;
-    back >> parsed;
-    if (static_cast<Scalar>(parsed) == value || digits >= 9) return parsed;
-  }
-}
-
-// JSON has no infinity: an uncapped relu's max_value is written as null.
-Value finite_or_null(double value) { return std::isfinite(value) ? Value(value) : Value(nullptr); }
-
-Value describe_activation(const Activation& activation) {
-  Value::Object description{{"name", activation.name()},
-                            {"alpha", shortest_decimal(activation.alpha())},
-                            {"max_value", finite_or_null(activation.max_value())},
-                            {"threshold", shortest_decimal(activation.threshold())}};
-  // Optional, so that every other activation is written as before.
-  if (activation.approximate()) description.emplace_back("approximate", true);
-  return description;
-}
-
-Value describe_regularizer(const Regularizer& regularizer) {
-  return Value::Object{{"l1", regularizer.l1}, {"l2", regularizer.l2}};
-}
-
-Value describe_layer(const Layer& layer) {
-  Value::Object config{{"type", layer.type_name()}, {"name", layer.name()}};
-  if (const auto* dense = dynamic_cast<const Dense*>(&layer)) {
-    config.emplace_back("units", dense->output_dim());
-    config.emplace_back("activation", describe_activation(dense->activation()));
-    config.emplace_back("use_bias", dense->use_bias());
-    config.emplace_back("kernel_regularizer", describe_regularizer(dense->regularizers().kernel));
-    config.emplace_back("bias_regularizer", describe_regularizer(dense->regularizers().bias));
-    config.emplace_back("activity_regularizer", describe_regularizer(dense->regularizers().activity));
-  } else if (const auto* activation = dynamic_cast<const ActivationLayer*>(&layer)) {
-    config.emplace_back("activation", describe_activation(activation->activation()));
-  } else if (const auto* dropout = dynamic_cast<const Dropout*>(&layer)) {
-    config.emplace_back("rate", dropout->rate());
-    config.emplace_back("seed", dropout->seed());
-  } else if (const auto* noise = dynamic_cast<const GaussianNoise*>(&layer)) {
-    config.emplace_back("stddev", noise->stddev());
-    config.emplace_back("seed", noise->seed());
-  } else if (const auto* norm = dynamic_cast<const BatchNormalization*>(&layer)) {
-    config.emplace_back("momentum", norm->momentum());
-    config.emplace_back("epsilon", norm->epsilon());
-    config.emplace_back("center", norm->center());
-    config.emplace_back("scale", norm->scale());
-  } else if (dynamic_cast<const PReLU*>(&layer) == nullptr) {
-    throw ModelFileError("cannot save a layer of type " + layer.type_name() + ": model files hold Dense, "
-                         "Activation, Dropout, GaussianNoise, BatchNormalization and PReLU layers");
-  }
-  return config;
-}
-
-Value describe_loss(const Loss& loss) {
-  Value::Object config{{"name", loss.name()}};
-  // label_smoothing is written only when set, so files without it stay as older versions wrote them.
-  if (const auto* bce = dynamic_cast<const BinaryCrossentropy*>(&loss)) {
-    config.emplace_back("from_logits", bce->from_logits());
-    if (bce->label_smoothing() != 0) config.emplace_back("label_smoothing", shortest_decimal(bce->label_smoothing()));
-  }
-  if (const auto* cce = dynamic_cast<const CategoricalCrossentropy*>(&loss)) {
-    config.emplace_back("from_logits", cce->from_logits());
-    if (cce->label_smoothing() != 0) config.emplace_back("label_smoothing", shortest_decimal(cce->label_smoothing()));
-  }
-  if (const auto* scce = dynamic_cast<const SparseCategoricalCrossentropy*>(&loss))
-    config.emplace_back("from_logits", scce->from_logits());
-  if (const auto* elementwise = dynamic_cast<const ElementwiseLoss*>(&loss))
-    config.emplace_back("parameter", shortest_decimal(elementwise->parameter()));
-  return config;
-}
-
-Value describe_optimizer(const Optimizer& optimizer, bool include_state) {
-  Value::Object config{{"class", optimizer.name()}, {"learning_rate", optimizer.learning_rate()}};
-  if (const auto& schedule = optimizer.schedule()) {
-    const std::vector<double> arguments = schedule->arguments();
-    config.emplace_back("schedule", Value::Object{{"class", schedule->class_name()},
-                                                  {"arguments", Value::Array(arguments.begin(), arguments.end())}});
-  }
-  const auto hyper = [&config](const char* key, Value value) { config.emplace_back(key, std::move(value)); };
-  if (const auto* sgd = dynamic_cast<const SGD*>(&optimizer)) {
-    hyper("momentum", sgd->momentum());
-    hyper("nesterov", sgd->nesterov());
-  } else if (const auto* adam = dynamic_cast<const Adam*>(&optimizer)) {  // and AdamW
-    hyper("beta_1", adam->beta_1());
-    hyper("beta_2", adam->beta_2());
-    hyper("epsilon", adam->epsilon());
-    hyper("amsgrad", adam->amsgrad());
-  } else if (const auto* rmsprop = dynamic_cast<const RMSprop*>(&optimizer)) {
-    hyper("rho", rmsprop->rho());
-    hyper("momentum", rmsprop->momentum());
-    hyper("epsilon", rmsprop->epsilon());
-    hyper("centered", rmsprop->centered());
-  } else if (const auto* adagrad = dynamic_cast<const Adagrad*>(&optimizer)) {
-    hyper("initial_accumulator_value", adagrad->initial_accumulator_value());
-    hyper("epsilon", adagrad->epsilon());
-  } else if (const auto* adadelta = dynamic_cast<const Adadelta*>(&optimizer)) {
-    hyper("rho", adadelta->rho());
-    hyper("epsilon", adadelta->epsilon());
-  } else if (const auto* adamax = dynamic_cast<const Adamax*>(&optimizer)) {
-    hyper("beta_1", adamax->beta_1());
-    hyper("beta_2", adamax->beta_2());
-    hyper("epsilon", adamax->epsilon());
-  } else if (const auto* nadam = dynamic_cast<const Nadam*>(&optimizer)) {
-    hyper("beta_1", nadam->beta_1());
-    hyper("beta_2", nadam->beta_2());
-    hyper("epsilon", nadam->epsilon());
-    hyper("u_product", include_state ? nadam->u_product() : 1.0);  // Nadam's state beyond its slots
-  } else {
-    throw ModelFileError("cannot save optimizer " + optimizer.name() + ": it is not one of fastmlp's optimizers");
-  }
-  const OptimizerOptions& options = optimizer.options();
-  hyper("weight_decay", options.weight_decay);
-  hyper("clipnorm", options.clipnorm);
-  hyper("clipvalue", options.clipvalue);
-  hyper("global_clipnorm", options.global_clipnorm);
-  config.emplace_back("iterations", include_state ? optimizer.iterations() : 0);
-  return config;
-}
-
 // Trainable parameters first, then the saved-but-not-trained state (BatchNormalization's moving statistics).
 std::vector<Parameter> saved_tensors(Layer& layer) {
   std::vector<Parameter> all = layer.parameters();
@@ -277,34 +147,27 @@ std::string encode(const Sequential& model, bool include_optimizer) {
   if (!model.built()) throw ModelFileError("cannot save a model that is not built: give it an input size or fit it first");
 
   std::vector<TensorToWrite> tensors;
-  std::vector<Parameter> params;
-  Value::Array layers;
-  for (std::size_t i = 0; i < model.layers().size(); ++i) {
-    const std::shared_ptr<Layer>& layer = model.layers()[i];
-    layers.push_back(describe_layer(*layer));
-    for (const Parameter& p : layer->parameters()) params.push_back(p);
-    for (const Parameter& p : saved_tensors(*layer)) tensors.push_back({parameter_tensor(i, p.name), p.value});
-  }
+  for (std::size_t i = 0; i < model.layers().size(); ++i)
+    for (const Parameter& p : saved_tensors(*model.layers()[i])) tensors.push_back({parameter_tensor(i, p.name), p.value});
 
-  Value compile;
+  Value optimizer_state;
   Value rng;
-  if (model.compiled()) {
+  if (include_optimizer && model.compiled()) {
     const Optimizer& optimizer = *model.optimizer();
-    Value::Array metrics(model.metric_names().begin(), model.metric_names().end());
-    compile = Value::Object{{"loss", describe_loss(*model.loss())},
-                            {"metrics", std::move(metrics)},
-                            {"optimizer", describe_optimizer(optimizer, include_optimizer)}};
-    // Slots exist once fit() has built the optimizer for these parameters; before that, or after
-    // layers were added, there is no state to keep beyond the step count.
-    if (include_optimizer && optimizer.built_for(params)) {
+    optimizer_state = Value::Object{{"iterations", optimizer.iterations()}, {"extra", optimizer.extra_state()}};
+    // Slots exist once fit() has built the optimizer for the trainable parameters; before that, or
+    // after layers were added or frozen, there is no state to keep beyond the step count.
+    if (optimizer.built_for(const_cast<Sequential&>(model).trainable_parameters())) {
       const std::vector<std::string> slot_names = optimizer.slot_names();
       std::size_t index = 0;
-      for (std::size_t i = 0; i < model.layers().size(); ++i)
+      for (std::size_t i = 0; i < model.layers().size(); ++i) {
+        if (!model.layers()[i]->trainable()) continue;
         for (const Parameter& p : model.layers()[i]->parameters()) {
           for (std::size_t s = 0; s < slot_names.size(); ++s)
             tensors.push_back({slot_tensor(i, p.name, slot_names[s]), &optimizer.slots(index)[s]});
           ++index;
         }
+      }
     }
   }
   if (include_optimizer) {
@@ -334,15 +197,11 @@ std::string encode(const Sequential& model, bool include_optimizer) {
     data_bytes = offset + sizeof(Scalar) * static_cast<std::size_t>(t.values->size());
   }
 
-  Value::Object description{{"class", "Sequential"}, {"name", model.name()}, {"input_dim", model.input_dim()}};
-  // Written only for samples of several dimensions, so that files of flat models stay as before.
-  if (model.sample_shape().size() > 1)
-    description.emplace_back("sample_shape", Value::Array(model.sample_shape().begin(), model.sample_shape().end()));
-  description.emplace_back("layers", std::move(layers));
   const Value header = Value::Object{
       {"generator", "fastmlp " FASTMLP_VERSION},
-      {"model", std::move(description)},
-      {"compile", std::move(compile)},
+      {"model", Value::Object{{"class_name", "Sequential"}, {"config", model.config()}}},
+      {"compile", model.compile_config()},
+      {"optimizer_state", std::move(optimizer_state)},
       {"rng", std::move(rng)},
       {"tensors", std::move(table)}};
   std::string header_text = header.dump();
@@ -464,126 +323,10 @@ std::map<std::string, TensorEntry> read_tensor_table(const Value& header, std::s
   return tensors;
 }
 
-std::shared_ptr<LearningRateSchedule> make_schedule(const Value& config) {
-  const std::string& name = config.at("class").as_string("schedule class");
-  std::vector<double> a;
-  for (const Value& v : config.at("arguments").as_array("schedule arguments")) a.push_back(v.as_number("schedule argument"));
-  const auto need = [&](std::size_t count) {
-    if (a.size() != count) throw JsonError(name + " takes " + std::to_string(count) + " arguments");
-  };
-  if (name == "ExponentialDecay") return need(4), std::make_shared<ExponentialDecay>(a[0], a[1], a[2], a[3] != 0);
-  if (name == "InverseTimeDecay") return need(4), std::make_shared<InverseTimeDecay>(a[0], a[1], a[2], a[3] != 0);
-  if (name == "CosineDecay") return need(5), std::make_shared<CosineDecay>(a[0], a[1], a[2], a[3], a[4]);
-  if (name == "PiecewiseConstantDecay") {
-    if (a.size() % 2 == 0) throw JsonError("PiecewiseConstantDecay takes an odd number of arguments");
-    const auto middle = a.begin() + static_cast<std::ptrdiff_t>(a.size() / 2);
-    return std::make_shared<PiecewiseConstantDecay>(std::vector<double>(a.begin(), middle), std::vector<double>(middle, a.end()));
-  }
-  throw JsonError("unknown learning-rate schedule '" + name + "'");
-}
-
-std::shared_ptr<Optimizer> make_optimizer_from(const Value& config) {
-  const std::string& name = config.at("class").as_string("optimizer class");
-  const double learning_rate = config.at("learning_rate").as_number("learning_rate");
-  const auto number = [&](const char* key) { return config.at(key).as_number(std::string("optimizer ") + key); };
-  const auto flag = [&](const char* key) { return config.at(key).as_bool(std::string("optimizer ") + key); };
-  const OptimizerOptions options{number("weight_decay"), number("clipnorm"), number("clipvalue"),
-                                 number("global_clipnorm")};
-  std::shared_ptr<Optimizer> optimizer;
-  if (name == "SGD") {
-    optimizer = std::make_shared<SGD>(learning_rate, number("momentum"), flag("nesterov"), options);
-  } else if (name == "Adam") {
-    optimizer = std::make_shared<Adam>(learning_rate, number("beta_1"), number("beta_2"), number("epsilon"),
-                                       flag("amsgrad"), options);
-  } else if (name == "AdamW") {
-    optimizer = std::make_shared<AdamW>(learning_rate, options.weight_decay, number("beta_1"), number("beta_2"),
-                                        number("epsilon"), flag("amsgrad"), options);
-  } else if (name == "RMSprop") {
-    optimizer = std::make_shared<RMSprop>(learning_rate, number("rho"), number("momentum"), number("epsilon"),
-                                          flag("centered"), options);
-  } else if (name == "Adagrad") {
-    optimizer = std::make_shared<Adagrad>(learning_rate, number("initial_accumulator_value"), number("epsilon"), options);
-  } else if (name == "Adadelta") {
-    optimizer = std::make_shared<Adadelta>(learning_rate, number("rho"), number("epsilon"), options);
-  } else if (name == "Adamax") {
-    optimizer = std::make_shared<Adamax>(learning_rate, number("beta_1"), number("beta_2"), number("epsilon"), options);
-  } else if (name == "Nadam") {
-    auto nadam = std::make_shared<Nadam>(learning_rate, number("beta_1"), number("beta_2"), number("epsilon"), options);
-    nadam->set_u_product(number("u_product"));
-    optimizer = nadam;
-  } else {
-    throw JsonError("unknown optimizer class '" + name + "'");
-  }
-  if (const Value* schedule = config.find("schedule")) optimizer->set_schedule(make_schedule(*schedule));
-  return optimizer;
-}
-
-Activation make_activation(const Value& config) {
-  const Activation named = Activation::from_name(config.at("name").as_string("activation"));
-  const auto alpha = static_cast<Scalar>(config.at("alpha").as_number("activation alpha"));
-  const Value& max_value = config.at("max_value");
-  const Scalar cap = max_value.is_null() ? std::numeric_limits<Scalar>::infinity()
-                                         : static_cast<Scalar>(max_value.as_number("activation max_value"));
-  const auto threshold = static_cast<Scalar>(config.at("threshold").as_number("activation threshold"));
-  if (named.kind() == ActivationKind::Relu) return Activation::relu(alpha, cap, threshold);
-  if (named.kind() == ActivationKind::Gelu) {
-    const Value* approximate = config.find("approximate");
-    return Activation::gelu(approximate != nullptr && approximate->as_bool("activation approximate"));
-  }
-  return Activation(named.kind(), alpha);
-}
-
-Regularizer make_regularizer(const Value& config) {
-  return {config.at("l1").as_number("regularizer l1"), config.at("l2").as_number("regularizer l2")};
-}
-
-std::shared_ptr<Layer> make_layer(const Value& item) {
-  const std::string& type = item.at("type").as_string("layer type");
-  const auto number = [&](const char* key) { return item.at(key).as_number(type + " " + key); };
-  const auto flag = [&](const char* key) { return item.at(key).as_bool(type + " " + key); };
-  std::shared_ptr<Layer> layer;
-  if (type == "Dense") {
-    layer = std::make_shared<Dense>(item.at("units").as_integer("units", 1), make_activation(item.at("activation")),
-                                    flag("use_bias"), Initializer::glorot_uniform(), Initializer::zeros(),
-                                    DenseRegularizers{make_regularizer(item.at("kernel_regularizer")),
-                                                      make_regularizer(item.at("bias_regularizer")),
-                                                      make_regularizer(item.at("activity_regularizer"))});
-  } else if (type == "Activation") {
-    layer = std::make_shared<ActivationLayer>(make_activation(item.at("activation")));
-  } else if (type == "Dropout") {
-    layer = std::make_shared<Dropout>(number("rate"), static_cast<std::int64_t>(number("seed")));
-  } else if (type == "GaussianNoise") {
-    layer = std::make_shared<GaussianNoise>(number("stddev"), static_cast<std::int64_t>(number("seed")));
-  } else if (type == "BatchNormalization") {
-    layer = std::make_shared<BatchNormalization>(number("momentum"), number("epsilon"), flag("center"), flag("scale"));
-  } else if (type == "PReLU") {
-    layer = std::make_shared<PReLU>();
-  } else {
-    throw JsonError("the file has a layer of type " + type + ", which this library does not know");
-  }
-  layer->set_name(item.at("name").as_string("layer name"));
-  return layer;
-}
-
-std::shared_ptr<Loss> make_loss_from(const Value& config) {
-  const std::string& name = config.at("name").as_string("loss");
-  const Value* from_logits = config.find("from_logits");
-  const bool logits = from_logits != nullptr && from_logits->as_bool("loss from_logits");
-  const Value* smoothing = config.find("label_smoothing");
-  const Scalar label_smoothing =
-      smoothing == nullptr ? Scalar(0) : static_cast<Scalar>(smoothing->as_number("loss label_smoothing"));
-  if (name == "binary_crossentropy") return std::make_shared<BinaryCrossentropy>(logits, label_smoothing);
-  if (name == "categorical_crossentropy") return std::make_shared<CategoricalCrossentropy>(logits, label_smoothing);
-  if (name == "sparse_categorical_crossentropy") return std::make_shared<SparseCategoricalCrossentropy>(logits);
-  if (name == "huber")
-    return std::make_shared<ElementwiseLoss>(ElementwiseLossKind::Huber,
-                                             static_cast<Scalar>(config.at("parameter").as_number("huber delta")));
-  return make_loss(name);
-}
-
 class Decoder {
  public:
-  Decoder(const std::string& bytes, const fs::path& path) : bytes_(bytes), path_(path) {}
+  // `source` names the bytes in messages: "model file 'path'" or "model bytes".
+  Decoder(std::string_view bytes, std::string source) : bytes_(bytes), source_(std::move(source)) {}
 
   Sequential decode() {
     check_preamble();
@@ -593,7 +336,8 @@ class Decoder {
            std::to_string(bytes_.size()) + " bytes in all");
     Value header;
     try {
-      header = Value::parse(std::string_view(bytes_).substr(kPreambleBytes, header_bytes));
+      header = Value::parse(bytes_.substr(kPreambleBytes, header_bytes));
+      if (read_u32(bytes_.data() + 8) == 1) header = upgrade_version_1_header(header);
     } catch (const JsonError& error) {
       fail(std::string("the header is damaged: ") + error.what());
     }
@@ -616,9 +360,7 @@ class Decoder {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& why) const {
-    throw ModelFileError("cannot load model file '" + path_.string() + "': " + why);
-  }
+  [[noreturn]] void fail(const std::string& why) const { throw ModelFileError("cannot load " + source_ + ": " + why); }
 
   void check_preamble() const {
     if (bytes_.size() < sizeof kMagic || std::memcmp(bytes_.data(), kMagic, sizeof kMagic) != 0)
@@ -657,33 +399,19 @@ class Decoder {
 
   Sequential build(const Value& header) {
     const Value& description = header.at("model");
-    if (description.at("class").as_string("model class") != "Sequential")
-      fail("the file holds a " + description.at("class").as_string("model class") + "; this library reads Sequential");
-    Sequential model;
-    model.set_name(description.at("name").as_string("model name"));
-    for (const Value& item : description.at("layers").as_array("layers")) model.add(make_layer(item));
-    model.build(description.at("input_dim").as_integer("input_dim", 1));
-    if (const Value* shape = description.find("sample_shape")) {
-      std::vector<Index> dims;
-      for (const Value& d : shape->as_array("sample_shape")) dims.push_back(d.as_integer("sample_shape dimension", 1));
-      try {
-        model.set_sample_shape(std::move(dims));
-      } catch (const std::invalid_argument& error) {
-        fail(error.what());
-      }
-    }
+    const std::string& kind = description.at("class_name").as_string("model class_name");
+    if (kind != "Sequential") fail("the file holds a " + kind + "; this library reads Sequential");
+    Sequential model = Sequential::from_config(description.at("config"));
+    if (!model.built()) fail("the file describes a model without an input shape");
 
     for (std::size_t i = 0; i < model.layers().size(); ++i)
       for (const Parameter& p : saved_tensors(*model.layers()[i])) read_tensor(parameter_tensor(i, p.name), *p.value);
 
     const Value& compile = header.at("compile");
     if (!compile.is_null()) {
-      std::vector<std::string> metrics;
-      for (const Value& metric : compile.at("metrics").as_array("metrics")) metrics.push_back(metric.as_string("metric"));
-      const Value& config = compile.at("optimizer");
-      std::shared_ptr<Optimizer> optimizer = make_optimizer_from(config);
-      model.compile(make_loss_from(compile.at("loss")), optimizer, std::move(metrics));
-      restore_optimizer(model, *optimizer, config.at("iterations").as_integer("optimizer iterations"));
+      model.compile_from_config(compile);
+      if (const Value* state = header.find("optimizer_state"); state && !state->is_null())
+        restore_optimizer(model, *state);
     }
 
     // A state written by another standard library is skipped: the model then shuffles from its
@@ -723,16 +451,19 @@ class Decoder {
 
   // All slots or none: none means the optimizer had not been built (or was saved without its
   // state), and fit() will start its slots from zero as it would have.
-  void restore_optimizer(Sequential& model, Optimizer& optimizer, std::int64_t iterations) {
+  void restore_optimizer(Sequential& model, const Value& state) {
+    Optimizer& optimizer = *model.optimizer();
     const std::vector<std::string> slot_names = optimizer.slot_names();
+    std::vector<Parameter> params = model.trainable_parameters();
     bool any_slot = false;
     for (std::size_t i = 0; i < model.layers().size(); ++i)
-      for (const Parameter& p : model.layers()[i]->parameters())
-        for (const std::string& slot : slot_names) any_slot = any_slot || has_tensor(slot_tensor(i, p.name, slot));
-    std::vector<Parameter> params = model.parameters();
+      if (model.layers()[i]->trainable())
+        for (const Parameter& p : model.layers()[i]->parameters())
+          for (const std::string& slot : slot_names) any_slot = any_slot || has_tensor(slot_tensor(i, p.name, slot));
     std::vector<std::vector<RowMatrix>> slots;
     if (any_slot || slot_names.empty()) {
-      for (std::size_t i = 0; i < model.layers().size(); ++i)
+      for (std::size_t i = 0; i < model.layers().size(); ++i) {
+        if (!model.layers()[i]->trainable()) continue;
         for (const Parameter& p : model.layers()[i]->parameters()) {
           slots.emplace_back();
           for (const std::string& slot : slot_names) {
@@ -740,12 +471,15 @@ class Decoder {
             read_tensor(slot_tensor(i, p.name, slot), slots.back().back());
           }
         }
+      }
     }
-    if (iterations > 0 || !slots.empty()) optimizer.restore_state(params, iterations, std::move(slots));
+    const std::int64_t iterations = state.at("iterations").as_integer("optimizer iterations");
+    const Value* extra = state.find("extra");
+    optimizer.restore_state(params, iterations, std::move(slots), extra ? *extra : Value::Object{});
   }
 
-  const std::string& bytes_;
-  const fs::path& path_;
+  std::string_view bytes_;
+  std::string source_;
   std::map<std::string, TensorEntry> tensors_;
   const char* data_ = nullptr;
 };
@@ -758,7 +492,15 @@ void save_model(const Sequential& model, const std::filesystem::path& path, bool
 
 Sequential load_model(const std::filesystem::path& path) {
   const std::string bytes = read_whole_file(path);
-  return Decoder(bytes, path).decode();
+  return Decoder(bytes, "model file '" + path.string() + "'").decode();
+}
+
+std::string save_model_to_bytes(const Sequential& model, bool include_optimizer) {
+  return encode(model, include_optimizer);
+}
+
+Sequential load_model_from_bytes(std::string_view bytes, const std::string& source) {
+  return Decoder(bytes, source).decode();
 }
 
 }  // namespace fastmlp

@@ -5,7 +5,11 @@
 #include <locale>
 #include <sstream>
 
-namespace fastmlp::json {
+// Config's members are defined in its own namespace; the parser keeps the JSON names (json.hpp).
+namespace fastmlp {
+using json::JsonError;
+using json::Value;
+
 namespace {
 
 constexpr int kMaxDepth = 64;
@@ -343,4 +347,28 @@ const Value& Value::at(std::string_view key) const {
   return *value;
 }
 
-}  // namespace fastmlp::json
+void Value::set(const std::string& key, Value value) {
+  if (type_ == Type::Null) type_ = Type::Object;
+  if (type_ != Type::Object) throw JsonError("cannot set \"" + key + "\" on a value that is not an object");
+  for (auto& member : object_)
+    if (member.first == key) {
+      member.second = std::move(value);
+      return;
+    }
+  object_.emplace_back(key, std::move(value));
+}
+
+bool Value::operator==(const Value& other) const {
+  if (type_ != other.type_) return false;
+  switch (type_) {
+    case Type::Null: return true;
+    case Type::Bool: return bool_ == other.bool_;
+    case Type::Number: return number_ == other.number_;
+    case Type::String: return string_ == other.string_;
+    case Type::Array: return array_ == other.array_;
+    case Type::Object: return object_ == other.object_;
+  }
+  return false;
+}
+
+}  // namespace fastmlp

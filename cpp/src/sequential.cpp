@@ -34,15 +34,15 @@ double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
 // buffer allocated before the loop.
 class Tally {
  public:
-  explicit Tally(const std::vector<Metric>& metrics) : metrics_(metrics) {
+  explicit Tally(const std::vector<MetricPtr>& metrics) : metrics_(metrics) {
     size_t size = 0;
     for (const auto& m : metrics) {
       offsets_.push_back(size);
-      size += static_cast<size_t>(m.state_size());
+      size += static_cast<size_t>(m->state_size());
     }
     state_.assign(size, 0.0);
     logs_.emplace_back("loss", 0.0);
-    for (const auto& m : metrics) logs_.emplace_back(m.name(), 0.0);
+    for (const auto& m : metrics) logs_.emplace_back(m->name(), 0.0);
   }
 
   void reset() {
@@ -51,22 +51,28 @@ class Tally {
   }
   void add_loss(double total) { loss_ += total; }
   void add_metrics(ConstMatrixMap y_pred, ConstMatrixMap y_true) {
-    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m].accumulate(y_pred, y_true, &state_[offsets_[m]]);
+    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m]->accumulate(y_pred, y_true, &state_[offsets_[m]]);
   }
   // Loss and metric values after `samples` samples; the reference stays valid until the next call.
   const Logs& logs(double samples) {
     logs_[0].second = loss_ / samples;
-    for (size_t m = 0; m < metrics_.size(); ++m) logs_[m + 1].second = metrics_[m].result(&state_[offsets_[m]], samples);
+    for (size_t m = 0; m < metrics_.size(); ++m)
+      logs_[m + 1].second = metrics_[m]->result(&state_[offsets_[m]], samples);
     return logs_;
   }
 
  private:
-  const std::vector<Metric>& metrics_;
+  const std::vector<MetricPtr>& metrics_;
   std::vector<size_t> offsets_;
   std::vector<double> state_;
   double loss_ = 0;
   Logs logs_;
 };
+
+Index FitOptions::batches(Index rows) const {
+  const Index size = std::max<Index>(1, std::min(batch_size, rows));
+  return (rows + size - 1) / size;
+}
 
 Sequential::Sequential(std::uint64_t seed) : rng_(seed) {}
 
@@ -84,6 +90,14 @@ void Sequential::pop() {
   layers_.pop_back();
 }
 
+void Sequential::build() {
+  if (input_shape_.empty())
+    throw std::invalid_argument("Sequential.build: the model has no input shape; declare one or pass input_dim");
+  Index features = 1;
+  for (const Index d : input_shape_) features *= d;
+  build(features);
+}
+
 void Sequential::build(Index input_dim) {
   if (layers_.empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
   if (built()) {
@@ -98,49 +112,59 @@ void Sequential::build(Index input_dim) {
     // A layer built earlier (shared with another model) keeps its width; reading a narrower
     // activation buffer as if it were that wide would run past its end.
     if (layer->input_dim() != width)
-      throw std::invalid_argument("Sequential.build: a " + layer->type_name() + " layer was already built for " +
+      throw std::invalid_argument("Sequential.build: a " + layer->class_name() + " layer was already built for " +
                                   std::to_string(layer->input_dim()) + " inputs, but the layer before it gives " +
                                   std::to_string(width) + " (is it shared with another model?)");
     width = layer->output_dim();
   }
+  if (input_shape_.empty()) input_shape_ = {input_dim};
 }
 
 Index Sequential::input_dim() const { return built() ? layers_.front()->input_dim() : 0; }
 Index Sequential::output_dim() const { return layers_.empty() ? 0 : layers_.back()->output_dim(); }
 
-void Sequential::set_sample_shape(std::vector<Index> shape) {
+void Sequential::set_input_shape(std::vector<Index> shape) {
   Index features = 1;
   for (const Index d : shape) {
-    if (d < 1) throw std::invalid_argument("sample shape dimensions must be >= 1");
-    if (features > std::numeric_limits<Index>::max() / d) throw std::invalid_argument("sample shape is too large");
+    if (d < 1) throw std::invalid_argument("input shape dimensions must be >= 1, got " + std::to_string(d));
+    if (features > std::numeric_limits<Index>::max() / d)
+      throw std::invalid_argument("an input shape of more than 2^63 values per sample is too large");
     features *= d;
   }
   if (!shape.empty() && built() && features != input_dim())
-    throw std::invalid_argument("a sample shape of " + std::to_string(features) + " values does not match the " +
+    throw std::invalid_argument("an input shape of " + std::to_string(features) + " values does not match the " +
                                 std::to_string(input_dim()) + " input features the model was built for");
-  sample_shape_ = std::move(shape);
+  input_shape_ = std::move(shape);
 }
 
-void Sequential::compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
-                         std::vector<std::string> metrics) {
+void Sequential::compile(LossPtr loss, OptimizerPtr optimizer, std::vector<MetricPtr> metrics) {
   if (!loss) throw std::invalid_argument("compile: loss is required");
   if (!optimizer) throw std::invalid_argument("compile: optimizer is required");
+  for (const auto& metric : metrics)
+    if (!metric) throw std::invalid_argument("compile: a metric is null");
   loss_ = std::move(loss);
   optimizer_ = std::move(optimizer);
-  metric_names_ = std::move(metrics);
-  if (!layers_.empty()) resolve_metrics();  // unknown names fail here, not after an epoch
+  metrics_ = std::move(metrics);
+  if (!layers_.empty()) resolve_metrics();  // metrics the loss cannot feed fail here, not after an epoch
 }
 
-std::vector<Metric> Sequential::resolve_metrics() const {
-  std::vector<Metric> metrics;
-  for (const auto& name : metric_names_) metrics.push_back(Metric::resolve(name, *loss_, output_dim()));
+std::vector<std::string> Sequential::log_names() const {
+  std::vector<std::string> names{"loss"};
+  for (const auto& metric : metrics_) names.push_back(metric->name());
+  return names;
+}
+
+std::vector<MetricPtr> Sequential::resolve_metrics() const {
+  std::vector<MetricPtr> metrics;
+  for (const auto& metric : metrics_) metrics.push_back(metric->resolved_for(metric, *loss_, output_dim()));
   return metrics;
 }
 
-std::vector<Parameter> Sequential::parameters() {
+std::vector<Parameter> Sequential::trainable_parameters() {
   std::vector<Parameter> params;
   for (auto& layer : layers_)
-    for (auto& p : layer->parameters()) params.push_back(p);
+    if (layer->trainable())
+      for (auto& p : layer->parameters()) params.push_back(p);
   return params;
 }
 
@@ -233,9 +257,9 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
 
   const Index rows = x.rows();
   const Index batch_size = std::min(options.batch_size, rows);
-  const Index batches = (rows + batch_size - 1) / batch_size;
-  const std::vector<Metric> metrics = resolve_metrics();
-  std::vector<Parameter> params = parameters();
+  const Index batches = options.batches(rows);
+  const std::vector<MetricPtr> metrics = resolve_metrics();
+  std::vector<Parameter> params = trainable_parameters();
   if (!optimizer_->built_for(params)) optimizer_->build(params);
   reserve_batch(batch_size);
   layer_inputs_.assign(layers_.size(), nullptr);
@@ -295,8 +319,8 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
 Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
   require_compiled_and_built(x, "train_on_batch");
   check_data(x, y, "train_on_batch");
-  const std::vector<Metric> metrics = resolve_metrics();
-  std::vector<Parameter> params = parameters();
+  const std::vector<MetricPtr> metrics = resolve_metrics();
+  std::vector<Parameter> params = trainable_parameters();
   if (!optimizer_->built_for(params)) optimizer_->build(params);
   // Layers reserve nothing when their buffers already fit, so this is cheap after the first call,
   // and it also sizes layers added since the last one.
@@ -379,7 +403,7 @@ Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, 
   if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
   check_data(x, y, "evaluate");
   check_weights(sample_weight, x.rows(), "evaluate");
-  const std::vector<Metric> metrics = resolve_metrics();
+  const std::vector<MetricPtr> metrics = resolve_metrics();
   Tally tally(metrics);
   const Index chunk = inference_chunk(x.rows(), batch_size);
   Index widest = 0;
@@ -398,6 +422,54 @@ Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, 
     tally.add_metrics(as_const_map(pred), targets);
   }
   return tally.logs(static_cast<double>(x.rows()));
+}
+
+// ---- configuration ---------------------------------------------------------------------------------
+Config Sequential::config() const {
+  Config::Array layers;
+  for (const auto& layer : layers_) layers.push_back(serialize(*layer));
+  Config config = Config::Object{{"name", name_}};
+  if (!input_shape_.empty()) config.set("input_shape", options::to_config(input_shape_));
+  config.set("layers", std::move(layers));
+  return config;
+}
+
+Sequential Sequential::from_config(const Config& config, std::uint64_t seed) {
+  const Config::Object& members = config.as_object("Sequential config");
+  for (const auto& [key, unused] : members)
+    if (key != "name" && key != "input_shape" && key != "layers")
+      throw ConfigError("Sequential config has no member '" + key + "'; it holds name, input_shape and layers");
+  Sequential model(seed);
+  if (const Config* name = config.find("name")) model.set_name(name->as_string("Sequential name"));
+  for (const Config& layer : config.at("layers").as_array("Sequential layers"))
+    model.add(Registry<Layer>::instance().deserialize(layer, "Sequential layer"));
+  if (const Config* shape = config.find("input_shape")) {
+    std::vector<Index> dims;
+    options::from_config(*shape, "Sequential input_shape", dims);
+    model.set_input_shape(std::move(dims));
+    if (!model.layers().empty()) model.build();
+  }
+  return model;
+}
+
+Config Sequential::compile_config() const {
+  if (!compiled()) return Config();
+  Config::Array metrics;
+  for (const auto& metric : metrics_) metrics.push_back(serialize(*metric));
+  return Config::Object{{"loss", serialize(*loss_)}, {"optimizer", serialize(*optimizer_)}, {"metrics", metrics}};
+}
+
+void Sequential::compile_from_config(const Config& config) {
+  const Config::Object& members = config.as_object("compile config");
+  for (const auto& [key, unused] : members)
+    if (key != "loss" && key != "optimizer" && key != "metrics")
+      throw ConfigError("compile config has no member '" + key + "'; it holds loss, optimizer and metrics");
+  std::vector<MetricPtr> metrics;
+  if (const Config* listed = config.find("metrics"))
+    for (const Config& metric : listed->as_array("compile metrics"))
+      metrics.push_back(Registry<Metric>::instance().deserialize(metric, "metric"));
+  compile(Registry<Loss>::instance().deserialize(config.at("loss"), "loss"),
+          Registry<Optimizer>::instance().deserialize(config.at("optimizer"), "optimizer"), std::move(metrics));
 }
 
 // ---- conveniences: owned matrices and raw buffers, viewed in place ------------------------------

@@ -49,11 +49,17 @@ double check_case(const Case& c) {
   Rng data_rng(11);
   Sequential model(/*seed=*/7);
   // Non-zero biases, so that their gradients are tested away from the trivial starting point.
-  const Initializer bias = Initializer::random_normal(0.0, 0.3);
-  model.add(std::make_shared<Dense>(5, Activation::from_name(c.hidden), true, Initializer::glorot_uniform(), bias));
-  model.add(std::make_shared<Dense>(c.units, Activation::from_name(c.output), true, Initializer::glorot_uniform(), bias));
+  DenseOptions hidden, output;
+  hidden.units = 5;
+  hidden.activation = make_activation(c.hidden);
+  output.units = c.units;
+  output.activation = make_activation(c.output);
+  hidden.bias_initializer = output.bias_initializer =
+      make_initializer("random_normal", Config::Object{{"mean", 0.0}, {"stddev", 0.3}});
+  model.add(std::make_shared<Dense>(hidden));
+  model.add(std::make_shared<Dense>(output));
   model.build(4);
-  model.compile(make_loss(c.loss), std::make_shared<SGD>(/*learning_rate=*/0.0));
+  model.compile(make_loss(c.loss), make_optimizer("sgd", Config::Object{{"learning_rate", 0.0}}));
   const RowMatrix x = random_matrix(6, 4, -1, 1, data_rng);
   const RowMatrix y = targets_for(c.loss, 6, c.units, data_rng);
 
@@ -65,7 +71,7 @@ double check_case(const Case& c) {
   // O(step²) truncation error of the central difference.
   const Scalar step = 3e-3f;
   double worst = 0;
-  for (const Parameter& p : model.parameters()) {
+  for (const Parameter& p : model.trainable_parameters()) {
     const RowMatrix analytic = *p.gradient;
     for (Index k = 0; k < p.value->size(); ++k) {
       Scalar& w = p.value->data()[k];

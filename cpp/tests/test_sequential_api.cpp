@@ -14,10 +14,10 @@ namespace {
 
 Sequential make_model() {
   Sequential model(/*seed=*/9);
-  model.add(std::make_shared<Dense>(4, Activation::from_name("relu")));
+  model.add(std::make_shared<Dense>(4, make_activation("relu")));
   model.add(std::make_shared<Dense>(1));
   model.build(2);
-  model.compile(make_loss("mse"), std::make_shared<SGD>(0.05), {"mae"});
+  model.compile(make_loss("mse"), make_optimizer("sgd", Config::Object{{"learning_rate", 0.05}}), {make_metric("mae")});
   return model;
 }
 

@@ -12,10 +12,10 @@ int main() {
   const std::vector<float> y = {0, 1, -2, -1, 0, -3};
 
   Sequential model(/*seed=*/1);
-  model.add(std::make_shared<Dense>(16, Activation::from_name("relu")));
+  model.add(std::make_shared<Dense>(16, make_activation("relu")));
   model.add(std::make_shared<Dense>(1));
   model.build(/*input_dim=*/2);
-  model.compile(make_loss("mse"), std::make_shared<Adam>(0.01));
+  model.compile(make_loss("mse"), make_optimizer("adam", Config::Object{{"learning_rate", 0.01}}));
   FitOptions options;
   options.epochs = 500;
   model.fit(x.data(), /*rows=*/6, /*cols=*/2, y.data(), /*y_cols=*/1, options);

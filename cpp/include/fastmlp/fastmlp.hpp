@@ -1,19 +1,29 @@
 // fastmlp: dense neural networks on the CPU. Include this one header to use the whole library.
+//
+// Activations, losses, optimizers, schedules, initializers, regularizers and metrics are created by
+// name with their parameters as a Config (make_activation("relu", {{"max_value", 6.0}}),
+// make_optimizer("adam", {{"learning_rate", 0.01}}), ...), as Keras creates them from strings and
+// configs; layers also have typed constructors.
 #pragma once
 
-#include "fastmlp/activation_layer.hpp"
-#include "fastmlp/activations.hpp"
-#include "fastmlp/batch_normalization.hpp"
-#include "fastmlp/dense.hpp"
-#include "fastmlp/dropout.hpp"
-#include "fastmlp/initializers.hpp"
+#include "fastmlp/activation.hpp"
+#include "fastmlp/config.hpp"
+#include "fastmlp/initializer.hpp"
 #include "fastmlp/layer.hpp"
-#include "fastmlp/losses.hpp"
-#include "fastmlp/metrics.hpp"
-#include "fastmlp/optimizers.hpp"
+#include "fastmlp/layers/activation_layer.hpp"
+#include "fastmlp/layers/batch_normalization.hpp"
+#include "fastmlp/layers/dense.hpp"
+#include "fastmlp/layers/dropout.hpp"
+#include "fastmlp/layers/flatten.hpp"
+#include "fastmlp/layers/gaussian_noise.hpp"
+#include "fastmlp/layers/layer_normalization.hpp"
+#include "fastmlp/layers/prelu.hpp"
+#include "fastmlp/loss.hpp"
+#include "fastmlp/metric.hpp"
+#include "fastmlp/optimizer.hpp"
 #include "fastmlp/parallel.hpp"
-#include "fastmlp/prelu.hpp"
-#include "fastmlp/regularizers.hpp"
-#include "fastmlp/schedules.hpp"
+#include "fastmlp/registry.hpp"
+#include "fastmlp/regularizer.hpp"
+#include "fastmlp/schedule.hpp"
 #include "fastmlp/sequential.hpp"
 #include "fastmlp/types.hpp"

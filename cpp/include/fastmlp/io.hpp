@@ -5,13 +5,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "fastmlp/sequential.hpp"
 
 namespace fastmlp {
 
-// The newest format version this library writes and reads; files with a larger number are refused.
-constexpr std::uint32_t kModelFormatVersion = 1;
+// The format version this library writes; it reads this one and every older one. Files with a
+// larger number are refused.
+constexpr std::uint32_t kModelFormatVersion = 2;
 
 // A model file that cannot be written or read: missing, unreadable, foreign, damaged, truncated, from
 // a newer fastmlp, or describing a model this library cannot build. The message says which.
@@ -20,17 +23,24 @@ class ModelFileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Writes the architecture, the weights and the compile configuration (loss, optimizer and its
-// hyper-parameters, metrics) of a built model. With `include_optimizer`, also the training state:
-// the optimizer's step count and slots, and the model's random generator, so that fit() continues
-// exactly as it would have without the round trip (the generator's state is restored only by a
-// program built with the same kind of C++ standard library, e.g. libstdc++). The file appears
-// atomically: it is written beside `path` under a temporary name and renamed over it when complete.
+// Writes the architecture (every layer's config), the weights and the compile configuration (the
+// loss, the optimizer and the metrics, with all their parameters) of a built model. With
+// `include_optimizer`, also the training state: the optimizer's step count and slots, and the random
+// generators of the model and its layers, so that fit() continues exactly as it would have without
+// the round trip (a generator's state is restored only by a program built with the same kind of C++
+// standard library, e.g. libstdc++). The file appears atomically: it is written beside `path` under
+// a temporary name and renamed over it when complete.
 void save_model(const Sequential& model, const std::filesystem::path& path, bool include_optimizer = true);
 
-// Reads a file written by save_model (from C++ or Python). Checks the magic bytes, the version,
-// every size against the file's length and the checksum before building anything, and either
-// returns the complete model (compiled if it was compiled when saved) or throws ModelFileError.
+// Reads a file written by save_model (from C++ or Python, by this or an older fastmlp). Checks the
+// magic bytes, the version, every size against the file's length and the checksum before building
+// anything, validates every config as the constructors do, and either returns the complete model
+// (compiled if it was compiled when saved) or throws ModelFileError.
 Sequential load_model(const std::filesystem::path& path);
+
+// The same file as bytes in memory: for pickling, for sending a model to another process, and for
+// tests. `source` names the bytes in error messages.
+std::string save_model_to_bytes(const Sequential& model, bool include_optimizer = true);
+Sequential load_model_from_bytes(std::string_view bytes, const std::string& source = "bytes");
 
 }  // namespace fastmlp

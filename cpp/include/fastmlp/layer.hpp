@@ -1,10 +1,12 @@
 // The Layer interface: what the model and the optimizers need to know about any layer.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "fastmlp/registry.hpp"
 #include "fastmlp/types.hpp"
 
 namespace fastmlp {
@@ -25,14 +27,25 @@ enum class GradientAt { Output, PreActivation };
 
 class Layer {
  public:
+  using Base = Layer;
+  static constexpr const char* kKind = "layer";
+  static constexpr bool kNameWhenDefault = false;
+
   virtual ~Layer() = default;
 
-  virtual std::string type_name() const = 0;
+  // Keras's class name ("Dense") and config: the layer's name and trainable flag, then its options.
+  virtual std::string class_name() const = 0;
+  Config config() const;
 
   // The user's name for this layer ("dense_1", "hidden"); model files keep it. Empty by default:
-  // the C++ core never looks at it, so naming is left to the caller (Python passes Keras's names).
+  // the C++ core never looks at it, so naming is left to the caller (Python gives Keras's names).
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
+
+  // A frozen layer (trainable false) keeps its parameters out of the optimizer, as in Keras; layers
+  // with state of their own (BatchNormalization's moving statistics) also stop updating it.
+  bool trainable() const { return trainable_; }
+  void set_trainable(bool trainable) { trainable_ = trainable; }
 
   // Creates the parameters for inputs of width `input_dim`, drawing initial values from `rng`.
   virtual void build(Index input_dim, Rng& rng) = 0;
@@ -59,7 +72,7 @@ class Layer {
   // The activation applied last, if any, so that a loss can fuse its gradient with it.
   virtual const Activation* final_activation() const { return nullptr; }
 
-  // Trainable tensors, with their gradients.
+  // Trainable tensors, with their gradients (whether or not the layer is frozen).
   virtual std::vector<Parameter> parameters() = 0;
 
   // State that is saved and restored with the weights but not trained by the optimizer, such as
@@ -84,8 +97,35 @@ class Layer {
     return n;
   }
 
+  template <class T>
+  static std::shared_ptr<Layer> from_config_of(const Config& config) {
+    std::shared_ptr<Layer> layer = make_from_options<T>(config, {"name", "trainable"});
+    layer->read_common(config);
+    return layer;
+  }
+  template <class T>
+  static Config default_config_of() {
+    Config config = common_defaults();
+    const Config options = options_to_config(typename T::Options{});
+    for (const auto& [key, value] : options.as_object("defaults")) config.set(key, value);
+    return config;
+  }
+
+ protected:
+  virtual Config options_config() const = 0;
+
  private:
+  static Config common_defaults();
+  void read_common(const Config& config);
+
   std::string name_;
+  bool trainable_ = true;
 };
+
+using LayerPtr = std::shared_ptr<Layer>;
+
+// A layer by class name ("Dense") from its config ({"units": 4, "activation": "relu"}); throws
+// ConfigError for an unknown name or parameter, std::invalid_argument for a bad value.
+LayerPtr make_layer(const std::string& class_name, const Config& config = {});
 
 }  // namespace fastmlp

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "fastmlp/layer.hpp"
-#include "fastmlp/losses.hpp"
-#include "fastmlp/metrics.hpp"
-#include "fastmlp/optimizers.hpp"
+#include "fastmlp/loss.hpp"
+#include "fastmlp/metric.hpp"
+#include "fastmlp/optimizer.hpp"
 
 namespace fastmlp {
 
@@ -25,7 +25,7 @@ struct Dataset {
   const Scalar* sample_weight = nullptr;
 };
 
-// Named values in a fixed order: "loss", then each metric, then their "val_" counterparts.
+// Named values in a fixed order: "loss", then each metric (by its name), then their "val_" counterparts.
 using Logs = std::vector<std::pair<std::string, double>>;
 
 struct FitOptions {
@@ -33,6 +33,9 @@ struct FitOptions {
   int epochs = 1;
   int initial_epoch = 0;  // epochs are numbered from here, as when resuming a run
   bool shuffle = true;    // a fresh permutation every epoch; off: consecutive row blocks of x
+
+  // Batches in an epoch over `rows` samples: the last one holds what is left.
+  Index batches(Index rows) const;
 };
 
 struct FitCallbacks {
@@ -74,23 +77,27 @@ class Sequential {
 
   // Builds every layer for inputs of width `input_dim`, initialising weights from the model's RNG.
   void build(Index input_dim);
+  // Builds for the declared input shape (set_input_shape).
+  void build();
   bool built() const { return !layers_.empty() && layers_.front()->built(); }
   Index input_dim() const;
   Index output_dim() const;
-  // The shape of one input sample before it was flattened into input_dim() features, such as
-  // {28, 28} for images (Keras's Input((28, 28)) followed by Flatten()). The core only sees the flat
-  // rows; model files keep the shape so that Python can restore its Flatten. Empty: flat samples.
-  const std::vector<Index>& sample_shape() const { return sample_shape_; }
+  // The shape of one input sample, such as {64}, or {28, 28} for images that a Flatten layer turns
+  // into rows (Keras's Input((28, 28))). The core only sees the flat rows; the shape is part of the
+  // model (its files keep it). Empty until declared or built.
+  const std::vector<Index>& input_shape() const { return input_shape_; }
   // Throws std::invalid_argument unless every dimension is >= 1 and, once built, their product is input_dim().
-  void set_sample_shape(std::vector<Index> shape);
+  void set_input_shape(std::vector<Index> shape);
 
-  // `metrics` are names ("accuracy", "mae", ...), resolved against the loss when training starts.
-  void compile(std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
-               std::vector<std::string> metrics = {});
+  // `metrics` are resolved against the loss when training starts ("accuracy" becomes the accuracy
+  // the loss calls for).
+  void compile(LossPtr loss, OptimizerPtr optimizer, std::vector<MetricPtr> metrics = {});
   bool compiled() const { return loss_ != nullptr; }
-  const std::shared_ptr<Loss>& loss() const { return loss_; }
-  const std::shared_ptr<Optimizer>& optimizer() const { return optimizer_; }
-  const std::vector<std::string>& metric_names() const { return metric_names_; }
+  const LossPtr& loss() const { return loss_; }
+  const OptimizerPtr& optimizer() const { return optimizer_; }
+  const std::vector<MetricPtr>& metrics() const { return metrics_; }
+  // "loss", then each metric's name: the keys of train_on_batch's and evaluate's logs.
+  std::vector<std::string> log_names() const;
 
   // Sample weights scale each sample's loss and gradient (Keras: Σ w_i l_i / n per batch).
   History fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options = {},
@@ -127,8 +134,19 @@ class Sequential {
   // One optimizer step on one batch; returns the batch's loss and metrics before the step.
   Logs train_on_batch(ConstMatrixMap x, ConstMatrixMap y);
 
-  std::vector<Parameter> parameters();
+  // The parameters the optimizer updates: those of the layers that are trainable.
+  std::vector<Parameter> trainable_parameters();
   Index count_params();
+
+  // The architecture as Keras describes a Sequential: {"name", "input_shape" (when known),
+  // "layers": [{"class_name", "config"}, ...]}. from_config builds a new, untrained model from it
+  // (built when it has an input shape), validating every layer's config as its constructor does.
+  Config config() const;
+  static Sequential from_config(const Config& config, std::uint64_t seed = 0x5eed);
+  // The loss, optimizer and metrics as configs ({"loss", "optimizer", "metrics"}); null when not
+  // compiled. compile_from_config compiles with new objects built from such a config.
+  Config compile_config() const;
+  void compile_from_config(const Config& config);
   Rng& rng() { return rng_; }
   const Rng& rng() const { return rng_; }
   void set_seed(std::uint64_t seed) { rng_.seed(seed); }
@@ -137,7 +155,7 @@ class Sequential {
   void require_compiled_and_built(ConstMatrixMap x, const char* caller);
   void check_data(ConstMatrixMap x, ConstMatrixMap y, const char* what) const;
   void check_weights(const Scalar* sample_weight, Index rows, const char* what) const;
-  std::vector<Metric> resolve_metrics() const;
+  std::vector<MetricPtr> resolve_metrics() const;
   void reserve_batch(Index max_batch);
   // Forward, loss, backward and optimizer step on one batch; adds the batch's loss and metric
   // sums to `sums` (loss first, then one entry per metric).
@@ -150,11 +168,11 @@ class Sequential {
   Index inference_chunk(Index rows, Index batch_size) const;
 
   std::string name_;
-  std::vector<Index> sample_shape_;
+  std::vector<Index> input_shape_;
   std::vector<std::shared_ptr<Layer>> layers_;
-  std::shared_ptr<Loss> loss_;
-  std::shared_ptr<Optimizer> optimizer_;
-  std::vector<std::string> metric_names_;
+  LossPtr loss_;
+  OptimizerPtr optimizer_;
+  std::vector<MetricPtr> metrics_;
   Rng rng_;
 
   // Training buffers, sized by reserve_batch() before the loop.

@@ -15,6 +15,7 @@ using Index = Eigen::Index;
 // contiguous (N, features) array maps onto it without a copy and row blocks are batches.
 using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
+using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 using MatrixMap = Eigen::Map<RowMatrix>;
 using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 
@@ -29,6 +30,10 @@ inline MatrixMap top_rows(RowMatrix& buffer, Index rows) {
 inline ConstMatrixMap top_rows(const RowMatrix& buffer, Index rows) {
   return ConstMatrixMap(buffer.data(), rows, buffer.cols());
 }
+
+// A whole matrix viewed as a map, for functions that take maps.
+inline MatrixMap map_of(RowMatrix& m) { return MatrixMap(m.data(), m.rows(), m.cols()); }
+inline ConstMatrixMap map_of(const RowMatrix& m) { return ConstMatrixMap(m.data(), m.rows(), m.cols()); }
 
 // A read-only view of the same memory (Eigen has no implicit Map<T> -> Map<const T> conversion).
 inline ConstMatrixMap as_const_map(MatrixMap m) { return ConstMatrixMap(m.data(), m.rows(), m.cols()); }

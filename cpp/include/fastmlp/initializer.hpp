@@ -1,0 +1,64 @@
+// Weight initializers with Keras's names, formulas, defaults and seeds.
+//
+// Each is a class under cpp/src/initializers/, registered under Keras's class name ("GlorotUniform")
+// and its function name ("glorot_uniform"). An unseeded initializer draws from the model's generator,
+// so one seed fixes every weight; a seeded one draws the same values at every call, as in Keras 3.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "fastmlp/registry.hpp"
+#include "fastmlp/types.hpp"
+
+namespace fastmlp {
+
+class Initializer {
+ public:
+  using Base = Initializer;
+  static constexpr const char* kKind = "initializer";
+  static constexpr bool kNameWhenDefault = false;  // Keras writes {"class_name": ..., "config": ...}
+
+  virtual ~Initializer() = default;
+  virtual std::string class_name() const = 0;
+  Config config() const { return options_config(); }
+
+  // Fills `values` for a tensor whose fans are fan_in and fan_out, as Keras computes them from its
+  // shape: (inputs, units) for a kernel, (length, length) for a vector. Draws from `rng` unless the
+  // initializer has a seed of its own.
+  void fill(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const;
+
+  template <class T>
+  static std::shared_ptr<Initializer> from_config_of(const Config& config) {
+    return make_from_options<T>(config);
+  }
+  template <class T>
+  static Config default_config_of() {
+    return options_to_config(typename T::Options{});
+  }
+
+ protected:
+  virtual Config options_config() const = 0;
+  virtual std::optional<std::int64_t> seed() const { return std::nullopt; }
+  virtual void draw(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const = 0;
+};
+
+using InitializerPtr = std::shared_ptr<const Initializer>;
+
+// An initializer by name ("glorot_uniform", "HeNormal", ...) with parameters from `config`; throws
+// ConfigError listing the valid names or naming a bad parameter.
+InitializerPtr make_initializer(const std::string& name, const Config& config = {});
+
+// The options of the initializers that draw random numbers: a seed, or none to draw from the model.
+struct SeedOption {
+  std::optional<std::int64_t> seed;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("seed", self.seed);
+  }
+};
+
+}  // namespace fastmlp

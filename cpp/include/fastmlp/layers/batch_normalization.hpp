@@ -1,0 +1,67 @@
+// BatchNormalization over the features: y = gamma (x - mean) / sqrt(var + epsilon) + beta, with the
+// batch's statistics in training and the moving averages at inference, Keras's defaults. A frozen
+// layer (trainable false) always runs in inference mode, as in Keras.
+#pragma once
+
+#include "fastmlp/initializer.hpp"
+#include "fastmlp/layers/elementwise_layer.hpp"
+#include "fastmlp/regularizer.hpp"
+
+namespace fastmlp {
+
+struct BatchNormalizationOptions {
+  std::int64_t axis = -1;
+  double momentum = 0.99;
+  double epsilon = 1e-3;
+  bool center = true;
+  bool scale = true;
+  InitializerPtr beta_initializer = make_initializer("Zeros");
+  InitializerPtr gamma_initializer = make_initializer("Ones");
+  InitializerPtr moving_mean_initializer = make_initializer("Zeros");
+  InitializerPtr moving_variance_initializer = make_initializer("Ones");
+  RegularizerPtr beta_regularizer;
+  RegularizerPtr gamma_regularizer;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("axis", self.axis);
+    visit("momentum", self.momentum);
+    visit("epsilon", self.epsilon);
+    visit("center", self.center);
+    visit("scale", self.scale);
+    visit("beta_initializer", self.beta_initializer);
+    visit("gamma_initializer", self.gamma_initializer);
+    visit("moving_mean_initializer", self.moving_mean_initializer);
+    visit("moving_variance_initializer", self.moving_variance_initializer);
+    visit("beta_regularizer", self.beta_regularizer);
+    visit("gamma_regularizer", self.gamma_regularizer);
+  }
+};
+
+class BatchNormalization : public Described<BatchNormalization, ElementwiseLayer, BatchNormalizationOptions> {
+ public:
+  static constexpr const char* kClassName = "BatchNormalization";
+  explicit BatchNormalization(const Options& options = {});
+
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  std::vector<Parameter> parameters() override;
+  std::vector<Parameter> non_trainable() override;
+  double weight_penalty() const override;
+
+ protected:
+  void on_build(Rng& rng) override;
+  void on_reserve(Index max_batch) override { normalized_.resize(max_batch, width_); }
+
+ private:
+  bool training_pass_ = false;  // whether the last forward used batch statistics
+  RowMatrix gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width)
+  RowMatrix moving_mean_, moving_variance_;           // (1, width)
+  RowVector batch_mean_, batch_variance_;             // (1, width)  statistics of the last batch
+  RowVector inv_std_;                                 // (1, width)  1 / sqrt(var + epsilon) of the batch
+  RowVector coefficient_;                             // (1, width)  γ / (n σ), for backward
+  RowMatrix normalized_;                              // (max_batch, width)  x̂
+};
+
+}  // namespace fastmlp

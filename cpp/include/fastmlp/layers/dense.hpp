@@ -1,0 +1,88 @@
+// Dense: A = f(X W + b), with W stored (inputs, units) as Keras stores it.
+#pragma once
+
+#include "fastmlp/activation.hpp"
+#include "fastmlp/initializer.hpp"
+#include "fastmlp/layer.hpp"
+#include "fastmlp/regularizer.hpp"
+
+namespace fastmlp {
+
+struct DenseOptions {
+  std::int64_t units = 0;
+  ActivationPtr activation = linear_activation();
+  bool use_bias = true;
+  InitializerPtr kernel_initializer = make_initializer("GlorotUniform");
+  InitializerPtr bias_initializer = make_initializer("Zeros");
+  RegularizerPtr kernel_regularizer;    // none: no penalty
+  RegularizerPtr bias_regularizer;
+  RegularizerPtr activity_regularizer;  // on the layer's output A
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("units", self.units, options::required);
+    visit("activation", self.activation);
+    visit("use_bias", self.use_bias);
+    visit("kernel_initializer", self.kernel_initializer);
+    visit("bias_initializer", self.bias_initializer);
+    visit("kernel_regularizer", self.kernel_regularizer);
+    visit("bias_regularizer", self.bias_regularizer);
+    visit("activity_regularizer", self.activity_regularizer);
+  }
+};
+
+class Dense : public Described<Dense, Layer, DenseOptions> {
+ public:
+  static constexpr const char* kClassName = "Dense";
+
+  explicit Dense(const Options& options);
+  // The common case in C++: Dense(16, make_activation("relu")).
+  explicit Dense(Index units, ActivationPtr activation = linear_activation());
+
+  void build(Index input_dim, Rng& rng) override;
+  bool built() const override { return inputs_ > 0; }
+  Index input_dim() const override { return inputs_; }
+  Index output_dim() const override { return units_; }
+  void reserve_batch(Index max_batch) override;
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at,
+                          bool need_grad_input) override;
+  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  const Activation* final_activation() const override { return options_.activation.get(); }
+  std::vector<Parameter> parameters() override;
+  double weight_penalty() const override;
+  double activity_penalty(ConstMatrixMap output) const override {
+    return penalty_of(options_.activity_regularizer, output);
+  }
+  bool has_activity_penalty() const override { return options_.activity_regularizer != nullptr; }
+
+  // The weight penalties may change between steps (as a Keras layer's attributes may); the activity
+  // penalty may not, because it decides which buffers reserve_batch() allocates.
+  void set_kernel_regularizer(RegularizerPtr regularizer) { options_.kernel_regularizer = std::move(regularizer); }
+  void set_bias_regularizer(RegularizerPtr regularizer) { options_.bias_regularizer = std::move(regularizer); }
+  // Allocated once by build() and never reallocated, so views handed out stay valid.
+  RowMatrix& kernel() { return kernel_; }
+  RowMatrix& bias() { return bias_; }
+
+ private:
+  const Activation& activation() const { return *options_.activation; }
+  // output = f(input W + b), written in place.
+  void affine_activate(ConstMatrixMap input, MatrixMap output, const Activation& activation) const;
+  // dL/dZ from the gradient handed to backward(), adding the activity penalty's share.
+  ConstMatrixMap preactivation_gradient(ConstMatrixMap grad, GradientAt at);
+
+  Index units_;
+  Index inputs_ = 0;
+
+  RowMatrix kernel_;         // (inputs, units)
+  RowMatrix bias_;           // (1, units); empty without use_bias
+  RowMatrix kernel_grad_;    // (inputs, units)
+  RowMatrix bias_grad_;      // (1, units)
+  RowMatrix preact_;         // (max_batch, units)  Z = XW + b, kept only if the activation needs it
+  RowMatrix output_;         // (max_batch, units)  A = f(Z)
+  RowMatrix grad_preact_;    // (max_batch, units)  dZ
+  RowMatrix activity_grad_;  // (max_batch, units)  dA plus the activity penalty's gradient, if any
+  RowMatrix grad_input_;     // (max_batch, inputs) dX
+};
+
+}  // namespace fastmlp

@@ -1,0 +1,44 @@
+// Dropout: during training, zero each input with probability `rate` and scale the survivors by
+// 1 / (1 - rate) (inverted dropout), so that inference is the identity.
+#pragma once
+
+#include <optional>
+
+#include "fastmlp/layers/elementwise_layer.hpp"
+#include "fastmlp/layers/layer_seed.hpp"
+
+namespace fastmlp {
+
+struct DropoutOptions {
+  double rate = 0.0;
+  std::optional<std::int64_t> seed;  // none: drawn from the model's generator when the layer is built
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("rate", self.rate, options::required);
+    visit("seed", self.seed);
+  }
+};
+
+class Dropout : public Described<Dropout, ElementwiseLayer, DropoutOptions> {
+ public:
+  static constexpr const char* kClassName = "Dropout";
+  explicit Dropout(const Options& options);
+  explicit Dropout(double rate) : Dropout(Options{rate, std::nullopt}) {}
+
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
+  Rng* generator() override { return &rng_; }
+
+ protected:
+  void on_build(Rng& rng) override;
+  void on_reserve(Index max_batch) override { mask_.resize(max_batch, width_); }
+
+ private:
+  Rng rng_;
+  bool active_ = false;  // whether the last forward pass dropped anything
+  RowMatrix mask_;       // (max_batch, width)  0 or 1 / (1 - rate)
+};
+
+}  // namespace fastmlp

@@ -1,0 +1,40 @@
+// The shared shape of layers that map each input element to one output element (units = inputs).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "fastmlp/layer.hpp"
+
+namespace fastmlp {
+
+class ElementwiseLayer : public Layer {
+ public:
+  void build(Index input_dim, Rng& rng) override {
+    if (input_dim <= 0) throw std::invalid_argument(class_name() + " input dimension must be positive");
+    width_ = input_dim;
+    on_build(rng);
+  }
+  bool built() const override { return width_ > 0; }
+  Index input_dim() const override { return width_; }
+  Index output_dim() const override { return width_; }
+  void reserve_batch(Index max_batch) override {
+    if (output_.rows() == max_batch) return;
+    output_.resize(max_batch, width_);
+    grad_input_.resize(max_batch, width_);
+    on_reserve(max_batch);
+  }
+  std::vector<Parameter> parameters() override { return {}; }
+
+ protected:
+  virtual void on_build(Rng& /*rng*/) {}
+  virtual void on_reserve(Index /*max_batch*/) {}
+  // An empty gradient for the layer below, when backward() is told it is not needed.
+  ConstMatrixMap no_grad_input() const { return {grad_input_.data(), 0, width_}; }
+
+  Index width_ = 0;
+  RowMatrix output_;      // (max_batch, width)
+  RowMatrix grad_input_;  // (max_batch, width)
+};
+
+}  // namespace fastmlp

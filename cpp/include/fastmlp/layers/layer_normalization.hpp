@@ -1,0 +1,67 @@
+// LayerNormalization (Ba et al. 2016), as Keras 3 computes it over each sample's features:
+//   y = gamma (x - mean) / sqrt(var + epsilon) + beta,
+// or with rms_scaling, y = gamma x / sqrt(var + epsilon) (Keras divides by the variance's root
+// without centering x). Unlike BatchNormalization it keeps no statistics across samples, so it
+// computes the same in training and at inference.
+#pragma once
+
+#include "fastmlp/initializer.hpp"
+#include "fastmlp/layers/elementwise_layer.hpp"
+#include "fastmlp/regularizer.hpp"
+
+namespace fastmlp {
+
+struct LayerNormalizationOptions {
+  std::int64_t axis = -1;
+  double epsilon = 1e-3;
+  bool center = true;
+  bool scale = true;
+  bool rms_scaling = false;
+  InitializerPtr beta_initializer = make_initializer("Zeros");
+  InitializerPtr gamma_initializer = make_initializer("Ones");
+  RegularizerPtr beta_regularizer;
+  RegularizerPtr gamma_regularizer;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("axis", self.axis);
+    visit("epsilon", self.epsilon);
+    visit("center", self.center);
+    visit("scale", self.scale);
+    visit("rms_scaling", self.rms_scaling);
+    visit("beta_initializer", self.beta_initializer);
+    visit("gamma_initializer", self.gamma_initializer);
+    visit("beta_regularizer", self.beta_regularizer);
+    visit("gamma_regularizer", self.gamma_regularizer);
+  }
+};
+
+class LayerNormalization : public Described<LayerNormalization, ElementwiseLayer, LayerNormalizationOptions> {
+ public:
+  static constexpr const char* kClassName = "LayerNormalization";
+  explicit LayerNormalization(const Options& options = {});
+
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  std::vector<Parameter> parameters() override;
+  double weight_penalty() const override;
+
+ protected:
+  void on_build(Rng& rng) override;
+  void on_reserve(Index max_batch) override;
+
+ private:
+  // Keras creates gamma with scale or rms_scaling, and beta with center unless rms_scaling.
+  bool has_gamma() const { return options_.scale || options_.rms_scaling; }
+  bool has_beta() const { return options_.center && !options_.rms_scaling; }
+  // y for rows of `input`, keeping x̂ and the rows' statistics in the given buffers.
+  void normalize(ConstMatrixMap input, MatrixMap output, MatrixMap x_hat, Scalar* means, Scalar* inv_stds) const;
+
+  RowMatrix gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width); gamma 1 and beta 0 when absent
+  RowMatrix normalized_;                              // (max_batch, width)  x̂: (x - mean) s, or x s with rms_scaling
+  Vector row_mean_;                                   // (max_batch)  each sample's mean
+  Vector row_inv_std_;                                // (max_batch)  s = 1 / sqrt(var + epsilon)
+};
+
+}  // namespace fastmlp

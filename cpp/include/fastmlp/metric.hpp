@@ -1,0 +1,91 @@
+// Metrics with Keras's names, accumulated over an epoch (or an evaluation) batch by batch.
+//
+// Each metric keeps a few running totals ("state") in a buffer its caller owns, so that one metric
+// object serves any number of concurrent evaluations: a sum of per-sample scores for the means,
+// true/false positive counts for precision and recall, a confusion count per threshold for AUC.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "fastmlp/loss.hpp"
+#include "fastmlp/registry.hpp"
+#include "fastmlp/types.hpp"
+
+namespace fastmlp {
+
+class Metric;
+using MetricPtr = std::shared_ptr<const Metric>;
+
+class Metric {
+ public:
+  using Base = Metric;
+  static constexpr const char* kKind = "metric";
+  static constexpr bool kNameWhenDefault = false;
+
+  virtual ~Metric() = default;
+  virtual std::string class_name() const = 0;
+  Config config() const { return options_config(); }
+  // The key under which logs and histories show the metric.
+  virtual const std::string& name() const = 0;
+
+  // The metric that computes this one for a model trained with `loss` and `output_units` outputs:
+  // itself, or, for "accuracy", the binary, categorical or sparse accuracy the loss calls for (as
+  // Keras resolves it). Throws std::invalid_argument when the metric cannot read the loss's targets.
+  virtual MetricPtr resolved_for(const MetricPtr& self, const Loss& loss, Index output_units) const;
+
+  virtual int state_size() const { return 1; }
+  virtual void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const = 0;
+  // The metric's value from its state after `samples` samples (Keras's divide_no_nan: 0 for 0/0).
+  virtual double result(const double* state, double samples) const;
+
+  template <class T>
+  static std::shared_ptr<Metric> from_config_of(const Config& config) {
+    return make_from_options<T>(config);
+  }
+  template <class T>
+  static Config default_config_of() {
+    return options_to_config(typename T::Options{});
+  }
+
+ protected:
+  virtual Config options_config() const = 0;
+  // Whether y_true is a single column of class labels (sparse) rather than one target per output.
+  virtual bool reads_labels() const { return false; }
+};
+
+// A metric by name or alias ("accuracy", "mse", "AUC", ...) with parameters from `config`. Unless
+// the config names it otherwise, the metric is shown under the name it was asked for ("mse"), as in
+// Keras. Throws ConfigError listing the valid names or naming a bad parameter.
+MetricPtr make_metric(const std::string& name, Config config = {});
+
+// The options every metric has: its name, Keras's default for each class.
+struct MetricName {
+  std::string name;
+  explicit MetricName(std::string default_name) : name(std::move(default_name)) {}
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("name", self.name);
+  }
+};
+
+// The options of a metric whose only parameter is its name (DefaultName: Keras's default for it).
+template <const char* DefaultName>
+struct NameOnly : MetricName {
+  NameOnly() : MetricName(DefaultName) {}
+};
+
+// What every metric shares: Described, and its name from its options.
+template <class Derived, class OptionsT>
+class NamedMetric : public Described<Derived, Metric, OptionsT> {
+ public:
+  const std::string& name() const override { return this->options_.name; }
+
+ protected:
+  explicit NamedMetric(const OptionsT& options) : Described<Derived, Metric, OptionsT>(options) {
+    if (options.name.empty()) throw std::invalid_argument(std::string(Derived::kClassName) + " name must not be empty");
+  }
+};
+
+}  // namespace fastmlp

@@ -1,0 +1,53 @@
+// Weight penalties added to the loss, as Keras's regularizers are: l1 Σ|w| + l2 Σw².
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "fastmlp/registry.hpp"
+#include "fastmlp/types.hpp"
+
+namespace fastmlp {
+
+class Regularizer {
+ public:
+  using Base = Regularizer;
+  static constexpr const char* kKind = "regularizer";
+  static constexpr bool kNameWhenDefault = false;
+
+  virtual ~Regularizer() = default;
+  virtual std::string class_name() const = 0;
+  Config config() const { return options_config(); }
+
+  // The penalty of `values` (a weight tensor, or a layer's output for a batch).
+  virtual double penalty(ConstMatrixMap values) const = 0;
+  // grad += d(penalty)/d(values)
+  virtual void add_gradient(ConstMatrixMap values, MatrixMap grad) const = 0;
+
+  template <class T>
+  static std::shared_ptr<Regularizer> from_config_of(const Config& config) {
+    return make_from_options<T>(config);
+  }
+  template <class T>
+  static Config default_config_of() {
+    return options_to_config(typename T::Options{});
+  }
+
+ protected:
+  virtual Config options_config() const = 0;
+};
+
+using RegularizerPtr = std::shared_ptr<const Regularizer>;
+
+// A regularizer by name ("l2", "L1L2", ...) with parameters from `config` ({"l2": 0.01}).
+RegularizerPtr make_regularizer(const std::string& name, const Config& config = {});
+
+// The penalty of an optional regularizer (none: 0), and its gradient; for code that holds one.
+inline double penalty_of(const RegularizerPtr& regularizer, ConstMatrixMap values) {
+  return regularizer ? regularizer->penalty(values) : 0.0;
+}
+inline void add_gradient_of(const RegularizerPtr& regularizer, ConstMatrixMap values, MatrixMap grad) {
+  if (regularizer) regularizer->add_gradient(values, grad);
+}
+
+}  // namespace fastmlp

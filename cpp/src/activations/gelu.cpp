@@ -1,0 +1,61 @@
+// gelu, as Keras's gelu(x, approximate): x Φ(x) exactly (erf), or its tanh approximation
+// 0.5 x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))).
+#include "simple.hpp"
+
+namespace fastmlp {
+namespace {
+
+constexpr Scalar kInvSqrt2 = 0.70710678118654752440f;
+constexpr Scalar kInvSqrt2Pi = 0.39894228040143267794f;
+// The tanh approximation's sqrt(2/π) and cubic coefficient, as Keras writes them.
+constexpr Scalar kSqrt2OverPi = 0.79788456080286535588f;
+constexpr Scalar kGeluCubic = 0.044715f;
+
+struct GeluOptions {
+  bool approximate = false;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("approximate", self.approximate);
+  }
+};
+
+class Gelu : public Described<Gelu, Activation, GeluOptions> {
+ public:
+  static constexpr const char* kClassName = "gelu";
+  explicit Gelu(const Options& options = {}) : Described(options) {}
+  bool needs_preactivation() const override { return true; }
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    auto z = values.array();
+    if (options_.approximate) {
+      z = z.unaryExpr([](Scalar x) {
+        return Scalar(0.5) * x * (1 + std::tanh(kSqrt2OverPi * (x + kGeluCubic * x * x * x)));
+      });
+    } else {
+      z = z.unaryExpr([](Scalar x) { return Scalar(0.5) * x * (1 + std::erf(x * kInvSqrt2)); });
+    }
+  }
+
+  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+    if (options_.approximate) {
+      // With u = sqrt(2/π)(z + c z³): d/dz 0.5 z (1 + tanh u) = 0.5 (1 + tanh u) + 0.5 z (1 - tanh² u) u'.
+      dz.array() = g.array() * input.array().unaryExpr([](Scalar x) {
+        const Scalar t = std::tanh(kSqrt2OverPi * (x + kGeluCubic * x * x * x));
+        const Scalar du = kSqrt2OverPi * (1 + 3 * kGeluCubic * x * x);
+        return Scalar(0.5) * (1 + t) + Scalar(0.5) * x * (1 - t * t) * du;
+      });
+    } else {
+      // d/dz z Φ(z) = Φ(z) + z φ(z)
+      dz.array() = g.array() * input.array().unaryExpr([](Scalar x) {
+        return Scalar(0.5) * (1 + std::erf(x * kInvSqrt2)) + x * kInvSqrt2Pi * std::exp(Scalar(-0.5) * x * x);
+      });
+    }
+  }
+};
+
+FASTMLP_REGISTER(Gelu);
+
+}  // namespace
+}  // namespace fastmlp

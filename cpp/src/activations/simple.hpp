@@ -1,0 +1,19 @@
+// The shape every activation file shares: a Described activation registered under Keras's name.
+// Internal to the library.
+#pragma once
+
+#include <cmath>
+
+#include "fastmlp/activation.hpp"
+
+namespace fastmlp {
+
+// An activation without parameters.
+template <class Derived>
+class ParameterlessActivation : public Described<Derived, Activation, NoOptions> {
+ public:
+  explicit ParameterlessActivation(const NoOptions& options = {})
+      : Described<Derived, Activation, NoOptions>(options) {}
+};
+
+}  // namespace fastmlp

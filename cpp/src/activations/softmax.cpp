@@ -1,0 +1,48 @@
+// softmax: e^z / Σ e^z over each row (the features of a sample; Keras's axis=-1).
+#include "simple.hpp"
+
+namespace fastmlp {
+namespace {
+
+struct SoftmaxOptions {
+  std::int64_t axis = -1;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("axis", self.axis);
+  }
+};
+
+class Softmax : public Described<Softmax, Activation, SoftmaxOptions> {
+ public:
+  static constexpr const char* kClassName = "softmax";
+
+  explicit Softmax(const Options& options = {}) : Described(options) {
+    // Dense outputs are (samples, features): the features are axis -1 (or 1) and nothing else.
+    if (options.axis != -1 && options.axis != 1)
+      throw std::invalid_argument("softmax axis must be -1 (the features of a dense layer's output), got " +
+                                  std::to_string(options.axis));
+  }
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    // Subtracting the row maximum leaves softmax unchanged and keeps exp() from overflowing.
+    for (Index r = 0; r < values.rows(); ++r) {
+      auto row = values.row(r).array();
+      row = (row - row.maxCoeff()).exp();
+      row /= row.sum();
+    }
+  }
+  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+    // dZ = A ∘ (dA - rowsum(dA ∘ A)): the softmax Jacobian applied row by row.
+    for (Index r = 0; r < a.rows(); ++r) {
+      const Scalar dot = a.row(r).dot(g.row(r));
+      dz.row(r).array() = a.row(r).array() * (g.row(r).array() - dot);
+    }
+  }
+};
+
+FASTMLP_REGISTER(Softmax);
+
+}  // namespace
+}  // namespace fastmlp

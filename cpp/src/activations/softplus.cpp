@@ -1,0 +1,26 @@
+// softplus: log(1 + e^z).
+#include "simple.hpp"
+
+namespace fastmlp {
+namespace {
+
+class Softplus : public ParameterlessActivation<Softplus> {
+ public:
+  static constexpr const char* kClassName = "softplus";
+  using ParameterlessActivation::ParameterlessActivation;
+
+ protected:
+  // max(z, 0) + log1p(e^-|z|): never overflows, keeps precision for z << 0.
+  void apply_rows(MatrixMap values) const override {
+    auto z = values.array();
+    z = z.max(Scalar(0)) + (-z.abs()).exp().log1p();
+  }
+  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+    dz.array() = g.array() * -(-a.array()).expm1();  // σ(z) = 1 - e^-A
+  }
+};
+
+FASTMLP_REGISTER(Softplus);
+
+}  // namespace
+}  // namespace fastmlp

@@ -1,0 +1,42 @@
+// What the random initializers share: their seed and Keras's truncated normal. Internal.
+#pragma once
+
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "fastmlp/initializer.hpp"
+
+namespace fastmlp {
+
+// Keras redraws normal samples beyond two standard deviations.
+inline double truncated_normal_sample(Rng& rng, double mean, double stddev) {
+  std::normal_distribution<double> normal(0.0, 1.0);
+  double z;
+  do z = normal(rng);
+  while (std::abs(z) > 2.0);
+  return mean + stddev * z;
+}
+
+template <class Draw>
+void draw_each(RowMatrix& values, Draw&& draw) {
+  for (Index i = 0; i < values.size(); ++i) values.data()[i] = static_cast<Scalar>(draw());
+}
+
+inline void require_seed(const std::optional<std::int64_t>& seed, const char* who) {
+  if (seed && *seed < 0)
+    throw std::invalid_argument(std::string(who) + " seed must be a non-negative integer or None, got " +
+                                std::to_string(*seed));
+}
+
+// An initializer whose options include a seed.
+template <class Derived, class OptionsT>
+class SeededInitializer : public Described<Derived, Initializer, OptionsT> {
+ protected:
+  explicit SeededInitializer(const OptionsT& options) : Described<Derived, Initializer, OptionsT>(options) {
+    require_seed(options.seed, Derived::kClassName);
+  }
+  std::optional<std::int64_t> seed() const override { return this->options_.seed; }
+};
+
+}  // namespace fastmlp

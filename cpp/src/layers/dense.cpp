@@ -1,0 +1,134 @@
+#include "fastmlp/layers/dense.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "fastmlp/parallel.hpp"
+
+namespace fastmlp {
+
+Dense::Dense(const Options& options) : Described(options), units_(options.units) {
+  if (options.units <= 0)
+    throw std::invalid_argument("Dense units must be a positive integer, got " + std::to_string(options.units));
+  if (!options.activation) throw std::invalid_argument("Dense activation is null; use linear_activation()");
+  if (!options.kernel_initializer || !options.bias_initializer)
+    throw std::invalid_argument("Dense kernel_initializer and bias_initializer are required");
+}
+
+namespace {
+DenseOptions dense_options(Index units, ActivationPtr activation) {
+  DenseOptions options;
+  options.units = units;
+  options.activation = std::move(activation);
+  return options;
+}
+}  // namespace
+
+Dense::Dense(Index units, ActivationPtr activation) : Dense(dense_options(units, std::move(activation))) {}
+
+void Dense::build(Index input_dim, Rng& rng) {
+  if (input_dim <= 0) throw std::invalid_argument("Dense input dimension must be positive, got " + std::to_string(input_dim));
+  inputs_ = input_dim;
+  kernel_.resize(inputs_, units_);
+  kernel_grad_.setZero(inputs_, units_);
+  options_.kernel_initializer->fill(kernel_, inputs_, units_, rng);
+  if (options_.use_bias) {
+    bias_.resize(1, units_);
+    bias_grad_.setZero(1, units_);
+    options_.bias_initializer->fill(bias_, units_, units_, rng);
+  }
+}
+
+void Dense::reserve_batch(Index max_batch) {
+  if (output_.rows() == max_batch) return;
+  output_.resize(max_batch, units_);
+  if (activation().needs_preactivation()) preact_.resize(max_batch, units_);
+  if (has_activity_penalty()) activity_grad_.resize(max_batch, units_);
+  grad_preact_.resize(max_batch, units_);
+  grad_input_.resize(max_batch, inputs_);
+}
+
+void Dense::affine_activate(ConstMatrixMap input, MatrixMap output, const Activation& activation) const {
+  if (input.cols() != inputs_)
+    throw std::invalid_argument("Dense expected " + std::to_string(inputs_) + " input features, got " +
+                                std::to_string(input.cols()));
+  parallel_product(input, kernel_, output);                               // X W: (n, in) x (in, units)
+  activation.apply(output, options_.use_bias ? bias_.data() : nullptr);  // A = f(X W + b), one pass
+}
+
+ConstMatrixMap Dense::forward(ConstMatrixMap input, bool /*training*/) {
+  if (input.rows() > output_.rows())
+    throw std::logic_error("Dense::forward: batch of " + std::to_string(input.rows()) +
+                           " rows exceeds the reserved " + std::to_string(output_.rows()));
+  MatrixMap output = top_rows(output_, input.rows());
+  if (!activation().needs_preactivation()) {
+    affine_activate(input, output, activation());
+  } else {
+    MatrixMap preact = top_rows(preact_, input.rows());
+    affine_activate(input, preact, *linear_activation());  // Z = XW + b
+    output = preact;
+    activation().apply(output);                              // A = f(Z)
+  }
+  return as_const_map(output);
+}
+
+ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at) {
+  const Index n = grad.rows();
+  const ConstMatrixMap z = top_rows(std::as_const(preact_), activation().needs_preactivation() ? n : 0);
+  const ConstMatrixMap a = top_rows(std::as_const(output_), n);
+  const bool activity = has_activity_penalty();
+  if (!activity && (at == GradientAt::PreActivation || activation().is_linear())) return grad;
+
+  MatrixMap grad_z = top_rows(grad_preact_, n);
+  if (at == GradientAt::Output) {
+    if (activity) {
+      MatrixMap total = top_rows(activity_grad_, n);
+      total = grad;
+      options_.activity_regularizer->add_gradient(a, total);   // dA += d(penalty)/dA
+      activation().backward(z, a, as_const_map(total), grad_z);  // dZ = dA ∘ f'(Z)
+    } else {
+      activation().backward(z, a, grad, grad_z);
+    }
+  } else {
+    // The loss already gave dL/dZ; the activity penalty's dP/dA still goes through f'.
+    MatrixMap penalty_grad = top_rows(activity_grad_, n);
+    penalty_grad.setZero();
+    options_.activity_regularizer->add_gradient(a, penalty_grad);
+    activation().backward(z, a, as_const_map(penalty_grad), grad_z);
+    grad_z += grad;
+  }
+  return as_const_map(grad_z);
+}
+
+ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
+  const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
+  parallel_product(input.transpose(), grad_z, kernel_grad_);  // dW = Xᵀ dZ
+  add_gradient_of(options_.kernel_regularizer, map_of(std::as_const(kernel_)), map_of(kernel_grad_));
+  if (options_.use_bias) {
+    bias_grad_.noalias() = grad_z.colwise().sum();  // db = 1ᵀ dZ
+    add_gradient_of(options_.bias_regularizer, map_of(std::as_const(bias_)), map_of(bias_grad_));
+  }
+  if (!need_grad_input) return {grad_input_.data(), 0, inputs_};
+  MatrixMap grad_input = top_rows(grad_input_, input.rows());
+  parallel_product(grad_z, kernel_.transpose(), grad_input);  // dX = dZ Wᵀ
+  return as_const_map(grad_input);
+}
+
+// Inference keeps nothing for backward, so even activations that need Z are applied in place.
+void Dense::infer(ConstMatrixMap input, MatrixMap output) const { affine_activate(input, output, activation()); }
+
+double Dense::weight_penalty() const {
+  return penalty_of(options_.kernel_regularizer, map_of(kernel_)) +
+         (options_.use_bias ? penalty_of(options_.bias_regularizer, map_of(bias_)) : 0.0);
+}
+
+std::vector<Parameter> Dense::parameters() {
+  std::vector<Parameter> params{{"kernel", &kernel_, &kernel_grad_}};
+  if (options_.use_bias) params.push_back({"bias", &bias_, &bias_grad_});
+  return params;
+}
+
+FASTMLP_REGISTER(Dense);
+
+}  // namespace fastmlp

@@ -1,0 +1,112 @@
+#include "fastmlp/layers/layer_normalization.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "fastmlp/parallel.hpp"
+
+namespace fastmlp {
+
+LayerNormalization::LayerNormalization(const Options& options) : Described(options) {
+  if (options.axis != -1 && options.axis != 1)
+    throw std::invalid_argument("LayerNormalization axis must be -1 (the features of a dense layer), got " +
+                                std::to_string(options.axis));
+  if (!(options.epsilon > 0 && std::isfinite(options.epsilon)))
+    throw std::invalid_argument("LayerNormalization epsilon must be a finite number > 0, got " +
+                                std::to_string(options.epsilon));
+  if (!options.beta_initializer || !options.gamma_initializer)
+    throw std::invalid_argument("LayerNormalization initializers are required");
+}
+
+void LayerNormalization::on_build(Rng& rng) {
+  gamma_.setOnes(1, width_);
+  beta_.setZero(1, width_);
+  if (has_gamma()) options_.gamma_initializer->fill(gamma_, width_, width_, rng);
+  if (has_beta()) options_.beta_initializer->fill(beta_, width_, width_, rng);
+  gamma_grad_.setZero(1, width_);
+  beta_grad_.setZero(1, width_);
+}
+
+void LayerNormalization::on_reserve(Index max_batch) {
+  normalized_.resize(max_batch, width_);
+  row_mean_.resize(max_batch);
+  row_inv_std_.resize(max_batch);
+}
+
+std::vector<Parameter> LayerNormalization::parameters() {
+  std::vector<Parameter> params;
+  if (has_gamma()) params.push_back({"gamma", &gamma_, &gamma_grad_});
+  if (has_beta()) params.push_back({"beta", &beta_, &beta_grad_});
+  return params;
+}
+
+double LayerNormalization::weight_penalty() const {
+  return (has_gamma() ? penalty_of(options_.gamma_regularizer, map_of(gamma_)) : 0.0) +
+         (has_beta() ? penalty_of(options_.beta_regularizer, map_of(beta_)) : 0.0);
+}
+
+void LayerNormalization::normalize(ConstMatrixMap input, MatrixMap output, MatrixMap x_hat, Scalar* means,
+                                   Scalar* inv_stds) const {
+  const Scalar epsilon = static_cast<Scalar>(options_.epsilon);
+  const bool rms = options_.rms_scaling;
+  parallel_for(input.rows(), input.cols(), [&](Index first, Index end) {
+    for (Index r = first; r < end; ++r) {
+      const auto x = input.row(r).array();
+      const Scalar mean = x.mean();
+      const Scalar variance = (x - mean).square().mean();  // biased, as Keras's moments
+      const Scalar s = 1 / std::sqrt(variance + epsilon);
+      x_hat.row(r).array() = (x - (rms ? Scalar(0) : mean)) * s;
+      output.row(r).array() = x_hat.row(r).array() * gamma_.row(0).array() + beta_.row(0).array();
+      means[r] = mean;
+      inv_stds[r] = s;
+    }
+  });
+}
+
+void LayerNormalization::infer(ConstMatrixMap input, MatrixMap output) const {
+  // Local statistics: inference shares no buffer, so threads may predict at once. x̂ is written
+  // into the output and rescaled there.
+  Vector means(input.rows()), inv_stds(input.rows());
+  normalize(input, output, output, means.data(), inv_stds.data());
+}
+
+ConstMatrixMap LayerNormalization::forward(ConstMatrixMap input, bool /*training*/) {
+  const Index n = input.rows();
+  MatrixMap output = top_rows(output_, n);
+  normalize(input, output, top_rows(normalized_, n), row_mean_.data(), row_inv_std_.data());
+  return as_const_map(output);
+}
+
+ConstMatrixMap LayerNormalization::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+  const Index n = input.rows();
+  const ConstMatrixMap x_hat = top_rows(std::as_const(normalized_), n);
+  gamma_grad_ = grad.cwiseProduct(x_hat).colwise().sum();  // dγ = Σ dY ∘ x̂
+  beta_grad_ = grad.colwise().sum();                       // dβ = Σ dY
+  add_gradient_of(options_.gamma_regularizer, map_of(std::as_const(gamma_)), map_of(gamma_grad_));
+  add_gradient_of(options_.beta_regularizer, map_of(std::as_const(beta_)), map_of(beta_grad_));
+  if (!need_grad_input) return no_grad_input();
+
+  MatrixMap grad_input = top_rows(grad_input_, n);
+  const bool rms = options_.rms_scaling;
+  parallel_for(n, width_, [&](Index first, Index end) {
+    for (Index r = first; r < end; ++r) {
+      const Scalar s = row_inv_std_(r);
+      const auto h = grad.row(r).array() * gamma_.row(0).array();  // dL/dx̂
+      if (rms) {
+        // y = γ x s with s = (var + ε)^-1/2 and ds/dx = -s³ (x - mean) / n:
+        // dX = s h - s³ (x - mean) mean(h ∘ x)
+        const auto x = input.row(r).array();
+        grad_input.row(r).array() = s * h - s * s * s * (x - row_mean_(r)) * (h * x).mean();
+      } else {
+        // x̂ = (x - mean) s: dX = s (h - mean(h) - x̂ mean(h ∘ x̂))
+        const auto xh = x_hat.row(r).array();
+        grad_input.row(r).array() = s * (h - h.mean() - xh * (h * xh).mean());
+      }
+    }
+  });
+  return as_const_map(grad_input);
+}
+
+FASTMLP_REGISTER(LayerNormalization);
+
+}  // namespace fastmlp

@@ -1,0 +1,46 @@
+#include "fastmlp/layers/prelu.hpp"
+
+#include <stdexcept>
+
+namespace fastmlp {
+
+PReLU::PReLU(const Options& options) : Described(options) {
+  if (!options.alpha_initializer) throw std::invalid_argument("PReLU alpha_initializer is required");
+}
+
+void PReLU::on_build(Rng& rng) {
+  alpha_.resize(1, width_);
+  alpha_grad_.setZero(1, width_);
+  options_.alpha_initializer->fill(alpha_, width_, width_, rng);
+}
+
+void PReLU::infer(ConstMatrixMap input, MatrixMap output) const {
+  const auto slope = alpha_.row(0).array();
+  for (Index r = 0; r < input.rows(); ++r) {
+    const auto x = input.row(r).array();
+    output.row(r).array() = x.max(Scalar(0)) + slope * x.min(Scalar(0));
+  }
+}
+
+ConstMatrixMap PReLU::forward(ConstMatrixMap input, bool) {
+  MatrixMap output = top_rows(output_, input.rows());
+  infer(input, output);
+  return as_const_map(output);
+}
+
+ConstMatrixMap PReLU::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+  alpha_grad_.setZero();
+  for (Index r = 0; r < input.rows(); ++r)  // dα = Σ_batch dY ∘ min(0, X)
+    alpha_grad_.row(0).array() += grad.row(r).array() * input.row(r).array().min(Scalar(0));
+  add_gradient_of(options_.alpha_regularizer, map_of(std::as_const(alpha_)), map_of(alpha_grad_));
+  if (!need_grad_input) return no_grad_input();
+  MatrixMap grad_input = top_rows(grad_input_, input.rows());
+  const auto slope = alpha_.row(0).array();
+  for (Index r = 0; r < input.rows(); ++r)  // dX = dY ∘ (1 where X > 0, α elsewhere)
+    grad_input.row(r).array() = (input.row(r).array() > 0).select(grad.row(r).array(), slope * grad.row(r).array());
+  return as_const_map(grad_input);
+}
+
+FASTMLP_REGISTER(PReLU);
+
+}  // namespace fastmlp

@@ -1,0 +1,89 @@
+// Pieces several losses share. Internal to the library.
+#pragma once
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "fastmlp/loss.hpp"
+
+namespace fastmlp {
+
+inline Scalar clip_probability(Scalar p) { return std::min(std::max(p, kEpsilon), 1 - kEpsilon); }
+
+inline Scalar inverse(Index count) { return Scalar(1) / static_cast<Scalar>(count); }
+
+// log softmax of one row of logits, without overflow: z - max - log Σ e^(z - max).
+template <class Row>
+auto log_softmax(const Row& z) {
+  const Scalar top = z.maxCoeff();
+  return (z.array() - top) - std::log((z.array() - top).exp().sum());
+}
+
+inline void require_label_smoothing(double label_smoothing, const char* loss) {
+  if (!(label_smoothing >= 0 && label_smoothing <= 1))
+    throw std::invalid_argument(std::string(loss) + " label_smoothing must be in [0, 1], got " +
+                                std::to_string(label_smoothing));
+}
+
+// The axis of a loss over a dense output: the features, -1 (or 1), and nothing else.
+inline void require_feature_axis(std::int64_t axis, const char* loss) {
+  if (axis != -1 && axis != 1)
+    throw std::invalid_argument(std::string(loss) + " axis must be -1 (the outputs of a dense layer), got " +
+                                std::to_string(axis));
+}
+
+// The options of the cross-entropies: Keras's from_logits and label_smoothing, and an axis.
+struct CrossentropyOptions {
+  bool from_logits = false;
+  double label_smoothing = 0.0;
+  std::int64_t axis = -1;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("from_logits", self.from_logits);
+    visit("label_smoothing", self.label_smoothing);
+    visit("axis", self.axis);
+  }
+};
+
+// The losses that are the mean over outputs of an elementwise f(p, y). Formula provides
+// kClassName, Options, value(p, y) and derivative(p, y) (df/dp), and kReadsLabelsAsSigns for the
+// hinges, which read {0, 1} labels as {-1, 1}, deciding over the whole batch, as Keras does.
+template <class Formula>
+class ElementwiseLoss : public Described<ElementwiseLoss<Formula>, Loss, typename Formula::Options> {
+  using Parent = Described<ElementwiseLoss<Formula>, Loss, typename Formula::Options>;
+
+ public:
+  static constexpr const char* kClassName = Formula::kClassName;
+  explicit ElementwiseLoss(const typename Formula::Options& options = {}) : Parent(options), formula_(options) {}
+
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+    const Formula& f = formula_;
+    out = y_pred.array()
+              .binaryExpr(labels(y_true), [&f](Scalar p, Scalar y) { return f.value(p, y); })
+              .rowwise()
+              .mean();
+  }
+
+  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+    const Formula& f = formula_;
+    grad.array() = inverse(y_pred.size()) *
+                   y_pred.array().binaryExpr(labels(y_true), [&f](Scalar p, Scalar y) { return f.derivative(p, y); });
+  }
+
+ private:
+  auto labels(ConstMatrixMap y_true) const {
+    Scalar scale = 1;
+    if constexpr (Formula::kReadsLabelsAsSigns)
+      if (((y_true.array() == 0) || (y_true.array() == 1)).all()) scale = 2;
+    return y_true.array() * scale - (scale == 2 ? Scalar(1) : Scalar(0));
+  }
+
+  Formula formula_;
+};
+
+// The options of a loss that has none.
+using NoLossOptions = NoOptions;
+
+}  // namespace fastmlp

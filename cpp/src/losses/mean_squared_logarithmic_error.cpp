@@ -1,0 +1,27 @@
+// MeanSquaredLogarithmicError: (log(1 + max(p, eps)) - log(1 + max(y, eps)))², averaged over outputs.
+#include "loss_math.hpp"
+
+namespace fastmlp {
+namespace {
+
+struct MsleFormula {
+  static constexpr const char* kClassName = "MeanSquaredLogarithmicError";
+  static constexpr bool kReadsLabelsAsSigns = false;
+  using Options = NoLossOptions;
+  explicit MsleFormula(const Options&) {}
+
+  Scalar value(Scalar p, Scalar y) const {
+    const Scalar d = std::log1p(std::max(p, kEpsilon)) - std::log1p(std::max(y, kEpsilon));
+    return d * d;
+  }
+  Scalar derivative(Scalar p, Scalar y) const {
+    if (p < kEpsilon) return 0;  // the clip at epsilon is flat
+    const Scalar d = std::log1p(p) - std::log1p(std::max(y, kEpsilon));
+    return 2 * d / (1 + p);
+  }
+};
+
+FASTMLP_REGISTER(ElementwiseLoss<MsleFormula>, "mean_squared_logarithmic_error", "msle", "MSLE");
+
+}  // namespace
+}  // namespace fastmlp

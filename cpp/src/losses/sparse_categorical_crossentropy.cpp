@@ -1,0 +1,84 @@
+// SparseCategoricalCrossentropy: -log q[label] with integer class labels (one column) instead of
+// one-hot rows; from_logits folds in a log-softmax.
+#include <optional>
+
+#include "loss_math.hpp"
+
+namespace fastmlp {
+namespace {
+
+Index sparse_label(ConstMatrixMap y_true, Index row) { return static_cast<Index>(y_true(row, 0)); }
+
+struct SparseCategoricalCrossentropyOptions {
+  bool from_logits = false;
+  std::optional<std::int64_t> ignore_class;  // Keras's option; only None is supported
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("from_logits", self.from_logits);
+    visit("ignore_class", self.ignore_class);
+  }
+};
+
+class SparseCategoricalCrossentropy
+    : public Described<SparseCategoricalCrossentropy, Loss, SparseCategoricalCrossentropyOptions> {
+ public:
+  static constexpr const char* kClassName = "SparseCategoricalCrossentropy";
+
+  explicit SparseCategoricalCrossentropy(const Options& options = {}) : Described(options) {
+    if (options.ignore_class)
+      throw std::invalid_argument("SparseCategoricalCrossentropy ignore_class is not supported; leave it None "
+                                  "(give the samples to ignore a sample weight of 0 instead)");
+  }
+
+  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+    for (Index r = 0; r < y_pred.rows(); ++r) {
+      const Index label = sparse_label(y_true, r);
+      out(r) = options_.from_logits ? -log_softmax(y_pred.row(r))(label)
+                                    : -std::log(clip_probability(y_pred(r, label) / y_pred.row(r).sum()));
+    }
+  }
+
+  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+    const Scalar inv_n = inverse(y_pred.rows());
+    for (Index r = 0; r < y_pred.rows(); ++r) {
+      const Index label = sparse_label(y_true, r);
+      if (options_.from_logits) {
+        grad.row(r).array() = inv_n * log_softmax(y_pred.row(r)).exp();  // (softmax(z) - onehot) / n
+        grad(r, label) -= inv_n;
+      } else {
+        const Scalar s = y_pred.row(r).sum();
+        grad.row(r).setConstant(inv_n / s);  // the Σy / S term, with Σy = 1
+        grad(r, label) -= inv_n / (clip_probability(y_pred(r, label) / s) * s);
+      }
+    }
+  }
+
+  bool fuses_with(const Activation& activation) const override {
+    return !options_.from_logits && activation.class_name() == "softmax";
+  }
+
+  void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+    const Scalar inv_n = inverse(y_pred.rows());
+    grad = inv_n * y_pred;  // dL/dz = (p - onehot(label)) / n
+    for (Index r = 0; r < y_pred.rows(); ++r) grad(r, sparse_label(y_true, r)) -= inv_n;
+  }
+
+  Index target_columns(Index /*output_units*/) const override { return 1; }
+
+  void check_targets(ConstMatrixMap y_true, Index output_units) const override {
+    Loss::check_targets(y_true, output_units);
+    for (Index r = 0; r < y_true.rows(); ++r) {
+      const Scalar label = y_true(r, 0);
+      if (label < 0 || label >= static_cast<Scalar>(output_units) || label != std::floor(label))
+        throw std::invalid_argument("sparse_categorical_crossentropy labels must be integers in [0, " +
+                                    std::to_string(output_units) + "); row " + std::to_string(r) + " holds " +
+                                    std::to_string(label));
+    }
+  }
+};
+
+FASTMLP_REGISTER(SparseCategoricalCrossentropy, "sparse_categorical_crossentropy");
+
+}  // namespace
+}  // namespace fastmlp

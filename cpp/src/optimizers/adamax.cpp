@@ -1,0 +1,54 @@
+// Adamax: m <- m + (g - m)(1 - beta_1); u <- max(beta_2 u, |g|);
+// w <- w - lr m / ((1 - beta_1^t)(u + epsilon)).
+#include "update_math.hpp"
+
+namespace fastmlp {
+namespace {
+
+struct AdamaxOptions : OptimizerOptions {
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  AdamaxOptions() : OptimizerOptions("adamax", 0.001) {}
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    OptimizerOptions::fields(self, visit);
+    visit("beta_1", self.beta_1);
+    visit("beta_2", self.beta_2);
+    visit("epsilon", self.epsilon);
+  }
+};
+
+class Adamax : public DescribedOptimizer<Adamax, AdamaxOptions> {
+ public:
+  static constexpr const char* kClassName = "Adamax";
+  explicit Adamax(const Options& options = {}) : DescribedOptimizer(options) {
+    require_unit_interval(options.beta_1, "Adamax beta_1", false);
+    require_unit_interval(options.beta_2, "Adamax beta_2", false);
+    require_epsilon(options.epsilon, "Adamax epsilon");
+  }
+  std::vector<std::string> slot_names() const override { return {"m", "u"}; }
+
+ protected:
+  void begin_step() override {
+    correction_ = 1 / (1 - std::pow(options_.beta_1, static_cast<double>(iterations() + 1)));
+  }
+  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+    const Index n = end - first;
+    FlatArray w(param + first, n), m(slot_data(index, 0) + first, n), u(slot_data(index, 1) + first, n);
+    ConstFlatArray g(grad + first, n);
+    const Scalar one_minus_b1 = static_cast<Scalar>(1 - options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
+    m += (g - m) * one_minus_b1;
+    u = (b2 * u).max(g.abs());
+    w -= static_cast<Scalar>(lr * correction_) * m / (u + static_cast<Scalar>(options_.epsilon));
+  }
+
+ private:
+  double correction_ = 0;  // 1 / (1 - beta_1^t)
+};
+
+FASTMLP_REGISTER(Adamax, "adamax");
+
+}  // namespace
+}  // namespace fastmlp

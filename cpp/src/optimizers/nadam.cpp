@@ -1,0 +1,77 @@
+// Nadam (Adam with Nesterov momentum) with Keras's momentum schedule u_t = beta_1 (1 - 0.5 * 0.96^t)
+// and its running product.
+#include "update_math.hpp"
+
+namespace fastmlp {
+namespace {
+
+struct NadamOptions : OptimizerOptions {
+  double beta_1 = 0.9;
+  double beta_2 = 0.999;
+  double epsilon = 1e-7;
+  NadamOptions() : OptimizerOptions("nadam", 0.001) {}
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    OptimizerOptions::fields(self, visit);
+    visit("beta_1", self.beta_1);
+    visit("beta_2", self.beta_2);
+    visit("epsilon", self.epsilon);
+  }
+};
+
+class Nadam : public DescribedOptimizer<Nadam, NadamOptions> {
+ public:
+  static constexpr const char* kClassName = "Nadam";
+  explicit Nadam(const Options& options = {}) : DescribedOptimizer(options) {
+    require_unit_interval(options.beta_1, "Nadam beta_1", false);
+    require_unit_interval(options.beta_2, "Nadam beta_2", false);
+    require_epsilon(options.epsilon, "Nadam epsilon");
+  }
+  std::vector<std::string> slot_names() const override { return {"momentum", "velocity"}; }
+  // The running product of u_t (Keras's _u_product).
+  Config extra_state() const override { return Config::Object{{"u_product", u_product_}}; }
+
+ protected:
+  void restore_extra_state(const Config& extra) override {
+    if (const Config* product = extra.find("u_product")) {
+      const double value = product->as_number("Nadam u_product");
+      if (!(value > 0 && value <= 1))
+        throw std::invalid_argument("Nadam u_product must be in (0, 1], got " + std::to_string(value));
+      u_product_ = value;
+    }
+  }
+
+  void begin_step() override {
+    const double t = static_cast<double>(iterations() + 1);
+    const double u_t = options_.beta_1 * (1 - 0.5 * std::pow(0.96, t));
+    const double u_next = options_.beta_1 * (1 - 0.5 * std::pow(0.96, t + 1));
+    u_product_ *= u_t;  // Keras advances the product once per step, before the updates
+    u_t_ = static_cast<Scalar>(u_t);
+    u_next_ = static_cast<Scalar>(u_next);
+    u_product_t_ = static_cast<Scalar>(u_product_);
+    u_product_next_ = static_cast<Scalar>(u_product_ * u_next);
+    v_correction_ = static_cast<Scalar>(1 / (1 - std::pow(options_.beta_2, t)));
+  }
+
+  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+    const Index n = end - first;
+    FlatArray w(param + first, n), m(slot_data(index, 0) + first, n), v(slot_data(index, 1) + first, n);
+    ConstFlatArray g(grad + first, n);
+    const Scalar one_minus_b1 = static_cast<Scalar>(1 - options_.beta_1);
+    const Scalar one_minus_b2 = static_cast<Scalar>(1 - options_.beta_2);
+    m += (g - m) * one_minus_b1;
+    v += (g.square() - v) * one_minus_b2;
+    const auto m_hat = u_next_ * m / (1 - u_product_next_) + (1 - u_t_) * g / (1 - u_product_t_);
+    w -= lr * m_hat / ((v * v_correction_).sqrt() + static_cast<Scalar>(options_.epsilon));
+  }
+
+ private:
+  double u_product_ = 1.0;
+  Scalar u_t_ = 0, u_next_ = 0, u_product_t_ = 0, u_product_next_ = 0, v_correction_ = 0;
+};
+
+FASTMLP_REGISTER(Nadam, "nadam");
+
+}  // namespace
+}  // namespace fastmlp
