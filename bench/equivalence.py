@@ -8,13 +8,15 @@ would hide a wrongly scaled gradient; the second step depends on the ratio of tw
 
 import numpy as np
 
+import fastmlp as fm
+
 from numpy_mlp import NumpyMLP
 from peers import FastmlpPeer
 from workloads import BETA_1, BETA_2, EPSILON, LEARNING_RATE
 
 
-def _dense_cores(model):
-    return [layer._core for layer in model.layers if hasattr(layer._core, "kernel_gradient")]
+def _dense_layers(model):
+    return [layer for layer in model.layers if isinstance(layer, fm.layers.Dense)]
 
 
 def compare_one_step(workload, rows=None, steps=2):
@@ -23,10 +25,10 @@ def compare_one_step(workload, rows=None, steps=2):
     difference can be read against it) and "weights" (after `steps` Adam steps)."""
     rows = rows or workload.batch_size
     fast = FastmlpPeer(workload).model
-    cores = _dense_cores(fast)
+    dense = _dense_layers(fast)
     ref = NumpyMLP(workload.sizes, workload.hidden, workload.output, workload.loss, rows, LEARNING_RATE,
                    BETA_1, BETA_2, EPSILON)
-    ref.set_weights([c.kernel for c in cores], [np.ravel(c.bias) for c in cores])  # bias views are (1, units)
+    ref.set_weights([layer.kernel for layer in dense], [layer.bias for layer in dense])
     gradient_diff = gradient_scale = 0.0
     for step in range(steps):
         first = (step * rows) % max(1, workload.rows - rows + 1)
@@ -35,10 +37,11 @@ def compare_one_step(workload, rows=None, steps=2):
         fast.train_on_batch(x, y)
         ref.train_step(x, y)
         if step == 0:
-            fast_grads = [c.kernel_gradient for c in cores] + [c.bias_gradient for c in cores]
+            gradients = [dict(layer._core.gradients) for layer in dense]
+            fast_grads = [g["kernel"] for g in gradients] + [g["bias"] for g in gradients]
             gradient_diff = _largest_difference(fast_grads, ref.grads)
             gradient_scale = max(float(np.max(np.abs(g))) for g in ref.grads)
-    weight_diff = _largest_difference([c.kernel for c in cores] + [c.bias for c in cores], ref.W + ref.b)
+    weight_diff = _largest_difference([layer.kernel for layer in dense] + [layer.bias for layer in dense], ref.W + ref.b)
     return {"gradient": gradient_diff, "gradient_scale": gradient_scale, "weights": weight_diff, "steps": steps,
             "rows": rows}
 

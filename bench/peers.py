@@ -89,7 +89,8 @@ class FastmlpPeer:
     def train_core(self, epochs):
         """The C++ training loop alone (Sequential._core.fit), without fit()'s Python callbacks."""
         w = self.workload
-        self.model._core.fit(w.x, w.targets, w.batch_size, epochs, 0, True)
+        from fastmlp import _core
+        self.model._core.fit(w.x, w.targets, _core.FitOptions(batch_size=w.batch_size, epochs=epochs))
 
     def predictors(self):
         model = self.model

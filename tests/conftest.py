@@ -196,7 +196,8 @@ def layer_gradients(model):
     """Copies of the gradients the last train_on_batch left in each Dense layer, in get_weights order."""
     grads = []
     for layer in model.layers:
-        grads += [np.array(layer._core.kernel_gradient), np.array(layer._core.bias_gradient).reshape(-1)]
+        gradients = dict(layer._core.gradients)
+        grads += [np.array(gradients["kernel"]), np.array(gradients["bias"]).reshape(-1)]
     return grads
 
 

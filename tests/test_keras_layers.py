@@ -134,7 +134,8 @@ def test_prelu_forward_and_gradients(rng):
     assert_close("prelu gradients", gradients_of(model),
                  central_differences(lambda: np.mean((forward() - y) ** 2), [w1, b1, alpha, w2, b2]),
                  rtol=1e-3, atol=1e-5)
-    assert L.PReLU().get_config()["alpha_initializer"] == "zeros"  # Keras's default: starts as relu
+    # Keras's default: starts as relu
+    assert L.PReLU().get_config()["alpha_initializer"] == {"class_name": "Zeros", "config": {}}
 
 
 def test_flatten_feeds_images_to_dense_layers_and_survives_a_model_file(tmp_path, capsys, rng):

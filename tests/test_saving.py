@@ -186,7 +186,7 @@ def test_uncompiled_models_and_the_saving_module(tmp_path, data):
     loaded = fm.saving.load_model(path)
     assert loaded.optimizer is None and loaded.loss is None
     assert np.array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
-    assert fm.saving.FORMAT_VERSION == 1
+    assert fm.saving.FORMAT_VERSION == 2
 
 
 def test_save_arguments(tmp_path):
@@ -260,7 +260,7 @@ def test_foreign_files_raise_value_error(tmp_path):
 def test_newer_versions_are_refused_with_both_versions_named(tmp_path):
     content = bytearray(saved_bytes(tmp_path, make_model())[1])
     content[8:12] = struct.pack("<I", 7)
-    with pytest.raises(ValueError, match="format version 7.*newer fastmlp.*reads format version 1"):
+    with pytest.raises(ValueError, match="format version 7.*newer fastmlp.*reads format version 2"):
         load_bytes(tmp_path, with_checksum(bytes(content)))
 
 

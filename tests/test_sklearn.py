@@ -305,9 +305,11 @@ def test_early_stopping_holds_out_data_and_keeps_the_best_weights(digits):
                         validation_fraction=0.2, max_iter=200, random_state=0).fit(x_train, y_train)
     assert clf.best_loss_ is None and len(clf.validation_scores_) == clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(clf.validation_scores_)
-    # It stopped n_iter_no_change + 1 epochs after its best and went back to that epoch's weights.
-    best_epoch = clf.validation_scores_.index(clf.best_validation_score_) + 1
-    assert clf.n_iter_ == best_epoch + 4
+    # It stopped n_iter_no_change + 1 epochs after the last epoch that matched its best score (as in
+    # scikit-learn, a tie with the best resets the count) and went back to the best epoch's weights.
+    scores = clf.validation_scores_
+    last_best_epoch = len(scores) - scores[::-1].index(clf.best_validation_score_)
+    assert clf.n_iter_ == last_best_epoch + 4
     assert clf.score(x_test, y_test) > 0.9
 
 

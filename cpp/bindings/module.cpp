@@ -5,8 +5,9 @@
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "fastmlp's C++ core (Eigen + OpenMP). Use the fastmlp package, not this module directly.";
+  fastmlp::bindings::register_kinds(m);
   fastmlp::bindings::register_layers(m);
-  fastmlp::bindings::register_training(m);
   fastmlp::bindings::register_model(m);
   fastmlp::bindings::register_io(m);
+  fastmlp::bindings::register_threads(m);
 }

@@ -6,8 +6,6 @@
 
 namespace fastmlp::bindings {
 
-namespace py = pybind11;
-
 void register_io(py::module_& m) {
   // A ValueError subclass: Python code catches damaged or foreign files as ValueError.
   py::register_exception<ModelFileError>(m, "ModelFileError", PyExc_ValueError);
@@ -19,6 +17,26 @@ void register_io(py::module_& m) {
   m.def(
       "load_model", [](const std::filesystem::path& path) { return std::make_shared<Sequential>(load_model(path)); },
       py::arg("path"), py::call_guard<py::gil_scoped_release>());
+  // The same file as bytes, for pickling and copying.
+  m.def(
+      "save_model_to_bytes",
+      [](const Sequential& model, bool include_optimizer) {
+        std::string bytes;
+        {
+          py::gil_scoped_release release;
+          bytes = save_model_to_bytes(model, include_optimizer);
+        }
+        return py::bytes(bytes);
+      },
+      py::arg("model"), py::arg("include_optimizer") = true);
+  m.def(
+      "load_model_from_bytes",
+      [](const py::bytes& data) {
+        const std::string_view bytes = data;  // read in place, while `data` keeps the buffer alive
+        py::gil_scoped_release release;
+        return std::make_shared<Sequential>(load_model_from_bytes(bytes, "model bytes"));
+      },
+      py::arg("data"));
 }
 
 }  // namespace fastmlp::bindings

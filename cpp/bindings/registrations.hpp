@@ -4,9 +4,12 @@
 
 namespace fastmlp::bindings {
 
-void register_layers(pybind11::module_& m);    // Activation, Initializer, Layer, Dense
-void register_training(pybind11::module_& m);  // losses, optimizers, metrics, threads
-void register_model(pybind11::module_& m);     // Sequential
-void register_io(pybind11::module_& m);        // save_model, load_model, ModelFileError
+namespace py = pybind11;
+
+void register_kinds(py::module_& m);    // activations, initializers, regularizers, losses, metrics, schedules, optimizers
+void register_layers(py::module_& m);   // the layer registry and Layer
+void register_model(py::module_& m);    // Sequential and FitOptions
+void register_io(py::module_& m);       // model files and bytes, ModelFileError
+void register_threads(py::module_& m);  // set_num_threads, get_num_threads
 
 }  // namespace fastmlp::bindings

@@ -27,8 +27,23 @@ const char* type_name(Value::Type type) {
   return "?";
 }
 
-[[noreturn]] void wrong_type(const std::string& what, const char* expected, Value::Type actual) {
-  throw JsonError(what + " must be " + expected + ", got " + type_name(actual));
+// The value as a Python user wrote it (2.5, True, None, 'text', a list [...]), shortened: messages
+// show what was passed.
+std::string describe(const Value& value) {
+  std::string text;
+  switch (value.type()) {
+    case Value::Type::Null: return "None";
+    case Value::Type::Bool: return value.as_bool("") ? "True" : "False";
+    case Value::Type::Number: return value.dump();
+    case Value::Type::String: text = "a string " + value.dump(); break;
+    case Value::Type::Array: text = "a list " + value.dump(); break;
+    case Value::Type::Object: text = "a dict " + value.dump(); break;
+  }
+  return text.size() > 60 ? text.substr(0, 57) + "..." : text;
+}
+
+[[noreturn]] void wrong_type(const std::string& what, const char* expected, const Value& actual) {
+  throw ConfigTypeError(what + " must be " + expected + ", got " + describe(actual));
 }
 
 void append_utf8(std::string& out, std::uint32_t code_point) {
@@ -98,7 +113,7 @@ class Parser {
     if (c == '{') return parse_object(depth);
     if (c == '[') return parse_array(depth);
     if (c == '"') return Value(parse_string());
-    if (c == '-' || (c >= '0' && c <= '9')) return Value(parse_number());
+    if (c == '-' || (c >= '0' && c <= '9')) return parse_number();
     if (consume_word("true")) return Value(true);
     if (consume_word("false")) return Value(false);
     if (consume_word("null")) return Value();
@@ -192,7 +207,8 @@ class Parser {
     while (digit()) ++pos_;
   }
 
-  double parse_number() {
+  // An integer when written as one (no fraction, no exponent) and exactly representable.
+  Value parse_number() {
     const size_t start = pos_;
     if (text_[pos_] == '-') ++pos_;
     if (!at_end() && text_[pos_] == '0') ++pos_;
@@ -212,7 +228,10 @@ class Parser {
     double value = 0;
     stream >> value;
     if (stream.fail() || !std::isfinite(value)) fail("number out of range");
-    return value;
+    const std::string_view token = text_.substr(start, pos_ - start);
+    if (token.find_first_of(".eE") == std::string_view::npos && std::abs(value) <= kMaxExactInteger)
+      return Value(static_cast<std::int64_t>(value));
+    return Value(value);
   }
 
   std::string_view text_;
@@ -242,10 +261,11 @@ void dump_string(std::string& out, const std::string& text) {
   out += '"';
 }
 
-void dump_number(std::string& out, double value) {
+void dump_number(std::string& out, double value, bool integral) {
   if (!std::isfinite(value)) throw JsonError("cannot write " + std::to_string(value) + " as JSON");
   if (value == std::trunc(value) && std::abs(value) <= kMaxExactInteger) {
     out += std::to_string(static_cast<std::int64_t>(value));
+    if (!integral) out += ".0";  // a real number that happens to be whole reads back as real
     return;
   }
   // The shortest of 15 to 17 significant digits that reads back as the same double: 0.001, not
@@ -279,7 +299,7 @@ void Value::dump_to(std::string& out) const {
   switch (type_) {
     case Type::Null: out += "null"; break;
     case Type::Bool: out += bool_ ? "true" : "false"; break;
-    case Type::Number: dump_number(out, number_); break;
+    case Type::Number: dump_number(out, number_, integral_); break;
     case Type::String: dump_string(out, string_); break;
     case Type::Array:
       out += '[';
@@ -303,34 +323,38 @@ void Value::dump_to(std::string& out) const {
 }
 
 bool Value::as_bool(const std::string& what) const {
-  if (type_ != Type::Bool) wrong_type(what, "true or false", type_);
+  if (type_ != Type::Bool) wrong_type(what, "true or false", *this);
   return bool_;
 }
 
 double Value::as_number(const std::string& what) const {
-  if (type_ != Type::Number) wrong_type(what, "a number", type_);
+  if (type_ != Type::Number) wrong_type(what, "a number", *this);
   return number_;
 }
 
 std::int64_t Value::as_integer(const std::string& what, std::int64_t minimum) const {
-  const double value = as_number(what);
-  if (value != std::trunc(value) || value < static_cast<double>(minimum) || value > kMaxExactInteger)
-    throw JsonError(what + " must be a whole number >= " + std::to_string(minimum) + ", got " + Value(value).dump());
+  if (type_ != Type::Number || number_ != std::trunc(number_)) wrong_type(what, "an integer", *this);
+  const double value = number_;
+  if (value < static_cast<double>(minimum) || value > kMaxExactInteger)
+    throw JsonError(what + " must be " +
+                    (minimum <= -kMaxExactInteger ? std::string("an integer")
+                                                  : "an integer >= " + std::to_string(minimum)) +
+                    ", got " + Value(value).dump());
   return static_cast<std::int64_t>(value);
 }
 
 const std::string& Value::as_string(const std::string& what) const {
-  if (type_ != Type::String) wrong_type(what, "a string", type_);
+  if (type_ != Type::String) wrong_type(what, "a string", *this);
   return string_;
 }
 
 const Value::Array& Value::as_array(const std::string& what) const {
-  if (type_ != Type::Array) wrong_type(what, "an array", type_);
+  if (type_ != Type::Array) wrong_type(what, "an array", *this);
   return array_;
 }
 
 const Value::Object& Value::as_object(const std::string& what) const {
-  if (type_ != Type::Object) wrong_type(what, "an object", type_);
+  if (type_ != Type::Object) wrong_type(what, "an object", *this);
   return object_;
 }
 

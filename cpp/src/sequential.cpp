@@ -132,8 +132,9 @@ void Sequential::set_input_shape(std::vector<Index> shape) {
     features *= d;
   }
   if (!shape.empty() && built() && features != input_dim())
-    throw std::invalid_argument("an input shape of " + std::to_string(features) + " values does not match the " +
-                                std::to_string(input_dim()) + " input features the model was built for");
+    throw std::invalid_argument("the model was built for " + std::to_string(input_dim()) +
+                                " input features; an input shape of " + std::to_string(features) +
+                                " values does not match them");
   input_shape_ = std::move(shape);
 }
 
@@ -146,6 +147,12 @@ void Sequential::compile(LossPtr loss, OptimizerPtr optimizer, std::vector<Metri
   optimizer_ = std::move(optimizer);
   metrics_ = std::move(metrics);
   if (!layers_.empty()) resolve_metrics();  // metrics the loss cannot feed fail here, not after an epoch
+}
+
+void Sequential::clear_compile() {
+  loss_.reset();
+  optimizer_.reset();
+  metrics_.clear();
 }
 
 std::vector<std::string> Sequential::log_names() const {

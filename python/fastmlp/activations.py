@@ -1,124 +1,126 @@
 """Activation functions with Keras's names: ``fastmlp.activations.relu(x)`` or ``activation="relu"``.
 
-Each function computes with the C++ kernels used in training, so what you see here is what a
-layer computes. Pass the function itself (``activation=fastmlp.activations.gelu``) or its name.
+There is one function per activation the C++ core registers, with Keras's parameters and defaults
+(``relu(x, negative_slope=0.0, max_value=None, threshold=0.0)``); each computes with the kernels used
+in training, so what you see here is what a layer computes. A layer takes the function itself
+(``activation=fastmlp.activations.gelu``), its name, or a ``functools.partial`` of it to set parameters
+(``functools.partial(fastmlp.activations.relu, max_value=6.0)``).
 """
 
 import functools
 import inspect
-import math
 
 import numpy as np
 
-from fastmlp import _core
+from fastmlp import _registered
 from fastmlp._convert import as_float_array
 
+_registry = _registered.registry("activation")
 
-def _apply(core_activation, x):
+
+@functools.lru_cache(maxsize=256)
+def _core_activation(name, parameters):
+    return _registry.create(name, dict(parameters))
+
+
+def _apply(name, x, parameters):
+    core = _core_activation(name, tuple(sorted(parameters.items())))
     array = as_float_array(x, "x")
     shape = array.shape
     matrix = array.reshape(1, -1) if array.ndim < 2 else array.reshape(-1, shape[-1])
-    return core_activation(np.ascontiguousarray(matrix)).reshape(shape)
+    return core(np.ascontiguousarray(matrix)).reshape(shape)
 
 
-def _named(name, doc, **parameters):
-    def activation(x, **overrides):
-        return _apply(_make(name, **{**parameters, **overrides}), x)
+def _function(name, entry):
+    """fastmlp.activations.<name>: the activation's kernel on an array, with its parameters as keywords."""
+    parameters = [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters += [inspect.Parameter(key, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=value)
+                   for key, value in entry["defaults"].items()]
+    signature = inspect.Signature(parameters)
+
+    def activation(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        x = bound.arguments.pop("x")
+        changed = {key: value for key, value in bound.arguments.items() if value != entry["defaults"][key]}
+        return _apply(name, x, changed)
 
     activation.__name__ = activation.__qualname__ = name
-    activation.__doc__ = doc
+    activation.__signature__ = signature
+    activation.__module__ = __name__
+    activation.__doc__ = f"Keras's ``{name}{signature}``, computed by fastmlp's C++ kernel."
     activation._fastmlp_name = name
     return activation
 
 
-def _make(name, **parameters):
-    if name == "relu" and parameters:
-        max_value = parameters.get("max_value")
-        return _core.Activation.relu(float(parameters.get("negative_slope", 0.0)),
-                                     math.inf if max_value is None else float(max_value),
-                                     float(parameters.get("threshold", 0.0)))
-    if name == "leaky_relu" and parameters:
-        return _core.Activation.leaky_relu(float(parameters["negative_slope"]))
-    if name == "elu" and parameters:
-        return _core.Activation.elu(float(parameters["alpha"]))
-    if name == "gelu" and parameters:
-        return _core.Activation.gelu(bool(parameters["approximate"]))
-    if parameters:
-        raise TypeError(f"{name}() takes no parameters besides x; got {sorted(parameters)}")
-    return _core.Activation.from_name(name)
+for _class_name, _entry in _registered.entries("activation").items():
+    for _name in (_class_name, *_entry["aliases"]):
+        globals()[_name] = _function(_name, _entry)
 
 
-def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    """``x`` above ``threshold`` (capped at ``max_value``), ``negative_slope * (x - threshold)`` below."""
-    return _apply(_make("relu", negative_slope=negative_slope, max_value=max_value, threshold=threshold), x)
+def _parameters_of(partial):
+    """The parameters a functools.partial of one of these functions sets, checked against its signature."""
+    bound = inspect.signature(partial.func).bind(None, **partial.keywords)  # unknown names: TypeError
+    arguments = dict(bound.arguments)
+    del arguments["x"]
+    return arguments
 
 
-relu._fastmlp_name = "relu"
-
-
-def leaky_relu(x, negative_slope=0.2):
-    """``x`` for x > 0, ``negative_slope * x`` otherwise."""
-    return _apply(_make("leaky_relu", negative_slope=negative_slope), x)
-
-
-leaky_relu._fastmlp_name = "leaky_relu"
-
-
-def elu(x, alpha=1.0):
-    """``x`` for x > 0, ``alpha * (exp(x) - 1)`` otherwise."""
-    return _apply(_make("elu", alpha=alpha), x)
-
-
-elu._fastmlp_name = "elu"
-
-linear = _named("linear", "The identity.")
-sigmoid = _named("sigmoid", "1 / (1 + exp(-x)).")
-tanh = _named("tanh", "Hyperbolic tangent.")
-selu = _named("selu", "scale * elu(x, alpha) with the self-normalising constants.")
-softplus = _named("softplus", "log(1 + exp(x)), computed without overflow.")
-softsign = _named("softsign", "x / (1 + |x|).")
-softmax = _named("softmax", "exp(x) / sum(exp(x)) over the last axis.")
-silu = _named("silu", "x * sigmoid(x).")
-swish = silu
-
-
-def gelu(x, approximate=False):
-    """``x * Phi(x)``, Phi the standard normal CDF: the exact (erf) form, Keras's default, or with
-    ``approximate=True`` the tanh approximation ``0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``."""
-    return _apply(_make("gelu", approximate=approximate), x)
-
-
-gelu._fastmlp_name = "gelu"
-hard_sigmoid = _named("hard_sigmoid", "relu6(x + 3) / 6, Keras 3's definition.")
-exponential = _named("exponential", "exp(x).")
-
-
-def get(identifier):
-    """The C++ activation for a name, one of this module's functions, or None (linear)."""
+def _to_config(identifier):
+    """An activation given as None (linear), a name, one of this module's functions or a
+    functools.partial of one, as the core's config takes it: a name, or {"class_name", "config"}."""
     if identifier is None:
-        return _core.Activation.from_name("linear")
+        return "linear"
     if isinstance(identifier, str):
-        return _core.Activation.from_name(identifier)
-    if isinstance(identifier, _core.Activation):
+        if _registry.class_name_of(identifier) is None:
+            _registry.create(identifier, None)  # the core's message lists the valid names
+        return identifier
+    if isinstance(identifier, dict):
         return identifier
     name = getattr(identifier, "_fastmlp_name", None)
     if name is not None:
-        return _core.Activation.from_name(name)
-    # functools.partial(fastmlp.activations.relu, max_value=6.0): the function with its parameters set.
+        return name
     if isinstance(identifier, functools.partial) and not identifier.args:
         name = getattr(identifier.func, "_fastmlp_name", None)
         if name is not None:
-            bound = inspect.signature(identifier.func).bind(None, **identifier.keywords)  # unknown names: TypeError
-            bound.apply_defaults()
-            parameters = dict(bound.arguments)
-            del parameters["x"]
-            parameters.update(parameters.pop("overrides", {}))  # the parameterless functions' **overrides
-            return _make(name, **parameters)
+            return {"class_name": name, "config": _parameters_of(identifier)}
     raise TypeError(f"activation must be a name such as 'relu', a function from fastmlp.activations (or a "
-                    f"functools.partial of one, to set its parameters) or None; "
-                    f"got {identifier!r} (custom Python activations cannot run inside the C++ training loop)")
+                    f"functools.partial of one, to set its parameters) or None; got {identifier!r} "
+                    "(custom Python activations cannot run inside the C++ training loop)")
+
+
+def from_config(config):
+    """The function for an activation config: ``relu``, or a functools.partial of it with its parameters."""
+    if isinstance(config, str):
+        return globals()[config] if config in globals() else get(config)
+    function = get(config["class_name"])
+    parameters = config.get("config") or {}
+    return functools.partial(function, **parameters) if parameters else function
+
+
+def get(identifier):
+    """Keras's ``activations.get``: the function for a name (None: linear), or the function or partial
+    itself. Raises ValueError for an unknown name, TypeError for anything else."""
+    if identifier is None:
+        return globals()["linear"]
+    if isinstance(identifier, str):
+        class_name = _registry.class_name_of(identifier)
+        if class_name is None:
+            _registry.create(identifier, None)  # raises with the valid names
+        return globals()[identifier]
+    _to_config(identifier)  # raises TypeError for what cannot be an activation
+    return identifier
 
 
 def serialize(activation):
-    """The name of an activation given as name, function or C++ object."""
-    return get(activation).name
+    """The name of an activation (with its parameters when they differ from the defaults)."""
+    config = _to_config(activation)
+    if isinstance(config, dict):
+        defaults = _registered.entry("activation", config["class_name"])["defaults"]
+        if {**defaults, **(config.get("config") or {})} == defaults:
+            return config["class_name"]
+    return config
+
+
+def deserialize(config):
+    return from_config(config)

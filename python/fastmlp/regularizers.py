@@ -1,72 +1,58 @@
-"""Weight penalties added to the loss, as in Keras: ``Dense(64, kernel_regularizer=L2(0.01))``."""
+"""Weight penalties added to the loss, as in Keras: ``Dense(64, kernel_regularizer=L2(0.01))``.
 
-import math
+Every regularizer the C++ core registers is a class here (``L1(l1=0.01)``, ``L2(l2=0.01)``,
+``L1L2(l1=0.0, l2=0.0)``), also under its lower-case name (``l2``).
+"""
 
 import numpy as np
 
-from fastmlp import _core
+from fastmlp import _registered
+
+_registry = _registered.registry("regularizer")
 
 
-class Regularizer:
-    """``l1 * sum(|w|) + l2 * sum(w**2)``, evaluated in C++ during training."""
+class Regularizer(_registered.CoreView):
+    """Base class: ``regularizer(x)`` is the penalty of the array ``x``, as training adds it."""
 
-    def __init__(self, l1=0.0, l2=0.0):
-        for name, value in (("l1", l1), ("l2", l2)):
-            if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool) \
-                    or not 0 <= value < math.inf:  # NaN fails this too
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        self.l1, self.l2 = float(l1), float(l2)
-        self._core = _core.Regularizer(self.l1, self.l2)
+    _kind = "regularizer"
 
     def __call__(self, x):
         x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float32)))
         return float(self._core(x.reshape(-1, x.shape[-1])))
 
-    def get_config(self):
-        return {"l1": self.l1, "l2": self.l2}
 
-    def __repr__(self):
-        return f"{type(self).__name__}(l1={self.l1}, l2={self.l2})"
-
-
-class L1(Regularizer):
-    def __init__(self, l1=0.01):
-        super().__init__(l1=l1)
-
-    def get_config(self):
-        return {"l1": self.l1}
+globals().update(_registered.view_classes(
+    "regularizer", Regularizer, __name__, lambda cls: _registered.describe(cls, "Keras's regularizer")))
+for _class_name, _entry in _registered.entries("regularizer").items():
+    for _alias in _entry["aliases"]:
+        globals()[_alias] = globals()[_class_name]
 
 
-class L2(Regularizer):
-    def __init__(self, l2=0.01):
-        super().__init__(l2=l2)
-
-    def get_config(self):
-        return {"l2": self.l2}
-
-
-class L1L2(Regularizer):
-    def __init__(self, l1=0.0, l2=0.0):
-        super().__init__(l1=l1, l2=l2)
-
-
-l1, l2, l1_l2 = L1, L2, L1L2
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
+def deserialize(config):
+    """A Regularizer from Keras's serialized form ({"class_name", "config"}) or a name."""
+    if isinstance(config, str):
+        return get(config)
+    core = _registry.deserialize(config)
+    return globals()[core.class_name]._wrap(core)
 
 
 def get(identifier):
-    """A regularizer from None, a name ("l1", "l2", "l1_l2") or an instance; the C++ object is ``._core``."""
+    """A Regularizer from None, a name ("l1", "l2", "l1_l2"), a serialized config or an instance."""
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    if isinstance(identifier, dict) and str(identifier.get("class_name", "")).lower() in _BY_NAME:
-        # Keras's serialized form, as layer configs hold it: {"class_name": "L2", "config": {"l2": 0.01}}
-        return _BY_NAME[identifier["class_name"].lower()](**identifier.get("config", {}))
+    if isinstance(identifier, str) and _registry.class_name_of(identifier) is not None:
+        return globals()[_registry.class_name_of(identifier)]()
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        return deserialize(identifier)
     raise ValueError(f"unknown regularizer {identifier!r}; use None, 'l1', 'l2', 'l1_l2' or "
                      "fastmlp.regularizers.L1/L2/L1L2(...)")
 
 
-def core(identifier):
+def _to_config(identifier):
+    """A regularizer as the core's config takes it: None, a name or a serialized config."""
     regularizer = get(identifier)
-    return _core.Regularizer() if regularizer is None else regularizer._core
+    return None if regularizer is None else regularizer.serialize()
+
+
+def serialize(regularizer):
+    return None if regularizer is None else get(regularizer).serialize()

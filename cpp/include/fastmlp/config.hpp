@@ -21,6 +21,13 @@ class ConfigError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// A config value of the wrong kind (text where a number belongs, 2.5 for an integer): Python's
+// TypeError where a value out of range is a ValueError.
+class ConfigTypeError : public ConfigError {
+ public:
+  using ConfigError::ConfigError;
+};
+
 class Config {
  public:
   enum class Type { Null, Bool, Number, String, Array, Object };
@@ -31,8 +38,11 @@ class Config {
   Config() = default;
   Config(std::nullptr_t) {}
   Config(bool value) : type_(Type::Bool), bool_(value) {}
+  // Integer types make integer numbers, which JSON and Python show without a decimal point (units: 4);
+  // floating-point types make real ones (learning_rate: 1.0). They compare equal when equal in value.
   template <class Number, std::enable_if_t<std::is_arithmetic_v<Number> && !std::is_same_v<Number, bool>, int> = 0>
-  Config(Number value) : type_(Type::Number), number_(static_cast<double>(value)) {}
+  Config(Number value)
+      : type_(Type::Number), number_(static_cast<double>(value)), integral_(std::is_integral_v<Number>) {}
   Config(std::string value) : type_(Type::String), string_(std::move(value)) {}
   Config(const char* value) : Config(std::string(value)) {}  // else a string literal would become a bool
   Config(Array values) : type_(Type::Array), array_(std::move(values)) {}
@@ -48,6 +58,8 @@ class Config {
   bool is_null() const { return type_ == Type::Null; }
   bool is_bool() const { return type_ == Type::Bool; }
   bool is_number() const { return type_ == Type::Number; }
+  // A number written without a fraction or exponent (JSON), or made from an integer type.
+  bool is_integer() const { return type_ == Type::Number && integral_; }
   bool is_string() const { return type_ == Type::String; }
   bool is_array() const { return type_ == Type::Array; }
   bool is_object() const { return type_ == Type::Object; }
@@ -77,6 +89,7 @@ class Config {
   Type type_ = Type::Null;
   bool bool_ = false;
   double number_ = 0;
+  bool integral_ = false;
   std::string string_;
   Array array_;
   Object object_;

@@ -28,6 +28,9 @@ class Metric {
   Config config() const { return options_config(); }
   // The key under which logs and histories show the metric.
   virtual const std::string& name() const = 0;
+  // Whether larger values are better (accuracy) or worse (errors): what Keras's "auto" monitoring
+  // mode (EarlyStopping, ModelCheckpoint) reads.
+  virtual bool higher_is_better() const { return true; }
 
   // The metric that computes this one for a model trained with `loss` and `output_units` outputs:
   // itself, or, for "accuracy", the binary, categorical or sparse accuracy the loss calls for (as

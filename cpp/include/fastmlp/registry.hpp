@@ -77,7 +77,9 @@ Config to_config(const T& value) {
     return value.to_config();
   } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
     return Config(value);
-  } else if constexpr (std::is_arithmetic_v<T>) {
+  } else if constexpr (std::is_integral_v<T>) {
+    return Config(static_cast<std::int64_t>(value));
+  } else if constexpr (std::is_floating_point_v<T>) {
     return Config(static_cast<double>(value));
   } else if constexpr (IsOptional<T>::value) {
     return value ? to_config(*value) : Config();

@@ -93,6 +93,9 @@ class Sequential {
   // the loss calls for).
   void compile(LossPtr loss, OptimizerPtr optimizer, std::vector<MetricPtr> metrics = {});
   bool compiled() const { return loss_ != nullptr; }
+  // Forgets the loss, the optimizer and the metrics: a loaded model that is to be compiled anew
+  // (Keras's load_model(compile=False)).
+  void clear_compile();
   const LossPtr& loss() const { return loss_; }
   const OptimizerPtr& optimizer() const { return optimizer_; }
   const std::vector<MetricPtr>& metrics() const { return metrics_; }

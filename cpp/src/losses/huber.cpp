@@ -32,7 +32,7 @@ struct HuberFormula {
   Scalar delta;
 };
 
-FASTMLP_REGISTER(ElementwiseLoss<HuberFormula>, "huber", "huber_loss");
+FASTMLP_REGISTER(ElementwiseLoss<HuberFormula>, "huber_loss", "huber");
 
 }  // namespace
 }  // namespace fastmlp

@@ -11,6 +11,7 @@ class MeanSquaredError : public NamedMetric<MeanSquaredError, NameOnly<kMeanSqua
  public:
   static constexpr const char* kClassName = "MeanSquaredError";
   explicit MeanSquaredError(const Options& options = {}) : NamedMetric(options) {}
+  bool higher_is_better() const override { return false; }
   void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
     state[0] += (y_pred - y_true).squaredNorm() / static_cast<double>(y_pred.cols());
   }
@@ -20,6 +21,7 @@ class MeanAbsoluteError : public NamedMetric<MeanAbsoluteError, NameOnly<kMeanAb
  public:
   static constexpr const char* kClassName = "MeanAbsoluteError";
   explicit MeanAbsoluteError(const Options& options = {}) : NamedMetric(options) {}
+  bool higher_is_better() const override { return false; }
   void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
     state[0] += (y_pred - y_true).cwiseAbs().sum() / static_cast<double>(y_pred.cols());
   }

@@ -93,7 +93,7 @@ class L1L2 : public Described<L1L2, Regularizer, L1L2Options> {
 
 FASTMLP_REGISTER(L1, "l1");
 FASTMLP_REGISTER(L2, "l2");
-FASTMLP_REGISTER(L1L2, "l1_l2", "l1l2");
+FASTMLP_REGISTER(L1L2, "l1_l2");
 
 }  // namespace
 }  // namespace fastmlp

@@ -17,7 +17,7 @@ class ExponentialDecay : public Described<ExponentialDecay, LearningRateSchedule
   }
 
   double operator()(std::int64_t step) const override {
-    double p = static_cast<double>(step) / options_.decay_steps;
+    double p = static_cast<double>(step) / static_cast<double>(options_.decay_steps);
     if (options_.staircase) p = std::floor(p);
     return options_.initial_learning_rate * std::pow(options_.decay_rate, p);
   }

@@ -20,11 +20,10 @@ inline void require_finite(double value, const char* schedule, const char* what)
     throw std::invalid_argument(std::string(schedule) + " " + what + " must be finite, got " + std::to_string(value));
 }
 
-// ExponentialDecay's and InverseTimeDecay's parameters, with Keras's names. Step counts are doubles,
-// as Keras allows (10 or 2.5 steps).
+// ExponentialDecay's and InverseTimeDecay's parameters, with Keras's names.
 struct DecayOptions {
   double initial_learning_rate = 0.0;
-  double decay_steps = 0.0;
+  std::int64_t decay_steps = 0;
   double decay_rate = 0.0;
   bool staircase = false;
   std::string name;
@@ -42,7 +41,9 @@ struct DecayOptions {
 
 inline void require_decay_options(const DecayOptions& options, const char* schedule) {
   require_finite(options.initial_learning_rate, schedule, "initial_learning_rate");
-  require_positive(options.decay_steps, schedule, "decay_steps");
+  if (options.decay_steps <= 0)
+    throw std::invalid_argument(std::string(schedule) + " decay_steps must be > 0, got " +
+                                std::to_string(options.decay_steps));
   require_finite(options.decay_rate, schedule, "decay_rate");
 }
 

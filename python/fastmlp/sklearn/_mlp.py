@@ -20,8 +20,6 @@ agree with scikit-learn's:
   regression scikit-learn reports the half mean squared error, which _sklearn_loss rebuilds.
 """
 
-import os
-import tempfile
 import warnings
 from numbers import Integral, Real
 
@@ -272,22 +270,17 @@ class _BaseMLP(BaseEstimator):
 
     # ---- pickling --------------------------------------------------------------------------------------
     def __getstate__(self):
-        # The C++ network travels as a fastmlp model file, with its optimizer state, so that a
-        # restored estimator predicts identically and partial_fit continues where it stopped.
+        # The model pickles as its model file's bytes, with its optimizer state, so that a restored
+        # estimator predicts identically and partial_fit continues where it stopped. coefs_ and
+        # intercepts_ are views on its weights: they are made again from the restored model.
         state = dict(super().__getstate__())
-        model = state.pop("_model", None)
         state.pop("coefs_", None)
         state.pop("intercepts_", None)
-        if model is not None:
-            state["_model_file"] = _model_bytes(model)
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
-        model_file = state.pop("_model_file", None)
         super().__setstate__(state)
-        if model_file is not None:
-            self._model = _model_from_bytes(model_file)
+        if getattr(self, "_model", None) is not None:
             self._expose_weights()
 
 
@@ -295,22 +288,6 @@ def _dense_float32(X):
     if sparse.issparse(X):
         X = X.toarray()
     return np.ascontiguousarray(X, dtype=np.float32)
-
-
-def _model_bytes(model):
-    with tempfile.TemporaryDirectory() as directory:
-        path = os.path.join(directory, "model.fmlp")
-        model.save(path)
-        with open(path, "rb") as stream:
-            return stream.read()
-
-
-def _model_from_bytes(data):
-    with tempfile.TemporaryDirectory() as directory:
-        path = os.path.join(directory, "model.fmlp")
-        with open(path, "wb") as stream:
-            stream.write(data)
-        return models.load_model(path)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

@@ -1,0 +1,158 @@
+// The registered kinds (activation, initializer, regularizer, loss, metric, schedule, optimizer):
+// one registry per kind, through which Python creates every object from its name and config, and
+// what each kind does beyond describing itself.
+#include <pybind11/stl.h>
+
+#include <memory>
+
+#include "config_cast.hpp"
+#include "kind_bindings.hpp"
+#include "fastmlp/activation.hpp"
+#include "fastmlp/initializer.hpp"
+#include "fastmlp/loss.hpp"
+#include "fastmlp/metric.hpp"
+#include "fastmlp/optimizer.hpp"
+#include "fastmlp/regularizer.hpp"
+#include "fastmlp/schedule.hpp"
+#include "numpy_views.hpp"
+#include "registrations.hpp"
+
+namespace fastmlp::bindings {
+namespace {
+
+void register_activations(py::module_& m) {
+  bind_registry<Activation>(m, "activation");
+  bind_kind<Activation>(m, "Activation")
+      .def_property_readonly("needs_preactivation", &Activation::needs_preactivation)
+      // f applied to a 2-D array, into a new array: what fastmlp.activations' functions compute.
+      .def("__call__",
+           [](const Activation& activation, const FloatArray& x) {
+             const ConstMatrixMap input = map_matrix(x, "x");
+             FloatArray out({input.rows(), input.cols()});
+             MatrixMap result(out.mutable_data(), input.rows(), input.cols());
+             result = input;
+             activation.apply(result);
+             return out;
+           },
+           py::arg("x").noconvert());
+}
+
+void register_initializers(py::module_& m) {
+  bind_registry<Initializer>(m, "initializer");
+  // Values for a tensor of `rows` x `cols` with Keras's fans; an unseeded initializer draws from a
+  // generator seeded with `seed` (Python passes one from its global seed source).
+  bind_kind<Initializer>(m, "Initializer")
+      .def("fill",
+           [](const Initializer& initializer, Index rows, Index cols, Index fan_in, Index fan_out, std::uint64_t seed) {
+             if (rows < 0 || cols < 0) throw py::value_error("an initializer needs a shape of sizes >= 0");
+             RowMatrix values(rows, cols);
+             Rng rng(seed);
+             initializer.fill(values, fan_in, fan_out, rng);
+             FloatArray out({rows, cols});
+             MatrixMap(out.mutable_data(), rows, cols) = values;
+             return out;
+           },
+           py::arg("rows"), py::arg("cols"), py::arg("fan_in"), py::arg("fan_out"), py::arg("seed"));
+}
+
+void register_regularizers(py::module_& m) {
+  bind_registry<Regularizer>(m, "regularizer");
+  bind_kind<Regularizer>(m, "Regularizer")
+      .def("__call__", [](const Regularizer& regularizer, const FloatArray& x) {
+        return regularizer.penalty(map_matrix(x, "x"));
+      }, py::arg("x").noconvert());
+}
+
+// The loss kernels index y_pred by the labels and pair y_true's columns with y_pred's without
+// checking (they run inside the training loop, after Sequential has checked its data). Called from
+// Python directly they get any arrays, so the same checks run here first: shapes, non-empty, and
+// targets the loss accepts (a sparse label of 10**6 would otherwise read far past the row).
+void check_loss_inputs(const Loss& loss, ConstMatrixMap y_true, ConstMatrixMap y_pred) {
+  if (y_true.rows() != y_pred.rows()) throw py::value_error("y_true and y_pred must have the same number of rows");
+  if (y_pred.rows() == 0 || y_pred.cols() == 0)
+    throw py::value_error("y_pred is empty; a loss needs at least one sample and one output");
+  loss.check_targets(y_true, y_pred.cols());
+}
+
+void register_losses(py::module_& m) {
+  bind_registry<Loss>(m, "loss");
+  bind_kind<Loss>(m, "Loss")
+      .def("target_columns", &Loss::target_columns, py::arg("output_units"))
+      .def("per_sample",
+           [](const Loss& loss, const FloatArray& y_true, const FloatArray& y_pred) {
+             const ConstMatrixMap t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
+             check_loss_inputs(loss, t, p);
+             py::array_t<Scalar> out(p.rows());
+             loss.per_sample(p, t, Eigen::Map<Vector>(out.mutable_data(), p.rows()));
+             return out;
+           },
+           py::arg("y_true").noconvert(), py::arg("y_pred").noconvert())
+      .def("gradient",
+           [](const Loss& loss, const FloatArray& y_true, const FloatArray& y_pred) {
+             const ConstMatrixMap t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
+             check_loss_inputs(loss, t, p);
+             FloatArray out({p.rows(), p.cols()});
+             loss.gradient(p, t, MatrixMap(out.mutable_data(), p.rows(), p.cols()));
+             return out;
+           },
+           py::arg("y_true").noconvert(), py::arg("y_pred").noconvert());
+}
+
+void register_metrics(py::module_& m) {
+  bind_registry<Metric>(m, "metric");
+  bind_kind<Metric>(m, "Metric")
+      .def_property_readonly("name", &Metric::name)
+      .def_property_readonly("higher_is_better", &Metric::higher_is_better);
+}
+
+void register_schedules(py::module_& m) {
+  bind_registry<LearningRateSchedule>(m, "schedule");
+  bind_kind<LearningRateSchedule>(m, "LearningRateSchedule")
+      .def("__call__", &LearningRateSchedule::operator(), py::arg("step"));
+}
+
+void register_optimizers(py::module_& m) {
+  bind_registry<Optimizer>(m, "optimizer");
+  bind_kind<Optimizer>(m, "Optimizer")
+      // The rate of the next step; setting a number replaces a schedule (Python decides when that is allowed).
+      .def_property("learning_rate", &Optimizer::learning_rate,
+                    [](Optimizer& optimizer, double value) { optimizer.set_learning_rate(value); })
+      .def("set_schedule",
+           [](Optimizer& optimizer, std::shared_ptr<LearningRateSchedule> schedule) {
+             if (!schedule) throw py::value_error("schedule is None");
+             optimizer.set_learning_rate(LearningRate(SchedulePtr(std::move(schedule))));
+           },
+           py::arg("schedule"))
+      .def_property_readonly("has_schedule", [](const Optimizer& o) { return o.common().learning_rate.schedule != nullptr; })
+      .def_property_readonly("iterations", &Optimizer::iterations)
+      .def_property_readonly("slot_names", &Optimizer::slot_names)
+      .def("slots",
+           [](py::object self, size_t index) {
+             py::list views;
+             for (const auto& s : self.cast<Optimizer&>().slots(index)) views.append(readonly_numpy_view(s, self));
+             return views;
+           },
+           py::arg("index"));
+}
+
+}  // namespace
+
+void register_kinds(py::module_& m) {
+  // A config value of the wrong kind is Python's TypeError; other config errors are ValueErrors.
+  py::register_exception_translator([](std::exception_ptr error) {
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const ConfigTypeError& wrong_kind) {
+      PyErr_SetString(PyExc_TypeError, wrong_kind.what());
+    }
+  });
+  register_activations(m);
+  register_initializers(m);
+  register_regularizers(m);
+  register_losses(m);
+  register_metrics(m);
+  register_schedules(m);
+  register_optimizers(m);
+}
+
+}  // namespace fastmlp::bindings

@@ -1,0 +1,214 @@
+"""The base class of every layer: a core layer, which owns the layer's name, trainable flag, options and
+weights; the weights reach Python as NumPy views on the C++ memory."""
+
+import inspect
+
+import numpy as np
+
+from fastmlp import _random, _registered
+from fastmlp._convert import as_float_array
+from fastmlp._naming import snake_case, unique_name
+
+_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
+# Keras arguments for features fastmlp does not have, accepted at their defaults (None or False).
+_UNSUPPORTED = ("kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint", "alpha_constraint",
+                "moving_mean_constraint", "moving_variance_constraint", "lora_rank", "lora_alpha", "noise_shape",
+                "shared_axes", "synchronized", "quantization_config")
+# Weights that a layer's options may leave out; Keras shows them as None then.
+_OPTIONAL_WEIGHTS = ("bias", "gamma", "beta")
+# What a layer's constructor takes beyond its options: Keras's base-layer arguments.
+PYTHON_PARAMETERS = [inspect.Parameter("input_shape", _KEYWORD, default=None),
+                     inspect.Parameter("input_dim", _KEYWORD, default=None),
+                     inspect.Parameter("name", _KEYWORD, default=None),
+                     inspect.Parameter("trainable", _KEYWORD, default=True),
+                     inspect.Parameter("dtype", _KEYWORD, default=None)]
+
+
+def input_shape_of(shape, who):
+    """A Keras-style input shape (a tuple without the batch dimension) of positive integers."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{who}: shape must be a tuple such as (64,), got {shape!r}") from None
+    if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
+        raise ValueError(f"{who}: shape must be a tuple of positive integers such as (64,), got {shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+class Layer(_registered.CoreView):
+    """What every fastmlp layer has: a name, weights and Keras's weight accessors."""
+
+    _kind = "layer"
+
+    def __init__(self, *args, **kwargs):
+        for key in _UNSUPPORTED:
+            value = kwargs.pop(key, None)
+            if value is not None and value is not False:
+                raise ValueError(f"{type(self).__name__} {key} is not supported by fastmlp; leave it None")
+        super().__init__(*args, **kwargs)
+
+    def _create(self, arguments):
+        _registered.check_dtype(arguments.pop("dtype"), type(self).__name__)
+        input_shape, input_dim = arguments.pop("input_shape"), arguments.pop("input_dim")
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        # A shape declared on a first layer waits here until the layer joins a model.
+        self._input_shape = None if input_shape is None else input_shape_of(input_shape, type(self).__name__)
+        name, trainable = arguments.pop("name"), arguments.pop("trainable")
+        # Python functions as initializers cannot run in C++: the core draws its default, and the
+        # function's values replace it once the layer is built (_build).
+        self._python_initializers = {}
+        defaults = _registered.entries("layer")[self._class_name]["defaults"]
+        for key, value in list(arguments.items()):
+            if key.endswith("_initializer") and callable(value) and not isinstance(value, _registered.CoreView):
+                self._python_initializers[key[:-len("_initializer")]] = value
+                arguments[key] = defaults[key]
+        super()._create(arguments)
+        self._core.name = name if name is not None else unique_name(snake_case(type(self).__name__))
+        self._core.trainable = bool(trainable)
+
+    @classmethod
+    def _wrap(cls, core):
+        layer = super()._wrap(core)
+        layer._input_shape = None
+        layer._python_initializers = {}
+        return layer
+
+    # ---- what Keras scripts set -----------------------------------------------------------------
+    @property
+    def name(self):
+        return self._core.name
+
+    @name.setter
+    def name(self, value):
+        self._core.name = str(value)
+
+    @property
+    def trainable(self):
+        """A frozen layer (False) keeps its weights out of training, as in Keras."""
+        return self._core.trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._core.trainable = bool(value)
+
+    def __setattr__(self, name, value):
+        # Keras lets a script assign a layer's weight penalties; the core takes them from the next step.
+        if name.endswith("_regularizer") and not name.startswith("_"):
+            setter = getattr(self._core, f"set_{name}", None)
+            if setter is None:
+                raise AttributeError(f"{type(self).__name__}.{name} is fixed when the layer is created")
+            setter(_registered.to_config_value(name, value))
+            return
+        super().__setattr__(name, value)
+
+    # ---- weights ---------------------------------------------------------------------------------
+    @property
+    def built(self):
+        return self._core.built
+
+    def _views(self):
+        """(name, view) of each weight, vectors as 1-D as Keras shows them."""
+        if not self.built:
+            return []
+        return [(name, view.reshape(-1) if view.shape[0] == 1 and name != "kernel" else view)
+                for name, view in self._core.weights]
+
+    @property
+    def weights(self):
+        """NumPy views on the layer's weights in C++ memory (trainable first, as Keras orders them):
+        writing into one changes the model."""
+        return [view for _, view in self._views()]
+
+    @property
+    def trainable_weights(self):
+        return self.weights[:self._core.parameter_count] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self):
+        return self.weights[self._core.parameter_count:] if self.trainable else self.weights
+
+    def __getattr__(self, name):
+        # A weight by name (kernel, bias, gamma, moving_mean, ...), then a config parameter.
+        core = self.__dict__.get("_core")
+        if core is not None and not name.startswith("_"):
+            views = dict(self._views())
+            if name in views:
+                return views[name]
+            if name in _OPTIONAL_WEIGHTS and core.built:
+                return None  # Keras's value for a weight the options left out (use_bias=False, scale=False)
+            if name in ("kernel", *_OPTIONAL_WEIGHTS):
+                raise ValueError(f"layer {core.name!r} has no {name} yet: it is created when the model knows its "
+                                 "input shape (give Input((features,)) or input_dim, or call fit)")
+        return super().__getattr__(name)
+
+    def get_weights(self):
+        """Copies of the weights, as Keras returns them."""
+        return [np.array(w, copy=True) for w in self.weights]
+
+    def set_weights(self, weights):
+        """Copies ``weights`` into the layer, after checking their number and shapes."""
+        current = self.weights
+        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError(f"layer {self.name!r} expects {len(current)} weight arrays, got {len(weights)}")
+        converted = []
+        for index, (target, value) in enumerate(zip(current, weights)):
+            value = as_float_array(value, f"layer {self.name!r} weight {index}")  # TypeError for text, complex
+            if value.shape != target.shape:
+                raise ValueError(f"layer {self.name!r} weight {index} has shape {target.shape}, "
+                                 f"got an array of shape {value.shape}")
+            converted.append(value)
+        # Checked all before writing any, so that a bad list leaves the layer unchanged.
+        for target, value in zip(current, converted):
+            target[...] = value
+
+    def count_params(self):
+        return int(sum(w.size for w in self.weights))
+
+    @property
+    def input_shape(self):
+        return (None, self._core.input_dim) if self.built else self._declared_shape()
+
+    @property
+    def output_shape(self):
+        return (None, self._core.output_dim) if self.built else None
+
+    def _declared_shape(self):
+        return None if self._input_shape is None else (None, *self._input_shape)
+
+    def _build(self):
+        """Called by the model once the core layer is built: runs the Python initializer functions."""
+        views = dict(self._views())
+        for weight, function in self._python_initializers.items():
+            target = views.get(weight)
+            if target is None:
+                continue
+            initial = np.asarray(function(target.shape, dtype="float32"), dtype=np.float32)
+            if initial.shape != target.shape:
+                raise ValueError(f"the {weight}_initializer of layer {self.name!r} returned shape {initial.shape}, "
+                                 f"expected {target.shape}")
+            target[...] = initial
+
+    def get_config(self):
+        config = super().get_config()
+        for weight, function in self._python_initializers.items():
+            config[f"{weight}_initializer"] = getattr(function, "__name__", repr(function))
+        return config
+
+    def __reduce__(self):
+        # A copy of a built layer has the same weights, as Keras's copies do.
+        return (_rebuilt, (type(self), self.get_config(), self._core.input_dim if self.built else None,
+                           self.get_weights()))
+
+
+def _rebuilt(cls, config, input_dim, weights):
+    layer = cls.from_config(config)
+    if input_dim is not None:
+        layer._core.build(input_dim, _random.draw_seed())
+        layer.set_weights(weights)
+    return layer

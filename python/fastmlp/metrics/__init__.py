@@ -1,0 +1,44 @@
+"""Metrics with Keras's names, computed in C++ as the epoch runs. Pass names (``metrics=["accuracy"]``)
+or these objects (``metrics=[Precision(name="prec")]``); the history key is the name.
+
+There is a class for every metric the C++ core registers, with Keras's parameters and defaults.
+"accuracy" (and ``Accuracy()``) is resolved from the loss as Keras resolves the string: binary,
+categorical or sparse categorical accuracy.
+"""
+
+from fastmlp import _registered
+from fastmlp.metrics.metric import Metric
+
+_registry = _registered.registry("metric")
+
+globals().update(_registered.view_classes(
+    "metric", Metric, __name__, lambda cls: _registered.describe(cls, "Keras's metric")))
+
+
+def get(identifier):
+    """A Metric from a name (shown under that name, as in Keras: metrics=["mse"] logs "mse"), an
+    instance, or Keras's serialized form."""
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, str):
+        core = _registry.create(identifier, {"name": identifier})
+        return globals()[core.class_name]._wrap(core)
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        core = _registry.deserialize(identifier)
+        return globals()[core.class_name]._wrap(core)
+    raise TypeError(f"metrics must be names such as 'accuracy' or fastmlp.metrics objects; got {identifier!r} "
+                    "(custom Python metrics cannot run inside the C++ training loop)")
+
+
+def identifier_of(core):
+    """What compile() is given for a core metric: the string it was made from ("accuracy"), or the Metric."""
+    made_from_name = _registry.class_name_of(core.name) == core.class_name and \
+        _registry.create(core.name, {"name": core.name}).config == core.config
+    return core.name if made_from_name else globals()[core.class_name]._wrap(core)
+
+
+def serialize(metric):
+    return get(metric).serialize()
+
+
+__all__ = ["Metric", "get", "serialize", *_registered.entries("metric")]

@@ -1,0 +1,105 @@
+"""Keras's arguments of fit, evaluate and predict, checked: what a script passes, turned into what the
+core takes, with a ValueError or TypeError that says what to fix. The model's own methods stay short."""
+
+import math
+import numbers
+
+import numpy as np
+
+from fastmlp._convert import as_float_array
+
+# fit(), evaluate() and predict() default to Keras's batch size of 32.
+DEFAULT_BATCH_SIZE = 32
+# The largest epoch count the core's int holds.
+MAX_EPOCHS = 2**31 - 1
+
+
+def positive_int(value, name, minimum=1, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value!r}")
+    return int(value)
+
+
+def batch_size(value):
+    if value is None:
+        return DEFAULT_BATCH_SIZE
+    # Any size beyond the number of samples means "all of them"; capping keeps it within C++'s int64.
+    return min(positive_int(value, "batch_size"), 2**62)
+
+
+def verbosity(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return verbose
+
+
+def no_steps(caller, **steps):
+    """Keras's steps arguments, for datasets and generators: fastmlp takes arrays, so only None."""
+    for name, value in steps.items():
+        if value is not None:
+            raise ValueError(f"{name} is for datasets and generators; fastmlp {caller}() takes arrays and "
+                             f"always runs on all of them, so leave {name}=None")
+
+
+def sample_weights(weights, count, name):
+    weights = as_float_array(weights, name).reshape(-1)
+    if len(weights) != count:
+        raise ValueError(f"{name} must have one weight per sample ({count}), got {len(weights)}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(f"{name} must hold finite numbers >= 0")
+    return weights
+
+
+def class_weights(class_weight, y):
+    """Per-sample weights from a {class: weight} dict, the class read from y as Keras reads it: argmax
+    of one-hot rows, else the rounded label; classes missing from the dict weigh 1."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"class_weight must be a dict {{class: weight}}, got {class_weight!r}")
+    classes = np.argmax(y, axis=1) if y.shape[1] > 1 else np.rint(y[:, 0]).astype(np.int64)
+    weights = np.ones(len(y), dtype=np.float32)
+    for label, weight in class_weight.items():
+        try:
+            index, valid = int(label), int(label) == float(label)
+            weight = float(weight)
+        except (TypeError, ValueError, OverflowError):
+            valid = False
+        if not valid:
+            raise ValueError(f"class_weight must map integer class indices to numbers, got {label!r}: {weight!r}")
+        weights[classes == index] = weight
+    return weights
+
+
+def validation_split_fraction(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"validation_split must be a number in [0, 1), got {value!r}")
+    return float(value)
+
+
+def split_rows(count, fraction):
+    """Keras holds out the last samples, before any shuffling: the first floor(n (1 - fraction)) train."""
+    split = int(math.floor(count * (1.0 - fraction)))
+    if split == count or split == 0:
+        raise ValueError(f"validation_split={fraction} leaves no samples for "
+                         f"{'validation' if split == count else 'training'} out of {count}")
+    return split
+
+
+def validation_tuple(validation_data):
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise ValueError("validation_data must be a tuple (x_val, y_val) or (x_val, y_val, sample_weight)")
+    x, y = validation_data[:2]
+    weights = validation_data[2] if len(validation_data) == 3 else None
+    return x, y, weights
+
+
+def fit_extras(validation_freq, validation_batch_size):
+    """Keras's fit arguments that fastmlp takes only in their default form."""
+    if validation_freq != 1:
+        raise ValueError(f"validation_freq={validation_freq!r} is not supported: fastmlp validates after "
+                         "every epoch (validation_freq=1)")
+    if validation_batch_size is not None:
+        positive_int(validation_batch_size, "validation_batch_size")
