@@ -1,5 +1,5 @@
 """The layers besides Dense against Keras 3's definitions: Dropout, GaussianNoise, BatchNormalization,
-PReLU and Flatten, in training (model(x, training=True), train_on_batch) and at inference, with
+LayerNormalization, PReLU and Flatten, in training (model(x, training=True), train_on_batch) and at inference, with
 gradients against finite differences of a float64 NumPy transcription."""
 
 import numpy as np
@@ -114,6 +114,59 @@ def test_batch_normalization_gradients_match_finite_differences(rng):
 
     assert_close("batch normalization gradients", gradients_of(model),
                  central_differences(loss, [w1, b1, gamma, beta, w2, b2]), rtol=1e-3, atol=1e-5)
+
+
+def keras_layer_normalization(z, gamma, beta, epsilon, rms_scaling=False):
+    """Keras 3's LayerNormalization.call over the last axis (float64): the biased variance, and with
+    rms_scaling x (not x - mean) divided by sqrt(variance + epsilon), times gamma, without beta."""
+    mean, variance = z.mean(axis=1, keepdims=True), z.var(axis=1, keepdims=True)
+    if rms_scaling:
+        return z / np.sqrt(variance + epsilon) * gamma
+    return (z - mean) / np.sqrt(variance + epsilon) * gamma + beta
+
+
+@pytest.mark.parametrize("rms_scaling", [False, True], ids=["standard", "rms_scaling"])
+def test_layer_normalization_against_keras_and_finite_differences(rng, rms_scaling):
+    fm.utils.set_random_seed(6)
+    norm = L.LayerNormalization(epsilon=0.01, rms_scaling=rms_scaling)
+    model = fm.Sequential([L.Input((3,)), L.Dense(5), norm, L.Dense(2)])
+    model.compile(optimizer=fm.optimizers.SGD(0.0), loss="mse")
+    # Keras creates beta only without rms_scaling; gamma and beta start at ones and zeros.
+    assert [w.shape for w in norm.get_weights()] == ([(5,)] if rms_scaling else [(5,), (5,)])
+    norm.set_weights([rng.uniform(0.5, 2, 5)] + ([] if rms_scaling else [rng.normal(size=5)]))
+    x, y = rng.normal(1.0, 2.0, size=(9, 3)).astype(np.float32), rng.normal(size=(9, 2)).astype(np.float32)
+    weights = [w.astype(np.float64) for w in model.get_weights()]
+    w1, b1, gamma = weights[:3]
+    beta = np.zeros(5) if rms_scaling else weights[3]
+    w2, b2 = weights[-2:]
+
+    def forward():
+        return keras_layer_normalization(x @ w1 + b1, gamma, beta, 0.01, rms_scaling) @ w2 + b2
+
+    # Per-sample statistics: the same in training and at inference, and batch by batch.
+    assert_close("layer normalization forward", model.predict(x, verbose=0), forward(), rtol=1e-5, atol=1e-5)
+    assert_close("training pass", model(x, training=True), forward(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.predict(x[:1], verbose=0), model.predict(x, verbose=0)[:1], rtol=1e-6)
+    model.train_on_batch(x, y)
+    params = [w1, b1, gamma] + ([] if rms_scaling else [beta]) + [w2, b2]
+    assert_close("layer normalization gradients", gradients_of(model),
+                 central_differences(lambda: np.mean((forward() - y) ** 2), params), rtol=1e-3, atol=1e-5)
+
+
+def test_layer_normalization_options_and_file(tmp_path, rng):
+    norm = L.LayerNormalization(center=False, scale=False, gamma_initializer="he_normal")
+    model = fm.Sequential([L.Input((4,)), norm])
+    assert norm.get_weights() == [] and norm.get_config()["center"] is False
+    x = rng.normal(3.0, 2.0, size=(6, 4)).astype(np.float32)
+    assert_close("no gamma or beta", model.predict(x, verbose=0),
+                 keras_layer_normalization(x.astype(np.float64), 1.0, 0.0, 1e-3), rtol=1e-5, atol=1e-5)
+    model.save(tmp_path / "norm.fmlp")
+    loaded = fm.models.load_model(tmp_path / "norm.fmlp")
+    assert loaded.layers[0].get_config() == norm.get_config()
+    with pytest.raises(ValueError, match="axis"):
+        L.LayerNormalization(axis=0)
+    with pytest.raises(ValueError, match="epsilon"):
+        L.LayerNormalization(epsilon=0.0)
 
 
 def test_prelu_forward_and_gradients(rng):

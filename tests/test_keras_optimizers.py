@@ -58,6 +58,15 @@ def nadam(lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     return update
 
 
+def lion(lr, beta_1=0.9, beta_2=0.99):
+    """Keras 3's Lion: the step's sign from a blend of momentum and gradient, then the momentum update."""
+    def update(w, g, s, t):
+        m = s.get("m", 0.0)
+        s["m"] = beta_2 * m + (1 - beta_2) * g
+        return w - lr * np.sign(beta_1 * m + (1 - beta_1) * g)
+    return update
+
+
 O = fm.optimizers
 CASES = {
     "sgd": (lambda: O.SGD(0.1), sgd(0.1)),
@@ -72,6 +81,8 @@ CASES = {
     "adadelta": (lambda: O.Adadelta(1.0, rho=0.9), adadelta(1.0, 0.9)),
     "adamax": (lambda: O.Adamax(0.02), adamax(0.02)),
     "nadam": (lambda: O.Nadam(0.02), nadam(0.02)),
+    "lion": (lambda: O.Lion(0.01), lion(0.01)),
+    "lion_betas": (lambda: O.Lion(0.003, beta_1=0.5, beta_2=0.8), lion(0.003, 0.5, 0.8)),
 }
 
 
@@ -128,9 +139,10 @@ def test_gradient_clipping(case, rng):
     run_and_compare(case, make(), update, rng, clip=clip)
 
 
-@pytest.mark.parametrize("case", ["sgd", "adamw", "adam", "rmsprop"])
+@pytest.mark.parametrize("case", ["sgd", "adamw", "adam", "rmsprop", "lion"])
 def test_weight_decay_is_decoupled(case, rng):
     makers = {"sgd": (lambda: O.SGD(0.1, weight_decay=0.1), sgd(0.1), 0.1, 0.1),
+              "lion": (lambda: O.Lion(0.01, weight_decay=0.3), lion(0.01), 0.3, 0.01),
               "adamw": (lambda: O.AdamW(0.01), adam(0.01), 0.004, 0.01),  # AdamW's default weight_decay
               "adam": (lambda: O.Adam(0.01, weight_decay=0.5), adam(0.01), 0.5, 0.01),
               "rmsprop": (lambda: O.RMSprop(0.01, weight_decay=0.2), rmsprop(0.01), 0.2, 0.01)}
@@ -146,7 +158,8 @@ def test_optimizer_defaults_are_keras_defaults():
                 O.Adagrad: dict(learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7),
                 O.Adadelta: dict(learning_rate=0.001, rho=0.95, epsilon=1e-7),
                 O.Adamax: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
-                O.Nadam: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)}
+                O.Nadam: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7),
+                O.Lion: dict(learning_rate=0.001, beta_1=0.9, beta_2=0.99, weight_decay=None, name="lion")}
     for cls, defaults in expected.items():
         config = cls().get_config()
         for key, value in defaults.items():
@@ -154,6 +167,8 @@ def test_optimizer_defaults_are_keras_defaults():
         again = cls.from_config(config)
         assert again.get_config() == config
         assert type(O.get(cls.__name__.lower())) is cls
+    with pytest.raises(ValueError, match="beta_1"):  # Keras refuses sign-SGD too
+        O.Lion(beta_1=0.0)
 
 
 S = fm.optimizers.schedules

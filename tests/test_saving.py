@@ -284,23 +284,24 @@ def test_the_documented_python_reader_reads_a_saved_file(tmp_path, data, capsys)
     namespace = {"path": str(path)}
     exec(compile(blocks[-1], str(DOC), "exec"), namespace)  # noqa: S102 - our own documentation
     header, tensors = namespace["header"], namespace["tensors"]
-    assert header["model"]["input_dim"] == 5
+    assert header["model"]["config"]["input_shape"] == [5]
     assert np.array_equal(tensors["layers/0/kernel"], model.layers[0].kernel)
     assert np.array_equal(tensors["layers/2/bias"].reshape(-1), model.layers[2].bias)
     assert "layers/1/bias" not in tensors  # use_bias=False
     assert "hidden tanh (5, 7)" in capsys.readouterr().out
     # A NumPy forward pass over the documented tensors reproduces the model's predictions.
     out = x.astype(np.float64)
-    for index, layer in enumerate(header["model"]["layers"]):
+    for index, layer in enumerate(header["model"]["config"]["layers"]):
+        config = layer["config"]
         out = out @ tensors[f"layers/{index}/kernel"]
-        if layer["use_bias"]:
+        if config["use_bias"]:
             out = out + tensors[f"layers/{index}/bias"]
-        activation = layer["activation"]
-        if activation["name"] == "tanh":
+        activation = config["activation"]  # a name: every activation here has its default parameters
+        if activation == "tanh":
             out = np.tanh(out)
-        elif activation["name"] == "leaky_relu":
-            out = np.where(out > 0, out, activation["alpha"] * out)
-        elif activation["name"] == "softmax":
+        elif activation == "leaky_relu":
+            out = np.where(out > 0, out, 0.2 * out)
+        elif activation == "softmax":
             out = np.exp(out - out.max(axis=1, keepdims=True))
             out /= out.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(out, model.predict(x, verbose=0), atol=1e-5)

@@ -15,18 +15,6 @@ namespace {
 constexpr int kMaxDepth = 64;
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53: every integer up to here is a double
 
-const char* type_name(Value::Type type) {
-  switch (type) {
-    case Value::Type::Null: return "null";
-    case Value::Type::Bool: return "a boolean";
-    case Value::Type::Number: return "a number";
-    case Value::Type::String: return "a string";
-    case Value::Type::Array: return "an array";
-    case Value::Type::Object: return "an object";
-  }
-  return "?";
-}
-
 // The value as a Python user wrote it (2.5, True, None, 'text', a list [...]), shortened: messages
 // show what was passed.
 std::string describe(const Value& value) {

@@ -258,7 +258,7 @@ void test_round_trip_of_parameters(const fs::path& dir) {
   model.add(named_dense("out", 3, make_activation("softmax")));
   model.build(4);
   model.set_input_shape({2, 2});
-  CHECK_THROWS(std::invalid_argument, model.set_input_shape({3, 2}), "does not match the 4 input features");
+  CHECK_THROWS(std::invalid_argument, model.set_input_shape({3, 2}), "built for 4 input features; an input shape of 6 values");
   model.compile(make_loss("categorical_crossentropy"), optimizer("sgd", Config::Object{{"learning_rate", 0.1}}),
                 {make_metric("top_k_categorical_accuracy", Config::Object{{"k", 2}, {"name", "top2"}})});
   const fs::path file = dir / "optional.fmlp";

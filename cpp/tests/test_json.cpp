@@ -29,12 +29,17 @@ void test_numbers() {
   CHECK(Value(0.001).dump() == "0.001");  // shortest form that reads back exactly
   CHECK(Value(1e-7).dump() == "1e-07");
   CHECK(Value(0.1 + 0.2).dump() == "0.30000000000000004");
-  CHECK(Value(9007199254740992.0).dump() == "9007199254740992");
+  // Integers and real numbers keep their kind: 4 reads and writes as an integer, 4.0 as a real.
+  CHECK(Value(std::int64_t{9007199254740992}).dump() == "9007199254740992");
+  CHECK(Value(9007199254740992.0).dump() == "9007199254740992.0");
+  CHECK(Value::parse("4").is_integer() && !Value::parse("4.0").is_integer() && !Value::parse("4e0").is_integer());
+  CHECK(Value::parse("[4,4.0,0.25]").dump() == "[4,4.0,0.25]");
+  CHECK(Value::parse("4") == Value::parse("4.0"));  // equal in value
   CHECK(Value(-3).dump() == "-3");
   CHECK(Value::parse("1E+2").as_number("x") == 100);
   CHECK(Value::parse("-0.5e-1").as_number("x") == -0.05);
   CHECK(Value::parse("12").as_integer("n") == 12);
-  CHECK_THROWS(JsonError, Value::parse("1.5").as_integer("units"), "units must be a whole number");
+  CHECK_THROWS(JsonError, Value::parse("1.5").as_integer("units"), "units must be an integer, got 1.5");
   CHECK_THROWS(JsonError, Value::parse("-1").as_integer("units"), ">= 0");
   CHECK_THROWS(JsonError, Value::parse("1e400"), "out of range");
   CHECK_THROWS(JsonError, Value(1.0 / 0.0).dump(), "cannot write");
@@ -63,7 +68,7 @@ void test_malformed() {
   CHECK_THROWS(JsonError, Value::parse(std::string(65, '[') + std::string(65, ']')), "nested more than 64");
   CHECK(Value::parse(std::string(64, '[') + std::string(64, ']')).type() == Value::Type::Array);
   CHECK_THROWS(JsonError, Value::parse("{}").at("tensors"), "missing field \"tensors\"");
-  CHECK_THROWS(JsonError, Value::parse("[]").as_object("model"), "model must be an object, got an array");
+  CHECK_THROWS(JsonError, Value::parse("[]").as_object("model"), "model must be an object, got a list []");
 }
 
 }  // namespace

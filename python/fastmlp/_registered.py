@@ -64,7 +64,7 @@ def from_config_value(key, value):
     Initializer or Regularizer object."""
     from fastmlp import activations, initializers, regularizers
     if key == "activation":
-        return activations.from_config(value)
+        return activations._from_config(value)
     if key.endswith("_initializer"):
         return initializers.deserialize(value)
     if key.endswith("_regularizer"):

@@ -89,7 +89,7 @@ def _to_config(identifier):
                     "(custom Python activations cannot run inside the C++ training loop)")
 
 
-def from_config(config):
+def _from_config(config):
     """The function for an activation config: ``relu``, or a functools.partial of it with its parameters."""
     if isinstance(config, str):
         return globals()[config] if config in globals() else get(config)
@@ -123,4 +123,8 @@ def serialize(activation):
 
 
 def deserialize(config):
-    return from_config(config)
+    return _from_config(config)
+
+
+__all__ = ["deserialize", "get", "serialize",
+           *(name for entry in _registered.entries("activation").values() for name in (entry["class_name"], *entry["aliases"]))]

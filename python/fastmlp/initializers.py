@@ -85,3 +85,7 @@ def serialize(initializer):
     if isinstance(initializer, str):
         return initializer
     return getattr(initializer, "__name__", repr(initializer))
+
+
+__all__ = ["Initializer", "deserialize", "get", "serialize",
+           *(name for entry in _registered.entries("initializer").values() for name in (entry["class_name"], *entry["aliases"]))]

@@ -56,3 +56,7 @@ def _to_config(identifier):
 
 def serialize(regularizer):
     return None if regularizer is None else get(regularizer).serialize()
+
+
+__all__ = ["Regularizer", "deserialize", "get", "serialize",
+           *(name for entry in _registered.entries("regularizer").values() for name in (entry["class_name"], *entry["aliases"]))]

@@ -1,0 +1,112 @@
+// The registries: every type of every kind is created from its defaults and reports them back
+// (config -> object -> config is the identity), unknown names and parameters are refused with
+// the valid ones listed, configs are validated as constructors validate, and a model's config and
+// bytes round-trip. Also checks that format 1 files (tests/fixtures/format_v1) load in C++.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "check.hpp"
+#include "fastmlp/fastmlp.hpp"
+#include "fastmlp/io.hpp"
+
+using namespace fastmlp;
+
+namespace {
+
+// What the required parameters are given here, by name.
+Config required_value(const std::string& key) {
+  if (key == "units") return Config(std::int64_t{4});
+  if (key == "rate") return Config(0.5);
+  if (key == "stddev") return Config(0.1);
+  if (key == "activation") return Config("relu");
+  if (key == "initial_learning_rate") return Config(0.1);
+  if (key == "decay_steps") return Config(std::int64_t{10});
+  if (key == "decay_rate") return Config(0.5);
+  if (key == "boundaries") return Config(Config::Array{Config(2.0), Config(5.0)});
+  if (key == "values") return Config(Config::Array{Config(0.1), Config(0.05), Config(0.01)});
+  return Config();
+}
+
+template <class Base>
+int check_kind() {
+  int types = 0;
+  for (const auto& entry : Registry<Base>::instance().entries()) {
+    Config config = entry.defaults();
+    for (const std::string& key : entry.required()) config.set(key, required_value(key));
+    const auto object = Registry<Base>::instance().create(entry.class_name, config);
+    CHECK(object->class_name() == entry.class_name);
+    CHECK(object->config() == config);  // every field written, the defaults as registered
+    CHECK(Registry<Base>::instance().deserialize(serialize(*object), "value")->config() == config);
+    for (const std::string& alias : entry.aliases)
+      CHECK(Registry<Base>::instance().create(alias, config)->class_name() == entry.class_name);
+    ++types;
+  }
+  std::printf("%-24s %2d types: defaults round-trip\n", Base::kKind, types);
+  return types;
+}
+
+void test_every_type_round_trips_its_defaults() {
+  const int types = check_kind<Layer>() + check_kind<Activation>() + check_kind<Loss>() + check_kind<Metric>() +
+                    check_kind<Optimizer>() + check_kind<LearningRateSchedule>() + check_kind<Initializer>() +
+                    check_kind<Regularizer>();
+  CHECK(types >= 70);
+}
+
+void test_refusals() {
+  CHECK_THROWS(ConfigError, make_optimizer("adamz"), "unknown optimizer 'adamz'; valid names are: ");
+  CHECK_THROWS(ConfigError, make_optimizer("adam", Config::Object{{"beta1", 0.9}}),
+               "Adam has no parameter 'beta1'; its parameters are: name, learning_rate");
+  CHECK_THROWS(ConfigTypeError, make_activation("relu", Config::Object{{"max_value", "six"}}),
+               "relu max_value must be a number, got a string \"six\"");
+  CHECK_THROWS(std::invalid_argument, make_regularizer("l2", Config::Object{{"l2", -1.0}}), "L2 l2 must be");
+  CHECK_THROWS(ConfigError, make_layer("Dense", Config::Object{}), "Dense needs a value for 'units'");
+  CHECK_THROWS(std::invalid_argument, make_layer("Dense", Config::Object{{"units", 0}}), "positive integer, got 0");
+  CHECK_THROWS(ConfigTypeError, make_layer("Dense", Config::Object{{"units", 2.5}}), "must be an integer, got 2.5");
+}
+
+void test_model_config_and_bytes_round_trip() {
+  Sequential model(/*seed=*/4);
+  model.set_name("described");
+  model.add(make_layer("Dense", Config::Object{{"units", 5}, {"activation", "mish"}, {"name", "hidden"}}));
+  model.add(make_layer("LayerNormalization", Config::Object{{"rms_scaling", true}}));
+  model.add(make_layer("Dense", Config::Object{{"units", 2}, {"activation", "softmax"}}));
+  model.layers()[0]->set_trainable(false);
+  model.build(3);
+  model.compile(make_loss("categorical_crossentropy", Config::Object{{"label_smoothing", 0.1}}),
+                make_optimizer("lion", Config::Object{{"learning_rate", 0.01}}), {make_metric("accuracy")});
+  const Sequential rebuilt = Sequential::from_config(model.config());
+  CHECK(rebuilt.config() == model.config());
+  CHECK(!rebuilt.layers()[0]->trainable());
+
+  const std::string bytes = save_model_to_bytes(model);
+  const Sequential loaded = load_model_from_bytes(bytes);
+  CHECK(loaded.config() == model.config() && loaded.compile_config() == model.compile_config());
+  const RowMatrix x = RowMatrix::Random(6, 3);
+  CHECK(loaded.predict(x) == model.predict(x));
+  CHECK(save_model_to_bytes(loaded) == bytes);  // what it reads, it writes again unchanged
+  CHECK_THROWS(ModelFileError, load_model_from_bytes(bytes.substr(0, 100), "a cut copy"), "cannot load a cut copy");
+}
+
+void test_version_1_files_load(const std::filesystem::path& fixtures) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(fixtures)) {
+    if (entry.path().extension() != ".fmlp") continue;
+    const Sequential model = load_model(entry.path());
+    const RowMatrix x = RowMatrix::Random(3, model.input_dim());
+    CHECK(model.predict(x).allFinite());
+    ++files;
+  }
+  CHECK(files == 10);
+  std::printf("%d format 1 files load and predict\n", files);
+}
+
+}  // namespace
+
+int main() {
+  test_every_type_round_trips_its_defaults();
+  test_refusals();
+  test_model_config_and_bytes_round_trip();
+  test_version_1_files_load(FASTMLP_FIXTURES "/format_v1");
+  return check::report("test_registry");
+}
