@@ -157,6 +157,19 @@ def _from_config(cls, config):
     return cls.from_config(config)
 
 
+def view_of(core, namespace):
+    """The Python object for a core object: an instance of the class named like it in ``namespace``."""
+    return namespace[core.class_name]._wrap(core)
+
+
+def deserialize(kind, config, namespace, get):
+    """An object of ``kind`` from Keras's serialized form ({"class_name", "config"}), or from a name
+    through ``get``; its class is the one named like it in ``namespace``."""
+    if isinstance(config, str):
+        return get(config)
+    return view_of(registry(kind).deserialize(config), namespace)
+
+
 def view_classes(kind, base, module, documentation, skip=(), extra=()):
     """A subclass of ``base`` for every type of ``kind`` the core registers, named like it (Keras's class
     names) and defined in ``module``; a type that already has a class in ``module`` keeps it. Returns

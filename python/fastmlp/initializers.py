@@ -47,10 +47,7 @@ for _class_name, _entry in _registered.entries("initializer").items():
 
 def deserialize(config):
     """An Initializer from Keras's serialized form ({"class_name", "config"}) or a name."""
-    if isinstance(config, str):
-        return get(config)
-    core = _registry.deserialize(config)
-    return globals()[core.class_name]._wrap(core)
+    return _registered.deserialize("initializer", config, globals(), get)
 
 
 def get(identifier):

@@ -29,11 +29,8 @@ for _class_name, _entry in _registered.entries("regularizer").items():
 
 
 def deserialize(config):
-    """A Regularizer from Keras's serialized form ({"class_name", "config"}) or a name."""
-    if isinstance(config, str):
-        return get(config)
-    core = _registry.deserialize(config)
-    return globals()[core.class_name]._wrap(core)
+    """An Regularizer from Keras's serialized form ({"class_name", "config"}) or a name."""
+    return _registered.deserialize("regularizer", config, globals(), get)
 
 
 def get(identifier):

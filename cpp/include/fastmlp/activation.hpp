@@ -14,15 +14,11 @@
 
 namespace fastmlp {
 
-class Activation {
+class Activation : public Configurable {
  public:
   using Base = Activation;
   static constexpr const char* kKind = "activation";
   static constexpr bool kNameWhenDefault = true;  // Keras writes "activation": "relu"
-
-  virtual ~Activation() = default;
-  virtual std::string class_name() const = 0;
-  Config config() const { return options_config(); }
 
   // Whether backward() needs Z itself. Most activations have a derivative expressed through their
   // output A = f(Z), so a layer keeps only A; those that do not (silu, gelu, mish, relu with a
@@ -39,17 +35,7 @@ class Activation {
   void backward(ConstMatrixMap preactivation, ConstMatrixMap output, ConstMatrixMap grad_output,
                 MatrixMap grad_input) const;
 
-  template <class T>
-  static std::shared_ptr<Activation> from_config_of(const Config& config) {
-    return make_from_options<T>(config);
-  }
-  template <class T>
-  static Config default_config_of() {
-    return options_to_config(typename T::Options{});
-  }
-
  protected:
-  virtual Config options_config() const = 0;
   // f on a block of rows, in place.
   virtual void apply_rows(MatrixMap values) const = 0;
   // dZ = dA ∘ f'(Z) on a block of rows; `input` is Z when needs_preactivation(), else A.

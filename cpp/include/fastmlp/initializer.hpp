@@ -15,32 +15,17 @@
 
 namespace fastmlp {
 
-class Initializer {
+class Initializer : public Configurable {
  public:
   using Base = Initializer;
   static constexpr const char* kKind = "initializer";
-  static constexpr bool kNameWhenDefault = false;  // Keras writes {"class_name": ..., "config": ...}
-
-  virtual ~Initializer() = default;
-  virtual std::string class_name() const = 0;
-  Config config() const { return options_config(); }
 
   // Fills `values` for a tensor whose fans are fan_in and fan_out, as Keras computes them from its
   // shape: (inputs, units) for a kernel, (length, length) for a vector. Draws from `rng` unless the
   // initializer has a seed of its own.
   void fill(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const;
 
-  template <class T>
-  static std::shared_ptr<Initializer> from_config_of(const Config& config) {
-    return make_from_options<T>(config);
-  }
-  template <class T>
-  static Config default_config_of() {
-    return options_to_config(typename T::Options{});
-  }
-
  protected:
-  virtual Config options_config() const = 0;
   virtual std::optional<std::int64_t> seed() const { return std::nullopt; }
   virtual void draw(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const = 0;
 };

@@ -25,16 +25,12 @@ struct Parameter {
 // input of its final activation (a loss fused with softmax/sigmoid produces the latter directly).
 enum class GradientAt { Output, PreActivation };
 
-class Layer {
+class Layer : public Configurable {
  public:
   using Base = Layer;
   static constexpr const char* kKind = "layer";
-  static constexpr bool kNameWhenDefault = false;
 
-  virtual ~Layer() = default;
-
-  // Keras's class name ("Dense") and config: the layer's name and trainable flag, then its options.
-  virtual std::string class_name() const = 0;
+  // Keras's config: the layer's name and trainable flag, then its options.
   Config config() const;
 
   // The user's name for this layer ("dense_1", "hidden"); model files keep it. Empty by default:
@@ -97,6 +93,7 @@ class Layer {
     return n;
   }
 
+  // The registry's hooks (registry.hpp), with the name and trainable flag every layer has.
   template <class T>
   static std::shared_ptr<Layer> from_config_of(const Config& config) {
     std::shared_ptr<Layer> layer = make_from_options<T>(config, {"name", "trainable"});
@@ -110,9 +107,6 @@ class Layer {
     for (const auto& [key, value] : options.as_object("defaults")) config.set(key, value);
     return config;
   }
-
- protected:
-  virtual Config options_config() const = 0;
 
  private:
   static Config common_defaults();

@@ -19,15 +19,10 @@ constexpr Scalar kEpsilon = 1e-7f;
 
 using VectorRef = Eigen::Ref<Vector>;
 
-class Loss {
+class Loss : public Configurable {
  public:
   using Base = Loss;
   static constexpr const char* kKind = "loss";
-  static constexpr bool kNameWhenDefault = false;
-
-  virtual ~Loss() = default;
-  virtual std::string class_name() const = 0;
-  Config config() const { return options_config(); }
 
   // The loss of each sample (row), written to `out` (n): the mean over outputs of an elementwise
   // loss, or a row-wise loss such as cross-entropy. The batch loss is the mean of these (Keras's
@@ -51,18 +46,6 @@ class Loss {
   // Throws std::invalid_argument when y_true holds values the loss cannot accept (such as a
   // class label out of range), naming the first offending row.
   virtual void check_targets(ConstMatrixMap y_true, Index output_units) const;
-
-  template <class T>
-  static std::shared_ptr<Loss> from_config_of(const Config& config) {
-    return make_from_options<T>(config);
-  }
-  template <class T>
-  static Config default_config_of() {
-    return options_to_config(typename T::Options{});
-  }
-
- protected:
-  virtual Config options_config() const = 0;
 };
 
 using LossPtr = std::shared_ptr<const Loss>;

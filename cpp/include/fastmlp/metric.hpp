@@ -17,15 +17,11 @@ namespace fastmlp {
 class Metric;
 using MetricPtr = std::shared_ptr<const Metric>;
 
-class Metric {
+class Metric : public Configurable {
  public:
   using Base = Metric;
   static constexpr const char* kKind = "metric";
-  static constexpr bool kNameWhenDefault = false;
 
-  virtual ~Metric() = default;
-  virtual std::string class_name() const = 0;
-  Config config() const { return options_config(); }
   // The key under which logs and histories show the metric.
   virtual const std::string& name() const = 0;
   // Whether larger values are better (accuracy) or worse (errors): what Keras's "auto" monitoring
@@ -42,17 +38,7 @@ class Metric {
   // The metric's value from its state after `samples` samples (Keras's divide_no_nan: 0 for 0/0).
   virtual double result(const double* state, double samples) const;
 
-  template <class T>
-  static std::shared_ptr<Metric> from_config_of(const Config& config) {
-    return make_from_options<T>(config);
-  }
-  template <class T>
-  static Config default_config_of() {
-    return options_to_config(typename T::Options{});
-  }
-
  protected:
-  virtual Config options_config() const = 0;
   // Whether y_true is a single column of class labels (sparse) rather than one target per output.
   virtual bool reads_labels() const { return false; }
 };

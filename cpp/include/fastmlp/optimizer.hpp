@@ -53,15 +53,10 @@ struct OptimizerOptions {
   }
 };
 
-class Optimizer {
+class Optimizer : public Configurable {
  public:
   using Base = Optimizer;
   static constexpr const char* kKind = "optimizer";
-  static constexpr bool kNameWhenDefault = false;
-
-  virtual ~Optimizer() = default;
-  virtual std::string class_name() const = 0;
-  Config config() const { return options_config(); }
 
   // Allocates the per-parameter state ("slots", in Keras's word) by parameter index. Called once
   // when the parameters exist; step() then never allocates.
@@ -96,17 +91,7 @@ class Optimizer {
   void restore_state(const std::vector<Parameter>& params, std::int64_t iterations,
                      std::vector<std::vector<RowMatrix>> slots, const Config& extra = Config::Object{});
 
-  template <class T>
-  static std::shared_ptr<Optimizer> from_config_of(const Config& config) {
-    return make_from_options<T>(config);
-  }
-  template <class T>
-  static Config default_config_of() {
-    return options_to_config(typename T::Options{});
-  }
-
  protected:
-  virtual Config options_config() const = 0;
   virtual OptimizerOptions& common_options() = 0;
   virtual const OptimizerOptions& common_options() const = 0;
   // Throws std::invalid_argument for common options out of range.

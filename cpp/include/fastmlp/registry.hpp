@@ -330,6 +330,31 @@ Config serialize(const Base& object) {
   return Config::Object{{"class_name", object.class_name()}, {"config", std::move(config)}};
 }
 
+// What the base class of every kind (Activation, Loss, Optimizer, ...) has: a class name, a config
+// made from the type's options, and how the registry makes one from a config (its options read and
+// passed to its constructor) and what its defaults are. A kind whose types share more (a layer's
+// name and trainable flag) replaces the two static functions.
+class Configurable {
+ public:
+  static constexpr bool kNameWhenDefault = false;  // Keras writes {"class_name": ..., "config": ...}
+
+  virtual ~Configurable() = default;
+  virtual std::string class_name() const = 0;
+  Config config() const { return options_config(); }
+
+  template <class T>
+  static std::shared_ptr<T> from_config_of(const Config& config) {
+    return make_from_options<T>(config);
+  }
+  template <class T>
+  static Config default_config_of() {
+    return options_to_config(typename T::Options{});
+  }
+
+ protected:
+  virtual Config options_config() const = 0;
+};
+
 // What every registered type has in common: its options, kept as given, its class name and its
 // config derived from them. `KindBase` is its kind's base class (Activation, Optimizer, ...), whose
 // constructor receives `base_arguments`.

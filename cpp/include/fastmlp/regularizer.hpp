@@ -9,32 +9,15 @@
 
 namespace fastmlp {
 
-class Regularizer {
+class Regularizer : public Configurable {
  public:
   using Base = Regularizer;
   static constexpr const char* kKind = "regularizer";
-  static constexpr bool kNameWhenDefault = false;
-
-  virtual ~Regularizer() = default;
-  virtual std::string class_name() const = 0;
-  Config config() const { return options_config(); }
 
   // The penalty of `values` (a weight tensor, or a layer's output for a batch).
   virtual double penalty(ConstMatrixMap values) const = 0;
   // grad += d(penalty)/d(values)
   virtual void add_gradient(ConstMatrixMap values, MatrixMap grad) const = 0;
-
-  template <class T>
-  static std::shared_ptr<Regularizer> from_config_of(const Config& config) {
-    return make_from_options<T>(config);
-  }
-  template <class T>
-  static Config default_config_of() {
-    return options_to_config(typename T::Options{});
-  }
-
- protected:
-  virtual Config options_config() const = 0;
 };
 
 using RegularizerPtr = std::shared_ptr<const Regularizer>;

@@ -11,28 +11,12 @@
 
 namespace fastmlp {
 
-class LearningRateSchedule {
+class LearningRateSchedule : public Configurable {
  public:
   using Base = LearningRateSchedule;
   static constexpr const char* kKind = "learning-rate schedule";
-  static constexpr bool kNameWhenDefault = false;
 
-  virtual ~LearningRateSchedule() = default;
-  virtual std::string class_name() const = 0;
-  Config config() const { return options_config(); }
   virtual double operator()(std::int64_t step) const = 0;
-
-  template <class T>
-  static std::shared_ptr<LearningRateSchedule> from_config_of(const Config& config) {
-    return make_from_options<T>(config);
-  }
-  template <class T>
-  static Config default_config_of() {
-    return options_to_config(typename T::Options{});
-  }
-
- protected:
-  virtual Config options_config() const = 0;
 };
 
 using SchedulePtr = std::shared_ptr<const LearningRateSchedule>;

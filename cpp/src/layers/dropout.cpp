@@ -5,13 +5,10 @@
 
 namespace fastmlp {
 
-Dropout::Dropout(const Options& options) : Described(options) {
+Dropout::Dropout(const Options& options) : RandomLayer(options) {
   if (!(options.rate >= 0 && options.rate < 1))
     throw std::invalid_argument("Dropout rate must be in [0, 1), got " + std::to_string(options.rate));
-  require_layer_seed(options.seed, kClassName);
 }
-
-void Dropout::on_build(Rng& rng) { rng_ = layer_generator(options_.seed, rng); }
 
 ConstMatrixMap Dropout::forward(ConstMatrixMap input, bool training) {
   active_ = training && options_.rate > 0;

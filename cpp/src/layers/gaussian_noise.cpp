@@ -6,14 +6,11 @@
 
 namespace fastmlp {
 
-GaussianNoise::GaussianNoise(const Options& options) : Described(options) {
+GaussianNoise::GaussianNoise(const Options& options) : RandomLayer(options) {
   if (!(options.stddev >= 0 && std::isfinite(options.stddev)))
     throw std::invalid_argument("GaussianNoise stddev must be a finite number >= 0, got " +
                                 std::to_string(options.stddev));
-  require_layer_seed(options.seed, kClassName);
 }
-
-void GaussianNoise::on_build(Rng& rng) { rng_ = layer_generator(options_.seed, rng); }
 
 ConstMatrixMap GaussianNoise::forward(ConstMatrixMap input, bool training) {
   if (!training || options_.stddev == 0) return input;

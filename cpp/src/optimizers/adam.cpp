@@ -6,19 +6,13 @@
 namespace fastmlp {
 namespace {
 
-struct AdamOptions : OptimizerOptions {
-  double beta_1 = 0.9;
-  double beta_2 = 0.999;
-  double epsilon = 1e-7;
+struct AdamOptions : MomentOptions {
   bool amsgrad = false;
-  AdamOptions() : OptimizerOptions("adam", 0.001) {}
+  AdamOptions() : MomentOptions("adam") {}
 
   template <class Self, class Visit>
   static void fields(Self& self, Visit& visit) {
-    OptimizerOptions::fields(self, visit);
-    visit("beta_1", self.beta_1);
-    visit("beta_2", self.beta_2);
-    visit("epsilon", self.epsilon);
+    MomentOptions::fields(self, visit);
     visit("amsgrad", self.amsgrad);
   }
 };
@@ -33,10 +27,7 @@ class AdamUpdate : public DescribedOptimizer<Derived, OptionsT> {
 
  protected:
   explicit AdamUpdate(const OptionsT& options) : DescribedOptimizer<Derived, OptionsT>(options) {
-    const std::string who = Derived::kClassName;
-    require_unit_interval(options.beta_1, who + " beta_1", false);
-    require_unit_interval(options.beta_2, who + " beta_2", false);
-    require_epsilon(options.epsilon, who + " epsilon");
+    require_moment_options(options, Derived::kClassName);
   }
 
   void begin_step() override {

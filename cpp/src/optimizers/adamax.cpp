@@ -5,28 +5,15 @@
 namespace fastmlp {
 namespace {
 
-struct AdamaxOptions : OptimizerOptions {
-  double beta_1 = 0.9;
-  double beta_2 = 0.999;
-  double epsilon = 1e-7;
-  AdamaxOptions() : OptimizerOptions("adamax", 0.001) {}
-
-  template <class Self, class Visit>
-  static void fields(Self& self, Visit& visit) {
-    OptimizerOptions::fields(self, visit);
-    visit("beta_1", self.beta_1);
-    visit("beta_2", self.beta_2);
-    visit("epsilon", self.epsilon);
-  }
+struct AdamaxOptions : MomentOptions {
+  AdamaxOptions() : MomentOptions("adamax") {}
 };
 
 class Adamax : public DescribedOptimizer<Adamax, AdamaxOptions> {
  public:
   static constexpr const char* kClassName = "Adamax";
   explicit Adamax(const Options& options = {}) : DescribedOptimizer(options) {
-    require_unit_interval(options.beta_1, "Adamax beta_1", false);
-    require_unit_interval(options.beta_2, "Adamax beta_2", false);
-    require_epsilon(options.epsilon, "Adamax epsilon");
+    require_moment_options(options, kClassName);
   }
   std::vector<std::string> slot_names() const override { return {"m", "u"}; }
 

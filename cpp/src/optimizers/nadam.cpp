@@ -5,28 +5,15 @@
 namespace fastmlp {
 namespace {
 
-struct NadamOptions : OptimizerOptions {
-  double beta_1 = 0.9;
-  double beta_2 = 0.999;
-  double epsilon = 1e-7;
-  NadamOptions() : OptimizerOptions("nadam", 0.001) {}
-
-  template <class Self, class Visit>
-  static void fields(Self& self, Visit& visit) {
-    OptimizerOptions::fields(self, visit);
-    visit("beta_1", self.beta_1);
-    visit("beta_2", self.beta_2);
-    visit("epsilon", self.epsilon);
-  }
+struct NadamOptions : MomentOptions {
+  NadamOptions() : MomentOptions("nadam") {}
 };
 
 class Nadam : public DescribedOptimizer<Nadam, NadamOptions> {
  public:
   static constexpr const char* kClassName = "Nadam";
   explicit Nadam(const Options& options = {}) : DescribedOptimizer(options) {
-    require_unit_interval(options.beta_1, "Nadam beta_1", false);
-    require_unit_interval(options.beta_2, "Nadam beta_2", false);
-    require_epsilon(options.epsilon, "Nadam epsilon");
+    require_moment_options(options, kClassName);
   }
   std::vector<std::string> slot_names() const override { return {"momentum", "velocity"}; }
   // The running product of u_t (Keras's _u_product).

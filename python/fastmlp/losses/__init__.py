@@ -84,7 +84,7 @@ def deserialize(config):
 def identifier_of(core):
     """What compile() is given for a core loss, as Keras gives it back after loading: its name when
     it has its defaults ("categorical_crossentropy"), else the Loss."""
-    loss = globals()[core.class_name]._wrap(core)
+    loss = _registered.view_of(core, globals())
     return loss.name if core.config == _registered.entries("loss")[core.class_name]["defaults"] else loss
 
 

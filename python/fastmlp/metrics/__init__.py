@@ -21,11 +21,9 @@ def get(identifier):
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
-        core = _registry.create(identifier, {"name": identifier})
-        return globals()[core.class_name]._wrap(core)
+        return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
     if isinstance(identifier, dict) and "class_name" in identifier:
-        core = _registry.deserialize(identifier)
-        return globals()[core.class_name]._wrap(core)
+        return _registered.view_of(_registry.deserialize(identifier), globals())
     raise TypeError(f"metrics must be names such as 'accuracy' or fastmlp.metrics objects; got {identifier!r} "
                     "(custom Python metrics cannot run inside the C++ training loop)")
 
@@ -34,7 +32,7 @@ def identifier_of(core):
     """What compile() is given for a core metric: the string it was made from ("accuracy"), or the Metric."""
     made_from_name = _registry.class_name_of(core.name) == core.class_name and \
         _registry.create(core.name, {"name": core.name}).config == core.config
-    return core.name if made_from_name else globals()[core.class_name]._wrap(core)
+    return core.name if made_from_name else _registered.view_of(core, globals())
 
 
 def serialize(metric):

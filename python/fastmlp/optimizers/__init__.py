@@ -32,8 +32,7 @@ def get(identifier):
 
 
 def deserialize(config):
-    core = _registry.deserialize(config)
-    return globals()[core.class_name]._wrap(core)
+    return _registered.view_of(_registry.deserialize(config), globals())
 
 
 def serialize(optimizer):

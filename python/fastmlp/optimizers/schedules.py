@@ -23,8 +23,7 @@ globals().update(_registered.view_classes(
 
 def deserialize(config):
     """A schedule from Keras's serialized form: {"class_name": ..., "config": {...}}."""
-    core = _registry.deserialize(config)
-    return globals()[core.class_name]._wrap(core)
+    return _registered.view_of(_registry.deserialize(config), globals())
 
 
 def serialize(schedule):

@@ -4,8 +4,7 @@
 
 #include <optional>
 
-#include "fastmlp/layers/elementwise_layer.hpp"
-#include "fastmlp/layers/layer_seed.hpp"
+#include "fastmlp/layers/random_layer.hpp"
 
 namespace fastmlp {
 
@@ -20,7 +19,7 @@ struct DropoutOptions {
   }
 };
 
-class Dropout : public Described<Dropout, ElementwiseLayer, DropoutOptions> {
+class Dropout : public RandomLayer<Dropout, DropoutOptions> {
  public:
   static constexpr const char* kClassName = "Dropout";
   explicit Dropout(const Options& options);
@@ -28,15 +27,11 @@ class Dropout : public Described<Dropout, ElementwiseLayer, DropoutOptions> {
 
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
-  Rng* generator() override { return &rng_; }
 
  protected:
-  void on_build(Rng& rng) override;
   void on_reserve(Index max_batch) override { mask_.resize(max_batch, width_); }
 
  private:
-  Rng rng_;
   bool active_ = false;  // whether the last forward pass dropped anything
   RowMatrix mask_;       // (max_batch, width)  0 or 1 / (1 - rate)
 };

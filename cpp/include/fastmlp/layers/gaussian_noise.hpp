@@ -4,8 +4,7 @@
 
 #include <optional>
 
-#include "fastmlp/layers/elementwise_layer.hpp"
-#include "fastmlp/layers/layer_seed.hpp"
+#include "fastmlp/layers/random_layer.hpp"
 
 namespace fastmlp {
 
@@ -20,21 +19,13 @@ struct GaussianNoiseOptions {
   }
 };
 
-class GaussianNoise : public Described<GaussianNoise, ElementwiseLayer, GaussianNoiseOptions> {
+class GaussianNoise : public RandomLayer<GaussianNoise, GaussianNoiseOptions> {
  public:
   static constexpr const char* kClassName = "GaussianNoise";
   explicit GaussianNoise(const Options& options);
 
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
-  Rng* generator() override { return &rng_; }
-
- protected:
-  void on_build(Rng& rng) override;
-
- private:
-  Rng rng_;
 };
 
 }  // namespace fastmlp

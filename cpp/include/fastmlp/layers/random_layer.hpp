@@ -1,0 +1,44 @@
+// The layers that draw random numbers of their own (Dropout, GaussianNoise).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "fastmlp/layers/elementwise_layer.hpp"
+#include "fastmlp/types.hpp"
+
+namespace fastmlp {
+
+// From the layer's seed, or drawn from the model's generator when it has none, so that the model's
+// seed fixes it.
+inline Rng layer_generator(const std::optional<std::int64_t>& seed, Rng& model_rng) {
+  return Rng(seed ? static_cast<std::uint64_t>(*seed) : model_rng());
+}
+
+// Throws unless `seed` is none or a non-negative integer.
+inline void require_layer_seed(const std::optional<std::int64_t>& seed, const char* layer) {
+  if (seed && *seed < 0)
+    throw std::invalid_argument(std::string(layer) + " seed must be a non-negative integer or None, got " +
+                                std::to_string(*seed));
+}
+
+// A layer that draws random numbers while training (Dropout's masks, GaussianNoise's noise) and is
+// the identity at inference: its options have a `seed`, and its generator is saved with the model.
+template <class Derived, class OptionsT>
+class RandomLayer : public Described<Derived, ElementwiseLayer, OptionsT> {
+ public:
+  void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
+  Rng* generator() override { return &rng_; }
+
+ protected:
+  explicit RandomLayer(const OptionsT& options) : Described<Derived, ElementwiseLayer, OptionsT>(options) {
+    require_layer_seed(options.seed, Derived::kClassName);
+  }
+  void on_build(Rng& rng) override { rng_ = layer_generator(this->options_.seed, rng); }
+
+  Rng rng_;
+};
+
+}  // namespace fastmlp
