@@ -23,7 +23,6 @@ namespace {
 void register_activations(py::module_& m) {
   bind_registry<Activation>(m, "activation");
   bind_kind<Activation>(m, "Activation")
-      .def_property_readonly("needs_preactivation", &Activation::needs_preactivation)
       // f applied to a 2-D array, into a new array: what fastmlp.activations' functions compute.
       .def("__call__",
            [](const Activation& activation, const FloatArray& x) {
@@ -125,7 +124,6 @@ void register_optimizers(py::module_& m) {
            py::arg("schedule"))
       .def_property_readonly("has_schedule", [](const Optimizer& o) { return o.common().learning_rate.schedule != nullptr; })
       .def_property_readonly("iterations", &Optimizer::iterations)
-      .def_property_readonly("slot_names", &Optimizer::slot_names)
       .def("slots",
            [](py::object self, size_t index) {
              py::list views;

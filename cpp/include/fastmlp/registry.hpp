@@ -384,6 +384,6 @@ struct NoOptions {
 #define FASTMLP_REGISTRATION_NAME(line) FASTMLP_REGISTRATION_NAME2(line)
 // In the type's own .cpp: FASTMLP_REGISTER(Adam, "adam"); the extra names are aliases.
 #define FASTMLP_REGISTER(Type, ...) \
-  static const ::fastmlp::Registration<Type> FASTMLP_REGISTRATION_NAME(__LINE__){{__VA_ARGS__}}
+  static const ::fastmlp::Registration<Type> FASTMLP_REGISTRATION_NAME(__COUNTER__){{__VA_ARGS__}}
 
 }  // namespace fastmlp

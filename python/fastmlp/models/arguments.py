@@ -6,10 +6,11 @@ import numbers
 
 import numpy as np
 
+from fastmlp import _core
 from fastmlp._convert import as_float_array
 
-# fit(), evaluate() and predict() default to Keras's batch size of 32.
-DEFAULT_BATCH_SIZE = 32
+# fit(), evaluate() and predict() default to Keras's batch size of 32, the core's default.
+DEFAULT_BATCH_SIZE = _core.FitOptions().batch_size
 # The largest epoch count the core's int holds.
 MAX_EPOCHS = 2**31 - 1
 
