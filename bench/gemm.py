@@ -40,4 +40,4 @@ def eigen_gemm_flops(n=2048, repeats=5):
 
     model = fm.Sequential([fm.layers.Input((n,)), fm.layers.Dense(n, use_bias=False)])
     x = np.random.default_rng(0).random((n, n), dtype=np.float32)
-    return 2 * n**3 / _best_seconds(lambda: model._core.predict(x, n), repeats)
+    return 2 * n**3 / _best_seconds(lambda: model._core.predict([x], n), repeats)

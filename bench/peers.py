@@ -90,12 +90,12 @@ class FastmlpPeer:
         """The C++ training loop alone (Sequential._core.fit), without fit()'s Python callbacks."""
         w = self.workload
         from fastmlp import _core
-        self.model._core.fit(w.x, w.targets, _core.FitOptions(batch_size=w.batch_size, epochs=epochs))
+        self.model._core.fit([w.x], [w.targets], _core.FitOptions(batch_size=w.batch_size, epochs=epochs))
 
     def predictors(self):
         model = self.model
         return [("model.predict()", lambda x: model.predict(x, verbose=0)),
-                ("_core.predict() (C++ via pybind11)", lambda x: model._core.predict(x, 0))]
+                ("_core.predict() (C++ via pybind11)", lambda x: model._core.predict([x], 0)[0])]
 
 
 class NumpyPeer:

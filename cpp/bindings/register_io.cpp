@@ -1,10 +1,22 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include "config_cast.hpp"
 #include "fastmlp/io.hpp"
+#include "fastmlp/sequential.hpp"
 #include "registrations.hpp"
 
 namespace fastmlp::bindings {
+
+namespace {
+
+// The model a file held, as the class it is: a Sequential keeps add and pop.
+std::shared_ptr<Model> shared(Model&& model) {
+  if (std::string(model.class_name()) == "Sequential") return std::make_shared<Sequential>(std::move(model));
+  return std::make_shared<Model>(std::move(model));
+}
+
+}  // namespace
 
 void register_io(py::module_& m) {
   // A ValueError subclass: Python code catches damaged or foreign files as ValueError.
@@ -15,12 +27,16 @@ void register_io(py::module_& m) {
   m.def("save_model", &save_model, py::arg("model"), py::arg("path"), py::arg("include_optimizer") = true,
         py::call_guard<py::gil_scoped_release>());
   m.def(
-      "load_model", [](const std::filesystem::path& path) { return std::make_shared<Sequential>(load_model(path)); },
+      "load_model", [](const std::filesystem::path& path) { return shared(load_model(path)); },
       py::arg("path"), py::call_guard<py::gil_scoped_release>());
+  // A new model from {"class_name": "Sequential" | "Functional", "config": {...}}.
+  m.def(
+      "model_from_config", [](py::object config) { return shared(model_from_config(from_python(config, "model"))); },
+      py::arg("config"));
   // The same file as bytes, for pickling and copying.
   m.def(
       "save_model_to_bytes",
-      [](const Sequential& model, bool include_optimizer) {
+      [](const Model& model, bool include_optimizer) {
         std::string bytes;
         {
           py::gil_scoped_release release;
@@ -34,7 +50,7 @@ void register_io(py::module_& m) {
       [](const py::bytes& data) {
         const std::string_view bytes = data;  // read in place, while `data` keeps the buffer alive
         py::gil_scoped_release release;
-        return std::make_shared<Sequential>(load_model_from_bytes(bytes, "model bytes"));
+        return shared(load_model_from_bytes(bytes, "model bytes"));
       },
       py::arg("data"));
 }

@@ -4,6 +4,7 @@
 
 #include "fastmlp/layer.hpp"
 #include "fastmlp/layers/dense.hpp"
+#include "fastmlp/layers/normalization.hpp"
 #include "kind_bindings.hpp"
 #include "numpy_views.hpp"
 #include "registrations.hpp"
@@ -14,6 +15,12 @@ namespace {
 RegularizerPtr regularizer_from(py::object value, const char* what) {
   if (value.is_none()) return nullptr;
   return Registry<Regularizer>::instance().deserialize(from_python(value, what), what);
+}
+
+py::array_t<Scalar> to_array(const RowMatrix& values) {
+  py::array_t<Scalar> out({values.rows(), values.cols()});
+  MatrixMap(out.mutable_data(), values.rows(), values.cols()) = values;
+  return out;
 }
 
 }  // namespace
@@ -32,6 +39,18 @@ void register_layers(py::module_& m) {
         Rng rng(seed);
         layer.build(input_dim, rng);
       }, py::arg("input_dim"), py::arg("seed"))
+      // For a layer called on several tensors (a merge layer) too: one width per input.
+      .def("build_inputs", [](Layer& layer, const std::vector<Index>& input_dims, std::uint64_t seed) {
+        Rng rng(seed);
+        layer.build_inputs(input_dims, rng);
+      }, py::arg("input_dims"), py::arg("seed"))
+      .def_property_readonly("takes_list", &Layer::takes_list)
+      .def_property_readonly("input_dims", [](const Layer& layer) {
+        std::vector<Index> dims;
+        if (layer.built())
+          for (size_t i = 0; i < layer.input_count(); ++i) dims.push_back(layer.input_dim_of(i));
+        return dims;
+      })
       // Views on the C++ tensors, trainable first then the rest (Keras's weights order): writing
       // into them changes the model.
       .def_property_readonly("weights",
@@ -61,6 +80,18 @@ void register_layers(py::module_& m) {
       .def("set_bias_regularizer",
            [](Dense& dense, py::object value) { dense.set_bias_regularizer(regularizer_from(value, "bias_regularizer")); },
            py::arg("regularizer"));
+
+  // Keras's Normalization.adapt and its mean and variance, broadcast to (1, features).
+  py::class_<Normalization, Layer, std::shared_ptr<Normalization>>(m, "Normalization")
+      .def("adapt",
+           [](Normalization& layer, const FloatArray& data) {
+             const ConstMatrixMap values = map_matrix(data, "data");
+             py::gil_scoped_release release;
+             layer.adapt(values);
+           },
+           py::arg("data").noconvert())
+      .def_property_readonly("mean", [](const Normalization& layer) { return to_array(layer.mean()); })
+      .def_property_readonly("variance", [](const Normalization& layer) { return to_array(layer.variance()); });
 }
 
 }  // namespace fastmlp::bindings

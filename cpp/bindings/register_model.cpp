@@ -1,9 +1,11 @@
-// Sequential and FitOptions. fit, evaluate, predict and train_on_batch run without the GIL; fit
-// calls back into Python between batches and epochs with the logs as dicts.
+// Model (a graph of layer calls), Sequential (its chain case) and FitOptions. Data crosses as lists of
+// arrays, one per model input and per output. fit, evaluate, predict and train_on_batch run without
+// the GIL and call back into Python between batches with the logs as dicts.
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
 
 #include "config_cast.hpp"
+#include "fastmlp/layers/model_layer.hpp"
 #include "fastmlp/sequential.hpp"
 #include "numpy_views.hpp"
 #include "registrations.hpp"
@@ -13,6 +15,7 @@ namespace fastmlp::bindings {
 namespace {
 
 using WeightArray = py::array_t<Scalar, py::array::c_style>;
+using Arrays = std::vector<FloatArray>;
 
 // A 1-D float32 array of one weight per sample, or null.
 const Scalar* weight_pointer(const std::optional<WeightArray>& weights, Index rows, const char* name) {
@@ -23,10 +26,43 @@ const Scalar* weight_pointer(const std::optional<WeightArray>& weights, Index ro
   return weights->data();
 }
 
+std::vector<ConstMatrixMap> map_all(const Arrays& arrays, const char* name) {
+  std::vector<ConstMatrixMap> maps;
+  for (const FloatArray& array : arrays) maps.push_back(map_matrix(array, name));
+  return maps;
+}
+
 py::dict logs_to_dict(const Logs& logs) {
   py::dict out;
   for (const auto& [name, value] : logs) out[py::str(name)] = value;
   return out;
+}
+
+// Evaluation hooks that take the GIL for their short calls; unset where Python passes None.
+EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_end, py::object on_batch_begin,
+                                            py::object on_batch_end) {
+  EvaluateCallbacks callbacks;
+  if (!on_begin.is_none())
+    callbacks.on_begin = [on_begin]() {
+      py::gil_scoped_acquire gil;
+      on_begin();
+    };
+  if (!on_end.is_none())
+    callbacks.on_end = [on_end](const Logs& logs) {
+      py::gil_scoped_acquire gil;
+      on_end(logs_to_dict(logs));
+    };
+  if (!on_batch_begin.is_none())
+    callbacks.on_batch_begin = [on_batch_begin](Index batch) {
+      py::gil_scoped_acquire gil;
+      on_batch_begin(batch);
+    };
+  if (!on_batch_end.is_none())
+    callbacks.on_batch_end = [on_batch_end](Index batch, const Logs& logs) {
+      py::gil_scoped_acquire gil;
+      on_batch_end(batch, logs_to_dict(logs));
+    };
+  return callbacks;
 }
 
 // Wraps the Python callbacks so that the training loop, which runs without the GIL, takes it only
@@ -34,7 +70,7 @@ py::dict logs_to_dict(const Logs& logs) {
 // about one progress interval even when Python asked for no progress reports. The batch-end and
 // epoch-end hooks return whether to stop training (Keras's model.stop_training).
 FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end, py::object on_epoch_begin,
-                              py::object on_epoch_end, double progress_interval) {
+                              py::object on_epoch_end, double progress_interval, const py::dict& validation) {
   FitCallbacks callbacks;
   callbacks.progress_interval = progress_interval;
   callbacks.on_batch_end = [on_batch_end](int epoch, Index done, Index, const Logs& running) {
@@ -58,6 +94,11 @@ FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end
       py::gil_scoped_acquire gil;
       return py::bool_(on_epoch_end(epoch, logs_to_dict(logs))).cast<bool>();
     };
+  const auto hook = [&validation](const char* name) {
+    return validation.contains(name) ? py::object(validation[name]) : py::object(py::none());
+  };
+  callbacks.validation = python_evaluate_callbacks(hook("on_begin"), hook("on_end"), hook("on_batch_begin"),
+                                                   hook("on_batch_end"));
   return callbacks;
 }
 
@@ -75,9 +116,249 @@ void register_fit_options(py::module_& m) {
       .def("batches", &FitOptions::batches, py::arg("rows"));
 }
 
-// add, pop, build and compile, which are refused while the model trains.
-void bind_structure(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
+using ModelClass = py::class_<Model, std::shared_ptr<Model>>;
+
+// The graph and the compile state, which are refused while the model trains.
+void bind_structure(ModelClass& model) {
   model
+      .def("input",
+           [](Model& self, std::vector<Index> shape, std::string name) {
+             TrainingGuard::require_idle(self, "input");
+             return self.input(std::move(shape), std::move(name)).id;
+           },
+           py::arg("shape"), py::arg("name") = "")
+      .def("call",
+           [](Model& self, std::shared_ptr<Layer> layer, const std::vector<size_t>& inputs) {
+             TrainingGuard::require_idle(self, "call");
+             std::vector<Tensor> tensors;
+             for (const size_t id : inputs) tensors.push_back(Tensor{id});
+             return self.call(std::move(layer), tensors).id;
+           },
+           py::arg("layer"), py::arg("inputs"))
+      .def("set_outputs",
+           [](Model& self, const std::vector<size_t>& outputs) {
+             TrainingGuard::require_idle(self, "set_outputs");
+             std::vector<Tensor> tensors;
+             for (const size_t id : outputs) tensors.push_back(Tensor{id});
+             self.set_outputs(std::move(tensors));
+           },
+           py::arg("outputs"))
+      .def("compile",
+           [](Model& self, std::vector<std::shared_ptr<Loss>> losses, std::shared_ptr<Optimizer> optimizer,
+              std::vector<std::vector<std::shared_ptr<Metric>>> metrics, std::vector<double> loss_weights) {
+             TrainingGuard::require_idle(self, "compile");
+             std::vector<std::vector<MetricPtr>> lists;
+             for (auto& list : metrics) lists.emplace_back(list.begin(), list.end());
+             self.compile({losses.begin(), losses.end()}, std::move(optimizer), std::move(lists),
+                          std::move(loss_weights));
+           },
+           py::arg("losses"), py::arg("optimizer"), py::arg("metrics"), py::arg("loss_weights"))
+      .def("clear_compile", [](Model& self) {
+        TrainingGuard::require_idle(self, "clear_compile");
+        self.clear_compile();
+      });
+}
+
+void bind_training(ModelClass& model) {
+  model
+      .def("fit",
+           [](Model& self, const Arrays& x, const Arrays& y, const FitOptions& options, const std::optional<Arrays>& x_val,
+              const std::optional<Arrays>& y_val, py::object on_batch_begin, py::object on_batch_end,
+              py::object on_epoch_begin, py::object on_epoch_end, double progress_interval,
+              const std::optional<WeightArray>& sample_weight, const std::optional<WeightArray>& val_sample_weight,
+              const py::dict& validation_hooks) {
+             Datasets data{map_all(x, "x"), map_all(y, "y"), nullptr};
+             if (data.x.empty()) throw py::value_error("fit needs at least one input array");
+             data.sample_weight = weight_pointer(sample_weight, data.x[0].rows(), "sample_weight");
+             std::optional<Datasets> validation;
+             if (x_val && y_val) {
+               validation = Datasets{map_all(*x_val, "x_val"), map_all(*y_val, "y_val"), nullptr};
+               if (validation->x.empty()) throw py::value_error("validation data needs at least one input array");
+               validation->sample_weight =
+                   weight_pointer(val_sample_weight, validation->x[0].rows(), "validation sample_weight");
+             }
+             const TrainingGuard guard(self, "fit");
+             // The callbacks hold py::objects: they are made and destroyed here, with the GIL held.
+             const FitCallbacks callbacks = python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end,
+                                                             progress_interval, validation_hooks);
+             py::gil_scoped_release release;
+             self.fit(data, options, validation, callbacks);
+           },
+           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("options"),
+           py::arg("x_val").noconvert() = py::none(), py::arg("y_val").noconvert() = py::none(),
+           py::arg("on_batch_begin") = py::none(), py::arg("on_batch_end") = py::none(),
+           py::arg("on_epoch_begin") = py::none(), py::arg("on_epoch_end") = py::none(),
+           py::arg("progress_interval") = 0.1, py::arg("sample_weight").noconvert() = py::none(),
+           py::arg("val_sample_weight").noconvert() = py::none(), py::arg("validation_hooks") = py::dict())
+      .def("evaluate",
+           [](const Model& self, const Arrays& x, const Arrays& y, Index batch_size,
+              const std::optional<WeightArray>& sample_weight, py::object on_batch_begin, py::object on_batch_end) {
+             Datasets data{map_all(x, "x"), map_all(y, "y"), nullptr};
+             if (data.x.empty()) throw py::value_error("evaluate needs at least one input array");
+             data.sample_weight = weight_pointer(sample_weight, data.x[0].rows(), "sample_weight");
+             const EvaluateCallbacks callbacks =
+                 python_evaluate_callbacks(py::none(), py::none(), on_batch_begin, on_batch_end);
+             Logs logs;
+             {
+               py::gil_scoped_release release;
+               logs = self.evaluate(data, batch_size, &callbacks);
+             }
+             return logs_to_dict(logs);
+           },
+           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size") = 0,
+           py::arg("sample_weight").noconvert() = py::none(), py::arg("on_batch_begin") = py::none(),
+           py::arg("on_batch_end") = py::none())
+      .def("predict",
+           [](const Model& self, const Arrays& x, Index batch_size, py::object on_batch_begin,
+              py::object on_batch_end) {
+             const std::vector<ConstMatrixMap> xs = map_all(x, "x");
+             if (xs.empty()) throw py::value_error("predict needs at least one input array");
+             if (!self.built()) throw py::value_error("predict: the model is not built");
+             // The results are allocated once, as the NumPy arrays returned, and written in place.
+             py::list outputs;
+             std::vector<MatrixMap> maps;
+             for (size_t o = 0; o < self.output_count(); ++o) {
+               FloatArray out({xs[0].rows(), self.output_dim(o)});
+               maps.emplace_back(out.mutable_data(), xs[0].rows(), self.output_dim(o));
+               outputs.append(out);
+             }
+             PredictCallbacks callbacks;
+             if (!on_batch_begin.is_none())
+               callbacks.on_batch_begin = [on_batch_begin](Index batch) {
+                 py::gil_scoped_acquire gil;
+                 on_batch_begin(batch);
+               };
+             if (!on_batch_end.is_none())
+               callbacks.on_batch_end = [on_batch_end, outputs](Index batch, Index first, Index end) {
+                 py::gil_scoped_acquire gil;
+                 py::list rows;
+                 for (const py::handle out : outputs) rows.append(out[py::slice(first, end, 1)]);
+                 on_batch_end(batch, rows);
+               };
+             {
+               py::gil_scoped_release release;
+               self.predict(xs, maps, batch_size, &callbacks);
+             }
+             return outputs;
+           },
+           py::arg("x").noconvert(), py::arg("batch_size") = 0, py::arg("on_batch_begin") = py::none(),
+           py::arg("on_batch_end") = py::none())
+      .def("call_training",
+           [](Model& self, const Arrays& x) {
+             const std::vector<ConstMatrixMap> xs = map_all(x, "x");
+             // It writes the layers' training buffers, as a training step does.
+             const TrainingGuard guard(self, "model(x, training=True)");
+             std::vector<RowMatrix> results;
+             {
+               py::gil_scoped_release release;
+               results = self.call_training(xs);
+             }
+             py::list outputs;
+             for (const RowMatrix& result : results) {
+               FloatArray out({result.rows(), result.cols()});
+               MatrixMap(out.mutable_data(), result.rows(), result.cols()) = result;
+               outputs.append(out);
+             }
+             return outputs;
+           },
+           py::arg("x").noconvert())
+      .def("train_on_batch",
+           [](Model& self, const Arrays& x, const Arrays& y, const std::optional<WeightArray>& sample_weight) {
+             const std::vector<ConstMatrixMap> xs = map_all(x, "x"), ys = map_all(y, "y");
+             if (xs.empty()) throw py::value_error("train_on_batch needs at least one input array");
+             const Scalar* weights = weight_pointer(sample_weight, xs[0].rows(), "sample_weight");
+             const TrainingGuard guard(self, "train_on_batch");
+             Logs logs;
+             {
+               py::gil_scoped_release release;
+               logs = self.train_on_batch(xs, ys, weights);
+             }
+             return logs_to_dict(logs);
+           },
+           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("sample_weight").noconvert() = py::none());
+}
+
+template <class T>
+std::vector<std::shared_ptr<T>> mutable_list(const std::vector<std::shared_ptr<const T>>& items) {
+  std::vector<std::shared_ptr<T>> out;
+  for (const auto& item : items) out.push_back(std::const_pointer_cast<T>(item));
+  return out;
+}
+
+void bind_properties(ModelClass& model) {
+  model.def_property("name", &Model::name, &Model::set_name)
+      .def_property_readonly("class_name", &Model::class_name)
+      .def_property_readonly("layers", &Model::layers)
+      // Keras's model.layers of a functional model: ("input", i) or ("layer", j), in Keras's order.
+      .def_property_readonly("entries",
+                             [](const Model& self) {
+                               py::list entries;
+                               for (const auto& entry : self.entries())
+                                 entries.append(py::make_tuple(entry.is_input ? "input" : "layer", entry.index));
+                               return entries;
+                             })
+      // Every call in execution order: (layer index, [tensor ids]); call k's output is tensor
+      // input_count + k.
+      .def_property_readonly("calls",
+                             [](const Model& self) {
+                               py::list calls;
+                               for (size_t k = 0; k < self.call_count(); ++k)
+                                 calls.append(py::make_tuple(self.call_at(k).layer, self.call_at(k).inputs));
+                               return calls;
+                             })
+      .def_property_readonly("input_names",
+                             [](const Model& self) {
+                               std::vector<std::string> names;
+                               for (size_t i = 0; i < self.input_count(); ++i) names.push_back(self.input_name(i));
+                               return names;
+                             })
+      .def_property_readonly("input_shapes",
+                             [](const Model& self) {
+                               std::vector<std::vector<Index>> shapes;
+                               for (size_t i = 0; i < self.input_count(); ++i) shapes.push_back(self.input_shape(i));
+                               return shapes;
+                             })
+      .def_property_readonly("outputs", &Model::outputs)
+      .def_property_readonly("output_names",
+                             [](const Model& self) {
+                               std::vector<std::string> names;
+                               for (size_t o = 0; o < self.output_count(); ++o) names.push_back(self.output_name(o));
+                               return names;
+                             })
+      .def_property_readonly("output_dims",
+                             [](const Model& self) {
+                               std::vector<Index> dims;
+                               for (size_t o = 0; o < self.output_count(); ++o) dims.push_back(self.output_dim(o));
+                               return dims;
+                             })
+      .def("tensor_width", &Model::tensor_width, py::arg("tensor"))
+      .def_property_readonly("built", &Model::built)
+      .def_property_readonly("input_dim", [](const Model& self) { return self.input_dim(0); })
+      .def_property_readonly("output_dim", [](const Model& self) { return self.output_dim(0); })
+      .def_property_readonly("compiled", &Model::compiled)
+      // One per output (None for an output trained without a loss).
+      .def_property_readonly("losses", [](const Model& self) { return mutable_list(self.losses()); })
+      .def_property_readonly("loss", [](const Model& self) { return std::const_pointer_cast<Loss>(self.loss()); })
+      .def_property_readonly("loss_weights", &Model::loss_weights)
+      .def_property_readonly("optimizer", &Model::optimizer)
+      .def_property_readonly("metrics", [](const Model& self) { return mutable_list(self.metrics()); })
+      .def_property_readonly("output_metrics",
+                             [](const Model& self) {
+                               std::vector<std::vector<std::shared_ptr<Metric>>> lists;
+                               for (const auto& list : self.output_metrics()) lists.push_back(mutable_list(list));
+                               return lists;
+                             })
+      .def_property_readonly("log_names", &Model::log_names)
+      .def("count_params", &Model::count_params)
+      .def("set_seed", &Model::set_seed, py::arg("seed"))
+      .def_property_readonly("config", [](const Model& self) { return to_python(self.config()); })
+      .def_property_readonly("serialized", [](const Model& self) { return to_python(self.serialized()); })
+      .def_property_readonly("compile_config", [](const Model& self) { return to_python(self.compile_config()); });
+}
+
+void bind_sequential(py::module_& m) {
+  py::class_<Sequential, Model, std::shared_ptr<Sequential>>(m, "Sequential")
+      .def(py::init<std::uint64_t>(), py::arg("seed") = 0x5eed)
       .def("add",
            [](Sequential& self, std::shared_ptr<Layer> layer) {
              TrainingGuard::require_idle(self, "add");
@@ -98,134 +379,28 @@ void bind_structure(py::class_<Sequential, std::shared_ptr<Sequential>>& model) 
                self.build();
            },
            py::arg("input_dim") = py::none())
-      .def_property("input_shape", &Sequential::input_shape,
+      .def_property("input_shape", [](const Sequential& self) { return self.input_shape(); },
                     [](Sequential& self, std::vector<Index> shape) {
                       TrainingGuard::require_idle(self, "input_shape");
                       self.set_input_shape(std::move(shape));
-                    })
-      .def("compile",
-           [](Sequential& self, std::shared_ptr<Loss> loss, std::shared_ptr<Optimizer> optimizer,
-              std::vector<std::shared_ptr<Metric>> metrics) {
-             TrainingGuard::require_idle(self, "compile");
-             self.compile(std::move(loss), std::move(optimizer), {metrics.begin(), metrics.end()});
-           },
-           py::arg("loss"), py::arg("optimizer"), py::arg("metrics"))
-      .def("clear_compile", [](Sequential& self) {
-        TrainingGuard::require_idle(self, "clear_compile");
-        self.clear_compile();
-      });
-}
-
-void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
-  model
-      .def("fit",
-           [](Sequential& self, const FloatArray& x, const FloatArray& y, const FitOptions& options,
-              const std::optional<FloatArray>& x_val, const std::optional<FloatArray>& y_val,
-              py::object on_batch_begin, py::object on_batch_end, py::object on_epoch_begin, py::object on_epoch_end,
-              double progress_interval, const std::optional<WeightArray>& sample_weight,
-              const std::optional<WeightArray>& val_sample_weight) {
-             const ConstMatrixMap xs = map_matrix(x, "x"), ys = map_matrix(y, "y");
-             std::optional<Dataset> validation;
-             if (x_val && y_val) {
-               const ConstMatrixMap xv = map_matrix(*x_val, "x_val");
-               // emplace: a Dataset holds maps, which can be constructed but not assigned.
-               validation.emplace(Dataset{xv, map_matrix(*y_val, "y_val"),
-                                          weight_pointer(val_sample_weight, xv.rows(), "validation sample_weight")});
-             }
-             const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
-             const TrainingGuard guard(self, "fit");
-             // The callbacks hold py::objects: they are made and destroyed here, with the GIL held.
-             const FitCallbacks callbacks =
-                 python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end, progress_interval);
-             py::gil_scoped_release release;
-             self.fit(xs, ys, options, validation, callbacks, weights);
-           },
-           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("options"),
-           py::arg("x_val").noconvert() = py::none(), py::arg("y_val").noconvert() = py::none(),
-           py::arg("on_batch_begin") = py::none(), py::arg("on_batch_end") = py::none(),
-           py::arg("on_epoch_begin") = py::none(), py::arg("on_epoch_end") = py::none(),
-           py::arg("progress_interval") = 0.1, py::arg("sample_weight").noconvert() = py::none(),
-           py::arg("val_sample_weight").noconvert() = py::none())
-      .def("evaluate",
-           [](const Sequential& self, const FloatArray& x, const FloatArray& y, Index batch_size,
-              const std::optional<WeightArray>& sample_weight) {
-             const ConstMatrixMap xs = map_matrix(x, "x"), ys = map_matrix(y, "y");
-             const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
-             Logs logs;
-             {
-               py::gil_scoped_release release;
-               logs = self.evaluate(xs, ys, batch_size, weights);
-             }
-             return logs_to_dict(logs);
-           },
-           py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size") = 0,
-           py::arg("sample_weight").noconvert() = py::none())
-      .def("predict",
-           [](const Sequential& self, const FloatArray& x, Index batch_size) {
-             const ConstMatrixMap xs = map_matrix(x, "x");
-             // The result is allocated once, as the NumPy array returned, and written in place.
-             FloatArray out({xs.rows(), self.output_dim()});
-             MatrixMap out_map(out.mutable_data(), xs.rows(), self.output_dim());
-             {
-               py::gil_scoped_release release;
-               self.predict(xs, out_map, batch_size);
-             }
-             return out;
-           },
-           py::arg("x").noconvert(), py::arg("batch_size") = 0)
-      .def("call_training",
-           [](Sequential& self, const FloatArray& x) {
-             const ConstMatrixMap xs = map_matrix(x, "x");
-             // It writes the layers' training buffers, as a training step does.
-             const TrainingGuard guard(self, "model(x, training=True)");
-             FloatArray out({xs.rows(), self.output_dim()});
-             {
-               py::gil_scoped_release release;
-               MatrixMap(out.mutable_data(), xs.rows(), self.output_dim()) = self.call_training(xs);
-             }
-             return out;
-           },
-           py::arg("x").noconvert())
-      .def("train_on_batch",
-           [](Sequential& self, const FloatArray& x, const FloatArray& y) {
-             const ConstMatrixMap xs = map_matrix(x, "x"), ys = map_matrix(y, "y");
-             const TrainingGuard guard(self, "train_on_batch");
-             Logs logs;
-             {
-               py::gil_scoped_release release;
-               logs = self.train_on_batch(xs, ys);
-             }
-             return logs_to_dict(logs);
-           },
-           py::arg("x").noconvert(), py::arg("y").noconvert());
+                    });
 }
 
 }  // namespace
 
 void register_model(py::module_& m) {
   register_fit_options(m);
-  py::class_<Sequential, std::shared_ptr<Sequential>> model(m, "Sequential");
-  model.def(py::init<std::uint64_t>(), py::arg("seed") = 0x5eed)
-      .def_property("name", &Sequential::name, &Sequential::set_name)
-      .def_property_readonly("layers", &Sequential::layers)
-      .def_property_readonly("built", &Sequential::built)
-      .def_property_readonly("input_dim", &Sequential::input_dim)
-      .def_property_readonly("output_dim", &Sequential::output_dim)
-      .def_property_readonly("compiled", &Sequential::compiled)
-      .def_property_readonly("loss", [](const Sequential& self) { return std::const_pointer_cast<Loss>(self.loss()); })
-      .def_property_readonly("optimizer", &Sequential::optimizer)
-      .def_property_readonly("metrics",
-                             [](const Sequential& self) {
-                               std::vector<std::shared_ptr<Metric>> metrics;
-                               for (const auto& metric : self.metrics()) metrics.push_back(std::const_pointer_cast<Metric>(metric));
-                               return metrics;
-                             })
-      .def_property_readonly("log_names", &Sequential::log_names)
-      .def("count_params", &Sequential::count_params)
-      .def("set_seed", &Sequential::set_seed, py::arg("seed"))
-      .def_property_readonly("config", [](const Sequential& self) { return to_python(self.config()); });
+  ModelClass model(m, "Model");
+  model.def(py::init<std::uint64_t>(), py::arg("seed") = 0x5eed);
+  bind_properties(model);
   bind_structure(model);
   bind_training(model);
+  bind_sequential(m);
+  // The model as a layer of another model (Keras calls models like layers). Its weights are the
+  // model's own; Python keeps one per model, so that a model used twice is one shared layer.
+  py::class_<ModelLayer, Layer, std::shared_ptr<ModelLayer>>(m, "ModelLayer")
+      .def(py::init<std::shared_ptr<Model>>(), py::arg("model"))
+      .def_property_readonly("model", &ModelLayer::model);
 }
 
 }  // namespace fastmlp::bindings

@@ -16,14 +16,14 @@
 #include <unordered_set>
 #include <vector>
 
-#include "fastmlp/sequential.hpp"
+#include "fastmlp/model.hpp"
 
 namespace fastmlp::bindings {
 
 class TrainingGuard {
  public:
   // Marks `model`, its optimizer and its layers busy, or throws if any of them already is.
-  TrainingGuard(const Sequential& model, const char* caller) {
+  TrainingGuard(const Model& model, const char* caller) {
     objects_.push_back(&model);
     if (model.optimizer()) objects_.push_back(model.optimizer().get());
     for (const auto& layer : model.layers()) objects_.push_back(layer.get());
@@ -40,7 +40,7 @@ class TrainingGuard {
   TrainingGuard& operator=(const TrainingGuard&) = delete;
 
   // For calls that change the model's structure or compile state without training it.
-  static void require_idle(const Sequential& model, const char* caller) {
+  static void require_idle(const Model& model, const char* caller) {
     std::lock_guard<std::mutex> lock(mutex());
     if (busy().count(&model)) throw pybind11::value_error(message(true, caller));
   }

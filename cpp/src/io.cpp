@@ -143,7 +143,7 @@ struct TensorToWrite {
   const RowMatrix* values;
 };
 
-std::string encode(const Sequential& model, bool include_optimizer) {
+std::string encode(const Model& model, bool include_optimizer) {
   if (!model.built()) throw ModelFileError("cannot save a model that is not built: give it an input size or fit it first");
 
   std::vector<TensorToWrite> tensors;
@@ -157,7 +157,7 @@ std::string encode(const Sequential& model, bool include_optimizer) {
     optimizer_state = Value::Object{{"iterations", optimizer.iterations()}, {"extra", optimizer.extra_state()}};
     // Slots exist once fit() has built the optimizer for the trainable parameters; before that, or
     // after layers were added or frozen, there is no state to keep beyond the step count.
-    if (optimizer.built_for(const_cast<Sequential&>(model).trainable_parameters())) {
+    if (optimizer.built_for(const_cast<Model&>(model).trainable_parameters())) {
       const std::vector<std::string> slot_names = optimizer.slot_names();
       std::size_t index = 0;
       for (std::size_t i = 0; i < model.layers().size(); ++i) {
@@ -199,7 +199,7 @@ std::string encode(const Sequential& model, bool include_optimizer) {
 
   const Value header = Value::Object{
       {"generator", "fastmlp " FASTMLP_VERSION},
-      {"model", Value::Object{{"class_name", "Sequential"}, {"config", model.config()}}},
+      {"model", model.serialized()},
       {"compile", model.compile_config()},
       {"optimizer_state", std::move(optimizer_state)},
       {"rng", std::move(rng)},
@@ -328,7 +328,7 @@ class Decoder {
   // `source` names the bytes in messages: "model file 'path'" or "model bytes".
   Decoder(std::string_view bytes, std::string source) : bytes_(bytes), source_(std::move(source)) {}
 
-  Sequential decode() {
+  Model decode() {
     check_preamble();
     const std::size_t header_bytes = read_u32(bytes_.data() + 12);
     if (header_bytes > bytes_.size() - kPreambleBytes - kChecksumBytes)
@@ -397,11 +397,12 @@ class Decoder {
 
   bool has_tensor(const std::string& name) const { return tensors_.count(name) != 0; }
 
-  Sequential build(const Value& header) {
+  Model build(const Value& header) {
     const Value& description = header.at("model");
     const std::string& kind = description.at("class_name").as_string("model class_name");
-    if (kind != "Sequential") fail("the file holds a " + kind + "; this library reads Sequential");
-    Sequential model = Sequential::from_config(description.at("config"));
+    if (kind != "Sequential" && kind != "Functional")
+      fail("the file holds a " + kind + "; this library reads Sequential and Functional models");
+    Model model = model_from_config(description);
     if (!model.built()) fail("the file describes a model without an input shape");
 
     for (std::size_t i = 0; i < model.layers().size(); ++i)
@@ -451,7 +452,7 @@ class Decoder {
 
   // All slots or none: none means the optimizer had not been built (or was saved without its
   // state), and fit() will start its slots from zero as it would have.
-  void restore_optimizer(Sequential& model, const Value& state) {
+  void restore_optimizer(Model& model, const Value& state) {
     Optimizer& optimizer = *model.optimizer();
     const std::vector<std::string> slot_names = optimizer.slot_names();
     std::vector<Parameter> params = model.trainable_parameters();
@@ -486,20 +487,20 @@ class Decoder {
 
 }  // namespace
 
-void save_model(const Sequential& model, const std::filesystem::path& path, bool include_optimizer) {
+void save_model(const Model& model, const std::filesystem::path& path, bool include_optimizer) {
   write_atomically(path, encode(model, include_optimizer));
 }
 
-Sequential load_model(const std::filesystem::path& path) {
+Model load_model(const std::filesystem::path& path) {
   const std::string bytes = read_whole_file(path);
   return Decoder(bytes, "model file '" + path.string() + "'").decode();
 }
 
-std::string save_model_to_bytes(const Sequential& model, bool include_optimizer) {
+std::string save_model_to_bytes(const Model& model, bool include_optimizer) {
   return encode(model, include_optimizer);
 }
 
-Sequential load_model_from_bytes(std::string_view bytes, const std::string& source) {
+Model load_model_from_bytes(std::string_view bytes, const std::string& source) {
   return Decoder(bytes, source).decode();
 }
 

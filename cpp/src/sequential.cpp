@@ -1,127 +1,59 @@
 #include "fastmlp/sequential.hpp"
 
-#include <algorithm>
-#include <chrono>
-#include <cstring>
 #include <limits>
-#include <numeric>
 #include <stdexcept>
 
+#include "fastmlp/layers/model_layer.hpp"
+
 namespace fastmlp {
-namespace {
 
-std::string shape_text(ConstMatrixMap m) {
-  return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")";
+Sequential::Sequential(std::uint64_t seed) : Model(seed) {
+  set_chain({}, {});
 }
 
-// Copies the rows listed in indices[first, end) of `source` into the top rows of `batch`.
-void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index first, Index end, RowMatrix& batch) {
-  const size_t row_bytes = sizeof(Scalar) * static_cast<size_t>(source.cols());
-  for (Index i = first; i < end; ++i)
-    std::memcpy(batch.row(i - first).data(), source.row(indices[i]).data(), row_bytes);
+Sequential::Sequential(Model&& model) : Model(std::move(model)) {
+  if (!sequential_)
+    throw std::invalid_argument("a functional model is not a Sequential; use it as a Model");
 }
-
-// The batch's total loss: Σ w_i l_i (or Σ l_i), to which n times the batch's penalties are added,
-// so that dividing the epoch's total by the sample count gives Keras's batch-size-weighted mean.
-double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
-  const auto l = losses.head(n);
-  return weights ? static_cast<double>(l.dot(Eigen::Map<const Vector>(weights, n))) : static_cast<double>(l.sum());
-}
-
-}  // namespace
-
-// Running totals of one epoch or one evaluation: the loss total and each metric's state, in one
-// buffer allocated before the loop.
-class Tally {
- public:
-  explicit Tally(const std::vector<MetricPtr>& metrics) : metrics_(metrics) {
-    size_t size = 0;
-    for (const auto& m : metrics) {
-      offsets_.push_back(size);
-      size += static_cast<size_t>(m->state_size());
-    }
-    state_.assign(size, 0.0);
-    logs_.emplace_back("loss", 0.0);
-    for (const auto& m : metrics) logs_.emplace_back(m->name(), 0.0);
-  }
-
-  void reset() {
-    loss_ = 0;
-    std::fill(state_.begin(), state_.end(), 0.0);
-  }
-  void add_loss(double total) { loss_ += total; }
-  void add_metrics(ConstMatrixMap y_pred, ConstMatrixMap y_true) {
-    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m]->accumulate(y_pred, y_true, &state_[offsets_[m]]);
-  }
-  // Loss and metric values after `samples` samples; the reference stays valid until the next call.
-  const Logs& logs(double samples) {
-    logs_[0].second = loss_ / samples;
-    for (size_t m = 0; m < metrics_.size(); ++m)
-      logs_[m + 1].second = metrics_[m]->result(&state_[offsets_[m]], samples);
-    return logs_;
-  }
-
- private:
-  const std::vector<MetricPtr>& metrics_;
-  std::vector<size_t> offsets_;
-  std::vector<double> state_;
-  double loss_ = 0;
-  Logs logs_;
-};
-
-Index FitOptions::batches(Index rows) const {
-  const Index size = std::max<Index>(1, std::min(batch_size, rows));
-  return (rows + size - 1) / size;
-}
-
-Sequential::Sequential(std::uint64_t seed) : rng_(seed) {}
 
 void Sequential::add(std::shared_ptr<Layer> layer) {
   if (!layer) throw std::invalid_argument("Sequential.add: layer is null");
-  if (built() && !layer->built()) layer->build(output_dim(), rng_);
-  if (built() && layer->input_dim() != output_dim())
-    throw std::invalid_argument("Sequential.add: layer expects " + std::to_string(layer->input_dim()) +
-                                " inputs but the model outputs " + std::to_string(output_dim()));
-  layers_.push_back(std::move(layer));
+  std::vector<std::shared_ptr<Layer>> layers = this->layers();
+  layers.push_back(std::move(layer));
+  set_chain(std::move(layers), input_shape());
 }
 
 void Sequential::pop() {
-  if (layers_.empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
-  layers_.pop_back();
+  if (layers().empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
+  std::vector<std::shared_ptr<Layer>> layers = this->layers();
+  layers.pop_back();
+  set_chain(std::move(layers), input_shape());
 }
 
 void Sequential::build() {
-  if (input_shape_.empty())
+  if (input_shape().empty())
     throw std::invalid_argument("Sequential.build: the model has no input shape; declare one or pass input_dim");
-  Index features = 1;
-  for (const Index d : input_shape_) features *= d;
-  build(features);
+  if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
+  set_chain(layers(), input_shape());
 }
 
 void Sequential::build(Index input_dim) {
-  if (layers_.empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
+  if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
   if (built()) {
     if (input_dim != this->input_dim())
       throw std::invalid_argument("the model was built for " + std::to_string(this->input_dim()) +
                                   " input features, got " + std::to_string(input_dim));
     return;
   }
-  Index width = input_dim;
-  for (auto& layer : layers_) {
-    if (!layer->built()) layer->build(width, rng_);
-    // A layer built earlier (shared with another model) keeps its width; reading a narrower
-    // activation buffer as if it were that wide would run past its end.
-    if (layer->input_dim() != width)
-      throw std::invalid_argument("Sequential.build: a " + layer->class_name() + " layer was already built for " +
-                                  std::to_string(layer->input_dim()) + " inputs, but the layer before it gives " +
-                                  std::to_string(width) + " (is it shared with another model?)");
-    width = layer->output_dim();
-  }
-  if (input_shape_.empty()) input_shape_ = {input_dim};
+  std::vector<Index> shape = input_shape();
+  Index features = 1;
+  for (const Index d : shape) features *= d;
+  if (!shape.empty() && features != input_dim)
+    throw std::invalid_argument("the model's input shape holds " + std::to_string(features) +
+                                " features per sample, got " + std::to_string(input_dim));
+  if (input_dim <= 0) throw std::invalid_argument("input dimension must be positive, got " + std::to_string(input_dim));
+  set_chain(layers(), shape.empty() ? std::vector<Index>{input_dim} : shape);
 }
-
-Index Sequential::input_dim() const { return built() ? layers_.front()->input_dim() : 0; }
-Index Sequential::output_dim() const { return layers_.empty() ? 0 : layers_.back()->output_dim(); }
 
 void Sequential::set_input_shape(std::vector<Index> shape) {
   Index features = 1;
@@ -135,310 +67,7 @@ void Sequential::set_input_shape(std::vector<Index> shape) {
     throw std::invalid_argument("the model was built for " + std::to_string(input_dim()) +
                                 " input features; an input shape of " + std::to_string(features) +
                                 " values does not match them");
-  input_shape_ = std::move(shape);
-}
-
-void Sequential::compile(LossPtr loss, OptimizerPtr optimizer, std::vector<MetricPtr> metrics) {
-  if (!loss) throw std::invalid_argument("compile: loss is required");
-  if (!optimizer) throw std::invalid_argument("compile: optimizer is required");
-  for (const auto& metric : metrics)
-    if (!metric) throw std::invalid_argument("compile: a metric is null");
-  loss_ = std::move(loss);
-  optimizer_ = std::move(optimizer);
-  metrics_ = std::move(metrics);
-  if (!layers_.empty()) resolve_metrics();  // metrics the loss cannot feed fail here, not after an epoch
-}
-
-void Sequential::clear_compile() {
-  loss_.reset();
-  optimizer_.reset();
-  metrics_.clear();
-}
-
-std::vector<std::string> Sequential::log_names() const {
-  std::vector<std::string> names{"loss"};
-  for (const auto& metric : metrics_) names.push_back(metric->name());
-  return names;
-}
-
-std::vector<MetricPtr> Sequential::resolve_metrics() const {
-  std::vector<MetricPtr> metrics;
-  for (const auto& metric : metrics_) metrics.push_back(metric->resolved_for(metric, *loss_, output_dim()));
-  return metrics;
-}
-
-std::vector<Parameter> Sequential::trainable_parameters() {
-  std::vector<Parameter> params;
-  for (auto& layer : layers_)
-    if (layer->trainable())
-      for (auto& p : layer->parameters()) params.push_back(p);
-  return params;
-}
-
-Index Sequential::count_params() {
-  Index n = 0;
-  for (auto& layer : layers_) n += layer->count_params();
-  return n;
-}
-
-void Sequential::require_compiled_and_built(ConstMatrixMap x, const char* caller) {
-  if (!compiled()) throw std::invalid_argument(std::string(caller) + ": call compile() before training");
-  build(x.cols());
-}
-
-void Sequential::check_data(ConstMatrixMap x, ConstMatrixMap y, const char* what) const {
-  if (x.rows() == 0) throw std::invalid_argument(std::string(what) + ": x has no rows");
-  if (x.rows() != y.rows())
-    throw std::invalid_argument(std::string(what) + ": x has " + std::to_string(x.rows()) + " rows but y has " +
-                                std::to_string(y.rows()) + "; they must hold the same samples");
-  if (x.cols() != input_dim())
-    throw std::invalid_argument(std::string(what) + ": the model expects " + std::to_string(input_dim()) +
-                                " input features, x has shape " + shape_text(x));
-  if (!x.allFinite()) throw std::invalid_argument(std::string(what) + ": x contains NaN or infinity");
-  loss_->check_targets(y, output_dim());
-}
-
-void Sequential::reserve_batch(Index max_batch) {
-  for (auto& layer : layers_) layer->reserve_batch(max_batch);
-  batch_x_.resize(max_batch, input_dim());
-  batch_y_.resize(max_batch, loss_->target_columns(output_dim()));
-  grad_output_.resize(max_batch, output_dim());
-  batch_weights_.resize(max_batch);
-  sample_losses_.resize(max_batch);
-}
-
-double Sequential::weight_penalty() const {
-  double total = 0;
-  for (const auto& layer : layers_) total += layer->weight_penalty();
-  return total;
-}
-
-void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight,
-                            const std::vector<Parameter>& params, Tally& tally) {
-  const Index n = x.rows();
-  const Scalar* activations = x.data();
-  double penalty = weight_penalty();
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    layer_inputs_[i] = activations;
-    const ConstMatrixMap output = layers_[i]->forward(ConstMatrixMap(activations, n, layers_[i]->input_dim()), true);
-    if (layers_[i]->has_activity_penalty()) penalty += layers_[i]->activity_penalty(output);
-    activations = output.data();
-  }
-  const ConstMatrixMap y_pred(activations, n, output_dim());
-
-  loss_->per_sample(y_pred, y, sample_losses_.head(n));
-  tally.add_loss(weighted_sum(sample_losses_, n, sample_weight) + static_cast<double>(n) * penalty);
-  tally.add_metrics(y_pred, y);
-
-  const Activation* final_activation = layers_.back()->final_activation();
-  const bool fused = final_activation != nullptr && loss_->fuses_with(*final_activation);
-  MatrixMap grad = top_rows(grad_output_, n);
-  if (fused)
-    loss_->gradient_preactivation(y_pred, y, grad);
-  else
-    loss_->gradient(y_pred, y, grad);
-  // A sample's weight scales its loss, so it scales that row of the gradient.
-  if (sample_weight) grad.array().colwise() *= Eigen::Map<const Vector>(sample_weight, n).array();
-
-  const Scalar* upstream = grad.data();
-  for (size_t i = layers_.size(); i-- > 0;) {
-    const GradientAt at = fused && i + 1 == layers_.size() ? GradientAt::PreActivation : GradientAt::Output;
-    upstream = layers_[i]
-                   ->backward(ConstMatrixMap(layer_inputs_[i], n, layers_[i]->input_dim()),
-                              ConstMatrixMap(upstream, n, layers_[i]->output_dim()), at, /*need_grad_input=*/i > 0)
-                   .data();
-  }
-  optimizer_->step(params);
-}
-
-History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
-                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
-                        const Scalar* sample_weight) {
-  require_compiled_and_built(x, "fit");
-  check_data(x, y, "fit");
-  if (validation) check_data(validation->x, validation->y, "validation data");
-  check_weights(sample_weight, x.rows(), "fit");
-  if (options.batch_size < 1)
-    throw std::invalid_argument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
-  if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
-
-  const Index rows = x.rows();
-  const Index batch_size = std::min(options.batch_size, rows);
-  const Index batches = options.batches(rows);
-  const std::vector<MetricPtr> metrics = resolve_metrics();
-  std::vector<Parameter> params = trainable_parameters();
-  if (!optimizer_->built_for(params)) optimizer_->build(params);
-  reserve_batch(batch_size);
-  layer_inputs_.assign(layers_.size(), nullptr);
-  permutation_.resize(static_cast<size_t>(rows));
-  std::iota(permutation_.begin(), permutation_.end(), Index{0});
-
-  History history;
-  Tally tally(metrics);
-  using Clock = std::chrono::steady_clock;
-
-  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
-    if (callbacks.on_epoch_begin) callbacks.on_epoch_begin(epoch);
-    if (options.shuffle) std::shuffle(permutation_.begin(), permutation_.end(), rng_);
-    tally.reset();
-    auto last_report = Clock::now();
-    Index samples_done = 0;
-    bool stop = false;
-
-    for (Index b = 0; b < batches && !stop; ++b) {
-      const Index first = b * batch_size, end = std::min(rows, first + batch_size), n = end - first;
-      if (callbacks.on_batch_begin) callbacks.on_batch_begin(epoch, b);
-      if (options.shuffle) {
-        gather_rows(x, permutation_, first, end, batch_x_);
-        gather_rows(y, permutation_, first, end, batch_y_);
-        if (sample_weight)
-          for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[permutation_[i]];
-        train_step(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n),
-                   sample_weight ? batch_weights_.data() : nullptr, params, tally);
-      } else {
-        train_step(row_block(x, first, end), row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
-                   params, tally);
-      }
-      samples_done = end;
-      if (callbacks.on_batch_end) {
-        const auto now = Clock::now();
-        if (b + 1 == batches || std::chrono::duration<double>(now - last_report).count() >= callbacks.progress_interval) {
-          stop = callbacks.on_batch_end(epoch, b + 1, batches, tally.logs(static_cast<double>(end)));
-          last_report = now;
-        }
-      }
-    }
-
-    // The epoch's means over the samples it trained on: all rows, unless a callback stopped it early.
-    Logs logs = tally.logs(static_cast<double>(samples_done));
-    if (validation) {
-      for (const auto& [name, value] : evaluate(validation->x, validation->y, options.batch_size, validation->sample_weight))
-        logs.emplace_back("val_" + name, value);
-    }
-    history.epochs.push_back(epoch);
-    for (const auto& [name, value] : logs) history.history[name].push_back(value);
-    if (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) break;
-    if (stop) break;
-  }
-  return history;
-}
-
-Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
-  require_compiled_and_built(x, "train_on_batch");
-  check_data(x, y, "train_on_batch");
-  const std::vector<MetricPtr> metrics = resolve_metrics();
-  std::vector<Parameter> params = trainable_parameters();
-  if (!optimizer_->built_for(params)) optimizer_->build(params);
-  // Layers reserve nothing when their buffers already fit, so this is cheap after the first call,
-  // and it also sizes layers added since the last one.
-  reserve_batch(std::max(x.rows(), batch_x_.rows()));
-  layer_inputs_.assign(layers_.size(), nullptr);
-  Tally tally(metrics);
-  train_step(x, y, nullptr, params, tally);
-  return tally.logs(static_cast<double>(x.rows()));
-}
-
-RowMatrix Sequential::call_training(ConstMatrixMap x) {
-  if (!built()) throw std::invalid_argument("call: the model is not built; give it an input shape or fit it first");
-  if (x.cols() != input_dim())
-    throw std::invalid_argument("call: the model expects " + std::to_string(input_dim()) +
-                                " input features, x has shape " + shape_text(x));
-  if (!x.allFinite()) throw std::invalid_argument("call: x contains NaN or infinity");
-  if (x.rows() == 0) return RowMatrix(0, output_dim());
-  for (auto& layer : layers_) layer->reserve_batch(x.rows());  // no-op when the buffers already fit
-  const Scalar* activations = x.data();
-  for (auto& layer : layers_)
-    activations = layer->forward(ConstMatrixMap(activations, x.rows(), layer->input_dim()), /*training=*/true).data();
-  return ConstMatrixMap(activations, x.rows(), output_dim());
-}
-
-Index Sequential::inference_chunk(Index rows, Index batch_size) const {
-  // Large enough for GEMMs to run near peak, small enough that activations stay in cache.
-  constexpr Index kDefaultChunk = 1024;
-  return std::max<Index>(1, std::min(rows, batch_size > 0 ? batch_size : kDefaultChunk));
-}
-
-double Sequential::infer_chunk(ConstMatrixMap x, RowMatrix& ping, RowMatrix& pong, MatrixMap out) const {
-  const Index n = x.rows();
-  double penalty = 0;
-  const Scalar* input = x.data();
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const bool last = i + 1 == layers_.size();
-    MatrixMap output = last ? out : MatrixMap((i % 2 ? pong : ping).data(), n, layers_[i]->output_dim());
-    layers_[i]->infer(ConstMatrixMap(input, n, layers_[i]->input_dim()), output);
-    if (layers_[i]->has_activity_penalty()) penalty += layers_[i]->activity_penalty(as_const_map(output));
-    input = output.data();
-  }
-  return penalty;
-}
-
-void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
-  if (!built()) throw std::invalid_argument("predict: the model is not built; give it an input shape or fit it first");
-  if (x.cols() != input_dim())
-    throw std::invalid_argument("predict: the model expects " + std::to_string(input_dim()) +
-                                " input features, x has shape " + shape_text(x));
-  if (!x.allFinite()) throw std::invalid_argument("predict: x contains NaN or infinity");
-  if (out.rows() != x.rows() || out.cols() != output_dim())
-    throw std::invalid_argument("predict: output buffer has shape " + shape_text(as_const_map(out)) + ", expected (" +
-                                std::to_string(x.rows()) + ", " + std::to_string(output_dim()) + ")");
-  const Index chunk = inference_chunk(x.rows(), batch_size);
-  Index widest = 0;
-  for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
-  // Local buffers: predict shares nothing between calls, so threads may predict at once.
-  RowMatrix ping(layers_.size() > 1 ? chunk : 0, widest), pong(layers_.size() > 2 ? chunk : 0, widest);
-  for (Index first = 0; first < x.rows(); first += chunk) {
-    const Index end = std::min(x.rows(), first + chunk);
-    infer_chunk(row_block(x, first, end), ping, pong, row_block(out, first, end));
-  }
-}
-
-RowMatrix Sequential::predict(ConstMatrixMap x, Index batch_size) const {
-  RowMatrix out(x.rows(), output_dim());
-  predict(x, MatrixMap(out.data(), out.rows(), out.cols()), batch_size);
-  return out;
-}
-
-void Sequential::check_weights(const Scalar* sample_weight, Index rows, const char* what) const {
-  if (!sample_weight) return;
-  const Eigen::Map<const Vector> w(sample_weight, rows);
-  if (!w.allFinite() || (w.array() < 0).any())
-    throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0");
-}
-
-Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
-  if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
-  if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
-  check_data(x, y, "evaluate");
-  check_weights(sample_weight, x.rows(), "evaluate");
-  const std::vector<MetricPtr> metrics = resolve_metrics();
-  Tally tally(metrics);
-  const Index chunk = inference_chunk(x.rows(), batch_size);
-  Index widest = 0;
-  for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
-  RowMatrix ping(chunk, widest), pong(chunk, widest), y_pred(chunk, output_dim());
-  Vector losses(chunk);
-  const double weights = weight_penalty();  // the weights do not change during evaluation
-  for (Index first = 0; first < x.rows(); first += chunk) {
-    const Index end = std::min(x.rows(), first + chunk), n = end - first;
-    MatrixMap pred = top_rows(y_pred, n);
-    const double activity = infer_chunk(row_block(x, first, end), ping, pong, pred);
-    const ConstMatrixMap targets = row_block(y, first, end);
-    loss_->per_sample(as_const_map(pred), targets, losses.head(n));
-    tally.add_loss(weighted_sum(losses, n, sample_weight ? sample_weight + first : nullptr) +
-                   static_cast<double>(n) * (weights + activity));
-    tally.add_metrics(as_const_map(pred), targets);
-  }
-  return tally.logs(static_cast<double>(x.rows()));
-}
-
-// ---- configuration ---------------------------------------------------------------------------------
-Config Sequential::config() const {
-  Config::Array layers;
-  for (const auto& layer : layers_) layers.push_back(serialize(*layer));
-  Config config = Config::Object{{"name", name_}};
-  if (!input_shape_.empty()) config.set("input_shape", options::to_config(input_shape_));
-  config.set("layers", std::move(layers));
-  return config;
+  set_input_shape_only(std::move(shape));
 }
 
 Sequential Sequential::from_config(const Config& config, std::uint64_t seed) {
@@ -448,8 +77,10 @@ Sequential Sequential::from_config(const Config& config, std::uint64_t seed) {
       throw ConfigError("Sequential config has no member '" + key + "'; it holds name, input_shape and layers");
   Sequential model(seed);
   if (const Config* name = config.find("name")) model.set_name(name->as_string("Sequential name"));
+  std::vector<std::shared_ptr<Layer>> layers;
   for (const Config& layer : config.at("layers").as_array("Sequential layers"))
-    model.add(Registry<Layer>::instance().deserialize(layer, "Sequential layer"));
+    layers.push_back(layer_from_config(layer, "Sequential layer"));
+  model.set_chain(std::move(layers), {});
   if (const Config* shape = config.find("input_shape")) {
     std::vector<Index> dims;
     options::from_config(*shape, "Sequential input_shape", dims);
@@ -457,66 +88,6 @@ Sequential Sequential::from_config(const Config& config, std::uint64_t seed) {
     if (!model.layers().empty()) model.build();
   }
   return model;
-}
-
-Config Sequential::compile_config() const {
-  if (!compiled()) return Config();
-  Config::Array metrics;
-  for (const auto& metric : metrics_) metrics.push_back(serialize(*metric));
-  return Config::Object{{"loss", serialize(*loss_)}, {"optimizer", serialize(*optimizer_)}, {"metrics", metrics}};
-}
-
-void Sequential::compile_from_config(const Config& config) {
-  const Config::Object& members = config.as_object("compile config");
-  for (const auto& [key, unused] : members)
-    if (key != "loss" && key != "optimizer" && key != "metrics")
-      throw ConfigError("compile config has no member '" + key + "'; it holds loss, optimizer and metrics");
-  std::vector<MetricPtr> metrics;
-  if (const Config* listed = config.find("metrics"))
-    for (const Config& metric : listed->as_array("compile metrics"))
-      metrics.push_back(Registry<Metric>::instance().deserialize(metric, "metric"));
-  compile(Registry<Loss>::instance().deserialize(config.at("loss"), "loss"),
-          Registry<Optimizer>::instance().deserialize(config.at("optimizer"), "optimizer"), std::move(metrics));
-}
-
-// ---- conveniences: owned matrices and raw buffers, viewed in place ------------------------------
-namespace {
-
-ConstMatrixMap view(const RowMatrix& m) { return ConstMatrixMap(m.data(), m.rows(), m.cols()); }
-
-ConstMatrixMap view(const float* data, Index rows, Index cols, const char* name) {
-  if (rows < 0 || cols < 0)
-    throw std::invalid_argument(std::string(name) + " must have a non-negative shape, got (" + std::to_string(rows) +
-                                ", " + std::to_string(cols) + ")");
-  if (data == nullptr && rows * cols > 0) throw std::invalid_argument(std::string(name) + " is a null pointer");
-  return ConstMatrixMap(data, rows, cols);
-}
-
-}  // namespace
-
-History Sequential::fit(const RowMatrix& x, const RowMatrix& y, const FitOptions& options,
-                        const std::optional<Dataset>& validation, const FitCallbacks& callbacks) {
-  return fit(view(x), view(y), options, validation, callbacks);
-}
-
-History Sequential::fit(const float* x, Index rows, Index cols, const float* y, Index y_cols,
-                        const FitOptions& options, const FitCallbacks& callbacks) {
-  return fit(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), options, std::nullopt, callbacks);
-}
-
-Logs Sequential::evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size) const {
-  return evaluate(view(x), view(y), batch_size);
-}
-
-Logs Sequential::evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols,
-                          Index batch_size) const {
-  return evaluate(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), batch_size);
-}
-
-RowMatrix Sequential::predict(const RowMatrix& x, Index batch_size) const { return predict(view(x), batch_size); }
-
-RowMatrix Sequential::predict(const float* x, Index rows, Index cols, Index batch_size) const {
-  return predict(view(x, rows, cols, "x"), batch_size);
 }
 
 }  // namespace fastmlp

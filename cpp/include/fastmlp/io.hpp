@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "fastmlp/sequential.hpp"
+#include "fastmlp/sequential.hpp"  // Model and Sequential
 
 namespace fastmlp {
 
@@ -30,17 +30,18 @@ class ModelFileError : public std::runtime_error {
 // the round trip (a generator's state is restored only by a program built with the same kind of C++
 // standard library, e.g. libstdc++). The file appears atomically: it is written beside `path` under
 // a temporary name and renamed over it when complete.
-void save_model(const Sequential& model, const std::filesystem::path& path, bool include_optimizer = true);
+void save_model(const Model& model, const std::filesystem::path& path, bool include_optimizer = true);
 
 // Reads a file written by save_model (from C++ or Python, by this or an older fastmlp). Checks the
 // magic bytes, the version, every size against the file's length and the checksum before building
 // anything, validates every config as the constructors do, and either returns the complete model
-// (compiled if it was compiled when saved) or throws ModelFileError.
-Sequential load_model(const std::filesystem::path& path);
+// (compiled if it was compiled when saved) or throws ModelFileError. A Sequential comes back as a
+// Model whose class_name() is "Sequential"; Sequential(load_model(path)) gives back its add and pop.
+Model load_model(const std::filesystem::path& path);
 
 // The same file as bytes in memory: for pickling, for sending a model to another process, and for
 // tests. `source` names the bytes in error messages.
-std::string save_model_to_bytes(const Sequential& model, bool include_optimizer = true);
-Sequential load_model_from_bytes(std::string_view bytes, const std::string& source = "bytes");
+std::string save_model_to_bytes(const Model& model, bool include_optimizer = true);
+Model load_model_from_bytes(std::string_view bytes, const std::string& source = "bytes");
 
 }  // namespace fastmlp

@@ -25,6 +25,15 @@ struct Parameter {
 // input of its final activation (a loss fused with softmax/sigmoid produces the latter directly).
 enum class GradientAt { Output, PreActivation };
 
+// The tensors a layer of several inputs reads (a merge layer, a nested model of several inputs):
+// `count` row-major matrices of `rows` rows, the i-th input_dim_of(i) columns wide. Plain pointers,
+// so that a model keeps one list per call and refills it every batch without allocating.
+struct LayerInputs {
+  const Scalar* const* data;
+  size_t count;
+  Index rows;
+};
+
 class Layer : public Configurable {
  public:
   using Base = Layer;
@@ -64,6 +73,27 @@ class Layer : public Configurable {
   // Inference into caller-owned memory; touches no member buffer, so it is safe to call from
   // several threads at once.
   virtual void infer(ConstMatrixMap input, MatrixMap output) const = 0;
+
+  // ---- several inputs ----------------------------------------------------------------------
+  // A layer called on a list of tensors (Keras's merge layers, a nested model of several inputs)
+  // says so here and implements the *_inputs functions; a model then calls those instead of the
+  // single-input ones above, which such a layer refuses. Every other layer takes one tensor and
+  // never sees these, so the single-input path stays one virtual call per layer.
+  virtual bool takes_list() const { return false; }
+  virtual void build_inputs(const std::vector<Index>& input_dims, Rng& rng);
+  virtual size_t input_count() const { return 1; }
+  virtual Index input_dim_of(size_t /*input*/) const { return input_dim(); }
+  virtual ConstMatrixMap forward_inputs(const LayerInputs& inputs, bool training);
+  // Overwrites the parameter gradients and, for each input i with need_grad[i], sets grad_inputs[i]
+  // to the gradient with respect to that input (rows x input_dim_of(i), in memory the layer owns or
+  // `grad` itself); the pointers stay valid until the next forward or backward.
+  virtual void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                               const Scalar** grad_inputs);
+  virtual void infer_inputs(const LayerInputs& inputs, MatrixMap output) const;
+
+  // A new, unbuilt layer of the same type and options, with its own buffers: what a model runs for
+  // the second call of a layer shared by two calls, its weights copied from this one.
+  virtual std::shared_ptr<Layer> fresh_copy() const;
 
   // The activation applied last, if any, so that a loss can fuse its gradient with it.
   virtual const Activation* final_activation() const { return nullptr; }

@@ -1,5 +1,6 @@
-// The metrics counted from a confusion table: Precision and Recall at a threshold, and the area under
-// the ROC curve over many thresholds. Every output is a binary decision.
+// The metrics counted from a confusion table: the four counts (TruePositives, ...) and Precision
+// and Recall at a threshold, and the area under the ROC curve over many thresholds. Every output is
+// a binary decision.
 #include <cmath>
 #include <optional>
 
@@ -73,6 +74,71 @@ class Recall : public ThresholdedRatio<Recall, RecallOptions, false> {
   explicit Recall(const Options& options = {}) : ThresholdedRatio(options) {}
 };
 
+// The options of a count: one threshold (Keras's default 0.5) and the name.
+template <const char* DefaultName>
+struct CountOptions : MetricName {
+  std::optional<double> thresholds;  // none: 0.5
+  CountOptions() : MetricName(DefaultName) {}
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("thresholds", self.thresholds);
+    MetricName::fields(self, visit);
+  }
+};
+
+// How many outputs fall in one cell of the confusion table (predicted > threshold against actual),
+// summed over every output of every sample: Keras's TruePositives, FalsePositives, TrueNegatives
+// and FalseNegatives. The value is the count itself, not a mean.
+template <class Derived, const char* DefaultName, bool kPredicted, bool kActual>
+class ConfusionCount : public NamedMetric<Derived, CountOptions<DefaultName>> {
+ public:
+  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+    const Scalar threshold = static_cast<Scalar>(this->options_.thresholds.value_or(0.5));
+    for (Index i = 0; i < y_pred.size(); ++i)
+      state[0] += (y_pred.data()[i] > threshold) == kPredicted && (y_true.data()[i] > Scalar(0.5)) == kActual;
+  }
+  double result(const double* state, double) const override { return state[0]; }
+  bool higher_is_better() const override { return kPredicted == kActual; }
+
+ protected:
+  explicit ConfusionCount(const CountOptions<DefaultName>& options)
+      : NamedMetric<Derived, CountOptions<DefaultName>>(options) {
+    if (options.thresholds && !(*options.thresholds >= 0 && *options.thresholds <= 1))
+      throw std::invalid_argument(std::string(Derived::kClassName) + " thresholds must be one number in [0, 1], got " +
+                                  std::to_string(*options.thresholds));
+  }
+};
+
+constexpr char kTruePositives[] = "true_positives";
+constexpr char kFalsePositives[] = "false_positives";
+constexpr char kTrueNegatives[] = "true_negatives";
+constexpr char kFalseNegatives[] = "false_negatives";
+
+class TruePositives : public ConfusionCount<TruePositives, kTruePositives, true, true> {
+ public:
+  static constexpr const char* kClassName = "TruePositives";
+  explicit TruePositives(const Options& options = {}) : ConfusionCount(options) {}
+};
+
+class FalsePositives : public ConfusionCount<FalsePositives, kFalsePositives, true, false> {
+ public:
+  static constexpr const char* kClassName = "FalsePositives";
+  explicit FalsePositives(const Options& options = {}) : ConfusionCount(options) {}
+};
+
+class TrueNegatives : public ConfusionCount<TrueNegatives, kTrueNegatives, false, false> {
+ public:
+  static constexpr const char* kClassName = "TrueNegatives";
+  explicit TrueNegatives(const Options& options = {}) : ConfusionCount(options) {}
+};
+
+class FalseNegatives : public ConfusionCount<FalseNegatives, kFalseNegatives, false, true> {
+ public:
+  static constexpr const char* kClassName = "FalseNegatives";
+  explicit FalseNegatives(const Options& options = {}) : ConfusionCount(options) {}
+};
+
 struct AUCOptions : MetricName {
   std::int64_t num_thresholds = 200;
   std::string curve = "ROC";
@@ -143,6 +209,10 @@ class AUC : public NamedMetric<AUC, AUCOptions> {
   }
 };
 
+FASTMLP_REGISTER(TruePositives, "true_positives");
+FASTMLP_REGISTER(FalsePositives, "false_positives");
+FASTMLP_REGISTER(TrueNegatives, "true_negatives");
+FASTMLP_REGISTER(FalseNegatives, "false_negatives");
 FASTMLP_REGISTER(Precision, "precision");
 FASTMLP_REGISTER(Recall, "recall");
 FASTMLP_REGISTER(AUC, "auc");

@@ -1,10 +1,24 @@
-// Activation as a layer of its own: Dense(10) followed by Activation("softmax"), as Keras allows.
+// Activation as a layer of its own: Dense(10) followed by Activation("softmax"), as Keras allows;
+// and Softmax, Keras's layer for the softmax alone.
 #pragma once
 
 #include "fastmlp/activation.hpp"
 #include "fastmlp/layers/elementwise_layer.hpp"
 
 namespace fastmlp {
+
+// A layer that applies one activation: forward, backward and inference, and the activation a loss
+// may fuse its gradient with.
+class ActivationApplying : public ElementwiseLayer {
+ public:
+  const Activation* final_activation() const override { return &activation(); }
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMap input, MatrixMap output) const override;
+
+ protected:
+  virtual const Activation& activation() const = 0;
+};
 
 struct ActivationLayerOptions {
   ActivationPtr activation;
@@ -15,16 +29,36 @@ struct ActivationLayerOptions {
   }
 };
 
-class ActivationLayer : public Described<ActivationLayer, ElementwiseLayer, ActivationLayerOptions> {
+class ActivationLayer : public Described<ActivationLayer, ActivationApplying, ActivationLayerOptions> {
  public:
   static constexpr const char* kClassName = "Activation";
   explicit ActivationLayer(const Options& options);
   explicit ActivationLayer(ActivationPtr activation) : ActivationLayer(Options{std::move(activation)}) {}
 
-  const Activation* final_activation() const override { return options_.activation.get(); }
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
+ protected:
+  const Activation& activation() const override { return *options_.activation; }
+};
+
+struct SoftmaxOptions {
+  std::int64_t axis = -1;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("axis", self.axis);
+  }
+};
+
+// Softmax over the features of each sample (Keras's layers.Softmax(axis=-1)).
+class Softmax : public Described<Softmax, ActivationApplying, SoftmaxOptions> {
+ public:
+  static constexpr const char* kClassName = "Softmax";
+  explicit Softmax(const Options& options = {});
+
+ protected:
+  const Activation& activation() const override { return *softmax_; }
+
+ private:
+  ActivationPtr softmax_;
 };
 
 }  // namespace fastmlp

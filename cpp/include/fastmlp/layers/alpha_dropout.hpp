@@ -1,0 +1,45 @@
+// AlphaDropout: dropout for self-normalizing (selu) networks. While training, each input is kept
+// with probability 1 - rate or set to selu's negative saturation value α' = -scale·alpha, and the
+// result is moved back to the input's mean and variance by a·x + b, Keras's formula:
+//   a = ((1 - rate)(1 + rate·α'²))^(-1/2),  b = -a·α'·rate.
+// Inference is the identity.
+#pragma once
+
+#include <optional>
+
+#include "fastmlp/layers/random_layer.hpp"
+
+namespace fastmlp {
+
+struct AlphaDropoutOptions {
+  double rate = 0.0;
+  std::optional<std::int64_t> seed;  // none: drawn from the model's generator when the layer is built
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("rate", self.rate, options::required);
+    visit("seed", self.seed);
+  }
+};
+
+class AlphaDropout : public RandomLayer<AlphaDropout, AlphaDropoutOptions> {
+ public:
+  static constexpr const char* kClassName = "AlphaDropout";
+  explicit AlphaDropout(const Options& options);
+
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+
+ protected:
+  void on_reserve(Index max_batch) override {
+    scale_.resize(max_batch, width_);
+    offset_.resize(max_batch, width_);
+  }
+
+ private:
+  bool active_ = false;  // whether the last forward pass dropped anything
+  RowMatrix scale_;      // (max_batch, width)  a for a kept input, 0 for a dropped one
+  RowMatrix offset_;     // (max_batch, width)  b, or a·α' + b for a dropped one
+};
+
+}  // namespace fastmlp

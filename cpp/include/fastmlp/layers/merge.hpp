@@ -1,0 +1,141 @@
+// Keras's merge layers: called on a list of tensors, they combine them into one. Concatenate joins
+// their features side by side; Add, Subtract, Multiply, Average, Maximum and Minimum combine tensors
+// of one width element by element.
+#pragma once
+
+#include <vector>
+
+#include "fastmlp/layer.hpp"
+
+namespace fastmlp {
+
+// What every merge layer shares: it is built for the widths of its inputs, has no parameters, and
+// runs only through the list interface (Layer's *_inputs functions).
+class MergeLayer : public Layer {
+ public:
+  bool takes_list() const override { return true; }
+  void build(Index input_dim, Rng& rng) override;  // refused: a merge layer is called on a list
+  void build_inputs(const std::vector<Index>& input_dims, Rng& rng) override;
+  bool built() const override { return !widths_.empty(); }
+  Index input_dim() const override { return widths_.empty() ? 0 : widths_.front(); }
+  Index output_dim() const override { return output_width_; }
+  size_t input_count() const override { return widths_.size(); }
+  Index input_dim_of(size_t input) const override { return widths_.at(input); }
+  void reserve_batch(Index max_batch) override;
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  ConstMatrixMap forward_inputs(const LayerInputs& inputs, bool training) override;
+  std::vector<Parameter> parameters() override { return {}; }
+
+ protected:
+  // Checks the widths (throwing std::invalid_argument) and returns the output's width.
+  virtual Index output_width(const std::vector<Index>& widths) const;
+  // How many per-input gradient buffers backward needs (0 when it hands `grad` on unchanged).
+  virtual size_t gradient_buffers() const { return widths_.size(); }
+
+  std::vector<Index> widths_;
+  Index output_width_ = 0;
+  RowMatrix output_;                      // (max_batch, output width)
+  std::vector<RowMatrix> grad_buffers_;   // gradient_buffers() of (max_batch, input width)
+};
+
+struct ConcatenateOptions {
+  std::int64_t axis = -1;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("axis", self.axis);
+  }
+};
+
+// The inputs' features side by side: (n, a) and (n, b) give (n, a + b).
+class Concatenate : public Described<Concatenate, MergeLayer, ConcatenateOptions> {
+ public:
+  static constexpr const char* kClassName = "Concatenate";
+  explicit Concatenate(const Options& options = {});
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+  void infer_inputs(const LayerInputs& inputs, MatrixMap output) const override;
+
+ protected:
+  Index output_width(const std::vector<Index>& widths) const override;
+};
+
+// The element-wise merges: every input has the output's width.
+template <class Derived>
+class ElementwiseMerge : public Described<Derived, MergeLayer, NoOptions> {
+ public:
+  void infer_inputs(const LayerInputs& inputs, MatrixMap output) const override { Derived::combine(inputs, output); }
+
+ protected:
+  explicit ElementwiseMerge(const NoOptions& options) : Described<Derived, MergeLayer, NoOptions>(options) {}
+  Index output_width(const std::vector<Index>& widths) const override;
+};
+
+class Add : public ElementwiseMerge<Add> {
+ public:
+  static constexpr const char* kClassName = "Add";
+  explicit Add(const Options& options = {}) : ElementwiseMerge(options) {}
+  static void combine(const LayerInputs& inputs, MatrixMap output);
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+
+ protected:
+  size_t gradient_buffers() const override { return 0; }
+};
+
+class Subtract : public ElementwiseMerge<Subtract> {
+ public:
+  static constexpr const char* kClassName = "Subtract";
+  explicit Subtract(const Options& options = {}) : ElementwiseMerge(options) {}
+  static void combine(const LayerInputs& inputs, MatrixMap output);
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+
+ protected:
+  size_t gradient_buffers() const override { return 1; }
+  Index output_width(const std::vector<Index>& widths) const override;
+};
+
+class Multiply : public ElementwiseMerge<Multiply> {
+ public:
+  static constexpr const char* kClassName = "Multiply";
+  explicit Multiply(const Options& options = {}) : ElementwiseMerge(options) {}
+  static void combine(const LayerInputs& inputs, MatrixMap output);
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+};
+
+class Average : public ElementwiseMerge<Average> {
+ public:
+  static constexpr const char* kClassName = "Average";
+  explicit Average(const Options& options = {}) : ElementwiseMerge(options) {}
+  static void combine(const LayerInputs& inputs, MatrixMap output);
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+
+ protected:
+  size_t gradient_buffers() const override { return 1; }
+};
+
+// Maximum and Minimum: the gradient goes to the input that was chosen, the first one on a tie.
+class Maximum : public ElementwiseMerge<Maximum> {
+ public:
+  static constexpr const char* kClassName = "Maximum";
+  explicit Maximum(const Options& options = {}) : ElementwiseMerge(options) {}
+  static void combine(const LayerInputs& inputs, MatrixMap output);
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+};
+
+class Minimum : public ElementwiseMerge<Minimum> {
+ public:
+  static constexpr const char* kClassName = "Minimum";
+  explicit Minimum(const Options& options = {}) : ElementwiseMerge(options) {}
+  static void combine(const LayerInputs& inputs, MatrixMap output);
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+};
+
+}  // namespace fastmlp

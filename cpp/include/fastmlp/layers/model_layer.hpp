@@ -1,0 +1,63 @@
+// A model used as a layer of another, as Keras lets a Sequential or functional model be called like
+// a layer (Sequential([encoder, Softmax()]), a siamese network's shared encoder). Its layers,
+// weights and state are the inner model's own, shared with it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fastmlp/layer.hpp"
+#include "fastmlp/model.hpp"
+
+namespace fastmlp {
+
+class ModelLayer : public Layer {
+ public:
+  // Throws std::invalid_argument for a model of several outputs (a layer has one).
+  explicit ModelLayer(std::shared_ptr<Model> model);
+  const std::shared_ptr<Model>& model() const { return model_; }
+
+  std::string class_name() const override { return model_->class_name(); }
+  bool takes_list() const override { return model_->input_count() > 1; }
+  void build(Index input_dim, Rng& rng) override;
+  void build_inputs(const std::vector<Index>& input_dims, Rng& rng) override;
+  bool built() const override { return model_->built(); }
+  Index input_dim() const override { return model_->input_dim(0); }
+  Index output_dim() const override { return model_->output_dim(0); }
+  size_t input_count() const override { return model_->input_count(); }
+  Index input_dim_of(size_t input) const override { return model_->input_dim(input); }
+  void reserve_batch(Index max_batch) override { model_->prepare_passes(max_batch); }
+  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
+  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  ConstMatrixMap forward_inputs(const LayerInputs& inputs, bool training) override;
+  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+                       const Scalar** grad_inputs) override;
+  void infer_inputs(const LayerInputs& inputs, MatrixMap output) const override;
+  const Activation* final_activation() const override;
+  // The inner layers' tensors, named "<inner layer index>/<name>": those of trainable layers here,
+  // those of frozen ones with the non-trainable state.
+  std::vector<Parameter> parameters() override;
+  std::vector<Parameter> non_trainable() override;
+  double weight_penalty() const override { return model_->weight_penalty(); }
+  std::shared_ptr<Layer> fresh_copy() const override;
+
+ protected:
+  Config options_config() const override { return model_->config(); }
+
+ private:
+  std::shared_ptr<Model> model_;
+  std::vector<GradientAt> at_;  // (1)  the gradient's kind handed to the inner model's output
+  std::vector<std::string> names_;  // parameter names, made once
+};
+
+// {"class_name", "config"} of a layer, or of the model a ModelLayer holds.
+Config serialize_layer(const Layer& layer);
+// A layer from {"class_name", "config", ...} (other members, such as a functional config's
+// "inbound_nodes", are the caller's); Sequential, Functional and Model make a ModelLayer.
+std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what);
+// A model from {"class_name", "config"}, as the class it is (a Sequential is made a Sequential).
+std::shared_ptr<Model> shared_model_from_config(const Config& serialized);
+
+}  // namespace fastmlp

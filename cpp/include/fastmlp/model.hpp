@@ -1,0 +1,352 @@
+// Model: a directed acyclic graph of layer calls with one or more inputs and outputs (Keras's
+// functional model), a loss per output and an optimizer, trained by minibatch gradient descent.
+// Sequential (sequential.hpp) is its chain case: the same graph, the same training loop.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fastmlp/layer.hpp"
+#include "fastmlp/loss.hpp"
+#include "fastmlp/metric.hpp"
+#include "fastmlp/optimizer.hpp"
+
+namespace fastmlp {
+
+// Inputs (n, features) and targets (n, target columns) of one data set, viewed without copies,
+// with optional per-sample weights (n values; null: all 1). For a model of one input and one output.
+struct Dataset {
+  ConstMatrixMap x;
+  ConstMatrixMap y;
+  const Scalar* sample_weight = nullptr;
+};
+
+// The same for any model: one matrix per model input and one per output, in the model's order.
+struct Datasets {
+  std::vector<ConstMatrixMap> x;
+  std::vector<ConstMatrixMap> y;
+  const Scalar* sample_weight = nullptr;
+};
+
+// Named values in a fixed order: "loss", then (with several outputs) each output's loss, then each
+// metric; fit's validation adds their "val_" counterparts.
+using Logs = std::vector<std::pair<std::string, double>>;
+
+struct FitOptions {
+  Index batch_size = 32;
+  int epochs = 1;
+  int initial_epoch = 0;  // epochs are numbered from here, as when resuming a run
+  bool shuffle = true;    // a fresh permutation every epoch; off: consecutive row blocks of x
+
+  // Batches in an epoch over `rows` samples: the last one holds what is left.
+  Index batches(Index rows) const;
+};
+
+// Hooks around an evaluation, batch by batch (Keras's on_test_* callbacks). Set only what is
+// needed: each set hook is called once per batch.
+struct EvaluateCallbacks {
+  std::function<void()> on_begin;
+  std::function<void(const Logs& logs)> on_end;
+  std::function<void(Index batch)> on_batch_begin;
+  // After each batch, with the running means so far.
+  std::function<void(Index batch, const Logs& running)> on_batch_end;
+};
+
+// Hooks around a prediction (Keras's on_predict_batch_*): the batch's rows [first, end) of the outputs
+// are final when on_batch_end is called.
+struct PredictCallbacks {
+  std::function<void(Index batch)> on_batch_begin;
+  std::function<void(Index batch, Index first, Index end)> on_batch_end;
+};
+
+struct FitCallbacks {
+  // Between batches, with this epoch's running means so far; throttled to one call per
+  // `progress_interval` seconds (0: every batch), plus one after each epoch's last batch. An
+  // exception thrown here ends fit() with the weights of the last completed step. Returning true
+  // stops training after this batch, as Keras's `model.stop_training = True` does: the epoch ends
+  // early (its logs cover the batches done), is validated and reported, and no further epoch runs.
+  std::function<bool(int epoch, Index batches_done, Index batches, const Logs& running)> on_batch_end;
+  double progress_interval = 0.1;
+  // Before every batch (batch counted from 0 within the epoch), when set. Not throttled: set it
+  // only when something needs it, since it runs once per batch.
+  std::function<void(int epoch, Index batch)> on_batch_begin;
+  std::function<void(int epoch)> on_epoch_begin;
+  // After each epoch, with its training and validation logs; returning true stops training.
+  std::function<bool(int epoch, const Logs& logs)> on_epoch_end;
+  // Around the validation after each epoch, which Keras runs as an evaluate() with fit's callbacks.
+  EvaluateCallbacks validation;
+};
+
+struct History {
+  std::vector<int> epochs;
+  std::map<std::string, std::vector<double>> history;  // key -> one value per epoch
+};
+
+// A tensor of a model's graph: one of its inputs, or the output of one call of a layer.
+struct Tensor {
+  size_t id = 0;
+};
+
+class Tally;  // running loss and metric totals (model_training.cpp)
+
+class Model {
+ public:
+  explicit Model(std::uint64_t seed = 0x5eed);
+  virtual ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+
+  // The model's name (empty by default: Python gives Keras's names); model files keep it.
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  // "Sequential" for the chain Sequential builds, "Functional" otherwise: Keras's class names, which
+  // configs and model files use.
+  const char* class_name() const { return sequential_ ? "Sequential" : "Functional"; }
+
+  // ---- the graph: Keras's functional API in C++ -----------------------------------------------
+  //   Model model;
+  //   Tensor x = model.input({16});
+  //   Tensor h = model.call(std::make_shared<Dense>(32, make_activation("relu")), x);
+  //   model.set_outputs({model.call(std::make_shared<Dense>(1), model.call(std::make_shared<Add>(), {x, h}))});
+  // A model input of samples of `shape` (such as {16}); `name` defaults to "input_layer", "input_layer_1", ...
+  Tensor input(std::vector<Index> shape, std::string name = "");
+  // Calls `layer` on `inputs` (a list for merge layers): builds it for their widths if it is not
+  // built (weights from the model's generator) and checks them if it is. A layer called more than
+  // once shares its weights between the calls, as in Keras.
+  Tensor call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inputs);
+  Tensor call(std::shared_ptr<Layer> layer, Tensor input) { return call(std::move(layer), std::vector<Tensor>{input}); }
+  // Completes the graph: the model computes `outputs`. Calls no output depends on are dropped, and the
+  // layers are ordered as Keras orders a functional model's layers (by depth from the outputs).
+  void set_outputs(std::vector<Tensor> outputs);
+
+  // The distinct layers, in Keras's order (the order of configs, weights and model files).
+  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
+  // Keras's model.layers of a functional model also lists its inputs: each entry is an input
+  // (is_input, its index) or a layer (its index in layers()).
+  struct Entry {
+    bool is_input;
+    size_t index;
+  };
+  const std::vector<Entry>& entries() const { return entries_; }
+  // One call of a layer: which layer (its index in layers()), on which tensors (ids: a model input's
+  // index, or input_count() + the position of the call that produces it). Calls are in execution
+  // order: every call comes after the calls it reads.
+  struct Call {
+    size_t layer;
+    std::vector<size_t> inputs;
+  };
+  size_t call_count() const { return nodes_.size(); }
+  const Call& call_at(size_t index) const { return nodes_.at(index); }
+
+  size_t input_count() const { return inputs_.size(); }
+  const std::string& input_name(size_t input) const { return inputs_.at(input).name; }
+  // The shape of one sample of an input, such as {64}, or {28, 28} for images that a Flatten layer
+  // turns into rows. The core only sees the flat rows; the shape is part of the model (its files keep
+  // it). Empty while a Sequential model's input is not declared.
+  const std::vector<Index>& input_shape(size_t input = 0) const { return inputs_.at(input).shape; }
+  Index input_dim(size_t input = 0) const;
+  size_t output_count() const { return outputs_.size(); }
+  const std::vector<size_t>& outputs() const { return outputs_; }
+  Index output_dim(size_t output = 0) const;
+  // Keras's name for an output: its layer's name (or "output_<i>" for an unnamed C++ layer).
+  std::string output_name(size_t output) const;
+  // The width of a tensor and the call that produces it (none for a model input).
+  Index tensor_width(size_t tensor) const;
+  bool built() const;
+
+  // ---- compiling ---------------------------------------------------------------------------------
+  // One loss for every output; `metrics` for every output. Metrics are resolved against the loss
+  // when training starts ("accuracy" becomes the accuracy the loss calls for).
+  void compile(LossPtr loss, OptimizerPtr optimizer, std::vector<MetricPtr> metrics = {});
+  // A loss per output (null: the output is not trained, as Keras's None), weighted by `loss_weights`
+  // (empty: all 1) in the total, and a list of metrics per output (empty: none).
+  void compile(std::vector<LossPtr> losses, OptimizerPtr optimizer, std::vector<std::vector<MetricPtr>> metrics,
+               std::vector<double> loss_weights = {});
+  bool compiled() const { return optimizer_ != nullptr; }
+  // Forgets the losses, the optimizer and the metrics: a loaded model that is to be compiled anew
+  // (Keras's load_model(compile=False)).
+  void clear_compile();
+  // The loss of the first output (the model's loss when it has one output).
+  const LossPtr& loss() const;
+  const std::vector<LossPtr>& losses() const { return losses_; }
+  const std::vector<double>& loss_weights() const { return loss_weights_; }
+  const OptimizerPtr& optimizer() const { return optimizer_; }
+  // Every output's metrics, in order (the first output's first).
+  std::vector<MetricPtr> metrics() const;
+  const std::vector<std::vector<MetricPtr>>& output_metrics() const { return metrics_; }
+  // The keys of train_on_batch's and evaluate's logs: "loss", then with several outputs each
+  // output's "<output>_loss", then each metric's name (prefixed "<output>_" with several outputs).
+  std::vector<std::string> log_names() const;
+
+  // ---- training and inference ----------------------------------------------------------------------
+  // Sample weights scale each sample's loss and gradient (Keras: Σ w_i l_i / n per batch).
+  History fit(const Datasets& data, const FitOptions& options = {}, const std::optional<Datasets>& validation = {},
+              const FitCallbacks& callbacks = {});
+  // Loss (with regularization penalties, as Keras reports it) and metrics, in batches of `batch_size`
+  // rows (0: a size chosen for speed; activity penalties are sums over a batch, so they depend on it
+  // as in Keras). Const and free of shared buffers: several threads may evaluate or predict at once.
+  Logs evaluate(const Datasets& data, Index batch_size = 0, const EvaluateCallbacks* callbacks = nullptr) const;
+  // Every output for inputs `x`, into `out` (one (rows, output_dim(o)) matrix per output).
+  void predict(const std::vector<ConstMatrixMap>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
+               const PredictCallbacks* callbacks = nullptr) const;
+  std::vector<RowMatrix> predict(const std::vector<ConstMatrixMap>& x, Index batch_size = 0) const;
+  // The outputs of a training-mode forward pass, as Keras's model(x, training=True): Dropout drops,
+  // GaussianNoise adds noise, BatchNormalization normalises with the batch's statistics and updates
+  // its moving averages. No gradient is computed and no weight changes. Not thread-safe (it uses
+  // the training buffers), unlike predict().
+  std::vector<RowMatrix> call_training(const std::vector<ConstMatrixMap>& x);
+  // One optimizer step on one batch; returns the batch's loss and metrics before the step.
+  Logs train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+                      const Scalar* sample_weight = nullptr);
+
+  // For a model of one input and one output: the same on single matrices and raw row-major float
+  // buffers (x holds `rows` samples of `cols` features, y `rows` targets of `y_cols` columns), read
+  // in place without copies. Throws std::invalid_argument for a null buffer or a negative size.
+  History fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options = {},
+              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {},
+              const Scalar* sample_weight = nullptr);
+  History fit(const RowMatrix& x, const RowMatrix& y, const FitOptions& options = {},
+              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {});
+  History fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options = {},
+              const FitCallbacks& callbacks = {});
+  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0, const Scalar* sample_weight = nullptr) const;
+  Logs evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size = 0) const;
+  Logs evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size = 0) const;
+  void predict(ConstMatrixMap x, MatrixMap out, Index batch_size = 0) const;
+  RowMatrix predict(ConstMatrixMap x, Index batch_size = 0) const;
+  RowMatrix predict(const RowMatrix& x, Index batch_size = 0) const;
+  RowMatrix predict(const float* x, Index rows, Index cols, Index batch_size = 0) const;
+  RowMatrix call_training(ConstMatrixMap x);
+  Logs train_on_batch(ConstMatrixMap x, ConstMatrixMap y);
+
+  // ---- what a nested model (a model used as a layer, ModelLayer) runs -------------------------------
+  // Forward over a batch of `rows` rows whose inputs are at `inputs` (one pointer per model input);
+  // returns the activity penalties of the pass. Output o is then at output_data(o).
+  double forward_pass(const Scalar* const* inputs, Index rows, bool training);
+  const Scalar* output_data(size_t output) const { return tensor_data_[outputs_[output]]; }
+  // Backward from the gradients of the outputs (one pointer per output, `at` for the last call of
+  // each); overwrites every trained layer's gradients. With `input_gradients`, also returns the
+  // gradient with respect to each model input (pointers valid until the next pass).
+  void backward_pass(const Scalar* const* output_grads, Index rows, const std::vector<GradientAt>& at,
+                     bool input_gradients);
+  const Scalar* input_gradient(size_t input) const { return tensor_grad_[input]; }
+  // Readies the training buffers for passes of up to `max_batch` rows (fit and train_on_batch do it
+  // themselves; an outer model does it for a nested one).
+  void prepare_passes(Index max_batch);
+  // Inference on `rows` rows into `out` (one pointer per output), buffers from `scratch`; returns the
+  // activity penalties of the outputs of every call. Const and thread-safe given its own scratch.
+  double infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out, std::vector<RowMatrix>& scratch) const;
+  // The activation the last call of output `output` ends with (for a loss to fuse its gradient with).
+  const Activation* final_activation(size_t output) const;
+  // Whether a call of the model also reads output `output` (then its gradient is not the loss's alone).
+  bool output_read_inside(size_t output) const;
+
+  // The parameters the optimizer updates: those of the layers that are trainable, in layer order.
+  std::vector<Parameter> trainable_parameters();
+  // Everything else saved with the weights: frozen layers' parameters, then non-trainable state.
+  Index count_params();
+  double weight_penalty() const;
+
+  // ---- configuration -----------------------------------------------------------------------------
+  // The architecture as Keras describes a functional model: {"name", "trainable", "layers": [{
+  // "class_name", "config", "name", "inbound_nodes"}, ...], "input_layers", "output_layers"}, the
+  // InputLayers among the layers. A Sequential model's is {"name", "input_shape" (when known),
+  // "layers": [{"class_name", "config"}, ...]} (Sequential::from_config reads it). from_config builds a new, untrained model from either, validating every
+  // layer's config as its constructor does.
+  Config config() const;
+  static Model from_config(const Config& config, std::uint64_t seed = 0x5eed);
+  // {"class_name": "Functional" or "Sequential", "config": config()}: how a model is written inside
+  // another's config and in model files; model_from_config reads it.
+  Config serialized() const;
+  // The losses, optimizer, metrics and loss weights as configs ({"loss", "optimizer", "metrics",
+  // "loss_weights"}, the per-output ones as lists with several outputs); null when not compiled.
+  Config compile_config() const;
+  void compile_from_config(const Config& config);
+  Rng& rng() { return rng_; }
+  const Rng& rng() const { return rng_; }
+  void set_seed(std::uint64_t seed) { rng_.seed(seed); }
+
+ protected:
+  // The graph of a Sequential model: one input of `shape` (maybe still unknown) and one call per
+  // layer, each on the previous one's output. Layers are built when the input width is known.
+  void set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape);
+  void set_input_shape_only(std::vector<Index> shape) { inputs_.at(0).shape = std::move(shape); }
+  bool sequential_ = false;
+
+ private:
+  struct Input {
+    std::string name;
+    std::vector<Index> shape;
+  };
+  struct Node : Call {
+    bool list = false;           // runs through the layer's *_inputs functions
+    // What runs the call in training: the layer, or for the later calls of a shared layer a copy
+    // with buffers of its own, whose weights are copied from the layer before each call.
+    std::shared_ptr<Layer> runner;
+    std::vector<bool> need_grad;         // per input: whether backward computes its gradient
+    std::vector<const Scalar*> input_data;   // per input, this pass
+    std::vector<const Scalar*> input_grads;  // per input, this pass
+    // For the copy of a shared layer: the layer's tensors and the copy's, listed once.
+    std::vector<Parameter> shared_params, copy_params, shared_state, copy_state;
+  };
+
+  void require_graph(const char* caller) const;
+  void require_compiled_and_built(const char* caller) const;
+  void check_inputs(const std::vector<ConstMatrixMap>& x, const char* what) const;
+  void check_data(const Datasets& data, const char* what) const;
+  void order_layers();
+  Config chain_config() const;
+  void prepare_training();
+  void reserve_batch(Index max_batch);
+  void sync_twin(Node& node, bool before) const;
+  // Adds `grad` (rows x width) to the gradient of `tensor` this pass.
+  void add_gradient(size_t tensor, const Scalar* grad, Index rows);
+  std::vector<std::vector<MetricPtr>> resolve_metrics() const;
+  // Forward, losses, backward and the optimizer step on one batch; adds the batch's loss and metric
+  // sums to `tally`.
+  void train_step(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+                  const Scalar* sample_weight, const std::vector<Parameter>& params, Tally& tally);
+  // The one place where a step's gradients are applied to the weights.
+  void apply_gradients(const std::vector<Parameter>& params);
+  Index inference_chunk(Index rows, Index batch_size) const;
+
+  std::string name_;
+  std::vector<Input> inputs_;
+  std::vector<std::shared_ptr<Layer>> layers_;
+  std::vector<Entry> entries_;
+  std::vector<Node> nodes_;    // in execution order (every call after the calls it reads)
+  std::vector<size_t> outputs_;  // tensor ids
+  std::vector<LossPtr> losses_;
+  std::vector<double> loss_weights_;
+  std::vector<std::vector<MetricPtr>> metrics_;
+  OptimizerPtr optimizer_;
+  Rng rng_;
+
+  // Training buffers, sized by reserve_batch() before the loop.
+  Index reserved_ = 0;
+  std::vector<RowMatrix> batch_x_;        // per input (batch, input width)  rows gathered from a permutation
+  std::vector<RowMatrix> batch_y_;        // per output (batch, target columns)
+  std::vector<RowMatrix> grad_output_;    // per output (batch, output width)  dL/dA or dL/dZ of its last call
+  std::vector<Vector> sample_losses_;     // per output (batch)
+  Vector batch_weights_;                  // (batch)  sample weights gathered with the rows
+  std::vector<const Scalar*> tensor_data_;  // per tensor: where its values are this pass
+  std::vector<const Scalar*> tensor_grad_;  // per tensor: its gradient this pass
+  std::vector<int> grad_sources_;           // per tensor: how many gradients add up to it
+  std::vector<int> grads_received_;         // per tensor, this pass
+  std::vector<RowMatrix> grad_sums_;        // per tensor with several sources: (batch, width)
+  std::vector<const Scalar*> step_inputs_;  // per input: this step's rows
+  std::vector<const Scalar*> step_grads_;   // per output: the loss's gradient (null without a loss)
+  std::vector<GradientAt> step_at_;         // per output: whether that gradient is dL/dZ (fused) or dL/dA
+  std::vector<Index> permutation_;
+};
+
+// A model from {"class_name": "Sequential" | "Functional" (or Keras 2's "Model"), "config": {...}}.
+Model model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed);
+
+}  // namespace fastmlp

@@ -1,0 +1,229 @@
+#include "fastmlp/layers/merge.hpp"
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+namespace fastmlp {
+namespace {
+
+std::string widths_text(const std::vector<Index>& widths) {
+  std::string text;
+  for (const Index w : widths) text += (text.empty() ? "" : ", ") + std::to_string(w);
+  return "(" + text + ")";
+}
+
+ConstMatrixMap input_of(const LayerInputs& inputs, size_t i, Index cols) {
+  return ConstMatrixMap(inputs.data[i], inputs.rows, cols);
+}
+
+}  // namespace
+
+// ---- MergeLayer -------------------------------------------------------------------------------------
+void MergeLayer::build(Index, Rng&) {
+  throw std::invalid_argument("a " + class_name() + " layer is called on a list of tensors, such as " + class_name() +
+                              "()([a, b]); it cannot follow a single layer in a Sequential model");
+}
+
+void MergeLayer::build_inputs(const std::vector<Index>& input_dims, Rng&) {
+  if (input_dims.empty()) throw std::invalid_argument(class_name() + " needs at least one input");
+  for (const Index w : input_dims)
+    if (w <= 0) throw std::invalid_argument(class_name() + " inputs must have at least one feature");
+  output_width_ = output_width(input_dims);
+  widths_ = input_dims;
+}
+
+Index MergeLayer::output_width(const std::vector<Index>& widths) const {
+  for (const Index w : widths)
+    if (w != widths.front())
+      throw std::invalid_argument(class_name() + " combines inputs of one width element by element, got widths " +
+                                  widths_text(widths) + "; use Concatenate to join features of different widths");
+  return widths.front();
+}
+
+void MergeLayer::reserve_batch(Index max_batch) {
+  if (output_.rows() == max_batch) return;
+  output_.resize(max_batch, output_width_);
+  grad_buffers_.resize(gradient_buffers());
+  for (size_t i = 0; i < grad_buffers_.size(); ++i) grad_buffers_[i].resize(max_batch, widths_[i]);
+}
+
+ConstMatrixMap MergeLayer::forward(ConstMatrixMap, bool) {
+  throw std::logic_error(class_name() + " runs through forward_inputs");
+}
+
+ConstMatrixMap MergeLayer::backward(ConstMatrixMap, ConstMatrixMap, GradientAt, bool) {
+  throw std::logic_error(class_name() + " runs through backward_inputs");
+}
+
+void MergeLayer::infer(ConstMatrixMap, MatrixMap) const {
+  throw std::logic_error(class_name() + " runs through infer_inputs");
+}
+
+ConstMatrixMap MergeLayer::forward_inputs(const LayerInputs& inputs, bool) {
+  if (inputs.count != widths_.size() || inputs.data == nullptr)
+    throw std::logic_error(class_name() + " was built for " + std::to_string(widths_.size()) + " inputs");
+  if (inputs.rows > output_.rows())
+    throw std::logic_error(class_name() + "::forward: batch exceeds the reserved rows");
+  MatrixMap output = top_rows(output_, inputs.rows);
+  infer_inputs(inputs, output);
+  return as_const_map(output);
+}
+
+// ---- Concatenate ------------------------------------------------------------------------------------
+Concatenate::Concatenate(const Options& options) : Described(options) {
+  // A batch of samples is 2-D: features are axis 1, which is also axis -1.
+  if (options.axis != -1 && options.axis != 1)
+    throw std::invalid_argument("Concatenate axis must be -1 or 1 (the features of 2-D samples), got " +
+                                std::to_string(options.axis));
+}
+
+Index Concatenate::output_width(const std::vector<Index>& widths) const {
+  Index total = 0;
+  for (const Index w : widths) total += w;
+  return total;
+}
+
+void Concatenate::infer_inputs(const LayerInputs& inputs, MatrixMap output) const {
+  Index column = 0;
+  for (size_t i = 0; i < inputs.count; ++i) {
+    output.middleCols(column, widths_[i]) = input_of(inputs, i, widths_[i]);
+    column += widths_[i];
+  }
+}
+
+void Concatenate::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+                                  const Scalar** grad_inputs) {
+  Index column = 0;
+  for (size_t i = 0; i < inputs.count; ++i) {
+    if (need_grad[i]) {
+      MatrixMap g = top_rows(grad_buffers_[i], inputs.rows);
+      g = grad.middleCols(column, widths_[i]);  // dX_i = the columns of dY that X_i filled
+      grad_inputs[i] = g.data();
+    }
+    column += widths_[i];
+  }
+}
+
+// ---- element-wise merges ----------------------------------------------------------------------------
+template <class Derived>
+Index ElementwiseMerge<Derived>::output_width(const std::vector<Index>& widths) const {
+  return MergeLayer::output_width(widths);
+}
+
+void Add::combine(const LayerInputs& inputs, MatrixMap output) {
+  const Index cols = output.cols();
+  output = input_of(inputs, 0, cols);
+  for (size_t i = 1; i < inputs.count; ++i) output += input_of(inputs, i, cols);
+}
+
+void Add::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>&,
+                          const Scalar** grad_inputs) {
+  for (size_t i = 0; i < inputs.count; ++i) grad_inputs[i] = grad.data();  // dX_i = dY
+}
+
+Index Subtract::output_width(const std::vector<Index>& widths) const {
+  if (widths.size() != 2)
+    throw std::invalid_argument("Subtract takes exactly 2 inputs, got " + std::to_string(widths.size()));
+  return MergeLayer::output_width(widths);
+}
+
+void Subtract::combine(const LayerInputs& inputs, MatrixMap output) {
+  output = input_of(inputs, 0, output.cols()) - input_of(inputs, 1, output.cols());
+}
+
+void Subtract::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+                               const Scalar** grad_inputs) {
+  grad_inputs[0] = grad.data();  // d(a - b)/da = 1
+  if (need_grad[1]) {
+    MatrixMap negated = top_rows(grad_buffers_[0], inputs.rows);
+    negated = -grad;  // d(a - b)/db = -1
+    grad_inputs[1] = negated.data();
+  }
+}
+
+void Multiply::combine(const LayerInputs& inputs, MatrixMap output) {
+  const Index cols = output.cols();
+  output = input_of(inputs, 0, cols);
+  for (size_t i = 1; i < inputs.count; ++i) output.array() *= input_of(inputs, i, cols).array();
+}
+
+void Multiply::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+                               const Scalar** grad_inputs) {
+  const Index cols = grad.cols();
+  for (size_t i = 0; i < inputs.count; ++i) {
+    if (!need_grad[i]) continue;
+    MatrixMap g = top_rows(grad_buffers_[i], inputs.rows);
+    g = grad;  // dX_i = dY ∘ Π_{j≠i} X_j (the product of the others, not Y / X_i, which fails at 0)
+    for (size_t j = 0; j < inputs.count; ++j)
+      if (j != i) g.array() *= input_of(inputs, j, cols).array();
+    grad_inputs[i] = g.data();
+  }
+}
+
+void Average::combine(const LayerInputs& inputs, MatrixMap output) {
+  Add::combine(inputs, output);
+  output /= static_cast<Scalar>(inputs.count);
+}
+
+void Average::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>&,
+                              const Scalar** grad_inputs) {
+  MatrixMap shared = top_rows(grad_buffers_[0], inputs.rows);
+  shared = grad / static_cast<Scalar>(inputs.count);  // dX_i = dY / count
+  for (size_t i = 0; i < inputs.count; ++i) grad_inputs[i] = shared.data();
+}
+
+namespace {
+
+// Maximum (Better = std::greater) or Minimum (std::less): the value of the first input that wins each
+// element, and, backward, dY routed to that input alone.
+template <class Better>
+void choose(const LayerInputs& inputs, MatrixMap output) {
+  const Index cols = output.cols();
+  output = input_of(inputs, 0, cols);
+  for (size_t i = 1; i < inputs.count; ++i) {
+    const ConstMatrixMap x = input_of(inputs, i, cols);
+    for (Index k = 0; k < output.size(); ++k)
+      if (Better()(x.data()[k], output.data()[k])) output.data()[k] = x.data()[k];
+  }
+}
+
+template <class Better>
+void route(const LayerInputs& inputs, ConstMatrixMap grad, const std::vector<bool>& need_grad, std::vector<RowMatrix>& buffers,
+           const Scalar** grad_inputs) {
+  const Index cols = grad.cols(), size = inputs.rows * cols;
+  for (size_t i = 0; i < inputs.count; ++i)
+    if (need_grad[i]) top_rows(buffers[i], inputs.rows).setZero();
+  for (Index k = 0; k < size; ++k) {
+    size_t winner = 0;
+    for (size_t i = 1; i < inputs.count; ++i)
+      if (Better()(inputs.data[i][k], inputs.data[winner][k])) winner = i;
+    if (need_grad[winner]) buffers[winner].data()[k] = grad.data()[k];
+  }
+  for (size_t i = 0; i < inputs.count; ++i)
+    if (need_grad[i]) grad_inputs[i] = buffers[i].data();
+}
+
+}  // namespace
+
+void Maximum::combine(const LayerInputs& inputs, MatrixMap output) { choose<std::greater<Scalar>>(inputs, output); }
+void Maximum::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+                              const Scalar** grad_inputs) {
+  route<std::greater<Scalar>>(inputs, grad, need_grad, grad_buffers_, grad_inputs);
+}
+
+void Minimum::combine(const LayerInputs& inputs, MatrixMap output) { choose<std::less<Scalar>>(inputs, output); }
+void Minimum::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+                              const Scalar** grad_inputs) {
+  route<std::less<Scalar>>(inputs, grad, need_grad, grad_buffers_, grad_inputs);
+}
+
+FASTMLP_REGISTER(Concatenate);
+FASTMLP_REGISTER(Add);
+FASTMLP_REGISTER(Subtract);
+FASTMLP_REGISTER(Multiply);
+FASTMLP_REGISTER(Average);
+FASTMLP_REGISTER(Maximum);
+FASTMLP_REGISTER(Minimum);
+
+}  // namespace fastmlp

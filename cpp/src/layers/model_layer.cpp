@@ -1,0 +1,136 @@
+#include "fastmlp/layers/model_layer.hpp"
+
+#include <stdexcept>
+
+#include "fastmlp/sequential.hpp"
+
+namespace fastmlp {
+
+ModelLayer::ModelLayer(std::shared_ptr<Model> model) : model_(std::move(model)), at_(1, GradientAt::Output) {
+  if (!model_) throw std::invalid_argument("a model used as a layer is null");
+  if (model_->output_count() > 1)
+    throw std::invalid_argument("model '" + model_->name() + "' has " + std::to_string(model_->output_count()) +
+                                " outputs; a model used as a layer must have one");
+  set_name(model_->name());
+}
+
+void ModelLayer::build(Index input_dim, Rng&) {
+  if (model_->built()) {
+    if (model_->input_count() != 1 || model_->input_dim(0) != input_dim)
+      throw std::invalid_argument("model '" + model_->name() + "' takes " + std::to_string(model_->input_dim(0)) +
+                                  " features, it is called on " + std::to_string(input_dim));
+    return;
+  }
+  auto* chain = dynamic_cast<Sequential*>(model_.get());
+  if (chain == nullptr) throw std::invalid_argument("model '" + model_->name() + "' is not built");
+  chain->build(input_dim);  // its own generator draws its weights, as it would for a call of it
+}
+
+void ModelLayer::build_inputs(const std::vector<Index>& input_dims, Rng& rng) {
+  if (input_dims.size() == 1) return build(input_dims[0], rng);
+  bool same = model_->built() && input_dims.size() == model_->input_count();
+  for (size_t i = 0; same && i < input_dims.size(); ++i) same = model_->input_dim(i) == input_dims[i];
+  if (!same)
+    throw std::invalid_argument("model '" + model_->name() + "' takes " + std::to_string(model_->input_count()) +
+                                " inputs of other widths than it is called on");
+}
+
+ConstMatrixMap ModelLayer::forward(ConstMatrixMap input, bool training) {
+  const Scalar* data = input.data();
+  model_->forward_pass(&data, input.rows(), training);
+  return ConstMatrixMap(model_->output_data(0), input.rows(), output_dim());
+}
+
+ConstMatrixMap ModelLayer::forward_inputs(const LayerInputs& inputs, bool training) {
+  model_->forward_pass(inputs.data, inputs.rows, training);
+  return ConstMatrixMap(model_->output_data(0), inputs.rows, output_dim());
+}
+
+ConstMatrixMap ModelLayer::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
+  const Scalar* data = grad.data();
+  at_[0] = at;
+  model_->backward_pass(&data, input.rows(), at_, need_grad_input);
+  if (!need_grad_input) return ConstMatrixMap(nullptr, 0, input_dim());
+  return ConstMatrixMap(model_->input_gradient(0), input.rows(), input_dim());
+}
+
+void ModelLayer::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at,
+                                 const std::vector<bool>& need_grad, const Scalar** grad_inputs) {
+  const Scalar* data = grad.data();
+  at_[0] = at;
+  bool any = false;
+  for (size_t i = 0; i < inputs.count; ++i) any = any || need_grad[i];
+  model_->backward_pass(&data, inputs.rows, at_, any);
+  for (size_t i = 0; i < inputs.count; ++i)
+    if (need_grad[i]) grad_inputs[i] = model_->input_gradient(i);
+}
+
+void ModelLayer::infer(ConstMatrixMap input, MatrixMap output) const {
+  const Scalar* data = input.data();
+  Scalar* out = output.data();
+  std::vector<RowMatrix> scratch;
+  model_->infer_rows(&data, input.rows(), &out, scratch);
+}
+
+void ModelLayer::infer_inputs(const LayerInputs& inputs, MatrixMap output) const {
+  Scalar* out = output.data();
+  std::vector<RowMatrix> scratch;
+  model_->infer_rows(inputs.data, inputs.rows, &out, scratch);
+}
+
+const Activation* ModelLayer::final_activation() const {
+  // Fusing the outer loss's gradient is right only when nothing inside reads the output too.
+  return model_->output_read_inside(0) ? nullptr : model_->final_activation(0);
+}
+
+std::vector<Parameter> ModelLayer::parameters() {
+  std::vector<Parameter> params;
+  const auto& layers = model_->layers();
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i]->trainable())
+      for (Parameter p : layers[i]->parameters()) {
+        p.name = std::to_string(i) + "/" + p.name;
+        params.push_back(std::move(p));
+      }
+  return params;
+}
+
+std::vector<Parameter> ModelLayer::non_trainable() {
+  std::vector<Parameter> state;
+  const auto& layers = model_->layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::vector<Parameter> tensors = layers[i]->trainable() ? std::vector<Parameter>{} : layers[i]->parameters();
+    for (const Parameter& p : layers[i]->non_trainable()) tensors.push_back(p);
+    for (Parameter p : tensors) {
+      p.name = std::to_string(i) + "/" + p.name;
+      state.push_back(std::move(p));
+    }
+  }
+  return state;
+}
+
+std::shared_ptr<Layer> ModelLayer::fresh_copy() const {
+  return std::make_shared<ModelLayer>(shared_model_from_config(model_->serialized()));
+}
+
+Config serialize_layer(const Layer& layer) {
+  if (const auto* nested = dynamic_cast<const ModelLayer*>(&layer)) return nested->model()->serialized();
+  return serialize(layer);
+}
+
+std::shared_ptr<Model> shared_model_from_config(const Config& serialized) {
+  const std::string& class_name = serialized.at("class_name").as_string("model class_name");
+  if (class_name == "Sequential") return std::make_shared<Sequential>(Sequential::from_config(serialized.at("config")));
+  return std::make_shared<Model>(model_from_config(serialized));
+}
+
+std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what) {
+  const std::string& class_name = entry.at("class_name").as_string(what + " class_name");
+  const Config* config = entry.find("config");
+  const Config serialized = Config::Object{{"class_name", class_name}, {"config", config ? *config : Config()}};
+  if (class_name == "Sequential" || class_name == "Functional" || class_name == "Model")
+    return std::make_shared<ModelLayer>(shared_model_from_config(serialized));
+  return Registry<Layer>::instance().deserialize(serialized, what);
+}
+
+}  // namespace fastmlp

@@ -1,0 +1,133 @@
+#include "fastmlp/layers/normalization.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace fastmlp {
+namespace {
+
+constexpr double kEpsilon = 1e-7;  // Keras's backend.epsilon()
+
+}  // namespace
+
+Normalization::Normalization(const Options& options) : Described(options) {
+  if (options.axis && *options.axis != -1 && *options.axis != 1)
+    throw std::invalid_argument("Normalization axis must be -1, 1 (per feature) or None (one statistic), got " +
+                                std::to_string(*options.axis));
+  if (options.mean.has_value() != options.variance.has_value())
+    throw std::invalid_argument("Normalization needs both mean and variance, or neither (then call adapt())");
+  if (options.mean) {
+    if (options.mean->empty() || options.variance->empty())
+      throw std::invalid_argument("Normalization mean and variance must not be empty");
+    for (const double v : *options.variance)
+      if (!(v >= 0) || !std::isfinite(v))
+        throw std::invalid_argument("Normalization variance must be finite and >= 0, got " + std::to_string(v));
+    for (const double m : *options.mean)
+      if (!std::isfinite(m)) throw std::invalid_argument("Normalization mean must be finite");
+  }
+}
+
+void Normalization::on_build(Rng&) {
+  const Index stats = options_.axis ? width_ : 1;
+  mean_.setZero(1, stats);
+  variance_.setOnes(1, stats);
+  count_.setZero(1, 1);
+  if (given()) {
+    const auto fill = [&](const std::vector<double>& values, RowMatrix& target, const char* what) {
+      if (values.size() != 1 && static_cast<Index>(values.size()) != stats)
+        throw std::invalid_argument(std::string("Normalization ") + what + " has " + std::to_string(values.size()) +
+                                    " values; the layer's input has " + std::to_string(width_) + " features");
+      for (Index j = 0; j < stats; ++j) target(0, j) = static_cast<Scalar>(values[values.size() == 1 ? 0 : j]);
+    };
+    fill(*options_.mean, mean_, "mean");
+    fill(*options_.variance, variance_, "variance");
+  }
+}
+
+// Read from the statistics on every pass: loading weights or set_weights may have changed them.
+void Normalization::statistics(RowVector& mean_row, RowVector& scale) const {
+  mean_row.resize(width_);
+  scale.resize(width_);
+  for (Index j = 0; j < width_; ++j) {
+    const Index s = mean_.cols() == 1 ? 0 : j;
+    const double spread = std::max(std::sqrt(static_cast<double>(variance_(0, s))), kEpsilon);
+    mean_row(j) = mean_(0, s);
+    scale(j) = static_cast<Scalar>(options_.invert ? spread : 1 / spread);
+  }
+}
+
+void Normalization::apply(ConstMatrixMap input, MatrixMap output, const RowVector& mean_row, const RowVector& scale) const {
+  if (options_.invert)
+    output = (input.array().rowwise() * scale.array()).rowwise() + mean_row.array();  // x·σ + μ
+  else
+    output = (input.array().rowwise() - mean_row.array()).rowwise() * scale.array();  // (x - μ) / σ
+}
+
+void Normalization::infer(ConstMatrixMap input, MatrixMap output) const {
+  RowVector mean_row, scale;  // local: inference shares no buffer between threads
+  statistics(mean_row, scale);
+  apply(input, output, mean_row, scale);
+}
+
+ConstMatrixMap Normalization::forward(ConstMatrixMap input, bool /*training*/) {
+  statistics(mean_row_, scale_);  // sized at the first pass, then only rewritten
+  MatrixMap output = top_rows(output_, input.rows());
+  apply(input, output, mean_row_, scale_);
+  return as_const_map(output);
+}
+
+ConstMatrixMap Normalization::backward(ConstMatrixMap, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+  if (!need_grad_input) return no_grad_input();
+  MatrixMap grad_input = top_rows(grad_input_, grad.rows());
+  grad_input = grad.array().rowwise() * scale_.array();  // dX = dY / σ (dY · σ with invert)
+  return as_const_map(grad_input);
+}
+
+std::vector<Parameter> Normalization::non_trainable() {
+  if (given() || !built()) return {};
+  return {{"mean", &mean_, nullptr}, {"variance", &variance_, nullptr}, {"count", &count_, nullptr}};
+}
+
+void Normalization::adapt(ConstMatrixMap data) {
+  if (given())
+    throw std::invalid_argument("Normalization was given its mean and variance; adapt() would replace them, so "
+                                "it is refused (create the layer without them to adapt it)");
+  if (data.rows() == 0) throw std::invalid_argument("Normalization.adapt: the data has no rows");
+  if (!data.allFinite()) throw std::invalid_argument("Normalization.adapt: the data contains NaN or infinity");
+  if (!built()) {
+    Rng unused(0);
+    build(data.cols(), unused);
+  }
+  if (data.cols() != width_)
+    throw std::invalid_argument("Normalization.adapt: the layer has " + std::to_string(width_) +
+                                " features, the data " + std::to_string(data.cols()));
+  // In double: a float running sum over many rows loses the variance's digits.
+  const Eigen::MatrixXd x = data.cast<double>();
+  if (options_.axis) {
+    const Eigen::RowVectorXd mean = x.colwise().mean();
+    mean_ = mean.cast<Scalar>();
+    variance_ = ((x.rowwise() - mean).array().square().colwise().mean()).cast<Scalar>();
+  } else {
+    const double mean = x.mean();
+    mean_.setConstant(1, 1, static_cast<Scalar>(mean));
+    variance_.setConstant(1, 1, static_cast<Scalar>((x.array() - mean).square().mean()));
+  }
+  count_(0, 0) = static_cast<Scalar>(data.rows());
+}
+
+RowMatrix Normalization::mean() const {
+  RowVector mean_row, scale;
+  statistics(mean_row, scale);
+  return mean_row;
+}
+
+RowMatrix Normalization::variance() const {
+  RowMatrix values(1, width_);
+  for (Index j = 0; j < width_; ++j) values(0, j) = variance_(0, variance_.cols() == 1 ? 0 : j);
+  return values;
+}
+
+FASTMLP_REGISTER(Normalization);
+
+}  // namespace fastmlp

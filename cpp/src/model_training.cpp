@@ -1,0 +1,641 @@
+// Model: the training loop (forward, losses, backward, the optimizer step over a graph of layer
+// calls), evaluation and inference. A Sequential model is the chain case of the same graph and runs
+// through the same code.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+
+#include "fastmlp/model.hpp"
+
+namespace fastmlp {
+namespace {
+
+std::string shape_text(ConstMatrixMap m) {
+  return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")";
+}
+
+// Copies the rows listed in indices[first, end) of `source` into the top rows of `batch`.
+void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index first, Index end, RowMatrix& batch) {
+  const size_t row_bytes = sizeof(Scalar) * static_cast<size_t>(source.cols());
+  for (Index i = first; i < end; ++i)
+    std::memcpy(batch.row(i - first).data(), source.row(indices[i]).data(), row_bytes);
+}
+
+// The batch's total loss: Σ w_i l_i (or Σ l_i), so that dividing the epoch's total by the sample
+// count gives Keras's batch-size-weighted mean.
+double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
+  const auto l = losses.head(n);
+  return weights ? static_cast<double>(l.dot(Eigen::Map<const Vector>(weights, n))) : static_cast<double>(l.sum());
+}
+
+size_t metrics_total(const std::vector<std::vector<MetricPtr>>& metrics) {
+  size_t total = 0;
+  for (const auto& list : metrics) total += list.size();
+  return total;
+}
+
+void copy_values(const std::vector<Parameter>& from, const std::vector<Parameter>& to) {
+  for (size_t i = 0; i < from.size(); ++i) *to[i].value = *from[i].value;  // same shapes: no allocation
+}
+
+}  // namespace
+
+// Running totals of one epoch or one evaluation: the total loss, each output's loss (with several
+// outputs) and each metric's state, in one buffer allocated before the loop.
+class Tally {
+ public:
+  Tally(const std::vector<std::vector<MetricPtr>>& metrics, const std::vector<std::string>& names, size_t losses)
+      : metrics_(metrics), losses_(losses, 0.0) {
+    size_t size = 0;
+    for (const auto& list : metrics) {
+      offsets_.emplace_back();
+      for (const auto& m : list) {
+        offsets_.back().push_back(size);
+        size += static_cast<size_t>(m->state_size());
+      }
+    }
+    state_.assign(size, 0.0);
+    for (const std::string& name : names) logs_.emplace_back(name, 0.0);
+  }
+
+  void reset() {
+    std::fill(losses_.begin(), losses_.end(), 0.0);
+    std::fill(state_.begin(), state_.end(), 0.0);
+  }
+  // Entry 0: the total loss; entry 1 + k: the k-th trained output's loss.
+  void add_loss(size_t entry, double total) { losses_[entry] += total; }
+  void add_metrics(size_t output, ConstMatrixMap y_pred, ConstMatrixMap y_true) {
+    const auto& list = metrics_[output];
+    for (size_t m = 0; m < list.size(); ++m) list[m]->accumulate(y_pred, y_true, &state_[offsets_[output][m]]);
+  }
+  // Loss and metric values after `samples` samples; the reference stays valid until the next call.
+  const Logs& logs(double samples) {
+    size_t entry = 0;
+    for (const double loss : losses_) logs_[entry++].second = loss / samples;
+    for (size_t o = 0; o < metrics_.size(); ++o)
+      for (size_t m = 0; m < metrics_[o].size(); ++m)
+        logs_[entry++].second = metrics_[o][m]->result(&state_[offsets_[o][m]], samples);
+    return logs_;
+  }
+
+ private:
+  const std::vector<std::vector<MetricPtr>>& metrics_;
+  std::vector<std::vector<size_t>> offsets_;
+  std::vector<double> state_;
+  std::vector<double> losses_;
+  Logs logs_;
+};
+
+Index FitOptions::batches(Index rows) const {
+  const Index size = std::max<Index>(1, std::min(batch_size, rows));
+  return (rows + size - 1) / size;
+}
+
+// ---- checks -------------------------------------------------------------------------------------------
+void Model::require_compiled_and_built(const char* caller) const {
+  if (!compiled()) throw std::invalid_argument(std::string(caller) + ": call compile() before training");
+  require_graph(caller);
+}
+
+void Model::check_inputs(const std::vector<ConstMatrixMap>& x, const char* what) const {
+  if (x.size() != inputs_.size())
+    throw std::invalid_argument(std::string(what) + ": the model has " + std::to_string(inputs_.size()) +
+                                " inputs, got " + std::to_string(x.size()) + " arrays");
+  for (size_t i = 0; i < x.size(); ++i) {
+    const std::string name = inputs_.size() > 1 ? "input '" + inputs_[i].name + "'" : "x";
+    if (x[i].rows() != x[0].rows())
+      throw std::invalid_argument(std::string(what) + ": the inputs hold different numbers of samples (" +
+                                  std::to_string(x[0].rows()) + " and " + std::to_string(x[i].rows()) + ")");
+    if (x[i].cols() != input_dim(i))
+      throw std::invalid_argument(std::string(what) + ": the model expects " + std::to_string(input_dim(i)) +
+                                  " input features, " + name + " has shape " + shape_text(x[i]));
+    if (!x[i].allFinite()) throw std::invalid_argument(std::string(what) + ": " + name + " contains NaN or infinity");
+  }
+}
+
+void Model::check_data(const Datasets& data, const char* what) const {
+  check_inputs(data.x, what);
+  if (data.x[0].rows() == 0) throw std::invalid_argument(std::string(what) + ": x has no rows");
+  if (data.y.size() != outputs_.size())
+    throw std::invalid_argument(std::string(what) + ": the model has " + std::to_string(outputs_.size()) +
+                                " outputs, got " + std::to_string(data.y.size()) + " target arrays");
+  for (size_t o = 0; o < data.y.size(); ++o) {
+    if (data.y[o].rows() != data.x[0].rows())
+      throw std::invalid_argument(std::string(what) + ": x has " + std::to_string(data.x[0].rows()) + " rows but y has " +
+                                  std::to_string(data.y[o].rows()) + "; they must hold the same samples");
+    if (losses_[o]) losses_[o]->check_targets(data.y[o], output_dim(o));
+  }
+  if (data.sample_weight) {
+    const Eigen::Map<const Vector> w(data.sample_weight, data.x[0].rows());
+    if (!w.allFinite() || (w.array() < 0).any())
+      throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0");
+  }
+}
+
+// ---- the training machinery ---------------------------------------------------------------------------
+// Decides, once per fit (not per batch), what every call reads and where gradients meet: a tensor
+// read by several calls, or also given a loss, sums its gradients in a buffer of its own. The later
+// calls of a shared layer run on copies with their own buffers (made once).
+void Model::prepare_training() {
+  const size_t tensors = inputs_.size() + nodes_.size();
+  tensor_data_.assign(tensors, nullptr);
+  tensor_grad_.assign(tensors, nullptr);
+  grads_received_.assign(tensors, 0);
+  grad_sources_.assign(tensors, 0);
+  grad_sums_.resize(tensors);
+  for (const size_t t : outputs_) ++grad_sources_[t];  // the loss's (or the outer model's) gradient
+  std::vector<bool> called(layers_.size(), false);
+  for (Node& node : nodes_) {
+    for (const size_t source : node.inputs) ++grad_sources_[source];
+    node.need_grad.assign(node.inputs.size(), false);
+    node.input_data.assign(node.inputs.size(), nullptr);
+    node.input_grads.assign(node.inputs.size(), nullptr);
+    const std::shared_ptr<Layer>& layer = layers_[node.layer];
+    if (!called[node.layer]) {
+      node.runner = layer;
+    } else {
+      if (!node.runner || node.runner == layer) {
+        node.runner = layer->fresh_copy();
+        std::vector<Index> widths;
+        for (const size_t source : node.inputs) widths.push_back(tensor_width(source));
+        Rng unused(0);  // its weights are the layer's, copied before every call
+        node.runner->build_inputs(widths, unused);
+      }
+      node.shared_params = layer->parameters();
+      node.copy_params = node.runner->parameters();
+      node.shared_state = layer->non_trainable();
+      node.copy_state = node.runner->non_trainable();
+    }
+    called[node.layer] = true;
+  }
+  step_inputs_.assign(inputs_.size(), nullptr);
+  step_grads_.assign(outputs_.size(), nullptr);
+  step_at_.assign(outputs_.size(), GradientAt::Output);
+  reserved_ = 0;  // runners may be new: reserve_batch sizes them all again
+}
+
+void Model::prepare_passes(Index max_batch) {
+  prepare_training();
+  reserve_batch(max_batch);
+}
+
+void Model::reserve_batch(Index max_batch) {
+  if (reserved_ == max_batch) return;
+  for (Node& node : nodes_) node.runner->reserve_batch(max_batch);
+  batch_x_.resize(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) batch_x_[i].resize(max_batch, input_dim(i));
+  batch_y_.resize(outputs_.size());
+  grad_output_.resize(outputs_.size());
+  sample_losses_.resize(outputs_.size());
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    batch_y_[o].resize(max_batch, losses_.empty() || !losses_[o] ? 0 : losses_[o]->target_columns(output_dim(o)));
+    grad_output_[o].resize(max_batch, output_dim(o));
+    sample_losses_[o].resize(max_batch);
+  }
+  batch_weights_.resize(max_batch);
+  for (size_t t = 0; t < grad_sums_.size(); ++t)
+    grad_sums_[t].resize(grad_sources_[t] > 1 ? max_batch : 0, grad_sources_[t] > 1 ? tensor_width(t) : 0);
+  reserved_ = max_batch;
+}
+
+// The later call of a shared layer: its copy gets the layer's weights and state before the call, and
+// gives the state (BatchNormalization's moving statistics) back after it, so the calls update it in
+// turn as Keras's calls of one layer do.
+void Model::sync_twin(Node& node, bool before) const {
+  if (before) {
+    node.runner->set_trainable(layers_[node.layer]->trainable());
+    copy_values(node.shared_params, node.copy_params);
+    copy_values(node.shared_state, node.copy_state);
+  } else {
+    copy_values(node.copy_state, node.shared_state);
+  }
+}
+
+double Model::forward_pass(const Scalar* const* inputs, Index rows, bool training) {
+  const size_t first_node = inputs_.size();
+  for (size_t i = 0; i < first_node; ++i) tensor_data_[i] = inputs[i];
+  double penalty = 0;
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    Node& node = nodes_[k];
+    const bool twin = node.runner != layers_[node.layer];
+    if (twin) sync_twin(node, true);
+    Layer& layer = *node.runner;
+    for (size_t i = 0; i < node.inputs.size(); ++i) node.input_data[i] = tensor_data_[node.inputs[i]];
+    const ConstMatrixMap output =
+        node.list ? layer.forward_inputs({node.input_data.data(), node.inputs.size(), rows}, training)
+                  : layer.forward(ConstMatrixMap(node.input_data[0], rows, layer.input_dim()), training);
+    tensor_data_[first_node + k] = output.data();
+    if (layer.has_activity_penalty()) penalty += layer.activity_penalty(output);
+    if (twin) sync_twin(node, false);
+  }
+  return penalty;
+}
+
+void Model::add_gradient(size_t tensor, const Scalar* grad, Index rows) {
+  if (grad_sources_[tensor] <= 1) {
+    tensor_grad_[tensor] = grad;  // its only gradient: used in place
+    return;
+  }
+  MatrixMap sum = top_rows(grad_sums_[tensor], rows);
+  const ConstMatrixMap g(grad, rows, sum.cols());
+  if (grads_received_[tensor]++ == 0)
+    sum = g;
+  else
+    sum += g;  // a tensor read twice gets the sum of both readers' gradients
+  tensor_grad_[tensor] = sum.data();
+}
+
+void Model::backward_pass(const Scalar* const* output_grads, Index rows, const std::vector<GradientAt>& at,
+                          bool input_gradients) {
+  const size_t first_node = inputs_.size();
+  std::fill(tensor_grad_.begin(), tensor_grad_.end(), nullptr);
+  std::fill(grads_received_.begin(), grads_received_.end(), 0);
+  for (size_t o = 0; o < outputs_.size(); ++o)
+    if (output_grads[o]) add_gradient(outputs_[o], output_grads[o], rows);
+  for (size_t k = nodes_.size(); k-- > 0;) {
+    Node& node = nodes_[k];
+    Layer& layer = *node.runner;
+    const size_t tensor = first_node + k;
+    if (tensor_grad_[tensor] == nullptr) {
+      // No loss depends on this call (an output trained without a loss): its gradients are zero.
+      for (const Parameter& p : layer.parameters()) p.gradient->setZero();
+      continue;
+    }
+    GradientAt where = GradientAt::Output;
+    for (size_t o = 0; o < outputs_.size(); ++o)
+      if (outputs_[o] == tensor && grad_sources_[tensor] == 1) where = at[o];
+    for (size_t i = 0; i < node.inputs.size(); ++i) node.need_grad[i] = node.inputs[i] >= first_node || input_gradients;
+    const ConstMatrixMap grad(tensor_grad_[tensor], rows, layer.output_dim());
+    if (node.list) {
+      layer.backward_inputs({node.input_data.data(), node.inputs.size(), rows}, grad, where, node.need_grad,
+                            node.input_grads.data());
+    } else {
+      node.input_grads[0] =
+          layer.backward(ConstMatrixMap(node.input_data[0], rows, layer.input_dim()), grad, where, node.need_grad[0])
+              .data();
+    }
+    for (size_t i = 0; i < node.inputs.size(); ++i)
+      if (node.need_grad[i]) add_gradient(node.inputs[i], node.input_grads[i], rows);
+  }
+  // A shared layer's gradient is the sum over its calls: the layer's own backward wrote the first
+  // call's, each copy holds another's.
+  for (Node& node : nodes_) {
+    if (node.runner == layers_[node.layer]) continue;
+    for (size_t p = 0; p < node.shared_params.size(); ++p)
+      *node.shared_params[p].gradient += *node.copy_params[p].gradient;
+  }
+}
+
+void Model::apply_gradients(const std::vector<Parameter>& params) { optimizer_->step(params); }
+
+void Model::train_step(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+                       const Scalar* sample_weight, const std::vector<Parameter>& params, Tally& tally) {
+  const Index n = x[0].rows();
+  for (size_t i = 0; i < x.size(); ++i) step_inputs_[i] = x[i].data();
+  double total = static_cast<double>(n) * (weight_penalty() + forward_pass(step_inputs_.data(), n, true));
+  size_t entry = 1;
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    step_grads_[o] = nullptr;
+    if (!losses_[o]) continue;
+    const Loss& loss = *losses_[o];
+    const ConstMatrixMap y_pred(output_data(o), n, output_dim(o));
+    loss.per_sample(y_pred, y[o], sample_losses_[o].head(n));
+    const double output_loss = weighted_sum(sample_losses_[o], n, sample_weight);
+    total += loss_weights_[o] * output_loss;
+    if (outputs_.size() > 1) tally.add_loss(entry++, output_loss);
+    tally.add_metrics(o, y_pred, y[o]);
+
+    const Activation* final = final_activation(o);
+    step_at_[o] = final != nullptr && loss.fuses_with(*final) ? GradientAt::PreActivation : GradientAt::Output;
+    if (grad_sources_[outputs_[o]] != 1) step_at_[o] = GradientAt::Output;  // also read by a later call
+    MatrixMap grad = top_rows(grad_output_[o], n);
+    if (step_at_[o] == GradientAt::PreActivation)
+      loss.gradient_preactivation(y_pred, y[o], grad);
+    else
+      loss.gradient(y_pred, y[o], grad);
+    if (loss_weights_[o] != 1.0) grad *= static_cast<Scalar>(loss_weights_[o]);
+    // A sample's weight scales its loss, so it scales that row of the gradient.
+    if (sample_weight) grad.array().colwise() *= Eigen::Map<const Vector>(sample_weight, n).array();
+    step_grads_[o] = grad.data();
+  }
+  tally.add_loss(0, total);
+  backward_pass(step_grads_.data(), n, step_at_, /*input_gradients=*/false);
+  apply_gradients(params);
+}
+
+History Model::fit(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
+                   const FitCallbacks& callbacks) {
+  require_compiled_and_built("fit");
+  check_data(data, "fit");
+  if (validation) check_data(*validation, "validation data");
+  if (options.batch_size < 1)
+    throw std::invalid_argument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
+  if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
+
+  const Index rows = data.x[0].rows();
+  const Index batch_size = std::min(options.batch_size, rows);
+  const Index batches = options.batches(rows);
+  const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
+  std::vector<Parameter> params = trainable_parameters();
+  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  prepare_training();
+  reserve_batch(batch_size);
+  permutation_.resize(static_cast<size_t>(rows));
+  std::iota(permutation_.begin(), permutation_.end(), Index{0});
+  // Views of each batch, made in these vectors' reserved memory: no allocation in the loop.
+  std::vector<ConstMatrixMap> batch_x, batch_y;
+  batch_x.reserve(inputs_.size());
+  batch_y.reserve(outputs_.size());
+  const Scalar* sample_weight = data.sample_weight;
+
+  History history;
+  const std::vector<std::string> names = log_names();
+  Tally tally(metrics, names, names.size() - metrics_total(metrics));
+  using Clock = std::chrono::steady_clock;
+
+  for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
+    if (callbacks.on_epoch_begin) callbacks.on_epoch_begin(epoch);
+    if (options.shuffle) std::shuffle(permutation_.begin(), permutation_.end(), rng_);
+    tally.reset();
+    auto last_report = Clock::now();
+    Index samples_done = 0;
+    bool stop = false;
+
+    for (Index b = 0; b < batches && !stop; ++b) {
+      const Index first = b * batch_size, end = std::min(rows, first + batch_size), n = end - first;
+      if (callbacks.on_batch_begin) callbacks.on_batch_begin(epoch, b);
+      batch_x.clear();
+      batch_y.clear();
+      const Scalar* weights = nullptr;
+      if (options.shuffle) {
+        // Each input's and each target's rows are gathered once per batch.
+        for (size_t i = 0; i < inputs_.size(); ++i) {
+          gather_rows(data.x[i], permutation_, first, end, batch_x_[i]);
+          batch_x.push_back(top_rows(std::as_const(batch_x_[i]), n));
+        }
+        for (size_t o = 0; o < outputs_.size(); ++o) {
+          gather_rows(data.y[o], permutation_, first, end, batch_y_[o]);
+          batch_y.push_back(top_rows(std::as_const(batch_y_[o]), n));
+        }
+        if (sample_weight) {
+          for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[permutation_[i]];
+          weights = batch_weights_.data();
+        }
+      } else {
+        for (const ConstMatrixMap& x : data.x) batch_x.push_back(row_block(x, first, end));
+        for (const ConstMatrixMap& y : data.y) batch_y.push_back(row_block(y, first, end));
+        if (sample_weight) weights = sample_weight + first;
+      }
+      train_step(batch_x, batch_y, weights, params, tally);
+      samples_done = end;
+      if (callbacks.on_batch_end) {
+        const auto now = Clock::now();
+        if (b + 1 == batches || std::chrono::duration<double>(now - last_report).count() >= callbacks.progress_interval) {
+          stop = callbacks.on_batch_end(epoch, b + 1, batches, tally.logs(static_cast<double>(end)));
+          last_report = now;
+        }
+      }
+    }
+
+    // The epoch's means over the samples it trained on: all rows, unless a callback stopped it early.
+    Logs logs = tally.logs(static_cast<double>(samples_done));
+    if (validation) {
+      for (const auto& [name, value] : evaluate(*validation, options.batch_size, &callbacks.validation))
+        logs.emplace_back("val_" + name, value);
+    }
+    history.epochs.push_back(epoch);
+    for (const auto& [name, value] : logs) history.history[name].push_back(value);
+    if (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) break;
+    if (stop) break;
+  }
+  return history;
+}
+
+Logs Model::train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+                           const Scalar* sample_weight) {
+  require_compiled_and_built("train_on_batch");
+  Datasets data{x, y, sample_weight};
+  check_data(data, "train_on_batch");
+  const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
+  std::vector<Parameter> params = trainable_parameters();
+  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  const Index reserved = reserved_;
+  prepare_training();
+  // Layers reserve nothing when their buffers already fit, so this is cheap after the first call.
+  reserve_batch(std::max(x[0].rows(), reserved));
+  const std::vector<std::string> names = log_names();
+  Tally tally(metrics, names, names.size() - metrics_total(metrics));
+  train_step(x, y, sample_weight, params, tally);
+  return tally.logs(static_cast<double>(x[0].rows()));
+}
+
+std::vector<RowMatrix> Model::call_training(const std::vector<ConstMatrixMap>& x) {
+  require_graph("call");
+  check_inputs(x, "call");
+  const Index rows = x[0].rows();
+  std::vector<RowMatrix> outputs;
+  if (rows == 0) {
+    for (size_t o = 0; o < outputs_.size(); ++o) outputs.emplace_back(0, output_dim(o));
+    return outputs;
+  }
+  prepare_training();
+  reserve_batch(rows);
+  for (size_t i = 0; i < x.size(); ++i) step_inputs_[i] = x[i].data();
+  forward_pass(step_inputs_.data(), rows, /*training=*/true);
+  for (size_t o = 0; o < outputs_.size(); ++o) outputs.emplace_back(ConstMatrixMap(output_data(o), rows, output_dim(o)));
+  return outputs;
+}
+
+// ---- inference ----------------------------------------------------------------------------------------
+Index Model::inference_chunk(Index rows, Index batch_size) const {
+  // Large enough for GEMMs to run near peak, small enough that activations stay in cache.
+  constexpr Index kDefaultChunk = 1024;
+  return std::max<Index>(1, std::min(rows, batch_size > 0 ? batch_size : kDefaultChunk));
+}
+
+double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out,
+                         std::vector<RowMatrix>& scratch) const {
+  const size_t first_node = inputs_.size();
+  std::vector<const Scalar*> data(first_node + nodes_.size());
+  std::vector<const Scalar*> list;
+  for (size_t i = 0; i < first_node; ++i) data[i] = inputs[i];
+  if (scratch.size() != nodes_.size()) scratch.resize(nodes_.size());
+  double penalty = 0;
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    const Node& node = nodes_[k];
+    const Layer& layer = *layers_[node.layer];
+    Scalar* destination = nullptr;
+    for (size_t o = 0; o < outputs_.size() && !destination; ++o)
+      if (outputs_[o] == first_node + k) destination = out[o];  // an output is written where it is wanted
+    if (!destination) {
+      if (scratch[k].rows() < rows || scratch[k].cols() != layer.output_dim()) scratch[k].resize(rows, layer.output_dim());
+      destination = scratch[k].data();
+    }
+    MatrixMap output(destination, rows, layer.output_dim());
+    if (node.list) {
+      list.clear();
+      for (const size_t source : node.inputs) list.push_back(data[source]);
+      layer.infer_inputs({list.data(), list.size(), rows}, output);
+    } else {
+      layer.infer(ConstMatrixMap(data[node.inputs[0]], rows, layer.input_dim()), output);
+    }
+    if (layer.has_activity_penalty()) penalty += layer.activity_penalty(as_const_map(output));
+    data[first_node + k] = destination;
+  }
+  // The same tensor given twice as an output is written to the first place it is wanted.
+  for (size_t o = 0; o < outputs_.size(); ++o)
+    if (data[outputs_[o]] != out[o])
+      MatrixMap(out[o], rows, output_dim(o)) = ConstMatrixMap(data[outputs_[o]], rows, output_dim(o));
+  return penalty;
+}
+
+void Model::predict(const std::vector<ConstMatrixMap>& x, const std::vector<MatrixMap>& out, Index batch_size,
+                    const PredictCallbacks* callbacks) const {
+  require_graph("predict");
+  check_inputs(x, "predict");
+  const Index rows = x[0].rows();
+  if (out.size() != outputs_.size())
+    throw std::invalid_argument("predict: the model has " + std::to_string(outputs_.size()) + " outputs, got " +
+                                std::to_string(out.size()) + " output buffers");
+  for (size_t o = 0; o < out.size(); ++o)
+    if (out[o].rows() != rows || out[o].cols() != output_dim(o))
+      throw std::invalid_argument("predict: output buffer has shape " + shape_text(as_const_map(out[o])) +
+                                  ", expected (" + std::to_string(rows) + ", " + std::to_string(output_dim(o)) + ")");
+  const Index chunk = inference_chunk(rows, batch_size);
+  // Local buffers: predict shares nothing between calls, so threads may predict at once.
+  std::vector<RowMatrix> scratch;
+  std::vector<const Scalar*> inputs(x.size());
+  std::vector<Scalar*> outputs(out.size());
+  Index batch = 0;
+  for (Index first = 0; first < rows; first += chunk, ++batch) {
+    const Index end = std::min(rows, first + chunk);
+    if (callbacks && callbacks->on_batch_begin) callbacks->on_batch_begin(batch);
+    for (size_t i = 0; i < x.size(); ++i) inputs[i] = x[i].data() + first * x[i].cols();
+    for (size_t o = 0; o < out.size(); ++o) outputs[o] = const_cast<Scalar*>(out[o].data()) + first * out[o].cols();  // writable: a MatrixMap
+    infer_rows(inputs.data(), end - first, outputs.data(), scratch);
+    if (callbacks && callbacks->on_batch_end) callbacks->on_batch_end(batch, first, end);
+  }
+}
+
+std::vector<RowMatrix> Model::predict(const std::vector<ConstMatrixMap>& x, Index batch_size) const {
+  std::vector<RowMatrix> out;
+  std::vector<MatrixMap> maps;
+  for (size_t o = 0; o < outputs_.size(); ++o) out.emplace_back(x.empty() ? 0 : x[0].rows(), output_dim(o));
+  for (RowMatrix& m : out) maps.emplace_back(m.data(), m.rows(), m.cols());
+  predict(x, maps, batch_size);
+  return out;
+}
+
+Logs Model::evaluate(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks) const {
+  if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
+  require_graph("evaluate");
+  check_data(data, "evaluate");
+  const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
+  const std::vector<std::string> names = log_names();
+  Tally tally(metrics, names, names.size() - metrics_total(metrics));
+  const Index rows = data.x[0].rows();
+  const Index chunk = inference_chunk(rows, batch_size);
+  std::vector<RowMatrix> scratch, predictions;
+  std::vector<const Scalar*> inputs(data.x.size());
+  std::vector<Scalar*> outputs;
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    predictions.emplace_back(chunk, output_dim(o));
+    outputs.push_back(predictions.back().data());
+  }
+  Vector losses(chunk);
+  const double weights = weight_penalty();  // the weights do not change during evaluation
+  if (callbacks && callbacks->on_begin) callbacks->on_begin();
+  Index batch = 0;
+  for (Index first = 0; first < rows; first += chunk, ++batch) {
+    const Index end = std::min(rows, first + chunk), n = end - first;
+    if (callbacks && callbacks->on_batch_begin) callbacks->on_batch_begin(batch);
+    for (size_t i = 0; i < inputs.size(); ++i) inputs[i] = data.x[i].data() + first * data.x[i].cols();
+    const double activity = infer_rows(inputs.data(), n, outputs.data(), scratch);
+    const Scalar* sample_weight = data.sample_weight ? data.sample_weight + first : nullptr;
+    double total = static_cast<double>(n) * (weights + activity);
+    size_t entry = 1;
+    for (size_t o = 0; o < outputs_.size(); ++o) {
+      if (!losses_[o]) continue;
+      const ConstMatrixMap pred(outputs[o], n, output_dim(o));
+      const ConstMatrixMap targets = row_block(data.y[o], first, end);
+      losses_[o]->per_sample(pred, targets, losses.head(n));
+      const double output_loss = weighted_sum(losses, n, sample_weight);
+      total += loss_weights_[o] * output_loss;
+      if (outputs_.size() > 1) tally.add_loss(entry++, output_loss);
+      tally.add_metrics(o, pred, targets);
+    }
+    tally.add_loss(0, total);
+    if (callbacks && callbacks->on_batch_end) callbacks->on_batch_end(batch, tally.logs(static_cast<double>(end)));
+  }
+  const Logs& logs = tally.logs(static_cast<double>(rows));
+  if (callbacks && callbacks->on_end) callbacks->on_end(logs);
+  return logs;
+}
+
+// ---- one input, one output: single matrices and raw buffers, viewed in place ----------------------------
+namespace {
+
+ConstMatrixMap view(const RowMatrix& m) { return ConstMatrixMap(m.data(), m.rows(), m.cols()); }
+
+ConstMatrixMap view(const float* data, Index rows, Index cols, const char* name) {
+  if (rows < 0 || cols < 0)
+    throw std::invalid_argument(std::string(name) + " must have a non-negative shape, got (" + std::to_string(rows) +
+                                ", " + std::to_string(cols) + ")");
+  if (data == nullptr && rows * cols > 0) throw std::invalid_argument(std::string(name) + " is a null pointer");
+  return ConstMatrixMap(data, rows, cols);
+}
+
+}  // namespace
+
+History Model::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                   const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
+                   const Scalar* sample_weight) {
+  std::optional<Datasets> checked;
+  if (validation) checked = Datasets{{validation->x}, {validation->y}, validation->sample_weight};
+  return fit(Datasets{{x}, {y}, sample_weight}, options, checked, callbacks);
+}
+
+History Model::fit(const RowMatrix& x, const RowMatrix& y, const FitOptions& options,
+                   const std::optional<Dataset>& validation, const FitCallbacks& callbacks) {
+  return fit(view(x), view(y), options, validation, callbacks);
+}
+
+History Model::fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options,
+                   const FitCallbacks& callbacks) {
+  return fit(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), options, std::nullopt, callbacks);
+}
+
+Logs Model::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
+  return evaluate(Datasets{{x}, {y}, sample_weight}, batch_size);
+}
+
+Logs Model::evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size) const {
+  return evaluate(view(x), view(y), batch_size);
+}
+
+Logs Model::evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size) const {
+  return evaluate(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), batch_size);
+}
+
+void Model::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const { predict({x}, {out}, batch_size); }
+
+RowMatrix Model::predict(ConstMatrixMap x, Index batch_size) const {
+  require_graph("predict");
+  RowMatrix out(x.rows(), output_dim());
+  predict(x, MatrixMap(out.data(), out.rows(), out.cols()), batch_size);
+  return out;
+}
+
+RowMatrix Model::predict(const RowMatrix& x, Index batch_size) const { return predict(view(x), batch_size); }
+
+RowMatrix Model::predict(const float* x, Index rows, Index cols, Index batch_size) const {
+  return predict(view(x, rows, cols, "x"), batch_size);
+}
+
+RowMatrix Model::call_training(ConstMatrixMap x) { return std::move(call_training(std::vector<ConstMatrixMap>{x})[0]); }
+
+Logs Model::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) { return train_on_batch({x}, {y}); }
+
+}  // namespace fastmlp
