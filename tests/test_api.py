@@ -64,12 +64,19 @@ def test_deferred_build_happens_on_first_fit(blobs):
     assert not model.built and model.layers[0].weights == []
     with pytest.raises(ValueError, match="input shape|fit"):
         model.layers[0].kernel
-    with pytest.raises(ValueError):
-        model.predict(x, verbose=0)
     model.fit(x, y, epochs=1, verbose=0)
     assert model.built and model.input_shape == (None, 3)
     assert model.layers[0].kernel.shape == (3, 4)
     assert model.predict(x, verbose=0).shape == (60, 1)
+
+
+@pytest.mark.parametrize("first_use", ["predict", "call"])
+def test_predict_or_a_call_builds_an_unbuilt_model_as_in_keras(blobs, first_use):
+    x, _ = blobs
+    model = fm.Sequential([Dense(4, activation="relu"), Dense(1, activation="sigmoid")])
+    out = model.predict(x, verbose=0) if first_use == "predict" else model(x)
+    assert model.built and model.input_shape == (None, 3) and out.shape == (60, 1)
+    np.testing.assert_array_equal(out, model.predict(x, verbose=0))
 
 
 def test_layer_names_are_unique_and_keras_like():

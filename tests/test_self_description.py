@@ -25,6 +25,8 @@ REQUIRED = {"units": 4, "rate": 0.5, "stddev": 0.1, "activation": "relu", "initi
 # Parameters Keras has and fastmlp takes only at their default (no masked labels, one decision per
 # output, the ROC curve by interpolation), with a value of theirs that is refused.
 ONLY_DEFAULT = {"ignore_class": 1, "top_k": 1, "class_id": 1, "curve": "PR", "summation_method": "minoring"}
+# Parameters given only together (Normalization's statistics): varying one sets the other too.
+TOGETHER = {("Normalization", "mean"): {"variance": [1.5]}, ("Normalization", "variance"): {"mean": [0.5]}}
 SCHEDULE = {"class_name": "ExponentialDecay",
             "config": {"initial_learning_rate": 0.2, "decay_steps": 5, "decay_rate": 0.5, "staircase": True,
                        "name": "ExponentialDecay"}}
@@ -47,6 +49,8 @@ def _candidates(key, default):
     }
     if key in by_key:
         return by_key[key]
+    if key in ("mean", "variance") and default is None:  # Normalization's statistics, one per feature
+        return [[0.5]] if key == "mean" else [[2.0]]
     if key.endswith("_initializer"):
         return [{"class_name": "HeNormal", "config": {"seed": 3}}]
     if key.endswith("_regularizer"):
@@ -134,7 +138,7 @@ def test_config_object_config_is_the_identity_for_every_parameter(kind, name):
         accepted = None
         for value in candidates(key, defaults[key]):
             try:
-                accepted = create(kind, name, {**base, key: value})
+                accepted = create(kind, name, {**base, **TOGETHER.get((name, key), {}), key: value})
                 break
             except ValueError:
                 continue
@@ -159,7 +163,7 @@ def layer_cases():
             if key in ("name", "trainable") or key.endswith("_regularizer"):
                 continue
             for value in candidates(key, entry["defaults"][key]):
-                config = {**base, key: value}
+                config = {**base, **TOGETHER.get((name, key), {}), key: value}
                 try:
                     create("layer", name, config)
                 except ValueError:
@@ -173,7 +177,13 @@ def layer_cases():
 def test_clones_copies_and_files_predict_bit_for_bit(label, name, config, tmp_path):
     fm.utils.set_random_seed(5)
     cls = getattr(fm.layers, name)
-    model = fm.Sequential([fm.layers.Input((4,)), fm.layers.Dense(4, activation="tanh"), cls.from_config(config)])
+    layer = cls.from_config(config)
+    if layer._core.takes_list:  # a merge layer: in a functional model, on two tensors
+        inputs = fm.Input((4,))
+        hidden = fm.layers.Dense(4, activation="tanh")(inputs)
+        model = fm.Model(inputs, layer([hidden, fm.layers.Dense(4)(inputs)]))
+    else:
+        model = fm.Sequential([fm.layers.Input((4,)), fm.layers.Dense(4, activation="tanh"), layer])
     model.compile(optimizer="adam", loss="mse")
     x = np.random.default_rng(1).normal(size=(8, 4)).astype(np.float32)
     y = np.random.default_rng(2).normal(size=(8, model.output_shape[1])).astype(np.float32)

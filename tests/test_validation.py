@@ -206,10 +206,9 @@ def test_bad_optimizer_hyperparameters_raise_value_error(make):
 
 
 # ---- model state ---------------------------------------------------------------------------------
-def test_predict_without_an_input_shape_says_how_to_give_one():
+def test_predict_without_an_input_shape_builds_for_x_as_keras_does():
     model = fm.Sequential([fm.layers.Dense(2)])
-    with pytest.raises(ValueError, match="input shape"):
-        model.predict(np.zeros((3, 4)), verbose=0)
+    assert model.predict(np.zeros((3, 4)), verbose=0).shape == (3, 2) and model.input_shape == (None, 4)
     with pytest.raises(ValueError, match="no layers"):
         fm.Sequential().predict(np.zeros((3, 4)), verbose=0)
 

@@ -19,10 +19,10 @@ except ImportError as error:  # pragma: no cover - only on a broken install
         "outside the source tree."
     ) from error
 
-from fastmlp import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
+from fastmlp import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops,
                      optimizers, regularizers, saving, utils)
-from fastmlp.layers import Input
-from fastmlp.models import Sequential
+from fastmlp.layers import Input, KerasTensor
+from fastmlp.models import Model, Sequential
 
 __version__ = "0.1.0"
 
@@ -40,6 +40,6 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
-__all__ = ["Input", "Sequential", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
-           "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils", "set_num_threads",
+__all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
+           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers", "saving", "utils", "set_num_threads",
            "get_num_threads", "__version__"]

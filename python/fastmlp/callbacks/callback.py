@@ -7,8 +7,11 @@ class Callback:
 
     Hooks (all optional, Keras's names): ``on_train_begin/end(logs)``, ``on_epoch_begin/end(epoch, logs)``,
     ``on_train_batch_begin/end(batch, logs)`` (aliases ``on_batch_begin/end``), ``on_test_begin/end(logs)``
-    (around ``evaluate``) and ``on_predict_begin/end(logs)`` (around ``predict``). Batch hooks of
-    evaluate and predict exist for compatibility but are not called: those run as one C++ call.
+    and ``on_test_batch_begin/end(batch, logs)`` (around ``evaluate`` and fit's validation; the batch
+    end gets the running logs), ``on_predict_begin/end(logs)`` and ``on_predict_batch_begin/end(batch,
+    logs)`` (around ``predict``; the batch end gets ``{"outputs": the batch's outputs}``). Batch hooks
+    of evaluate and predict make those run in batches of ``batch_size`` with a Python call per batch, so
+    they are called only when a callback overrides them.
     Setting ``self.model.stop_training = True`` in any hook ends training after the current batch.
     """
 

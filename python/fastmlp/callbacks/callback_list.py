@@ -1,6 +1,6 @@
 """CallbackList: one hook call fanned out to every callback, as Keras's CallbackList."""
 
-from fastmlp.callbacks.callback import Callback
+from fastmlp.callbacks.callback import Callback, _overrides
 from fastmlp.callbacks.history import History
 from fastmlp.callbacks.progbar_logger import ProgbarLogger
 
@@ -53,6 +53,11 @@ class CallbackList:
         """Whether some callback looks at batch ends at all, every one or a few per second."""
         return self.wants_every_batch() or any(isinstance(c, ProgbarLogger) and c.verbose == 1
                                                for c in self.callbacks)
+
+    def wants(self, hook):
+        """Whether some callback overrides ``hook`` (evaluate's and predict's batch hooks are called
+        only then, so that a run without them stays one C++ call)."""
+        return any(_overrides(c, hook) for c in self.callbacks)
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):

@@ -113,8 +113,8 @@ class Layer(_registered.CoreView):
         """(name, view) of each weight, vectors as 1-D as Keras shows them."""
         if not self.built:
             return []
-        return [(name, view.reshape(-1) if view.shape[0] == 1 and name != "kernel" else view)
-                for name, view in self._core.weights]
+        return [(name, view.reshape(() if name == "count" else -1) if view.shape[0] == 1 and name != "kernel"
+                 else view) for name, view in self._core.weights]
 
     @property
     def weights(self):
@@ -181,6 +181,35 @@ class Layer(_registered.CoreView):
     def _declared_shape(self):
         return None if self._input_shape is None else (None, *self._input_shape)
 
+    def __call__(self, inputs, training=None, **kwargs):
+        """Keras's layer call. On KerasTensors (from ``Input`` or another call) it records the call for
+        the functional API, building the layer for their widths, and returns a KerasTensor; on arrays it
+        returns the layer's output as a NumPy array (``training=True``: as in training, so Dropout
+        drops), building the layer on first use. Merge layers take a list: ``Add()([a, b])``."""
+        from fastmlp.layers import calling
+        return calling.call_layer(self, inputs, training, **kwargs)
+
+    def build(self, input_shape):
+        """Creates the weights for inputs of ``input_shape`` (``(None, 64)``; a list of shapes for a merge
+        layer), as Keras's ``layer.build``. A built layer only checks the shape."""
+        from fastmlp.layers import calling
+        calling.build_layer(self, input_shape)
+
+    def _layer_core(self):
+        """The core layer a model calls: this layer's own."""
+        return self._core
+
+    @property
+    def output(self):
+        """The tensor the layer's first call on KerasTensors returned (Keras's layer.output)."""
+        return first_call(self)[1]
+
+    @property
+    def input(self):
+        """The tensor(s) the layer's first call on KerasTensors took (Keras's layer.input)."""
+        inputs = first_call(self)[0]
+        return inputs[0] if len(inputs) == 1 else list(inputs)
+
     def _build(self):
         """Called by the model once the core layer is built: runs the Python initializer functions."""
         views = dict(self._views())
@@ -204,6 +233,15 @@ class Layer(_registered.CoreView):
         # A copy of a built layer has the same weights, as Keras's copies do.
         return (_rebuilt, (type(self), self.get_config(), self._core.input_dim if self.built else None,
                            self.get_weights()))
+
+
+def first_call(layer):
+    """(inputs, output) of a layer's or model's first call on KerasTensors."""
+    output = layer.__dict__.get("_first_output")
+    if output is None:
+        raise ValueError(f"layer {layer.name!r} has never been called on a tensor, so it has no input or output "
+                         "tensor yet (call it on fastmlp.Input(...), or use it in a model with an input shape)")
+    return output._inputs, output
 
 
 def _rebuilt(cls, config, input_dim, weights):

@@ -104,3 +104,47 @@ def fit_extras(validation_freq, validation_batch_size):
                          "every epoch (validation_freq=1)")
     if validation_batch_size is not None:
         positive_int(validation_batch_size, "validation_batch_size")
+
+
+def per_output(value, names, what, default=None):
+    """compile()'s loss or loss_weights as one entry per output: a dict by output name (outputs it leaves
+    out get ``default``), a list in output order, or one value for every output."""
+    if value is None:
+        return [default] * len(names)
+    if isinstance(value, dict):
+        unknown = [key for key in value if key not in names]
+        if unknown:
+            raise ValueError(f"{what} names outputs {unknown}, but the model's outputs are {names}")
+        return [value.get(name, default) for name in names]
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(names):
+            raise ValueError(f"{what} lists {len(value)} entries, but the model has {len(names)} outputs {names}")
+        return list(value)
+    return [value] * len(names)
+
+
+def metrics_per_output(metrics, names):
+    """compile()'s metrics as a list per output. One output: a list of metrics. Several: a list with a
+    list (or None) per output, or a dict by output name, as Keras 3 requires."""
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, dict):
+        lists = per_output(metrics, names, "metrics")
+    elif isinstance(metrics, (list, tuple)) and len(names) > 1:
+        if len(metrics) != len(names) or not all(m is None or isinstance(m, (list, tuple)) for m in metrics):
+            raise ValueError(f"for a model with several outputs {names}, metrics must be a dict by output name or "
+                             f"a list with one list of metrics per output (as Keras requires); got {metrics!r}")
+        lists = list(metrics)
+    elif isinstance(metrics, (list, tuple)):
+        lists = [metrics]
+    else:
+        raise TypeError(f"metrics must be a list, such as ['accuracy']; got {metrics!r}")
+    out = []
+    for item in lists:
+        if item is None:
+            out.append([])
+        elif isinstance(item, (list, tuple)):
+            out.append(list(item))
+        else:
+            out.append([item])  # a dict entry may name one metric
+    return out

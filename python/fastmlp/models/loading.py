@@ -15,7 +15,7 @@ def load_model(filepath, compile=True):
             (default); when False, the model comes back uncompiled, ready for ``compile``.
 
     Returns:
-        a ``Sequential`` with the saved layers, names and weights.
+        a ``Sequential`` or a functional ``Model``, as saved, with its layers, names and weights.
 
     Raises:
         FileNotFoundError: nothing exists at ``filepath``.
@@ -23,8 +23,20 @@ def load_model(filepath, compile=True):
             does not match), or was written by a newer fastmlp. The exception is a
             ``fastmlp.saving.ModelFileError``, a subclass of ValueError, and its message says which.
     """
-    from fastmlp.models.sequential import Sequential
+    from fastmlp.models.model import Model
     path = os.fsdecode(filepath)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
-    return Sequential._from_core(_core.load_model(path), compile=compile)
+    return Model._from_core(_core.load_model(path), compile=compile)
+
+
+def model_from_config(config):
+    """A new, untrained model from Keras's serialized form: {"class_name": "Sequential" or "Functional",
+    "config": {...}}, as ``model.get_config()`` of either gives the config."""
+    from fastmlp.models.model import Model
+    from fastmlp.models.sequential import Sequential
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise TypeError(f"model_from_config expects {{'class_name': ..., 'config': ...}}, got {config!r}")
+    if config["class_name"] == "Sequential":
+        return Sequential.from_config(config.get("config") or {})
+    return Model._from_core(_core.model_from_config(config), compile=False)

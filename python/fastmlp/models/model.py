@@ -1,0 +1,649 @@
+"""Model: Keras's model API over the C++ model, which owns the graph of layer calls, the weights, the
+input shapes, the losses, the optimizer and the metrics. ``Model(inputs, outputs)`` is Keras's
+functional model; Sequential (sequential.py) is its chain case. This class checks arguments, runs
+callbacks and shapes results; it keeps no model state of its own."""
+
+import os
+import tempfile
+
+import numpy as np
+
+from fastmlp import _core, _random, layers as layers_module, losses, metrics as metrics_module, optimizers
+from fastmlp._naming import unique_name
+from fastmlp.callbacks import CallbackList
+from fastmlp.layers import calling
+from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
+from fastmlp.layers.layer import first_call
+from fastmlp.models import arguments, data
+from fastmlp.models.summary import summary_lines
+
+
+class _NotCompiledError(ValueError, RuntimeError):
+    """Using a model before compile(): Keras 3 raises ValueError, Keras 2 RuntimeError; either catches it."""
+
+
+# compile()'s Keras arguments that only tell a Keras backend how to run: accepted, no effect.
+_EXECUTION_HINTS = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
+
+_SUBCLASS_HELP = ("fastmlp runs a model as a graph of layers in C++, so a Model subclass with a Python call() "
+                  "cannot run. Build the same network with the functional API (inputs = fastmlp.Input((n,)); "
+                  "x = layers.Dense(64)(inputs); ...; model = fastmlp.Model(inputs, outputs)) or with "
+                  "fastmlp.Sequential; a subclass may still call super().__init__(inputs, outputs)")
+
+
+class Model:
+    """Keras's functional model: ``Model(inputs, outputs, name=...)`` where ``inputs`` come from
+    ``fastmlp.Input`` and ``outputs`` from layers called on them; either may be one tensor, a list or
+    a dict. Layers may be shared (called twice: one set of weights), merged (Concatenate, Add, ...) and
+    models may be used as layers."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if callable(getattr(type(self), "call", None)):  # fastmlp's models have no call(): a subclass's
+            raise TypeError(_SUBCLASS_HELP)
+        if inputs is None or outputs is None:
+            raise TypeError("Model needs inputs and outputs: Model(inputs, outputs), with inputs from "
+                            "fastmlp.Input and outputs from layers called on them. " + _SUBCLASS_HELP)
+        kwargs.pop("dtype", None)
+        if kwargs:
+            raise TypeError(f"Model got unexpected arguments: {', '.join(kwargs)}")
+        input_list, self._input_keys = flatten(inputs, "Model inputs")
+        output_list, self._output_keys = flatten(outputs, "Model outputs")
+        for tensor in input_list:
+            if not tensor.is_input:
+                raise ValueError(f"Model inputs must be tensors made by fastmlp.Input, got the output of layer "
+                                 f"{tensor._layer.name!r}")
+        core = _core.Model(_random.draw_seed())
+        core.name = name if name is not None else unique_name("functional")
+        ids = {}
+        for tensor in input_list:
+            ids[id(tensor)] = core.input(list(tensor.shape[1:]), tensor._layer.name)
+        python_layers = {}
+        for tensor in calls_between(input_list, output_list):
+            layer_core = tensor._layer._layer_core()
+            python_layers[id(layer_core)] = tensor._layer
+            ids[id(tensor)] = core.call(layer_core, [ids[id(source)] for source in tensor._inputs])
+        for tensor in output_list:
+            if tensor.is_input:
+                raise ValueError(f"Model output {tensor.name!r} is an Input; outputs must come from layers")
+        core.set_outputs([ids[id(tensor)] for tensor in output_list])
+        self._attach(core, [python_layers[id(layer)] for layer in core.layers],
+                     {index: tensor._layer for index, tensor in enumerate(input_list)})
+        self._graph_tensors = (input_list, output_list)
+        if not trainable:
+            self.trainable = False
+
+    def _attach(self, core, layers=None, input_layers=None):
+        """Starts as an uncompiled view of the C++ model ``core``, whose layers are viewed by ``layers``
+        (made from the core's when not given) and inputs by ``input_layers`` ({index: InputLayer})."""
+        self._core = core
+        self._layers = layers if layers is not None else [layers_module._wrap(layer) for layer in core.layers]
+        self._input_layers = {} if input_layers is None else input_layers
+        self._as_layer = None
+        self.history = None
+        self.stop_training = False
+        self.optimizer = None
+        self.loss = None
+        self.compiled_metrics = []
+        self.__dict__.setdefault("_input_keys", None)
+        self.__dict__.setdefault("_output_keys", None)
+
+    @classmethod
+    def _from_core(cls, core, compile=True):
+        """A view of a C++ model that already has its layers, weights and compile state (from a file)."""
+        if cls is Model and core.class_name == "Sequential":
+            from fastmlp.models.sequential import Sequential
+            cls = Sequential
+        model = cls.__new__(cls)
+        model._attach(core)
+        model._graph_tensors = model._rebuilt_tensors()
+        if not compile:
+            core.clear_compile()
+        elif core.compiled:
+            model.optimizer = getattr(optimizers, core.optimizer.class_name)._wrap(core.optimizer)
+            identifiers = [None if loss is None else losses.identifier_of(loss) for loss in core.losses]
+            model.loss = identifiers[0] if len(identifiers) == 1 else identifiers
+            model.compiled_metrics = [metrics_module.identifier_of(metric) for metric in core.metrics]
+        return model
+
+    def _rebuilt_tensors(self, claim_layers=False):
+        """(inputs, outputs) as KerasTensors made from the core's graph (for a model from a file, or a
+        Sequential), each layer's first call remembered (taken over with ``claim_layers``)."""
+        core = self._core
+        for i, (name, shape) in enumerate(zip(core.input_names, core.input_shapes)):
+            if i not in self._input_layers and shape:
+                self._input_layers[i] = layers_module.InputLayer(shape=tuple(shape), name=name)
+        tensors = [self._input_layers[i].output if i in self._input_layers else None
+                   for i in range(len(core.input_names))]
+        for layer_index, sources in core.calls:
+            layer = self._layers[layer_index]
+            inputs = [tensors[s] for s in sources]
+            tensors.append(KerasTensor((None, core.tensor_width(len(tensors))), layer, inputs))
+            calling.remember_call(layer, tensors[-1], replace=claim_layers)
+        inputs = [t for t in tensors[:len(core.input_names)] if t is not None]
+        return inputs, [tensors[t] for t in core.outputs] if core.built else []
+
+    @property
+    def _tensors(self):
+        return self._graph_tensors
+
+    @property
+    def inputs(self):
+        """The model's input tensors (KerasTensors), as Keras's model.inputs."""
+        return list(self._tensors[0])
+
+    @property
+    def outputs(self):
+        return list(self._tensors[1])
+
+    # ---- names and structure -------------------------------------------------------------------------
+    @property
+    def name(self):
+        return self._core.name
+
+    @name.setter
+    def name(self, value):
+        self._core.name = str(value)
+        if self._as_layer is not None:
+            self._as_layer.name = str(value)
+
+    @property
+    def layers(self):
+        """Keras's model.layers: for a functional model its InputLayers too, in Keras's order."""
+        out = []
+        for kind, index in self._core.entries:
+            out.append(self._input_layers[index] if kind == "input" else self._layers[index])
+        return out
+
+    @property
+    def input_names(self):
+        return list(self._core.input_names)
+
+    @property
+    def output_names(self):
+        return list(self._core.output_names)
+
+    @property
+    def built(self):
+        return self._core.built
+
+    @property
+    def input_shape(self):
+        shapes = [(None, *shape) if shape else None for shape in self._core.input_shapes]
+        if not shapes or shapes[0] is None:
+            return None
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        if not self.built:
+            return None
+        shapes = [(None, units) for units in self._core.output_dims]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def trainable(self):
+        """Keras's model.trainable: False freezes every layer (set it, then compile and fit)."""
+        return all(layer.trainable for layer in self._layers)
+
+    @trainable.setter
+    def trainable(self, value):
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def weights(self):
+        return [w for layer in self._layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self._layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for layer in self._layers for w in layer.non_trainable_weights]
+
+    def get_weights(self):
+        """Copies of every layer's weights, in order."""
+        return [w for layer in self._layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Copies ``weights`` (as returned by get_weights) into the model; shapes and count are checked first."""
+        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
+        weights = list(weights)
+        expected = [w.shape for w in self.weights]
+        if len(weights) != len(expected):
+            raise ValueError(f"the model has {len(expected)} weight arrays, got {len(weights)}")
+        for index, (value, shape) in enumerate(zip(weights, expected)):
+            if np.shape(value) != shape:
+                raise ValueError(f"weight {index} must have shape {shape}, got {np.shape(value)}")
+        position = 0
+        for layer in self._layers:
+            count = len(layer.weights)
+            layer.set_weights(weights[position:position + count])
+            position += count
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name``, or at position ``index`` of ``layers``, as Keras's get_layer."""
+        if (name is None) == (index is None):
+            raise ValueError(f"get_layer takes a name or an index (exactly one), got name={name!r}, index={index!r}")
+        layers = self.layers
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"get_layer index must be an integer, got {index!r}")
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"get_layer index {index} is out of range: the model has {len(layers)} layers")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are {[layer.name for layer in layers]}")
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError("the model is not built yet; give it an input shape or call fit first")
+        return int(self._core.count_params())
+
+    # ---- a model used as a layer ---------------------------------------------------------------------
+    def _layer_core(self):
+        """The core layer through which other models call this one (one per model: a model used twice
+        is one shared layer)."""
+        if self._as_layer is None:
+            self._as_layer = _core.ModelLayer(self._core)
+        return self._as_layer
+
+    def _build(self):
+        """A layer's hook after building; a model's layers have run theirs."""
+
+    @property
+    def output(self):
+        """As a layer of another model: the tensor its first call returned (Keras's layer.output)."""
+        return first_call(self)[1]
+
+    @property
+    def input(self):
+        inputs = first_call(self)[0]
+        return inputs[0] if len(inputs) == 1 else list(inputs)
+
+    def __call__(self, inputs, training=False, **kwargs):
+        """On KerasTensors: the model used as a layer of a new model (Keras's nested models). On arrays:
+        the model's outputs, as ``model(x)`` in Keras; with ``training=True`` the layers run as in
+        training (Dropout drops, BatchNormalization uses and updates the batch's statistics), and no
+        weight changes. An unbuilt Sequential is built for x on the first call."""
+        if kwargs.pop("mask", None) is not None:
+            raise ValueError("masks are not supported: fastmlp's dense layers take every feature of every sample")
+        if kwargs:
+            raise TypeError(f"a model call got unexpected arguments: {', '.join(kwargs)}")
+        if is_symbolic(inputs):
+            self._ensure_symbolic_build(inputs)
+            return calling.call_symbolic(self, inputs)
+        if not training:
+            return self.predict(inputs, verbose=0)
+        xs = self._input_arrays(inputs)
+        self._ensure_built(xs)
+        return self._structured(self._core.call_training(xs))
+
+    def _ensure_symbolic_build(self, inputs):
+        """An unbuilt Sequential called on a KerasTensor is built for its width first."""
+
+    # ---- compiling -------------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, weighted_metrics=None,
+                **kwargs):
+        """Sets the optimizer (name or object), the loss (name, object or fastmlp.losses function; for
+        several outputs one for all, a list, or a dict by output name), ``loss_weights`` (a list or dict
+        weighting each output's loss in the total) and the metrics (names or fastmlp.metrics objects; for
+        several outputs a list of lists or a dict by output name).
+
+        Keras's execution hints (``run_eagerly``, ``jit_compile``, ``steps_per_execution``) are accepted
+        and have no effect: fastmlp always runs compiled C++.
+        """
+        for key in kwargs:
+            if key not in _EXECUTION_HINTS:
+                raise TypeError(f"compile() got an unexpected argument {key!r}")
+        if weighted_metrics:
+            raise ValueError("weighted_metrics are not supported: metrics are computed without sample weights")
+        names = self.output_names or ["output"]
+        loss_list = arguments.per_output(loss, names, "loss")
+        if all(item is None for item in loss_list):
+            raise ValueError("compile() needs a loss, such as loss='categorical_crossentropy'")
+        weights = arguments.per_output(loss_weights, names, "loss_weights", default=1.0)
+        metric_lists = arguments.metrics_per_output(metrics, names)
+        metric_objects = [[metrics_module.get(metric) for metric in metric_list] for metric_list in metric_lists]
+        optimizer = optimizers.get(optimizer)
+        loss_objects = [None if item is None else losses.get(item) for item in loss_list]
+        try:
+            weights = [float(w) for w in weights]
+        except (TypeError, ValueError):
+            raise TypeError(f"loss_weights must be numbers, got {loss_weights!r}") from None
+        self._core.compile([None if item is None else item._core for item in loss_objects], optimizer._core,
+                           [[metric._core for metric in metric_list] for metric_list in metric_objects], weights)
+        self.optimizer, self.loss = optimizer, loss
+        self.compiled_metrics = [metric for metric_list in metric_objects for metric in metric_list]
+
+    def _require_compiled(self, caller):
+        if not self._core.compiled:
+            raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
+
+    @property
+    def metrics_names(self):
+        """The names of the values evaluate() returns: "loss", each output's loss (several outputs),
+        then each metric."""
+        return list(self._core.log_names)
+
+    def _metric_direction(self, name):
+        """"up" or "down" for a compiled metric's name (callbacks' "auto" mode), None if unknown."""
+        several = len(self._core.output_names) > 1
+        for output, metric_list in zip(self._core.output_names, self._core.output_metrics):
+            for metric in metric_list:
+                if (f"{output}_{metric.name}" if several else metric.name) == name:
+                    return "up" if metric.higher_is_better else "down"
+        return None
+
+    # ---- data --------------------------------------------------------------------------------------
+    def _input_arrays(self, x, name="x"):
+        return data.input_arrays(self, x, name)
+
+    def _check_data(self, x, y, x_name="x", y_name="y"):
+        if not self._layers:
+            raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
+        xs = self._input_arrays(x, x_name)
+        ys = data.target_arrays(self, y, y_name)
+        rows = len(xs[0])
+        for array in xs + ys:
+            if len(array) != rows:
+                raise ValueError(f"{x_name} and {y_name} must have the same number of samples; "
+                                 f"got {rows} and {len(array)}")
+        if rows == 0:
+            raise ValueError(f"{x_name} is empty; fit and evaluate need at least one sample")
+        if self.built:
+            data.check_targets(self, ys, y_name)
+        return xs, ys
+
+    def _ensure_built(self, xs):
+        """Builds a Sequential that has no input shape yet for the width of its data (sequential.py)."""
+
+    def _structured(self, outputs):
+        """The core's list of output arrays as the model's outputs were given: one array, a list or a dict."""
+        if self._output_keys is not None:
+            return dict(zip(self._output_keys, outputs))
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    # ---- training ----------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+            validation_freq=1):
+        """Trains for ``epochs`` epochs of minibatch updates and returns a ``History``.
+
+        Args:
+            x, y: inputs (samples, features) and targets; lists or arrays of any numeric dtype. With
+                several inputs or outputs: a list in the model's order, or a dict by input/output name.
+                A single feature may be a 1-D array (a pandas Series) when the input has one feature.
+            batch_size: samples per gradient update (default 32).
+            epochs: index of the last epoch to train (training starts at ``initial_epoch``).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
+            callbacks: list of ``fastmlp.callbacks.Callback``.
+            validation_split: fraction of the data, taken from the end before shuffling, held out
+                for validation, as in Keras (the first ``floor(n * (1 - validation_split))`` samples train).
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, evaluated after
+                each epoch; overrides validation_split.
+            shuffle: reshuffle the training samples before each epoch.
+            class_weight: ``{class: weight}`` scaling the loss of each training sample by its class's
+                weight (not the validation samples', as in Keras); for models of one output.
+            sample_weight: one weight per sample scaling its loss: a batch's loss is
+                ``sum(w_i * loss_i) / batch_size``, Keras's "sum_over_batch_size".
+            initial_epoch: epoch at which to start (to resume a previous run).
+            steps_per_epoch, validation_steps: for datasets and generators in Keras; fastmlp trains on
+                arrays, so only None is accepted.
+            validation_batch_size: accepted for compatibility; validation runs in batches of
+                ``batch_size`` (results differ only with an activity regularizer).
+            validation_freq: only 1 (validate after every epoch) is supported.
+        """
+        self._require_compiled("fit")
+        verbose = arguments.verbosity(verbose)
+        arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+        arguments.fit_extras(validation_freq, validation_batch_size)
+        xs, ys = self._check_data(x, y)
+        rows = len(xs[0])
+        batch = arguments.batch_size(batch_size)
+        epochs = arguments.positive_int(epochs, "epochs", minimum=0, maximum=arguments.MAX_EPOCHS)
+        initial_epoch = arguments.positive_int(initial_epoch, "initial_epoch", minimum=0, maximum=arguments.MAX_EPOCHS)
+        fraction = arguments.validation_split_fraction(validation_split)
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError("You cannot pass `class_weight` and `sample_weight` at the same time "
+                             "(as in Keras): multiply the class weights into sample_weight instead")
+        weights = None if sample_weight is None else arguments.sample_weights(sample_weight, rows, "sample_weight")
+
+        xs_val = ys_val = w_val = None
+        if validation_data is not None:
+            x_val, y_val, w_val = arguments.validation_tuple(validation_data)
+            xs_val, ys_val = self._check_data(x_val, y_val, x_name="x_val", y_name="y_val")
+            if w_val is not None:
+                w_val = arguments.sample_weights(w_val, len(xs_val[0]), "validation sample_weight")
+        elif fraction > 0:
+            # Row slices are views, not copies.
+            split = arguments.split_rows(rows, fraction)
+            xs, xs_val = [a[:split] for a in xs], [a[split:] for a in xs]
+            ys, ys_val = [a[:split] for a in ys], [a[split:] for a in ys]
+            if weights is not None:
+                weights, w_val = weights[:split], weights[split:]
+        if class_weight is not None:
+            if len(ys) != 1:
+                raise ValueError("class_weight is for models of one output (as in Keras); use sample_weight")
+            weights = arguments.class_weights(class_weight, ys[0])
+        self._ensure_built(xs)
+        if self.built:
+            data.check_targets(self, ys, "y")
+
+        options = _core.FitOptions(batch_size=batch, epochs=epochs, initial_epoch=initial_epoch,
+                                   shuffle=bool(shuffle))
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=options.batches(len(xs[0])))
+        last_logs = {}
+
+        def on_batch_begin(epoch, batch_index):
+            cbs.on_train_batch_begin(batch_index, {})
+
+        def on_batch_end(epoch, batch_index, logs):
+            cbs.on_train_batch_end(batch_index, logs)
+            return self.stop_training
+
+        def on_epoch_end(epoch, logs):
+            nonlocal last_logs
+            last_logs = logs
+            cbs.on_epoch_end(epoch, logs)
+            return self.stop_training
+
+        # Keras runs validation as an evaluate() with the fit's callbacks.
+        validation_hooks = {"on_begin": lambda: cbs.on_test_begin({}), "on_end": cbs.on_test_end}
+        validation_hooks.update(_test_batch_hooks(cbs))
+        self.stop_training = False
+        cbs.on_train_begin({})
+        self._core.fit(xs, ys, options, xs_val, ys_val,
+                       on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
+                       on_batch_end=on_batch_end if cbs.wants_batches() else None,
+                       on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
+                       progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
+                       sample_weight=weights, val_sample_weight=w_val,
+                       validation_hooks=validation_hooks if xs_val is not None else {})
+        cbs.on_train_end(last_logs)
+        return cbs.history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
+        """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *output losses,
+        *metrics]`` (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get
+        on_test_begin, on_test_batch_begin/end (with the running logs) and on_test_end."""
+        self._require_compiled("evaluate")
+        verbose = arguments.verbosity(verbose)
+        arguments.no_steps("evaluate", steps=steps)
+        xs, ys = self._check_data(x, y)
+        self._ensure_built(xs)
+        data.check_targets(self, ys, "y")
+        batch = arguments.batch_size(batch_size)
+        weights = None if sample_weight is None else arguments.sample_weights(sample_weight, len(xs[0]),
+                                                                              "sample_weight")
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=_core.FitOptions(batch_size=batch).batches(len(xs[0])))
+        cbs.on_test_begin({})
+        hooks = _test_batch_hooks(cbs)
+        logs = self._core.evaluate(xs, ys, batch, weights, hooks.get("on_batch_begin"), hooks.get("on_batch_end"))
+        cbs.on_test_end(logs)
+        return _results(logs, return_dict)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs of the model for inputs ``x``: a (samples, units) float32 array, or one per output
+        (a list, or a dict when the outputs were given as one). ``callbacks`` get on_predict_begin,
+        on_predict_batch_begin/end (with ``{"outputs": the batch's outputs}``) and on_predict_end."""
+        verbose = arguments.verbosity(verbose)
+        arguments.no_steps("predict", steps=steps)
+        if not self._layers:
+            raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
+        xs = self._input_arrays(x)
+        if len(xs[0]) == 0:
+            raise ValueError("x is empty; predict needs at least one sample")
+        self._ensure_built(xs)
+        batch = arguments.batch_size(batch_size)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=_core.FitOptions(batch_size=batch).batches(len(xs[0])))
+        cbs.on_predict_begin({})
+        begin = end = None
+        if cbs.wants("on_predict_batch_begin"):
+            def begin(batch_index):
+                cbs.on_predict_batch_begin(batch_index, {})
+        if cbs.wants("on_predict_batch_end"):
+            def end(batch_index, outputs):
+                cbs.on_predict_batch_end(batch_index, {"outputs": self._structured(outputs)})
+        # Without batch hooks the core picks chunks large enough for fast matrix products; results
+        # do not depend on them.
+        outputs = self._core.predict(xs, batch if begin or end else 0, begin, end)
+        cbs.on_predict_end({})
+        return self._structured(outputs)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, verbose=0)
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
+        """One gradient step on one batch; returns its loss (and metrics) before the step."""
+        self._require_compiled("train_on_batch")
+        xs, ys = self._check_data(x, y)
+        self._ensure_built(xs)
+        data.check_targets(self, ys, "y")
+        weights = None if sample_weight is None else arguments.sample_weights(sample_weight, len(xs[0]),
+                                                                              "sample_weight")
+        if class_weight is not None:
+            if weights is not None or len(ys) != 1:
+                raise ValueError("class_weight is for models of one output, without sample_weight")
+            weights = arguments.class_weights(class_weight, ys[0])
+        return _results(self._core.train_on_batch(xs, ys, weights), return_dict)
+
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        rows = len(self._input_arrays(x)[0])
+        return self.evaluate(x, y, batch_size=rows or None, verbose=0, sample_weight=sample_weight,
+                             return_dict=return_dict)
+
+    # ---- saving ----------------------------------------------------------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves the model to one file that ``fastmlp.models.load_model`` (or C++'s
+        ``fastmlp::load_model``) reads back: the architecture (every layer's config and name, and for a
+        functional model its graph), the weights, the compile configuration and, with
+        ``include_optimizer``, the training state, so that the loaded model predicts the same and
+        ``fit`` continues exactly where this one stopped. The file is written under a temporary name and
+        renamed into place, so it is never seen half-written. The format is described in
+        docs/model-format.md.
+
+        Args:
+            filepath: str or os.PathLike; any extension (``.fmlp`` by convention).
+            overwrite: when False, an existing file is left alone and FileExistsError is raised.
+            include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...)
+                and the random generators of the model and its layers.
+        """
+        path = os.fsdecode(filepath)
+        if not overwrite and os.path.exists(path):
+            raise FileExistsError(f"{path!r} already exists; pass overwrite=True to replace it")
+        if not self.built:
+            raise ValueError("the model has no weights to save yet: give it Input((features,)) or "
+                             "input_dim, or fit it first")
+        _core.save_model(self._core, path, bool(include_optimizer))
+
+    def save_weights(self, filepath, overwrite=True):
+        """Writes every weight array to ``filepath`` (NumPy .npz content, whatever the suffix),
+        atomically: a crash mid-write never leaves a truncated file under the name. With
+        ``overwrite=False`` an existing file is an error (Keras asks on the terminal instead)."""
+        if not self.built:
+            raise ValueError("the model has no weights yet: build or fit it first")
+        filepath = os.fspath(filepath)
+        if not overwrite and os.path.exists(filepath):
+            raise FileExistsError(f"{filepath!r} exists; pass overwrite=True to replace it")
+        directory = os.path.dirname(os.path.abspath(filepath))
+        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                np.savez(stream, *self.get_weights())
+            os.replace(temporary, filepath)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+
+    def load_weights(self, filepath):
+        """Reads weights written by save_weights; the count and shapes must match this model."""
+        try:
+            with np.load(os.fspath(filepath), allow_pickle=False) as archive:
+                weights = [archive[f"arr_{i}"] for i in range(len(archive.files))]
+        except (OSError, ValueError, KeyError) as error:
+            raise ValueError(f"could not read weights from {filepath!r}: {error}") from None
+        self.set_weights(weights)
+
+    # ---- configuration, copies and pickling ----------------------------------------------------------
+    def get_config(self):
+        """Keras's functional config: {"name", "trainable", "layers": [{"class_name", "config", "name",
+        "inbound_nodes"}, ...], "input_layers", "output_layers"}, as the core writes it."""
+        config = self._core.config
+        if len(config["input_layers"]) == 1:
+            config["input_layers"] = config["input_layers"][0]  # Keras writes a single input bare
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """A new, untrained model with the architecture ``config`` describes (a Keras functional config)."""
+        from fastmlp.models.loading import model_from_config
+        return model_from_config({"class_name": "Functional", "config": config})
+
+    def __reduce__(self):
+        # A built model travels as the bytes of its model file (weights, compile and training state),
+        # as Keras 3 pickles a model through its saved form; an unbuilt one as its architecture.
+        if self.built:
+            return (_from_bytes, (_core.save_model_to_bytes(self._core, True),))
+        return (type(self).from_config, (self.get_config(),))
+
+    # ---- display ---------------------------------------------------------------------------------
+    def summary(self, line_length=None, print_fn=None, **kwargs):
+        """Prints Keras's table of layers, output shapes and parameter counts (and, for a functional
+        model, what each layer is connected to)."""
+        for line in summary_lines(self, line_length):
+            (print_fn or print)(line)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}, layers={len(self._layers)}, built={self.built}>"
+
+
+def _test_batch_hooks(cbs):
+    """The core's evaluation batch hooks for the callbacks that want them (none: no Python per batch)."""
+    hooks = {}
+    if cbs.wants("on_test_batch_begin"):
+        hooks["on_batch_begin"] = lambda batch: cbs.on_test_batch_begin(batch, {})
+    if cbs.wants("on_test_batch_end"):
+        hooks["on_batch_end"] = lambda batch, logs: cbs.on_test_batch_end(batch, logs)
+    return hooks
+
+
+def _results(logs, return_dict):
+    """Keras's return value: the dict, or [loss, *output losses, *metrics], or the loss alone."""
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def _from_bytes(data_bytes):
+    return Model._from_core(_core.load_model_from_bytes(data_bytes))
