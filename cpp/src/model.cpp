@@ -22,6 +22,12 @@ std::string unique_input_name(const std::vector<std::string>& taken) {
   }
 }
 
+std::string widths_text(const std::vector<Index>& widths) {
+  std::string text;
+  for (const Index w : widths) text += (text.empty() ? "" : ", ") + std::to_string(w);
+  return "(" + text + ")";
+}
+
 Index product(const std::vector<Index>& shape) {
   Index features = 1;
   for (const Index d : shape) {
@@ -76,10 +82,13 @@ Tensor Model::call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inpu
     // A built layer (shared with another call or model) keeps its widths.
     bool same = layer->input_count() == widths.size();
     for (size_t i = 0; same && i < widths.size(); ++i) same = layer->input_dim_of(i) == widths[i];
-    if (!same)
+    if (!same) {
+      std::vector<Index> built;
+      for (size_t i = 0; i < layer->input_count(); ++i) built.push_back(layer->input_dim_of(i));
       throw std::invalid_argument("a " + layer->class_name() + " layer" +
-                                  (layer->name().empty() ? "" : " ('" + layer->name() + "')") +
-                                  " was built for other input widths than those it is called on here");
+                                  (layer->name().empty() ? "" : " ('" + layer->name() + "')") + " was built for " +
+                                  widths_text(built) + " input features, it is called on " + widths_text(widths));
+    }
   }
   size_t index = std::find(layers_.begin(), layers_.end(), layer) - layers_.begin();
   if (index == layers_.size()) layers_.push_back(std::move(layer));
@@ -243,8 +252,13 @@ Index Model::output_dim(size_t output) const {
 }
 
 std::string Model::output_name(size_t output) const {
-  const std::string& name = layers_[nodes_.at(outputs_.at(output) - inputs_.size()).layer]->name();
-  return name.empty() ? "output_" + std::to_string(output) : name;
+  const size_t layer = nodes_.at(outputs_.at(output) - inputs_.size()).layer;
+  return layer_name(layer);
+}
+
+std::string Model::layer_name(size_t layer) const {
+  const std::string& name = layers_.at(layer)->name();
+  return name.empty() ? "layer_" + std::to_string(layer) : name;  // an unnamed C++ layer, as configs name it
 }
 
 bool Model::built() const {
@@ -403,10 +417,7 @@ Config Model::config() const {
   std::vector<std::pair<std::string, std::int64_t>> producer(first_node + nodes_.size());
   std::vector<std::int64_t> calls_of(layers_.size(), 0);
   std::vector<std::string> names(layers_.size());
-  for (size_t j = 0; j < layers_.size(); ++j) {
-    names[j] = layers_[j]->name();
-    if (names[j].empty()) names[j] = "layer_" + std::to_string(j);  // an unnamed C++ layer
-  }
+  for (size_t j = 0; j < layers_.size(); ++j) names[j] = layer_name(j);
   for (size_t i = 0; i < first_node; ++i) producer[i] = {inputs_[i].name, 0};
   for (size_t k = 0; k < nodes_.size(); ++k)
     producer[first_node + k] = {names[nodes_[k].layer], calls_of[nodes_[k].layer]++};

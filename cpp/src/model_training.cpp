@@ -619,7 +619,9 @@ Logs Model::evaluate(const float* x, Index rows, Index cols, const float* y, Ind
   return evaluate(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), batch_size);
 }
 
-void Model::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const { predict({x}, {out}, batch_size); }
+void Model::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
+  predict(std::vector<ConstMatrixMap>{x}, std::vector<MatrixMap>{out}, batch_size);
+}
 
 RowMatrix Model::predict(ConstMatrixMap x, Index batch_size) const {
   require_graph("predict");
@@ -636,6 +638,8 @@ RowMatrix Model::predict(const float* x, Index rows, Index cols, Index batch_siz
 
 RowMatrix Model::call_training(ConstMatrixMap x) { return std::move(call_training(std::vector<ConstMatrixMap>{x})[0]); }
 
-Logs Model::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) { return train_on_batch({x}, {y}); }
+Logs Model::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
+  return train_on_batch(std::vector<ConstMatrixMap>{x}, std::vector<ConstMatrixMap>{y});
+}
 
 }  // namespace fastmlp

@@ -47,7 +47,7 @@ void test_bad_arguments() {
   const std::vector<float> y = {0};
   CHECK_THROWS(std::invalid_argument, model.predict(nullptr, 1, 2), "x is a null pointer");
   CHECK_THROWS(std::invalid_argument, model.predict(y.data(), -1, 2), "x must have a non-negative shape, got (-1, 2)");
-  CHECK_THROWS(std::invalid_argument, model.fit(y.data(), 1, 1, y.data(), 1), "the model was built for 2 input features, got 1");
+  CHECK_THROWS(std::invalid_argument, model.fit(y.data(), 1, 1, y.data(), 1), "the model expects 2 input features, x has shape (1, 1)");
   CHECK_THROWS(std::invalid_argument, model.evaluate(y.data(), 1, 2, nullptr, 1), "y is a null pointer");
   CHECK(model.predict(nullptr, 0, 2).rows() == 0);  // an empty batch needs no memory
 }

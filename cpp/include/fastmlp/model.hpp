@@ -154,8 +154,10 @@ class Model {
   size_t output_count() const { return outputs_.size(); }
   const std::vector<size_t>& outputs() const { return outputs_; }
   Index output_dim(size_t output = 0) const;
-  // Keras's name for an output: its layer's name (or "output_<i>" for an unnamed C++ layer).
+  // Keras's name for an output: its layer's name.
   std::string output_name(size_t output) const;
+  // A layer's name, or "layer_<index>" for a C++ layer left unnamed (as configs and files name it).
+  std::string layer_name(size_t layer) const;
   // The width of a tensor and the call that produces it (none for a model input).
   Index tensor_width(size_t tensor) const;
   bool built() const;
