@@ -11,7 +11,7 @@ import fastmlp.sklearn
 DOCS = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
 MODULES = [fm.layers, fm.activations, fm.losses, fm.optimizers, fm.optimizers.schedules, fm.regularizers,
            fm.initializers, fm.metrics, fm.callbacks, fm.models, fm.saving, fm.utils, fm.backend, fm.datasets,
-           fastmlp.sklearn]
+           fm.ops, fastmlp.sklearn]
 
 
 def public_names(module):
@@ -30,7 +30,8 @@ def test_every_public_name_is_documented(module):
     assert not missing, f"{module.__name__}: add {missing} to docs/api.md"
 
 
-def test_top_level_and_sequential_methods_are_documented():
+def test_top_level_and_model_methods_are_documented():
     missing = [name for name in fm.__all__ if f"`{name}" not in DOCS]
-    missing += [name for name in vars(fm.Sequential) if not name.startswith("_") and f"`{name}" not in DOCS]
+    for cls in (fm.Model, fm.Sequential):
+        missing += [name for name in vars(cls) if not name.startswith("_") and f"`{name}" not in DOCS]
     assert not missing, f"add {missing} to docs/api.md"

@@ -91,7 +91,7 @@ def test_wide_and_deep_takes_two_inputs_by_list_or_by_name():
         wide_in, deep_in = fm.Input((6,), name="wide"), fm.Input((4,), name="deep")
         d = L.Dense(16, activation="relu")(deep_in)
         d = L.Dense(16, activation="relu")(d)
-        both = L.concatenate([wide_in, d])
+        both = L.concatenate([wide_in, d], name="both")
         model = fm.Model([wide_in, deep_in], L.Dense(1, activation="sigmoid")(both))
         model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
         return model
@@ -102,7 +102,7 @@ def test_wide_and_deep_takes_two_inputs_by_list_or_by_name():
     h2 = by_name.fit({"deep": deep, "wide": wide}, labels, epochs=20, batch_size=16, verbose=0)
     assert h1.history == h2.history
     assert h1.history["accuracy"][-1] > 0.85
-    assert by_list.layers[0].name == "deep" and by_list.get_layer("concatenate").output_shape == (None, 22)
+    assert by_list.layers[0].name == "deep" and by_list.get_layer("both").output_shape == (None, 22)
     with pytest.raises(ValueError, match="2 inputs"):
         by_list.predict(wide, verbose=0)
     with pytest.raises(ValueError, match="lacks arrays for \\['deep'\\]"):

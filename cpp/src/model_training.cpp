@@ -147,7 +147,11 @@ void Model::prepare_training() {
   grad_sums_.resize(tensors);
   for (const size_t t : outputs_) ++grad_sources_[t];  // the loss's (or the outer model's) gradient
   std::vector<bool> called(layers_.size(), false);
-  for (Node& node : nodes_) {
+  for (size_t k = 0; k < nodes_.size(); ++k) {
+    Node& node = nodes_[k];
+    node.output = -1;
+    for (size_t o = outputs_.size(); o-- > 0;)
+      if (outputs_[o] == inputs_.size() + k) node.output = static_cast<long>(o);
     for (const size_t source : node.inputs) ++grad_sources_[source];
     node.need_grad.assign(node.inputs.size(), false);
     node.input_data.assign(node.inputs.size(), nullptr);
@@ -168,8 +172,10 @@ void Model::prepare_training() {
       node.shared_state = layer->non_trainable();
       node.copy_state = node.runner->non_trainable();
     }
+    node.copy = node.runner != layer;
     called[node.layer] = true;
   }
+  input_gradients_ = -1;
   step_inputs_.assign(inputs_.size(), nullptr);
   step_grads_.assign(outputs_.size(), nullptr);
   step_at_.assign(outputs_.size(), GradientAt::Output);
@@ -219,7 +225,7 @@ double Model::forward_pass(const Scalar* const* inputs, Index rows, bool trainin
   double penalty = 0;
   for (size_t k = 0; k < nodes_.size(); ++k) {
     Node& node = nodes_[k];
-    const bool twin = node.runner != layers_[node.layer];
+    const bool twin = node.copy;
     if (twin) sync_twin(node, true);
     Layer& layer = *node.runner;
     for (size_t i = 0; i < node.inputs.size(); ++i) node.input_data[i] = tensor_data_[node.inputs[i]];
@@ -254,6 +260,11 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
   std::fill(grads_received_.begin(), grads_received_.end(), 0);
   for (size_t o = 0; o < outputs_.size(); ++o)
     if (output_grads[o]) add_gradient(outputs_[o], output_grads[o], rows);
+  if (input_gradients_ != static_cast<int>(input_gradients)) {  // set once, not every batch
+    for (Node& node : nodes_)
+      for (size_t i = 0; i < node.inputs.size(); ++i) node.need_grad[i] = node.inputs[i] >= first_node || input_gradients;
+    input_gradients_ = input_gradients;
+  }
   for (size_t k = nodes_.size(); k-- > 0;) {
     Node& node = nodes_[k];
     Layer& layer = *node.runner;
@@ -263,10 +274,8 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
       for (const Parameter& p : layer.parameters()) p.gradient->setZero();
       continue;
     }
-    GradientAt where = GradientAt::Output;
-    for (size_t o = 0; o < outputs_.size(); ++o)
-      if (outputs_[o] == tensor && grad_sources_[tensor] == 1) where = at[o];
-    for (size_t i = 0; i < node.inputs.size(); ++i) node.need_grad[i] = node.inputs[i] >= first_node || input_gradients;
+    // The loss's gradient may be dL/dZ of the call's final activation only when nothing else adds to it.
+    const GradientAt where = node.output >= 0 && grad_sources_[tensor] == 1 ? at[node.output] : GradientAt::Output;
     const ConstMatrixMap grad(tensor_grad_[tensor], rows, layer.output_dim());
     if (node.list) {
       layer.backward_inputs({node.input_data.data(), node.inputs.size(), rows}, grad, where, node.need_grad,
@@ -282,7 +291,7 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
   // A shared layer's gradient is the sum over its calls: the layer's own backward wrote the first
   // call's, each copy holds another's.
   for (Node& node : nodes_) {
-    if (node.runner == layers_[node.layer]) continue;
+    if (!node.copy) continue;
     for (size_t p = 0; p < node.shared_params.size(); ++p)
       *node.shared_params[p].gradient += *node.copy_params[p].gradient;
   }

@@ -291,6 +291,8 @@ class Model {
     // What runs the call in training: the layer, or for the later calls of a shared layer a copy
     // with buffers of its own, whose weights are copied from the layer before each call.
     std::shared_ptr<Layer> runner;
+    bool copy = false;                   // runner is such a copy
+    long output = -1;                    // the model output this call gives, if any (the first)
     std::vector<bool> need_grad;         // per input: whether backward computes its gradient
     std::vector<const Scalar*> input_data;   // per input, this pass
     std::vector<const Scalar*> input_grads;  // per input, this pass
@@ -345,6 +347,7 @@ class Model {
   std::vector<const Scalar*> step_inputs_;  // per input: this step's rows
   std::vector<const Scalar*> step_grads_;   // per output: the loss's gradient (null without a loss)
   std::vector<GradientAt> step_at_;         // per output: whether that gradient is dL/dZ (fused) or dL/dA
+  int input_gradients_ = -1;                // whether need_grad asks for the inputs' gradients (-1: unset)
   std::vector<Index> permutation_;
 };
 

@@ -74,6 +74,8 @@ def call_eager(layer, inputs, training):
             raise ValueError("the inputs of one call must hold the same number of samples")
     flat = [np.ascontiguousarray(a.reshape(len(a), -1)) for a in arrays]
     was_built = layer._layer_core().built
+    if was_built:
+        _ensure_built(layer, [a.shape[1] for a in flat])
     graph = _core.Model(_random.draw_seed())
     ids = [graph.input([a.shape[1]]) for a in flat]
     graph.set_outputs([graph.call(layer._layer_core(), ids)])

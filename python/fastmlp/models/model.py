@@ -13,7 +13,6 @@ from fastmlp._naming import unique_name
 from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
-from fastmlp.layers.layer import first_call
 from fastmlp.models import arguments, data
 from fastmlp.models.summary import summary_lines
 
@@ -256,14 +255,16 @@ class Model:
         """A layer's hook after building; a model's layers have run theirs."""
 
     @property
-    def output(self):
-        """As a layer of another model: the tensor its first call returned (Keras's layer.output)."""
-        return first_call(self)[1]
+    def input(self):
+        """The model's input tensor (a list with several inputs), as Keras's model.input."""
+        inputs = self.inputs
+        return inputs[0] if len(inputs) == 1 else inputs
 
     @property
-    def input(self):
-        inputs = first_call(self)[0]
-        return inputs[0] if len(inputs) == 1 else list(inputs)
+    def output(self):
+        """The model's output tensor (a list with several outputs), as Keras's model.output."""
+        outputs = self.outputs
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def __call__(self, inputs, training=False, **kwargs):
         """On KerasTensors: the model used as a layer of a new model (Keras's nested models). On arrays:

@@ -30,6 +30,15 @@ def _connections(model):
     return connected
 
 
+def _type_name(layer):
+    """Keras's type column: a functional model used as a layer shows as Functional."""
+    from fastmlp.models.model import Model
+    from fastmlp.models.sequential import Sequential
+    if isinstance(layer, Model) and not isinstance(layer, Sequential):
+        return "Functional"
+    return type(layer).__name__
+
+
 def summary_lines(model, line_length=None):
     functional = model._core.class_name == "Functional"
     layers = model.layers
@@ -38,7 +47,7 @@ def summary_lines(model, line_length=None):
     for layer in layers:
         params = f"{layer.count_params():,}" if model.built else "0 (unbuilt)"
         links = connected.get(id(layer), ["-"]) if functional else []
-        rows.append([f"{layer.name} ({type(layer).__name__})", str(layer.output_shape), params] +
+        rows.append([f"{layer.name} ({_type_name(layer)})", str(layer.output_shape), params] +
                     ([links[0]] if functional else []))
         rows.extend(["", "", "", link] for link in links[1:])  # Keras lists each connection on its own line
     widths = list(_WIDTHS) + ([_CONNECTED_WIDTH] if functional else [])
