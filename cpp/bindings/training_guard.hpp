@@ -16,17 +16,19 @@
 #include <unordered_set>
 #include <vector>
 
+#include "fastmlp/layers/model_layer.hpp"
 #include "fastmlp/model.hpp"
 
 namespace fastmlp::bindings {
 
 class TrainingGuard {
  public:
-  // Marks `model`, its optimizer and its layers busy, or throws if any of them already is.
+  // Marks `model`, its optimizer and its layers busy (and, for a model used as a layer, that model
+  // and its layers), or throws if any of them already is.
   TrainingGuard(const Model& model, const char* caller) {
     objects_.push_back(&model);
     if (model.optimizer()) objects_.push_back(model.optimizer().get());
-    for (const auto& layer : model.layers()) objects_.push_back(layer.get());
+    add_layers(model);
     std::lock_guard<std::mutex> lock(mutex());
     for (const void* object : objects_)
       if (busy().count(object)) throw pybind11::value_error(message(object == &model, caller));
@@ -46,6 +48,16 @@ class TrainingGuard {
   }
 
  private:
+  void add_layers(const Model& model) {
+    for (const auto& layer : model.layers()) {
+      objects_.push_back(layer.get());
+      if (const auto* nested = dynamic_cast<const ModelLayer*>(layer.get())) {
+        objects_.push_back(nested->model().get());
+        add_layers(*nested->model());
+      }
+    }
+  }
+
   static std::string message(bool same_model, const char* caller) {
     return std::string(caller) + "() cannot run while " +
            (same_model ? "this model" : "a model sharing this model's optimizer or layers") +
