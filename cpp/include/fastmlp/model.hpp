@@ -351,6 +351,10 @@ class Model {
   std::vector<Index> permutation_;
 };
 
+// The number of features in a sample of `shape` (their product); throws std::invalid_argument for a
+// dimension below 1 or a product beyond Index.
+Index features_of(const std::vector<Index>& shape);
+
 // A model from {"class_name": "Sequential" | "Functional" (or Keras 2's "Model"), "config": {...}}.
 Model model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed);
 

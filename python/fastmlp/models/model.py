@@ -13,6 +13,7 @@ from fastmlp._naming import unique_name
 from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
+from fastmlp.layers.layer import weight_list
 from fastmlp.models import arguments, data
 from fastmlp.models.summary import summary_lines
 
@@ -207,9 +208,7 @@ class Model:
 
     def set_weights(self, weights):
         """Copies ``weights`` (as returned by get_weights) into the model; shapes and count are checked first."""
-        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
-            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
-        weights = list(weights)
+        weights = weight_list(weights)
         expected = [w.shape for w in self.weights]
         if len(weights) != len(expected):
             raise ValueError(f"the model has {len(expected)} weight arrays, got {len(weights)}")
