@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
 namespace fastmlp {
 namespace {
@@ -30,42 +31,43 @@ double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
 
 }  // namespace
 
-// Running totals of one epoch or one evaluation: the loss total and each metric's state, in one
-// buffer allocated before the loop.
+// Running totals of one epoch, one batch or one evaluation: the loss total, then each metric's
+// state, in one buffer allocated before the loop (data-parallel training sums it over the ranks).
 class Tally {
  public:
   explicit Tally(const std::vector<MetricPtr>& metrics) : metrics_(metrics) {
-    size_t size = 0;
+    size_t size = 1;
     for (const auto& m : metrics) {
       offsets_.push_back(size);
       size += static_cast<size_t>(m->state_size());
     }
-    state_.assign(size, 0.0);
+    totals_.assign(size, 0.0);
     logs_.emplace_back("loss", 0.0);
     for (const auto& m : metrics) logs_.emplace_back(m->name(), 0.0);
   }
 
-  void reset() {
-    loss_ = 0;
-    std::fill(state_.begin(), state_.end(), 0.0);
-  }
-  void add_loss(double total) { loss_ += total; }
+  void reset() { std::fill(totals_.begin(), totals_.end(), 0.0); }
+  void add_loss(double total) { totals_[0] += total; }
   void add_metrics(ConstMatrixMap y_pred, ConstMatrixMap y_true) {
-    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m]->accumulate(y_pred, y_true, &state_[offsets_[m]]);
+    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m]->accumulate(y_pred, y_true, &totals_[offsets_[m]]);
   }
+  // Every metric's state is a sum over samples, so tallies of disjoint batches add up.
+  void add(const Tally& other) {
+    for (size_t i = 0; i < totals_.size(); ++i) totals_[i] += other.totals_[i];
+  }
+  std::vector<double>& totals() { return totals_; }
   // Loss and metric values after `samples` samples; the reference stays valid until the next call.
   const Logs& logs(double samples) {
-    logs_[0].second = loss_ / samples;
+    logs_[0].second = totals_[0] / samples;
     for (size_t m = 0; m < metrics_.size(); ++m)
-      logs_[m + 1].second = metrics_[m]->result(&state_[offsets_[m]], samples);
+      logs_[m + 1].second = metrics_[m]->result(&totals_[offsets_[m]], samples);
     return logs_;
   }
 
  private:
   const std::vector<MetricPtr>& metrics_;
   std::vector<size_t> offsets_;
-  std::vector<double> state_;
-  double loss_ = 0;
+  std::vector<double> totals_;  // [loss, metric states...]
   Logs logs_;
 };
 
@@ -213,8 +215,56 @@ double Sequential::weight_penalty() const {
   return total;
 }
 
-void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight,
-                            const std::vector<Parameter>& params, Tally& tally) {
+void Sequential::refuse_activity_penalties(const char* caller) const {
+  for (const auto& layer : layers_)
+    if (layer->has_activity_penalty())
+      throw std::invalid_argument(std::string("data-parallel ") + caller + " does not support activity regularizers (" +
+                                  layer->class_name() + " layer '" + layer->name() +
+                                  "'): their penalty is a sum over the whole batch, which no rank holds");
+}
+
+void Sequential::start_replica(ReplicaSync& sync, ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                               bool validating, const std::vector<Parameter>& params,
+                               const std::vector<Parameter>& state, size_t totals) {
+  refuse_activity_penalties("fit");
+  std::vector<Parameter> weights;
+  std::vector<Rng*> generators;
+  for (auto& layer : layers_) {
+    for (auto& p : layer->parameters()) weights.push_back(p);
+    for (auto& p : layer->non_trainable()) weights.push_back(p);
+    if (Rng* generator = layer->generator()) generators.push_back(generator);
+  }
+  Index weight_values = 0, trainable_values = 0;
+  for (const auto& p : weights) weight_values += p.value->size();
+  for (const auto& p : params) trainable_values += p.value->size();
+  const bool sharded = options.distribution.sharded;
+  // Ranks that pass the same data must pass it in the same order: a checksum weighted by position
+  // catches a per-rank shuffle. Sums of absolute values, so that a relative tolerance absorbs
+  // the rounding of CPUs that vectorise differently.
+  double checksum = 0;
+  if (!sharded)
+    for (Index i = 0; i < x.rows(); ++i)
+      checksum += static_cast<double>(1 + i % 1021) *
+                  (x.row(i).cwiseAbs().cast<double>().sum() + y.row(i).cwiseAbs().cast<double>().sum());
+  const std::vector<Agreed> agreed = {
+      {"sharded data (1: yes)", sharded ? 1.0 : 0.0},
+      {"layer count", static_cast<double>(layers_.size())},
+      {"weight values", static_cast<double>(weight_values)},
+      {"trainable values", static_cast<double>(trainable_values)},
+      {"optimizer step", static_cast<double>(optimizer_->iterations())},
+      {"metric totals", static_cast<double>(totals)},
+      {"batch_size", static_cast<double>(options.batch_size)},
+      {"epochs", static_cast<double>(options.epochs)},
+      {"initial_epoch", static_cast<double>(options.initial_epoch)},
+      {"shuffle", options.shuffle ? 1.0 : 0.0},
+      {"validation data (1: given)", validating ? 1.0 : 0.0},
+      {"rows of x", sharded ? 0.0 : static_cast<double>(x.rows())},
+      {"checksum of x and y", checksum, 1e-6},
+  };
+  sync.start(agreed, x.rows(), weights, rng_, generators, params, state, totals);
+}
+
+void Sequential::forward_backward(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight, Tally& tally) {
   const Index n = x.rows();
   const Scalar* activations = x.data();
   double penalty = weight_penalty();
@@ -248,12 +298,19 @@ void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sa
                               ConstMatrixMap(upstream, n, layers_[i]->output_dim()), at, /*need_grad_input=*/i > 0)
                    .data();
   }
-  optimizer_->step(params);
 }
 
 History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
                         const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
                         const Scalar* sample_weight) {
+  // Data parallel: a rank that fails tells the others, which would otherwise wait for it.
+  return announcing_failures(options.distribution,
+                             [&] { return fit_epochs(x, y, options, validation, callbacks, sample_weight); });
+}
+
+History Sequential::fit_epochs(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                               const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
+                               const Scalar* sample_weight) {
   require_compiled_and_built(x, "fit");
   check_data(x, y, "fit");
   if (validation) check_data(validation->x, validation->y, "validation data");
@@ -262,19 +319,32 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     throw std::invalid_argument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
   if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
 
-  const Index rows = x.rows();
-  const Index batch_size = std::min(options.batch_size, rows);
-  const Index batches = options.batches(rows);
   const std::vector<MetricPtr> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
   if (!optimizer_->built_for(params)) optimizer_->build(params);
+  History history;
+  Tally tally(metrics), step_tally(metrics);
+
+  // DATA-PARALLEL HOOK 1 of 4: every rank agrees on the model and the arguments, starts from rank
+  // 0's weights and generators, and learns the size of the whole data set (the union of the shards).
+  std::optional<ReplicaSync> sync;
+  std::vector<Parameter> replica_state;  // averaged over the ranks with the gradients
+  if (options.distribution.active()) {
+    sync.emplace(options.distribution);
+    for (auto& layer : layers_)
+      if (layer->trainable())
+        for (auto& p : layer->non_trainable()) replica_state.push_back(p);
+    start_replica(*sync, x, y, options, validation.has_value(), params, replica_state, tally.totals().size());
+  }
+
+  const Index rows = sync ? sync->global_rows() : x.rows();
+  const Index batch_size = std::min(options.batch_size, rows);
+  const Index batches = options.batches(rows);
   reserve_batch(batch_size);
   layer_inputs_.assign(layers_.size(), nullptr);
   permutation_.resize(static_cast<size_t>(rows));
   std::iota(permutation_.begin(), permutation_.end(), Index{0});
-
-  History history;
-  Tally tally(metrics);
+  if (sync) batch_rows_.resize(static_cast<size_t>(batch_size));
   using Clock = std::chrono::steady_clock;
 
   for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
@@ -285,20 +355,40 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     Index samples_done = 0;
     bool stop = false;
 
-    for (Index b = 0; b < batches && !stop; ++b) {
+    // A rank that asks to stop keeps going to the next step, whose allreduce tells the others.
+    for (Index b = 0; b < batches && (!stop || sync); ++b) {
       const Index first = b * batch_size, end = std::min(rows, first + batch_size), n = end - first;
       if (callbacks.on_batch_begin) callbacks.on_batch_begin(epoch, b);
-      if (options.shuffle) {
+      if (sync) {
+        // DATA-PARALLEL HOOK 2 of 4: this rank's rows of the global batch permutation_[first, end).
+        const Index mine = sync->select(permutation_, first, end, batch_rows_);
+        gather_rows(x, batch_rows_, 0, mine, batch_x_);
+        gather_rows(y, batch_rows_, 0, mine, batch_y_);
+        if (sample_weight)
+          for (Index i = 0; i < mine; ++i) batch_weights_(i) = sample_weight[batch_rows_[static_cast<size_t>(i)]];
+        step_tally.reset();
+        if (mine > 0)
+          forward_backward(top_rows(std::as_const(batch_x_), mine), top_rows(std::as_const(batch_y_), mine),
+                           sample_weight ? batch_weights_.data() : nullptr, step_tally);
+        // DATA-PARALLEL HOOK 3 of 4: one allreduce of the gradients, the loss and metric totals and
+        // the stop requests; a stop asked for after the previous batch leaves this step unapplied.
+        if (sync->reduce(params, replica_state, mine, n, step_tally.totals(), stop)) {
+          stop = true;
+          break;
+        }
+        tally.add(step_tally);
+      } else if (options.shuffle) {
         gather_rows(x, permutation_, first, end, batch_x_);
         gather_rows(y, permutation_, first, end, batch_y_);
         if (sample_weight)
           for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[permutation_[i]];
-        train_step(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n),
-                   sample_weight ? batch_weights_.data() : nullptr, params, tally);
+        forward_backward(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n),
+                         sample_weight ? batch_weights_.data() : nullptr, tally);
       } else {
-        train_step(row_block(x, first, end), row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
-                   params, tally);
+        forward_backward(row_block(x, first, end), row_block(y, first, end),
+                         sample_weight ? sample_weight + first : nullptr, tally);
       }
+      optimizer_->step(params);
       samples_done = end;
       if (callbacks.on_batch_end) {
         const auto now = Clock::now();
@@ -312,13 +402,16 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     // The epoch's means over the samples it trained on: all rows, unless a callback stopped it early.
     Logs logs = tally.logs(static_cast<double>(samples_done));
     if (validation) {
-      for (const auto& [name, value] : evaluate(validation->x, validation->y, options.batch_size, validation->sample_weight))
+      for (const auto& [name, value] : evaluate(validation->x, validation->y, options.batch_size,
+                                                validation->sample_weight, options.distribution))
         logs.emplace_back("val_" + name, value);
     }
     history.epochs.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
-    if (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) break;
-    if (stop) break;
+    bool finish = (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) || stop;
+    // DATA-PARALLEL HOOK 4 of 4: the ranks stop together, whoever asked.
+    if (sync) finish = sync->agree_to_stop(finish);
+    if (finish) break;
   }
   return history;
 }
@@ -334,7 +427,8 @@ Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
   reserve_batch(std::max(x.rows(), batch_x_.rows()));
   layer_inputs_.assign(layers_.size(), nullptr);
   Tally tally(metrics);
-  train_step(x, y, nullptr, params, tally);
+  forward_backward(x, y, nullptr, tally);
+  optimizer_->step(params);
   return tally.logs(static_cast<double>(x.rows()));
 }
 
@@ -405,30 +499,41 @@ void Sequential::check_weights(const Scalar* sample_weight, Index rows, const ch
     throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0");
 }
 
-Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
-  if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
-  if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
-  check_data(x, y, "evaluate");
-  check_weights(sample_weight, x.rows(), "evaluate");
-  const std::vector<MetricPtr> metrics = resolve_metrics();
-  Tally tally(metrics);
-  const Index chunk = inference_chunk(x.rows(), batch_size);
-  Index widest = 0;
-  for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
-  RowMatrix ping(chunk, widest), pong(chunk, widest), y_pred(chunk, output_dim());
-  Vector losses(chunk);
-  const double weights = weight_penalty();  // the weights do not change during evaluation
-  for (Index first = 0; first < x.rows(); first += chunk) {
-    const Index end = std::min(x.rows(), first + chunk), n = end - first;
-    MatrixMap pred = top_rows(y_pred, n);
-    const double activity = infer_chunk(row_block(x, first, end), ping, pong, pred);
-    const ConstMatrixMap targets = row_block(y, first, end);
-    loss_->per_sample(as_const_map(pred), targets, losses.head(n));
-    tally.add_loss(weighted_sum(losses, n, sample_weight ? sample_weight + first : nullptr) +
-                   static_cast<double>(n) * (weights + activity));
-    tally.add_metrics(as_const_map(pred), targets);
-  }
-  return tally.logs(static_cast<double>(x.rows()));
+Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight,
+                          const Distribution& distribution) const {
+  return announcing_failures(distribution, [&] {
+    if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
+    if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
+    check_data(x, y, "evaluate");
+    check_weights(sample_weight, x.rows(), "evaluate");
+    if (distribution.active()) refuse_activity_penalties("evaluate");
+    // Data parallel: each rank evaluates its share of the rows (all of its shard), then the sums add up.
+    Index first_row = 0, end_row = x.rows();
+    if (distribution.active() && !distribution.sharded)
+      std::tie(first_row, end_row) =
+          share_of(x.rows(), distribution.communicator->rank(), distribution.communicator->size());
+    const std::vector<MetricPtr> metrics = resolve_metrics();
+    Tally tally(metrics);
+    const Index chunk = inference_chunk(std::max<Index>(1, end_row - first_row), batch_size);
+    Index widest = 0;
+    for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
+    RowMatrix ping(chunk, widest), pong(chunk, widest), y_pred(chunk, output_dim());
+    Vector losses(chunk);
+    const double weights = weight_penalty();  // the weights do not change during evaluation
+    for (Index first = first_row; first < end_row; first += chunk) {
+      const Index end = std::min(end_row, first + chunk), n = end - first;
+      MatrixMap pred = top_rows(y_pred, n);
+      const double activity = infer_chunk(row_block(x, first, end), ping, pong, pred);
+      const ConstMatrixMap targets = row_block(y, first, end);
+      loss_->per_sample(as_const_map(pred), targets, losses.head(n));
+      tally.add_loss(weighted_sum(losses, n, sample_weight ? sample_weight + first : nullptr) +
+                     static_cast<double>(n) * (weights + activity));
+      tally.add_metrics(as_const_map(pred), targets);
+    }
+    Index rows = end_row - first_row;
+    if (distribution.active()) reduce_totals(*distribution.communicator, tally.totals(), rows);
+    return tally.logs(static_cast<double>(rows));
+  });
 }
 
 // ---- configuration ---------------------------------------------------------------------------------
