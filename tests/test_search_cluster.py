@@ -3,10 +3,14 @@ fastmlp.sklearn estimators and over Keras-style models (fastmlp.wrappers) run on
 (127.0.0.1 only), give the scores of the same search in this process, and each worker uses its
 share of the cores (fastmlp's thread count there is 1 with one core per worker, not every core)."""
 
+import os
+import warnings
+
 import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 import fastmlp as fm
@@ -32,7 +36,7 @@ def build(X, y, hidden=16, learning_rate=0.01):
 
 def searches():
     """A grid over a fastmlp.sklearn estimator and a randomized search over a Keras-style model."""
-    grid = GridSearchCV(MLPClassifier(max_iter=15, random_state=0),
+    grid = GridSearchCV(MLPClassifier(max_iter=15, batch_size=32, learning_rate_init=0.01, random_state=0),
                         {"hidden_layer_sizes": [(8,), (32,)], "alpha": [1e-4, 1e-2]}, cv=2, n_jobs=WORKERS)
     randomized = RandomizedSearchCV(
         SKLearnClassifier(build, fit_kwargs={"epochs": 8, "batch_size": 32}),
@@ -45,11 +49,13 @@ def run_searches(backend=None):
     x, y = digits()
     results = []
     for search in searches():
-        if backend is None:
-            search.set_params(n_jobs=1).fit(x, y)
-        else:
-            with joblib.parallel_backend(backend):
-                search.fit(x, y)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # 15 iterations are enough to compare
+            if backend is None:
+                search.set_params(n_jobs=1).fit(x, y)
+            else:
+                with joblib.parallel_backend(backend):
+                    search.fit(x, y)
         results.append((search.cv_results_["mean_test_score"], search.best_params_))
     return results
 
@@ -120,7 +126,10 @@ def test_search_on_ray(local_results):
     ray = pytest.importorskip("ray")  # the test extra installs it
     from ray.util.joblib import register_ray
 
-    ray.init(num_cpus=WORKERS, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # Ray's workers import this module for the functions the search and the checks send them.
+    path = os.pathsep.join(p for p in (os.path.dirname(__file__), os.environ.get("PYTHONPATH")) if p)
+    ray.init(num_cpus=WORKERS, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": path}})
     try:
         register_ray()
         # Ray gives each task one CPU and sets OMP_NUM_THREADS to match: one fastmlp thread per task.
