@@ -113,9 +113,14 @@ def _regressor(X):
 
 @pytest.mark.slow
 def test_search_on_a_dask_local_cluster(local_results):
-    distributed = pytest.importorskip("distributed")  # the test extra installs it
-    with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    pytest.importorskip("distributed")  # the test extra installs it
+    # From the submodules: in the full suite (not alone) the top-level `distributed` module was once
+    # found without LocalCluster; the cause is not yet understood.
+    from distributed.client import Client
+    from distributed.deploy.local import LocalCluster
+
+    with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
         # One core per worker: fastmlp runs one thread in each (Dask's nanny sets OMP_NUM_THREADS).
         assert set(client.run(worker_threads).values()) == {1}
         check_same_results(run_searches("dask"), local_results)
