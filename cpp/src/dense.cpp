@@ -1,6 +1,6 @@
 #include "fastmlp/dense.hpp"
 
-#include "fastmlp/parallel.hpp"
+#include "fastmlp/gemm.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -45,7 +45,7 @@ void Dense::affine_activate(ConstMatrixMap input, MatrixMap output, const Activa
   if (input.cols() != inputs_)
     throw std::invalid_argument("Dense expected " + std::to_string(inputs_) + " input features, got " +
                                 std::to_string(input.cols()));
-  parallel_product(input, kernel_, output);                       // X W: (n, in) x (in, units)
+  multiply(input, Op::Plain, top_rows(kernel_, inputs_), Op::Plain, output);  // X W: (n, in) x (in, units)
   activation.apply(output, use_bias_ ? bias_.data() : nullptr);  // A = f(X W + b), one pass
 }
 
@@ -95,7 +95,7 @@ ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at)
 
 ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
   const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
-  parallel_product(input.transpose(), grad_z, kernel_grad_);      // dW = Xᵀ dZ
+  multiply(input, Op::Transposed, grad_z, Op::Plain, top_rows(kernel_grad_, inputs_));  // dW = Xᵀ dZ
   regularizers_.kernel.add_gradient(kernel_, kernel_grad_);
   if (use_bias_) {
     bias_grad_.noalias() = grad_z.colwise().sum();                // db = 1ᵀ dZ
@@ -103,7 +103,7 @@ ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, Gradie
   }
   if (!need_grad_input) return {grad_input_.data(), 0, inputs_};
   MatrixMap grad_input = top_rows(grad_input_, input.rows());
-  parallel_product(grad_z, kernel_.transpose(), grad_input);      // dX = dZ Wᵀ
+  multiply(grad_z, Op::Plain, top_rows(std::as_const(kernel_), inputs_), Op::Transposed, grad_input);  // dX = dZ Wᵀ
   return as_const_map(grad_input);
 }
 

@@ -40,16 +40,4 @@ void parallel_for(Index count, Index cost_per_item, Fn&& fn, Index threshold = k
   }
 }
 
-// out = lhs * rhs with the rows of lhs (and out) split across threads when the product is large.
-// Each thread runs Eigen's single-threaded GEMM on its block of rows.
-template <class Lhs, class Rhs, class Out>
-void parallel_product(const Lhs& lhs, const Rhs& rhs, Out&& out) {
-  parallel_for(
-      lhs.rows(), lhs.cols() * rhs.cols(),
-      [&](Index first, Index end) {
-        out.middleRows(first, end - first).noalias() = lhs.middleRows(first, end - first) * rhs;
-      },
-      kParallelGemmThreshold);
-}
-
 }  // namespace fastmlp
