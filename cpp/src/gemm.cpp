@@ -18,6 +18,9 @@
 #include "fastmlp/parallel.hpp"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -47,22 +50,14 @@ void check_shapes(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMa
 // packs the whole right-hand side; that is what the SIMD path avoids).
 [[maybe_unused]] void eigen_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out, int threads) {
   const Index m = out.rows();
-  auto slab = [&](Index first, Index end) {
+  const Index slabs = std::min<Index>(m, threads);
+  run_chunks(threads, slabs, [&](Index slab) {
+    const Index first = m * slab / slabs, end = m * (slab + 1) / slabs;
     MatrixMap rows = row_block(out, first, end);
     if (op_a == Op::Plain && op_b == Op::Plain) rows.noalias() = row_block(a, first, end) * b;
     else if (op_a == Op::Plain) rows.noalias() = row_block(a, first, end) * b.transpose();
     else rows.noalias() = a.middleCols(first, end - first).transpose() * b;
-  };
-  if (threads <= 1 || m < 2 || omp_in_parallel()) {
-    slab(0, m);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const Index team = omp_get_num_threads(), me = omp_get_thread_num();
-    const Index first = m * me / team, end = m * (me + 1) / team;
-    if (first < end) slab(first, end);
-  }
+  });
 }
 
 #ifdef FASTMLP_SIMD_GEMM
@@ -208,25 +203,30 @@ void pack_transposed(ConstMatrixMap b, float* panels, Index first, Index end) {
   }
 }
 
-// A rows x cols grid of thread blocks over the output's tiles: every thread gets as few tiles as
-// the split allows, and among equal splits the one where each thread reads least of A and B.
+// A grid of rows x cols blocks over the output's tiles, each block claimed by one thread. Chosen
+// for, in this order: the least time with `threads` threads (rounds of blocks times tiles per
+// block); two blocks per thread where that costs no time, so that a thread the operating system
+// deschedules holds up at most half its share; and the least reading of A and B in all.
 struct Grid {
   Index row_parts = 1, col_parts = 1;
 };
 
 Grid choose_grid(Index row_tiles, Index col_tiles, Index threads) {
   Grid best;
-  Index best_tiles = row_tiles * col_tiles, best_reads = row_tiles * kTileRows + col_tiles * kTileCols;
-  for (Index rows = 1; rows <= threads; ++rows) {
-    if (threads % rows != 0) continue;
-    const Index cols = threads / rows;
-    if (rows > row_tiles || cols > col_tiles) continue;
-    const Index tiles = ((row_tiles + rows - 1) / rows) * ((col_tiles + cols - 1) / cols);
-    const Index reads = ((row_tiles + rows - 1) / rows) * kTileRows + ((col_tiles + cols - 1) / cols) * kTileCols;
-    if (tiles < best_tiles || (tiles == best_tiles && reads < best_reads)) {
-      best = {rows, cols};
-      best_tiles = tiles;
-      best_reads = reads;
+  Index best_span = row_tiles * col_tiles, best_blocks = 1, best_reads = col_tiles * kTileCols + row_tiles * kTileRows;
+  const Index most = 2 * threads;
+  for (Index rows = 1; rows <= std::min(row_tiles, most); ++rows) {
+    for (Index cols = 1; cols <= std::min(col_tiles, most / rows); ++cols) {
+      const Index blocks = rows * cols;
+      const Index span = ((blocks + threads - 1) / threads) * ((row_tiles + rows - 1) / rows) *
+                         ((col_tiles + cols - 1) / cols);
+      const Index reads = cols * row_tiles * kTileRows + rows * col_tiles * kTileCols;  // of A's rows, B's columns
+      if (span < best_span || (span == best_span && (blocks > best_blocks || (blocks == best_blocks && reads < best_reads)))) {
+        best = {rows, cols};
+        best_span = span;
+        best_blocks = blocks;
+        best_reads = reads;
+      }
     }
   }
   return best;
@@ -263,28 +263,109 @@ void simd_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixM
     o.b_step = b.cols();
   }
 
-  const Index useful = std::min<Index>(threads, row_tiles * col_tiles);
-  if (useful <= 1 || omp_in_parallel()) {
+  if (threads <= 1 || row_tiles * col_tiles < 2) {
     if (o.b_packed) pack_transposed(b, panels, 0, col_tiles);
     run_tiles(o, 0, row_tiles, 0, col_tiles);
     return;
   }
-#pragma omp parallel num_threads(static_cast<int>(useful))
-  {
-    const Index team = omp_get_num_threads(), me = omp_get_thread_num();
-    if (o.b_packed) {
-      pack_transposed(b, panels, col_tiles * me / team, col_tiles * (me + 1) / team);
-#pragma omp barrier
-    }
-    const Grid grid = choose_grid(row_tiles, col_tiles, team);
-    const Index r = me / grid.col_parts, c = me % grid.col_parts;
-    if (r < grid.row_parts)
-      run_tiles(o, row_tiles * r / grid.row_parts, row_tiles * (r + 1) / grid.row_parts,
-                col_tiles * c / grid.col_parts, col_tiles * (c + 1) / grid.col_parts);
+  // Two blocks per thread: claimed dynamically, so a thread descheduled by another process
+  // holds up at most one block while the running threads take the rest.
+  if (o.b_packed) {
+    const Index parts = std::min<Index>(col_tiles, 2 * Index{threads});
+    run_chunks(threads, parts, [&](Index part) {
+      pack_transposed(b, panels, col_tiles * part / parts, col_tiles * (part + 1) / parts);
+    });
   }
+  const Grid grid = choose_grid(row_tiles, col_tiles, threads);
+  run_chunks(threads, grid.row_parts * grid.col_parts, [&](Index block) {
+    const Index r = block / grid.col_parts, c = block % grid.col_parts;
+    run_tiles(o, row_tiles * r / grid.row_parts, row_tiles * (r + 1) / grid.row_parts,
+              col_tiles * c / grid.col_parts, col_tiles * (c + 1) / grid.col_parts);
+  });
 }
 
 #endif  // FASTMLP_SIMD_GEMM
+
+// Below this many multiply-adds (about a microsecond of work) a product never pays for waking a
+// thread. Above kAlwaysParallelThreshold (tens of microseconds) it always does. In between, the
+// answer depends on the machine, the other work and the load, so it is measured.
+constexpr Index kMeasureThreshold = Index{1} << 14;
+constexpr Index kAlwaysParallelThreshold = Index{1} << 22;
+// The Eigen path's fixed threshold: Eigen's own threading forked for products as small as
+// 32x64x50 and made the digits network 3x slower on 2 threads than on 1.
+[[maybe_unused]] constexpr Index kEigenParallelThreshold = Index{1} << 20;
+
+struct ShapeKey {
+  Index m, n, k;
+  bool transposed_a, transposed_b;
+  int team;
+  bool operator==(const ShapeKey& o) const {
+    return m == o.m && n == o.n && k == o.k && transposed_a == o.transposed_a && transposed_b == o.transposed_b &&
+           team == o.team;
+  }
+};
+
+// Picks each product shape's thread count from its first calls: they alternate between one
+// thread and the whole team, and the faster (best of kTrials each) is kept for the rest of the
+// process. A training loop repeats the same few shapes thousands of times, so the first
+// batches pay for the measurement. Since the kernel's results do not depend on the thread
+// count, neither do the model's.
+class ThreadChooser {
+ public:
+  struct Choice {
+    int threads;
+    bool measure;
+  };
+
+  Choice choose(const ShapeKey& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry& e = find(key);
+    if (e.decided > 0) return {e.decided, false};
+    return {e.trials % 2 == 0 ? 1 : key.team, true};
+  }
+
+  void record(const ShapeKey& key, int threads, std::chrono::steady_clock::duration took) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    Entry& e = find(key);
+    if (e.decided > 0) return;
+    auto& best = threads == 1 ? e.best_single : e.best_team;
+    best = std::min(best, took);
+    if (++e.trials < 2 * kTrials) return;
+    // Threads must win clearly: a tie is better spent leaving a core to other work.
+    e.decided = e.best_team * 10 < e.best_single * 9 ? key.team : 1;
+  }
+
+ private:
+  static constexpr int kTrials = 3;
+  struct Entry {
+    ShapeKey key{};
+    bool used = false;
+    int trials = 0, decided = 0;
+    std::chrono::steady_clock::duration best_single = std::chrono::steady_clock::duration::max();
+    std::chrono::steady_clock::duration best_team = std::chrono::steady_clock::duration::max();
+  };
+
+  // A model has a handful of shapes (three products per layer, the last partial batch,
+  // predict's batch); the oldest entry makes room for a new one.
+  Entry& find(const ShapeKey& key) {
+    for (Entry& e : entries_)
+      if (e.used && e.key == key) return e;
+    Entry& slot = entries_[next_++ % entries_.size()];
+    slot = Entry{};
+    slot.key = key;
+    slot.used = true;
+    return slot;
+  }
+
+  std::mutex mutex_;
+  std::array<Entry, 64> entries_{};
+  size_t next_ = 0;
+};
+
+[[maybe_unused]] ThreadChooser& thread_chooser() {
+  static ThreadChooser chooser;
+  return chooser;
+}
 
 }  // namespace
 
@@ -300,8 +381,22 @@ void multiply_with_threads(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b,
 
 void multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out) {
   const Index k = op_a == Op::Plain ? a.cols() : a.rows();
-  const bool worth_threads = out.rows() * out.cols() * k >= kParallelGemmThreshold;
-  multiply_with_threads(a, op_a, b, op_b, out, worth_threads ? get_num_threads() : 1);
+  const int team = get_num_threads();
+  const Index work = out.rows() * out.cols() * k;
+#ifdef FASTMLP_SIMD_GEMM
+  if (team <= 1 || work < kMeasureThreshold) return multiply_with_threads(a, op_a, b, op_b, out, 1);
+  if (work >= kAlwaysParallelThreshold) return multiply_with_threads(a, op_a, b, op_b, out, team);
+  const ShapeKey key{out.rows(), out.cols(), k, op_a == Op::Transposed, op_b == Op::Transposed, team};
+  const ThreadChooser::Choice choice = thread_chooser().choose(key);
+  if (!choice.measure) return multiply_with_threads(a, op_a, b, op_b, out, choice.threads);
+  const auto start = std::chrono::steady_clock::now();
+  multiply_with_threads(a, op_a, b, op_b, out, choice.threads);
+  thread_chooser().record(key, choice.threads, std::chrono::steady_clock::now() - start);
+#else
+  // Eigen's results depend on how the rows are split, so the split is fixed by the shape alone:
+  // choosing it by timing would make training depend on the machine's mood.
+  multiply_with_threads(a, op_a, b, op_b, out, work >= kEigenParallelThreshold ? team : 1);
+#endif
 }
 
 const char* gemm_kernel_name() {
