@@ -32,6 +32,10 @@ RowMatrix random_matrix(Index rows, Index cols, unsigned seed) {
 ConstMatrixMap view(const RowMatrix& m) { return {m.data(), m.rows(), m.cols()}; }
 MatrixMap view(RowMatrix& m) { return {m.data(), m.rows(), m.cols()}; }
 
+// fastmlp's own kernel computes every output element the same way on any thread count; Eigen's
+// products (the portable fallback) round differently depending on how the rows are split.
+bool same_bits_on_any_thread_count() { return std::string(gemm_kernel_name()) != "eigen"; }
+
 // out = op(a) op(b) for one shape at several thread counts: within float32 rounding of the float64
 // product (|error| <= k * 2^-22 * sum of |terms|), and identical bits at every thread count.
 void check_product(Index m, Index n, Index k, Op op_a, Op op_b) {
@@ -56,14 +60,18 @@ void check_product(Index m, Index n, Index k, Op op_a, Op op_b) {
                   shape + " on " + std::to_string(threads) + " threads: error exceeds the float32 bound by " +
                       check::number(worst));
     if (threads == 1) first = out;
-    else
+    else if (same_bits_on_any_thread_count())
       check::record(out == first, __FILE__, __LINE__,
                     shape + ": " + std::to_string(threads) + " threads differ from 1 thread");
   }
   // multiply() picks its own thread count; the result is the same.
   RowMatrix chosen(m, n);
   multiply(view(a), op_a, view(b), op_b, view(chosen));
-  check::record(chosen == first, __FILE__, __LINE__, shape + ": multiply() differs from 1 thread");
+  if (same_bits_on_any_thread_count())
+    check::record(chosen == first, __FILE__, __LINE__, shape + ": multiply() differs from 1 thread");
+  else
+    check::record(((chosen.cast<double>() - expected).cwiseAbs() - bound).maxCoeff() <= 0, __FILE__, __LINE__,
+                  shape + ": multiply() exceeds the float32 bound");
 }
 
 void test_products() {
@@ -129,7 +137,7 @@ void test_run_chunks() {
 // the same weights on 1 and 2 threads. Only fastmlp's own kernel promises that: Eigen's rounding
 // depends on how the rows are split.
 void test_training_same_on_any_thread_count() {
-  if (std::string(gemm_kernel_name()) == "eigen") {
+  if (!same_bits_on_any_thread_count()) {
     std::printf("Eigen kernel: results may differ in the last bits between thread counts; not checked\n");
     return;
   }
