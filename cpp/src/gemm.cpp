@@ -1,18 +1,19 @@
 // fastmlp's matrix-product kernel: out = op(A) op(B) in float32, row-major.
 //
 // Why not Eigen's GEMM: at the layers' sizes (batch 32-512 times a few hundred) Eigen packs both
-// operands on every call and, split by rows across threads, every thread packs the whole weight
-// matrix again; it ran workload 1's products at 77% of the machine's best sgemm. Here:
-// - a register tile of kRows x (kVecs SIMD vectors) of the output lives in registers while the
-//   whole inner dimension streams past it: one broadcast of A and kVecs loads of B feed
+// operands on every call, and split by rows across threads every thread packs the whole weight
+// matrix again. On one Zen 4 core Eigen ran workload 1's products at 77-89 GFLOP/s; this kernel
+// runs them at 90-117 (the core's FMA peak is 117). Here:
+// - a tile of kRows x (kVecs SIMD vectors) of the output stays in registers while the whole inner
+//   dimension streams past it: per step, kRows broadcasts of A and kVecs loads of B feed
 //   kRows * kVecs fused multiply-adds;
 // - A is read where it lies (plain or transposed: both have one operand contiguous per step), and
 //   so is B when its rows are contiguous (X W and X^T dZ). Only dZ W^T needs W^T, which the team
 //   packs once, together, into panels of kVecs vectors, and then shares;
-// - threads split the output in a 2-D grid of tiles (rows x columns) chosen so that each thread
-//   gets the same number of tiles and reads as little of A and B as possible; one parallel region
-//   per product, and the sum over the inner dimension is never split, so results do not depend
-//   on the thread count.
+// - threads split the output in a 2-D grid of blocks of tiles (choose_grid), claimed one at a
+//   time from fastmlp's worker threads (parallel.hpp); the sum over the inner dimension is never
+//   split, so results do not depend on the thread count;
+// - how many threads a product gets is measured on its first calls (ThreadChooser).
 #include "fastmlp/gemm.hpp"
 
 #include "fastmlp/parallel.hpp"
@@ -63,8 +64,9 @@ void check_shapes(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMa
 #ifdef FASTMLP_SIMD_GEMM
 
 #ifdef __AVX512F__
-// Zen 4 / Skylake-X: 32 vector registers hold a 12x32 tile (24 accumulators), two B vectors and
-// the broadcast A value. Measured against 8x32 and 6x64 on the development machine (Zen 4).
+// Zen 4 / Skylake-X: 32 vector registers hold an 8x32 tile (16 accumulators), two B vectors and
+// the broadcast A value. On the development machine (Zen 4, one core) it ran workload 1's products
+// at batch 32 and 128 at 90-117 GFLOP/s, 12x32 at 85-110 and 6x64 at 85-115 (6x64 wins at 512).
 struct Simd {
   static constexpr int kWidth = 16, kRows = 8, kVecs = 2;
   static constexpr const char* kName = "avx512";
@@ -274,7 +276,7 @@ void simd_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixM
   o.b_packed = op_b == Op::Transposed;
   // Reused across calls (and per calling thread, so concurrent predictions never share it).
   thread_local std::vector<float> packed;
-  float* panels = nullptr;  // the caller's buffer: inside the parallel region `packed` names each thread's own
+  float* panels = nullptr;  // the caller's buffer: in a task run by a worker, `packed` would name the worker's own
   if (o.b_packed) {
     const size_t size = static_cast<size_t>(col_tiles * o.k * kTileCols);
     if (packed.size() < size) packed.resize(size);
