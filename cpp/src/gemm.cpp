@@ -312,10 +312,9 @@ void simd_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixM
 #endif  // FASTMLP_SIMD_GEMM
 
 // Below this many multiply-adds (about a microsecond of work) a product never pays for waking a
-// thread. Above kAlwaysParallelThreshold (tens of microseconds) it always does. In between, the
-// answer depends on the machine, the other work and the load, so it is measured.
+// thread. Above it the answer depends on the machine, the product and what else is running, so it
+// is measured.
 constexpr Index kMeasureThreshold = Index{1} << 14;
-constexpr Index kAlwaysParallelThreshold = Index{1} << 22;
 // The Eigen path's fixed threshold: Eigen's own threading forked for products as small as
 // 32x64x50 and made the digits network 3x slower on 2 threads than on 1.
 [[maybe_unused]] constexpr Index kEigenParallelThreshold = Index{1} << 20;
@@ -330,11 +329,12 @@ struct ShapeKey {
   }
 };
 
-// Picks each product shape's thread count from its first calls: they alternate between one
-// thread and the whole team, and the faster (best of kTrials each) is kept for the rest of the
-// process. A training loop repeats the same few shapes thousands of times, so the first
-// batches pay for the measurement. Since the kernel's results do not depend on the thread
-// count, neither do the model's.
+// Picks each product shape's thread count by timing it: kTrials calls on one thread alternate
+// with kTrials on the whole team, the faster by median is kept, and after kRecheckEvery calls the
+// shape is timed again, because the load on a shared machine changes (with other processes on
+// the cores, one thread can beat two). A training loop repeats the same few shapes thousands of
+// times, so the measuring costs well under 1%. Since the kernel's results do not depend on the
+// thread count, neither do the model's.
 class ThreadChooser {
  public:
   struct Choice {
@@ -345,30 +345,39 @@ class ThreadChooser {
   Choice choose(const ShapeKey& key) {
     std::lock_guard<std::mutex> lock(mutex_);
     Entry& e = find(key);
-    if (e.decided > 0) return {e.decided, false};
+    if (e.trials == 2 * kTrials) {
+      if (++e.calls < kRecheckEvery) return {e.decided, false};
+      e.trials = 0;
+      e.calls = 0;
+    }
     return {e.trials % 2 == 0 ? 1 : key.team, true};
   }
 
   void record(const ShapeKey& key, int threads, std::chrono::steady_clock::duration took) {
     std::lock_guard<std::mutex> lock(mutex_);
     Entry& e = find(key);
-    if (e.decided > 0) return;
-    auto& best = threads == 1 ? e.best_single : e.best_team;
-    best = std::min(best, took);
+    if (e.trials == 2 * kTrials) return;  // another thread's measurement finished meanwhile
+    (threads == 1 ? e.single : e.team)[e.trials / 2] = took;
     if (++e.trials < 2 * kTrials) return;
     // Threads must win clearly: a tie is better spent leaving a core to other work.
-    e.decided = e.best_team * 10 < e.best_single * 9 ? key.team : 1;
+    e.decided = median(e.team) * 10 < median(e.single) * 9 ? key.team : 1;
   }
 
  private:
-  static constexpr int kTrials = 3;
+  static constexpr int kTrials = 5;
+  static constexpr int kRecheckEvery = 2000;
+  using Times = std::array<std::chrono::steady_clock::duration, kTrials>;
   struct Entry {
     ShapeKey key{};
     bool used = false;
-    int trials = 0, decided = 0;
-    std::chrono::steady_clock::duration best_single = std::chrono::steady_clock::duration::max();
-    std::chrono::steady_clock::duration best_team = std::chrono::steady_clock::duration::max();
+    int trials = 0, decided = 1, calls = 0;
+    Times single{}, team{};
   };
+
+  static std::chrono::steady_clock::duration median(Times times) {
+    std::nth_element(times.begin(), times.begin() + kTrials / 2, times.end());
+    return times[kTrials / 2];
+  }
 
   // A model has a handful of shapes (three products per layer, the last partial batch,
   // predict's batch); the oldest entry makes room for a new one.
@@ -410,7 +419,6 @@ void multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap ou
   const Index work = out.rows() * out.cols() * k;
 #ifdef FASTMLP_SIMD_GEMM
   if (team <= 1 || work < kMeasureThreshold) return multiply_with_threads(a, op_a, b, op_b, out, 1);
-  if (work >= kAlwaysParallelThreshold) return multiply_with_threads(a, op_a, b, op_b, out, team);
   const ShapeKey key{out.rows(), out.cols(), k, op_a == Op::Transposed, op_b == Op::Transposed, team};
   const ThreadChooser::Choice choice = thread_chooser().choose(key);
   if (!choice.measure) return multiply_with_threads(a, op_a, b, op_b, out, choice.threads);
