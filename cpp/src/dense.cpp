@@ -103,7 +103,8 @@ ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, Gradie
   }
   if (!need_grad_input) return {grad_input_.data(), 0, inputs_};
   MatrixMap grad_input = top_rows(grad_input_, input.rows());
-  multiply(grad_z, Op::Plain, top_rows(std::as_const(kernel_), inputs_), Op::Transposed, grad_input);  // dX = dZ Wᵀ
+  const ConstMatrixMap kernel = top_rows(std::as_const(kernel_), inputs_);
+  multiply(grad_z, Op::Plain, kernel, Op::Transposed, grad_input);  // dX = dZ Wᵀ
   return as_const_map(grad_input);
 }
 

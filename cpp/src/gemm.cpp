@@ -49,7 +49,8 @@ void check_shapes(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMa
 
 // The portable path: Eigen's GEMM on row slabs of the output, one slab per thread (every thread
 // packs the whole right-hand side; that is what the SIMD path avoids).
-[[maybe_unused]] void eigen_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out, int threads) {
+[[maybe_unused]] void eigen_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out,
+                                     int threads) {
   const Index m = out.rows();
   const Index slabs = std::min<Index>(m, threads);
   run_chunks(threads, slabs, [&](Index slab) {
@@ -88,7 +89,9 @@ struct Simd {
   static constexpr const char* kName = "avx2";
   using Reg = __m256;
   using Mask = __m256i;
-  static Mask mask(int lanes) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+  static Mask mask(int lanes) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
   static Reg zero() { return _mm256_setzero_ps(); }
   static Reg load(const float* p) { return _mm256_loadu_ps(p); }
   static Reg load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
@@ -220,8 +223,9 @@ void pack_transposed(ConstMatrixMap b, float* panels, Index first, Index end) {
     for (Index r0 = 0; r0 < width; r0 += 8) {
       const Index rows = std::min<Index>(8, width - r0);
       Index p = 0;
+      const float* rows_of_b = b.data() + (j + r0) * k;
       if (rows == 8)
-        for (; p + 8 <= k; p += 8) transpose_8x8(b.data() + (j + r0) * k + p, k, panel + p * kTileCols + r0, kTileCols);
+        for (; p + 8 <= k; p += 8) transpose_8x8(rows_of_b + p, k, panel + p * kTileCols + r0, kTileCols);
       for (; p < k; ++p)
         for (Index r = 0; r < rows; ++r) panel[p * kTileCols + r0 + r] = b(j + r0 + r, p);
     }
@@ -246,7 +250,9 @@ Grid choose_grid(Index row_tiles, Index col_tiles, Index threads) {
       const Index span = ((blocks + threads - 1) / threads) * ((row_tiles + rows - 1) / rows) *
                          ((col_tiles + cols - 1) / cols);
       const Index reads = cols * row_tiles * kTileRows + rows * col_tiles * kTileCols;  // of A's rows, B's columns
-      if (span < best_span || (span == best_span && (blocks > best_blocks || (blocks == best_blocks && reads < best_reads)))) {
+      const bool better = span < best_span ||
+                          (span == best_span && (blocks > best_blocks || (blocks == best_blocks && reads < best_reads)));
+      if (better) {
         best = {rows, cols};
         best_span = span;
         best_blocks = blocks;

@@ -99,10 +99,11 @@ class Pool {
       wake_workers_.notify_all();
     }
     work(generation);
-    if (!spin_until([&] { return done_.load(std::memory_order_acquire) == static_cast<std::uint64_t>(chunks); })) {
+    const auto all_done = [&] { return done_.load(std::memory_order_seq_cst) == static_cast<std::uint64_t>(chunks); };
+    if (!spin_until(all_done)) {
       std::unique_lock<std::mutex> lock(sleep_mutex_);
       caller_sleeping_.store(true, std::memory_order_seq_cst);
-      job_done_.wait(lock, [&] { return done_.load(std::memory_order_seq_cst) == static_cast<std::uint64_t>(chunks); });
+      job_done_.wait(lock, all_done);
       caller_sleeping_.store(false, std::memory_order_relaxed);
     }
     if (first_error_) std::rethrow_exception(first_error_);
@@ -139,7 +140,8 @@ class Pool {
         if (!first_error_) first_error_ = std::current_exception();
       }
       in_task = false;
-      if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks && caller_sleeping_.load(std::memory_order_seq_cst)) {
+      const bool last = done_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks;
+      if (last && caller_sleeping_.load(std::memory_order_seq_cst)) {
         std::lock_guard<std::mutex> lock(sleep_mutex_);
         job_done_.notify_one();
       }
