@@ -2,8 +2,8 @@
 //
 // Why not Eigen's GEMM: at the layers' sizes (batch 32-512 times a few hundred) Eigen packs both
 // operands on every call, and split by rows across threads every thread packs the whole weight
-// matrix again. On one Zen 4 core Eigen ran workload 1's products at 77-89 GFLOP/s; this kernel
-// runs them at 90-117 (the core's FMA peak is 117). Here:
+// matrix again. On one Zen 4 core Eigen ran workload 1's products at 62-89 GFLOP/s; this kernel
+// runs them at 90-117, about the core's FMA peak (bench/products.cpp). Here:
 // - a tile of kRows x (kVecs SIMD vectors) of the output stays in registers while the whole inner
 //   dimension streams past it: per step, kRows broadcasts of A and kVecs loads of B feed
 //   kRows * kVecs fused multiply-adds;
