@@ -17,23 +17,12 @@
 #include <immintrin.h>
 #endif
 
+#include "best_seconds.hpp"
 #include "fastmlp/gemm.hpp"
 
 using namespace fastmlp;
 
 namespace {
-
-template <class Work>
-double best_seconds(Work work, int repeats) {
-  work();  // warm-up: page faults, thread start-up
-  double best = 1e300;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    work();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
 
 // One core's float32 FMA peak: 12 independent chains of vector FMAs, timed in this thread's CPU
 // time so that other processes on the core do not lower it. 0 without AVX2/AVX-512.
