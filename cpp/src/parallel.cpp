@@ -18,7 +18,6 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -210,11 +209,11 @@ void set_num_threads(int n) {
 int get_num_threads() { return configured_threads(); }
 
 void run_chunks(int team, Index chunks, void (*task)(void*, Index), void* context) {
-  constexpr int kMaxTeam = 4095;  // what the job word has room for
+  constexpr int kMaxTeam = 4095;                // what the job word has room for
+  constexpr Index kMaxChunks = (Index{1} << 20) - 1;
   if (chunks <= 0) return;
-  if (chunks >= (Index{1} << 20)) throw std::invalid_argument("run_chunks: too many chunks");
-  if (team > 1 && chunks > 1 && !Pool::in_task && pool().try_run(std::min(team, kMaxTeam), chunks, task, context))
-    return;
+  const bool parallel = team > 1 && chunks > 1 && chunks <= kMaxChunks && !Pool::in_task;
+  if (parallel && pool().try_run(std::min(team, kMaxTeam), chunks, task, context)) return;
   for (Index chunk = 0; chunk < chunks; ++chunk) task(context, chunk);
 }
 

@@ -118,6 +118,10 @@ void test_run_chunks() {
                  if (chunk == 7) throw std::runtime_error("chunk 7 failed");
                }), "chunk 7 failed");
   CHECK(ran.load() == 50);
+  // More chunks than the job word holds: all still run, on the caller.
+  std::atomic<long> many{0};
+  run_chunks(2, Index{1} << 20, [&](Index) { ++many; });
+  CHECK(many.load() == (1L << 20));
   // Nested calls run inside the outer task, on its thread.
   std::atomic<int> inner{0};
   run_chunks(2, 4, [&](Index) { run_chunks(2, 5, [&](Index) { ++inner; }); });

@@ -25,8 +25,8 @@ constexpr Index kParallelElementwiseThreshold = 1 << 15;
 // most the chunk it holds; the rest are done by whoever is running. Workers spin for a short
 // while after their last chunk (work usually follows within microseconds) and then sleep, so an
 // idle team costs no CPU. Runs everything on the caller when team <= 1, when called from inside
-// a task, or while another thread is using the workers. A task must not throw; if it does, the
-// first exception is rethrown here after every chunk has finished.
+// a task, while another thread is using the workers, or for 2^20 chunks or more. A task should not
+// throw; if one does, the first exception is rethrown here after every chunk has finished.
 void run_chunks(int team, Index chunks, void (*task)(void* context, Index chunk), void* context);
 
 // run_chunks() for any callable fn(chunk).
@@ -37,8 +37,10 @@ void run_chunks(int team, Index chunks, Fn&& fn) {
              const_cast<void*>(static_cast<const void*>(&fn)));
 }
 
-// Work per chunk of parallel_for, in scalars: about a microsecond of streaming.
+// Work per chunk of parallel_for, in scalars: about a microsecond of streaming; larger when a pass
+// would otherwise have more than kMaxElementwiseChunks chunks.
 constexpr Index kElementwiseChunk = 1 << 13;
+constexpr Index kMaxElementwiseChunks = 1 << 12;
 
 // Runs fn(first, end) over disjoint ranges of [0, count) that together cover it: on the calling
 // thread when the work (count * cost_per_item) is below `threshold`, split across the team when it
@@ -52,7 +54,7 @@ void parallel_for(Index count, Index cost_per_item, Fn&& fn, Index threshold = k
     fn(Index{0}, count);
     return;
   }
-  const Index chunks = std::min(count, (work + kElementwiseChunk - 1) / kElementwiseChunk);
+  const Index chunks = std::min({count, (work + kElementwiseChunk - 1) / kElementwiseChunk, kMaxElementwiseChunks});
   run_chunks(get_num_threads(), chunks, [&](Index chunk) {
     const Index first = count * chunk / chunks, end = count * (chunk + 1) / chunks;
     if (first < end) fn(first, end);
