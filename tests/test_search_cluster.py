@@ -114,10 +114,7 @@ def _regressor(X):
 @pytest.mark.slow
 def test_search_on_a_dask_local_cluster(local_results):
     pytest.importorskip("distributed")  # the test extra installs it
-    # From the submodules: in the full suite (not alone) the top-level `distributed` module was once
-    # found without LocalCluster; the cause is not yet understood.
-    from distributed.client import Client
-    from distributed.deploy.local import LocalCluster
+    from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster, Client(cluster) as client:

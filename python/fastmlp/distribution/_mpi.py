@@ -3,7 +3,7 @@
 Why through Python rather than calling MPI_Allreduce from C++ on mpi4py's library: MPICH and Open MPI
 differ in their ABI (handle types, MPI_IN_PLACE, status layout), so C++ code built once for the
 wheel could not call both; mpi4py already bridges them. The cost is one Python call per step with
-the GIL taken (bench/distributed.py measures it against the allreduce itself).
+the GIL taken (bench/data_parallel.py measures it against the allreduce itself).
 
 MPI collectives block forever when a rank never joins them. So every collective here is
 non-blocking and waited for with a deadline, while listening on a second communicator for a failure

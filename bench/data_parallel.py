@@ -1,6 +1,6 @@
 """Data-parallel costs on this machine: the allreduce per step and the epoch time with 1 and 2 ranks.
 
-    python bench/distributed.py            # launches mpiexec -n 1 and -n 2 itself, prints one table
+    python bench/data_parallel.py            # launches mpiexec -n 1 and -n 2 itself, prints one table
 
 The network is the MNIST one of docs/distributed.md, 784-512-512-10 (669,706 parameters: 2.7 MB of
 float32 gradients per step), trained with Adam on 10,000 rows of MNIST's shape (random values: the
