@@ -8,7 +8,8 @@ import tempfile
 
 import numpy as np
 
-from fastmlp import _core, _random, layers as layers_module, losses, metrics as metrics_module, optimizers
+from fastmlp import _core, _random, distribution as distribution_module, layers as layers_module, losses
+from fastmlp import metrics as metrics_module, optimizers
 from fastmlp._naming import unique_name
 from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
@@ -400,7 +401,7 @@ class Model:
             validation_freq: only 1 (validate after every epoch) is supported.
         """
         self._require_compiled("fit")
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         arguments.fit_extras(validation_freq, validation_batch_size)
         xs, ys = self._check_data(x, y)
@@ -458,6 +459,7 @@ class Model:
         validation_hooks = {"on_begin": lambda: cbs.on_test_begin({}), "on_end": cbs.on_test_end}
         validation_hooks.update(_test_batch_hooks(cbs))
         self.stop_training = False
+        communicator, sharded = distribution_module._core_arguments()
         cbs.on_train_begin({})
         self._core.fit(xs, ys, options, xs_val, ys_val,
                        on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
@@ -465,7 +467,8 @@ class Model:
                        on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
                        progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
                        sample_weight=weights, val_sample_weight=w_val,
-                       validation_hooks=validation_hooks if xs_val is not None else {})
+                       validation_hooks=validation_hooks if xs_val is not None else {},
+                       communicator=communicator, sharded=sharded)
         cbs.on_train_end(last_logs)
         return cbs.history
 
@@ -475,7 +478,7 @@ class Model:
         *metrics]`` (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get
         on_test_begin, on_test_batch_begin/end (with the running logs) and on_test_end."""
         self._require_compiled("evaluate")
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("evaluate", steps=steps)
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
@@ -487,7 +490,9 @@ class Model:
                            steps=_core.FitOptions(batch_size=batch).batches(len(xs[0])))
         cbs.on_test_begin({})
         hooks = _test_batch_hooks(cbs)
-        logs = self._core.evaluate(xs, ys, batch, weights, hooks.get("on_batch_begin"), hooks.get("on_batch_end"))
+        communicator, sharded = distribution_module._core_arguments()
+        logs = self._core.evaluate(xs, ys, batch, weights, hooks.get("on_batch_begin"), hooks.get("on_batch_end"),
+                                   communicator=communicator, sharded=sharded)
         cbs.on_test_end(logs)
         return _results(logs, return_dict)
 
@@ -495,7 +500,7 @@ class Model:
         """Outputs of the model for inputs ``x``: a (samples, units) float32 array, or one per output
         (a list, or a dict when the outputs were given as one). ``callbacks`` get on_predict_begin,
         on_predict_batch_begin/end (with ``{"outputs": the batch's outputs}``) and on_predict_end."""
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("predict", steps=steps)
         if not self._layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
