@@ -107,6 +107,15 @@ def _core_arguments():
     return _current._communicator, not _current.auto_shard_dataset
 
 
+def _share_of(rows):
+    """How many of ``rows`` this rank evaluates: its part when every rank passes the same arrays (the
+    core's share_of), all of them otherwise."""
+    if _current is None or not _current.auto_shard_dataset:
+        return rows
+    rank, size = _current.rank, _current.size
+    return rows * (rank + 1) // size - rows * rank // size
+
+
 def is_chief():
     """Whether this process writes files and shows progress: rank 0, or any process when not distributed."""
     return _current is None or _current.rank == 0

@@ -382,7 +382,8 @@ class Model:
                 A single feature may be a 1-D array (a pandas Series) when the input has one feature.
             batch_size: samples per gradient update (default 32).
             epochs: index of the last epoch to train (training starts at ``initial_epoch``).
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1; 0 on the ranks
+                other than 0 of a data-parallel run).
             callbacks: list of ``fastmlp.callbacks.Callback``.
             validation_split: fraction of the data, taken from the end before shuffling, held out
                 for validation, as in Keras (the first ``floor(n * (1 - validation_split))`` samples train).
@@ -486,8 +487,10 @@ class Model:
         batch = arguments.batch_size(batch_size)
         weights = None if sample_weight is None else arguments.sample_weights(sample_weight, len(xs[0]),
                                                                               "sample_weight")
+        # Data parallel: this rank's batch hooks see its share of the rows.
+        rows = distribution_module._share_of(len(xs[0]))
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                           steps=_core.FitOptions(batch_size=batch).batches(len(xs[0])))
+                           steps=_core.FitOptions(batch_size=batch).batches(max(rows, 1)))
         cbs.on_test_begin({})
         hooks = _test_batch_hooks(cbs)
         communicator, sharded = distribution_module._core_arguments()
