@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+
+#include "fastmlp/memory.hpp"
 
 namespace fastmlp {
 namespace {
@@ -19,6 +22,85 @@ void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index
   const size_t row_bytes = sizeof(Scalar) * static_cast<size_t>(source.cols());
   for (Index i = first; i < end; ++i)
     std::memcpy(batch.row(i - first).data(), source.row(indices[i]).data(), row_bytes);
+}
+
+// [issue 13] Runs a layer's build or buffer sizing (`doing`: "build", "size the training buffers
+// of"); a failed allocation becomes an OutOfMemory naming the layer, its input width and, as the
+// layer said or at least, the bytes it needed: Dense(2**40) gave a bare std::bad_alloc.
+template <class Allocate>
+void allocate_for(const Layer& layer, Index width, const char* doing, Allocate&& allocate) {
+  const auto label = [&] {
+    return std::string("cannot ") + doing + " " + layer.class_name() + " layer" +
+           (layer.name().empty() ? "" : " '" + layer.name() + "'") + " for " + std::to_string(width) + " inputs: ";
+  };
+  try {
+    allocate();
+  } catch (const OutOfMemory& error) {
+    throw OutOfMemory(label() + error.what());
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory(label() + "not enough memory; it needs more than " +
+                      byte_count(sizeof(Scalar) * static_cast<double>(width)) + ", 4 per input");
+  }
+}
+
+// [issue 13] The optimizer's state (its slots, such as Adam's moments) for `params`, unless it has it.
+void build_optimizer(Optimizer& optimizer, const std::vector<Parameter>& params) {
+  if (optimizer.built_for(params)) return;
+  explain_allocation_failure([&] { optimizer.build(params); }, [&] {
+    double values = 0;
+    for (const auto& p : params) values += static_cast<double>(p.value->size());
+    const double slots = static_cast<double>(optimizer.slot_names().size());
+    return "cannot allocate the " + optimizer.class_name() + " optimizer's state (" +
+           std::to_string(optimizer.slot_names().size()) + " slots per parameter) for " +
+           std::to_string(static_cast<long long>(values)) + " parameters: it needs " +
+           byte_count(sizeof(Scalar) * values * slots);
+  });
+}
+
+std::string inference_buffers_message(const char* caller, Index chunk, Index widest, int buffers) {
+  return std::string(caller) + ": cannot allocate " + std::to_string(buffers) + " buffers of " + std::to_string(chunk) +
+         " rows by the widest layer's " + std::to_string(widest) + " outputs: they need " +
+         byte_count(buffers * sizeof(Scalar) * static_cast<double>(chunk) * static_cast<double>(widest)) +
+         " (a smaller batch_size needs less)";
+}
+
+// [issue 13] fit() checks y and the sample weights when it starts, but reads them in place, and a
+// callback or another thread may rewrite them while it runs: a sparse label rewritten to 1e6 made
+// the loss write far past its row (SIGSEGV); one rewritten to the class count trained on garbage.
+// So each batch's targets and weights are checked again where the batch is taken, before anything
+// reads them (the cost is one pass over the batch's targets). `batch_y` and `batch_weights` hold
+// the samples `order[first + i]` of y (order null: the samples first + i).
+void recheck_batch(const Loss& loss, Index units, ConstMatrixMap y, ConstMatrixMap batch_y, const Scalar* batch_weights,
+                   const std::vector<Index>* order, Index first) {
+  // A literal, not a std::string: this runs for every batch, and the training loop allocates nothing.
+  static constexpr const char* changed = "fit: the training data changed while fit was running (did a callback or "
+                                         "another thread write to it?): ";
+  auto sample = [&](Index i) { return order ? (*order)[static_cast<size_t>(first + i)] : first + i; };
+  try {
+    loss.check_targets(batch_y, units);
+  } catch (const std::invalid_argument& batch_error) {
+    // Name the first invalid sample of y, as the check at the start of fit would have: the first
+    // invalid row of the batch says how far into y to look.
+    std::string what = batch_error.what();
+    for (Index i = 0; i < batch_y.rows(); ++i) {
+      try {
+        loss.check_targets(row_block(batch_y, i, i + 1), units);
+      } catch (const std::invalid_argument&) {
+        try {
+          loss.check_targets(row_block(y, 0, sample(i) + 1), units);
+        } catch (const std::invalid_argument& error) {
+          what = error.what();
+        }
+        break;
+      }
+    }
+    throw std::invalid_argument(std::string(changed) + "y: " + what);
+  }
+  if (!batch_weights) return;
+  for (Index i = 0; i < batch_y.rows(); ++i)
+    if (!(std::isfinite(batch_weights[i]) && batch_weights[i] >= 0))
+      throw std::invalid_argument(std::string(changed) + "sample_weight[" + std::to_string(sample(i)) + "] is " +
+                                  std::to_string(batch_weights[i]) + "; sample weights must be finite and >= 0");
 }
 
 // The batch's total loss: Σ w_i l_i (or Σ l_i), to which n times the batch's penalties are added,
@@ -78,7 +160,8 @@ Sequential::Sequential(std::uint64_t seed) : rng_(seed) {}
 
 void Sequential::add(std::shared_ptr<Layer> layer) {
   if (!layer) throw std::invalid_argument("Sequential.add: layer is null");
-  if (built() && !layer->built()) layer->build(output_dim(), rng_);
+  const auto writing = lock_.write("add");
+  if (built() && !layer->built()) allocate_for(*layer, output_dim(), "build", [&] { layer->build(output_dim(), rng_); });
   if (built() && layer->input_dim() != output_dim())
     throw std::invalid_argument("Sequential.add: layer expects " + std::to_string(layer->input_dim()) +
                                 " inputs but the model outputs " + std::to_string(output_dim()));
@@ -86,6 +169,7 @@ void Sequential::add(std::shared_ptr<Layer> layer) {
 }
 
 void Sequential::pop() {
+  const auto writing = lock_.write("pop");
   if (layers_.empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
   layers_.pop_back();
 }
@@ -99,16 +183,22 @@ void Sequential::build() {
 }
 
 void Sequential::build(Index input_dim) {
-  if (layers_.empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
-  if (built()) {
-    if (input_dim != this->input_dim())
+  auto already_built = [&] {
+    if (layers_.empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
+    if (built() && input_dim != this->input_dim())
       throw std::invalid_argument("the model was built for " + std::to_string(this->input_dim()) +
                                   " input features, got " + std::to_string(input_dim));
-    return;
-  }
+    // Every layer: one that could not be built (out of memory) is built by the next call.
+    return std::all_of(layers_.begin(), layers_.end(), [](const auto& layer) { return layer->built(); });
+  };
+  // fit() calls build() every time: finding the model built only reads it, so that training can
+  // start while other threads predict. Only building changes the structure.
+  if (const auto reading = lock_.read(); already_built()) return;
+  const auto writing = lock_.write("build");
+  if (already_built()) return;
   Index width = input_dim;
   for (auto& layer : layers_) {
-    if (!layer->built()) layer->build(width, rng_);
+    if (!layer->built()) allocate_for(*layer, width, "build", [&] { layer->build(width, rng_); });
     // A layer built earlier (shared with another model) keeps its width; reading a narrower
     // activation buffer as if it were that wide would run past its end.
     if (layer->input_dim() != width)
@@ -124,6 +214,8 @@ Index Sequential::input_dim() const { return built() ? layers_.front()->input_di
 Index Sequential::output_dim() const { return layers_.empty() ? 0 : layers_.back()->output_dim(); }
 
 void Sequential::set_input_shape(std::vector<Index> shape) {
+  if (const auto reading = lock_.read(); shape == input_shape_) return;  // Python sets it again and again
+  const auto writing = lock_.write("set_input_shape");
   Index features = 1;
   for (const Index d : shape) {
     if (d < 1) throw std::invalid_argument("input shape dimensions must be >= 1, got " + std::to_string(d));
@@ -143,6 +235,7 @@ void Sequential::compile(LossPtr loss, OptimizerPtr optimizer, std::vector<Metri
   if (!optimizer) throw std::invalid_argument("compile: optimizer is required");
   for (const auto& metric : metrics)
     if (!metric) throw std::invalid_argument("compile: a metric is null");
+  const auto writing = lock_.write("compile");
   loss_ = std::move(loss);
   optimizer_ = std::move(optimizer);
   metrics_ = std::move(metrics);
@@ -150,6 +243,7 @@ void Sequential::compile(LossPtr loss, OptimizerPtr optimizer, std::vector<Metri
 }
 
 void Sequential::clear_compile() {
+  const auto writing = lock_.write("clear_compile");
   loss_.reset();
   optimizer_.reset();
   metrics_.clear();
@@ -199,12 +293,23 @@ void Sequential::check_data(ConstMatrixMap x, ConstMatrixMap y, const char* what
 }
 
 void Sequential::reserve_batch(Index max_batch) {
-  for (auto& layer : layers_) layer->reserve_batch(max_batch);
-  batch_x_.resize(max_batch, input_dim());
-  batch_y_.resize(max_batch, loss_->target_columns(output_dim()));
-  grad_output_.resize(max_batch, output_dim());
-  batch_weights_.resize(max_batch);
-  sample_losses_.resize(max_batch);
+  for (auto& layer : layers_)
+    allocate_for(*layer, layer->input_dim(), "size the training buffers of", [&] { layer->reserve_batch(max_batch); });
+  const Index targets = loss_->target_columns(output_dim());
+  explain_allocation_failure(
+      [&] {
+        batch_x_.resize(max_batch, input_dim());
+        batch_y_.resize(max_batch, targets);
+        grad_output_.resize(max_batch, output_dim());
+        batch_weights_.resize(max_batch);
+        sample_losses_.resize(max_batch);
+      },
+      [&] {
+        return "cannot size the model's training buffers for batches of " + std::to_string(max_batch) +
+               " rows: they need " +
+               byte_count(sizeof(Scalar) * static_cast<double>(max_batch) *
+                          static_cast<double>(input_dim() + targets + output_dim() + 2));
+      });
 }
 
 double Sequential::weight_penalty() const {
@@ -255,6 +360,7 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
                         const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
                         const Scalar* sample_weight) {
   require_compiled_and_built(x, "fit");
+  const auto reading = lock_.read();  // [issue 13] the checks below hold for the whole run
   check_data(x, y, "fit");
   if (validation) check_data(validation->x, validation->y, "validation data");
   check_weights(sample_weight, x.rows(), "fit");
@@ -267,7 +373,7 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
   const Index batches = options.batches(rows);
   const std::vector<MetricPtr> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
-  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  build_optimizer(*optimizer_, params);
   reserve_batch(batch_size);
   layer_inputs_.assign(layers_.size(), nullptr);
   permutation_.resize(static_cast<size_t>(rows));
@@ -293,9 +399,13 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
         gather_rows(y, permutation_, first, end, batch_y_);
         if (sample_weight)
           for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[permutation_[i]];
+        recheck_batch(*loss_, output_dim(), y, top_rows(std::as_const(batch_y_), n),
+                      sample_weight ? batch_weights_.data() : nullptr, &permutation_, first);  // [issue 13]
         train_step(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n),
                    sample_weight ? batch_weights_.data() : nullptr, params, tally);
       } else {
+        recheck_batch(*loss_, output_dim(), y, row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
+                      nullptr, first);  // [issue 13]
         train_step(row_block(x, first, end), row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
                    params, tally);
       }
@@ -325,10 +435,11 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
 
 Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
   require_compiled_and_built(x, "train_on_batch");
+  const auto reading = lock_.read();
   check_data(x, y, "train_on_batch");
   const std::vector<MetricPtr> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
-  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  build_optimizer(*optimizer_, params);
   // Layers reserve nothing when their buffers already fit, so this is cheap after the first call,
   // and it also sizes layers added since the last one.
   reserve_batch(std::max(x.rows(), batch_x_.rows()));
@@ -339,13 +450,15 @@ Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
 }
 
 RowMatrix Sequential::call_training(ConstMatrixMap x) {
+  const auto reading = lock_.read();
   if (!built()) throw std::invalid_argument("call: the model is not built; give it an input shape or fit it first");
   if (x.cols() != input_dim())
     throw std::invalid_argument("call: the model expects " + std::to_string(input_dim()) +
                                 " input features, x has shape " + shape_text(x));
   if (!x.allFinite()) throw std::invalid_argument("call: x contains NaN or infinity");
   if (x.rows() == 0) return RowMatrix(0, output_dim());
-  for (auto& layer : layers_) layer->reserve_batch(x.rows());  // no-op when the buffers already fit
+  for (auto& layer : layers_)  // no-op when the buffers already fit
+    allocate_for(*layer, layer->input_dim(), "size the buffers of", [&] { layer->reserve_batch(x.rows()); });
   const Scalar* activations = x.data();
   for (auto& layer : layers_)
     activations = layer->forward(ConstMatrixMap(activations, x.rows(), layer->input_dim()), /*training=*/true).data();
@@ -373,6 +486,7 @@ double Sequential::infer_chunk(ConstMatrixMap x, RowMatrix& ping, RowMatrix& pon
 }
 
 void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
+  const auto reading = lock_.read();
   if (!built()) throw std::invalid_argument("predict: the model is not built; give it an input shape or fit it first");
   if (x.cols() != input_dim())
     throw std::invalid_argument("predict: the model expects " + std::to_string(input_dim()) +
@@ -385,7 +499,13 @@ void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) cons
   Index widest = 0;
   for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
   // Local buffers: predict shares nothing between calls, so threads may predict at once.
-  RowMatrix ping(layers_.size() > 1 ? chunk : 0, widest), pong(layers_.size() > 2 ? chunk : 0, widest);
+  RowMatrix ping, pong;
+  explain_allocation_failure(
+      [&] {
+        ping.resize(layers_.size() > 1 ? chunk : 0, widest);
+        pong.resize(layers_.size() > 2 ? chunk : 0, widest);
+      },
+      [&] { return inference_buffers_message("predict", chunk, widest, 2); });
   for (Index first = 0; first < x.rows(); first += chunk) {
     const Index end = std::min(x.rows(), first + chunk);
     infer_chunk(row_block(x, first, end), ping, pong, row_block(out, first, end));
@@ -393,19 +513,27 @@ void Sequential::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) cons
 }
 
 RowMatrix Sequential::predict(ConstMatrixMap x, Index batch_size) const {
-  RowMatrix out(x.rows(), output_dim());
+  const auto reading = lock_.read();  // output_dim() must stay what the buffer was sized for
+  RowMatrix out;
+  explain_allocation_failure([&] { out.resize(x.rows(), output_dim()); }, [&] {
+    return "predict: cannot allocate the output of " + std::to_string(x.rows()) + " rows by " +
+           std::to_string(output_dim()) + " columns: it needs " +
+           byte_count(sizeof(Scalar) * static_cast<double>(x.rows()) * static_cast<double>(output_dim()));
+  });
   predict(x, MatrixMap(out.data(), out.rows(), out.cols()), batch_size);
   return out;
 }
 
 void Sequential::check_weights(const Scalar* sample_weight, Index rows, const char* what) const {
   if (!sample_weight) return;
-  const Eigen::Map<const Vector> w(sample_weight, rows);
-  if (!w.allFinite() || (w.array() < 0).any())
-    throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0");
+  for (Index i = 0; i < rows; ++i)
+    if (!(std::isfinite(sample_weight[i]) && sample_weight[i] >= 0))
+      throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0; sample_weight[" +
+                                  std::to_string(i) + "] is " + std::to_string(sample_weight[i]));
 }
 
 Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
+  const auto reading = lock_.read();
   if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
   if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
   check_data(x, y, "evaluate");
@@ -415,8 +543,16 @@ Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, 
   const Index chunk = inference_chunk(x.rows(), batch_size);
   Index widest = 0;
   for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
-  RowMatrix ping(chunk, widest), pong(chunk, widest), y_pred(chunk, output_dim());
-  Vector losses(chunk);
+  RowMatrix ping, pong, y_pred;
+  Vector losses;
+  explain_allocation_failure(
+      [&] {
+        ping.resize(chunk, widest);
+        pong.resize(chunk, widest);
+        y_pred.resize(chunk, output_dim());
+        losses.resize(chunk);
+      },
+      [&] { return inference_buffers_message("evaluate", chunk, widest, 3); });
   const double weights = weight_penalty();  // the weights do not change during evaluation
   for (Index first = 0; first < x.rows(); first += chunk) {
     const Index end = std::min(x.rows(), first + chunk), n = end - first;

@@ -13,6 +13,7 @@
 #include "fastmlp/layer.hpp"
 #include "fastmlp/loss.hpp"
 #include "fastmlp/metric.hpp"
+#include "fastmlp/model_lock.hpp"
 #include "fastmlp/optimizer.hpp"
 
 namespace fastmlp {
@@ -69,10 +70,17 @@ class Sequential {
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
 
+  // add, pop, build (when it builds), set_input_shape (to another shape), compile and clear_compile
+  // change the structure: while predict, evaluate, fit, train_on_batch or save_model run on the
+  // model in another thread (or this call comes from a callback of its fit), they throw
+  // std::invalid_argument and change nothing (model_lock.hpp).
   void add(std::shared_ptr<Layer> layer);
   // Removes the last layer, as Keras's Sequential.pop(). The optimizer's slots follow the new set of
   // parameters at the next training step. Throws std::invalid_argument when there is no layer.
   void pop();
+  // Holds the structure (layers, loss, optimizer) fixed while the returned object lives, for code
+  // that reads it outside the calls above, as save_model does; those calls take it themselves.
+  ModelLock::Hold hold_structure() const { return lock_.read(); }
   const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
 
   // Builds every layer for inputs of width `input_dim`, initialising weights from the model's RNG.
@@ -186,6 +194,7 @@ class Sequential {
   Vector sample_losses_;    // (batch)  per-sample losses of the current batch
   std::vector<const Scalar*> layer_inputs_;  // per layer: where forward() read its input this step
   std::vector<Index> permutation_;
+  ModelLock lock_;  // [issue 13] readers share it; structure changes are refused while it is held
 };
 
 }  // namespace fastmlp
