@@ -5,6 +5,7 @@
 
 #include "config_cast.hpp"
 #include "fastmlp/sequential.hpp"
+#include "gil.hpp"
 #include "numpy_views.hpp"
 #include "registrations.hpp"
 #include "training_guard.hpp"
@@ -33,30 +34,33 @@ py::dict logs_to_dict(const Logs& logs) {
 // for these short calls. The batch hook always runs (throttled) so that Ctrl-C is noticed within
 // about one progress interval even when Python asked for no progress reports. The batch-end and
 // epoch-end hooks return whether to stop training (Keras's model.stop_training).
+// [issue 13] fit calls them on the thread that called it, whose thread state they take back
+// (gil.hpp: safe at interpreter exit).
 FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end, py::object on_epoch_begin,
                               py::object on_epoch_end, double progress_interval) {
+  PyThreadState* const thread = PyThreadState_Get();
   FitCallbacks callbacks;
   callbacks.progress_interval = progress_interval;
-  callbacks.on_batch_end = [on_batch_end](int epoch, Index done, Index, const Logs& running) {
-    py::gil_scoped_acquire gil;
+  callbacks.on_batch_end = [on_batch_end, thread](int epoch, Index done, Index, const Logs& running) {
+    const GilForCallback gil(thread);
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     if (on_batch_end.is_none()) return false;
-    return py::bool_(on_batch_end(epoch, done - 1, logs_to_dict(running))).cast<bool>();
+    return py::bool_(call_python(on_batch_end, epoch, done - 1, logs_to_dict(running))).cast<bool>();
   };
   if (!on_batch_begin.is_none())
-    callbacks.on_batch_begin = [on_batch_begin](int epoch, Index batch) {
-      py::gil_scoped_acquire gil;
-      on_batch_begin(epoch, batch);
+    callbacks.on_batch_begin = [on_batch_begin, thread](int epoch, Index batch) {
+      const GilForCallback gil(thread);
+      call_python(on_batch_begin, epoch, batch);
     };
   if (!on_epoch_begin.is_none())
-    callbacks.on_epoch_begin = [on_epoch_begin](int epoch) {
-      py::gil_scoped_acquire gil;
-      on_epoch_begin(epoch);
+    callbacks.on_epoch_begin = [on_epoch_begin, thread](int epoch) {
+      const GilForCallback gil(thread);
+      call_python(on_epoch_begin, epoch);
     };
   if (!on_epoch_end.is_none())
-    callbacks.on_epoch_end = [on_epoch_end](int epoch, const Logs& logs) {
-      py::gil_scoped_acquire gil;
-      return py::bool_(on_epoch_end(epoch, logs_to_dict(logs))).cast<bool>();
+    callbacks.on_epoch_end = [on_epoch_end, thread](int epoch, const Logs& logs) {
+      const GilForCallback gil(thread);
+      return py::bool_(call_python(on_epoch_end, epoch, logs_to_dict(logs))).cast<bool>();
     };
   return callbacks;
 }
@@ -137,7 +141,7 @@ void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
              // The callbacks hold py::objects: they are made and destroyed here, with the GIL held.
              const FitCallbacks callbacks =
                  python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end, progress_interval);
-             py::gil_scoped_release release;
+             const GilReleased released;  // [issue 13] gil.hpp: not py::gil_scoped_release
              self.fit(xs, ys, options, validation, callbacks, weights);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("options"),
@@ -153,7 +157,7 @@ void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
              const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
              Logs logs;
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                logs = self.evaluate(xs, ys, batch_size, weights);
              }
              return logs_to_dict(logs);
@@ -163,11 +167,14 @@ void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
       .def("predict",
            [](const Sequential& self, const FloatArray& x, Index batch_size) {
              const ConstMatrixMap xs = map_matrix(x, "x");
+             // [issue 13] Held from here, so that the output keeps the width it is allocated with. With
+             // the GIL held this cannot wait on a Python thread: those change the structure holding it.
+             const auto reading = self.hold_structure();
              // The result is allocated once, as the NumPy array returned, and written in place.
              FloatArray out({xs.rows(), self.output_dim()});
              MatrixMap out_map(out.mutable_data(), xs.rows(), self.output_dim());
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                self.predict(xs, out_map, batch_size);
              }
              return out;
@@ -180,7 +187,7 @@ void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
              const TrainingGuard guard(self, "model(x, training=True)");
              FloatArray out({xs.rows(), self.output_dim()});
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                MatrixMap(out.mutable_data(), xs.rows(), self.output_dim()) = self.call_training(xs);
              }
              return out;
@@ -192,7 +199,7 @@ void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
              const TrainingGuard guard(self, "train_on_batch");
              Logs logs;
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                logs = self.train_on_batch(xs, ys);
              }
              return logs_to_dict(logs);
