@@ -78,6 +78,24 @@ class GilForCallback {
   PyThreadState* thread_;
 };
 
+// Takes the GIL on whichever thread runs it, as py::gil_scoped_acquire does (PyGILState_Ensure), for
+// a call from the core that may come from a thread that released it (a Communicator's methods).
+class GilTaken {
+ public:
+  GilTaken() {
+    surviving_exit([this] { state_ = PyGILState_Ensure(); });
+  }
+  ~GilTaken() {
+    if (!PyGILState_Check()) park_until_exit();  // as in ~GilForCallback
+    PyGILState_Release(state_);
+  }
+  GilTaken(const GilTaken&) = delete;
+  GilTaken& operator=(const GilTaken&) = delete;
+
+ private:
+  PyGILState_STATE state_;
+};
+
 // function(*args), with the GIL held. Python code may release the GIL (to print a progress bar, to
 // sleep) and be ended when it asks for it again: the thread then parks inside this call, before
 // the arguments or anything else could be released without the GIL.

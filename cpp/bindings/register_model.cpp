@@ -127,7 +127,7 @@ void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
               const std::optional<FloatArray>& x_val, const std::optional<FloatArray>& y_val,
               py::object on_batch_begin, py::object on_batch_end, py::object on_epoch_begin, py::object on_epoch_end,
               double progress_interval, const std::optional<WeightArray>& sample_weight,
-              const std::optional<WeightArray>& val_sample_weight) {
+              const std::optional<WeightArray>& val_sample_weight, Communicator* communicator, bool sharded) {
              const ConstMatrixMap xs = map_matrix(x, "x"), ys = map_matrix(y, "y");
              std::optional<Dataset> validation;
              if (x_val && y_val) {
@@ -138,32 +138,36 @@ void bind_training(py::class_<Sequential, std::shared_ptr<Sequential>>& model) {
              }
              const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
              const TrainingGuard guard(self, "fit");
+             FitOptions distributed = options;  // the communicator, a Python object, lives for this call
+             distributed.distribution = {communicator, sharded};
              // The callbacks hold py::objects: they are made and destroyed here, with the GIL held.
              const FitCallbacks callbacks =
                  python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end, progress_interval);
              const GilReleased released;  // [issue 13] gil.hpp: not py::gil_scoped_release
-             self.fit(xs, ys, options, validation, callbacks, weights);
+             self.fit(xs, ys, distributed, validation, callbacks, weights);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("options"),
            py::arg("x_val").noconvert() = py::none(), py::arg("y_val").noconvert() = py::none(),
            py::arg("on_batch_begin") = py::none(), py::arg("on_batch_end") = py::none(),
            py::arg("on_epoch_begin") = py::none(), py::arg("on_epoch_end") = py::none(),
            py::arg("progress_interval") = 0.1, py::arg("sample_weight").noconvert() = py::none(),
-           py::arg("val_sample_weight").noconvert() = py::none())
+           py::arg("val_sample_weight").noconvert() = py::none(), py::arg("communicator") = nullptr,
+           py::arg("sharded") = false)
       .def("evaluate",
            [](const Sequential& self, const FloatArray& x, const FloatArray& y, Index batch_size,
-              const std::optional<WeightArray>& sample_weight) {
+              const std::optional<WeightArray>& sample_weight, Communicator* communicator, bool sharded) {
              const ConstMatrixMap xs = map_matrix(x, "x"), ys = map_matrix(y, "y");
              const Scalar* weights = weight_pointer(sample_weight, xs.rows(), "sample_weight");
              Logs logs;
              {
                const GilReleased released;
-               logs = self.evaluate(xs, ys, batch_size, weights);
+               logs = self.evaluate(xs, ys, batch_size, weights, Distribution{communicator, sharded});
              }
              return logs_to_dict(logs);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size") = 0,
-           py::arg("sample_weight").noconvert() = py::none())
+           py::arg("sample_weight").noconvert() = py::none(), py::arg("communicator") = nullptr,
+           py::arg("sharded") = false)
       .def("predict",
            [](const Sequential& self, const FloatArray& x, Index batch_size) {
              const ConstMatrixMap xs = map_matrix(x, "x");

@@ -7,8 +7,11 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
+#include "batch_checks.hpp"
 #include "fastmlp/memory.hpp"
+#include "model_allocation.hpp"
 
 namespace fastmlp {
 namespace {
@@ -24,85 +27,6 @@ void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index
     std::memcpy(batch.row(i - first).data(), source.row(indices[i]).data(), row_bytes);
 }
 
-// [issue 13] Runs a layer's build or buffer sizing (`doing`: "build", "size the training buffers
-// of"); a failed allocation becomes an OutOfMemory naming the layer, its input width and, as the
-// layer said or at least, the bytes it needed: Dense(2**40) gave a bare std::bad_alloc.
-template <class Allocate>
-void allocate_for(const Layer& layer, Index width, const char* doing, Allocate&& allocate) {
-  const auto label = [&] {
-    return std::string("cannot ") + doing + " " + layer.class_name() + " layer" +
-           (layer.name().empty() ? "" : " '" + layer.name() + "'") + " for " + std::to_string(width) + " inputs: ";
-  };
-  try {
-    allocate();
-  } catch (const OutOfMemory& error) {
-    throw OutOfMemory(label() + error.what());
-  } catch (const std::bad_alloc&) {
-    throw OutOfMemory(label() + "not enough memory; it needs more than " +
-                      byte_count(sizeof(Scalar) * static_cast<double>(width)) + ", 4 per input");
-  }
-}
-
-// [issue 13] The optimizer's state (its slots, such as Adam's moments) for `params`, unless it has it.
-void build_optimizer(Optimizer& optimizer, const std::vector<Parameter>& params) {
-  if (optimizer.built_for(params)) return;
-  explain_allocation_failure([&] { optimizer.build(params); }, [&] {
-    double values = 0;
-    for (const auto& p : params) values += static_cast<double>(p.value->size());
-    const double slots = static_cast<double>(optimizer.slot_names().size());
-    return "cannot allocate the " + optimizer.class_name() + " optimizer's state (" +
-           std::to_string(optimizer.slot_names().size()) + " slots per parameter) for " +
-           std::to_string(static_cast<long long>(values)) + " parameters: it needs " +
-           byte_count(sizeof(Scalar) * values * slots);
-  });
-}
-
-std::string inference_buffers_message(const char* caller, Index chunk, Index widest, int buffers) {
-  return std::string(caller) + ": cannot allocate " + std::to_string(buffers) + " buffers of " + std::to_string(chunk) +
-         " rows by the widest layer's " + std::to_string(widest) + " outputs: they need " +
-         byte_count(buffers * sizeof(Scalar) * static_cast<double>(chunk) * static_cast<double>(widest)) +
-         " (a smaller batch_size needs less)";
-}
-
-// [issue 13] fit() checks y and the sample weights when it starts, but reads them in place, and a
-// callback or another thread may rewrite them while it runs: a sparse label rewritten to 1e6 made
-// the loss write far past its row (SIGSEGV); one rewritten to the class count trained on garbage.
-// So each batch's targets and weights are checked again where the batch is taken, before anything
-// reads them (the cost is one pass over the batch's targets). `batch_y` and `batch_weights` hold
-// the samples `order[first + i]` of y (order null: the samples first + i).
-void recheck_batch(const Loss& loss, Index units, ConstMatrixMap y, ConstMatrixMap batch_y, const Scalar* batch_weights,
-                   const std::vector<Index>* order, Index first) {
-  // A literal, not a std::string: this runs for every batch, and the training loop allocates nothing.
-  static constexpr const char* changed = "fit: the training data changed while fit was running (did a callback or "
-                                         "another thread write to it?): ";
-  auto sample = [&](Index i) { return order ? (*order)[static_cast<size_t>(first + i)] : first + i; };
-  try {
-    loss.check_targets(batch_y, units);
-  } catch (const std::invalid_argument& batch_error) {
-    // Name the first invalid sample of y, as the check at the start of fit would have: the first
-    // invalid row of the batch says how far into y to look.
-    std::string what = batch_error.what();
-    for (Index i = 0; i < batch_y.rows(); ++i) {
-      try {
-        loss.check_targets(row_block(batch_y, i, i + 1), units);
-      } catch (const std::invalid_argument&) {
-        try {
-          loss.check_targets(row_block(y, 0, sample(i) + 1), units);
-        } catch (const std::invalid_argument& error) {
-          what = error.what();
-        }
-        break;
-      }
-    }
-    throw std::invalid_argument(std::string(changed) + "y: " + what);
-  }
-  if (!batch_weights) return;
-  for (Index i = 0; i < batch_y.rows(); ++i)
-    if (!(std::isfinite(batch_weights[i]) && batch_weights[i] >= 0))
-      throw std::invalid_argument(std::string(changed) + "sample_weight[" + std::to_string(sample(i)) + "] is " +
-                                  std::to_string(batch_weights[i]) + "; sample weights must be finite and >= 0");
-}
-
 // The batch's total loss: Σ w_i l_i (or Σ l_i), to which n times the batch's penalties are added,
 // so that dividing the epoch's total by the sample count gives Keras's batch-size-weighted mean.
 double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
@@ -112,42 +36,43 @@ double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
 
 }  // namespace
 
-// Running totals of one epoch or one evaluation: the loss total and each metric's state, in one
-// buffer allocated before the loop.
+// Running totals of one epoch, one batch or one evaluation: the loss total, then each metric's
+// state, in one buffer allocated before the loop (data-parallel training sums it over the ranks).
 class Tally {
  public:
   explicit Tally(const std::vector<MetricPtr>& metrics) : metrics_(metrics) {
-    size_t size = 0;
+    size_t size = 1;
     for (const auto& m : metrics) {
       offsets_.push_back(size);
       size += static_cast<size_t>(m->state_size());
     }
-    state_.assign(size, 0.0);
+    totals_.assign(size, 0.0);
     logs_.emplace_back("loss", 0.0);
     for (const auto& m : metrics) logs_.emplace_back(m->name(), 0.0);
   }
 
-  void reset() {
-    loss_ = 0;
-    std::fill(state_.begin(), state_.end(), 0.0);
-  }
-  void add_loss(double total) { loss_ += total; }
+  void reset() { std::fill(totals_.begin(), totals_.end(), 0.0); }
+  void add_loss(double total) { totals_[0] += total; }
   void add_metrics(ConstMatrixMap y_pred, ConstMatrixMap y_true) {
-    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m]->accumulate(y_pred, y_true, &state_[offsets_[m]]);
+    for (size_t m = 0; m < metrics_.size(); ++m) metrics_[m]->accumulate(y_pred, y_true, &totals_[offsets_[m]]);
   }
+  // Every metric's state is a sum over samples, so tallies of disjoint batches add up.
+  void add(const Tally& other) {
+    for (size_t i = 0; i < totals_.size(); ++i) totals_[i] += other.totals_[i];
+  }
+  std::vector<double>& totals() { return totals_; }
   // Loss and metric values after `samples` samples; the reference stays valid until the next call.
   const Logs& logs(double samples) {
-    logs_[0].second = loss_ / samples;
+    logs_[0].second = totals_[0] / samples;
     for (size_t m = 0; m < metrics_.size(); ++m)
-      logs_[m + 1].second = metrics_[m]->result(&state_[offsets_[m]], samples);
+      logs_[m + 1].second = metrics_[m]->result(&totals_[offsets_[m]], samples);
     return logs_;
   }
 
  private:
   const std::vector<MetricPtr>& metrics_;
   std::vector<size_t> offsets_;
-  std::vector<double> state_;
-  double loss_ = 0;
+  std::vector<double> totals_;  // [loss, metric states...]
   Logs logs_;
 };
 
@@ -318,8 +243,56 @@ double Sequential::weight_penalty() const {
   return total;
 }
 
-void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight,
-                            const std::vector<Parameter>& params, Tally& tally) {
+void Sequential::refuse_activity_penalties(const char* caller) const {
+  for (const auto& layer : layers_)
+    if (layer->has_activity_penalty())
+      throw std::invalid_argument(std::string("data-parallel ") + caller + " does not support activity regularizers (" +
+                                  layer->class_name() + " layer '" + layer->name() +
+                                  "'): their penalty is a sum over the whole batch, which no rank holds");
+}
+
+void Sequential::start_replica(ReplicaSync& sync, ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                               bool validating, const std::vector<Parameter>& params,
+                               const std::vector<Parameter>& state, size_t totals) {
+  refuse_activity_penalties("fit");
+  std::vector<Parameter> weights;
+  std::vector<Rng*> generators;
+  for (auto& layer : layers_) {
+    for (auto& p : layer->parameters()) weights.push_back(p);
+    for (auto& p : layer->non_trainable()) weights.push_back(p);
+    if (Rng* generator = layer->generator()) generators.push_back(generator);
+  }
+  Index weight_values = 0, trainable_values = 0;
+  for (const auto& p : weights) weight_values += p.value->size();
+  for (const auto& p : params) trainable_values += p.value->size();
+  const bool sharded = options.distribution.sharded;
+  // Ranks that pass the same data must pass it in the same order: a checksum weighted by position
+  // catches a per-rank shuffle. Sums of absolute values, so that a relative tolerance absorbs
+  // the rounding of CPUs that vectorise differently.
+  double checksum = 0;
+  if (!sharded)
+    for (Index i = 0; i < x.rows(); ++i)
+      checksum += static_cast<double>(1 + i % 1021) *
+                  (x.row(i).cwiseAbs().cast<double>().sum() + y.row(i).cwiseAbs().cast<double>().sum());
+  const std::vector<Agreed> agreed = {
+      {"sharded data (1: yes)", sharded ? 1.0 : 0.0},
+      {"layer count", static_cast<double>(layers_.size())},
+      {"weight values", static_cast<double>(weight_values)},
+      {"trainable values", static_cast<double>(trainable_values)},
+      {"optimizer step", static_cast<double>(optimizer_->iterations())},
+      {"metric totals", static_cast<double>(totals)},
+      {"batch_size", static_cast<double>(options.batch_size)},
+      {"epochs", static_cast<double>(options.epochs)},
+      {"initial_epoch", static_cast<double>(options.initial_epoch)},
+      {"shuffle", options.shuffle ? 1.0 : 0.0},
+      {"validation data (1: given)", validating ? 1.0 : 0.0},
+      {"rows of x", sharded ? 0.0 : static_cast<double>(x.rows())},
+      {"checksum of x and y", checksum, 1e-6},
+  };
+  sync.start(agreed, x.rows(), weights, rng_, generators, params, state, totals);
+}
+
+void Sequential::forward_backward(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight, Tally& tally) {
   const Index n = x.rows();
   const Scalar* activations = x.data();
   double penalty = weight_penalty();
@@ -353,12 +326,19 @@ void Sequential::train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sa
                               ConstMatrixMap(upstream, n, layers_[i]->output_dim()), at, /*need_grad_input=*/i > 0)
                    .data();
   }
-  optimizer_->step(params);
 }
 
 History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
                         const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
                         const Scalar* sample_weight) {
+  // Data parallel: a rank that fails tells the others, which would otherwise wait for it.
+  return announcing_failures(options.distribution,
+                             [&] { return fit_epochs(x, y, options, validation, callbacks, sample_weight); });
+}
+
+History Sequential::fit_epochs(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                               const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
+                               const Scalar* sample_weight) {
   require_compiled_and_built(x, "fit");
   const auto reading = lock_.read();  // [issue 13] the checks below hold for the whole run
   check_data(x, y, "fit");
@@ -368,19 +348,32 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     throw std::invalid_argument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
   if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
 
-  const Index rows = x.rows();
-  const Index batch_size = std::min(options.batch_size, rows);
-  const Index batches = options.batches(rows);
   const std::vector<MetricPtr> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
-  build_optimizer(*optimizer_, params);
+  build_optimizer(*optimizer_, params);  // [issue 13] model_allocation.hpp
+  History history;
+  Tally tally(metrics), step_tally(metrics);
+
+  // DATA-PARALLEL HOOK 1 of 4: every rank agrees on the model and the arguments, starts from rank
+  // 0's weights and generators, and learns the size of the whole data set (the union of the shards).
+  std::optional<ReplicaSync> sync;
+  std::vector<Parameter> replica_state;  // averaged over the ranks with the gradients
+  if (options.distribution.active()) {
+    sync.emplace(options.distribution);
+    for (auto& layer : layers_)
+      if (layer->trainable())
+        for (auto& p : layer->non_trainable()) replica_state.push_back(p);
+    start_replica(*sync, x, y, options, validation.has_value(), params, replica_state, tally.totals().size());
+  }
+
+  const Index rows = sync ? sync->global_rows() : x.rows();
+  const Index batch_size = std::min(options.batch_size, rows);
+  const Index batches = options.batches(rows);
   reserve_batch(batch_size);
   layer_inputs_.assign(layers_.size(), nullptr);
   permutation_.resize(static_cast<size_t>(rows));
   std::iota(permutation_.begin(), permutation_.end(), Index{0});
-
-  History history;
-  Tally tally(metrics);
+  if (sync) batch_rows_.resize(static_cast<size_t>(batch_size));
   using Clock = std::chrono::steady_clock;
 
   for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
@@ -391,24 +384,46 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     Index samples_done = 0;
     bool stop = false;
 
-    for (Index b = 0; b < batches && !stop; ++b) {
+    // A rank that asks to stop keeps going to the next step, whose allreduce tells the others.
+    for (Index b = 0; b < batches && (!stop || sync); ++b) {
       const Index first = b * batch_size, end = std::min(rows, first + batch_size), n = end - first;
       if (callbacks.on_batch_begin) callbacks.on_batch_begin(epoch, b);
-      if (options.shuffle) {
+      if (sync) {
+        // DATA-PARALLEL HOOK 2 of 4: this rank's rows of the global batch permutation_[first, end).
+        const Index mine = sync->select(permutation_, first, end, batch_rows_);
+        gather_rows(x, batch_rows_, 0, mine, batch_x_);
+        gather_rows(y, batch_rows_, 0, mine, batch_y_);
+        if (sample_weight)
+          for (Index i = 0; i < mine; ++i) batch_weights_(i) = sample_weight[batch_rows_[static_cast<size_t>(i)]];
+        recheck_batch(*loss_, output_dim(), top_rows(std::as_const(batch_y_), mine),
+                      sample_weight ? batch_weights_.data() : nullptr, y, batch_rows_.data());  // [issue 13]
+        step_tally.reset();
+        if (mine > 0)
+          forward_backward(top_rows(std::as_const(batch_x_), mine), top_rows(std::as_const(batch_y_), mine),
+                           sample_weight ? batch_weights_.data() : nullptr, step_tally);
+        // DATA-PARALLEL HOOK 3 of 4: one allreduce of the gradients, the loss and metric totals and
+        // the stop requests; a stop asked for after the previous batch leaves this step unapplied.
+        if (sync->reduce(params, replica_state, mine, n, step_tally.totals(), stop)) {
+          stop = true;
+          break;
+        }
+        tally.add(step_tally);
+      } else if (options.shuffle) {
         gather_rows(x, permutation_, first, end, batch_x_);
         gather_rows(y, permutation_, first, end, batch_y_);
         if (sample_weight)
           for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[permutation_[i]];
-        recheck_batch(*loss_, output_dim(), y, top_rows(std::as_const(batch_y_), n),
-                      sample_weight ? batch_weights_.data() : nullptr, &permutation_, first);  // [issue 13]
-        train_step(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n),
-                   sample_weight ? batch_weights_.data() : nullptr, params, tally);
+        recheck_batch(*loss_, output_dim(), top_rows(std::as_const(batch_y_), n),
+                      sample_weight ? batch_weights_.data() : nullptr, y, permutation_.data() + first);  // [issue 13]
+        forward_backward(top_rows(std::as_const(batch_x_), n), top_rows(std::as_const(batch_y_), n),
+                         sample_weight ? batch_weights_.data() : nullptr, tally);
       } else {
-        recheck_batch(*loss_, output_dim(), y, row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
+        recheck_batch(*loss_, output_dim(), row_block(y, first, end), sample_weight ? sample_weight + first : nullptr, y,
                       nullptr, first);  // [issue 13]
-        train_step(row_block(x, first, end), row_block(y, first, end), sample_weight ? sample_weight + first : nullptr,
-                   params, tally);
+        forward_backward(row_block(x, first, end), row_block(y, first, end),
+                         sample_weight ? sample_weight + first : nullptr, tally);
       }
+      optimizer_->step(params);
       samples_done = end;
       if (callbacks.on_batch_end) {
         const auto now = Clock::now();
@@ -422,13 +437,16 @@ History Sequential::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& op
     // The epoch's means over the samples it trained on: all rows, unless a callback stopped it early.
     Logs logs = tally.logs(static_cast<double>(samples_done));
     if (validation) {
-      for (const auto& [name, value] : evaluate(validation->x, validation->y, options.batch_size, validation->sample_weight))
+      for (const auto& [name, value] : evaluate(validation->x, validation->y, options.batch_size,
+                                                validation->sample_weight, options.distribution))
         logs.emplace_back("val_" + name, value);
     }
     history.epochs.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
-    if (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) break;
-    if (stop) break;
+    bool finish = (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) || stop;
+    // DATA-PARALLEL HOOK 4 of 4: the ranks stop together, whoever asked.
+    if (sync) finish = sync->agree_to_stop(finish);
+    if (finish) break;
   }
   return history;
 }
@@ -445,7 +463,8 @@ Logs Sequential::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
   reserve_batch(std::max(x.rows(), batch_x_.rows()));
   layer_inputs_.assign(layers_.size(), nullptr);
   Tally tally(metrics);
-  train_step(x, y, nullptr, params, tally);
+  forward_backward(x, y, nullptr, tally);
+  optimizer_->step(params);
   return tally.logs(static_cast<double>(x.rows()));
 }
 
@@ -532,39 +551,50 @@ void Sequential::check_weights(const Scalar* sample_weight, Index rows, const ch
                                   std::to_string(i) + "] is " + std::to_string(sample_weight[i]));
 }
 
-Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
-  const auto reading = lock_.read();
-  if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
-  if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
-  check_data(x, y, "evaluate");
-  check_weights(sample_weight, x.rows(), "evaluate");
-  const std::vector<MetricPtr> metrics = resolve_metrics();
-  Tally tally(metrics);
-  const Index chunk = inference_chunk(x.rows(), batch_size);
-  Index widest = 0;
-  for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
-  RowMatrix ping, pong, y_pred;
-  Vector losses;
-  explain_allocation_failure(
-      [&] {
-        ping.resize(chunk, widest);
-        pong.resize(chunk, widest);
-        y_pred.resize(chunk, output_dim());
-        losses.resize(chunk);
-      },
-      [&] { return inference_buffers_message("evaluate", chunk, widest, 3); });
-  const double weights = weight_penalty();  // the weights do not change during evaluation
-  for (Index first = 0; first < x.rows(); first += chunk) {
-    const Index end = std::min(x.rows(), first + chunk), n = end - first;
-    MatrixMap pred = top_rows(y_pred, n);
-    const double activity = infer_chunk(row_block(x, first, end), ping, pong, pred);
-    const ConstMatrixMap targets = row_block(y, first, end);
-    loss_->per_sample(as_const_map(pred), targets, losses.head(n));
-    tally.add_loss(weighted_sum(losses, n, sample_weight ? sample_weight + first : nullptr) +
-                   static_cast<double>(n) * (weights + activity));
-    tally.add_metrics(as_const_map(pred), targets);
-  }
-  return tally.logs(static_cast<double>(x.rows()));
+Logs Sequential::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight,
+                          const Distribution& distribution) const {
+  const auto reading = lock_.read();  // [issue 13] model_lock.hpp
+  return announcing_failures(distribution, [&] {
+    if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
+    if (!built()) throw std::invalid_argument("evaluate: the model is not built; give it an input shape or fit it first");
+    check_data(x, y, "evaluate");
+    check_weights(sample_weight, x.rows(), "evaluate");
+    if (distribution.active()) refuse_activity_penalties("evaluate");
+    // Data parallel: each rank evaluates its share of the rows (all of its shard), then the sums add up.
+    Index first_row = 0, end_row = x.rows();
+    if (distribution.active() && !distribution.sharded)
+      std::tie(first_row, end_row) =
+          share_of(x.rows(), distribution.communicator->rank(), distribution.communicator->size());
+    const std::vector<MetricPtr> metrics = resolve_metrics();
+    Tally tally(metrics);
+    const Index chunk = inference_chunk(std::max<Index>(1, end_row - first_row), batch_size);
+    Index widest = 0;
+    for (const auto& layer : layers_) widest = std::max(widest, layer->output_dim());
+    RowMatrix ping, pong, y_pred;
+    Vector losses;
+    explain_allocation_failure(
+        [&] {
+          ping.resize(chunk, widest);
+          pong.resize(chunk, widest);
+          y_pred.resize(chunk, output_dim());
+          losses.resize(chunk);
+        },
+        [&] { return inference_buffers_message("evaluate", chunk, widest, 3); });
+    const double weights = weight_penalty();  // the weights do not change during evaluation
+    for (Index first = first_row; first < end_row; first += chunk) {
+      const Index end = std::min(end_row, first + chunk), n = end - first;
+      MatrixMap pred = top_rows(y_pred, n);
+      const double activity = infer_chunk(row_block(x, first, end), ping, pong, pred);
+      const ConstMatrixMap targets = row_block(y, first, end);
+      loss_->per_sample(as_const_map(pred), targets, losses.head(n));
+      tally.add_loss(weighted_sum(losses, n, sample_weight ? sample_weight + first : nullptr) +
+                     static_cast<double>(n) * (weights + activity));
+      tally.add_metrics(as_const_map(pred), targets);
+    }
+    Index rows = end_row - first_row;
+    if (distribution.active()) reduce_totals(*distribution.communicator, tally.totals(), rows);
+    return tally.logs(static_cast<double>(rows));
+  });
 }
 
 // ---- configuration ---------------------------------------------------------------------------------

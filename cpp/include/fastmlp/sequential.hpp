@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "fastmlp/data_parallel.hpp"
 #include "fastmlp/layer.hpp"
 #include "fastmlp/loss.hpp"
 #include "fastmlp/metric.hpp"
@@ -34,6 +35,9 @@ struct FitOptions {
   int epochs = 1;
   int initial_epoch = 0;  // epochs are numbered from here, as when resuming a run
   bool shuffle = true;    // a fresh permutation every epoch; off: consecutive row blocks of x
+  // Data-parallel training over a communicator's ranks (data_parallel.hpp); inactive by default.
+  // batch_size is then the global batch, split over the ranks; validation is split likewise.
+  Distribution distribution;
 
   // Batches in an epoch over `rows` samples: the last one holds what is left.
   Index batches(Index rows) const;
@@ -119,8 +123,10 @@ class Sequential {
   // of `batch_size` rows (0: a size chosen for speed; activity penalties are sums over a batch, so
   // they depend on it as in Keras). Const and free of shared buffers: several threads may
   // evaluate or predict at once.
-  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0,
-                const Scalar* sample_weight = nullptr) const;
+  // With an active `distribution`, each rank evaluates its share (all of its shard) and the
+  // results are summed over the ranks: every rank returns the logs of the whole data set.
+  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0, const Scalar* sample_weight = nullptr,
+                const Distribution& distribution = {}) const;
   void predict(ConstMatrixMap x, MatrixMap out, Index batch_size = 0) const;
   RowMatrix predict(ConstMatrixMap x, Index batch_size = 0) const;
 
@@ -168,10 +174,17 @@ class Sequential {
   void check_weights(const Scalar* sample_weight, Index rows, const char* what) const;
   std::vector<MetricPtr> resolve_metrics() const;
   void reserve_batch(Index max_batch);
-  // Forward, loss, backward and optimizer step on one batch; adds the batch's loss and metric
-  // sums to `sums` (loss first, then one entry per metric).
-  void train_step(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight,
-                  const std::vector<Parameter>& params, Tally& tally);
+  History fit_epochs(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                     const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
+                     const Scalar* sample_weight);
+  // Forward, loss and backward on one batch, filling every parameter's gradient; adds the batch's
+  // loss and metric sums to `tally`. The optimizer step is the caller's.
+  void forward_backward(ConstMatrixMap x, ConstMatrixMap y, const Scalar* sample_weight, Tally& tally);
+  // Data parallel: the checks and copies before the first epoch (ReplicaSync::start).
+  void start_replica(ReplicaSync& sync, ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
+                     bool validating, const std::vector<Parameter>& params, const std::vector<Parameter>& state,
+                     size_t totals);
+  void refuse_activity_penalties(const char* caller) const;
   // Inference on one chunk of rows into `out`, the hidden layers ping-ponging between two
   // caller-owned buffers; returns the activity penalties of the chunk's outputs.
   double infer_chunk(ConstMatrixMap x, RowMatrix& ping, RowMatrix& pong, MatrixMap out) const;
@@ -194,6 +207,7 @@ class Sequential {
   Vector sample_losses_;    // (batch)  per-sample losses of the current batch
   std::vector<const Scalar*> layer_inputs_;  // per layer: where forward() read its input this step
   std::vector<Index> permutation_;
+  std::vector<Index> batch_rows_;  // (batch)  data parallel: this rank's rows of the current batch
   ModelLock lock_;  // [issue 13] readers share it; structure changes are refused while it is held
 };
 

@@ -7,7 +7,8 @@ import tempfile
 
 import numpy as np
 
-from fastmlp import _core, _random, layers as layers_module, losses, metrics as metrics_module, optimizers
+from fastmlp import _core, _random, distribution as distribution_module, layers as layers_module, losses
+from fastmlp import metrics as metrics_module, optimizers
 from fastmlp._convert import as_float_array, as_targets
 from fastmlp._naming import unique_name
 from fastmlp.callbacks import CallbackList
@@ -307,7 +308,7 @@ class Sequential:
             validation_freq: only 1 (validate after every epoch) is supported.
         """
         self._require_compiled("fit")
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         arguments.fit_extras(validation_freq, validation_batch_size)
         x, y = self._check_data(x, y)
@@ -359,13 +360,14 @@ class Sequential:
             return self.stop_training
 
         self.stop_training = False
+        communicator, sharded = distribution_module._core_arguments()
         cbs.on_train_begin({})
         self._core.fit(x, y, options, x_val, y_val,
                        on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
                        on_batch_end=on_batch_end if cbs.wants_batches() else None,
                        on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
                        progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
-                       sample_weight=weights, val_sample_weight=w_val)
+                       sample_weight=weights, val_sample_weight=w_val, communicator=communicator, sharded=sharded)
         cbs.on_train_end(last_logs)
         return cbs.history
 
@@ -375,7 +377,7 @@ class Sequential:
         (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get on_test_begin and
         on_test_end (the evaluation is one C++ call, so batch hooks are not called)."""
         self._require_compiled("evaluate")
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("evaluate", steps=steps)
         x, y = self._check_data(x, y)
         self._ensure_built(x)
@@ -384,14 +386,15 @@ class Sequential:
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=_core.FitOptions(batch_size=batch).batches(len(x)))
         cbs.on_test_begin({})
-        logs = self._core.evaluate(x, y, batch, weights)
+        communicator, sharded = distribution_module._core_arguments()
+        logs = self._core.evaluate(x, y, batch, weights, communicator=communicator, sharded=sharded)
         cbs.on_test_end(logs)
         return _results(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs of the model for inputs ``x``, as a (samples, units) float32 array. ``callbacks`` get
         on_predict_begin and on_predict_end."""
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("predict", steps=steps)
         if not self._layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")

@@ -1,0 +1,42 @@
+#include "batch_checks.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace fastmlp {
+
+void recheck_batch(const Loss& loss, Index units, ConstMatrixMap batch_y, const Scalar* batch_weights,
+                   ConstMatrixMap y, const Index* rows, Index first) {
+  // A literal, not a std::string: this runs for every batch, and the training loop allocates nothing.
+  static constexpr const char* changed = "fit: the training data changed while fit was running (did a callback or "
+                                         "another thread write to it?): ";
+  auto sample = [&](Index i) { return rows ? rows[i] : first + i; };
+  try {
+    loss.check_targets(batch_y, units);
+  } catch (const std::invalid_argument& batch_error) {
+    // Name the first invalid sample of y, as the check at the start of fit would have: the first
+    // invalid row of the batch says how far into y to look.
+    std::string what = batch_error.what();
+    for (Index i = 0; i < batch_y.rows(); ++i) {
+      try {
+        loss.check_targets(row_block(batch_y, i, i + 1), units);
+      } catch (const std::invalid_argument&) {
+        try {
+          loss.check_targets(row_block(y, 0, sample(i) + 1), units);
+        } catch (const std::invalid_argument& error) {
+          what = error.what();
+        }
+        break;
+      }
+    }
+    throw std::invalid_argument(std::string(changed) + "y: " + what);
+  }
+  if (!batch_weights) return;
+  for (Index i = 0; i < batch_y.rows(); ++i)
+    if (!(std::isfinite(batch_weights[i]) && batch_weights[i] >= 0))
+      throw std::invalid_argument(std::string(changed) + "sample_weight[" + std::to_string(sample(i)) + "] is " +
+                                  std::to_string(batch_weights[i]) + "; sample weights must be finite and >= 0");
+}
+
+}  // namespace fastmlp
