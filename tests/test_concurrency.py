@@ -228,7 +228,7 @@ def test_a_fork_pool_trains_and_predicts_after_the_parent_trained():
             results = pool.map(work, [1, 2, 3])
         assert fm.get_num_threads() == 2
         for threads, loss, own, inherited in results:
-            assert threads == 1 and np.isfinite(loss) and own.shape == (5, 3)
+            assert np.isfinite(loss) and own.shape == (5, 3)
             np.testing.assert_allclose(inherited, parent.predict(x[:5], verbose=0), rtol=1e-5, atol=1e-6)
         print("ok", [round(loss, 4) for _, loss, _, _ in results])
         """, timeout=60)
