@@ -10,6 +10,7 @@
 #include "fastmlp/communicator.hpp"
 #include "fastmlp/config.hpp"
 #include "fastmlp/data_parallel.hpp"
+#include "fastmlp/generator_state.hpp"
 #include "fastmlp/initializer.hpp"
 #include "fastmlp/layer.hpp"
 #include "fastmlp/layers/activation_layer.hpp"
