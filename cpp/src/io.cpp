@@ -607,9 +607,10 @@ std::string read_model_file(const fs::path& path) {
   if (data_bytes) {
     const std::size_t total = header_end + *data_bytes + kChecksumBytes;
     if (size && *size > total)
-      throw ModelFileError("cannot load " + label + ": the file has " + std::to_string(*size) +
-                           " bytes but its header and tensor table account for " + std::to_string(total) +
-                           "; it is damaged or was not written by fastmlp");
+      throw ModelFileError("cannot load " + label + ": the file has " + std::to_string(*size - total) +
+                           " bytes after its last tensor (its header and tensor table account for " +
+                           std::to_string(total) + " of its " + std::to_string(*size) +
+                           "); it is damaged or was not written by fastmlp");
     read_up_to(total - bytes.size());
     if (!size && bytes.size() == total && std::fgetc(in.get()) != EOF)
       throw ModelFileError("cannot load " + label + ": the file holds more than the " + std::to_string(total) +
