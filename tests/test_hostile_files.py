@@ -39,6 +39,13 @@ def rewrite(path, change, keep_data=True):
     return path
 
 
+def small_model_file(tmp_path, name="model.fastmlp", **kwargs):
+    """A Dense(2) model on 3 inputs (Sequential ``kwargs``), saved at tmp_path/name."""
+    path = tmp_path / name
+    fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)], **kwargs).save(path)
+    return path
+
+
 def load_in_child(path, timeout):
     """Loads ``path`` in a fresh interpreter; returns (the error's type and message, the growth of the
     child's peak resident memory in bytes during the load)."""
@@ -119,9 +126,7 @@ def test_the_saved_generator_states_still_load_and_continue_training(tmp_path):
 def test_a_small_file_declaring_huge_layers_is_refused_before_allocating(tmp_path):
     # 16384 inputs and Dense(16384) with no tensors: the reader allocated 2 GB (kernel and gradient)
     # before it noticed the tensors were missing.
-    model = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)])
-    path = tmp_path / "small.fastmlp"
-    model.save(path)
+    path = small_model_file(tmp_path, "small.fastmlp")
 
     def grow(header):
         config = header["model"]["config"]
@@ -140,9 +145,7 @@ def test_a_small_file_declaring_huge_layers_is_refused_before_allocating(tmp_pat
 
 
 def test_a_declared_shape_that_differs_from_the_layer_is_named(tmp_path):
-    model = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)])
-    path = tmp_path / "other.fastmlp"
-    model.save(path)
+    path = small_model_file(tmp_path, "other.fastmlp")
     rewrite(path, lambda header: header["model"]["config"]["layers"][0]["config"].update(units=5))
     with pytest.raises(fm.saving.ModelFileError, match=r"tensor 'layers/0/kernel' has shape \(3, 2\), the model needs \(3, 5\)"):
         fm.models.load_model(path)
@@ -180,9 +183,7 @@ def test_a_header_over_the_cap_is_refused_before_it_is_read(tmp_path, declared):
 def test_a_4_gib_file_with_valid_magic_is_refused_without_reading_it(tmp_path):
     # It was read whole before any check: MemoryError (std::bad_alloc) after 1 GB. A sparse file
     # takes no disk space; the child's memory shows that the data was never read.
-    model = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)])
-    path = tmp_path / "big.fastmlp"
-    model.save(path)
+    path = small_model_file(tmp_path, "big.fastmlp")
     with open(path, "r+b") as file:
         file.truncate(4 << 30)
     outcome, grown = load_in_child(path, timeout=60)
@@ -201,9 +202,7 @@ def test_dev_zero_is_refused_at_once():
 def test_a_pipe_is_read_only_as_far_as_the_file_says(tmp_path):
     # A FIFO has no size: the reader stops where the header and the tensor table say the file ends
     # and refuses one that goes on (a writer that never stops would otherwise be read forever).
-    model = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)])
-    saved = tmp_path / "model.fastmlp"
-    model.save(saved)
+    saved = small_model_file(tmp_path, "model.fastmlp")
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     status, out, err = run_isolated(f"""
@@ -248,9 +247,7 @@ def test_a_path_that_is_not_utf8_gives_model_file_error(tmp_path):
 
 
 def test_a_model_name_that_is_not_utf8_gives_model_file_error(tmp_path):
-    model = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)], name="abc")
-    path = tmp_path / "named.fastmlp"
-    model.save(path)
+    path = small_model_file(tmp_path, "named.fastmlp", name="abc")
     raw = path.read_bytes()
     (length,) = struct.unpack_from("<I", raw, 12)
     header = raw[16:16 + length].replace(b'"abc"', b'"a\xffc"', 1)
@@ -275,9 +272,7 @@ def test_damaged_headers_give_printable_messages(tmp_path):
 ])
 def test_an_invalid_config_in_a_file_is_a_model_file_error(tmp_path, where, value, message):
     # A negative regularizer strength loaded in C++ and failed later in Python with a plain ValueError.
-    model = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)])
-    path = tmp_path / "config.fastmlp"
-    model.save(path)
+    path = small_model_file(tmp_path, "config.fastmlp")
     rewrite(path, lambda header: header["model"]["config"]["layers"][0]["config"].__setitem__(where, value))
     with pytest.raises(fm.saving.ModelFileError, match=message):
         fm.models.load_model(path)
