@@ -39,9 +39,9 @@ def rewrite(path, change, keep_data=True):
     return path
 
 
-def small_model_file(tmp_path, name="model.fastmlp", **kwargs):
-    """A Dense(2) model on 3 inputs (Sequential ``kwargs``), saved at tmp_path/name."""
-    path = tmp_path / name
+def small_model_file(tmp_path, file_name="model.fastmlp", **kwargs):
+    """A Dense(2) model on 3 inputs (Sequential ``kwargs``), saved at tmp_path/file_name."""
+    path = tmp_path / file_name
     fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2)], **kwargs).save(path)
     return path
 
