@@ -2,6 +2,10 @@
 comparison helpers that print the largest difference they saw."""
 
 import math
+import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -228,3 +232,22 @@ def threads_restored():
     before = fm.get_num_threads()
     yield before
     fm.set_num_threads(before)
+
+
+# ---- isolation -------------------------------------------------------------------------------------
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_isolated(code, timeout=60):
+    """Runs ``code`` in a fresh interpreter, so that a crash or a hang fails the test that provoked it
+    instead of ending or stalling the whole run; the code can import the test modules' helpers.
+    Returns (exit status, stdout, stderr); the status is None when the child ran past ``timeout``
+    seconds and was killed, negative when a signal killed it."""
+    code = f"import sys\nsys.path.insert(0, {TESTS_DIR!r})\n" + textwrap.dedent(code)
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        def text(output):
+            return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+        return None, text(expired.stdout), text(expired.stderr)
+    return done.returncode, done.stdout, done.stderr

@@ -1,6 +1,8 @@
 """Bad input to any public call raises ValueError or TypeError with a message that says what to fix,
 and never crashes; any array NumPy can convert to numbers is accepted."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -325,3 +327,54 @@ def test_read_only_inputs_are_not_written(data):
     model = classifier()
     model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y))
     np.testing.assert_array_equal(x, before)
+
+
+# ---- messages that say what was passed and what is allowed -------------------------------------------
+@pytest.mark.parametrize("weight", [-1.0, float("nan"), float("inf")])
+def test_a_bad_class_weight_is_named_with_its_class(weight, data):
+    # It was reported as "sample weights must be finite", about weights the user never passed.
+    x, y = data
+    with pytest.raises(ValueError, match=rf"class_weight must map each class to a finite number >= 0; "
+                                         rf"class 2 has {weight}"):
+        classifier().fit(x, y, class_weight={0: 1.0, 2: weight}, verbose=0)
+
+
+def test_a_bad_sample_weight_is_named_with_its_index(data):
+    x, y = data
+    weights = np.ones(ROWS)
+    weights[7] = -0.5
+    with pytest.raises(ValueError, match=r"sample_weight\[7\] is -0.5"):
+        classifier().fit(x, y, sample_weight=weights, verbose=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: fm.layers.Input((2**32, 2**32)),
+    lambda: fm.layers.Dense(3, input_shape=(2**21, 2**21, 2**21)),
+    lambda: fm.Sequential([fm.layers.Flatten(), fm.layers.Dense(3)]).build((None, 2**32, 2**32)),
+])
+def test_a_sample_shape_too_large_to_count_is_refused_with_its_size(make):
+    # NumPy's product wrapped around: Input((2**32, 2**32)) then Flatten() reported "got 0" features.
+    with pytest.raises(ValueError, match=r"has \d+ values, more than the 9223372036854775807"):
+        make()
+
+
+@pytest.mark.parametrize("units, bytes_needed", [(2**40, "562949953421312 bytes (512 TiB)"),
+                                                 (2**50, "576460752303423488 bytes (512 PiB)")])
+def test_a_layer_too_large_for_memory_raises_memory_error_naming_it_and_the_bytes(units, bytes_needed):
+    # It was a bare MemoryError("std::bad_alloc").
+    model = fm.Sequential([fm.layers.Input((64,))])
+    with pytest.raises(MemoryError, match=rf"cannot build Dense layer 'huge' for 64 inputs: its kernel of shape "
+                                          rf"\(64, {units}\) and the kernel's gradient need {re.escape(bytes_needed)}"):
+        model.add(fm.layers.Dense(units, name="huge"))
+    assert model.layers == []  # nothing was added
+
+
+def test_a_layer_that_ran_out_of_memory_is_left_unbuilt_and_usable_elsewhere(data):
+    # A failed build left BatchNormalization half built (its width set, its statistics missing).
+    normalization = fm.layers.BatchNormalization()
+    with pytest.raises(MemoryError, match=r"BatchNormalization layer '.*' for 1099511627776 inputs"):
+        fm.Sequential([fm.layers.Input((2**40,)), normalization])
+    x, y = data
+    model = fm.Sequential([fm.layers.Input((FEATURES,)), normalization, fm.layers.Dense(CLASSES, activation="softmax")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"][0])

@@ -1,4 +1,5 @@
 // The fastmlp._core extension: only wires the registration functions together.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include "registrations.hpp"
@@ -11,4 +12,8 @@ PYBIND11_MODULE(_core, m) {
   fastmlp::bindings::register_io(m);
   fastmlp::bindings::register_threads(m);
   fastmlp::bindings::register_distribution(m);
+  // [issue 13] pybind11 looks NumPy's C API up at its first use and releases the GIL meanwhile, in a
+  // destructor that interpreter exit can turn into std::terminate (gil.hpp): done here, at import,
+  // a daemon thread's first predict cannot be where that happens.
+  pybind11::dtype::of<float>();
 }

@@ -3,6 +3,7 @@
 // a cluster's own). The training loop calls it once per step, with the GIL taken for that call;
 // the buffers cross as NumPy views of the core's memory, without copies.
 #include "fastmlp/communicator.hpp"
+#include "gil.hpp"
 #include "numpy_views.hpp"
 #include "registrations.hpp"
 
@@ -19,24 +20,34 @@ py::array_t<T> borrowed(T* data, std::size_t count) {
 
 class PythonCommunicator : public Communicator {
  public:
-  int rank() const override { PYBIND11_OVERRIDE_PURE(int, Communicator, rank, ); }
-  int size() const override { PYBIND11_OVERRIDE_PURE(int, Communicator, size, ); }
+  // [issue 13] fit calls these without the GIL: GilTaken and call_python (gil.hpp) park the thread
+  // if the interpreter is exiting, where py::gil_scoped_acquire would end the process (SIGABRT).
+  int rank() const override {
+    const GilTaken gil;
+    return call_python(method("rank")).cast<int>();
+  }
+  int size() const override {
+    const GilTaken gil;
+    return call_python(method("size")).cast<int>();
+  }
 
   void allreduce_sum(Scalar* data, std::size_t count) override {
-    py::gil_scoped_acquire gil;
-    method("allreduce_sum")(borrowed(data, count));
+    const GilTaken gil;
+    call_python(method("allreduce_sum"), borrowed(data, count));
   }
 
   void broadcast(void* data, std::size_t bytes, int root) override {
-    py::gil_scoped_acquire gil;
-    method("broadcast")(borrowed(static_cast<std::uint8_t*>(data), bytes), root);
+    const GilTaken gil;
+    call_python(method("broadcast"), borrowed(static_cast<std::uint8_t*>(data), bytes), root);
   }
 
   void announce_failure(const std::string& reason) noexcept override {
     try {
-      py::gil_scoped_acquire gil;
-      method("announce_failure")(reason);
-    } catch (...) {
+      const GilTaken gil;
+      call_python(method("announce_failure"), reason);
+    } catch (const py::error_already_set&) {
+      // The failure being announced propagates anyway; a second one must not replace it.
+    } catch (const std::exception&) {
       // The failure being announced propagates anyway; a second one must not replace it.
     }
   }

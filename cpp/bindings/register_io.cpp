@@ -4,6 +4,7 @@
 #include "config_cast.hpp"
 #include "fastmlp/io.hpp"
 #include "fastmlp/sequential.hpp"
+#include "gil.hpp"
 #include "registrations.hpp"
 
 namespace fastmlp::bindings {
@@ -23,12 +24,13 @@ void register_io(py::module_& m) {
   py::register_exception<ModelFileError>(m, "ModelFileError", PyExc_ValueError);
   m.attr("MODEL_FORMAT_VERSION") = kModelFormatVersion;
 
-  // Paths arrive as str or os.PathLike. The GIL is released while the file is written or read.
+  // Paths arrive as str or os.PathLike. The GIL is released while the file is written or read
+  // (GilReleased: gil.hpp says why not py::gil_scoped_release).
   m.def("save_model", &save_model, py::arg("model"), py::arg("path"), py::arg("include_optimizer") = true,
-        py::call_guard<py::gil_scoped_release>());
+        py::call_guard<GilReleased>());
   m.def(
       "load_model", [](const std::filesystem::path& path) { return shared(load_model(path)); },
-      py::arg("path"), py::call_guard<py::gil_scoped_release>());
+      py::arg("path"), py::call_guard<GilReleased>());
   // A new model from {"class_name": "Sequential" | "Functional", "config": {...}}.
   m.def(
       "model_from_config", [](py::object config) { return shared(model_from_config(from_python(config, "model"))); },
@@ -39,7 +41,7 @@ void register_io(py::module_& m) {
       [](const Model& model, bool include_optimizer) {
         std::string bytes;
         {
-          py::gil_scoped_release release;
+          const GilReleased released;
           bytes = save_model_to_bytes(model, include_optimizer);
         }
         return py::bytes(bytes);
@@ -49,7 +51,7 @@ void register_io(py::module_& m) {
       "load_model_from_bytes",
       [](const py::bytes& data) {
         const std::string_view bytes = data;  // read in place, while `data` keeps the buffer alive
-        py::gil_scoped_release release;
+        const GilReleased released;
         return shared(load_model_from_bytes(bytes, "model bytes"));
       },
       py::arg("data"));

@@ -5,6 +5,7 @@
 #include "fastmlp/layer.hpp"
 #include "fastmlp/layers/dense.hpp"
 #include "fastmlp/layers/normalization.hpp"
+#include "gil.hpp"
 #include "kind_bindings.hpp"
 #include "numpy_views.hpp"
 #include "registrations.hpp"
@@ -86,7 +87,7 @@ void register_layers(py::module_& m) {
       .def("adapt",
            [](Normalization& layer, const FloatArray& data) {
              const ConstMatrixMap values = map_matrix(data, "data");
-             py::gil_scoped_release release;
+             const GilReleased released;
              layer.adapt(values);
            },
            py::arg("data").noconvert())

@@ -7,6 +7,7 @@
 #include "config_cast.hpp"
 #include "fastmlp/layers/model_layer.hpp"
 #include "fastmlp/sequential.hpp"
+#include "gil.hpp"
 #include "numpy_views.hpp"
 #include "registrations.hpp"
 #include "training_guard.hpp"
@@ -38,29 +39,32 @@ py::dict logs_to_dict(const Logs& logs) {
   return out;
 }
 
-// Evaluation hooks that take the GIL for their short calls; unset where Python passes None.
+// Evaluation hooks that take the GIL for their short calls; unset where Python passes None. They run
+// on the thread that made them (evaluate's, or fit's for its validation), whose thread state they
+// take back: [issue 13] gil.hpp, safe at interpreter exit.
 EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_end, py::object on_batch_begin,
                                             py::object on_batch_end) {
+  PyThreadState* const thread = PyThreadState_Get();
   EvaluateCallbacks callbacks;
   if (!on_begin.is_none())
-    callbacks.on_begin = [on_begin]() {
-      py::gil_scoped_acquire gil;
-      on_begin();
+    callbacks.on_begin = [on_begin, thread]() {
+      const GilForCallback gil(thread);
+      call_python(on_begin);
     };
   if (!on_end.is_none())
-    callbacks.on_end = [on_end](const Logs& logs) {
-      py::gil_scoped_acquire gil;
-      on_end(logs_to_dict(logs));
+    callbacks.on_end = [on_end, thread](const Logs& logs) {
+      const GilForCallback gil(thread);
+      call_python(on_end, logs_to_dict(logs));
     };
   if (!on_batch_begin.is_none())
-    callbacks.on_batch_begin = [on_batch_begin](Index batch) {
-      py::gil_scoped_acquire gil;
-      on_batch_begin(batch);
+    callbacks.on_batch_begin = [on_batch_begin, thread](Index batch) {
+      const GilForCallback gil(thread);
+      call_python(on_batch_begin, batch);
     };
   if (!on_batch_end.is_none())
-    callbacks.on_batch_end = [on_batch_end](Index batch, const Logs& logs) {
-      py::gil_scoped_acquire gil;
-      on_batch_end(batch, logs_to_dict(logs));
+    callbacks.on_batch_end = [on_batch_end, thread](Index batch, const Logs& logs) {
+      const GilForCallback gil(thread);
+      call_python(on_batch_end, batch, logs_to_dict(logs));
     };
   return callbacks;
 }
@@ -69,30 +73,33 @@ EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_e
 // for these short calls. The batch hook always runs (throttled) so that Ctrl-C is noticed within
 // about one progress interval even when Python asked for no progress reports. The batch-end and
 // epoch-end hooks return whether to stop training (Keras's model.stop_training).
+// [issue 13] fit calls them on the thread that called it, whose thread state they take back
+// (gil.hpp: safe at interpreter exit).
 FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end, py::object on_epoch_begin,
                               py::object on_epoch_end, double progress_interval, const py::dict& validation) {
+  PyThreadState* const thread = PyThreadState_Get();
   FitCallbacks callbacks;
   callbacks.progress_interval = progress_interval;
-  callbacks.on_batch_end = [on_batch_end](int epoch, Index done, Index, const Logs& running) {
-    py::gil_scoped_acquire gil;
+  callbacks.on_batch_end = [on_batch_end, thread](int epoch, Index done, Index, const Logs& running) {
+    const GilForCallback gil(thread);
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     if (on_batch_end.is_none()) return false;
-    return py::bool_(on_batch_end(epoch, done - 1, logs_to_dict(running))).cast<bool>();
+    return py::bool_(call_python(on_batch_end, epoch, done - 1, logs_to_dict(running))).cast<bool>();
   };
   if (!on_batch_begin.is_none())
-    callbacks.on_batch_begin = [on_batch_begin](int epoch, Index batch) {
-      py::gil_scoped_acquire gil;
-      on_batch_begin(epoch, batch);
+    callbacks.on_batch_begin = [on_batch_begin, thread](int epoch, Index batch) {
+      const GilForCallback gil(thread);
+      call_python(on_batch_begin, epoch, batch);
     };
   if (!on_epoch_begin.is_none())
-    callbacks.on_epoch_begin = [on_epoch_begin](int epoch) {
-      py::gil_scoped_acquire gil;
-      on_epoch_begin(epoch);
+    callbacks.on_epoch_begin = [on_epoch_begin, thread](int epoch) {
+      const GilForCallback gil(thread);
+      call_python(on_epoch_begin, epoch);
     };
   if (!on_epoch_end.is_none())
-    callbacks.on_epoch_end = [on_epoch_end](int epoch, const Logs& logs) {
-      py::gil_scoped_acquire gil;
-      return py::bool_(on_epoch_end(epoch, logs_to_dict(logs))).cast<bool>();
+    callbacks.on_epoch_end = [on_epoch_end, thread](int epoch, const Logs& logs) {
+      const GilForCallback gil(thread);
+      return py::bool_(call_python(on_epoch_end, epoch, logs_to_dict(logs))).cast<bool>();
     };
   const auto hook = [&validation](const char* name) {
     return validation.contains(name) ? py::object(validation[name]) : py::object(py::none());
@@ -183,7 +190,7 @@ void bind_training(ModelClass& model) {
                                                              progress_interval, validation_hooks);
              FitOptions distributed = options;  // the communicator, a Python object, lives for this call
              distributed.distribution = {communicator, sharded};
-             py::gil_scoped_release release;
+             const GilReleased released;  // [issue 13] gil.hpp: not py::gil_scoped_release
              self.fit(data, distributed, validation, callbacks);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("options"),
@@ -204,7 +211,7 @@ void bind_training(ModelClass& model) {
                  python_evaluate_callbacks(py::none(), py::none(), on_batch_begin, on_batch_end);
              Logs logs;
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                logs = self.evaluate(data, batch_size, &callbacks, Distribution{communicator, sharded});
              }
              return logs_to_dict(logs);
@@ -218,6 +225,9 @@ void bind_training(ModelClass& model) {
              const std::vector<ConstMatrixMap> xs = map_all(x, "x");
              if (xs.empty()) throw py::value_error("predict needs at least one input array");
              if (!self.built()) throw py::value_error("predict: the model is not built");
+             // [issue 13] Held from here, so that the outputs keep the widths they are allocated with. With
+             // the GIL held this cannot wait on a Python thread: those change the structure holding it.
+             const auto reading = self.hold_structure();
              // The results are allocated once, as the NumPy arrays returned, and written in place.
              py::list outputs;
              std::vector<MatrixMap> maps;
@@ -227,20 +237,21 @@ void bind_training(ModelClass& model) {
                outputs.append(out);
              }
              PredictCallbacks callbacks;
+             PyThreadState* const thread = PyThreadState_Get();
              if (!on_batch_begin.is_none())
-               callbacks.on_batch_begin = [on_batch_begin](Index batch) {
-                 py::gil_scoped_acquire gil;
-                 on_batch_begin(batch);
+               callbacks.on_batch_begin = [on_batch_begin, thread](Index batch) {
+                 const GilForCallback gil(thread);
+                 call_python(on_batch_begin, batch);
                };
              if (!on_batch_end.is_none())
-               callbacks.on_batch_end = [on_batch_end, outputs](Index batch, Index first, Index end) {
-                 py::gil_scoped_acquire gil;
+               callbacks.on_batch_end = [on_batch_end, outputs, thread](Index batch, Index first, Index end) {
+                 const GilForCallback gil(thread);
                  py::list rows;
                  for (const py::handle out : outputs) rows.append(out[py::slice(first, end, 1)]);
-                 on_batch_end(batch, rows);
+                 call_python(on_batch_end, batch, rows);
                };
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                self.predict(xs, maps, batch_size, &callbacks);
              }
              return outputs;
@@ -254,7 +265,7 @@ void bind_training(ModelClass& model) {
              const TrainingGuard guard(self, "model(x, training=True)");
              std::vector<RowMatrix> results;
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                results = self.call_training(xs);
              }
              py::list outputs;
@@ -274,7 +285,7 @@ void bind_training(ModelClass& model) {
              const TrainingGuard guard(self, "train_on_batch");
              Logs logs;
              {
-               py::gil_scoped_release release;
+               const GilReleased released;
                logs = self.train_on_batch(xs, ys, weights);
              }
              return logs_to_dict(logs);

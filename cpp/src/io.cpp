@@ -12,6 +12,7 @@
 #include <locale>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -23,6 +24,8 @@
 #endif
 
 #include "crc32.hpp"
+#include "fastmlp/generator_state.hpp"
+#include "fastmlp/layers/model_layer.hpp"
 #include "io_v1.hpp"
 #include "json.hpp"
 
@@ -123,6 +126,10 @@ const char* standard_library() {
 #endif
 }
 
+// "model file 'PATH'" for messages. ModelFileError keeps the bytes of a path that are valid UTF-8
+// and writes the others as \xNN.
+std::string file_label(const fs::path& path) { return "model file '" + path.string() + "'"; }
+
 std::string rng_state(const Rng& rng) {
   std::ostringstream text;
   text.imbue(std::locale::classic());
@@ -144,6 +151,7 @@ struct TensorToWrite {
 };
 
 std::string encode(const Model& model, bool include_optimizer) {
+  const Model::StructureHold reading = model.hold_structure();  // [issue 13] model_lock.hpp
   if (!model.built()) throw ModelFileError("cannot save a model that is not built: give it an input size or fit it first");
 
   std::vector<TensorToWrite> tensors;
@@ -207,8 +215,9 @@ std::string encode(const Model& model, bool include_optimizer) {
   std::string header_text = header.dump();
   // Trailing spaces are valid JSON and bring the data section to an aligned offset.
   header_text.append(align_up(kPreambleBytes + header_text.size()) - kPreambleBytes - header_text.size(), ' ');
-  if (header_text.size() > std::numeric_limits<std::uint32_t>::max())
-    throw ModelFileError("cannot save: the model's header exceeds 4 GiB");
+  if (header_text.size() > kMaxHeaderBytes)
+    throw ModelFileError("cannot save: the model's header would take " + std::to_string(header_text.size()) +
+                         " bytes, more than the " + std::to_string(kMaxHeaderBytes) + " a reader accepts");
 
   std::string file;
   file.reserve(kPreambleBytes + header_text.size() + data_bytes + kChecksumBytes);
@@ -238,7 +247,7 @@ std::string random_suffix() {
 // failure (disk full, crash) leaves any previous file intact.
 void write_atomically(const fs::path& path, const std::string& bytes) {
   const auto fail = [&](const std::string& why) {
-    throw ModelFileError("cannot save model file '" + path.string() + "': " + why);
+    throw ModelFileError("cannot save " + file_label(path) + ": " + why);
   };
   fs::path temporary = path;
   temporary += ".tmp-" + random_suffix();
@@ -270,20 +279,6 @@ void write_atomically(const fs::path& path, const std::string& bytes) {
 }
 
 // ---- reading ----------------------------------------------------------------------------------------
-std::string read_whole_file(const fs::path& path) {
-  const auto fail = [&](int error) {
-    throw ModelFileError("cannot read model file '" + path.string() + "': " + std::strerror(error));
-  };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.string().c_str(), "rb"), &std::fclose);
-  if (!in) fail(errno);
-  std::string bytes;
-  std::vector<char> buffer(1 << 16);
-  std::size_t count;
-  while ((count = std::fread(buffer.data(), 1, buffer.size(), in.get())) > 0) bytes.append(buffer.data(), count);
-  if (std::ferror(in.get())) fail(errno);
-  return bytes;
-}
-
 struct TensorEntry {
   Index rows = 0, cols = 0;
   std::size_t offset = 0;  // from the start of the data section
@@ -328,7 +323,32 @@ class Decoder {
   // `source` names the bytes in messages: "model file 'path'" or "model bytes".
   Decoder(std::string_view bytes, std::string source) : bytes_(bytes), source_(std::move(source)) {}
 
+  // The magic bytes, the version and the header's declared size, from the first kPreambleBytes.
+  void check_start() const {
+    if (bytes_.size() < sizeof kMagic || std::memcmp(bytes_.data(), kMagic, sizeof kMagic) != 0)
+      fail("not a fastmlp model file (it does not start with the magic bytes \"FASTMLP\\0\")");
+    if (bytes_.size() < kPreambleBytes)
+      fail("the file is truncated: " + std::to_string(bytes_.size()) + " bytes is too short for a model file");
+    const std::uint32_t version = read_u32(bytes_.data() + 8);
+    if (version > kModelFormatVersion)
+      fail("the file has format version " + std::to_string(version) + ", written by a newer fastmlp; this library "
+           "reads format version " + std::to_string(kModelFormatVersion) + " (upgrade fastmlp to load it)");
+    if (version == 0) fail("the file declares format version 0, which does not exist; it is damaged");
+    check_header_size(read_u32(bytes_.data() + 12));
+  }
+
+  // When the header declared in the preamble does not fit in a file of `file_bytes`.
+  void check_header_fits(std::size_t file_bytes) const {
+    const std::size_t header_bytes = read_u32(bytes_.data() + 12);
+    if (file_bytes < kPreambleBytes + kChecksumBytes || header_bytes > file_bytes - kPreambleBytes - kChecksumBytes)
+      fail("the file is truncated: its header declares " + std::to_string(header_bytes) + " bytes but the file has " +
+           std::to_string(file_bytes) + " bytes in all");
+  }
+
+  [[noreturn]] void fail(const std::string& why) const { throw ModelFileError("cannot load " + source_ + ": " + why); }
+
   Model decode() {
+    check_start();
     check_preamble();
     const std::size_t header_bytes = read_u32(bytes_.data() + 12);
     if (header_bytes > bytes_.size() - kPreambleBytes - kChecksumBytes)
@@ -360,18 +380,16 @@ class Decoder {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& why) const { throw ModelFileError("cannot load " + source_ + ": " + why); }
-
+  // After check_start(): room for the preamble and the checksum at least.
   void check_preamble() const {
-    if (bytes_.size() < sizeof kMagic || std::memcmp(bytes_.data(), kMagic, sizeof kMagic) != 0)
-      fail("not a fastmlp model file (it does not start with the magic bytes \"FASTMLP\\0\")");
     if (bytes_.size() < kPreambleBytes + kChecksumBytes)
       fail("the file is truncated: " + std::to_string(bytes_.size()) + " bytes is too short for a model file");
-    const std::uint32_t version = read_u32(bytes_.data() + 8);
-    if (version > kModelFormatVersion)
-      fail("the file has format version " + std::to_string(version) + ", written by a newer fastmlp; this library "
-           "reads format version " + std::to_string(kModelFormatVersion) + " (upgrade fastmlp to load it)");
-    if (version == 0) fail("the file declares format version 0, which does not exist; it is damaged");
+  }
+
+  void check_header_size(std::size_t header_bytes) const {
+    if (header_bytes > kMaxHeaderBytes)
+      fail("its header declares " + std::to_string(header_bytes) + " bytes, more than the " +
+           std::to_string(kMaxHeaderBytes) + " a model file's header may have; it is damaged or not a model file");
   }
 
   void check_checksum() const {
@@ -397,12 +415,59 @@ class Decoder {
 
   bool has_tensor(const std::string& name) const { return tensors_.count(name) != 0; }
 
+  // [issue 13] Building the model allocates every layer's tensors, and a file of a few hundred
+  // bytes declaring Dense(16384) on 16384 inputs made that 2 GB before anything noticed the tensors
+  // were missing. So the layers are made from the config without being built, and every tensor
+  // they would allocate is looked up in the tensor table (whose entries all lie inside the file)
+  // first: building then allocates a small multiple of the file's size (layer.hpp).
+  // A Sequential's layers, in turn from its declared input shape; a functional model's are checked
+  // as Model::from_config reaches each (before_build), with the widths its graph gives them.
+  void check_declared_shapes(const Value& description) {
+    const Value& config = description.at("config");
+    if (description.at("class_name").as_string("model class_name") != "Sequential") return;
+    const Value* shape = config.find("input_shape");
+    const Value* layers = config.find("layers");
+    if (!shape || !layers) return;  // from_config reports what is missing
+    Index width = 1;
+    for (const Value& dim : shape->as_array("Sequential input_shape")) {
+      const std::int64_t d = dim.as_integer("Sequential input_shape", 1);
+      if (width > std::numeric_limits<Index>::max() / d) fail("the input shape has more values than an index can count");
+      width *= d;
+    }
+    const Value::Array& items = layers->as_array("Sequential layers");
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const std::shared_ptr<Layer> layer = layer_from_config(items[i], "Sequential layer");
+      check_layer_tensors(i, *layer, width);
+      width = layer->output_dim_for(width);
+    }
+  }
+
+  // Every tensor layer `position` will allocate for inputs of `width`, looked up in the tensor table.
+  void check_layer_tensors(std::size_t position, const Layer& layer, Index width) const {
+    for (const TensorShape& expected : layer.tensor_shapes(width)) {
+      const std::string name = parameter_tensor(position, expected.name);
+      const auto found = tensors_.find(name);
+      if (found == tensors_.end())
+        fail("layer " + std::to_string(position) + " (" + layer.class_name() + ") needs a tensor '" + name +
+             "' of shape (" + std::to_string(expected.rows) + ", " + std::to_string(expected.cols) + ") for " +
+             std::to_string(width) + " inputs, and the file has none");
+      if (found->second.rows != expected.rows || found->second.cols != expected.cols)
+        fail("tensor '" + name + "' has shape (" + std::to_string(found->second.rows) + ", " +
+             std::to_string(found->second.cols) + "), the model needs (" + std::to_string(expected.rows) + ", " +
+             std::to_string(expected.cols) + ")");
+    }
+  }
+
   Model build(const Value& header) {
     const Value& description = header.at("model");
     const std::string& kind = description.at("class_name").as_string("model class_name");
     if (kind != "Sequential" && kind != "Functional")
       fail("the file holds a " + kind + "; this library reads Sequential and Functional models");
-    Model model = model_from_config(description);
+    check_declared_shapes(description);
+    Model model = model_from_config(description, 0x5eed, [this](size_t position, const Layer& layer,
+                                                              const std::vector<Index>& widths) {
+      check_layer_tensors(position, layer, widths.front());
+    });
     if (!model.built()) fail("the file describes a model without an input shape");
 
     for (std::size_t i = 0; i < model.layers().size(); ++i)
@@ -448,6 +513,9 @@ class Decoder {
     text.imbue(std::locale::classic());
     text >> rng;
     if (text.fail()) fail("the random generator state in the header is invalid");
+    if (!generator_is_usable(rng))
+      fail("a random generator state in the header is all zeros, which a generator never leaves (no seed "
+           "gives it); the file is damaged or was not written by fastmlp");
   }
 
   // All slots or none: none means the optimizer had not been built (or was saved without its
@@ -485,15 +553,105 @@ class Decoder {
   const char* data_ = nullptr;
 };
 
+
+// The number of bytes of data a header's tensor table accounts for, or nothing when the table
+// cannot be read (the Decoder then says why).
+std::optional<std::size_t> declared_data_bytes(std::string_view header_text, std::uint32_t version) {
+  try {
+    Value header = Value::parse(header_text);
+    if (version == 1) header = upgrade_version_1_header(header);
+    std::size_t end = 0;
+    constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max() / 4;
+    for (const Value& item : header.at("tensors").as_array("tensors")) {
+      const Value::Array& shape = item.at("shape").as_array("shape");
+      if (shape.size() != 2) return std::nullopt;
+      const auto rows = static_cast<std::size_t>(shape[0].as_integer("rows"));
+      const auto cols = static_cast<std::size_t>(shape[1].as_integer("cols"));
+      const auto offset = static_cast<std::size_t>(item.at("offset").as_integer("offset"));
+      if (cols != 0 && rows > kMax / cols) return std::nullopt;
+      const std::size_t bytes = sizeof(Scalar) * rows * cols;
+      if (offset > kMax || bytes > kMax) return std::nullopt;
+      end = std::max(end, offset + bytes);
+    }
+    return end;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// [issue 13] Reads a model file without trusting it: /dev/zero or a 4 GiB file with valid magic
+// used to be read whole before any check (MemoryError after 1 GB). The preamble and the header come
+// first and are checked, and the header's declared size against the file's; then the file is read
+// only as far as its tensor table says it reaches, in chunks (a size it declares but does not have
+// allocates nothing), and a file longer than that is refused unread. Files that are not regular
+// (pipes) are read to their end.
+std::string read_model_file(const fs::path& path) {
+  const std::string label = file_label(path);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.string().c_str(), "rb"), &std::fclose);
+  if (!in) throw ModelFileError("cannot read " + label + ": " + std::strerror(errno));
+  std::optional<std::size_t> size;
+  std::error_code error;
+  if (fs::is_regular_file(path, error)) {
+    const auto bytes = fs::file_size(path, error);
+    if (!error) size = static_cast<std::size_t>(bytes);
+  }
+  std::string bytes;
+  // Appends up to `count` bytes, fewer at the end of the file.
+  const auto read_up_to = [&](std::size_t count) {
+    const std::size_t goal = bytes.size() + count;
+    while (bytes.size() < goal) {
+      const std::size_t at = bytes.size(), want = std::min<std::size_t>(goal - at, std::size_t{1} << 20);
+      bytes.resize(at + want);
+      const std::size_t got = std::fread(&bytes[at], 1, want, in.get());
+      bytes.resize(at + got);
+      if (got < want) {
+        if (std::ferror(in.get())) throw ModelFileError("cannot read " + label + ": " + std::strerror(errno));
+        return;
+      }
+    }
+  };
+  read_up_to(kPreambleBytes);
+  Decoder(bytes, label).check_start();
+  if (size) Decoder(bytes, label).check_header_fits(*size);
+  const std::size_t header_bytes = read_u32(bytes.data() + 12);
+  const std::size_t header_end = kPreambleBytes + header_bytes;
+  read_up_to(header_bytes);
+  std::optional<std::size_t> data_bytes;
+  if (bytes.size() == header_end)
+    data_bytes = declared_data_bytes(std::string_view(bytes).substr(kPreambleBytes), read_u32(bytes.data() + 8));
+  if (data_bytes) {
+    const std::size_t total = header_end + *data_bytes + kChecksumBytes;
+    if (size && *size > total)
+      throw ModelFileError("cannot load " + label + ": the file has " + std::to_string(*size - total) +
+                           " bytes after its last tensor (its header and tensor table account for " +
+                           std::to_string(total) + " of its " + std::to_string(*size) +
+                           "); it is damaged or was not written by fastmlp");
+    read_up_to(total - bytes.size());
+    if (!size && bytes.size() == total && std::fgetc(in.get()) != EOF)
+      throw ModelFileError("cannot load " + label + ": the file holds more than the " + std::to_string(total) +
+                           " bytes its header and tensor table account for; it is damaged or was not written by fastmlp");
+  } else if (size) {
+    read_up_to(*size - std::min(*size, bytes.size()));
+  } else {
+    for (std::size_t before = 0; before != bytes.size();) {
+      before = bytes.size();
+      read_up_to(std::size_t{1} << 20);
+    }
+  }
+  return bytes;
+}
+
 }  // namespace
+
+ModelFileError::ModelFileError(const std::string& message) : std::runtime_error(json::utf8_or_escaped(message)) {}
 
 void save_model(const Model& model, const std::filesystem::path& path, bool include_optimizer) {
   write_atomically(path, encode(model, include_optimizer));
 }
 
 Model load_model(const std::filesystem::path& path) {
-  const std::string bytes = read_whole_file(path);
-  return Decoder(bytes, "model file '" + path.string() + "'").decode();
+  const std::string bytes = read_model_file(path);
+  return Decoder(bytes, file_label(path)).decode();
 }
 
 std::string save_model_to_bytes(const Model& model, bool include_optimizer) {

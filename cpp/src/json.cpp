@@ -1,7 +1,11 @@
 #include "json.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <deque>
 #include <iomanip>
+#include <iterator>
 #include <locale>
 #include <sstream>
 
@@ -19,6 +23,8 @@ constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53: every integer 
 // show what was passed.
 std::string describe(const Value& value) {
   std::string text;
+  if (!(value.is_string() ? json::is_valid_utf8(value.as_string("")) : true))
+    return "a string \"" + json::printable(value.as_string("")) + "\"";
   switch (value.type()) {
     case Value::Type::Null: return "None";
     case Value::Type::Bool: return value.as_bool("") ? "True" : "False";
@@ -52,7 +58,37 @@ void append_utf8(std::string& out, std::uint32_t code_point) {
   }
 }
 
-// Recursive descent over RFC 8259's grammar, strict: no comments, trailing commas or duplicate names.
+// The length of the UTF-8 sequence at text[pos] (a byte >= 0x80), or 0 when it is not a valid one
+// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) {
+  const auto byte = [&](std::size_t i) { return pos + i < text.size() ? static_cast<unsigned char>(text[pos + i]) : 0u; };
+  const unsigned lead = byte(0);
+  unsigned low = 0x80, high = 0xBF;  // the range of the second byte
+  std::size_t length;
+  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong below U+0800
+    if (lead == 0xED) high = 0x9F;  // surrogates U+D800..U+DFFF
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong below U+10000
+    if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  return length;
+}
+
+// Recursive descent over RFC 8259's grammar, strict: no comments, trailing commas, duplicate names
+// or invalid UTF-8. The elements of the arrays and objects being read wait on two stacks that the
+// whole parse shares; a container takes exactly its own elements from the top when it closes. So no
+// container grows by doubling (which left up to half of every array unused), and each name is
+// checked against the others of its object once, by sorting, rather than against every earlier one
+// (quadratic: an object of 80 000 members took 23 s).
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text) {}
@@ -105,33 +141,51 @@ class Parser {
     if (consume_word("true")) return Value(true);
     if (consume_word("false")) return Value(false);
     if (consume_word("null")) return Value();
-    fail(std::string("unexpected character '") + c + "'");
+    fail("unexpected character '" + json::printable(text_.substr(pos_, 1)) + "'");
   }
 
   Value parse_object(int depth) {
     ++pos_;  // '{'
-    Value::Object members;
-    if (consume('}')) return Value(std::move(members));
-    do {
-      skip_whitespace();
-      if (at_end() || text_[pos_] != '"') fail("expected a member name in double quotes");
-      std::string name = parse_string();
-      for (const auto& member : members)
-        if (member.first == name) fail("duplicate member name \"" + name + "\"");
-      expect(':', "':' after a member name");
-      members.emplace_back(std::move(name), parse_value(depth + 1));
-    } while (consume(','));
-    expect('}', "',' or '}' in an object");
+    const std::size_t first = members_.size();
+    if (!consume('}')) {
+      do {
+        skip_whitespace();
+        if (at_end() || text_[pos_] != '"') fail("expected a member name in double quotes");
+        std::string name = parse_string();
+        expect(':', "':' after a member name");
+        Value value = parse_value(depth + 1);
+        members_.emplace_back(std::move(name), std::move(value));
+      } while (consume(','));
+      expect('}', "',' or '}' in an object");
+    }
+    require_unique_names(first);
+    const auto begin = members_.begin() + static_cast<std::ptrdiff_t>(first);
+    Value::Object members(std::make_move_iterator(begin), std::make_move_iterator(members_.end()));
+    members_.erase(begin, members_.end());
     return Value(std::move(members));
+  }
+
+  // The members from `first` to the top of the stack: O(n log n) comparisons, whatever the names.
+  void require_unique_names(std::size_t first) {
+    names_.clear();
+    for (std::size_t i = first; i < members_.size(); ++i) names_.push_back(&members_[i].first);
+    std::sort(names_.begin(), names_.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+    const auto twice = std::adjacent_find(names_.begin(), names_.end(),
+                                          [](const std::string* a, const std::string* b) { return *a == *b; });
+    if (twice != names_.end()) fail("duplicate member name \"" + json::printable(**twice) + "\"");
   }
 
   Value parse_array(int depth) {
     ++pos_;  // '['
-    Value::Array values;
-    if (consume(']')) return Value(std::move(values));
-    do values.push_back(parse_value(depth + 1));
-    while (consume(','));
-    expect(']', "',' or ']' in an array");
+    const std::size_t first = values_.size();
+    if (!consume(']')) {
+      do values_.push_back(parse_value(depth + 1));
+      while (consume(','));
+      expect(']', "',' or ']' in an array");
+    }
+    const auto begin = values_.begin() + static_cast<std::ptrdiff_t>(first);
+    Value::Array values(std::make_move_iterator(begin), std::make_move_iterator(values_.end()));
+    values_.erase(begin, values_.end());
     return Value(std::move(values));
   }
 
@@ -151,14 +205,30 @@ class Parser {
 
   std::string parse_string() {
     ++pos_;  // opening quote
+    // Escapes only shorten the text, so the raw length up to the closing quote bounds the result:
+    // reserving it once means no string is built by doubling.
+    std::size_t end = pos_;
+    while (end < text_.size() && text_[end] != '"') end += text_[end] == '\\' ? 2 : 1;
     std::string out;
+    out.reserve(std::min(end, text_.size()) - pos_);
     while (true) {
       if (at_end()) fail("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return out;
+      const char c = text_[pos_];
+      if (c == '"') {
+        ++pos_;
+        return out;
+      }
       if (static_cast<unsigned char>(c) < 0x20) fail("unescaped control character in a string");
+      if (static_cast<unsigned char>(c) >= 0x80) {  // UTF-8 passes through unchanged, once checked
+        const std::size_t length = utf8_sequence_length(text_, pos_);
+        if (length == 0) fail("a string holds bytes that are not UTF-8");
+        out.append(text_.data() + pos_, length);
+        pos_ += length;
+        continue;
+      }
+      ++pos_;
       if (c != '\\') {
-        out += c;  // bytes >= 0x80 are UTF-8 and pass through unchanged
+        out += c;
         continue;
       }
       if (at_end()) fail("unterminated escape");
@@ -197,7 +267,7 @@ class Parser {
 
   // An integer when written as one (no fraction, no exponent) and exactly representable.
   Value parse_number() {
-    const size_t start = pos_;
+    const std::size_t start = pos_;
     if (text_[pos_] == '-') ++pos_;
     if (!at_end() && text_[pos_] == '0') ++pos_;
     else digits();
@@ -210,12 +280,11 @@ class Parser {
       if (!at_end() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
       digits();
     }
-    // The classic locale: a user's locale with a decimal comma must not change how files read.
-    std::istringstream stream(std::string(text_.substr(start, pos_ - start)));
-    stream.imbue(std::locale::classic());
+    // from_chars ignores the locale (a user's decimal comma must not change how files read) and,
+    // unlike a stream, allocates nothing per number.
     double value = 0;
-    stream >> value;
-    if (stream.fail() || !std::isfinite(value)) fail("number out of range");
+    const auto [end, error] = std::from_chars(text_.data() + start, text_.data() + pos_, value);
+    if (error != std::errc() || end != text_.data() + pos_ || !std::isfinite(value)) fail("number out of range");
     const std::string_view token = text_.substr(start, pos_ - start);
     if (token.find_first_of(".eE") == std::string_view::npos && std::abs(value) <= kMaxExactInteger)
       return Value(static_cast<std::int64_t>(value));
@@ -223,11 +292,18 @@ class Parser {
   }
 
   std::string_view text_;
-  size_t pos_ = 0;
+  std::size_t pos_ = 0;
+  // Deques, not vectors: they grow by fixed blocks, so holding n elements never costs 2n (the
+  // doubling of a vector), and taking a container's elements off the top frees their blocks.
+  std::deque<Value> values_;                           // elements of the open arrays, innermost last
+  std::deque<std::pair<std::string, Value>> members_;  // members of the open objects, innermost last
+  std::vector<const std::string*> names_;               // scratch for require_unique_names
 };
 
 void dump_string(std::string& out, const std::string& text) {
   static const char kHex[] = "0123456789abcdef";
+  if (!json::is_valid_utf8(text))
+    throw JsonError("cannot write the string \"" + json::printable(text) + "\" as JSON: it is not valid UTF-8");
   out += '"';
   for (const char c : text) {
     switch (c) {
@@ -275,6 +351,113 @@ void dump_number(std::string& out, double value, bool integral) {
 
 }  // namespace
 
+namespace json {
+
+bool is_valid_utf8(std::string_view text) {
+  for (std::size_t pos = 0; pos < text.size();) {
+    if (static_cast<unsigned char>(text[pos]) < 0x80) {
+      ++pos;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(text, pos);
+    if (length == 0) return false;
+    pos += length;
+  }
+  return true;
+}
+
+std::string printable(std::string_view text, std::size_t limit) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte < 0x7F && byte != '\\') {
+      out += static_cast<char>(byte);
+    } else {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    }
+  }
+  if (text.size() > limit) out += "...";
+  return out;
+}
+
+std::string utf8_or_escaped(std::string_view text) {
+  std::string out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t length =
+        static_cast<unsigned char>(text[pos]) < 0x80 ? 1 : utf8_sequence_length(text, pos);
+    if (length == 0) {
+      out += printable(text.substr(pos, 1));
+      ++pos;
+    } else {
+      out.append(text.data() + pos, length);
+      pos += length;
+    }
+  }
+  return out;
+}
+
+}  // namespace json
+
+// ---- Config's storage: 16 bytes, strings and containers on the heap (config.hpp) -------------------
+Config::Config(std::string value)
+    : type_(Type::String), string_(value.empty() ? nullptr : new std::string(std::move(value))) {}
+Config::Config(Array values) : type_(Type::Array), array_(values.empty() ? nullptr : new Array(std::move(values))) {}
+Config::Config(Object members)
+    : type_(Type::Object), object_(members.empty() ? nullptr : new Object(std::move(members))) {}
+
+Config::Config(const Value& other) : Config() { *this = other; }
+
+Config::Config(Value&& other) noexcept : Config() { *this = std::move(other); }
+
+Value& Value::operator=(const Value& other) {
+  if (this == &other) return *this;
+  Value copy;  // built first, so that a failed allocation leaves *this unchanged
+  switch (other.type_) {
+    case Type::Null: break;
+    case Type::Bool: copy.bool_ = other.bool_; break;
+    case Type::Number: copy.number_ = other.number_; break;
+    case Type::String: copy.string_ = other.string_ ? new std::string(*other.string_) : nullptr; break;
+    case Type::Array: copy.array_ = other.array_ ? new Array(*other.array_) : nullptr; break;
+    case Type::Object: copy.object_ = other.object_ ? new Object(*other.object_) : nullptr; break;
+  }
+  copy.type_ = other.type_;
+  copy.integral_ = other.integral_;
+  return *this = std::move(copy);
+}
+
+Value& Value::operator=(Value&& other) noexcept {
+  if (this == &other) return *this;
+  release();
+  switch (other.type_) {
+    case Type::Null: number_ = 0; break;
+    case Type::Bool: bool_ = other.bool_; break;
+    case Type::Number: number_ = other.number_; break;
+    case Type::String: string_ = other.string_; break;  // the heap member now belongs to this value
+    case Type::Array: array_ = other.array_; break;
+    case Type::Object: object_ = other.object_; break;
+  }
+  type_ = other.type_;
+  integral_ = other.integral_;
+  other.type_ = Type::Null;
+  other.integral_ = false;
+  other.number_ = 0;
+  return *this;
+}
+
+void Value::release() noexcept {
+  switch (type_) {
+    case Type::String: delete string_; break;
+    case Type::Array: delete array_; break;
+    case Type::Object: delete object_; break;
+    default: break;
+  }
+  type_ = Type::Null;
+  number_ = 0;
+}
+
 Value Value::parse(std::string_view text) { return Parser(text).parse_document(); }
 
 std::string Value::dump() const {
@@ -288,25 +471,29 @@ void Value::dump_to(std::string& out) const {
     case Type::Null: out += "null"; break;
     case Type::Bool: out += bool_ ? "true" : "false"; break;
     case Type::Number: dump_number(out, number_, integral_); break;
-    case Type::String: dump_string(out, string_); break;
-    case Type::Array:
+    case Type::String: dump_string(out, as_string("")); break;
+    case Type::Array: {
+      const Array& array = as_array("");
       out += '[';
-      for (size_t i = 0; i < array_.size(); ++i) {
+      for (std::size_t i = 0; i < array.size(); ++i) {
         if (i > 0) out += ',';
-        array_[i].dump_to(out);
+        array[i].dump_to(out);
       }
       out += ']';
       break;
-    case Type::Object:
+    }
+    case Type::Object: {
+      const Object& object = as_object("");
       out += '{';
-      for (size_t i = 0; i < object_.size(); ++i) {
+      for (std::size_t i = 0; i < object.size(); ++i) {
         if (i > 0) out += ',';
-        dump_string(out, object_[i].first);
+        dump_string(out, object[i].first);
         out += ':';
-        object_[i].second.dump_to(out);
+        object[i].second.dump_to(out);
       }
       out += '}';
       break;
+    }
   }
 }
 
@@ -332,23 +519,26 @@ std::int64_t Value::as_integer(const std::string& what, std::int64_t minimum) co
 }
 
 const std::string& Value::as_string(const std::string& what) const {
+  static const std::string empty;
   if (type_ != Type::String) wrong_type(what, "a string", *this);
-  return string_;
+  return string_ ? *string_ : empty;
 }
 
 const Value::Array& Value::as_array(const std::string& what) const {
+  static const Array empty;
   if (type_ != Type::Array) wrong_type(what, "an array", *this);
-  return array_;
+  return array_ ? *array_ : empty;
 }
 
 const Value::Object& Value::as_object(const std::string& what) const {
+  static const Object empty;
   if (type_ != Type::Object) wrong_type(what, "an object", *this);
-  return object_;
+  return object_ ? *object_ : empty;
 }
 
 const Value* Value::find(std::string_view key) const {
   if (type_ != Type::Object) return nullptr;
-  for (const auto& [name, value] : object_)
+  for (const auto& [name, value] : as_object(""))
     if (name == key) return &value;
   return nullptr;
 }
@@ -360,14 +550,19 @@ const Value& Value::at(std::string_view key) const {
 }
 
 void Value::set(const std::string& key, Value value) {
-  if (type_ == Type::Null) type_ = Type::Object;
+  if (type_ == Type::Null) {
+    type_ = Type::Object;
+    object_ = nullptr;
+  }
   if (type_ != Type::Object) throw JsonError("cannot set \"" + key + "\" on a value that is not an object");
-  for (auto& member : object_)
-    if (member.first == key) {
-      member.second = std::move(value);
-      return;
-    }
-  object_.emplace_back(key, std::move(value));
+  if (object_ != nullptr)
+    for (auto& member : *object_)
+      if (member.first == key) {
+        member.second = std::move(value);
+        return;
+      }
+  if (object_ == nullptr) object_ = new Object();
+  object_->emplace_back(key, std::move(value));
 }
 
 bool Value::operator==(const Value& other) const {
@@ -376,9 +571,9 @@ bool Value::operator==(const Value& other) const {
     case Type::Null: return true;
     case Type::Bool: return bool_ == other.bool_;
     case Type::Number: return number_ == other.number_;
-    case Type::String: return string_ == other.string_;
-    case Type::Array: return array_ == other.array_;
-    case Type::Object: return object_ == other.object_;
+    case Type::String: return as_string("") == other.as_string("");
+    case Type::Array: return as_array("") == other.as_array("");
+    case Type::Object: return as_object("") == other.as_object("");
   }
   return false;
 }

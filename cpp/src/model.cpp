@@ -11,6 +11,7 @@
 
 #include "fastmlp/layers/model_layer.hpp"
 #include "fastmlp/sequential.hpp"
+#include "model_allocation.hpp"
 
 namespace fastmlp {
 namespace {
@@ -46,8 +47,19 @@ Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
 Model& Model::operator=(Model&&) noexcept = default;
 
+Model::StructureHold Model::hold_structure() const {
+  StructureHold holds;
+  holds.push_back(lock_.read());
+  // A model used as a layer is read by this one's passes: its structure must hold still too.
+  for (const auto& layer : layers_)
+    if (const auto* nested = dynamic_cast<const ModelLayer*>(layer.get()))
+      for (ModelLock::Hold& hold : nested->model()->hold_structure()) holds.push_back(std::move(hold));
+  return holds;
+}
+
 // ---- the graph ----------------------------------------------------------------------------------------
 Tensor Model::input(std::vector<Index> shape, std::string name) {
+  const auto changing = lock_.write("input");
   if (!nodes_.empty()) throw std::invalid_argument("Model.input: declare every input before the first call");
   if (shape.empty()) throw std::invalid_argument("Model.input: an input needs a shape, such as {16}");
   features_of(shape);
@@ -69,6 +81,7 @@ Index Model::tensor_width(size_t tensor) const {
 
 Tensor Model::call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inputs) {
   if (!layer) throw std::invalid_argument("Model.call: layer is null");
+  const auto changing = lock_.write("call");
   if (!outputs_.empty()) throw std::invalid_argument("Model.call: the model's outputs are already set");
   if (inputs.empty()) throw std::invalid_argument("Model.call: a layer needs at least one input tensor");
   if (!layer->takes_list() && inputs.size() != 1)
@@ -77,7 +90,7 @@ Tensor Model::call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inpu
   std::vector<Index> widths;
   for (const Tensor& t : inputs) widths.push_back(tensor_width(t.id));
   if (!layer->built()) {
-    layer->build_inputs(widths, rng_);
+    allocate_for(*layer, widths.front(), "build", [&] { layer->build_inputs(widths, rng_); });
   } else {
     // A built layer (shared with another call or model) keeps its widths.
     bool same = layer->input_count() == widths.size();
@@ -102,6 +115,7 @@ Tensor Model::call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inpu
 
 void Model::set_outputs(std::vector<Tensor> outputs) {
   if (outputs.empty()) throw std::invalid_argument("Model.set_outputs: a model needs at least one output");
+  const auto changing = lock_.write("set_outputs");
   const size_t first_node = inputs_.size();
   for (const Tensor& t : outputs) {
     if (t.id >= first_node + nodes_.size()) throw std::invalid_argument("Model.set_outputs: an output is not in the model");
@@ -223,7 +237,7 @@ void Model::set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<In
   Index width = inputs_[0].shape.empty() ? 0 : features_of(inputs_[0].shape);
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& layer = *layers_[i];
-    if (width > 0 && !layer.built()) layer.build(width, rng_);
+    if (width > 0 && !layer.built()) allocate_for(layer, width, "build", [&] { layer.build(width, rng_); });
     // A layer built earlier (shared with another model) keeps its width; reading a narrower
     // activation buffer as if it were that wide would run past its end.
     if (width > 0 && layer.input_dim() != width)
@@ -318,6 +332,7 @@ void Model::compile(std::vector<LossPtr> losses, OptimizerPtr optimizer, std::ve
   if (loss_weights.size() != outputs)
     throw std::invalid_argument("compile: the model has " + std::to_string(outputs) + " outputs, got " +
                                 std::to_string(loss_weights.size()) + " loss weights");
+  const auto changing = lock_.write("compile");
   losses_ = std::move(losses);
   optimizer_ = std::move(optimizer);
   metrics_ = std::move(metrics);
@@ -326,6 +341,7 @@ void Model::compile(std::vector<LossPtr> losses, OptimizerPtr optimizer, std::ve
 }
 
 void Model::clear_compile() {
+  const auto changing = lock_.write("clear_compile");
   losses_.clear();
   optimizer_.reset();
   metrics_.clear();
@@ -515,7 +531,7 @@ std::vector<std::pair<std::string, std::int64_t>> model_tensors(const Config& va
 
 }  // namespace
 
-Model Model::from_config(const Config& config, std::uint64_t seed) {
+Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCheck& before_build) {
   for (const auto& [key, unused] : config.as_object("Functional config"))
     if (key != "name" && key != "trainable" && key != "layers" && key != "input_layers" && key != "output_layers")
       throw ConfigError("Functional config has no member '" + key +
@@ -529,6 +545,7 @@ Model Model::from_config(const Config& config, std::uint64_t seed) {
   };
   std::map<std::string, Config> input_shapes;  // InputLayer name -> batch shape
   std::map<std::string, std::shared_ptr<Layer>> layers;
+  std::map<std::string, size_t> positions;  // among the layers, InputLayers left out (as files number them)
   std::vector<Pending> pending;  // every call, in the order the config lists them
   for (const Config& entry : config.at("layers").as_array("Functional layers")) {
     const std::string& class_name = entry.at("class_name").as_string("layer class_name");
@@ -546,6 +563,7 @@ Model Model::from_config(const Config& config, std::uint64_t seed) {
     }
     std::shared_ptr<Layer> layer = layer_from_config(entry, "layer '" + name + "'");
     layer->set_name(name);
+    positions[name] = layers.size();
     layers[name] = layer;
     if (const Config* nodes = entry.find("inbound_nodes"))
       for (const Config& node : nodes->as_array("layer '" + name + "' inbound_nodes"))
@@ -582,7 +600,13 @@ Model Model::from_config(const Config& config, std::uint64_t seed) {
       bool earlier_pending = false;
       for (size_t e = 0; e < c; ++e) earlier_pending = earlier_pending || (!made[e] && pending[e].layer == pending[c].layer);
       if (earlier_pending) continue;
-      tensors[{pending[c].layer, node_index}] = model.call(layers.at(pending[c].layer), inputs);
+      const std::shared_ptr<Layer>& layer = layers.at(pending[c].layer);
+      if (before_build && !layer->built()) {
+        std::vector<Index> widths;
+        for (const Tensor& t : inputs) widths.push_back(model.tensor_width(t.id));
+        before_build(positions.at(pending[c].layer), *layer, widths);
+      }
+      tensors[{pending[c].layer, node_index}] = model.call(layer, inputs);
       ++calls_made[pending[c].layer];
       made[c] = true;
       --remaining;
@@ -600,11 +624,11 @@ Model Model::from_config(const Config& config, std::uint64_t seed) {
   return model;
 }
 
-Model model_from_config(const Config& serialized, std::uint64_t seed) {
+Model model_from_config(const Config& serialized, std::uint64_t seed, const Model::BuildCheck& before_build) {
   const std::string& class_name = serialized.at("class_name").as_string("model class_name");
   const Config& config = serialized.at("config");
   if (class_name == "Sequential") return Sequential::from_config(config, seed);
-  if (class_name == "Functional" || class_name == "Model") return Model::from_config(config, seed);
+  if (class_name == "Functional" || class_name == "Model") return Model::from_config(config, seed, before_build);
   throw ConfigError("a model of class '" + class_name + "' cannot be read; fastmlp reads Sequential and Functional "
                     "models (a subclassed Keras model has no config to read)");
 }

@@ -3,6 +3,7 @@
 // through the same code.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
@@ -10,6 +11,7 @@
 
 #include "fastmlp/layers/model_layer.hpp"
 #include "fastmlp/model.hpp"
+#include "model_allocation.hpp"
 
 namespace fastmlp {
 namespace {
@@ -139,11 +141,11 @@ void Model::check_data(const Datasets& data, const char* what) const {
                                   std::to_string(data.y[o].rows()) + "; they must hold the same samples");
     if (losses_[o]) losses_[o]->check_targets(data.y[o], output_dim(o));
   }
-  if (data.sample_weight) {
-    const Eigen::Map<const Vector> w(data.sample_weight, data.x[0].rows());
-    if (!w.allFinite() || (w.array() < 0).any())
-      throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0");
-  }
+  if (data.sample_weight)
+    for (Index i = 0; i < data.x[0].rows(); ++i)
+      if (!(std::isfinite(data.sample_weight[i]) && data.sample_weight[i] >= 0))
+        throw std::invalid_argument(std::string(what) + ": sample weights must be finite and >= 0; sample_weight[" +
+                                    std::to_string(i) + "] is " + std::to_string(data.sample_weight[i]));
 }
 
 // ---- the training machinery ---------------------------------------------------------------------------
@@ -201,7 +203,20 @@ void Model::prepare_passes(Index max_batch) {
 
 void Model::reserve_batch(Index max_batch) {
   if (reserved_ == max_batch) return;
-  for (Node& node : nodes_) node.runner->reserve_batch(max_batch);
+  for (Node& node : nodes_)
+    allocate_for(*node.runner, tensor_width(node.inputs.front()), "size the training buffers of",
+                 [&] { node.runner->reserve_batch(max_batch); });
+  explain_allocation_failure([&] { reserve_model_buffers(max_batch); }, [&] {
+    double widths = 0;
+    for (size_t i = 0; i < inputs_.size(); ++i) widths += static_cast<double>(input_dim(i));
+    for (size_t o = 0; o < outputs_.size(); ++o) widths += 2.0 * static_cast<double>(output_dim(o)) + 1;
+    return "cannot size the model's training buffers for batches of " + std::to_string(max_batch) +
+           " rows: they need more than " + byte_count(sizeof(Scalar) * static_cast<double>(max_batch) * (widths + 1));
+  });
+  reserved_ = max_batch;
+}
+
+void Model::reserve_model_buffers(Index max_batch) {
   batch_x_.resize(inputs_.size());
   for (size_t i = 0; i < inputs_.size(); ++i) batch_x_[i].resize(max_batch, input_dim(i));
   batch_y_.resize(outputs_.size());
@@ -215,7 +230,6 @@ void Model::reserve_batch(Index max_batch) {
   batch_weights_.resize(max_batch);
   for (size_t t = 0; t < grad_sums_.size(); ++t)
     grad_sums_[t].resize(grad_sources_[t] > 1 ? max_batch : 0, grad_sources_[t] > 1 ? tensor_width(t) : 0);
-  reserved_ = max_batch;
 }
 
 // The later call of a shared layer: its copy gets the layer's weights and state before the call, and
@@ -411,6 +425,7 @@ History Model::fit(const Datasets& data, const FitOptions& options, const std::o
 History Model::fit_epochs(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
                           const FitCallbacks& callbacks) {
   require_compiled_and_built("fit");
+  const StructureHold reading = hold_structure();  // [issue 13] the checks below hold for the whole run
   check_data(data, "fit");
   if (validation) check_data(*validation, "validation data");
   if (options.batch_size < 1)
@@ -419,7 +434,7 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
 
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
-  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  build_optimizer(*optimizer_, params);  // [issue 13] model_allocation.hpp
   prepare_training();
   History history;
   const std::vector<std::string> names = log_names();
@@ -460,9 +475,13 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
       gather_rows(data.y[o], indices, first, end, batch_y_[o]);
       batch_y.push_back(top_rows(std::as_const(batch_y_[o]), end - first));
     }
-    if (!sample_weight) return static_cast<const Scalar*>(nullptr);
-    for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[indices[static_cast<size_t>(i)]];
-    return static_cast<const Scalar*>(batch_weights_.data());
+    const Scalar* weights = nullptr;
+    if (sample_weight) {
+      for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[indices[static_cast<size_t>(i)]];
+      weights = batch_weights_.data();
+    }
+    recheck_batches(data, batch_y, weights, indices.data() + first, 0);  // [issue 13]
+    return weights;
   };
   using Clock = std::chrono::steady_clock;
 
@@ -499,6 +518,7 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
       } else {
         for (const ConstMatrixMap& x : data.x) batch_x.push_back(row_block(x, first, end));
         for (const ConstMatrixMap& y : data.y) batch_y.push_back(row_block(y, first, end));
+        recheck_batches(data, batch_y, sample_weight ? sample_weight + first : nullptr, nullptr, first);  // [issue 13]
         forward_backward(batch_x, batch_y, sample_weight ? sample_weight + first : nullptr, tally);
       }
       optimizer_->step(params);
@@ -532,11 +552,12 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
 Logs Model::train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
                            const Scalar* sample_weight) {
   require_compiled_and_built("train_on_batch");
+  const StructureHold reading = hold_structure();
   Datasets data{x, y, sample_weight};
   check_data(data, "train_on_batch");
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
-  if (!optimizer_->built_for(params)) optimizer_->build(params);
+  build_optimizer(*optimizer_, params);
   const Index reserved = reserved_;
   prepare_training();
   // Layers reserve nothing when their buffers already fit, so this is cheap after the first call.
@@ -549,6 +570,7 @@ Logs Model::train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vect
 }
 
 std::vector<RowMatrix> Model::call_training(const std::vector<ConstMatrixMap>& x) {
+  const StructureHold reading = hold_structure();
   require_graph("call");
   check_inputs(x, "call");
   const Index rows = x[0].rows();
@@ -610,6 +632,7 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
 
 void Model::predict(const std::vector<ConstMatrixMap>& x, const std::vector<MatrixMap>& out, Index batch_size,
                     const PredictCallbacks* callbacks) const {
+  const StructureHold reading = hold_structure();  // [issue 13] model_lock.hpp
   require_graph("predict");
   check_inputs(x, "predict");
   const Index rows = x[0].rows();
@@ -637,9 +660,14 @@ void Model::predict(const std::vector<ConstMatrixMap>& x, const std::vector<Matr
 }
 
 std::vector<RowMatrix> Model::predict(const std::vector<ConstMatrixMap>& x, Index batch_size) const {
+  const StructureHold reading = hold_structure();  // the outputs keep the widths they are sized for
+  require_graph("predict");
   std::vector<RowMatrix> out;
   std::vector<MatrixMap> maps;
-  for (size_t o = 0; o < outputs_.size(); ++o) out.emplace_back(x.empty() ? 0 : x[0].rows(), output_dim(o));
+  const Index rows = x.empty() ? 0 : x[0].rows();
+  for (size_t o = 0; o < outputs_.size(); ++o)
+    explain_allocation_failure([&] { out.emplace_back(rows, output_dim(o)); },
+                               [&] { return output_allocation_message(rows, output_dim(o)); });
   for (RowMatrix& m : out) maps.emplace_back(m.data(), m.rows(), m.cols());
   predict(x, maps, batch_size);
   return out;
@@ -647,6 +675,7 @@ std::vector<RowMatrix> Model::predict(const std::vector<ConstMatrixMap>& x, Inde
 
 Logs Model::evaluate(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks,
                      const Distribution& distribution) const {
+  const StructureHold reading = hold_structure();  // [issue 13] model_lock.hpp
   return announcing_failures(distribution, [&] { return evaluate_share(data, batch_size, callbacks, distribution); });
 }
 
@@ -668,11 +697,18 @@ Logs Model::evaluate_share(const Datasets& data, Index batch_size, const Evaluat
   std::vector<RowMatrix> scratch, predictions;
   std::vector<const Scalar*> inputs(data.x.size());
   std::vector<Scalar*> outputs;
-  for (size_t o = 0; o < outputs_.size(); ++o) {
-    predictions.emplace_back(chunk, output_dim(o));
-    outputs.push_back(predictions.back().data());
-  }
-  Vector losses(chunk);
+  Vector losses;
+  explain_allocation_failure(
+      [&] {
+        for (size_t o = 0; o < outputs_.size(); ++o) predictions.emplace_back(chunk, output_dim(o));
+        losses.resize(chunk);
+      },
+      [&] {
+        Index widest = 0;
+        for (size_t o = 0; o < outputs_.size(); ++o) widest = std::max(widest, output_dim(o));
+        return inference_buffers_message("evaluate", chunk, widest, static_cast<int>(outputs_.size()) + 1);
+      });
+  for (RowMatrix& prediction : predictions) outputs.push_back(prediction.data());
   const double weights = weight_penalty();  // the weights do not change during evaluation
   if (callbacks && callbacks->on_begin) callbacks->on_begin();
   Index batch = 0;
@@ -756,8 +792,11 @@ void Model::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
 }
 
 RowMatrix Model::predict(ConstMatrixMap x, Index batch_size) const {
+  const StructureHold reading = hold_structure();  // [issue 13] output_dim() must stay what `out` is sized for
   require_graph("predict");
-  RowMatrix out(x.rows(), output_dim());
+  RowMatrix out;
+  explain_allocation_failure([&] { out.resize(x.rows(), output_dim()); },
+                             [&] { return output_allocation_message(x.rows(), output_dim()); });
   predict(x, MatrixMap(out.data(), out.rows(), out.cols()), batch_size);
   return out;
 }

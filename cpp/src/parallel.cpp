@@ -187,15 +187,26 @@ Pool*& pool_slot() {
   return pool;
 }
 
+std::mutex& pool_creation() {
+  static std::mutex creation;
+  return creation;
+}
+
 Pool& pool() {
   static std::once_flag once;
   std::call_once(once, [] {
 #if defined(__unix__) || defined(__APPLE__)
-    pthread_atfork(nullptr, nullptr, [] { pool_slot() = nullptr; });
+    // [issue 13] The child of a fork must wait on nothing of the parent's: it gets a pool of its
+    // own, and the lock that guards making one is held across the fork so that the child's copy is
+    // never one that another thread of the parent held at that moment (it would stay locked).
+    pthread_atfork([] { pool_creation().lock(); }, [] { pool_creation().unlock(); },
+                   [] {
+                     pool_slot() = nullptr;
+                     pool_creation().unlock();
+                   });
 #endif
   });
-  static std::mutex creation;
-  std::lock_guard<std::mutex> lock(creation);
+  std::lock_guard<std::mutex> lock(pool_creation());
   if (!pool_slot()) pool_slot() = new Pool();
   return *pool_slot();
 }

@@ -15,30 +15,48 @@ Sequential::Sequential(Model&& model) : Model(std::move(model)) {
     throw std::invalid_argument("a functional model is not a Sequential; use it as a Model");
 }
 
+// [issue 13] Each change takes the model lock (model_lock.hpp). A chain whose new layer cannot be
+// built (too large for memory) is put back as it was: set_chain rebuilds nothing already built.
+void Sequential::change_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape) {
+  std::vector<std::shared_ptr<Layer>> before = this->layers();
+  std::vector<Index> shape_before = input_shape();
+  try {
+    set_chain(std::move(layers), std::move(shape));
+  } catch (...) {
+    set_chain(std::move(before), std::move(shape_before));
+    throw;
+  }
+}
+
 void Sequential::add(std::shared_ptr<Layer> layer) {
   if (!layer) throw std::invalid_argument("Sequential.add: layer is null");
+  const auto changing = change_structure("add");
   std::vector<std::shared_ptr<Layer>> layers = this->layers();
   layers.push_back(std::move(layer));
-  set_chain(std::move(layers), input_shape());
+  change_chain(std::move(layers), input_shape());
 }
 
 void Sequential::pop() {
+  const auto changing = change_structure("pop");
   if (layers().empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
   std::vector<std::shared_ptr<Layer>> layers = this->layers();
   layers.pop_back();
-  set_chain(std::move(layers), input_shape());
+  change_chain(std::move(layers), input_shape());
 }
 
 void Sequential::build() {
   if (input_shape().empty())
     throw std::invalid_argument("Sequential.build: the model has no input shape; declare one or pass input_dim");
   if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
-  set_chain(layers(), input_shape());
+  // Finding the model built only reads it, so that building again can run while other threads predict.
+  if (const auto reading = hold_structure(); built()) return;
+  const auto changing = change_structure("build");
+  change_chain(layers(), input_shape());
 }
 
 void Sequential::build(Index input_dim) {
   if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
-  if (built()) {
+  if (const auto reading = hold_structure(); built()) {
     if (input_dim != this->input_dim())
       throw std::invalid_argument("the model was built for " + std::to_string(this->input_dim()) +
                                   " input features, got " + std::to_string(input_dim));
@@ -49,15 +67,18 @@ void Sequential::build(Index input_dim) {
     throw std::invalid_argument("the model's input shape holds " + std::to_string(features_of(shape)) +
                                 " features per sample, got " + std::to_string(input_dim));
   if (input_dim <= 0) throw std::invalid_argument("input dimension must be positive, got " + std::to_string(input_dim));
-  set_chain(layers(), shape.empty() ? std::vector<Index>{input_dim} : shape);
+  const auto changing = change_structure("build");
+  change_chain(layers(), shape.empty() ? std::vector<Index>{input_dim} : shape);
 }
 
 void Sequential::set_input_shape(std::vector<Index> shape) {
+  if (const auto reading = hold_structure(); shape == input_shape()) return;  // Python sets it again and again
   const Index features = features_of(shape);
   if (!shape.empty() && built() && features != input_dim())
     throw std::invalid_argument("the model was built for " + std::to_string(input_dim()) +
                                 " input features; an input shape of " + std::to_string(features) +
                                 " values does not match them");
+  const auto changing = change_structure("set_input_shape");
   set_input_shape_only(std::move(shape));
 }
 

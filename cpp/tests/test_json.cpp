@@ -71,6 +71,87 @@ void test_malformed() {
   CHECK_THROWS(JsonError, Value::parse("[]").as_object("model"), "model must be an object, got a list []");
 }
 
+void test_value_semantics() {
+  // Copies are deep, moves leave null behind, and empty containers and strings read back as such.
+  Value original = Value::parse(R"({"a": [1, "x", {"b": []}], "c": "", "d": {}, "e": 2.0})");
+  Value copy = original;
+  CHECK(copy.dump() == original.dump() && copy == original);
+  Value moved = std::move(copy);
+  CHECK(copy.is_null());  // NOLINT(bugprone-use-after-move): moving is specified to leave null
+  CHECK(moved.dump() == original.dump());
+  copy = moved;
+  moved = Value(2);
+  CHECK(copy.dump() == original.dump() && moved.dump() == "2" && moved.is_integer());
+  CHECK(!copy.at("e").is_integer() && copy.at("e").dump() == "2.0");  // the integer flag is copied too
+  CHECK(original.at("c").as_string("c").empty() && original.at("d").as_object("d").empty());
+  CHECK(original.at("a").as_array("a")[2].at("b").as_array("b").empty());
+  CHECK(Value("").dump() == "\"\"" && Value(Value::Array{}).dump() == "[]" && Value(Value::Object{}).dump() == "{}");
+  Value& self = original;
+  original = self;
+  CHECK(original == copy);
+  // set() on null and on an empty object.
+  Value built;
+  built.set("x", 1);
+  built.set("x", 2);
+  Value empty = Value::Object{};
+  empty.set("y", "z");
+  CHECK(built.dump() == R"({"x":2})" && empty.dump() == R"({"y":"z"})");
+  CHECK(sizeof(Value) == 16);
+}
+
+void test_messages_are_printable() {
+  // Messages reach Python as str, which must be valid UTF-8, whatever bytes the text holds.
+  auto printable = [](const std::string& text) {
+    for (const char c : text)
+      if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7F) return false;
+    return true;
+  };
+  for (const std::string& bad : {std::string("\xFF"), std::string("[\x80]"), std::string("{\"\xC3\x28\": 1}"),
+                                 std::string("\x01"), std::string("{\"\x7F\": 1, \"\x7F\": 1}")}) {
+    try {
+      Value::parse(bad);
+      CHECK(!"parsed");
+    } catch (const JsonError& error) {
+      CHECK(printable(error.what()));
+    }
+  }
+  CHECK_THROWS(JsonError, Value::parse("\xFF"), "unexpected character '\\xff'");
+  // A long duplicate name is shown cut short.
+  const std::string name(1000, 'n');
+  CHECK_THROWS(JsonError, Value::parse("{\"" + name + "\": 1, \"" + name + "\": 2}"), "nnnn...\"");
+}
+
+void test_strings_must_be_utf8() {
+  // RFC 8259 text is UTF-8: a name read from a file reaches Python as str, so bytes that are not
+  // UTF-8 are refused where they are read (they became a UnicodeDecodeError much later).
+  for (const char* bad : {"\"\xFF\"", "\"\xC3\x28\"", "\"\xC0\xAF\"", "\"\xE0\x80\xAF\"", "\"\xED\xA0\x80\"",
+                          "\"\xF4\x90\x80\x80\"", "\"\xF8\x88\x80\x80\x80\"", "\"abc\xE2\x82\""})
+    CHECK_THROWS(JsonError, Value::parse(bad), "not UTF-8");
+  CHECK(Value::parse("\"\xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF\"").as_string("s") ==
+        "\xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF");
+  CHECK(fastmlp::json::is_valid_utf8("caf\xC3\xA9") && !fastmlp::json::is_valid_utf8("caf\xC3"));
+  CHECK(fastmlp::json::utf8_or_escaped("caf\xC3\xA9/\xFF.fmlp") == "caf\xC3\xA9/\\xff.fmlp");
+  // Nothing writes what no reader would take.
+  CHECK_THROWS(JsonError, Value(std::string("\xFF")).dump(), "not valid UTF-8");
+  // A type error about such a string (made in C++) still has a printable message.
+  CHECK_THROWS(JsonError, Value(std::string("\xFF")).as_number("units"), "units must be a number, got a string \"\\xff\"");
+}
+
+void test_many_members() {
+  // Duplicates are found however far apart they are, in objects of any size.
+  std::string text = "{";
+  for (int i = 0; i < 50000; ++i) text += "\"m" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+  const Value unique = Value::parse(text + "\"last\": 0}");
+  CHECK(unique.as_object("o").size() == 50001);
+  CHECK(unique.at("m49999").as_number("m") == 49999);
+  CHECK(unique.as_object("o").front().first == "m0");  // insertion order kept
+  CHECK_THROWS(JsonError, Value::parse(text + "\"m7\": 0}"), "duplicate member name \"m7\"");
+  // Names that differ only past a long common prefix, and nested objects with the same names.
+  CHECK(Value::parse(R"({"a": {"a": {"a": 1}}, "b": {"a": 2}})").at("b").at("a").as_number("a") == 2);
+  const std::string prefix(300, 'p');
+  CHECK(Value::parse("{\"" + prefix + "1\": 1, \"" + prefix + "2\": 2}").as_object("o").size() == 2);
+}
+
 }  // namespace
 
 int main() {
@@ -78,5 +159,9 @@ int main() {
   test_numbers();
   test_strings();
   test_malformed();
+  test_value_semantics();
+  test_messages_are_printable();
+  test_strings_must_be_utf8();
+  test_many_members();
   return check::report("test_json");
 }

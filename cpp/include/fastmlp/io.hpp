@@ -17,11 +17,18 @@ namespace fastmlp {
 constexpr std::uint32_t kModelFormatVersion = 2;
 
 // A model file that cannot be written or read: missing, unreadable, foreign, damaged, truncated, from
-// a newer fastmlp, or describing a model this library cannot build. The message says which.
+// a newer fastmlp, or describing a model this library cannot build. The message says which, in
+// valid UTF-8 whatever bytes a path or a file holds (each byte that is not part of valid UTF-8
+// appears as \xNN): it becomes a Python str, and bytes that are not UTF-8 made that a
+// UnicodeDecodeError instead of this error.
 class ModelFileError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ModelFileError(const std::string& message);
 };
+
+// The most header bytes a model file may declare; save refuses to write more and load refuses to
+// read more, before reading them.
+constexpr std::size_t kMaxHeaderBytes = std::size_t{16} << 20;
 
 // Writes the architecture (every layer's config), the weights and the compile configuration (the
 // loss, the optimizer and the metrics, with all their parameters) of a built model. With
@@ -32,9 +39,11 @@ class ModelFileError : public std::runtime_error {
 // a temporary name and renamed over it when complete.
 void save_model(const Model& model, const std::filesystem::path& path, bool include_optimizer = true);
 
-// Reads a file written by save_model (from C++ or Python, by this or an older fastmlp). Checks the
-// magic bytes, the version, every size against the file's length and the checksum before building
-// anything, validates every config as the constructors do, and either returns the complete model
+// Reads a file written by save_model (from C++ or Python, by this or an older fastmlp). Reads the
+// preamble and the header first and checks them, and every size the header declares, against the
+// file's length before reading more; never reads more than the header says the file holds. Checks
+// the checksum and every tensor shape the layers will need against the tensor table before building
+// (allocating) anything, rejects generator states a generator cannot leave (all zeros), validates every config as the constructors do, and either returns the complete model
 // (compiled if it was compiled when saved) or throws ModelFileError. A Sequential comes back as a
 // Model whose class_name() is "Sequential"; Sequential(load_model(path)) gives back its add and pop.
 Model load_model(const std::filesystem::path& path);

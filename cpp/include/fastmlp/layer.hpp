@@ -21,6 +21,15 @@ struct Parameter {
   RowMatrix* gradient;
 };
 
+// A tensor that a model file holds for a layer: its name ("kernel") and its shape.
+struct TensorShape {
+  std::string name;
+  Index rows = 0, cols = 0;
+  bool operator==(const TensorShape& other) const {
+    return name == other.name && rows == other.rows && cols == other.cols;
+  }
+};
+
 // Which gradient backward() is handed: with respect to the layer's output, or with respect to the
 // input of its final activation (a loss fused with softmax/sigmoid produces the latter directly).
 enum class GradientAt { Output, PreActivation };
@@ -53,7 +62,15 @@ class Layer : public Configurable {
   void set_trainable(bool trainable) { trainable_ = trainable; }
 
   // Creates the parameters for inputs of width `input_dim`, drawing initial values from `rng`.
+  // Allocates at most a small multiple of the tensors tensor_shapes() lists (their gradients, an
+  // initializer's scratch), so that a model file cannot make load_model allocate out of
+  // proportion to what it holds (tests/test_registry.cpp measures it for every layer).
   virtual void build(Index input_dim, Rng& rng) = 0;
+  // What build(input_dim) will make, known without allocating anything: the width of the output,
+  // and the tensors a model file holds for the layer (parameters() then non_trainable(), by name
+  // and shape). load_model checks these against the file's tensor table before it builds.
+  virtual Index output_dim_for(Index input_dim) const = 0;
+  virtual std::vector<TensorShape> tensor_shapes(Index input_dim) const = 0;
   virtual bool built() const = 0;
   virtual Index input_dim() const = 0;
   virtual Index output_dim() const = 0;

@@ -16,6 +16,7 @@
 #include "fastmlp/layer.hpp"
 #include "fastmlp/loss.hpp"
 #include "fastmlp/metric.hpp"
+#include "fastmlp/model_lock.hpp"
 #include "fastmlp/optimizer.hpp"
 
 namespace fastmlp {
@@ -112,6 +113,16 @@ class Model {
   // "Sequential" for the chain Sequential builds, "Functional" otherwise: Keras's class names, which
   // configs and model files use.
   const char* class_name() const { return sequential_ ? "Sequential" : "Functional"; }
+
+  // ---- the model lock [issue 13] ------------------------------------------------------------------
+  // input, call, set_outputs, compile and clear_compile (and Sequential's add, pop, build and
+  // set_input_shape) change the structure: while predict, evaluate, fit, train_on_batch or save_model
+  // run on the model, or on a model that uses it as a layer, in another thread (or the change comes
+  // from a callback of its fit), they throw std::invalid_argument and change nothing (model_lock.hpp).
+  // Holds the structure of this model and of every model it uses as a layer fixed while the returned
+  // object lives, for code that reads it outside the calls above (they take it themselves).
+  using StructureHold = std::vector<ModelLock::Hold>;
+  StructureHold hold_structure() const;
 
   // ---- the graph: Keras's functional API in C++ -----------------------------------------------
   //   Model model;
@@ -271,7 +282,11 @@ class Model {
   // "layers": [{"class_name", "config"}, ...]} (Sequential::from_config reads it). from_config builds a new, untrained model from either, validating every
   // layer's config as its constructor does.
   Config config() const;
-  static Model from_config(const Config& config, std::uint64_t seed = 0x5eed);
+  // `before_build`, when set, sees every layer before from_config builds it: its position among the
+  // config's layers (InputLayers left out, as model files number them) and its input widths. It
+  // throws to refuse (load_model checks the tensors a layer will allocate against the file's).
+  using BuildCheck = std::function<void(size_t position, const Layer& layer, const std::vector<Index>& widths)>;
+  static Model from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
   // {"class_name": "Functional" or "Sequential", "config": config()}: how a model is written inside
   // another's config and in model files; model_from_config reads it.
   Config serialized() const;
@@ -287,6 +302,8 @@ class Model {
   // The graph of a Sequential model: one input of `shape` (maybe still unknown) and one call per
   // layer, each on the previous one's output. Layers are built when the input width is known.
   void set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape);
+  // An exclusive hold for a structure change by `caller`, or std::invalid_argument (model_lock.hpp).
+  ModelLock::Hold change_structure(const char* caller) const { return lock_.write(caller); }
   void set_input_shape_only(std::vector<Index> shape) { inputs_.at(0).shape = std::move(shape); }
   bool sequential_ = false;
 
@@ -317,6 +334,11 @@ class Model {
   Config chain_config() const;
   void prepare_training();
   void reserve_batch(Index max_batch);
+  void reserve_model_buffers(Index max_batch);  // reserve_batch's own buffers, beside the layers'
+  // [issue 13] Each batch's targets and weights checked again where the batch is taken, for every
+  // output (batch_checks.hpp): row i of batch_y[o] is sample rows[i] (or first + i) of data.y[o].
+  void recheck_batches(const Datasets& data, const std::vector<ConstMatrixMap>& batch_y, const Scalar* weights,
+                       const Index* rows, Index first) const;
   void sync_twin(Node& node, bool before) const;
   // Adds `grad` (rows x width) to the gradient of `tensor` this pass.
   void add_gradient(size_t tensor, const Scalar* grad, Index rows);
@@ -365,6 +387,7 @@ class Model {
   int input_gradients_ = -1;                // whether need_grad asks for the inputs' gradients (-1: unset)
   std::vector<Index> permutation_;
   std::vector<Index> batch_rows_;  // (batch)  data parallel: this rank's rows of the current batch
+  ModelLock lock_;  // [issue 13] readers share it; structure changes are refused while it is held
 };
 
 // The number of features in a sample of `shape` (their product); throws std::invalid_argument for a
@@ -372,6 +395,7 @@ class Model {
 Index features_of(const std::vector<Index>& shape);
 
 // A model from {"class_name": "Sequential" | "Functional" (or Keras 2's "Model"), "config": {...}}.
-Model model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed);
+Model model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed,
+                        const Model::BuildCheck& before_build = {});
 
 }  // namespace fastmlp

@@ -17,6 +17,8 @@ class Sequential : public Model {
   // a functional model.
   Sequential(Model&& model);  // implicit, so that `Sequential model = load_model(path);` reads
 
+  // add, pop, build (when it builds) and set_input_shape (to another shape) change the structure:
+  // refused with std::invalid_argument while the model is in use (Model::hold_structure).
   void add(std::shared_ptr<Layer> layer);
   // Removes the last layer, as Keras's Sequential.pop(). The optimizer's slots follow the new set of
   // parameters at the next training step. Throws std::invalid_argument when there is no layer.
@@ -36,6 +38,10 @@ class Sequential : public Model {
   // (when known), "layers": [{"class_name", "config"}, ...]}), built when it has an input shape, every
   // layer's config validated as its constructor does.
   static Sequential from_config(const Config& config, std::uint64_t seed = 0x5eed);
+
+ private:
+  // set_chain, or on failure (a layer too large to build) the chain as it was.
+  void change_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape);
 };
 
 }  // namespace fastmlp

@@ -9,13 +9,15 @@
 
 namespace fastmlp {
 
-// Keras redraws normal samples beyond two standard deviations.
+// Keras redraws normal samples beyond two standard deviations. A working generator needs a
+// redraw once in 22 samples, so 1000 in a row means a generator that has stopped being random
+// (generator_state.hpp): an error, not a loop without end.
 inline double truncated_normal_sample(Rng& rng, double mean, double stddev) {
   std::normal_distribution<double> normal(0.0, 1.0);
-  double z;
-  do z = normal(rng);
-  while (std::abs(z) > 2.0);
-  return mean + stddev * z;
+  for (int attempt = 0; attempt < 1000; ++attempt)
+    if (const double z = normal(rng); std::abs(z) <= 2.0) return mean + stddev * z;
+  throw std::runtime_error("TruncatedNormal: 1000 normal samples in a row fell beyond two standard deviations; "
+                           "the random generator is broken");
 }
 
 template <class Draw>

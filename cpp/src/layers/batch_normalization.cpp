@@ -37,6 +37,15 @@ void BatchNormalization::on_build(Rng& rng) {
   coefficient_.setZero(width_);
 }
 
+std::vector<TensorShape> BatchNormalization::tensor_shapes(Index width) const {
+  std::vector<TensorShape> shapes;
+  if (options_.scale) shapes.push_back({"gamma", 1, width});
+  if (options_.center) shapes.push_back({"beta", 1, width});
+  shapes.push_back({"moving_mean", 1, width});
+  shapes.push_back({"moving_variance", 1, width});
+  return shapes;
+}
+
 std::vector<Parameter> BatchNormalization::parameters() {
   std::vector<Parameter> params;
   if (options_.scale) params.push_back({"gamma", &gamma_, &gamma_grad_});

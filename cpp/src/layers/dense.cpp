@@ -1,6 +1,7 @@
 #include "fastmlp/layers/dense.hpp"
 
 #include "fastmlp/gemm.hpp"
+#include "fastmlp/memory.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -31,24 +32,47 @@ Dense::Dense(Index units, ActivationPtr activation) : Dense(dense_options(units,
 
 void Dense::build(Index input_dim, Rng& rng) {
   if (input_dim <= 0) throw std::invalid_argument("Dense input dimension must be positive, got " + std::to_string(input_dim));
-  inputs_ = input_dim;
-  kernel_.resize(inputs_, units_);
-  kernel_grad_.setZero(inputs_, units_);
-  options_.kernel_initializer->fill(kernel_, inputs_, units_, rng);
-  if (options_.use_bias) {
-    bias_.resize(1, units_);
-    bias_grad_.setZero(1, units_);
-    options_.bias_initializer->fill(bias_, units_, units_, rng);
+  try {
+    explain_allocation_failure(
+        [&] {
+          kernel_.resize(input_dim, units_);
+          kernel_grad_.setZero(input_dim, units_);
+          if (options_.use_bias) {
+            bias_.resize(1, units_);
+            bias_grad_.setZero(1, units_);
+          }
+        },
+        [&] {
+          return "its kernel of shape (" + std::to_string(input_dim) + ", " + std::to_string(units_) +
+                 ") and the kernel's gradient need " +
+                 byte_count(2.0 * sizeof(Scalar) * static_cast<double>(input_dim) * static_cast<double>(units_));
+        });
+  } catch (const std::bad_alloc&) {
+    kernel_.resize(0, 0);  // unbuilt, not half built: the layer can still join a smaller model
+    kernel_grad_.resize(0, 0);
+    throw;
   }
+  inputs_ = input_dim;
+  options_.kernel_initializer->fill(kernel_, inputs_, units_, rng);
+  if (options_.use_bias) options_.bias_initializer->fill(bias_, units_, units_, rng);
 }
 
 void Dense::reserve_batch(Index max_batch) {
   if (output_.rows() == max_batch) return;
-  output_.resize(max_batch, units_);
-  if (activation().needs_preactivation()) preact_.resize(max_batch, units_);
-  if (has_activity_penalty()) activity_grad_.resize(max_batch, units_);
-  grad_preact_.resize(max_batch, units_);
-  grad_input_.resize(max_batch, inputs_);
+  const int buffers = 2 + activation().needs_preactivation() + has_activity_penalty();
+  explain_allocation_failure(
+      [&] {
+        if (activation().needs_preactivation()) preact_.resize(max_batch, units_);
+        if (has_activity_penalty()) activity_grad_.resize(max_batch, units_);
+        grad_preact_.resize(max_batch, units_);
+        grad_input_.resize(max_batch, inputs_);
+        output_.resize(max_batch, units_);  // last: its size says that all of them are reserved
+      },
+      [&] {
+        const double rows = static_cast<double>(max_batch);
+        return "its buffers for batches of " + std::to_string(max_batch) + " rows need " +
+               byte_count(sizeof(Scalar) * rows * (buffers * static_cast<double>(units_) + static_cast<double>(inputs_)));
+      });
 }
 
 void Dense::affine_activate(ConstMatrixMap input, MatrixMap output, const Activation& activation) const {
@@ -124,6 +148,12 @@ void Dense::infer(ConstMatrixMap input, MatrixMap output) const { affine_activat
 double Dense::weight_penalty() const {
   return penalty_of(options_.kernel_regularizer, map_of(kernel_)) +
          (options_.use_bias ? penalty_of(options_.bias_regularizer, map_of(bias_)) : 0.0);
+}
+
+std::vector<TensorShape> Dense::tensor_shapes(Index input_dim) const {
+  std::vector<TensorShape> shapes{{"kernel", input_dim, units_}};
+  if (options_.use_bias) shapes.push_back({"bias", 1, units_});
+  return shapes;
 }
 
 std::vector<Parameter> Dense::parameters() {

@@ -19,18 +19,31 @@ LayerNormalization::LayerNormalization(const Options& options) : Described(optio
 }
 
 void LayerNormalization::on_build(Rng& rng) {
-  gamma_.setOnes(1, width_);
-  beta_.setZero(1, width_);
-  if (has_gamma()) options_.gamma_initializer->fill(gamma_, width_, width_, rng);
-  if (has_beta()) options_.beta_initializer->fill(beta_, width_, width_, rng);
-  gamma_grad_.setZero(1, width_);
-  beta_grad_.setZero(1, width_);
+  // Only the weights it has: without them a build allocates nothing of the layer's width, so that
+  // what building costs stays a small multiple of what a model file holds (layer.hpp).
+  if (has_gamma()) {
+    gamma_.resize(1, width_);
+    options_.gamma_initializer->fill(gamma_, width_, width_, rng);
+    gamma_grad_.setZero(1, width_);
+  }
+  if (has_beta()) {
+    beta_.resize(1, width_);
+    options_.beta_initializer->fill(beta_, width_, width_, rng);
+    beta_grad_.setZero(1, width_);
+  }
 }
 
 void LayerNormalization::on_reserve(Index max_batch) {
   normalized_.resize(max_batch, width_);
   row_mean_.resize(max_batch);
   row_inv_std_.resize(max_batch);
+}
+
+std::vector<TensorShape> LayerNormalization::tensor_shapes(Index width) const {
+  std::vector<TensorShape> shapes;
+  if (has_gamma()) shapes.push_back({"gamma", 1, width});
+  if (has_beta()) shapes.push_back({"beta", 1, width});
+  return shapes;
 }
 
 std::vector<Parameter> LayerNormalization::parameters() {
@@ -56,7 +69,16 @@ void LayerNormalization::normalize(ConstMatrixMap input, MatrixMap output, Matri
       const Scalar variance = (x - mean).square().mean();  // biased, as Keras's moments
       const Scalar s = 1 / std::sqrt(variance + epsilon);
       x_hat.row(r).array() = (x - (rms ? Scalar(0) : mean)) * s;
-      output.row(r).array() = x_hat.row(r).array() * gamma_.row(0).array() + beta_.row(0).array();
+      // One expression where both weights exist (the arithmetic, contracted to a fused
+      // multiply-add or not, stays what it was); an absent gamma is 1 and an absent beta 0.
+      if (has_gamma() && has_beta())
+        output.row(r).array() = x_hat.row(r).array() * gamma_.row(0).array() + beta_.row(0).array();
+      else if (has_gamma())
+        output.row(r).array() = x_hat.row(r).array() * gamma_.row(0).array();
+      else if (has_beta())
+        output.row(r).array() = x_hat.row(r).array() + beta_.row(0).array();
+      else
+        output.row(r) = x_hat.row(r);
       means[r] = mean;
       inv_stds[r] = s;
     }
@@ -80,18 +102,22 @@ ConstMatrixMap LayerNormalization::forward(ConstMatrixMap input, bool /*training
 ConstMatrixMap LayerNormalization::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
   const Index n = input.rows();
   const ConstMatrixMap x_hat = top_rows(std::as_const(normalized_), n);
-  gamma_grad_ = grad.cwiseProduct(x_hat).colwise().sum();  // dγ = Σ dY ∘ x̂
-  beta_grad_ = grad.colwise().sum();                       // dβ = Σ dY
-  add_gradient_of(options_.gamma_regularizer, map_of(std::as_const(gamma_)), map_of(gamma_grad_));
-  add_gradient_of(options_.beta_regularizer, map_of(std::as_const(beta_)), map_of(beta_grad_));
+  if (has_gamma()) {
+    gamma_grad_ = grad.cwiseProduct(x_hat).colwise().sum();  // dγ = Σ dY ∘ x̂
+    add_gradient_of(options_.gamma_regularizer, map_of(std::as_const(gamma_)), map_of(gamma_grad_));
+  }
+  if (has_beta()) {
+    beta_grad_ = grad.colwise().sum();  // dβ = Σ dY
+    add_gradient_of(options_.beta_regularizer, map_of(std::as_const(beta_)), map_of(beta_grad_));
+  }
   if (!need_grad_input) return no_grad_input();
 
   MatrixMap grad_input = top_rows(grad_input_, n);
   const bool rms = options_.rms_scaling;
   parallel_for(n, width_, [&](Index first, Index end) {
-    for (Index r = first; r < end; ++r) {
+    // The gradient of row r from h = dL/dx̂, an expression (evaluated in place, nothing allocated).
+    const auto row_gradient = [&](Index r, const auto& h) {
       const Scalar s = row_inv_std_(r);
-      const auto h = grad.row(r).array() * gamma_.row(0).array();  // dL/dx̂
       if (rms) {
         // y = γ x s with s = (var + ε)^-1/2 and ds/dx = -s³ (x - mean) / n:
         // dX = s h - s³ (x - mean) mean(h ∘ x)
@@ -102,6 +128,12 @@ ConstMatrixMap LayerNormalization::backward(ConstMatrixMap input, ConstMatrixMap
         const auto xh = x_hat.row(r).array();
         grad_input.row(r).array() = s * (h - h.mean() - xh * (h * xh).mean());
       }
+    };
+    for (Index r = first; r < end; ++r) {
+      if (has_gamma())
+        row_gradient(r, grad.row(r).array() * gamma_.row(0).array());  // dL/dx̂ = dY ∘ γ
+      else
+        row_gradient(r, grad.row(r).array());  // γ = 1
     }
   });
   return as_const_map(grad_input);

@@ -25,6 +25,11 @@ void MergeLayer::build(Index, Rng&) {
                               "()([a, b]); it cannot follow a single layer in a Sequential model");
 }
 
+Index MergeLayer::output_dim_for(Index) const {
+  throw std::invalid_argument("a " + class_name() + " layer is called on a list of tensors; its output width depends "
+                              "on all of their widths");
+}
+
 void MergeLayer::build_inputs(const std::vector<Index>& input_dims, Rng&) {
   if (input_dims.empty()) throw std::invalid_argument(class_name() + " needs at least one input");
   for (const Index w : input_dims)

@@ -84,6 +84,12 @@ ConstMatrixMap Normalization::backward(ConstMatrixMap, ConstMatrixMap grad, Grad
   return as_const_map(grad_input);
 }
 
+std::vector<TensorShape> Normalization::tensor_shapes(Index width) const {
+  if (given()) return {};  // the statistics are in its config; a file holds no tensors for it
+  const Index stats = options_.axis ? width : 1;  // as on_build sizes them
+  return {{"mean", 1, stats}, {"variance", 1, stats}, {"count", 1, 1}};
+}
+
 std::vector<Parameter> Normalization::non_trainable() {
   if (given() || !built()) return {};
   return {{"mean", &mean_, nullptr}, {"variance", &variance_, nullptr}, {"count", &count_, nullptr}};

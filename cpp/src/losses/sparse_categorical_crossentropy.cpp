@@ -1,5 +1,6 @@
 // SparseCategoricalCrossentropy: -log q[label] with integer class labels (one column) instead of
 // one-hot rows; from_logits folds in a log-softmax.
+#include <cstdio>
 #include <optional>
 
 #include "loss_math.hpp"
@@ -7,7 +8,24 @@
 namespace fastmlp {
 namespace {
 
-Index sparse_label(ConstMatrixMap y_true, Index row) { return static_cast<Index>(y_true(row, 0)); }
+// A value as the user would write it: 3, 1.5, 1e+30, nan (std::to_string gives 1000000.000000).
+std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+// The class of sample `row`, checked at every read: the kernels index y_pred and write the gradient
+// with it, and y_true may be a view of memory that changed since it was validated (a callback or
+// another thread rewriting labels during fit made the write land far past the row: SIGSEGV).
+Index sparse_label(ConstMatrixMap y_true, Index row, Index classes) {
+  const Scalar label = y_true(row, 0);
+  if (!(label >= 0 && label < static_cast<Scalar>(classes)) || label != std::floor(label))  // NaN fails too
+    throw std::invalid_argument("sparse_categorical_crossentropy labels must be integers in [0, " +
+                                std::to_string(classes) + "); row " + std::to_string(row) + " holds " +
+                                number_text(label));
+  return static_cast<Index>(label);
+}
 
 struct SparseCategoricalCrossentropyOptions {
   bool from_logits = false;
@@ -33,7 +51,7 @@ class SparseCategoricalCrossentropy
 
   void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
     for (Index r = 0; r < y_pred.rows(); ++r) {
-      const Index label = sparse_label(y_true, r);
+      const Index label = sparse_label(y_true, r, y_pred.cols());
       out(r) = options_.from_logits ? -log_softmax(y_pred.row(r))(label)
                                     : -std::log(clip_probability(y_pred(r, label) / y_pred.row(r).sum()));
     }
@@ -42,7 +60,7 @@ class SparseCategoricalCrossentropy
   void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
     const Scalar inv_n = inverse(y_pred.rows());
     for (Index r = 0; r < y_pred.rows(); ++r) {
-      const Index label = sparse_label(y_true, r);
+      const Index label = sparse_label(y_true, r, y_pred.cols());
       if (options_.from_logits) {
         grad.row(r).array() = inv_n * log_softmax(y_pred.row(r)).exp();  // (softmax(z) - onehot) / n
         grad(r, label) -= inv_n;
@@ -61,20 +79,14 @@ class SparseCategoricalCrossentropy
   void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
     const Scalar inv_n = inverse(y_pred.rows());
     grad = inv_n * y_pred;  // dL/dz = (p - onehot(label)) / n
-    for (Index r = 0; r < y_pred.rows(); ++r) grad(r, sparse_label(y_true, r)) -= inv_n;
+    for (Index r = 0; r < y_pred.rows(); ++r) grad(r, sparse_label(y_true, r, y_pred.cols())) -= inv_n;
   }
 
   Index target_columns(Index /*output_units*/) const override { return 1; }
 
   void check_targets(ConstMatrixMap y_true, Index output_units) const override {
     Loss::check_targets(y_true, output_units);
-    for (Index r = 0; r < y_true.rows(); ++r) {
-      const Scalar label = y_true(r, 0);
-      if (label < 0 || label >= static_cast<Scalar>(output_units) || label != std::floor(label))
-        throw std::invalid_argument("sparse_categorical_crossentropy labels must be integers in [0, " +
-                                    std::to_string(output_units) + "); row " + std::to_string(r) + " holds " +
-                                    std::to_string(label));
-    }
+    for (Index r = 0; r < y_true.rows(); ++r) sparse_label(y_true, r, output_units);
   }
 };
 

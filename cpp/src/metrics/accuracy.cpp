@@ -58,7 +58,9 @@ class SparseCategoricalAccuracy : public NamedMetric<SparseCategoricalAccuracy, 
   static constexpr const char* kClassName = "SparseCategoricalAccuracy";
   explicit SparseCategoricalAccuracy(const Options& options = {}) : NamedMetric(options) {}
   void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
-    for (Index r = 0; r < y_pred.rows(); ++r) state[0] += argmax(y_pred.row(r)) == static_cast<Index>(y_true(r, 0));
+    // Compared as floats: converting a label that is not a valid index (NaN, 1e30) to an integer is
+    // undefined behaviour, and y_true may have changed since it was checked.
+    for (Index r = 0; r < y_pred.rows(); ++r) state[0] += static_cast<Scalar>(argmax(y_pred.row(r))) == y_true(r, 0);
   }
 
  protected:

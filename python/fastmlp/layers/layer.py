@@ -2,6 +2,7 @@
 weights; the weights reach Python as NumPy views on the C++ memory."""
 
 import inspect
+import math
 
 import numpy as np
 
@@ -24,6 +25,10 @@ PYTHON_PARAMETERS = [inspect.Parameter("input_shape", _KEYWORD, default=None),
                      inspect.Parameter("dtype", _KEYWORD, default=None)]
 
 
+# The most features a sample may have: the core counts them in a signed 64-bit integer.
+MAX_FEATURES = 2**63 - 1
+
+
 def input_shape_of(shape, who):
     """A Keras-style input shape (a tuple without the batch dimension) of positive integers."""
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
@@ -34,7 +39,12 @@ def input_shape_of(shape, who):
         raise TypeError(f"{who}: shape must be a tuple such as (64,), got {shape!r}") from None
     if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
         raise ValueError(f"{who}: shape must be a tuple of positive integers such as (64,), got {shape!r}")
-    return tuple(int(d) for d in shape)
+    shape = tuple(int(d) for d in shape)
+    # Exact (Python integers): NumPy's product wrapped around, so (2**32, 2**32) became 0 features.
+    if math.prod(shape) > MAX_FEATURES:
+        raise ValueError(f"{who}: a sample of shape {shape} has {math.prod(shape)} values, more than the "
+                         f"{MAX_FEATURES} (2**63 - 1) a model can take")
+    return shape
 
 
 class Layer(_registered.CoreView):

@@ -51,8 +51,9 @@ def sample_weights(weights, count, name):
     weights = as_float_array(weights, name).reshape(-1)
     if len(weights) != count:
         raise ValueError(f"{name} must have one weight per sample ({count}), got {len(weights)}")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError(f"{name} must hold finite numbers >= 0")
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if len(bad):
+        raise ValueError(f"{name} must hold finite numbers >= 0; {name}[{bad[0]}] is {weights[bad[0]]}")
     return weights
 
 
@@ -71,6 +72,8 @@ def class_weights(class_weight, y):
             valid = False
         if not valid:
             raise ValueError(f"class_weight must map integer class indices to numbers, got {label!r}: {weight!r}")
+        if not (math.isfinite(weight) and weight >= 0):
+            raise ValueError(f"class_weight must map each class to a finite number >= 0; class {label!r} has {weight!r}")
         weights[classes == index] = weight
     return weights
 

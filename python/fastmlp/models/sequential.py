@@ -5,6 +5,7 @@ summaries are Model's."""
 from fastmlp import _core, _random, layers as layers_module
 from fastmlp._naming import unique_name
 from fastmlp.layers.input_layer import input_layer_of
+from fastmlp.layers.layer import input_shape_of
 from fastmlp.models.model import Model
 
 
@@ -62,11 +63,17 @@ class Sequential(Model):
         # The core checks widths and refuses while training; only a layer it took joins the list.
         self._core.add(layer._layer_core())
         self._layers.append(layer)
-        if self._core.built:
-            if not was_built:
-                layer._build()
-        elif shape:
-            self.build()
+        try:
+            if self._core.built:
+                if not was_built:
+                    layer._build()
+            elif shape:
+                self.build()
+        except BaseException:
+            # A layer that cannot be built (too large for memory, say) is not kept: the model is as before.
+            self._layers.pop()
+            self._core.pop()
+            raise
 
     def pop(self):
         """Removes the last layer and returns it, as Keras's ``Sequential.pop``. Compile again before
@@ -79,7 +86,7 @@ class Sequential(Model):
     def build(self, input_shape=None):
         """Creates the weights for inputs of shape ``(batch, *sample_shape)`` (default: the declared shape)."""
         if input_shape is not None:
-            self._core.input_shape = [int(d) for d in tuple(input_shape)[1:]]
+            self._core.input_shape = list(input_shape_of(tuple(input_shape)[1:], "build"))
         if not self._core.input_shape:
             raise ValueError("build() needs an input shape, such as build((None, 64))")
         if not self._layers:

@@ -47,6 +47,7 @@ class BatchNormalization : public Described<BatchNormalization, ElementwiseLayer
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override;
   std::vector<Parameter> parameters() override;
+  std::vector<TensorShape> tensor_shapes(Index width) const override;
   std::vector<Parameter> non_trainable() override;
   double weight_penalty() const override;
 

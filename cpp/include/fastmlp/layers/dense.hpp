@@ -40,6 +40,8 @@ class Dense : public Described<Dense, Layer, DenseOptions> {
   explicit Dense(Index units, ActivationPtr activation = linear_activation());
 
   void build(Index input_dim, Rng& rng) override;
+  Index output_dim_for(Index) const override { return units_; }
+  std::vector<TensorShape> tensor_shapes(Index input_dim) const override;
   bool built() const override { return inputs_ > 0; }
   Index input_dim() const override { return inputs_; }
   Index output_dim() const override { return units_; }

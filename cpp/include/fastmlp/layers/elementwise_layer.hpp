@@ -13,16 +13,23 @@ class ElementwiseLayer : public Layer {
   void build(Index input_dim, Rng& rng) override {
     if (input_dim <= 0) throw std::invalid_argument(class_name() + " input dimension must be positive");
     width_ = input_dim;
-    on_build(rng);
+    try {
+      on_build(rng);
+    } catch (...) {
+      width_ = 0;  // unbuilt, not half built (such as out of memory for BatchNormalization's statistics)
+      throw;
+    }
   }
   bool built() const override { return width_ > 0; }
+  Index output_dim_for(Index input_dim) const override { return input_dim; }
+  std::vector<TensorShape> tensor_shapes(Index) const override { return {}; }
   Index input_dim() const override { return width_; }
   Index output_dim() const override { return width_; }
   void reserve_batch(Index max_batch) override {
     if (output_.rows() == max_batch) return;
-    output_.resize(max_batch, width_);
     grad_input_.resize(max_batch, width_);
     on_reserve(max_batch);
+    output_.resize(max_batch, width_);  // last: a failed allocation above leaves this unreserved
   }
   std::vector<Parameter> parameters() override { return {}; }
 

@@ -45,6 +45,7 @@ class LayerNormalization : public Described<LayerNormalization, ElementwiseLayer
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override;
   std::vector<Parameter> parameters() override;
+  std::vector<TensorShape> tensor_shapes(Index width) const override;
   double weight_penalty() const override;
 
  protected:
@@ -58,7 +59,7 @@ class LayerNormalization : public Described<LayerNormalization, ElementwiseLayer
   // y for rows of `input`, keeping x̂ and the rows' statistics in the given buffers.
   void normalize(ConstMatrixMap input, MatrixMap output, MatrixMap x_hat, Scalar* means, Scalar* inv_stds) const;
 
-  RowMatrix gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width); gamma 1 and beta 0 when absent
+  RowMatrix gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width) when the layer has them, else empty
   RowMatrix normalized_;                              // (max_batch, width)  x̂: (x - mean) s, or x s with rms_scaling
   Vector row_mean_;                                   // (max_batch)  each sample's mean
   Vector row_inv_std_;                                // (max_batch)  s = 1 / sqrt(var + epsilon)

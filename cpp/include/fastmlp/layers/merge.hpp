@@ -17,6 +17,9 @@ class MergeLayer : public Layer {
   void build(Index input_dim, Rng& rng) override;  // refused: a merge layer is called on a list
   void build_inputs(const std::vector<Index>& input_dims, Rng& rng) override;
   bool built() const override { return !widths_.empty(); }
+  // Its output's width depends on all its inputs' (output_width): throws std::invalid_argument.
+  Index output_dim_for(Index input_dim) const override;
+  std::vector<TensorShape> tensor_shapes(Index) const override { return {}; }  // no parameters
   Index input_dim() const override { return widths_.empty() ? 0 : widths_.front(); }
   Index output_dim() const override { return output_width_; }
   size_t input_count() const override { return widths_.size(); }

@@ -23,6 +23,10 @@ class ModelLayer : public Layer {
   void build(Index input_dim, Rng& rng) override;
   void build_inputs(const std::vector<Index>& input_dims, Rng& rng) override;
   bool built() const override { return model_->built(); }
+  Index output_dim_for(Index) const override { return model_->output_dim(0); }
+  // None: the inner model is built (its tensors allocated) as its config is read, before a model
+  // file's reader could look them up; loading then checks each against the file as it reads it.
+  std::vector<TensorShape> tensor_shapes(Index) const override { return {}; }
   Index input_dim() const override { return model_->input_dim(0); }
   Index output_dim() const override { return model_->output_dim(0); }
   size_t input_count() const override { return model_->input_count(); }

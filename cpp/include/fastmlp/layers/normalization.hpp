@@ -36,6 +36,7 @@ class Normalization : public Described<Normalization, ElementwiseLayer, Normaliz
   void infer(ConstMatrixMap input, MatrixMap output) const override;
   // Without given statistics: mean, variance and count, saved with the model (Keras's weights).
   std::vector<Parameter> non_trainable() override;
+  std::vector<TensorShape> tensor_shapes(Index width) const override;
 
   // Sets mean, variance and count from `data` (rows of samples), as Keras's adapt(): builds the layer
   // for data's width if needed. Throws std::invalid_argument when the statistics were given, or for

@@ -27,6 +27,7 @@ class PReLU : public Described<PReLU, ElementwiseLayer, PReLUOptions> {
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override;
   std::vector<Parameter> parameters() override { return {{"alpha", &alpha_, &alpha_grad_}}; }
+  std::vector<TensorShape> tensor_shapes(Index width) const override { return {{"alpha", 1, width}}; }
   double weight_penalty() const override { return penalty_of(options_.alpha_regularizer, map_of(alpha_)); }
   RowMatrix& alpha() { return alpha_; }
 

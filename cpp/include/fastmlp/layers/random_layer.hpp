@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "fastmlp/generator_state.hpp"
 #include "fastmlp/layers/elementwise_layer.hpp"
 #include "fastmlp/types.hpp"
 
@@ -13,8 +14,11 @@ namespace fastmlp {
 
 // From the layer's seed, or drawn from the model's generator when it has none, so that the model's
 // seed fixes it.
+// (generator_state.cpp: no integer seed gives a generator stuck at zero; checked all the same.)
 inline Rng layer_generator(const std::optional<std::int64_t>& seed, Rng& model_rng) {
-  return Rng(seed ? static_cast<std::uint64_t>(*seed) : model_rng());
+  Rng rng(seed ? static_cast<std::uint64_t>(*seed) : model_rng());
+  require_usable_generator(rng, seed ? "the generator of seed " + std::to_string(*seed) : "a layer's generator");
+  return rng;
 }
 
 // Throws unless `seed` is none or a non-negative integer.

@@ -1,0 +1,54 @@
+#include "batch_checks.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "fastmlp/model.hpp"
+
+namespace fastmlp {
+
+void recheck_batch(const Loss& loss, Index units, ConstMatrixMap batch_y, const Scalar* batch_weights,
+                   ConstMatrixMap y, const Index* rows, Index first) {
+  // A literal, not a std::string: this runs for every batch, and the training loop allocates nothing.
+  static constexpr const char* changed = "fit: the training data changed while fit was running (did a callback or "
+                                         "another thread write to it?): ";
+  auto sample = [&](Index i) { return rows ? rows[i] : first + i; };
+  try {
+    loss.check_targets(batch_y, units);
+  } catch (const std::invalid_argument& batch_error) {
+    // Name the first invalid sample of y, as the check at the start of fit would have: the first
+    // invalid row of the batch says how far into y to look.
+    std::string what = batch_error.what();
+    for (Index i = 0; i < batch_y.rows(); ++i) {
+      try {
+        loss.check_targets(row_block(batch_y, i, i + 1), units);
+      } catch (const std::invalid_argument&) {
+        try {
+          loss.check_targets(row_block(y, 0, sample(i) + 1), units);
+        } catch (const std::invalid_argument& error) {
+          what = error.what();
+        }
+        break;
+      }
+    }
+    throw std::invalid_argument(std::string(changed) + "y: " + what);
+  }
+  if (!batch_weights) return;
+  for (Index i = 0; i < batch_y.rows(); ++i)
+    if (!(std::isfinite(batch_weights[i]) && batch_weights[i] >= 0))
+      throw std::invalid_argument(std::string(changed) + "sample_weight[" + std::to_string(sample(i)) + "] is " +
+                                  std::to_string(batch_weights[i]) + "; sample weights must be finite and >= 0");
+}
+
+void Model::recheck_batches(const Datasets& data, const std::vector<ConstMatrixMap>& batch_y, const Scalar* weights,
+                            const Index* rows, Index first) const {
+  // Every trained output's targets (batch_checks.hpp); the weights, shared by the outputs, once.
+  for (size_t o = 0; o < outputs_.size(); ++o)
+    if (losses_[o]) {
+      recheck_batch(*losses_[o], output_dim(o), batch_y[o], weights, data.y[o], rows, first);
+      weights = nullptr;
+    }
+}
+
+}  // namespace fastmlp
