@@ -27,6 +27,9 @@ sanitized_build() {
 sanitized_site() {
   mkdir -p "$work/site"
   cp -R python/fastmlp "$work/site/"
+  # A development checkout may hold a _core there, or a link to one (ARCHITECTURE: ln -sf): copying
+  # over the link would overwrite the linked build with the instrumented one.
+  rm -f "$work/site/fastmlp/"_core*
   cp "$build"/_core*.so "$work/site/fastmlp/"
 }
 

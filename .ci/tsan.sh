@@ -42,7 +42,7 @@ sanitized_build "-fsanitize=thread -fno-omit-frame-pointer" "-fsanitize=thread" 
 # its threads run under ThreadSanitizer too. No OpenMP parallel region runs (the pool is fastmlp's).
 export OMP_NUM_THREADS=2
 # halt_on_error: the first report fails the run; log_path keeps reports from subprocesses too.
-tsan_options="halt_on_error=1:second_deadlock_stack=1"
+tsan_options="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/.ci/tsan.supp"  # tsan.supp: why each
 
 status=0
 echo "== test_model_lock and test_data_parallel (ranks as threads) under ThreadSanitizer"

@@ -340,3 +340,12 @@ def test_an_invalid_config_in_a_file_is_a_model_file_error(tmp_path, where, valu
     rewrite(path, lambda header: header["model"]["config"]["layers"][0]["config"].__setitem__(where, value))
     with pytest.raises(fm.saving.ModelFileError, match=message):
         fm.models.load_model(path)
+
+
+def test_control_characters_from_a_file_are_escaped_in_messages(tmp_path):
+    # Found by fuzz_model: a config key "lay\u0001s" reached the message as a raw control character.
+    path = small_model_file(tmp_path, "control.fastmlp")
+    rewrite(path, lambda header: header["model"]["config"].__setitem__("lay\x01s\x7f", []))
+    with pytest.raises(fm.saving.ModelFileError, match=r"no member 'lay\\x01s\\x7f'") as error:
+        fm.models.load_model(path)
+    assert str(error.value).isprintable(), str(error.value)

@@ -45,13 +45,6 @@ WORKLOADS = {
     """,
     # Ended when predict, evaluate or save take the GIL back (the first predict also looks NumPy's
     # API up, which releases the GIL inside pybind11).
-    # Data parallel (one rank, MPI's singleton): the core calls the Python communicator from the fit
-    # thread once per step, taking the GIL there too.
-    "data-parallel fit": """
-        fm.distribution.set_distribution(fm.distribution.DataParallel())
-        started = fm.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: inside.set())
-        model.fit(x, y, epochs=10**6, batch_size=32, verbose=0, callbacks=[started])
-    """,
     "predict": """
         while True:
             inside.set()
@@ -74,8 +67,6 @@ WORKLOADS = {
 
 @pytest.mark.parametrize("workload", list(WORKLOADS))
 def test_the_program_exits_normally_while_a_daemon_thread_is_inside_fastmlp(workload):
-    if workload.startswith("data-parallel"):
-        pytest.importorskip("mpi4py")
     body = "\n".join("    " + line for line in WORKLOADS[workload].strip("\n").splitlines())
     code = SETUP + f"""
     def work():

@@ -643,7 +643,31 @@ std::string read_model_file(const fs::path& path) {
 
 }  // namespace
 
-ModelFileError::ModelFileError(const std::string& message) : std::runtime_error(json::utf8_or_escaped(message)) {}
+namespace {
+
+// `message` as valid UTF-8 without control characters: names and keys from a file may hold any
+// bytes, and JSON escapes such as \u0001 (fuzz_model found one in a config key).
+std::string readable(const std::string& message) {
+  const std::string text = json::utf8_or_escaped(message);
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ModelFileError::ModelFileError(const std::string& message) : std::runtime_error(readable(message)) {}
 
 void save_model(const Model& model, const std::filesystem::path& path, bool include_optimizer) {
   write_atomically(path, encode(model, include_optimizer));

@@ -245,9 +245,12 @@ class Registry {
     std::vector<std::string> (*required)();
   };
 
+  // Never destroyed: a thread that the program leaves running when it exits (a Python daemon
+  // thread inside fit or save) may still read it while static objects are destroyed, which
+  // ThreadSanitizer caught as a use of freed memory.
   static Registry& instance() {
-    static Registry registry;
-    return registry;
+    static Registry* const registry = new Registry();
+    return *registry;
   }
 
   void add(Entry entry) {
