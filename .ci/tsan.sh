@@ -30,7 +30,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/fastmlp-tsan.XXXXXX")"
 logs="$work/reports"
 mkdir -p "$logs"
 jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
-default_tests=(tests/test_concurrency.py tests/test_changed_inputs.py tests/test_interrupt.py
+default_tests=(tests/test_concurrency.py tests/test_functional_robustness.py tests/test_changed_inputs.py tests/test_interrupt.py
                tests/test_interpreter_exit.py)
 
 # shellcheck source=.ci/sanitized_build.sh
