@@ -16,7 +16,7 @@ import zipfile
 
 import numpy as np
 
-from fastmlp._interop import keras_config, layer_catalog, optimizer_variables, shapes
+from fastmlp._interop import keras_config, optional, layer_catalog, optimizer_variables, shapes
 from fastmlp._interop.errors import ModelFileError
 
 CONFIG = "config.json"
@@ -24,15 +24,6 @@ METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
 # The Keras file format this writer follows (metadata only: Keras does not read it back).
 FORMAT_KERAS_VERSION = "3.0.0"
-
-
-def _h5py():
-    try:
-        import h5py
-    except ImportError:
-        raise ImportError("reading and writing Keras files needs h5py: pip install h5py "
-                          "(or pip install 'fastmlp[keras]')") from None
-    return h5py
 
 
 def snake_case(class_name):
@@ -133,7 +124,7 @@ def read_keras(path):
         ModelFileError: for a file that is not a .keras archive or is damaged.
         UnsupportedLayerError: for a layer fastmlp lacks, naming it.
     """
-    h5py = _h5py()
+    h5py = optional.require("h5py", "reading and writing Keras files", "keras")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
@@ -164,7 +155,7 @@ def _write_vars(h5, path, name, arrays):
 
 
 def _weights_file(graph):
-    h5py = _h5py()
+    h5py = optional.require("h5py", "reading and writing Keras files", "keras")
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:
         for node, slot in weight_slots(graph):
