@@ -11,7 +11,7 @@ from fastmlp._interop import activations, layer_catalog, shapes
 from fastmlp._interop.errors import UnsupportedLayerError
 
 
-def _broadcast_to_axes(values, axes, rank):
+def broadcast_to_axes(values, axes, rank):
     """``values`` (sized along ``axes`` of a rank-``rank`` input) reshaped to broadcast against it."""
     values = np.asarray(values)
     if values.ndim == 0:
@@ -36,13 +36,13 @@ def _dense(config, weights, x):
 
 def _batch_normalization(config, weights, x):
     axes = _axes(config["axis"])
-    mean = _broadcast_to_axes(weights["moving_mean"], axes, x.ndim)
-    variance = _broadcast_to_axes(weights["moving_variance"], axes, x.ndim)
+    mean = broadcast_to_axes(weights["moving_mean"], axes, x.ndim)
+    variance = broadcast_to_axes(weights["moving_variance"], axes, x.ndim)
     y = (x - mean) / np.sqrt(variance + config["epsilon"])
     if config["scale"]:
-        y = y * _broadcast_to_axes(weights["gamma"], axes, x.ndim)
+        y = y * broadcast_to_axes(weights["gamma"], axes, x.ndim)
     if config["center"]:
-        y = y + _broadcast_to_axes(weights["beta"], axes, x.ndim)
+        y = y + broadcast_to_axes(weights["beta"], axes, x.ndim)
     return y
 
 
@@ -55,9 +55,9 @@ def _layer_normalization(config, weights, x):
     else:
         y = (x - np.mean(x, axis=axes, keepdims=True)) / np.sqrt(variance + config["epsilon"])
     if "gamma" in weights:
-        y = y * _broadcast_to_axes(weights["gamma"], axes, x.ndim)
+        y = y * broadcast_to_axes(weights["gamma"], axes, x.ndim)
     if "beta" in weights:
-        y = y + _broadcast_to_axes(weights["beta"], axes, x.ndim)
+        y = y + broadcast_to_axes(weights["beta"], axes, x.ndim)
     return y
 
 
@@ -73,8 +73,8 @@ def normalization_statistics(config, weights, rank):
         mean, variance = weights["mean"], weights["variance"]
     else:
         mean, variance = config["mean"], config["variance"]
-    mean = _broadcast_to_axes(np.asarray(mean, np.float64), axes, rank)
-    std = np.maximum(np.sqrt(_broadcast_to_axes(np.asarray(variance, np.float64), axes, rank)), NORMALIZATION_EPSILON)
+    mean = broadcast_to_axes(np.asarray(mean, np.float64), axes, rank)
+    std = np.maximum(np.sqrt(broadcast_to_axes(np.asarray(variance, np.float64), axes, rank)), NORMALIZATION_EPSILON)
     return mean, std
 
 
