@@ -5,6 +5,15 @@ the two are kept apart only until the interop code is wired into fastmlp, which 
 """
 
 
+import struct
+import zlib
+
+# What the zip and HDF5 readers raise for bytes that are not what they should be: I/O and format
+# errors, missing members, HDF5's RuntimeErrors, zip features Python lacks, bad compressed data.
+DAMAGED_FILE_ERRORS = (OSError, EOFError, KeyError, IndexError, TypeError, RuntimeError, NotImplementedError,
+                       OverflowError, UnicodeDecodeError, zlib.error, struct.error)
+
+
 class ModelFileError(ValueError):
     """A model file that cannot be read: not the format it claims, truncated, damaged, or inconsistent."""
 

@@ -16,8 +16,8 @@ import zipfile
 
 import numpy as np
 
-from fastmlp._interop import keras_config, optional, layer_catalog, optimizer_variables, shapes
-from fastmlp._interop.errors import ModelFileError
+from fastmlp._interop import hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
+from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 CONFIG = "config.json"
 METADATA = "metadata.json"
@@ -53,8 +53,8 @@ def _read_member(archive, name, path):
         return archive.read(name)
     except KeyError:
         raise ModelFileError(f"{path} is not a .keras file: it has no {name}") from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:  # a damaged member, or a bad CRC
-        raise ModelFileError(f"{path}: {name} is damaged ({error})") from None
+    except (zipfile.BadZipFile, ValueError, *DAMAGED_FILE_ERRORS) as error:  # a damaged member, a bad CRC
+        raise ModelFileError(f"{path}: {name} is damaged ({type(error).__name__}: {error})") from None
 
 
 def _arrays(group):
@@ -127,7 +127,7 @@ def read_keras(path):
     h5py = optional.require("h5py", "reading and writing Keras files", "keras")
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except (zipfile.BadZipFile, ValueError, *DAMAGED_FILE_ERRORS) as error:
         raise ModelFileError(f"{path} is not a .keras file (not a readable zip archive: {error})") from None
     with archive:
         try:
@@ -137,12 +137,15 @@ def read_keras(path):
         graph = keras_config.graph_from_config(config, where=str(path))
         graph.compile = keras_config.compile_state_from_config(config.get("compile_config"), str(path))
         weights = _read_member(archive, WEIGHTS, path)
+    # A zip member's CRC catches accidental damage; the probe guards against a crafted weights file.
+    hdf5_probe.probe(io.BytesIO(weights), f"{path}: {WEIGHTS}")
     try:
         with h5py.File(io.BytesIO(weights), "r") as h5:
             _load_weights(graph, h5, path)
             _load_optimizer(graph, h5, path)
-    except (OSError, KeyError, TypeError) as error:  # h5py's errors for a damaged or foreign HDF5 file
-        raise ModelFileError(f"{path}: {WEIGHTS} is damaged or not a Keras weights file ({error})") from None
+    except DAMAGED_FILE_ERRORS as error:  # what h5py raises for a damaged or foreign HDF5 file
+        raise ModelFileError(f"{path}: {WEIGHTS} is damaged or not a Keras weights file "
+                             f"({type(error).__name__}: {error})") from None
     return graph
 
 

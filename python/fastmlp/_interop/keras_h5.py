@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from fastmlp._interop import keras_config, optional, layer_catalog, optimizer_variables, shapes
-from fastmlp._interop.errors import ModelFileError
+from fastmlp._interop import hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
+from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 
 def _text(value):
@@ -99,6 +99,7 @@ def read_h5(path):
         UnsupportedLayerError: for a layer fastmlp lacks, naming it.
     """
     h5py = optional.require("h5py", "reading and writing Keras files", "keras")
+    hdf5_probe.probe(path, path)
     try:
         h5 = h5py.File(path, "r")
     except (OSError, ValueError) as error:
@@ -114,6 +115,6 @@ def read_h5(path):
                                                                    str(path))
             _load_weights(graph, h5, path)
             _load_optimizer(graph, h5, path, _text(h5.attrs.get("keras_version", "3")))
-    except (OSError, KeyError, TypeError) as error:  # h5py's errors for damaged groups and datasets
-        raise ModelFileError(f"{path} is damaged ({error})") from None
+    except DAMAGED_FILE_ERRORS as error:  # what h5py raises for damaged groups, attributes and datasets
+        raise ModelFileError(f"{path} is damaged ({type(error).__name__}: {error})") from None
     return graph
