@@ -103,8 +103,8 @@ def test_shape_inference_and_its_errors():
         shapes.infer_shapes(bad)
     a, b = _input("a", 3), _input("b", 4)
     for kind, message in (("Add", "do not broadcast"), ("Concatenate", None)):
-        merged = ModelGraph([a, b, LayerNode(kind, layer_catalog.make_config(kind, "m"), [TensorRef("a"), TensorRef("b")])],
-                            [TensorRef("a"), TensorRef("b")], [TensorRef("m")])
+        refs = [TensorRef("a"), TensorRef("b")]
+        merged = ModelGraph([a, b, LayerNode(kind, layer_catalog.make_config(kind, "m"), refs)], refs, [TensorRef("m")])
         if message:
             with pytest.raises(ValueError, match=message):
                 shapes.infer_shapes(merged)
@@ -119,7 +119,8 @@ def test_optimizer_variable_names():
         "d_kernel_velocity_hat", "d_bias_velocity_hat"]
     assert optimizer_variables.variable_names("SGD", {"momentum": 0.0}, trainable) == ["iteration", "learning_rate"]
     schedule = {"learning_rate": {"class_name": "ExponentialDecay", "config": {}}}
-    assert optimizer_variables.variable_names("Adagrad", schedule, trainable)[:2] == ["iteration", "d_kernel_accumulator"]
+    names = optimizer_variables.variable_names("Adagrad", schedule, trainable)
+    assert names[:2] == ["iteration", "d_kernel_accumulator"]  # no learning_rate variable with a schedule
     assert optimizer_variables.variable_names("Nadam", {}, trainable)[-1] == "u_product"
     # An optimizer never built holds only its step and rate.
     named = optimizer_variables.name_variables("Adam", {}, trainable, [np.int32(0), np.float32(0.1)], "f")

@@ -199,6 +199,45 @@ def test_corrupted_bytes_never_crash(tmp_path):
             pass
 
 
+def _mutations(value, rng):
+    """Copies of a JSON value with one leaf or list replaced by something of another type."""
+    paths = []
+
+    def collect(item, path):
+        paths.append(path)
+        if isinstance(item, dict):
+            for key, child in item.items():
+                collect(child, path + [key])
+        elif isinstance(item, list):
+            for index, child in enumerate(item):
+                collect(child, path + [index])
+
+    collect(value, [])
+    replacements = [None, 7, -1, "text", [], {}, [None], {"class_name": 3}, 1e300]
+    for index in rng.choice(len(paths), size=100, replace=False):
+        path = paths[index]
+        if not path:
+            continue
+        copy = json.loads(json.dumps(value))
+        target = copy
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = replacements[rng.integers(len(replacements))]
+        yield copy
+
+
+def test_malformed_configs_raise_value_errors(tmp_path):
+    with zipfile.ZipFile(FIXTURES / "wide_and_deep.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+    rng = np.random.default_rng(8)
+    for mutated in _mutations(config, rng):
+        path = _archive_with(tmp_path, {"config.json": json.dumps(mutated)})
+        try:
+            keras_files.read_keras_file(path)
+        except ValueError:
+            pass
+
+
 def _keras2_h5(path, optimizer_weights):
     """A legacy file in Keras 2's dialect: batch_input_shape on the first layer, ':0' weight names."""
     config = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [

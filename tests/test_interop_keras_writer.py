@@ -12,7 +12,7 @@ from interop_fixtures import ATOL, FIXTURES, MODELS, RTOL, as_list, import_keras
 pytest.importorskip("h5py")
 
 from fastmlp._interop import executor, keras_archive, keras_files, layer_catalog  # noqa: E402
-from fastmlp._interop.graph import sequential  # noqa: E402
+from fastmlp._interop.graph import LayerNode, ModelGraph, TensorRef, sequential  # noqa: E402
 
 
 def _assert_same_graph(first, second):
@@ -83,15 +83,13 @@ def test_keras_order_decides_weight_slots(tmp_path):
     # Keras would refuse the file; equal shapes would silently swap them).
     keras = import_keras()
     rng = np.random.default_rng(0)
-    layers = [("InputLayer", layer_catalog.make_config("InputLayer", "x", batch_shape=[None, 3]), {})]
-    graph = sequential(layers)
-    from fastmlp._interop.graph import LayerNode, ModelGraph, TensorRef
-    x = graph.layers[0]
+    x = LayerNode("InputLayer", layer_catalog.make_config("InputLayer", "x", batch_shape=[None, 3]))
     right = LayerNode("Dense", layer_catalog.make_config("Dense", "right", units=2), [TensorRef("x")],
                       {"kernel": rng.normal(size=(3, 2)).astype("float32"), "bias": np.zeros(2, "float32")})
     left = LayerNode("Dense", layer_catalog.make_config("Dense", "left", units=4), [TensorRef("x")],
                      {"kernel": rng.normal(size=(3, 4)).astype("float32"), "bias": np.ones(4, "float32")})
-    join = LayerNode("Concatenate", layer_catalog.make_config("Concatenate", "join"), [TensorRef("left"), TensorRef("right")])
+    join = LayerNode("Concatenate", layer_catalog.make_config("Concatenate", "join"),
+                     [TensorRef("left"), TensorRef("right")])
     graph = ModelGraph([x, right, left, join], [TensorRef("x")], [TensorRef("join")], name="branches").validate()
     assert [n.name for n in graph.keras_order()] == ["x", "left", "right", "join"]
     keras_archive.write_keras(graph, tmp_path / "branches.keras")

@@ -94,7 +94,8 @@ def parse_activation(value, where=None):
     unknown = set(overrides) - set(PARAMETERS[name])
     if unknown:
         raise UnsupportedLayerError("activation", name, where,
-                                    hint=f"it takes no parameter {sorted(unknown)}; it takes {sorted(PARAMETERS[name])}")
+                                    hint=f"it takes no parameter {sorted(unknown)}; it takes "
+                                         f"{sorted(PARAMETERS[name])}")
     return name, {**PARAMETERS[name], **overrides}
 
 

@@ -69,8 +69,8 @@ def graph_from_sklearn(estimator, name=None):
             raise UnsupportedLayerError("scikit-learn activation", what)
     coefs = [np.asarray(c, np.float32) for c in estimator.coefs_]
     intercepts = [np.asarray(b, np.float32) for b in estimator.intercepts_]
-    layers = [("InputLayer", layer_catalog.make_config("InputLayer", "input_layer", batch_shape=[None, coefs[0].shape[0]]),
-               {})]
+    input_config = layer_catalog.make_config("InputLayer", "input_layer", batch_shape=[None, coefs[0].shape[0]])
+    layers = [("InputLayer", input_config, {})]
     for index, (kernel, bias) in enumerate(zip(coefs, intercepts)):
         last = index == len(coefs) - 1
         layer_name = "dense" if index == 0 else f"dense_{index}"

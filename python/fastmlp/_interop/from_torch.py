@@ -54,7 +54,8 @@ def _translate(module, features, where):
         weights = {"kernel": _array(module.weight).T.copy()}  # (outputs, inputs) -> Keras's (inputs, outputs)
         if module.bias is not None:
             weights["bias"] = _array(module.bias)
-        return "Dense", {"units": module.out_features, "use_bias": module.bias is not None}, weights, module.out_features
+        config = {"units": module.out_features, "use_bias": module.bias is not None}
+        return "Dense", config, weights, module.out_features
     if kind in _PLAIN_ACTIVATIONS:
         return "Activation", {"activation": _PLAIN_ACTIVATIONS[kind]}, {}, features
     if kind == "LeakyReLU":
@@ -72,7 +73,8 @@ def _translate(module, features, where):
         return "Activation", {"activation": "softplus"}, {}, features
     if kind == "Softmax":
         if module.dim not in (-1, 1):
-            raise _unsupported(module, where, hint=f"only a softmax over the features (dim=-1 or 1), got dim={module.dim}")
+            raise _unsupported(module, where,
+                               hint=f"only a softmax over the features (dim=-1 or 1), got dim={module.dim}")
         return "Softmax", {"axis": -1}, {}, features
     if kind == "Identity":
         return "Identity", {}, {}, features

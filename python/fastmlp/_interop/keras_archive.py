@@ -191,7 +191,8 @@ def write_keras(graph, path):
         keras_config.check_keras_expressible(node)
     if graph.compile is not None:
         config["compile_config"] = keras_config.compile_config(graph.compile)
-    metadata = {"keras_version": FORMAT_KERAS_VERSION, "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    metadata = {"keras_version": FORMAT_KERAS_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     # Everything is assembled in memory first, so that an error leaves no half-written file behind.
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

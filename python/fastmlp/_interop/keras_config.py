@@ -106,6 +106,13 @@ def graph_from_config(model_config, where="model config"):
         ModelFileError: for a config that is not a Keras model's.
         UnsupportedLayerError: for a layer the catalogue lacks, naming it.
     """
+    try:
+        return _graph_from_config(model_config, where)
+    except (TypeError, AttributeError, KeyError, IndexError) as error:  # a value of the wrong type somewhere
+        raise ModelFileError(f"{where}: the model config is malformed ({type(error).__name__}: {error})") from None
+
+
+def _graph_from_config(model_config, where):
     if not isinstance(model_config, dict) or not isinstance(model_config.get("config"), dict):
         raise ModelFileError(f"{where}: not a Keras model config")
     kind = model_config.get("class_name")
@@ -159,7 +166,8 @@ def _functional(entries, config, name, where):
     for entry in entries:
         class_name, layer_config = _layer_config(entry, where)
         layer_config.pop("_batch_input_shape", None)
-        by_name[layer_config["name"]] = LayerNode(class_name, layer_config, _inbound(entry, layer_config["name"], where))
+        inbound = _inbound(entry, layer_config["name"], where)
+        by_name[layer_config["name"]] = LayerNode(class_name, layer_config, inbound)
     inputs, input_keys = _refs(config.get("input_layers"), where, "inputs")
     outputs, output_keys = _refs(config.get("output_layers"), where, "outputs")
     # Keras lists layers in an order it chose; put them in one where every input comes first.
@@ -281,6 +289,5 @@ def compile_config(state):
     if state.optimizer is not None:
         optimizer = {"module": "keras.optimizers", "class_name": state.optimizer.class_name,
                      "config": copy.deepcopy(state.optimizer.config), "registered_name": None}
-    return {"optimizer": optimizer, "loss": copy.deepcopy(state.loss), "loss_weights": copy.deepcopy(state.loss_weights),
-            "metrics": copy.deepcopy(state.metrics), "weighted_metrics": copy.deepcopy(state.weighted_metrics),
-            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+    saved = {key: copy.deepcopy(getattr(state, key)) for key in ("loss", "loss_weights", "metrics", "weighted_metrics")}
+    return {"optimizer": optimizer, **saved, "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}

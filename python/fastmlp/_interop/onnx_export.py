@@ -268,8 +268,8 @@ _SINGLE = {
     "BatchNormalization": _batch_normalization,
     "LayerNormalization": _layer_normalization,
     "Normalization": _normalization,
-    "PReLU": lambda b, node, config, x, shape, hint: b.op("PRelu", [x, b.constant(node.weights["alpha"], f"{hint}_alpha")],
-                                                          hint),
+    "PReLU": lambda b, node, config, x, shape, hint: b.op(
+        "PRelu", [x, b.constant(node.weights["alpha"], f"{hint}_alpha")], hint),
     "Flatten": _flatten,
     "Activation": _activation_layer(None, []),
     "Softmax": _activation_layer("softmax", ["axis"]),

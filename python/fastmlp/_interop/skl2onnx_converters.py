@@ -26,7 +26,7 @@ class _ScopeBuilder:
         return self.scope.get_unique_variable_name(hint)
 
     def constant(self, array, hint):
-        onnx = optional.require("onnx", "converting with skl2onnx", "onnx")
+        onnx = optional.require("onnx", "converting with skl2onnx", "skl2onnx")
         array = np.asarray(array)
         if np.issubdtype(array.dtype, np.floating):
             array = array.astype(np.float32)
@@ -86,13 +86,13 @@ def convert_mlp_regressor(scope, operator, container):
 
 
 def _regressor_shape(operator):
-    data_types = optional.require("skl2onnx.common.data_types", "converting with skl2onnx", "onnx")
+    data_types = optional.require("skl2onnx.common.data_types", "converting with skl2onnx", "skl2onnx")
     outputs = operator.raw_operator.n_outputs_
     operator.outputs[0].type = data_types.FloatTensorType([None, outputs])
 
 
 def _classifier_shape(operator):
-    data_types = optional.require("skl2onnx.common.data_types", "converting with skl2onnx", "onnx")
+    data_types = optional.require("skl2onnx.common.data_types", "converting with skl2onnx", "skl2onnx")
     estimator = operator.raw_operator
     multilabel = estimator.out_activation_ == "logistic" and estimator.n_outputs_ > 1
     classes = np.asarray(estimator.classes_)
@@ -115,7 +115,7 @@ def register_skl2onnx_converters(classifier=None, regressor=None):
             attributes: coefs_, intercepts_, activation, out_activation_, classes_, n_outputs_).
         regressor: the MLP regressor class to register.
     """
-    skl2onnx = optional.require("skl2onnx", "converting scikit-learn pipelines to ONNX", "onnx")
+    skl2onnx = optional.require("skl2onnx", "converting scikit-learn pipelines to ONNX", "skl2onnx")
     if classifier is None and regressor is None:
         from fastmlp.sklearn import MLPClassifier, MLPRegressor
         classifier, regressor = MLPClassifier, MLPRegressor

@@ -33,7 +33,8 @@ def _mlp_layers(graph):
         problems.append(f"its output activation {configs[-1]['activation']!r} is not softmax, sigmoid, linear or "
                         "exponential")
     if problems or not configs:
-        raise ValueError("the model is not a scikit-learn multi-layer perceptron: " + "; ".join(problems or ["no layers"]))
+        reasons = "; ".join(problems or ["no layers"])
+        raise ValueError(f"the model is not a scikit-learn multi-layer perceptron: {reasons}")
     return dense, configs
 
 
