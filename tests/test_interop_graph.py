@@ -129,3 +129,29 @@ def test_optimizer_variable_names():
     assert list(optimizer_variables.name_variables("Muon", {}, trainable, [1, 2, 3], "f")) == ["0", "1", "2"]
     with pytest.raises(ValueError, match="holds 3 variables"):
         optimizer_variables.name_variables("Adam", {}, trainable, [1, 2, 3], "f")
+
+
+def test_a_very_deep_model_needs_no_recursion():
+    from fastmlp._interop import keras_config
+    depth = 5000  # far beyond Python's default recursion limit of 1000
+    layers = [{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 2]}, "inbound_nodes": []}]
+    for index in range(depth):
+        layers.append({"class_name": "Activation", "config": {"name": f"a{index}", "activation": "tanh"},
+                       "inbound_nodes": [[[layers[-1]["config"]["name"], 0, 0, {}]]]})
+    config = {"class_name": "Functional", "config": {"name": "deep", "layers": layers[::-1],
+                                                     "input_layers": [["x", 0, 0]],
+                                                     "output_layers": [[f"a{depth - 1}", 0, 0]]}}
+    graph = keras_config.graph_from_config(config)
+    assert [node.name for node in graph.layers][:2] == ["x", "a0"]
+    assert len(graph.keras_order()) == depth + 1
+
+
+def test_duplicate_layer_names_in_a_file_are_reported():
+    from fastmlp._interop import keras_config
+    from fastmlp._interop.errors import ModelFileError
+    layers = [{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 2]}, "inbound_nodes": []},
+              {"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 3]}, "inbound_nodes": []}]
+    config = {"class_name": "Functional", "config": {"layers": layers, "input_layers": [["x", 0, 0]],
+                                                     "output_layers": [["x", 0, 0]]}}
+    with pytest.raises(ModelFileError, match="two layers are named 'x'"):
+        keras_config.graph_from_config(config)

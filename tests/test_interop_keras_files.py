@@ -127,6 +127,7 @@ def _drop_bias(h5):
 
 BROKEN = {
     "not json": {"config.json": b"{not json"},
+    "absurdly nested json": {"config.json": b"[" * 100000 + b"]" * 100000},
     "no config": {"config.json": None},
     "no weights": {"model.weights.h5": None},
     "weights not hdf5": {"model.weights.h5": b"\x89HDF\r\n\x1a\n" + b"\0" * 64},

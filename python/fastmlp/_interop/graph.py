@@ -171,18 +171,24 @@ class ModelGraph:
         if self.kind == "Sequential":
             return list(self.layers)
         by_name = {node.name: node for node in self.layers}
-        first_seen, finished = {}, []
-
-        def walk(name):  # iterative would obscure the rule; dense models are shallow
-            if name in first_seen:
-                return
-            first_seen[name] = len(first_seen)
-            for ref in by_name[name].inbound:
-                walk(ref.layer)
-            finished.append(name)
-
+        first_seen, finished = {}, []  # pre-order index of each layer; layers in post-order
         for ref in self.outputs:
-            walk(ref.layer)
+            if ref.layer in first_seen:
+                continue
+            first_seen[ref.layer] = len(first_seen)
+            stack = [(ref.layer, 0)]  # (layer, next inbound to visit): depth-first without recursion
+            while stack:
+                name, next_input = stack[-1]
+                inbound = by_name[name].inbound
+                if next_input < len(inbound):
+                    stack[-1] = (name, next_input + 1)
+                    source = inbound[next_input].layer
+                    if source not in first_seen:
+                        first_seen[source] = len(first_seen)
+                        stack.append((source, 0))
+                else:
+                    stack.pop()
+                    finished.append(name)
         depth = {}
         for name in reversed(finished):
             own = depth.setdefault(name, 0)

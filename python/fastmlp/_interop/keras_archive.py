@@ -87,7 +87,6 @@ def _named_groups(h5):
 
 
 def _load_weights(graph, h5, path):
-    shape_of = shapes.infer_shapes(graph)
     named = _named_groups(h5)
     for node, slot in weight_slots(graph):
         group = named.get(node.name, _vars_group(h5, slot))
@@ -97,11 +96,10 @@ def _load_weights(graph, h5, path):
             raise ModelFileError(f"{path}: layer {node.name!r} ({node.class_name}) should hold {len(names)} "
                                  f"arrays {names}, the file has {len(arrays)}")
         node.weights = dict(zip(names, arrays))
-        input_shape = shape_of[node.inbound[0].layer] if node.inbound else shape_of[node.name]
-        try:
-            shapes.check_weights(node, input_shape, path)
-        except ValueError as error:
-            raise ModelFileError(str(error)) from None
+    try:
+        shapes.check_graph_weights(graph, path)
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
 
 
 def _load_optimizer(graph, h5, path):
@@ -132,7 +130,7 @@ def read_keras(path):
     with archive:
         try:
             config = json.loads(_read_member(archive, CONFIG, path))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise ModelFileError(f"{path}: {CONFIG} is not valid JSON ({error})") from None
         graph = keras_config.graph_from_config(config, where=str(path))
         graph.compile = keras_config.compile_state_from_config(config.get("compile_config"), str(path))
@@ -184,10 +182,8 @@ def write_keras(graph, path):
             cannot name, say), before anything is written.
     """
     config = keras_config.config_from_graph(graph)
-    shape_of = shapes.infer_shapes(graph)
+    shapes.check_graph_weights(graph, "the model")
     for node in graph.layers:
-        input_shape = shape_of[node.inbound[0].layer] if node.inbound else shape_of[node.name]
-        shapes.check_weights(node, input_shape, "the model")
         keras_config.check_keras_expressible(node)
     if graph.compile is not None:
         config["compile_config"] = keras_config.compile_config(graph.compile)

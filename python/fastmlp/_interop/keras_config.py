@@ -108,7 +108,7 @@ def graph_from_config(model_config, where="model config"):
     """
     try:
         return _graph_from_config(model_config, where)
-    except (TypeError, AttributeError, KeyError, IndexError) as error:  # a value of the wrong type somewhere
+    except (TypeError, AttributeError, KeyError, IndexError, RecursionError) as error:  # wrong types, absurd nesting
         raise ModelFileError(f"{where}: the model config is malformed ({type(error).__name__}: {error})") from None
 
 
@@ -166,31 +166,44 @@ def _functional(entries, config, name, where):
     for entry in entries:
         class_name, layer_config = _layer_config(entry, where)
         layer_config.pop("_batch_input_shape", None)
+        if layer_config["name"] in by_name:
+            raise ModelFileError(f"{where}: two layers are named {layer_config['name']!r}")
         inbound = _inbound(entry, layer_config["name"], where)
         by_name[layer_config["name"]] = LayerNode(class_name, layer_config, inbound)
     inputs, input_keys = _refs(config.get("input_layers"), where, "inputs")
     outputs, output_keys = _refs(config.get("output_layers"), where, "outputs")
-    # Keras lists layers in an order it chose; put them in one where every input comes first.
+    return ModelGraph(_topological(by_name, where), inputs, outputs, name=name, kind="Functional",
+                      input_keys=input_keys, output_keys=output_keys)
+
+
+def _topological(by_name, where):
+    """The layers in an order where each comes after every layer it takes (Keras lists them in an order
+    of its own), walked with an explicit stack so that a very deep model cannot exhaust Python's."""
     ordered, placed = [], set()
-
-    def place(layer_name, path):
-        """Places the layer after everything it takes; ``path`` is the chain of layers asking for it."""
-        if layer_name in placed:
-            return
-        if layer_name not in by_name:
-            raise ModelFileError(f"{where}: layer {path[-1]!r} takes the output of {layer_name!r}, which the "
-                                 "model does not have")
-        if layer_name in path:
-            raise ModelFileError(f"{where}: the layers form a cycle through {layer_name!r}")
-        for ref in by_name[layer_name].inbound:
-            place(ref.layer, path + [layer_name])
-        placed.add(layer_name)
-        ordered.append(by_name[layer_name])
-
-    for layer_name in by_name:
-        place(layer_name, [])
-    return ModelGraph(ordered, inputs, outputs, name=name, kind="Functional", input_keys=input_keys,
-                      output_keys=output_keys)
+    for root in by_name:
+        stack, on_path = [(root, 0)], {root}
+        while stack:
+            name, next_input = stack[-1]
+            inbound = by_name[name].inbound
+            if next_input < len(inbound):
+                stack[-1] = (name, next_input + 1)
+                source = inbound[next_input].layer
+                if source in placed:
+                    continue
+                if source not in by_name:
+                    raise ModelFileError(f"{where}: layer {name!r} takes the output of {source!r}, which the model "
+                                         "does not have")
+                if source in on_path:
+                    raise ModelFileError(f"{where}: the layers form a cycle through {source!r}")
+                stack.append((source, 0))
+                on_path.add(source)
+                continue
+            stack.pop()
+            on_path.discard(name)
+            if name not in placed:
+                placed.add(name)
+                ordered.append(by_name[name])
+    return ordered
 
 
 # ---- writing ---------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def _json_attribute(h5, key, path):
         return None
     try:
         return json.loads(_text(h5.attrs[key]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ModelFileError(f"{path}: the {key} attribute is not valid JSON ({error})") from None
 
 
@@ -50,7 +50,6 @@ def _load_weights(graph, h5, path):
     if "model_weights" not in h5:
         raise ModelFileError(f"{path}: the file has a model config but no model_weights group")
     weights = h5["model_weights"]
-    shape_of = shapes.infer_shapes(graph)
     for node in graph.layers:
         expected = layer_catalog.weight_names(node.class_name, node.config)
         stored = _named_arrays(weights[node.name], path) if node.name in weights else []
@@ -63,11 +62,10 @@ def _load_weights(graph, h5, path):
             node.weights = {name: by_name[name] for name in expected}
         else:
             node.weights = {name: array for name, (_, array) in zip(expected, stored)}
-        input_shape = shape_of[node.inbound[0].layer] if node.inbound else shape_of[node.name]
-        try:
-            shapes.check_weights(node, input_shape, path)
-        except ValueError as error:
-            raise ModelFileError(str(error)) from None
+    try:
+        shapes.check_graph_weights(graph, path)
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
 
 
 def _load_optimizer(graph, h5, path, keras_version):

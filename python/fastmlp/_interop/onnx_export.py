@@ -16,6 +16,15 @@ from fastmlp._interop import activations, executor, layer_catalog, optional, sha
 DEFAULT_OPSET = 17
 
 
+def as_constant(array):
+    """``array`` as an ONNX constant holds it: C-ordered, float32 when it is floating point (the network
+    computes in float32 whatever precision the weights were kept in)."""
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float32)
+    return np.ascontiguousarray(array)
+
+
 class OnnxBuilder:
     """Collects the nodes and constants of one ONNX graph, giving each a unique name.
 
@@ -40,11 +49,8 @@ class OnnxBuilder:
     def constant(self, array, hint):
         """The name of a new initializer holding ``array`` (float arrays are stored as float32)."""
         onnx = optional.require("onnx", "exporting to ONNX", "onnx")
-        array = np.asarray(array)
-        if np.issubdtype(array.dtype, np.floating):
-            array = array.astype(np.float32)
         name = self.unique(hint)
-        self.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(onnx.numpy_helper.from_array(as_constant(array), name))
         return name
 
     def op(self, op_type, inputs, hint, outputs=1, **attributes):

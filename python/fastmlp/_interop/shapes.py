@@ -131,3 +131,11 @@ def check_weights(node, input_shape, where):
         if len(actual) != len(shape) or any(e is not None and e != a for e, a in zip(shape, actual)):
             raise ValueError(f"{where}: weight {name!r} of layer {node.name!r} has shape {actual}, expected "
                              f"{tuple(shape)}")
+
+
+def check_graph_weights(graph, where):
+    """Raises ValueError naming the first layer whose arrays do not fit the graph (names, count, shapes)."""
+    shape_of = infer_shapes(graph)
+    for node in graph.layers:
+        input_shape = shape_of[node.inbound[0].layer] if node.inbound else shape_of[node.name]
+        check_weights(node, input_shape, where)

@@ -27,15 +27,13 @@ class _ScopeBuilder:
 
     def constant(self, array, hint):
         onnx = optional.require("onnx", "converting with skl2onnx", "skl2onnx")
-        array = np.asarray(array)
-        if np.issubdtype(array.dtype, np.floating):
-            array = array.astype(np.float32)
+        array = onnx_export.as_constant(array)
         name = self.unique(hint)
         if array.dtype.kind in "OUS":  # the container copies a tensor's raw bytes, which strings do not use
             values = [str(value).encode("utf-8") for value in array.ravel()]
             self.container.add_initializer(name, onnx.TensorProto.STRING, list(array.shape), values)
         else:
-            tensor = onnx.numpy_helper.from_array(np.ascontiguousarray(array), name)
+            tensor = onnx.numpy_helper.from_array(array, name)
             self.container.add_initializer(name, None, None, tensor)
         return name
 
