@@ -106,11 +106,6 @@ def format_activation(name, parameters=None):
     return {"class_name": name, "config": changed} if changed else name
 
 
-def is_elementwise(name):
-    """Whether the activation maps each value on its own (softmax and its kin look along an axis)."""
-    return name not in ("softmax", "log_softmax", "sparsemax", "glu")
-
-
 # ---- NumPy reference -------------------------------------------------------------------------------
 def _sigmoid(x):
     # exp of a negative number only, so that large |x| neither overflows nor loses the small tail.

@@ -36,8 +36,6 @@ cannot name, ``{"class_name": "gelu", "config": {"approximate": True}}`` (see ac
 import dataclasses
 from typing import Any, NamedTuple, Optional
 
-import numpy as np
-
 from fastmlp._interop import layer_catalog
 
 
@@ -226,7 +224,3 @@ def sequential(layers, name="sequential"):
     graph = ModelGraph(nodes, [TensorRef(nodes[0].name)], [TensorRef(nodes[-1].name)], name=name, kind="Sequential")
     return graph.validate()
 
-
-def as_float_weights(weights):
-    """The arrays of a weights dict as C-ordered NumPy arrays (readers hand out h5py datasets otherwise)."""
-    return {key: np.ascontiguousarray(value) for key, value in weights.items()}
