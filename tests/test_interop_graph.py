@@ -155,3 +155,18 @@ def test_duplicate_layer_names_in_a_file_are_reported():
                                                      "output_layers": [["x", 0, 0]]}}
     with pytest.raises(ModelFileError, match="two layers are named 'x'"):
         keras_config.graph_from_config(config)
+
+
+def test_a_cycle_in_a_file_is_reported():
+    from fastmlp._interop import keras_config
+    from fastmlp._interop.errors import ModelFileError
+
+    def layer(name, source):
+        return {"class_name": "Activation", "config": {"name": name, "activation": "relu"},
+                "inbound_nodes": [[[source, 0, 0, {}]]]}
+    layers = [{"class_name": "InputLayer", "config": {"name": "x", "batch_shape": [None, 2]}, "inbound_nodes": []},
+              layer("a", "b"), layer("b", "a")]
+    config = {"class_name": "Functional", "config": {"layers": layers, "input_layers": [["x", 0, 0]],
+                                                     "output_layers": [["b", 0, 0]]}}
+    with pytest.raises(ModelFileError, match="cycle through"):
+        keras_config.graph_from_config(config)

@@ -169,24 +169,16 @@ class ModelGraph:
         if self.kind == "Sequential":
             return list(self.layers)
         by_name = {node.name: node for node in self.layers}
-        first_seen, finished = {}, []  # pre-order index of each layer; layers in post-order
-        for ref in self.outputs:
-            if ref.layer in first_seen:
-                continue
-            first_seen[ref.layer] = len(first_seen)
-            stack = [(ref.layer, 0)]  # (layer, next inbound to visit): depth-first without recursion
-            while stack:
-                name, next_input = stack[-1]
-                inbound = by_name[name].inbound
-                if next_input < len(inbound):
-                    stack[-1] = (name, next_input + 1)
-                    source = inbound[next_input].layer
-                    if source not in first_seen:
-                        first_seen[source] = len(first_seen)
-                        stack.append((source, 0))
-                else:
-                    stack.pop()
-                    finished.append(name)
+        first_seen, finished = {}, []  # order of first visit; layers once all their inputs are done
+
+        def inputs_of(name):
+            return [ref.layer for ref in by_name[name].inbound]
+
+        for event, name in walk_back([ref.layer for ref in self.outputs], inputs_of):
+            if event == "enter":
+                first_seen[name] = len(first_seen)
+            else:
+                finished.append(name)
         depth = {}
         for name in reversed(finished):
             own = depth.setdefault(name, 0)
@@ -208,6 +200,41 @@ class ModelGraph:
             trainable = layer_catalog.trainable_weight_names(node.class_name, node.config)
             pairs.extend((node.name, weight) for weight in node.weights if weight in trainable)
         return pairs
+
+
+def walk_back(roots, inputs_of):
+    """Depth-first from ``roots`` towards the inputs, without recursion (a model may be deeper than
+    Python's stack): yields ``("enter", name)`` when a layer is first reached and ``("leave", name)``
+    once every layer it takes has been left, inputs visited in call order.
+
+    Args:
+        roots: the layer names to start from, in order.
+        inputs_of: layer name -> the names of the layers it takes.
+
+    Raises:
+        ValueError: when the layers form a cycle.
+    """
+    seen = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        yield "enter", root
+        stack, on_path = [(root, iter(inputs_of(root)))], {root}
+        while stack:
+            name, pending = stack[-1]
+            source = next(pending, None)
+            if source is None:
+                stack.pop()
+                on_path.discard(name)
+                yield "leave", name
+            elif source in on_path:
+                raise ValueError(f"the layers form a cycle through {source!r}")
+            elif source not in seen:
+                seen.add(source)
+                yield "enter", source
+                stack.append((source, iter(inputs_of(source))))
+                on_path.add(source)
 
 
 def sequential(layers, name="sequential"):

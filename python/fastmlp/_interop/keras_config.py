@@ -9,7 +9,7 @@ import copy
 
 from fastmlp._interop import activations, layer_catalog, shapes
 from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError
-from fastmlp._interop.graph import CompileState, LayerNode, ModelGraph, OptimizerState, TensorRef
+from fastmlp._interop.graph import CompileState, LayerNode, ModelGraph, OptimizerState, TensorRef, walk_back
 
 
 def _strip_object_ids(value):
@@ -178,32 +178,21 @@ def _functional(entries, config, name, where):
 
 def _topological(by_name, where):
     """The layers in an order where each comes after every layer it takes (Keras lists them in an order
-    of its own), walked with an explicit stack so that a very deep model cannot exhaust Python's."""
-    ordered, placed = [], set()
-    for root in by_name:
-        stack, on_path = [(root, 0)], {root}
-        while stack:
-            name, next_input = stack[-1]
-            inbound = by_name[name].inbound
-            if next_input < len(inbound):
-                stack[-1] = (name, next_input + 1)
-                source = inbound[next_input].layer
-                if source in placed:
-                    continue
-                if source not in by_name:
-                    raise ModelFileError(f"{where}: layer {name!r} takes the output of {source!r}, which the model "
-                                         "does not have")
-                if source in on_path:
-                    raise ModelFileError(f"{where}: the layers form a cycle through {source!r}")
-                stack.append((source, 0))
-                on_path.add(source)
-                continue
-            stack.pop()
-            on_path.discard(name)
-            if name not in placed:
-                placed.add(name)
-                ordered.append(by_name[name])
-    return ordered
+    of its own)."""
+    def inputs_of(name):
+        sources = [ref.layer for ref in by_name[name].inbound]
+        missing = [source for source in sources if source not in by_name]
+        if missing:
+            raise ModelFileError(f"{where}: layer {name!r} takes the output of {missing[0]!r}, which the model "
+                                 "does not have")
+        return sources
+
+    try:
+        return [by_name[name] for event, name in walk_back(list(by_name), inputs_of) if event == "leave"]
+    except ModelFileError:
+        raise
+    except ValueError as error:  # a cycle
+        raise ModelFileError(f"{where}: {error}") from None
 
 
 # ---- writing ---------------------------------------------------------------------------------------
