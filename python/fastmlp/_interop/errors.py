@@ -1,0 +1,39 @@
+"""The two errors the interop code raises, both ValueErrors so that callers who catch ValueError keep working.
+
+``ModelFileError`` mirrors ``fastmlp.saving.ModelFileError`` (a file that is foreign, truncated or damaged);
+the two are kept apart only until the interop code is wired into fastmlp, which then raises its own.
+"""
+
+
+import struct
+import zlib
+
+# What the zip and HDF5 readers raise for bytes that are not what they should be: I/O and format
+# errors, missing members, HDF5's RuntimeErrors, zip features Python lacks, bad compressed data.
+DAMAGED_FILE_ERRORS = (OSError, EOFError, KeyError, IndexError, TypeError, RuntimeError, NotImplementedError,
+                       OverflowError, UnicodeDecodeError, zlib.error, struct.error)
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be read: not the format it claims, truncated, damaged, or inconsistent."""
+
+
+class UnsupportedLayerError(ValueError):
+    """A layer, activation or module that fastmlp has no counterpart for.
+
+    Args:
+        kind: what it is ("layer", "activation", "torch module", ...).
+        name: its class or function name, as the source tool spells it.
+        where: optional context (the layer's name, the file), added to the message.
+    """
+
+    def __init__(self, kind, name, where=None, hint=None):
+        self.kind = kind
+        self.name = name
+        message = f"{kind} {name!r}"
+        if where:
+            message += f" ({where})"
+        message += " is not supported by fastmlp"
+        if hint:
+            message += f"; {hint}"
+        super().__init__(message)
