@@ -1,5 +1,5 @@
-"""Reading Keras files: every fixture predicts what Keras predicted, compile state comes back, and broken
-or foreign files give ModelFileError (never a crash)."""
+"""Reading Keras files: fastmlp.models.load_model makes every fixture a fastmlp model that predicts what
+Keras predicted, compile state comes back, and broken or foreign files give ModelFileError (never a crash)."""
 
 import io
 import json
@@ -10,17 +10,58 @@ import pytest
 from conftest import assert_close
 from interop_fixtures import ATOL, FIXTURES, RTOL, as_list, fixture_files, keras_data, model_inputs
 
+import fastmlp
+
 h5py = pytest.importorskip("h5py")
 
-from fastmlp._interop import executor, keras_archive, keras_files  # noqa: E402
-from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError  # noqa: E402
+from fastmlp._interop import keras_archive, keras_files  # noqa: E402
+from fastmlp._interop.errors import UnsupportedLayerError  # noqa: E402
+from fastmlp.saving import ModelFileError  # noqa: E402
+
+load_model = fastmlp.models.load_model
+# The fixture of every Keras activation holds some that fastmlp lacks (tested apart, below).
+LOADABLE = [(name, path) for name, path in fixture_files() if name != "activations"]
 
 
-@pytest.mark.parametrize("name,path", fixture_files(), ids=lambda v: getattr(v, "name", v))
-def test_executor_reproduces_keras_predictions(name, path):
+@pytest.mark.parametrize("name,path", LOADABLE, ids=lambda v: getattr(v, "name", v))
+def test_load_model_reproduces_keras_predictions(name, path):
+    model = load_model(path)
     graph = keras_files.read_keras_file(path)
+    assert type(model) is (fastmlp.Sequential if graph.kind == "Sequential" else fastmlp.Model)
+    assert [layer.name for layer in model.layers] == [n.name for n in graph.layers if n.class_name != "InputLayer"] \
+        or graph.kind == "Functional"
     inputs, expected = keras_data(name)
-    assert_close(f"{path.name} vs Keras", as_list(executor.predict(graph, model_inputs(inputs))), expected, RTOL, ATOL)
+    assert_close(f"{path.name}: fastmlp vs Keras", as_list(model.predict(model_inputs(inputs), verbose=0)), expected,
+                 RTOL, ATOL)
+
+
+def test_every_activation_fastmlp_has_predicts_as_keras():
+    # The fixture concatenates one branch per Keras activation (in make_fixtures.py's order), then
+    # ReLU, LeakyReLU, ELU and Softmax layers and a gelu Dense. A model of only the branches fastmlp has
+    # must give Keras's columns for them; the whole model names the first activation it lacks.
+    with pytest.raises(UnsupportedLayerError, match="activation 'relu6' \\(layer 'act_relu6'\\)"):
+        load_model(FIXTURES / "activations.keras")
+    from fastmlp._interop import activations, fastmlp_models, shapes
+    graph = keras_files.read_keras_file(FIXTURES / "activations.keras")
+    widths = {name: shape[-1] for name, shape in shapes.infer_shapes(graph).items()}
+    join = graph.layers[-1]
+    kept, columns, start = [], [], 0
+    for ref in join.inbound:
+        node = graph.layer(ref.layer)
+        width = widths[node.name]
+        name = activations.parse_activation(node.config.get("activation"))[0]
+        if node.class_name != "Activation" or fastmlp_models._fastmlp_defaults("activation", name) is not None:
+            kept.append(ref)
+            columns.extend(range(start, start + width))
+        start += width
+    assert len(kept) >= 19 and start == 279
+    join.inbound = kept
+    graph.layers = [node for node in graph.layers  # the branches left out go too
+                    if not node.name.startswith("act_") or any(ref.layer == node.name for ref in kept)]
+    model = fastmlp_models.model_from_graph(graph)
+    inputs, expected = keras_data("activations")
+    assert_close("fastmlp's activations vs Keras", model.predict(inputs[0], verbose=0), expected[0][:, columns],
+                 RTOL, ATOL)
 
 
 @pytest.mark.parametrize("name", ["sequential", "functional_mlp", "wide_and_deep", "residual", "merges", "two_outputs"])
@@ -47,7 +88,7 @@ def test_dict_inputs_and_outputs_keep_their_keys():
     graph = keras_files.read_keras_file(FIXTURES / "merges.keras")
     assert graph.input_keys == ["a", "b"] and graph.output_keys == ["out", "diff"]
     inputs, expected = keras_data("merges")
-    outputs = executor.predict(graph, {"a": inputs[0], "b": inputs[1]})
+    outputs = load_model(FIXTURES / "merges.keras").predict({"a": inputs[0], "b": inputs[1]}, verbose=0)
     assert list(outputs) == ["out", "diff"]
     assert_close("merges by key", list(outputs.values()), expected, RTOL, ATOL)
 
@@ -88,7 +129,7 @@ def test_rmsprop_slots_are_named_by_keras_rules():
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
 def test_a_layer_fastmlp_lacks_is_named(suffix):
     with pytest.raises(UnsupportedLayerError, match=r"'Conv1D' \(layer 'conv'") as caught:
-        keras_files.read_keras_file(FIXTURES / f"unsupported{suffix}")
+        load_model(FIXTURES / f"unsupported{suffix}")
     assert isinstance(caught.value, ValueError) and caught.value.name == "Conv1D"
 
 
@@ -147,7 +188,7 @@ BROKEN = {
 def test_damaged_archives_raise_model_file_error(tmp_path, case):
     path = _archive_with(tmp_path, BROKEN[case])
     with pytest.raises(ModelFileError) as caught:
-        keras_files.read_keras_file(path)
+        load_model(path)
     print(case, "->", caught.value)
 
 
@@ -157,7 +198,7 @@ def test_truncated_files_raise_model_file_error(tmp_path, size):
         path = tmp_path / name
         path.write_bytes((FIXTURES / name).read_bytes()[:size])
         with pytest.raises(ModelFileError):
-            keras_files.read_keras_file(path)
+            load_model(path)
 
 
 def test_foreign_files_raise_model_file_error(tmp_path):
@@ -174,6 +215,8 @@ def test_foreign_files_raise_model_file_error(tmp_path):
         keras_files.read_keras_file(other_zip)
     with pytest.raises(ModelFileError, match="not a .keras file"):
         keras_archive.read_keras(text)
+    with pytest.raises(ModelFileError, match="not a fastmlp model file"):  # neither zip nor HDF5 nor fastmlp's
+        load_model(text)
 
 
 def test_weights_only_h5_is_refused(tmp_path):
@@ -181,7 +224,7 @@ def test_weights_only_h5_is_refused(tmp_path):
     with h5py.File(path, "w") as h5:
         h5.create_group("dense").create_dataset("kernel", data=np.zeros((2, 2)))
     with pytest.raises(ModelFileError, match="no model config"):
-        keras_files.read_keras_file(path)
+        load_model(path)
 
 
 def test_corrupted_bytes_never_crash(tmp_path):
@@ -195,7 +238,7 @@ def test_corrupted_bytes_never_crash(tmp_path):
         path = tmp_path / f"flipped{trial}.keras"
         path.write_bytes(bytes(data))
         try:
-            keras_files.read_keras_file(path)
+            load_model(path)
         except ValueError:
             pass
 
@@ -234,7 +277,7 @@ def test_malformed_configs_raise_value_errors(tmp_path):
     for mutated in _mutations(config, rng):
         path = _archive_with(tmp_path, {"config.json": json.dumps(mutated)})
         try:
-            keras_files.read_keras_file(path)
+            load_model(path)
         except ValueError:
             pass
 
@@ -276,7 +319,10 @@ def test_keras2_h5_dialect(tmp_path):
     x = np.asarray([[1.0, 2.0], [-1.0, 0.5]])
     z = x @ kernel + [0.5, -0.5, 0.0]
     expected = np.maximum(z, 0.0)  # relu, then LeakyReLU changes nothing (already >= 0)
-    np.testing.assert_allclose(executor.predict(graph, x), expected, rtol=1e-12)
+    with pytest.warns(UserWarning, match="starts afresh"):
+        model = load_model(path)
+    assert model.optimizer.iterations == 0 and model.loss == "mse"
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6)
 
 
 def test_a_file_that_crashes_hdf5_costs_an_exception_not_the_process(tmp_path):
@@ -289,4 +335,48 @@ def test_a_file_that_crashes_hdf5_costs_an_exception_not_the_process(tmp_path):
     path = tmp_path / "crashes_hdf5.h5"
     path.write_bytes(bytes(data))
     with pytest.raises(ModelFileError, match="damaged"):
-        keras_files.read_keras_file(path)
+        load_model(path)
+
+
+# ---- compile state into a fastmlp model ----------------------------------------------------------------
+COMPILED = ["compiled_adam.keras", "compiled_adam.h5", "compiled_rmsprop.keras"]
+
+
+def assert_slots_hold(model, variables):
+    """Every slot of the fastmlp optimizer holds the Keras variable of the same name."""
+    core = model._core
+    names = core.optimizer.slot_names
+    assert names
+    for index, (layer_index, weight) in enumerate(core.optimizer_parameters):
+        for slot, array in zip(names, core.optimizer.slots(index)):
+            expected = variables[f"{core.layers[layer_index].name}_{weight}_{slot}"]
+            np.testing.assert_array_equal(np.asarray(array).ravel(), np.asarray(expected).ravel())
+
+
+@pytest.mark.parametrize("file", COMPILED)
+def test_compile_state_comes_into_fastmlp(file):
+    model = load_model(FIXTURES / file)
+    state = keras_files.read_keras_file(FIXTURES / file).compile.optimizer
+    assert type(model.optimizer).__name__ == state.class_name
+    assert model.optimizer.learning_rate == pytest.approx(0.01)
+    assert model.optimizer.iterations == 4
+    assert model.loss == "categorical_crossentropy"
+    assert [getattr(metric, "name", metric) for metric in model.compiled_metrics] == ["accuracy"]
+    assert_slots_hold(model, state.variables)
+    assert load_model(FIXTURES / file, compile=False).optimizer is None
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("file", [file for file in COMPILED if file.endswith(".keras")])  # Keras 3.15 cannot
+def test_fit_continues_where_keras_stopped(file):  # fit a legacy .h5 with its optimizer ("Unknown variable")
+    from interop_fixtures import import_keras
+    keras = import_keras()
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(16, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 16)]
+    ours, theirs = load_model(FIXTURES / file), keras.saving.load_model(FIXTURES / file)
+    ours.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    assert ours.optimizer.iterations == int(theirs.optimizer.iterations) == 8
+    assert_close(f"{file}: weights after fastmlp's and Keras's fit", ours.get_weights(),
+                 [np.asarray(w) for w in theirs.get_weights()], RTOL, ATOL)

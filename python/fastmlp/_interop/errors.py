@@ -1,21 +1,19 @@
 """The two errors the interop code raises, both ValueErrors so that callers who catch ValueError keep working.
 
-``ModelFileError`` mirrors ``fastmlp.saving.ModelFileError`` (a file that is foreign, truncated or damaged);
-the two are kept apart only until the interop code is wired into fastmlp, which then raises its own.
+``ModelFileError`` is fastmlp's one error for a model file that is foreign, truncated, damaged or
+inconsistent, whichever format (.fmlp, .keras, .h5, .onnx) it claims to be.
 """
 
 
 import struct
 import zlib
 
+from fastmlp._core import ModelFileError  # noqa: F401  (re-exported: the readers raise it)
+
 # What the zip and HDF5 readers raise for bytes that are not what they should be: I/O and format
 # errors, missing members, HDF5's RuntimeErrors, zip features Python lacks, bad compressed data.
 DAMAGED_FILE_ERRORS = (OSError, EOFError, KeyError, IndexError, TypeError, RuntimeError, NotImplementedError,
                        OverflowError, UnicodeDecodeError, zlib.error, struct.error)
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be read: not the format it claims, truncated, damaged, or inconsistent."""
 
 
 class UnsupportedLayerError(ValueError):

@@ -1,4 +1,4 @@
-"""The neutral model graph: what every reader produces and every writer, exporter and executor consumes.
+"""The neutral model graph: what every reader produces and every writer and exporter consumes.
 
 It is Keras 3's functional model config made into Python objects, with the weights beside each layer:
 

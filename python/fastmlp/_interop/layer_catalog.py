@@ -1,7 +1,7 @@
 """The Keras layers a dense model may hold: each one's config defaults and its variables.
 
 This is the one place that says which Keras classes the interop code understands; the readers reject
-any other class with an error naming it, and the executor, the writers and the ONNX exporter cover
+any other class with an error naming it, and the writers and the ONNX exporter cover
 exactly these. Defaults are Keras 3's (keys as ``get_config()`` writes them, leaving out the ones a
 later Keras 3 release added, which older releases would refuse).
 """

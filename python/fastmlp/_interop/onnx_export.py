@@ -2,16 +2,17 @@
 
 The nodes are written through a small builder interface (``constant``, ``op``) so that the same code
 fills a standalone ONNX graph here and a skl2onnx conversion in skl2onnx_converters.py. Every layer
-and activation of the catalogue is covered with operators from the default domain up to opset 17, so
-the file runs on any runtime of the last years; where an operator came later (Gelu, Mish) its
-definition is written out. Needs onnx.
+of the catalogue and every activation fastmlp has is covered with operators from the default domain up
+to opset 17, so the file runs on any runtime of the last years; where an operator came later (Gelu,
+Mish) its definition is written out. Needs onnx.
 """
 
 import math
 
 import numpy as np
 
-from fastmlp._interop import activations, executor, layer_catalog, optional, shapes
+from fastmlp._interop import activations, layer_catalog, optional, shapes
+from fastmlp._interop.errors import UnsupportedLayerError
 
 DEFAULT_OPSET = 17
 
@@ -111,112 +112,83 @@ def _gelu(b, x, hint, approximate):
     return b.op("Mul", [b.op("Mul", [x, half], hint), b.op("Add", [one, phi], hint)], hint)
 
 
-def _sparse_plus(b, x, hint):
-    one = _scalar(b, 1.0, f"{hint}_one")
-    shifted = b.op("Add", [x, one], hint)
-    quadratic = b.op("Mul", [_scalar(b, 0.25, f"{hint}_quarter"), b.op("Mul", [shifted, shifted], hint)], hint)
-    middle = b.op("Where", [b.op("Less", [x, one], hint), quadratic, x], hint)
-    below = b.op("LessOrEqual", [x, _scalar(b, -1.0, f"{hint}_minus_one")], hint)
-    return b.op("Where", [below, _scalar(b, 0.0, f"{hint}_zero"), middle], hint)
-
-
-def _sparsemax(b, x, hint, axis, shape):
-    # Keras's formula (see activations._sparsemax): sort down, running sums, support, threshold.
-    rank = len(shape)
-    axis %= rank
-    size = shape[axis]
-    ordered = b.op("TopK", [x, b.constant(np.asarray([size], np.int64), f"{hint}_k")], hint, outputs=2, axis=axis,
-                   largest=1, sorted=1)[0]
-    running = b.op("CumSum", [ordered, b.constant(np.asarray(axis, np.int64), f"{hint}_axis")], hint)
-    ranks_shape = [1] * rank
-    ranks_shape[axis] = size
-    ranks = b.constant(np.arange(1, size + 1, dtype=np.float32).reshape(ranks_shape), f"{hint}_ranks")
-    one = _scalar(b, 1.0, f"{hint}_one")
-    margin = b.op("Sub", [ordered, b.op("Div", [b.op("Sub", [running, one], hint), ranks], hint)], hint)
-    support = b.op("Cast", [b.op("Greater", [margin, _scalar(b, 0.0, f"{hint}_zero")], hint)], hint, to=1)
-    k = _reduce(b, "ReduceSum", support, [axis], hint)
-    total = _reduce(b, "ReduceSum", b.op("Mul", [support, running], hint), [axis], hint)
-    tau = b.op("Div", [b.op("Sub", [total, one], hint), k], hint)
-    return b.op("Relu", [b.op("Sub", [x, tau], hint)], hint)
-
-
-def _glu(b, x, hint, axis, shape):
-    half = shape[axis % len(shape)] // 2
-    a, gate = b.op("Split", [x, b.constant(np.asarray([half, half], np.int64), f"{hint}_split")], hint, outputs=2,
-                   axis=axis)
-    return b.op("Mul", [a, b.op("Sigmoid", [gate], hint)], hint)
-
-
 def _unary(op_type, **attributes):
     return lambda b, x, hint: b.op(op_type, [x], hint, **attributes)
 
 
+# Every activation fastmlp has (tests/test_interop_onnx.py checks the two lists agree).
 _ACTIVATIONS = {
     "linear": lambda b, x, hint: x,
-    "relu6": lambda b, x, hint: _clip(b, x, 0.0, 6.0, hint),
     "leaky_relu": lambda b, x, hint, negative_slope: b.op("LeakyRelu", [x], hint, alpha=float(negative_slope)),
     "elu": lambda b, x, hint, alpha: b.op("Elu", [x], hint, alpha=float(alpha)),
     "selu": _unary("Selu", alpha=activations.SELU_ALPHA, gamma=activations.SELU_SCALE),
-    "celu": lambda b, x, hint, alpha: b.op("Celu", [x], hint, alpha=float(alpha)),
     "sigmoid": _unary("Sigmoid"),
     "hard_sigmoid": _unary("HardSigmoid", alpha=1.0 / 6.0, beta=0.5),
-    "sparse_sigmoid": lambda b, x, hint: _clip(
-        b, b.op("Add", [b.op("Mul", [x, _scalar(b, 0.5, f"{hint}_half")], hint), _scalar(b, 0.5, f"{hint}_half")],
-                hint), 0.0, 1.0, hint),
-    "log_sigmoid": lambda b, x, hint: b.op("Neg", [b.op("Softplus", [b.op("Neg", [x], hint)], hint)], hint),
     "tanh": _unary("Tanh"),
-    "hard_tanh": lambda b, x, hint: _clip(b, x, -1.0, 1.0, hint),
-    "tanh_shrink": lambda b, x, hint: b.op("Sub", [x, b.op("Tanh", [x], hint)], hint),
     "softplus": _unary("Softplus"),
-    "sparse_plus": _sparse_plus,
-    "squareplus": lambda b, x, hint, b_: b.op("Mul", [_scalar(b, 0.5, f"{hint}_half"), b.op("Add", [x, b.op(
-        "Sqrt", [b.op("Add", [b.op("Mul", [x, x], hint), _scalar(b, b_, f"{hint}_b")], hint)], hint)], hint)], hint),
     "softsign": _unary("Softsign"),
     "silu": lambda b, x, hint: b.op("Mul", [x, b.op("Sigmoid", [x], hint)], hint),
-    "hard_silu": _unary("HardSwish"),
     "mish": lambda b, x, hint: b.op("Mul", [x, b.op("Tanh", [b.op("Softplus", [x], hint)], hint)], hint),
     "exponential": _unary("Exp"),
-    "soft_shrink": lambda b, x, hint, threshold: b.op("Shrink", [x], hint, bias=float(threshold),
-                                                      lambd=float(threshold)),
-    "hard_shrink": lambda b, x, hint, threshold: b.op("Shrink", [x], hint, bias=0.0, lambd=float(threshold)),
     "relu": _relu,
     "gelu": _gelu,
 }
 # Activations that look along an axis need the input's shape.
 _ALONG_AXIS = {
     "softmax": lambda b, x, hint, axis, shape: b.op("Softmax", [x], hint, axis=int(axis)),
-    "log_softmax": lambda b, x, hint, axis, shape: b.op("LogSoftmax", [x], hint, axis=int(axis)),
-    "sparsemax": _sparsemax,
-    "glu": _glu,
 }
 
 
 def emit_activation(b, value, x, shape, hint):
     """Adds the nodes of an activation (as a layer config holds it) applied to ``x`` of ``shape``."""
     name, parameters = activations.parse_activation(value, hint)
+    if name not in _ACTIVATIONS and name not in _ALONG_AXIS:
+        raise UnsupportedLayerError("activation", name, hint, hint="fastmlp exports the activations it has")
     if name in _ALONG_AXIS:
         return _ALONG_AXIS[name](b, x, hint, shape=shape, **parameters)
-    if name == "squareplus":
-        parameters = {"b_": parameters["b"]}
     return _ACTIVATIONS[name](b, x, hint, **parameters)
 
 
 # ---- layers ----------------------------------------------------------------------------------------
+def _broadcast_to_axes(values, axes, rank):
+    """``values`` (sized along ``axes`` of a rank-``rank`` input) reshaped to broadcast against it."""
+    values = np.asarray(values)
+    if values.ndim == 0:
+        return values
+    shape = [1] * rank
+    for axis, size in zip(sorted(a % rank for a in axes), values.shape if values.ndim == len(axes) else
+                          (values.size,)):
+        shape[axis] = size
+    return values.reshape(shape)
+
+
 def _broadcast_constant(b, values, axes, rank, hint):
-    return b.constant(np.asarray(executor.broadcast_to_axes(np.asarray(values, np.float64), axes, rank)), hint)
+    return b.constant(np.asarray(_broadcast_to_axes(np.asarray(values, np.float64), axes, rank)), hint)
+
+
+# Keras divides by max(std, epsilon) with its default fuzz factor, so a constant feature maps to 0.
+NORMALIZATION_EPSILON = 1e-7
+
+
+def _normalization_statistics(config, weights, rank):
+    """Mean and standard deviation of a Normalization layer, shaped to broadcast on its input."""
+    axis = config["axis"]
+    axes = [] if axis is None else [axis] if isinstance(axis, int) else list(axis)
+    if config["mean"] is None:
+        mean, variance = weights["mean"], weights["variance"]
+    else:
+        mean, variance = config["mean"], config["variance"]
+    mean = _broadcast_to_axes(np.asarray(mean, np.float64), axes, rank)
+    std = np.maximum(np.sqrt(_broadcast_to_axes(np.asarray(variance, np.float64), axes, rank)), NORMALIZATION_EPSILON)
+    return mean, std
 
 
 def _dense(b, node, config, x, shape, hint):
     kernel = np.asarray(node.weights["kernel"], np.float32)
-    inputs = [x, b.constant(kernel, f"{hint}_kernel")]
-    if len(shape) == 2:
-        if config["use_bias"]:
-            inputs.append(b.constant(np.asarray(node.weights["bias"], np.float32), f"{hint}_bias"))
-        z = b.op("Gemm", inputs, hint)
-    else:  # Keras's Dense acts on the last axis of any rank
-        z = b.op("MatMul", inputs, hint)
-        if config["use_bias"]:
-            z = b.op("Add", [z, b.constant(np.asarray(node.weights["bias"], np.float32), f"{hint}_bias")], hint)
+    inputs = [x, b.constant(kernel, f"{hint}_kernel")]  # fastmlp's Dense takes (batch, features)
+    if config["use_bias"]:
+        inputs.append(b.constant(np.asarray(node.weights["bias"], np.float32), f"{hint}_bias"))
+    z = b.op("Gemm", inputs, hint)
     out_shape = shape[:-1] + (int(config["units"]),)
     return emit_activation(b, config["activation"], z, out_shape, hint)
 
@@ -248,7 +220,7 @@ def _layer_normalization(b, node, config, x, shape, hint):
 
 
 def _normalization(b, node, config, x, shape, hint):
-    mean, std = executor.normalization_statistics(config, node.weights, len(shape))
+    mean, std = _normalization_statistics(config, node.weights, len(shape))
     if config["invert"]:
         return b.op("Add", [b.op("Mul", [x, b.constant(std, f"{hint}_std")], hint), b.constant(mean, f"{hint}_mean")],
                     hint)
@@ -257,8 +229,6 @@ def _normalization(b, node, config, x, shape, hint):
 
 
 def _flatten(b, node, config, x, shape, hint):
-    if config["data_format"] == "channels_first" and len(shape) > 2:
-        x = b.op("Transpose", [x], hint, perm=[0] + list(range(2, len(shape))) + [1])
     return b.op("Flatten", [x], hint, axis=1)
 
 

@@ -103,10 +103,10 @@ def _classifier_shape(operator):
     operator.outputs[1].type = data_types.FloatTensorType([None, len(classes)])
 
 
-def register_skl2onnx_converters(classifier=None, regressor=None):
-    """Registers the converters with skl2onnx for the given estimator classes (default: fastmlp.sklearn's
-    MLPClassifier and MLPRegressor). Afterwards ``skl2onnx.to_onnx(pipeline, X[:1])`` converts any
-    pipeline that holds them.
+def register_skl2onnx_converters(classifier, regressor):
+    """Registers the converters with skl2onnx for the given estimator classes (fastmlp.sklearn's, through
+    ``fastmlp.sklearn.register_skl2onnx_converters``). Afterwards ``skl2onnx.to_onnx(pipeline, X[:1])``
+    converts any pipeline that holds them.
 
     Args:
         classifier: the MLP classifier class to register (its instances need scikit-learn's fitted
@@ -114,13 +114,8 @@ def register_skl2onnx_converters(classifier=None, regressor=None):
         regressor: the MLP regressor class to register.
     """
     skl2onnx = optional.require("skl2onnx", "converting scikit-learn pipelines to ONNX", "skl2onnx")
-    if classifier is None and regressor is None:
-        from fastmlp.sklearn import MLPClassifier, MLPRegressor
-        classifier, regressor = MLPClassifier, MLPRegressor
-    if classifier is not None:
-        skl2onnx.update_registered_converter(
-            classifier, f"Fastmlp{classifier.__name__}", _classifier_shape, convert_mlp_classifier,
-            options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
-    if regressor is not None:
-        skl2onnx.update_registered_converter(regressor, f"Fastmlp{regressor.__name__}", _regressor_shape,
-                                             convert_mlp_regressor)
+    skl2onnx.update_registered_converter(
+        classifier, f"Fastmlp{classifier.__name__}", _classifier_shape, convert_mlp_classifier,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+    skl2onnx.update_registered_converter(regressor, f"Fastmlp{regressor.__name__}", _regressor_shape,
+                                         convert_mlp_regressor)
