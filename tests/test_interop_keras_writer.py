@@ -210,7 +210,7 @@ def test_keras_loads_fastmlp_models_of_every_layer(tmp_path):
     inputs = fastmlp.Input((6,), name="features")
     other = fastmlp.Input((3,), name="extra")
     h = layers.Dense(8, activation="gelu")(inputs)
-    h = layers.BatchNormalization()(layers.Dropout(0.2)(h))
+    h = layers.BatchNormalization()(layers.AlphaDropout(0.1)(layers.Dropout(0.2)(h)))
     h = layers.PReLU()(layers.LayerNormalization()(h))
     h = layers.Activation({"class_name": "relu", "config": {"max_value": 2.0}})(layers.GaussianNoise(0.1)(h))
     h = layers.Activation({"class_name": "leaky_relu", "config": {"negative_slope": 0.1}})(h)

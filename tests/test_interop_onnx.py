@@ -240,3 +240,30 @@ def test_skl2onnx_zipmap_output(registered):
     probabilities = np.asarray([[row[c] for c in estimator.classes_] for row in maps])
     np.testing.assert_array_equal(labels, estimator.predict(x[:20]))
     assert_close("zipmap probabilities", probabilities, estimator.predict_proba(x[:20]), RTOL, ATOL)
+
+
+def test_every_fastmlp_layer_is_one_the_exporters_know():
+    fastmlp_layers = {entry["class_name"] for entry in fastmlp._core.registries["layer"].entries()}
+    assert fastmlp_layers <= layer_catalog.SUPPORTED
+
+
+def test_a_model_of_every_fastmlp_layer_exports(tmp_path):
+    layers = fastmlp.layers
+    a, b = fastmlp.Input((4, 2), name="a"), fastmlp.Input((5,), name="b")
+    h = layers.Normalization(mean=[0.5] * 8, variance=[2.0] * 8)(layers.Flatten()(a))
+    h = layers.AlphaDropout(0.1)(layers.Dropout(0.2)(layers.GaussianNoise(0.3)(layers.Dense(5)(h))))
+    h = layers.PReLU()(layers.LayerNormalization()(layers.BatchNormalization()(h)))
+    h = layers.Activation("tanh")(h)
+    merged = [m()([h, b]) for m in (layers.Add, layers.Subtract, layers.Multiply, layers.Average, layers.Maximum,
+                                    layers.Minimum, layers.Concatenate)]
+    out = layers.Softmax()(layers.Dense(3)(layers.Concatenate()(merged)))
+    model = fastmlp.Model([a, b], out)
+    fastmlp_layers = {entry["class_name"] for entry in fastmlp._core.registries["layer"].entries()}
+    assert {type(layer).__name__ for layer in model.layers} - {"InputLayer"} == fastmlp_layers
+    rng = np.random.default_rng(9)
+    model.compile("adam", "categorical_crossentropy")  # trained a little, so that the statistics are not 0 and 1
+    model.fit([rng.normal(size=(32, 4, 2)), rng.normal(size=(32, 5))], np.eye(3)[rng.integers(0, 3, 32)], verbose=0)
+    x = [rng.normal(size=(7, 4, 2)).astype(np.float32), rng.normal(size=(7, 5)).astype(np.float32)]
+    model.export(tmp_path / "every.onnx")
+    assert_close("every fastmlp layer", run_onnx(onnx.load(tmp_path / "every.onnx"), x)[0], model.predict(x, verbose=0),
+                 RTOL, ATOL)

@@ -36,6 +36,7 @@ DEFAULTS = {
     "Activation": {"activation": REQUIRED},
     "Dropout": {"rate": REQUIRED, "noise_shape": None, "seed": None},
     "GaussianNoise": {"stddev": REQUIRED, "seed": None},
+    "AlphaDropout": {"rate": REQUIRED, "noise_shape": None, "seed": None},
     "Identity": {},
     "BatchNormalization": {"axis": -1, "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
                            "beta_initializer": _initializer("Zeros"), "gamma_initializer": _initializer("Ones"),
@@ -58,7 +59,7 @@ SUPPORTED = frozenset(DEFAULTS)
 # Layers that take a list of tensors.
 MERGE_LAYERS = frozenset({"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
 # Layers that pass their input through unchanged at inference.
-IDENTITY_AT_INFERENCE = frozenset({"Dropout", "GaussianNoise", "Identity"})
+IDENTITY_AT_INFERENCE = frozenset({"Dropout", "AlphaDropout", "GaussianNoise", "Identity"})
 
 
 def check_supported(class_name, where=None):
