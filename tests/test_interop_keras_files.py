@@ -380,3 +380,16 @@ def test_fit_continues_where_keras_stopped(file):  # fit a legacy .h5 with its o
     assert ours.optimizer.iterations == int(theirs.optimizer.iterations) == 8
     assert_close(f"{file}: weights after fastmlp's and Keras's fit", ours.get_weights(),
                  [np.asarray(w) for w in theirs.get_weights()], RTOL, ATOL)
+
+
+def test_optimizer_state_that_does_not_fit_is_refused():
+    from fastmlp._interop import fastmlp_models
+    graph = keras_files.read_keras_file(FIXTURES / "compiled_adam.keras")
+    dense = graph.layers[1].name
+    del graph.compile.optimizer.variables[f"{dense}_bias_velocity"]
+    with pytest.raises(ModelFileError, match=f"lacks \\['{dense}_bias_velocity'\\]"):
+        fastmlp_models.model_from_graph(graph)
+    for key in [key for key in graph.compile.optimizer.variables if key.startswith(dense)]:
+        graph.compile.optimizer.variables[key.replace(dense, "elsewhere")] = graph.compile.optimizer.variables.pop(key)
+    with pytest.raises(ModelFileError, match="does not fit the model's trainable weights"):
+        fastmlp_models.model_from_graph(graph)

@@ -247,3 +247,37 @@ def test_what_a_keras_file_cannot_hold_is_refused(tmp_path):
     with pytest.raises(ValueError, match="gelu with parameters"):
         approximate.save(tmp_path / "gelu.keras")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+OPTIMIZERS = [("SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}), ("SGD", {"learning_rate": 0.05}),
+              ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5, "centered": True}), ("Adam", {"amsgrad": True}),
+              ("AdamW", {"learning_rate": 0.01}), ("Adamax", {}), ("Nadam", {}), ("Adagrad", {}),
+              ("Adadelta", {"learning_rate": 1.0}), ("Lion", {})]
+
+
+@KERAS_WARNINGS
+@pytest.mark.parametrize("class_name,config", OPTIMIZERS, ids=lambda v: str(v))
+def test_every_optimizer_state_crosses_both_ways(tmp_path, class_name, config):
+    # Keras trains, fastmlp loads and trains on; fastmlp saves, Keras loads and trains on: both alike.
+    keras = import_keras()
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(16, 4)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 16)]
+    keras.utils.set_random_seed(2)
+    theirs = keras.Sequential([keras.Input((4,)), keras.layers.Dense(5, activation="tanh"),
+                               keras.layers.Dense(3, activation="softmax")])
+    theirs.compile(optimizer=getattr(keras.optimizers, class_name)(**config), loss="categorical_crossentropy")
+    theirs.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    theirs.save(tmp_path / "keras.keras")
+    ours = fastmlp.models.load_model(tmp_path / "keras.keras")
+    for model in (ours, theirs):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert_close(f"{class_name}: Keras -> fastmlp, trained on", ours.get_weights(),
+                 [np.asarray(w) for w in theirs.get_weights()], RTOL, ATOL)
+    ours.save(tmp_path / "fastmlp.keras")
+    back = keras.saving.load_model(tmp_path / "fastmlp.keras")
+    for model in (ours, back):
+        model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    assert int(back.optimizer.iterations) == ours.optimizer.iterations == 6
+    assert_close(f"{class_name}: fastmlp -> Keras, trained on", [np.asarray(w) for w in back.get_weights()],
+                 ours.get_weights(), RTOL, ATOL)

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from fastmlp import _registered
 from fastmlp._interop import activations, layer_catalog, optimizer_variables, shapes
 from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError
 from fastmlp._interop.graph import CompileState, LayerNode, ModelGraph, OptimizerState, TensorRef, sequential
@@ -23,13 +24,10 @@ _ACTIVATION_LAYERS = {"ReLU": ("relu", ("negative_slope", "max_value", "threshol
                       "Identity": ("linear", ())}
 # Keras options that mean something only when another one is set (renorm's momentum without renorm).
 _USED_ONLY_WITH = {"renorm_momentum": "renorm", "renorm_clipping": "renorm"}
+# Slots fastmlp's core names otherwise than Keras's variables (its model files keep the core's names).
+_KERAS_SLOT_NAMES = {("Adamax", "m"): "momentum", ("Adamax", "u"): "norm"}
 # Keys of Keras's serialised objects that say where Keras finds the class; fastmlp's registry needs neither.
 _KERAS_LOCATORS = ("module", "registered_name")
-
-
-def _core():
-    from fastmlp import _core as core
-    return core
 
 
 def _strip_locators(value):
@@ -41,7 +39,8 @@ def _strip_locators(value):
 
 
 def _fastmlp_defaults(kind, class_name):
-    entry = next((e for e in _core().registries[kind].entries() if e["class_name"] == class_name), None)
+    """fastmlp's defaults for the type of ``kind`` Keras calls ``class_name``, or None if fastmlp has none."""
+    entry = _registered.entries(kind).get(class_name)
     return None if entry is None else entry["defaults"]
 
 
@@ -50,7 +49,7 @@ def _activation(value, where):
     """A Keras activation (any form parse_activation reads) as fastmlp's config value."""
     name, parameters = activations.parse_activation(value, where)
     if _fastmlp_defaults("activation", name) is None:
-        have = sorted(e["class_name"] for e in _core().registries["activation"].entries())
+        have = sorted(_registered.entries("activation"))
         raise UnsupportedLayerError("activation", name, where, hint=f"fastmlp's activations are {', '.join(have)}")
     return activations.format_activation(name, parameters)
 
@@ -97,9 +96,10 @@ def _layer_config(node):
             value = _initializer(value, f"{where}, {key}")
         if key in defaults:
             translated[key] = value
-        elif key == "dtype" or value is None or value is False or not config.get(_USED_ONLY_WITH.get(key), True) or \
-                _strip_locators(catalog.get(key, layer_catalog.REQUIRED)) == value:
-            continue  # Keras-only options left at a value that changes nothing
+        elif key == "dtype" or not config.get(_USED_ONLY_WITH.get(key), True):
+            continue
+        elif (_strip_locators(catalog[key]) == value) if key in catalog else value in (None, False):
+            continue  # an option fastmlp lacks, at Keras's default (off, for options newer than the catalogue)
         else:
             raise UnsupportedLayerError(f"{class_name} option", f"{key}={value!r}", where,
                                         hint="fastmlp computes this layer only with that option at Keras's default")
@@ -162,9 +162,7 @@ def model_from_graph(graph, compile=True):
     else:
         inputs = [tensors[ref.layer] for ref in graph.inputs]
         outputs = [tensors[ref.layer] for ref in graph.outputs]
-        model = Model(dict(zip(graph.input_keys, inputs)) if graph.input_keys else inputs if len(inputs) > 1 else inputs[0],
-                      dict(zip(graph.output_keys, outputs)) if graph.output_keys else
-                      outputs if len(outputs) > 1 else outputs[0], name=graph.name)
+        model = Model(_as_given(inputs, graph.input_keys), _as_given(outputs, graph.output_keys), name=graph.name)
     for node in graph.layers:
         if node.weights:
             try:
@@ -174,6 +172,13 @@ def model_from_graph(graph, compile=True):
     if compile and graph.compile is not None:
         _compile(model, graph.compile)
     return model
+
+
+def _as_given(tensors, keys):
+    """Tensors as Keras's model was given them: a dict by key, a list, or one tensor alone."""
+    if keys is not None:
+        return dict(zip(keys, tensors))
+    return tensors if len(tensors) > 1 else tensors[0]
 
 
 def _optimizer(state):
@@ -222,10 +227,11 @@ def _restore_optimizer_variables(model, state):
     if "learning_rate" in variables and not optimizer.has_schedule:
         optimizer.learning_rate = float(variables["learning_rate"])  # a callback may have changed it
     parameters = core.optimizer_parameters
-    slot_names = optimizer.slot_names
+    slot_names = [_KERAS_SLOT_NAMES.get((optimizer.class_name, slot), slot) for slot in optimizer.slot_names]
     wanted = [f"{core.layers[index].name}_{weight}_{slot}" for index, weight in parameters for slot in slot_names]
     present = [name in variables for name in wanted]
-    if any(present) and not all(present):
+    built = set(variables) - {"iteration", "learning_rate"}  # a Keras optimizer that never stepped has no slots
+    if (any(present) or built) and not all(present):
         missing = [name for name, there in zip(wanted, present) if not there]
         raise ModelFileError(f"the {state.class_name} optimizer's state lacks {missing[:3]}: it does not fit the "
                              "model's trainable weights")
@@ -399,6 +405,7 @@ def _keras_optimizer_variables(model, optimizer, config, graph):
     for index, (layer_index, weight) in enumerate(core.optimizer_parameters):
         layer = core.layers[layer_index].name
         for slot, array in zip(optimizer.slot_names, optimizer.slots(index)):
+            slot = _KERAS_SLOT_NAMES.get((optimizer.class_name, slot), slot)
             variables[f"{layer}_{weight}_{slot}"] = np.array(array, np.float32).reshape(shapes[(layer, weight)])
     for key, value in optimizer.extra_state.items():
         variables[key] = np.asarray(value, np.float32)
