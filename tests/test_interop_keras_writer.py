@@ -281,3 +281,22 @@ def test_every_optimizer_state_crosses_both_ways(tmp_path, class_name, config):
     assert int(back.optimizer.iterations) == ours.optimizer.iterations == 6
     assert_close(f"{class_name}: fastmlp -> Keras, trained on", [np.asarray(w) for w in back.get_weights()],
                  ours.get_weights(), RTOL, ATOL)
+
+
+@KERAS_WARNINGS
+def test_regularizers_cross_both_ways(tmp_path):
+    keras = import_keras()
+    ours = fastmlp.Sequential([fastmlp.Input((4,)), fastmlp.layers.Dense(
+        3, kernel_regularizer=fastmlp.regularizers.L2(0.01), bias_regularizer="l1"),
+        fastmlp.layers.PReLU(alpha_regularizer=fastmlp.regularizers.L1L2(0.1, 0.2))])
+    ours.compile("adam", "mse")
+    rng = np.random.default_rng(13)
+    x, y = rng.random((16, 4), dtype=np.float32), rng.random((16, 3), dtype=np.float32)
+    ours.fit(x, y, verbose=0)
+    ours.save(tmp_path / "r.keras")
+    theirs = keras.saving.load_model(tmp_path / "r.keras")
+    assert theirs.layers[1].alpha_regularizer.get_config() == pytest.approx({"l1": 0.1, "l2": 0.2})
+    # The loss holds the penalties: equal losses mean equal regularizers.
+    assert theirs.evaluate(x, y, verbose=0) == pytest.approx(ours.evaluate(x, y, verbose=0), rel=1e-5)
+    again = fastmlp.models.load_model(tmp_path / "r.keras")
+    assert again.evaluate(x, y, verbose=0) == pytest.approx(ours.evaluate(x, y, verbose=0), rel=1e-6)

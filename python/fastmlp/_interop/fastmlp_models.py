@@ -248,11 +248,10 @@ def _restore_optimizer_variables(model, state):
 
 
 # ---- fastmlp's config -> Keras's ------------------------------------------------------------------------
-def _keras_initializers(value):
-    """fastmlp's {"class_name", "config"} initializers with the locators Keras writes."""
+def _with_locators(value, module):
+    """fastmlp's {"class_name", "config"} form of an initializer or regularizer with the locators Keras writes."""
     if isinstance(value, dict) and "class_name" in value and "config" in value:
-        return {"module": "keras.initializers", "class_name": value["class_name"], "config": value["config"],
-                "registered_name": None}
+        return {"module": module, "class_name": value["class_name"], "config": value["config"], "registered_name": None}
     return value
 
 
@@ -278,8 +277,7 @@ def _keras_layer(layer):
         as_layer = _keras_activation_layer(config["name"], config)
         if as_layer is not None:
             return as_layer
-    class_name = type(layer).__name__ if type(layer).__name__ in layer_catalog.SUPPORTED else \
-        layer._layer_core().class_name
+    class_name = layer._layer_core().class_name
     layer_catalog.check_supported(class_name, where=f"layer {config['name']!r}")
     catalog = layer_catalog.DEFAULTS[class_name]
     values = {}
@@ -291,7 +289,9 @@ def _keras_layer(layer):
         elif key == "data_format" and value is None:
             value = "channels_last"
         elif key.endswith("_initializer"):
-            value = _keras_initializers(value)
+            value = _with_locators(value, "keras.initializers")
+        elif key.endswith("_regularizer"):
+            value = _with_locators(value, "keras.regularizers")
         if key in catalog:
             values[key] = value
         elif value is not None:
