@@ -300,3 +300,24 @@ def test_regularizers_cross_both_ways(tmp_path):
     assert theirs.evaluate(x, y, verbose=0) == pytest.approx(ours.evaluate(x, y, verbose=0), rel=1e-5)
     again = fastmlp.models.load_model(tmp_path / "r.keras")
     assert again.evaluate(x, y, verbose=0) == pytest.approx(ours.evaluate(x, y, verbose=0), rel=1e-6)
+
+
+@KERAS_WARNINGS
+def test_loss_and_metric_objects_cross_both_ways(tmp_path):
+    keras = import_keras()
+    theirs = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    theirs.compile("sgd", loss=keras.losses.BinaryCrossentropy(label_smoothing=0.1),
+                   metrics=[keras.metrics.AUC(), "accuracy", keras.metrics.Precision(name="prec")])
+    theirs.save(tmp_path / "k.keras")
+    ours = fastmlp.models.load_model(tmp_path / "k.keras")
+    assert ours.loss.get_config()["label_smoothing"] == pytest.approx(0.1)
+    rng = np.random.default_rng(14)
+    x, y = rng.random((32, 4), dtype=np.float32), (rng.random((32, 1)) > 0.5).astype(np.float32)
+    expected = theirs.evaluate(x, y, verbose=0, return_dict=True)
+    ours.save(tmp_path / "f.keras")
+    back = keras.saving.load_model(tmp_path / "f.keras")
+    for name, logs in (("fastmlp", ours.evaluate(x, y, verbose=0, return_dict=True)),
+                       ("Keras on fastmlp's file", back.evaluate(x, y, verbose=0, return_dict=True))):
+        assert logs.keys() == expected.keys(), name
+        for key in expected:
+            assert logs[key] == pytest.approx(expected[key], rel=1e-5), (name, key)

@@ -8,6 +8,7 @@ fastmlp lacks (rather than a model that silently computes something else).
 """
 
 import copy
+import inspect
 import warnings
 
 import numpy as np
@@ -208,9 +209,20 @@ def _compile(model, state):
 
 def _deserialized(value, module):
     """Keras's serialised losses and metrics ({"class_name", "config"}, possibly inside lists and dicts)
-    as fastmlp objects; names stay names."""
+    as fastmlp objects; names stay names. Keras options fastmlp's class lacks are dropped when unset
+    (None, False, the dtype) and refused otherwise."""
     if isinstance(value, dict) and "class_name" in value:
-        return module.get(value)
+        cls = getattr(module, str(value["class_name"]), None)
+        if cls is None:
+            return module.get(value)  # raises, naming what fastmlp has
+        accepted = inspect.signature(cls).parameters
+        config = {}
+        for key, item in (value.get("config") or {}).items():
+            if key in accepted:
+                config[key] = item
+            elif key != "dtype" and item not in (None, False):
+                raise UnsupportedLayerError(f"{value['class_name']} option", f"{key}={item!r}")
+        return cls.from_config(config)
     if isinstance(value, dict):
         return {key: _deserialized(item, module) for key, item in value.items()}
     if isinstance(value, list):
