@@ -79,7 +79,9 @@ def test_the_exporter_covers_exactly_fastmlp_activations():
 PARAMETERISED = [(name, {}) for name in _fastmlp_activations()] + [
     ("relu", {"negative_slope": 0.1}), ("relu", {"max_value": 1.5}), ("relu", {"threshold": 0.4}),
     ("relu", {"negative_slope": 0.2, "max_value": 2.0, "threshold": -0.3}), ("leaky_relu", {"negative_slope": 0.03}),
-    ("elu", {"alpha": 0.4}), ("gelu", {"approximate": True}), ("softmax", {"axis": 1})]
+    ("elu", {"alpha": 0.4}), ("gelu", {"approximate": True}), ("softmax", {"axis": 1}), ("celu", {"alpha": 2.0}),
+    ("squareplus", {"b": 0.5}), ("soft_shrink", {"threshold": 1.0}), ("hard_shrink", {"threshold": 0.2}),
+    ("log_softmax", {"axis": 1})]
 
 
 @pytest.mark.parametrize("name,parameters", PARAMETERISED, ids=lambda v: str(v))

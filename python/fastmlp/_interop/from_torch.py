@@ -10,7 +10,7 @@ imported by the caller: this module reads modules by their class names and attri
 
 import numpy as np
 
-from fastmlp._interop import layer_catalog
+from fastmlp._interop import activations, layer_catalog
 from fastmlp._interop.errors import UnsupportedLayerError
 from fastmlp._interop.graph import sequential
 from fastmlp._interop.keras_archive import snake_case
@@ -20,7 +20,8 @@ from fastmlp._interop.keras_archive import snake_case
 _PLAIN_ACTIVATIONS = {"ReLU": "relu", "ReLU6": "relu6", "Sigmoid": "sigmoid", "Tanh": "tanh", "SELU": "selu",
                       "SiLU": "silu", "Softsign": "softsign", "Mish": "mish", "Hardsigmoid": "hard_sigmoid",
                       "Hardswish": "hard_silu", "LogSigmoid": "log_sigmoid", "Tanhshrink": "tanh_shrink"}
-SUPPORTED = (f"Linear, {', '.join(_PLAIN_ACTIVATIONS)}, LeakyReLU, ELU, GELU, Softplus (beta=1), Softmax (last dim), "
+SUPPORTED = (f"Linear, {', '.join(_PLAIN_ACTIVATIONS)}, LeakyReLU, ELU, CELU, GELU, Softplus (beta=1), Softshrink, "
+             "Hardshrink, Hardtanh(-1, 1), Softmax and LogSoftmax (last dim), "
              "Identity, Dropout, Flatten, BatchNorm1d, LayerNorm, PReLU, and nested nn.Sequential")
 
 
@@ -71,6 +72,23 @@ def _translate(module, features, where):
         if module.beta != 1:
             raise _unsupported(module, where, hint=f"only beta=1 has a Keras counterpart, got beta={module.beta}")
         return "Activation", {"activation": "softplus"}, {}, features
+    parameterised = {"CELU": ("celu", {"alpha": float(getattr(module, "alpha", 1.0))}),
+                     "Softshrink": ("soft_shrink", {"threshold": float(getattr(module, "lambd", 0.5))}),
+                     "Hardshrink": ("hard_shrink", {"threshold": float(getattr(module, "lambd", 0.5))})}
+    if kind in parameterised:
+        name, parameters = parameterised[kind]
+        return "Activation", {"activation": activations.format_activation(name, parameters)}, {}, features
+    if kind == "Hardtanh":
+        if (module.min_val, module.max_val) != (-1.0, 1.0):
+            raise _unsupported(module, where, hint="only Hardtanh(-1, 1), Keras's hard_tanh, has a counterpart; "
+                               f"got ({module.min_val}, {module.max_val})")
+        return "Activation", {"activation": "hard_tanh"}, {}, features
+    if kind in ("Softmax", "LogSoftmax"):
+        if module.dim not in (-1, 1):
+            raise _unsupported(module, where,
+                               hint=f"only a softmax over the features (dim=-1 or 1), got dim={module.dim}")
+        if kind == "LogSoftmax":
+            return "Activation", {"activation": "log_softmax"}, {}, features
     if kind == "Softmax":
         if module.dim not in (-1, 1):
             raise _unsupported(module, where,

@@ -112,6 +112,15 @@ def _gelu(b, x, hint, approximate):
     return b.op("Mul", [b.op("Mul", [x, half], hint), b.op("Add", [one, phi], hint)], hint)
 
 
+def _sparse_plus(b, x, hint):
+    one = _scalar(b, 1.0, f"{hint}_one")
+    shifted = b.op("Add", [x, one], hint)
+    quadratic = b.op("Mul", [_scalar(b, 0.25, f"{hint}_quarter"), b.op("Mul", [shifted, shifted], hint)], hint)
+    middle = b.op("Where", [b.op("Less", [x, one], hint), quadratic, x], hint)
+    below = b.op("LessOrEqual", [x, _scalar(b, -1.0, f"{hint}_minus_one")], hint)
+    return b.op("Where", [below, _scalar(b, 0.0, f"{hint}_zero"), middle], hint)
+
+
 def _unary(op_type, **attributes):
     return lambda b, x, hint: b.op(op_type, [x], hint, **attributes)
 
@@ -119,6 +128,21 @@ def _unary(op_type, **attributes):
 # Every activation fastmlp has (tests/test_interop_onnx.py checks the two lists agree).
 _ACTIVATIONS = {
     "linear": lambda b, x, hint: x,
+    "relu6": lambda b, x, hint: _clip(b, x, 0.0, 6.0, hint),
+    "celu": lambda b, x, hint, alpha: b.op("Celu", [x], hint, alpha=float(alpha)),
+    "hard_tanh": lambda b, x, hint: _clip(b, x, -1.0, 1.0, hint),
+    "tanh_shrink": lambda b, x, hint: b.op("Sub", [x, b.op("Tanh", [x], hint)], hint),
+    "sparse_plus": _sparse_plus,
+    "hard_silu": _unary("HardSwish"),
+    "sparse_sigmoid": lambda b, x, hint: _clip(
+        b, b.op("Add", [b.op("Mul", [x, _scalar(b, 0.5, f"{hint}_half")], hint), _scalar(b, 0.5, f"{hint}_half")],
+                hint), 0.0, 1.0, hint),
+    "log_sigmoid": lambda b, x, hint: b.op("Neg", [b.op("Softplus", [b.op("Neg", [x], hint)], hint)], hint),
+    "squareplus": lambda b, x, hint, b_: b.op("Mul", [_scalar(b, 0.5, f"{hint}_half"), b.op("Add", [x, b.op(
+        "Sqrt", [b.op("Add", [b.op("Mul", [x, x], hint), _scalar(b, b_, f"{hint}_b")], hint)], hint)], hint)], hint),
+    "soft_shrink": lambda b, x, hint, threshold: b.op("Shrink", [x], hint, bias=float(threshold),
+                                                      lambd=float(threshold)),
+    "hard_shrink": lambda b, x, hint, threshold: b.op("Shrink", [x], hint, bias=0.0, lambd=float(threshold)),
     "leaky_relu": lambda b, x, hint, negative_slope: b.op("LeakyRelu", [x], hint, alpha=float(negative_slope)),
     "elu": lambda b, x, hint, alpha: b.op("Elu", [x], hint, alpha=float(alpha)),
     "selu": _unary("Selu", alpha=activations.SELU_ALPHA, gamma=activations.SELU_SCALE),
@@ -136,6 +160,7 @@ _ACTIVATIONS = {
 # Activations that look along an axis need the input's shape.
 _ALONG_AXIS = {
     "softmax": lambda b, x, hint, axis, shape: b.op("Softmax", [x], hint, axis=int(axis)),
+    "log_softmax": lambda b, x, hint, axis, shape: b.op("LogSoftmax", [x], hint, axis=int(axis)),
 }
 
 
@@ -144,6 +169,8 @@ def emit_activation(b, value, x, shape, hint):
     name, parameters = activations.parse_activation(value, hint)
     if name not in _ACTIVATIONS and name not in _ALONG_AXIS:
         raise UnsupportedLayerError("activation", name, hint, hint="fastmlp exports the activations it has")
+    if name == "squareplus":
+        parameters = {"b_": parameters["b"]}
     if name in _ALONG_AXIS:
         return _ALONG_AXIS[name](b, x, hint, shape=shape, **parameters)
     return _ACTIVATIONS[name](b, x, hint, **parameters)
