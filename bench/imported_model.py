@@ -2,14 +2,16 @@
 .keras file in fastmlp from Python, fastmlp from C++ (the predict_csv example), Keras (when installed)
 and ONNX Runtime on fastmlp's ONNX export, in one run, with every figure's ratio to fastmlp's.
 
-    python bench/imported_model.py [--predict-csv build/cpp/cpp/examples/predict_csv] [--rows 10000]
+    python bench/imported_model.py [--predict-csv build/cpp/examples/predict_csv] [--rows 10000]
 
 The model is MNIST-shaped, 784-512-512-10 (ReLU, ReLU, softmax) with a Dropout, built and saved by
 Keras 3 when Keras is installed (KERAS_BACKEND=torch by default); without Keras, fastmlp writes the
 same architecture as a .keras file, and the line says so. predict_csv predicts one CSV line at a time,
 so its figures include parsing and printing the text: they are what serving through it costs, not
 the bare product. Latency is the median of single-row calls; throughput is rows per second of one
-call on --rows rows (predict_csv: the whole file through the process, minus an empty run's start-up).
+call on --rows rows. predict_csv's are both from 2000 lines through the process, one row per predict
+(its latency is the time per line and its throughput the lines per second), its start-up and model
+loading (an empty input's run) subtracted.
 """
 
 import argparse
@@ -76,8 +78,9 @@ def csv_text(x):
     return "".join(",".join(f"{v:.9g}" for v in row) + "\n" for row in x)
 
 
-def time_predict_csv(binary, model_path, x_one, x_many, repeats=5):
-    """(seconds per row at one row per run, rows per second) of predict_csv; start-up subtracted."""
+def time_predict_csv(binary, model_path, x, repeats=5):
+    """(seconds per row, rows per second) of predict_csv on the rows of ``x``, which it predicts one line,
+    so one row, at a time: the process's start-up and model loading (an empty input's run) subtracted."""
     def run(text):
         start = time.perf_counter()
         done = subprocess.run([binary, model_path], input=text, capture_output=True, text=True, check=False)
@@ -86,11 +89,9 @@ def time_predict_csv(binary, model_path, x_one, x_many, repeats=5):
             raise RuntimeError(f"predict_csv failed: {done.stderr}")
         return elapsed
     empty = median([run("") for _ in range(repeats)])
-    one = csv_text(x_one)
-    many = csv_text(x_many)
-    per_row_single = median([run(one) for _ in range(repeats)]) - empty
-    per_many = median([run(many) for _ in range(repeats)]) - empty
-    return max(per_row_single, 0.0), len(x_many) / per_many
+    text = csv_text(x)
+    per_row = (median([run(text) for _ in range(repeats)]) - empty) / len(x)
+    return per_row, 1.0 / per_row
 
 
 def main():
@@ -118,8 +119,7 @@ def main():
         fmlp_path = os.path.join(directory, "mnist_mlp.fmlp")
         model.save(fmlp_path)
         if args.predict_csv:
-            results["fastmlp (C++ predict_csv)"] = time_predict_csv(args.predict_csv, fmlp_path, x_one,
-                                                                     x_many[:2000])
+            results["fastmlp (C++ predict_csv)"] = time_predict_csv(args.predict_csv, fmlp_path, x_many[:2000])
             settle(1.0)
 
         if keras is not None:
