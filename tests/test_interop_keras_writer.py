@@ -321,3 +321,19 @@ def test_loss_and_metric_objects_cross_both_ways(tmp_path):
         assert logs.keys() == expected.keys(), name
         for key in expected:
             assert logs[key] == pytest.approx(expected[key], rel=1e-5), (name, key)
+
+
+def test_files_are_written_whole_or_not_at_all(tmp_path):
+    pytest.importorskip("onnx")
+    model = fastmlp.models.load_model(FIXTURES / "functional_mlp.keras")
+    for name, write in (("m.keras", model.save), ("m.onnx", model.export)):
+        with pytest.raises(fastmlp.saving.ModelFileError, match="cannot save model file .*no_such_directory"):
+            write(tmp_path / "no_such_directory" / name)
+        write(tmp_path / name)
+        before = (tmp_path / name).read_bytes()
+        inputs = fastmlp.Input((4,))
+        shared = fastmlp.layers.Dense(4)
+        with pytest.raises(ValueError, match="called more than once"):  # refused before anything is written
+            getattr(fastmlp.Model(inputs, shared(shared(inputs))), write.__name__)(tmp_path / name)
+        assert (tmp_path / name).read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["m.keras", "m.onnx"]  # no temporary left

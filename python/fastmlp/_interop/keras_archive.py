@@ -16,7 +16,7 @@ import zipfile
 
 import numpy as np
 
-from fastmlp._interop import hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
+from fastmlp._interop import atomic, hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
 from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 CONFIG = "config.json"
@@ -198,5 +198,4 @@ def write_keras(graph, path):
     if hasattr(path, "write"):
         path.write(buffer.getvalue())
     else:
-        with open(path, "wb") as file:
-            file.write(buffer.getvalue())
+        atomic.write_atomically(path, buffer.getvalue())

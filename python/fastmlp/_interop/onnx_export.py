@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from fastmlp._interop import activations, layer_catalog, optional, shapes
+from fastmlp._interop import activations, atomic, layer_catalog, optional, shapes
 from fastmlp._interop.errors import UnsupportedLayerError
 
 DEFAULT_OPSET = 17
@@ -364,6 +364,5 @@ def to_onnx(graph, opset=DEFAULT_OPSET, producer="fastmlp"):
 
 
 def save_onnx(graph, path, opset=DEFAULT_OPSET):
-    """Writes ``to_onnx(graph, opset)`` to ``path``."""
-    onnx = optional.require("onnx", "exporting to ONNX", "onnx")
-    onnx.save(to_onnx(graph, opset), path)
+    """Writes ``to_onnx(graph, opset)`` to ``path``, whole or not at all (ModelFileError if it cannot)."""
+    atomic.write_atomically(path, to_onnx(graph, opset).SerializeToString())

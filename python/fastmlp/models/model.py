@@ -553,9 +553,9 @@ class Model:
         renamed into place, so it is never seen half-written. The format is described in
         docs/model-format.md.
 
-        A name ending in ``.keras`` writes a Keras 3 file instead (needs h5py), which Keras's
-        ``load_model`` (and fastmlp's) reads: the architecture, the weights and the compile state with
-        the optimizer's variables, under Keras's names. A name ending in ``.h5`` is refused: fastmlp
+        A name ending in ``.keras`` writes a Keras 3 file instead (needs h5py), also atomically, which
+        Keras's ``load_model`` (and fastmlp's) reads: the architecture, the weights and the compile state
+        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` is refused: fastmlp
         reads legacy Keras HDF5 files but does not write them.
 
         Args:
