@@ -10,6 +10,8 @@
 // OMP_NUM_THREADS picks the thread count.
 #include <Eigen/Dense>
 
+#include "best_seconds.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -52,18 +54,6 @@ double epoch_flops() {
   double flops = 0;
   for (int i = 0; i < kLayers; ++i) flops += (i == 0 ? 4.0 : 6.0) * kRows * kWidths[i] * kWidths[i + 1];
   return flops;
-}
-
-template <class Work>
-double best_seconds(Work work, int repeats) {
-  work();  // warm-up: page faults, OpenMP thread start-up
-  double best = 1e300;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    work();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
 }
 
 }  // namespace

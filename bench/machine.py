@@ -41,7 +41,8 @@ def _version(distribution):
         return "not installed"
 
 
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "FASTMLP_SPIN_US", "OPENBLAS_NUM_THREADS",
+                   "MKL_NUM_THREADS")
 
 
 def describe(threads, thread_controls):

@@ -47,7 +47,8 @@ class FastmlpPeer:
         import fastmlp
 
         fastmlp.set_num_threads(n)
-        return f"fastmlp.set_num_threads({n}): its OpenMP team for GEMM row blocks and large elementwise loops"
+        return (f"fastmlp.set_num_threads({n}): its worker threads for the matrix products' 2-D blocks and large "
+                "elementwise loops (each product shape may use fewer where its first calls timed faster so)")
 
     def __init__(self, workload, seed=0):
         import fastmlp as fm

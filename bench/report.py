@@ -51,19 +51,31 @@ def _training(results, md):
 
 def _gemm(results, md):
     g = results["gemm"]
-    rows = [[name, f"{rate / 1e9:.1f}", f"{rate / g['numpy_flops']:.0%}",
-             f"{rate / g['eigen_flops']:.0%}" if g["eigen_flops"] else "n/a"] for name, rate in g["training_flops"].items()]
+    best, best_rate = g["best"], g["best_flops"]
+    sgemm = ", ".join(f"{name} {rate / 1e9:.1f}" for name, rate in g["sgemm"].items())
+    rows = [[name, "128", f"{rate / 1e9:.1f}", f"{rate / best_rate:.0%}"] for name, rate in g["training_flops"].items()]
+    rows += [[f"{r['framework']} ({r['rows']} rows)", str(r["batch"]), f"{r['flops_per_s'] / 1e9:.1f}",
+              f"{r['of_best']:.0%}"] for r in g["by_batch"]]
     n = g["n"]
     return [section("GEMM efficiency, workload 1 training", md),
-            format_table(["Framework", "Training GFLOP/s", "of NumPy sgemm", "of Eigen sgemm"], rows, md,
+            format_table(["Framework", "Batch", "Training GFLOP/s", f"of the best sgemm ({best})"], rows, md,
                          right={1, 2, 3}), "",
             f"Training FLOPs per epoch: sum over layers of k*2*N*in*out, k = 2 for the first layer (X W and dW) and "
             f"3 for the others (also dX), = {g['epoch_flops'] / 1e9:.1f} GFLOP; biases, activations and Adam are "
-            f"left out. NumPy sgemm ({n}x{n}x{n}, float32, best of 5, same threads as training): "
-            f"{g['numpy_flops'] / 1e9:.1f} GFLOP/s"
-            + (f"; Eigen as fastmlp runs it (predict through one linear Dense({n})): {g['eigen_flops'] / 1e9:.1f} "
-               f"GFLOP/s." if g["eigen_flops"] else ".")]
+            f"left out, so their time counts against the efficiency. Float32 {n}x{n}x{n} products, best of 5, same "
+            f"threads as training, GFLOP/s: {sgemm}; the best of them is the yardstick."]
 
+
+def _shared_cores(results, md):
+    import contention
+
+    shared = results["shared_cores"]
+    times = {(c["framework"], c["policy"], c["busy"]): c["runs"] for c in shared["cases"]}
+    return [section("Shared cores: workload 1 beside one busy process", md),
+            contention.table(times, shared["threads"], md), "",
+            f"{shared['rows']} rows of workload 1, {shared['threads']} threads, each case in a fresh process, median of "
+            "its rounds; the competitor is one Python process spinning on one core. 'Busy / ideal' compares with the "
+            "idle epoch on one thread fewer, as if the competitor simply took its core."]
 
 def _memory(results, md):
     rows, method = [], "n/a"
@@ -94,14 +106,20 @@ def _inference(results, md):
 
 
 def _threads(results, md):
-    frameworks = list(dict.fromkeys(r["framework"] for r in results["threads"]))
-    by = {(r["threads"], r["framework"]): r for r in results["threads"]}
-    counts = sorted({r["threads"] for r in results["threads"]})
-    rows = [[str(n)] + [cell for f in frameworks for cell in (format_duration(by[n, f]["seconds"]), f"{by[n, f]['speedup']:.2f}x")]
-            for n in counts]
-    headers = ["Threads"] + [h for f in frameworks for h in (f"{f} s/epoch", f"{f} speed-up")]
-    return [section("Thread scaling, workload 1", md), format_table(headers, rows, md, right=set(range(1, len(headers)))),
-            "", "scikit-learn is left out: its only threads are NumPy's BLAS threads."]
+    out = [section("Thread scaling", md)]
+    for key in dict.fromkeys(r["workload"] for r in results["threads"]):
+        rows_of = [r for r in results["threads"] if r["workload"] == key]
+        frameworks = list(dict.fromkeys(r["framework"] for r in rows_of))
+        by = {(r["threads"], r["framework"]): r for r in rows_of}
+        counts = sorted({r["threads"] for r in rows_of})
+        rows = [[str(n)] + [cell for f in frameworks
+                            for cell in (format_duration(by[n, f]["seconds"]), f"{by[n, f]['speedup']:.2f}x",
+                                         f"{by[n, f]['efficiency']:.0%}")] for n in counts]
+        headers = ["Threads"] + [h for f in frameworks for h in (f"{f} s/epoch", f"{f} speed-up", f"{f} efficiency")]
+        out += ["", f"{rows_of[0]['title']}, {rows_of[0]['rows']} rows:",
+                format_table(headers, rows, md, right=set(range(1, len(headers))))]
+    return out + ["", "Speed-up: the framework's own 1-thread epoch over this one; efficiency: speed-up / threads. "
+                      "scikit-learn is left out: its only threads are NumPy's BLAS threads."]
 
 
 def _targets(targets, md):
@@ -131,6 +149,8 @@ def render(results, machine_lines, targets, total_contention, markdown=False):
         out += _inference(results, md)
     if results["threads"]:
         out += _threads(results, md)
+    if results.get("shared_cores"):
+        out += _shared_cores(results, md)
     if any(t["measured"] is not None for t in targets):
         out += _targets(targets, md)
     busy = {label: share for label, share in results["contention"].items() if share > 0.10}

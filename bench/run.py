@@ -6,8 +6,9 @@
 
 Workloads: 1 MNIST-shaped 784-512-512-10 (relu, softmax, batch 128, 60,000 rows) with GEMM
 efficiency; 2 digits 64-50-10 (sigmoid, softmax, batch 32); 3 XOR 2-3-1 (batch 4, 1000 epochs);
-4 inference latency and throughput (networks 1 and 2); 5 thread scaling of workload 1; 6 peak
-memory of fitting workload 1. The report goes to stdout, progress to stderr.
+4 inference latency and throughput (networks 1 and 2); 5 thread scaling of workloads 1 and 2; 6 peak
+memory of fitting workload 1; 7 workload 1 on shared cores (one other busy process). The report goes
+to stdout, progress to stderr.
 """
 
 import argparse
@@ -17,7 +18,8 @@ import sys
 
 import blas_threads
 
-WORKLOADS = {"1": "mnist", "2": "digits", "3": "xor", "4": "inference", "5": "threads", "6": "memory"}
+WORKLOADS = {"1": "mnist", "2": "digits", "3": "xor", "4": "inference", "5": "threads", "6": "memory",
+             "7": "contention"}
 PEERS = {"fastmlp": "fastmlp", "numpy": "NumPy", "sklearn": "scikit-learn", "scikit-learn": "scikit-learn",
          "torch": "PyTorch", "pytorch": "PyTorch"}
 

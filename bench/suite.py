@@ -7,6 +7,7 @@ Fairness rules that every measurement follows:
   and each turn starts after a short sleep so that the previous framework's thread pool has parked.
 """
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from timing import latency_ns, median, settle
 SEED = 0
 XOR_EPOCHS = 1000  # the issue's workload 3; --quick runs fewer
 SHORT_EPOCH = 0.25  # seconds: turns of shorter epochs get one more untimed epoch, as caches went cold
+GEMM_BATCHES = (32, 128, 512)  # batch sizes at which fastmlp's training FLOP/s is set against the best sgemm
 
 
 @dataclass
@@ -38,15 +40,16 @@ class Sizes:
     memory_rows: int
     gemm_n: int
     settle_s: float
+    contention_rounds: int
 
     @classmethod
     def make(cls, quick, repeats=0):
         if quick:
             r = repeats or 2
-            return cls(256, r, 5 * r, 100, 100, 1000, 3, 256, 12_000, 256, 0.02)
+            return cls(256, r, 5 * r, 100, 100, 1000, 3, 256, 12_000, 256, 0.02, 1)
         r = repeats or 5
         return cls(workloads.MNIST_ROWS, r, 10 * r, XOR_EPOCHS, 2000, 10_000, 10, 20_000, workloads.MNIST_ROWS, 2048,
-                   0.3)
+                   0.3, 3)
 
 
 class Suite:
@@ -55,7 +58,7 @@ class Suite:
         self.mnist_dir, self.progress = mnist_dir, progress
         self.thread_controls = [f"{p.name}: {p.set_threads(threads)}" for p in peer_classes]
         self.results = {"training": [], "gemm": None, "memory": [], "inference": [], "threads": [],
-                        "equivalence": {}, "differences": {}, "notes": [], "contention": {}}
+                        "equivalence": {}, "differences": {}, "notes": [], "contention": {}, "shared_cores": None}
         self._mnist = None
 
     def note(self, text):
@@ -133,19 +136,38 @@ class Suite:
         self.train_epochs(workload, self.sizes.digits_epochs)
 
     def run_gemm(self, workload):
+        """The machine's best float32 GEMM (NumPy's BLAS, PyTorch's, fastmlp's kernel on a large
+        square product) beside fastmlp's training FLOP/s at batch 32, 128 and 512, in one run."""
         n = self.sizes.gemm_n
-        self.progress(f"[gemm] NumPy float32 matmul {n}x{n}x{n}, and Eigen's through fastmlp")
-        settle(self.sizes.settle_s)
-        numpy_rate = self._watch("[gemm] NumPy", lambda: gemm.numpy_gemm_flops(n))
-        eigen_rate = None
+        self.progress(f"[gemm] float32 {n}x{n}x{n} products: NumPy, fastmlp's kernel, PyTorch (if installed)")
+        candidates = [("NumPy matmul", gemm.numpy_gemm_flops)]
         if peers.FastmlpPeer in self.peer_classes:
+            candidates.append(("fastmlp kernel", gemm.fastmlp_gemm_flops))
+        if peers.TorchPeer in self.peer_classes:
+            candidates.append(("PyTorch torch.mm", gemm.torch_gemm_flops))
+        sgemm = {}
+        for name, measure in candidates:
             settle(self.sizes.settle_s)
-            eigen_rate = self._watch("[gemm] Eigen", lambda: gemm.eigen_gemm_flops(n))
+            sgemm[name] = self._watch(f"[gemm] {name}", lambda: measure(n))
+        best = max(sgemm, key=sgemm.get)
         flops = gemm.training_flops(workload.sizes, workload.rows)
         rates = {row["framework"]: flops / row["seconds"] for row in self.results["training"]
                  if row["workload"] == workload.key}
-        self.results["gemm"] = {"n": n, "numpy_flops": numpy_rate, "eigen_flops": eigen_rate,
-                                "epoch_flops": flops, "training_flops": rates}
+        by_batch = []
+        if peers.FastmlpPeer in self.peer_classes:
+            subset = workload.subset(min(workload.rows, self.sizes.scaling_rows))
+            subset_flops = gemm.training_flops(workload.sizes, subset.rows)
+            for batch in GEMM_BATCHES:
+                settle(self.sizes.settle_s)
+                peer = peers.FastmlpPeer(dataclasses.replace(subset, batch_size=batch), SEED)
+                times = self._watch("[gemm] fastmlp epochs", lambda: peer.train_epochs(1 + self.sizes.repeats)[1:])
+                rate = subset_flops / median(times)
+                by_batch.append({"batch": batch, "framework": "fastmlp", "rows": subset.rows, "seconds": median(times),
+                                 "runs": times, "flops_per_s": rate, "of_best": rate / sgemm[best]})
+                self.progress(f"  fastmlp, batch {batch}: {median(times):.4g} s/epoch, {rate / 1e9:.1f} GFLOP/s, "
+                              f"{rate / sgemm[best]:.0%} of the best sgemm ({best})")
+        self.results["gemm"] = {"n": n, "sgemm": sgemm, "best": best, "best_flops": sgemm[best], "epoch_flops": flops,
+                                "training_flops": rates, "by_batch": by_batch}
 
     # ---- workload 3: 1000 epochs of one batch each ---------------------------------------------
     def run_xor(self):
@@ -205,25 +227,46 @@ class Suite:
 
     # ---- workload 5: thread scaling ------------------------------------------------------------
     def run_threads(self):
-        workload = self.mnist().subset(self.sizes.scaling_rows)
+        """Seconds per epoch of workload 1 (a subset) and of the digits network at 1..N threads."""
         cpus = os.cpu_count() or 1
         counts = list(range(1, cpus + 1)) if cpus <= 8 else sorted({1, 2, 4, 8, 16, 32, 64, cpus} & set(range(1, cpus + 1)))
         # scikit-learn's only threads are NumPy's BLAS threads: its scaling is NumPy's.
         scaled = [p for p in self.peer_classes if p is not peers.SklearnPeer]
-        self.progress(f"[threads] workload 1 on {workload.rows} rows, threads {counts}")
-        for threads in counts:
-            for peer_class in scaled:
-                control = peer_class.set_threads(threads)
-                if "NOT controlled" in control:
-                    self.note(f"[threads] {peer_class.name}: {control}")
-                settle(self.sizes.settle_s)
-                peer = peer_class(workload, SEED)
-                times = self._watch(f"[threads] {threads}", lambda: peer.train_epochs(1 + self.sizes.repeats)[1:])
-                self.results["threads"].append({"threads": threads, "framework": peer_class.name,
-                                                "seconds": median(times), "runs": times})
-                self.progress(f"  {threads} thread(s), {peer_class.name}: {median(times):.4g} s/epoch")
+        mnist = self.mnist().subset(self.sizes.scaling_rows)
+        digits = workloads.digits()
+        # Digits epochs are milliseconds: time enough of them to see past the noise.
+        for workload, epochs in ((mnist, self.sizes.repeats), (digits, self.sizes.digits_epochs)):
+            self.progress(f"[threads] {workload.architecture} on {workload.rows} rows, threads {counts}")
+            for threads in counts:
+                for peer_class in scaled:
+                    control = peer_class.set_threads(threads)
+                    if "NOT controlled" in control:
+                        self.note(f"[threads] {peer_class.name}: {control}")
+                    settle(self.sizes.settle_s)
+                    peer = peer_class(workload, SEED)
+                    # Two untimed epochs: fastmlp picks each product's thread count in the first batches.
+                    times = self._watch(f"[threads] {threads}", lambda: peer.train_epochs(2 + epochs)[2:])
+                    self.results["threads"].append({"workload": workload.key, "title": workload.title,
+                                                    "rows": workload.rows, "threads": threads,
+                                                    "framework": peer_class.name, "seconds": median(times),
+                                                    "runs": times})
+                    self.progress(f"  {threads} thread(s), {peer_class.name}: {median(times):.4g} s/epoch")
         for peer_class in scaled:
             peer_class.set_threads(self.threads)
+
+    # ---- workload 7: shared cores --------------------------------------------------------------
+    def run_contention(self):
+        """Workload 1 (a subset) idle and beside one busy process, each case in a fresh process."""
+        import contention
+
+        rows = self.sizes.scaling_rows // 2
+        self.progress(f"[contention] workload 1 on {rows} rows, {self.threads} threads, idle and with one busy process")
+        times = contention.measure(list(contention.DEFAULT_POLICIES), self.threads, rows, self.sizes.repeats,
+                                   self.sizes.contention_rounds, peers.TorchPeer in self.peer_classes,
+                                   progress=lambda text: self.progress(text))
+        self.results["shared_cores"] = {"threads": self.threads, "rows": rows,
+                                        "cases": [{"framework": f, "policy": p, "busy": b, "runs": t}
+                                                  for (f, p, b), t in times.items()]}
 
     # ---- workload 6: memory --------------------------------------------------------------------
     def run_memory(self):
@@ -256,7 +299,8 @@ class Suite:
             base = core.get(row["workload"])
             row["one_row_ratio"] = row["one_row_s"] / base["one_row_s"] if base else None
             row["batch_ratio"] = row["batch_s"] / base["batch_s"] if base else None
-        one_thread = {row["framework"]: row["seconds"] for row in r["threads"] if row["threads"] == 1}
+        one_thread = {(row["workload"], row["framework"]): row["seconds"] for row in r["threads"] if row["threads"] == 1}
         for row in r["threads"]:
-            row["speedup"] = one_thread[row["framework"]] / row["seconds"]
+            row["speedup"] = one_thread[row["workload"], row["framework"]] / row["seconds"]
+            row["efficiency"] = row["speedup"] / row["threads"]
         return r

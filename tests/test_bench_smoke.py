@@ -2,8 +2,8 @@
 computation, and reports numbers that follow from what it measured. Timings are never asserted.
 
 bench/run.py runs in a subprocess, as a user runs it, with --quick sizes. OMP_WAIT_POLICY=passive
-there keeps it quick on a busy machine (spinning OpenMP threads slow everything down when cores are
-shared); it does not change what is computed.
+there keeps it quick on a busy machine (spinning OpenMP threads of the peers slow everything down when
+cores are shared); it does not change what is computed.
 """
 
 import importlib.util
@@ -30,10 +30,10 @@ HAVE_SKLEARN = importlib.util.find_spec("sklearn") is not None
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    """stdout and the JSON results of one quick run of workloads 1-5 with every framework."""
+    """stdout and the JSON results of one quick run of workloads 1-5 and 7 with every framework."""
     path = tmp_path_factory.mktemp("bench") / "results.json"
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
-    done = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--quick", "--workloads", "1,2,3,4,5",
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "run.py"), "--quick", "--workloads", "1,2,3,4,5,7",
                            "--markdown", "--json", str(path)], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, f"bench/run.py exited {done.returncode}:\n{done.stderr[-3000:]}"
@@ -64,10 +64,22 @@ def test_every_framework_has_a_row_per_workload_and_ratios_follow_from_the_times
         assert any(f == "fastmlp" and "C++" in c for f, c in calls) and any(f == "fastmlp" and "model.predict" in c
                                                                           for f, c in calls)
     gemm = results["gemm"]
-    assert gemm["numpy_flops"] > 0 and gemm["epoch_flops"] == 256 * (4 * 784 * 512 + 6 * 512 * 512 + 6 * 512 * 10)
-    assert {r["framework"] for r in results["threads"]} >= {"fastmlp", "NumPy"}
-    assert {r["threads"] for r in results["threads"]} == set(range(1, (os.cpu_count() or 1) + 1))
-    for title in ("Machine", "Training", "GEMM efficiency", "Inference", "Thread scaling", "Targets", "Notes"):
+    assert gemm["sgemm"]["NumPy matmul"] > 0 and gemm["sgemm"]["fastmlp kernel"] > 0
+    assert gemm["best_flops"] == max(gemm["sgemm"].values())
+    assert gemm["epoch_flops"] == 256 * (4 * 784 * 512 + 6 * 512 * 512 + 6 * 512 * 10)
+    assert [r["batch"] for r in gemm["by_batch"]] == [32, 128, 512]
+    for row in gemm["by_batch"]:
+        assert row["of_best"] == pytest.approx(row["flops_per_s"] / gemm["best_flops"])
+    for key in ("mnist", "digits"):
+        rows = [r for r in results["threads"] if r["workload"] == key]
+        assert {r["framework"] for r in rows} >= {"fastmlp", "NumPy"}
+        assert {r["threads"] for r in rows} == set(range(1, (os.cpu_count() or 1) + 1))
+        for row in rows:
+            assert row["efficiency"] == pytest.approx(row["speedup"] / row["threads"])
+    cases = {(c["framework"], c["policy"], c["busy"]) for c in results["shared_cores"]["cases"]}
+    assert {("fastmlp", "default", 0), ("fastmlp", "default", 1), ("fastmlp", "spin:0", 1)} <= cases
+    for title in ("Machine", "Training", "GEMM efficiency", "Inference", "Thread scaling", "Shared cores", "Targets",
+                  "Notes"):
         assert f"### {title}" in out
     assert re.search(r"^- CPU: .+; \d+ logical cores", out, re.M)
 

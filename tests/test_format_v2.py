@@ -32,6 +32,15 @@ def test_a_format_2_file_loads_as_a_sequential_and_predicts_as_it_did(name, tmp_
     assert again.predict(expected["x"], verbose=0).tobytes() == predicted.tobytes()
 
 
+# Weights whose training signal is rounding noise: the classifier's LayerNormalization feeds its
+# BatchNormalization, whose input gradient sums to zero over the batch in exact arithmetic, so the
+# gradient of LayerNormalization's beta (weight 3) is zero but for rounding (1e-8), and Lion steps by
+# ±learning_rate along its sign. A product kernel that rounds differently (issue 17's) flips those
+# signs; BatchNormalization's moving mean (weight 6) then follows the shifted beta. These are held to
+# what Lion can move them in the epoch (3 steps of 0.01), every other weight to float rounding.
+ROUNDING_DRIVEN = {"classifier": {3: 3 * 0.01, 6: 3 * 0.01}}
+
+
 @pytest.mark.parametrize("name", [n for n in NAMES if "continued_0" in np.load(FIXTURES / f"{n}.npz")])
 def test_a_format_2_file_trains_on_as_it_did(name):
     expected = np.load(FIXTURES / f"{name}.npz")
@@ -39,5 +48,9 @@ def test_a_format_2_file_trains_on_as_it_did(name):
     model.fit(expected["x"], expected["y"], epochs=1, batch_size=8, verbose=0)
     weights = model.get_weights()
     assert f"continued_{len(weights)}" not in expected
+    loose = ROUNDING_DRIVEN.get(name, {})
     for i, w in enumerate(weights):
-        np.testing.assert_allclose(w, expected[f"continued_{i}"], rtol=1e-5, atol=1e-6)
+        if i in loose:
+            np.testing.assert_allclose(w, expected[f"continued_{i}"], rtol=0, atol=loose[i] + 1e-6)
+        else:
+            np.testing.assert_allclose(w, expected[f"continued_{i}"], rtol=1e-5, atol=1e-6)

@@ -1,5 +1,6 @@
 """The model graph's gradients on random DAGs (hypothesis): inputs, Dense layers (some called twice,
-sharing weights), every merge layer, a tensor read by several calls, one or two outputs. fastmlp's
+sharing weights), every merge layer, Softmax and Normalization layers, a tensor read by several calls,
+one or two outputs. fastmlp's
 backward pass (a train_on_batch with learning rate 0, which leaves each layer's gradients) is compared
 with central differences of a float64 NumPy transcription of the same graph and weights."""
 
@@ -13,6 +14,10 @@ ACTIVATIONS = {"tanh": np.tanh, "linear": lambda z: z, "sigmoid": lambda z: 1 / 
 MERGES = {"Add": lambda xs: sum(xs), "Subtract": lambda xs: xs[0] - xs[1], "Multiply": lambda xs: np.prod(xs, axis=0),
           "Average": lambda xs: sum(xs) / len(xs), "Maximum": lambda xs: np.max(xs, axis=0),
           "Minimum": lambda xs: np.min(xs, axis=0), "Concatenate": lambda xs: np.concatenate(xs, axis=1)}
+# Layers of one input and no weights, with fixed options, and their float64 transcriptions.
+NORMALIZATION = {"mean": 0.5, "variance": 4.0}
+UNARY = {"Softmax": lambda z: np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True),
+         "Normalization": lambda z: (z - NORMALIZATION["mean"]) / np.sqrt(NORMALIZATION["variance"])}
 
 
 @st.composite
@@ -22,7 +27,7 @@ def graphs(draw):
     inputs = len(widths)
     steps, denses = [], {}  # dense layer id -> (input width, units)
     for index in range(draw(st.integers(3, 7))):
-        kind = "dense" if index == 0 else draw(st.sampled_from(["dense", "dense", "shared", *MERGES]))
+        kind = "dense" if index == 0 else draw(st.sampled_from(["dense", "dense", "shared", *MERGES, *UNARY]))
         if kind == "shared":
             usable = [(layer, t) for layer, (width, _) in denses.items() for t, w in enumerate(widths) if w == width]
             if not usable:
@@ -30,6 +35,10 @@ def graphs(draw):
             layer, source = draw(st.sampled_from(usable))
             steps.append(("dense", layer, source, denses[layer][1], None))
             widths.append(denses[layer][1])
+        elif kind in UNARY:
+            source = draw(st.integers(0, len(widths) - 1))
+            steps.append(("unary", kind, source))
+            widths.append(widths[source])
         elif kind == "dense":
             source = 0 if index == 0 else draw(st.integers(0, len(widths) - 1))
             units, activation = draw(st.sampled_from([2, 3])), draw(st.sampled_from(sorted(ACTIVATIONS)))
@@ -60,6 +69,10 @@ def build(input_widths, steps, outputs):
             if layer_id not in layers:
                 layers[layer_id] = L.Dense(units, activation=activation)
             tensors.append(layers[layer_id](tensors[source]))
+        elif step[0] == "unary":
+            _, kind, source = step
+            layer = L.Normalization(**NORMALIZATION) if kind == "Normalization" else getattr(L, kind)()
+            tensors.append(layer(tensors[source]))
         else:
             _, kind, sources = step
             tensors.append(getattr(L, kind)()([tensors[s] for s in sources]))
@@ -74,6 +87,8 @@ def reference_loss(input_values, steps, outputs, weights, activations, targets):
             _, layer_id, source, _, _ = step
             kernel, bias = weights[layer_id]
             values.append(ACTIVATIONS[activations[layer_id]](values[source] @ kernel + bias))
+        elif step[0] == "unary":
+            values.append(UNARY[step[1]](values[step[2]]))
         else:
             _, kind, sources = step
             values.append(MERGES[kind]([values[s] for s in sources]))
@@ -115,5 +130,5 @@ def test_graph_gradients_match_central_differences(graph, seed):
                 numeric = (up - down) / 2e-6
                 worst = max(worst, abs(numeric - expected[i]) / max(1.0, abs(numeric)))
                 assert abs(numeric - expected[i]) <= 1e-3 * max(1.0, abs(numeric)), (layer.name, i, numeric, expected[i])
-    kinds = sorted({step[1] for step in steps if step[0] == "merge"})
-    print(f"{len(steps)} steps, {len(layers)} Dense layers, merges {kinds}: worst relative error {worst:.1e}")
+    kinds = sorted({step[1] for step in steps if step[0] in ("merge", "unary")})
+    print(f"{len(steps)} steps, {len(layers)} Dense layers, with {kinds}: worst relative error {worst:.1e}")

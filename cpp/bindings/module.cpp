@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   fastmlp::bindings::register_model(m);
   fastmlp::bindings::register_io(m);
   fastmlp::bindings::register_threads(m);
+  fastmlp::bindings::register_distribution(m);
 }

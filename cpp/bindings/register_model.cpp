@@ -166,7 +166,7 @@ void bind_training(ModelClass& model) {
               const std::optional<Arrays>& y_val, py::object on_batch_begin, py::object on_batch_end,
               py::object on_epoch_begin, py::object on_epoch_end, double progress_interval,
               const std::optional<WeightArray>& sample_weight, const std::optional<WeightArray>& val_sample_weight,
-              const py::dict& validation_hooks) {
+              const py::dict& validation_hooks, Communicator* communicator, bool sharded) {
              Datasets data{map_all(x, "x"), map_all(y, "y"), nullptr};
              if (data.x.empty()) throw py::value_error("fit needs at least one input array");
              data.sample_weight = weight_pointer(sample_weight, data.x[0].rows(), "sample_weight");
@@ -181,18 +181,22 @@ void bind_training(ModelClass& model) {
              // The callbacks hold py::objects: they are made and destroyed here, with the GIL held.
              const FitCallbacks callbacks = python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end,
                                                              progress_interval, validation_hooks);
+             FitOptions distributed = options;  // the communicator, a Python object, lives for this call
+             distributed.distribution = {communicator, sharded};
              py::gil_scoped_release release;
-             self.fit(data, options, validation, callbacks);
+             self.fit(data, distributed, validation, callbacks);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("options"),
            py::arg("x_val").noconvert() = py::none(), py::arg("y_val").noconvert() = py::none(),
            py::arg("on_batch_begin") = py::none(), py::arg("on_batch_end") = py::none(),
            py::arg("on_epoch_begin") = py::none(), py::arg("on_epoch_end") = py::none(),
            py::arg("progress_interval") = 0.1, py::arg("sample_weight").noconvert() = py::none(),
-           py::arg("val_sample_weight").noconvert() = py::none(), py::arg("validation_hooks") = py::dict())
+           py::arg("val_sample_weight").noconvert() = py::none(), py::arg("validation_hooks") = py::dict(),
+           py::arg("communicator") = nullptr, py::arg("sharded") = false)
       .def("evaluate",
            [](const Model& self, const Arrays& x, const Arrays& y, Index batch_size,
-              const std::optional<WeightArray>& sample_weight, py::object on_batch_begin, py::object on_batch_end) {
+              const std::optional<WeightArray>& sample_weight, py::object on_batch_begin, py::object on_batch_end,
+              Communicator* communicator, bool sharded) {
              Datasets data{map_all(x, "x"), map_all(y, "y"), nullptr};
              if (data.x.empty()) throw py::value_error("evaluate needs at least one input array");
              data.sample_weight = weight_pointer(sample_weight, data.x[0].rows(), "sample_weight");
@@ -201,13 +205,13 @@ void bind_training(ModelClass& model) {
              Logs logs;
              {
                py::gil_scoped_release release;
-               logs = self.evaluate(data, batch_size, &callbacks);
+               logs = self.evaluate(data, batch_size, &callbacks, Distribution{communicator, sharded});
              }
              return logs_to_dict(logs);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size") = 0,
            py::arg("sample_weight").noconvert() = py::none(), py::arg("on_batch_begin") = py::none(),
-           py::arg("on_batch_end") = py::none())
+           py::arg("on_batch_end") = py::none(), py::arg("communicator") = nullptr, py::arg("sharded") = false)
       .def("predict",
            [](const Model& self, const Arrays& x, Index batch_size, py::object on_batch_begin,
               py::object on_batch_end) {

@@ -28,7 +28,9 @@ std::string widths_text(const std::vector<Index>& widths) {
   return "(" + text + ")";
 }
 
-Index product(const std::vector<Index>& shape) {
+}  // namespace
+
+Index features_of(const std::vector<Index>& shape) {
   Index features = 1;
   for (const Index d : shape) {
     if (d < 1) throw std::invalid_argument("input shape dimensions must be >= 1, got " + std::to_string(d));
@@ -39,8 +41,6 @@ Index product(const std::vector<Index>& shape) {
   return features;
 }
 
-}  // namespace
-
 Model::Model(std::uint64_t seed) : rng_(seed) {}
 Model::~Model() = default;
 Model::Model(Model&&) noexcept = default;
@@ -50,7 +50,7 @@ Model& Model::operator=(Model&&) noexcept = default;
 Tensor Model::input(std::vector<Index> shape, std::string name) {
   if (!nodes_.empty()) throw std::invalid_argument("Model.input: declare every input before the first call");
   if (shape.empty()) throw std::invalid_argument("Model.input: an input needs a shape, such as {16}");
-  product(shape);
+  features_of(shape);
   std::vector<std::string> taken;
   for (const Input& input : inputs_) taken.push_back(input.name);
   if (name.empty()) name = unique_input_name(taken);
@@ -61,7 +61,7 @@ Tensor Model::input(std::vector<Index> shape, std::string name) {
 }
 
 Index Model::tensor_width(size_t tensor) const {
-  if (tensor < inputs_.size()) return inputs_[tensor].shape.empty() ? 0 : product(inputs_[tensor].shape);
+  if (tensor < inputs_.size()) return inputs_[tensor].shape.empty() ? 0 : features_of(inputs_[tensor].shape);
   const size_t node = tensor - inputs_.size();
   if (node >= nodes_.size()) throw std::invalid_argument("tensor " + std::to_string(tensor) + " is not in the model");
   return layers_[nodes_[node].layer]->output_dim();
@@ -220,7 +220,7 @@ void Model::set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<In
   entries_.clear();
   outputs_.clear();
   // Widths flow from the input through every layer: build the unbuilt ones once the input's is known.
-  Index width = inputs_[0].shape.empty() ? 0 : product(inputs_[0].shape);
+  Index width = inputs_[0].shape.empty() ? 0 : features_of(inputs_[0].shape);
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& layer = *layers_[i];
     if (width > 0 && !layer.built()) layer.build(width, rng_);
@@ -242,7 +242,7 @@ void Model::set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<In
 
 Index Model::input_dim(size_t input) const {
   if (!built()) return 0;
-  return product(inputs_.at(input).shape);
+  return features_of(inputs_.at(input).shape);
 }
 
 Index Model::output_dim(size_t output) const {

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
+#include <tuple>
 
+#include "fastmlp/layers/model_layer.hpp"
 #include "fastmlp/model.hpp"
 
 namespace fastmlp {
@@ -40,15 +42,23 @@ void copy_values(const std::vector<Parameter>& from, const std::vector<Parameter
   for (size_t i = 0; i < from.size(); ++i) *to[i].value = *from[i].value;  // same shapes: no allocation
 }
 
+// The random generators of `layer` and, for a model used as a layer, of every layer inside it.
+void collect_generators(Layer& layer, std::vector<Rng*>& generators) {
+  if (Rng* generator = layer.generator()) generators.push_back(generator);
+  if (const auto* nested = dynamic_cast<const ModelLayer*>(&layer))
+    for (const auto& inner : nested->model()->layers()) collect_generators(*inner, generators);
+}
+
 }  // namespace
 
-// Running totals of one epoch or one evaluation: the total loss, each output's loss (with several
-// outputs) and each metric's state, in one buffer allocated before the loop.
+// Running totals of one epoch, one batch or one evaluation: the total loss, each output's loss (with
+// several outputs), then each metric's state, in one buffer allocated before the loop (data-parallel
+// training sums it over the ranks).
 class Tally {
  public:
   Tally(const std::vector<std::vector<MetricPtr>>& metrics, const std::vector<std::string>& names, size_t losses)
-      : metrics_(metrics), losses_(losses, 0.0) {
-    size_t size = 0;
+      : metrics_(metrics), losses_(losses) {
+    size_t size = losses;
     for (const auto& list : metrics) {
       offsets_.emplace_back();
       for (const auto& m : list) {
@@ -56,35 +66,37 @@ class Tally {
         size += static_cast<size_t>(m->state_size());
       }
     }
-    state_.assign(size, 0.0);
+    totals_.assign(size, 0.0);
     for (const std::string& name : names) logs_.emplace_back(name, 0.0);
   }
 
-  void reset() {
-    std::fill(losses_.begin(), losses_.end(), 0.0);
-    std::fill(state_.begin(), state_.end(), 0.0);
-  }
+  void reset() { std::fill(totals_.begin(), totals_.end(), 0.0); }
   // Entry 0: the total loss; entry 1 + k: the k-th trained output's loss.
-  void add_loss(size_t entry, double total) { losses_[entry] += total; }
+  void add_loss(size_t entry, double total) { totals_[entry] += total; }
   void add_metrics(size_t output, ConstMatrixMap y_pred, ConstMatrixMap y_true) {
     const auto& list = metrics_[output];
-    for (size_t m = 0; m < list.size(); ++m) list[m]->accumulate(y_pred, y_true, &state_[offsets_[output][m]]);
+    for (size_t m = 0; m < list.size(); ++m) list[m]->accumulate(y_pred, y_true, &totals_[offsets_[output][m]]);
   }
+  // Every metric's state is a sum over samples, so tallies of disjoint batches add up.
+  void add(const Tally& other) {
+    for (size_t i = 0; i < totals_.size(); ++i) totals_[i] += other.totals_[i];
+  }
+  std::vector<double>& totals() { return totals_; }
   // Loss and metric values after `samples` samples; the reference stays valid until the next call.
   const Logs& logs(double samples) {
     size_t entry = 0;
-    for (const double loss : losses_) logs_[entry++].second = loss / samples;
+    for (; entry < losses_; ++entry) logs_[entry].second = totals_[entry] / samples;
     for (size_t o = 0; o < metrics_.size(); ++o)
       for (size_t m = 0; m < metrics_[o].size(); ++m)
-        logs_[entry++].second = metrics_[o][m]->result(&state_[offsets_[o][m]], samples);
+        logs_[entry++].second = metrics_[o][m]->result(&totals_[offsets_[o][m]], samples);
     return logs_;
   }
 
  private:
   const std::vector<std::vector<MetricPtr>>& metrics_;
+  size_t losses_;  // the loss entries at the front of totals_
   std::vector<std::vector<size_t>> offsets_;
-  std::vector<double> state_;
-  std::vector<double> losses_;
+  std::vector<double> totals_;  // [losses..., metric states...]
   Logs logs_;
 };
 
@@ -297,10 +309,67 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
   }
 }
 
-void Model::apply_gradients(const std::vector<Parameter>& params) { optimizer_->step(params); }
+void Model::refuse_activity_penalties(const char* caller) const {
+  for (const auto& layer : layers_)
+    if (layer->has_activity_penalty())
+      throw std::invalid_argument(std::string("data-parallel ") + caller + " does not support activity regularizers (" +
+                                  layer->class_name() + " layer '" + layer->name() +
+                                  "'): their penalty is a sum over the whole batch, which no rank holds");
+}
 
-void Model::train_step(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
-                       const Scalar* sample_weight, const std::vector<Parameter>& params, Tally& tally) {
+void Model::start_replica(ReplicaSync& sync, const Datasets& data, const FitOptions& options, bool validating,
+                          const std::vector<Parameter>& params, const std::vector<Parameter>& state, size_t totals) {
+  refuse_activity_penalties("fit");
+  std::vector<Parameter> weights;
+  std::vector<Rng*> generators;
+  for (auto& layer : layers_) {
+    for (auto& p : layer->parameters()) weights.push_back(p);
+    for (auto& p : layer->non_trainable()) weights.push_back(p);
+    collect_generators(*layer, generators);
+  }
+  // The later calls of a shared layer run on copies (prepare_training) with generators of their own.
+  for (Node& node : nodes_)
+    if (node.copy) collect_generators(*node.runner, generators);
+  Index weight_values = 0, trainable_values = 0;
+  for (const auto& p : weights) weight_values += p.value->size();
+  for (const auto& p : params) trainable_values += p.value->size();
+  const bool sharded = options.distribution.sharded;
+  const Index rows = data.x[0].rows();
+  // Ranks that pass the same data must pass it in the same order: a checksum weighted by position
+  // catches a per-rank shuffle. Sums of absolute values, so that a relative tolerance absorbs
+  // the rounding of CPUs that vectorise differently.
+  double checksum = 0;
+  if (!sharded)
+    for (Index i = 0; i < rows; ++i) {
+      double row = 0;
+      for (const ConstMatrixMap& x : data.x) row += x.row(i).cwiseAbs().cast<double>().sum();
+      for (const ConstMatrixMap& y : data.y) row += y.row(i).cwiseAbs().cast<double>().sum();
+      checksum += static_cast<double>(1 + i % 1021) * row;
+    }
+  const std::vector<Agreed> agreed = {
+      {"sharded data (1: yes)", sharded ? 1.0 : 0.0},
+      {"input count", static_cast<double>(inputs_.size())},
+      {"output count", static_cast<double>(outputs_.size())},
+      {"layer count", static_cast<double>(layers_.size())},
+      {"layer call count", static_cast<double>(nodes_.size())},
+      {"weight values", static_cast<double>(weight_values)},
+      {"trainable values", static_cast<double>(trainable_values)},
+      {"optimizer step", static_cast<double>(optimizer_->iterations())},
+      {"metric totals", static_cast<double>(totals)},
+      {"batch_size", static_cast<double>(options.batch_size)},
+      {"epochs", static_cast<double>(options.epochs)},
+      {"initial_epoch", static_cast<double>(options.initial_epoch)},
+      {"shuffle", options.shuffle ? 1.0 : 0.0},
+      {"validation data (1: given)", validating ? 1.0 : 0.0},
+      {"sample weights (1: given)", data.sample_weight ? 1.0 : 0.0},
+      {"rows of x", sharded ? 0.0 : static_cast<double>(rows)},
+      {"checksum of x and y", checksum, 1e-6},
+  };
+  sync.start(agreed, rows, weights, rng_, generators, params, state, totals);
+}
+
+void Model::forward_backward(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+                             const Scalar* sample_weight, Tally& tally) {
   const Index n = x[0].rows();
   for (size_t i = 0; i < x.size(); ++i) step_inputs_[i] = x[i].data();
   double total = static_cast<double>(n) * (weight_penalty() + forward_pass(step_inputs_.data(), n, true));
@@ -331,11 +400,16 @@ void Model::train_step(const std::vector<ConstMatrixMap>& x, const std::vector<C
   }
   tally.add_loss(0, total);
   backward_pass(step_grads_.data(), n, step_at_, /*input_gradients=*/false);
-  apply_gradients(params);
 }
 
 History Model::fit(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
                    const FitCallbacks& callbacks) {
+  // Data parallel: a rank that fails tells the others, which would otherwise wait for it.
+  return announcing_failures(options.distribution, [&] { return fit_epochs(data, options, validation, callbacks); });
+}
+
+History Model::fit_epochs(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
+                          const FitCallbacks& callbacks) {
   require_compiled_and_built("fit");
   check_data(data, "fit");
   if (validation) check_data(*validation, "validation data");
@@ -343,25 +417,53 @@ History Model::fit(const Datasets& data, const FitOptions& options, const std::o
     throw std::invalid_argument("batch_size must be >= 1, got " + std::to_string(options.batch_size));
   if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
 
-  const Index rows = data.x[0].rows();
-  const Index batch_size = std::min(options.batch_size, rows);
-  const Index batches = options.batches(rows);
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
   if (!optimizer_->built_for(params)) optimizer_->build(params);
   prepare_training();
+  History history;
+  const std::vector<std::string> names = log_names();
+  const size_t losses = names.size() - metrics_total(metrics);
+  Tally tally(metrics, names, losses), step_tally(metrics, names, losses);
+
+  // DATA-PARALLEL HOOK 1 of 4: every rank agrees on the model and the arguments, starts from rank
+  // 0's weights and generators, and learns the size of the whole data set (the union of the shards).
+  std::optional<ReplicaSync> sync;
+  std::vector<Parameter> replica_state;  // averaged over the ranks with the gradients
+  if (options.distribution.active()) {
+    sync.emplace(options.distribution);
+    for (auto& layer : layers_)
+      if (layer->trainable())
+        for (auto& p : layer->non_trainable()) replica_state.push_back(p);
+    start_replica(*sync, data, options, validation.has_value(), params, replica_state, tally.totals().size());
+  }
+
+  const Index rows = sync ? sync->global_rows() : data.x[0].rows();
+  const Index batch_size = std::min(options.batch_size, rows);
+  const Index batches = options.batches(rows);
   reserve_batch(batch_size);
   permutation_.resize(static_cast<size_t>(rows));
   std::iota(permutation_.begin(), permutation_.end(), Index{0});
+  if (sync) batch_rows_.resize(static_cast<size_t>(batch_size));
   // Views of each batch, made in these vectors' reserved memory: no allocation in the loop.
   std::vector<ConstMatrixMap> batch_x, batch_y;
   batch_x.reserve(inputs_.size());
   batch_y.reserve(outputs_.size());
   const Scalar* sample_weight = data.sample_weight;
-
-  History history;
-  const std::vector<std::string> names = log_names();
-  Tally tally(metrics, names, names.size() - metrics_total(metrics));
+  // Each input's and each target's rows listed in indices[first, end) gathered once, into batch_x/batch_y.
+  const auto gather_batch = [&](const std::vector<Index>& indices, Index first, Index end) {
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      gather_rows(data.x[i], indices, first, end, batch_x_[i]);
+      batch_x.push_back(top_rows(std::as_const(batch_x_[i]), end - first));
+    }
+    for (size_t o = 0; o < outputs_.size(); ++o) {
+      gather_rows(data.y[o], indices, first, end, batch_y_[o]);
+      batch_y.push_back(top_rows(std::as_const(batch_y_[o]), end - first));
+    }
+    if (!sample_weight) return static_cast<const Scalar*>(nullptr);
+    for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[indices[static_cast<size_t>(i)]];
+    return static_cast<const Scalar*>(batch_weights_.data());
+  };
   using Clock = std::chrono::steady_clock;
 
   for (int epoch = options.initial_epoch; epoch < options.epochs; ++epoch) {
@@ -372,32 +474,34 @@ History Model::fit(const Datasets& data, const FitOptions& options, const std::o
     Index samples_done = 0;
     bool stop = false;
 
-    for (Index b = 0; b < batches && !stop; ++b) {
+    // A rank that asks to stop keeps going to the next step, whose allreduce tells the others.
+    for (Index b = 0; b < batches && (!stop || sync); ++b) {
       const Index first = b * batch_size, end = std::min(rows, first + batch_size), n = end - first;
       if (callbacks.on_batch_begin) callbacks.on_batch_begin(epoch, b);
       batch_x.clear();
       batch_y.clear();
-      const Scalar* weights = nullptr;
-      if (options.shuffle) {
-        // Each input's and each target's rows are gathered once per batch.
-        for (size_t i = 0; i < inputs_.size(); ++i) {
-          gather_rows(data.x[i], permutation_, first, end, batch_x_[i]);
-          batch_x.push_back(top_rows(std::as_const(batch_x_[i]), n));
+      if (sync) {
+        // DATA-PARALLEL HOOK 2 of 4: this rank's rows of the global batch permutation_[first, end).
+        const Index mine = sync->select(permutation_, first, end, batch_rows_);
+        const Scalar* weights = gather_batch(batch_rows_, 0, mine);
+        step_tally.reset();
+        if (mine > 0) forward_backward(batch_x, batch_y, weights, step_tally);
+        // DATA-PARALLEL HOOK 3 of 4: one allreduce of the gradients, the loss and metric totals and
+        // the stop requests; a stop asked for after the previous batch leaves this step unapplied.
+        if (sync->reduce(params, replica_state, mine, n, step_tally.totals(), stop)) {
+          stop = true;
+          break;
         }
-        for (size_t o = 0; o < outputs_.size(); ++o) {
-          gather_rows(data.y[o], permutation_, first, end, batch_y_[o]);
-          batch_y.push_back(top_rows(std::as_const(batch_y_[o]), n));
-        }
-        if (sample_weight) {
-          for (Index i = first; i < end; ++i) batch_weights_(i - first) = sample_weight[permutation_[i]];
-          weights = batch_weights_.data();
-        }
+        tally.add(step_tally);
+      } else if (options.shuffle) {
+        const Scalar* weights = gather_batch(permutation_, first, end);
+        forward_backward(batch_x, batch_y, weights, tally);
       } else {
         for (const ConstMatrixMap& x : data.x) batch_x.push_back(row_block(x, first, end));
         for (const ConstMatrixMap& y : data.y) batch_y.push_back(row_block(y, first, end));
-        if (sample_weight) weights = sample_weight + first;
+        forward_backward(batch_x, batch_y, sample_weight ? sample_weight + first : nullptr, tally);
       }
-      train_step(batch_x, batch_y, weights, params, tally);
+      optimizer_->step(params);
       samples_done = end;
       if (callbacks.on_batch_end) {
         const auto now = Clock::now();
@@ -411,13 +515,16 @@ History Model::fit(const Datasets& data, const FitOptions& options, const std::o
     // The epoch's means over the samples it trained on: all rows, unless a callback stopped it early.
     Logs logs = tally.logs(static_cast<double>(samples_done));
     if (validation) {
-      for (const auto& [name, value] : evaluate(*validation, options.batch_size, &callbacks.validation))
+      for (const auto& [name, value] :
+           evaluate(*validation, options.batch_size, &callbacks.validation, options.distribution))
         logs.emplace_back("val_" + name, value);
     }
     history.epochs.push_back(epoch);
     for (const auto& [name, value] : logs) history.history[name].push_back(value);
-    if (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) break;
-    if (stop) break;
+    bool finish = (callbacks.on_epoch_end && callbacks.on_epoch_end(epoch, logs)) || stop;
+    // DATA-PARALLEL HOOK 4 of 4: the ranks stop together, whoever asked.
+    if (sync) finish = sync->agree_to_stop(finish);
+    if (finish) break;
   }
   return history;
 }
@@ -436,7 +543,8 @@ Logs Model::train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vect
   reserve_batch(std::max(x[0].rows(), reserved));
   const std::vector<std::string> names = log_names();
   Tally tally(metrics, names, names.size() - metrics_total(metrics));
-  train_step(x, y, sample_weight, params, tally);
+  forward_backward(x, y, sample_weight, tally);
+  optimizer_->step(params);
   return tally.logs(static_cast<double>(x[0].rows()));
 }
 
@@ -537,15 +645,26 @@ std::vector<RowMatrix> Model::predict(const std::vector<ConstMatrixMap>& x, Inde
   return out;
 }
 
-Logs Model::evaluate(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks) const {
+Logs Model::evaluate(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks,
+                     const Distribution& distribution) const {
+  return announcing_failures(distribution, [&] { return evaluate_share(data, batch_size, callbacks, distribution); });
+}
+
+Logs Model::evaluate_share(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks,
+                           const Distribution& distribution) const {
   if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
   require_graph("evaluate");
   check_data(data, "evaluate");
+  if (distribution.active()) refuse_activity_penalties("evaluate");
+  // Data parallel: each rank evaluates its share of the rows (all of its shard), then the sums add up.
+  Index first_row = 0, end_row = data.x[0].rows();
+  if (distribution.active() && !distribution.sharded)
+    std::tie(first_row, end_row) =
+        share_of(end_row, distribution.communicator->rank(), distribution.communicator->size());
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
   const std::vector<std::string> names = log_names();
   Tally tally(metrics, names, names.size() - metrics_total(metrics));
-  const Index rows = data.x[0].rows();
-  const Index chunk = inference_chunk(rows, batch_size);
+  const Index chunk = inference_chunk(std::max<Index>(1, end_row - first_row), batch_size);
   std::vector<RowMatrix> scratch, predictions;
   std::vector<const Scalar*> inputs(data.x.size());
   std::vector<Scalar*> outputs;
@@ -557,8 +676,8 @@ Logs Model::evaluate(const Datasets& data, Index batch_size, const EvaluateCallb
   const double weights = weight_penalty();  // the weights do not change during evaluation
   if (callbacks && callbacks->on_begin) callbacks->on_begin();
   Index batch = 0;
-  for (Index first = 0; first < rows; first += chunk, ++batch) {
-    const Index end = std::min(rows, first + chunk), n = end - first;
+  for (Index first = first_row; first < end_row; first += chunk, ++batch) {
+    const Index end = std::min(end_row, first + chunk), n = end - first;
     if (callbacks && callbacks->on_batch_begin) callbacks->on_batch_begin(batch);
     for (size_t i = 0; i < inputs.size(); ++i) inputs[i] = data.x[i].data() + first * data.x[i].cols();
     const double activity = infer_rows(inputs.data(), n, outputs.data(), scratch);
@@ -576,8 +695,11 @@ Logs Model::evaluate(const Datasets& data, Index batch_size, const EvaluateCallb
       tally.add_metrics(o, pred, targets);
     }
     tally.add_loss(0, total);
-    if (callbacks && callbacks->on_batch_end) callbacks->on_batch_end(batch, tally.logs(static_cast<double>(end)));
+    if (callbacks && callbacks->on_batch_end)
+      callbacks->on_batch_end(batch, tally.logs(static_cast<double>(end - first_row)));
   }
+  Index rows = end_row - first_row;
+  if (distribution.active()) reduce_totals(*distribution.communicator, tally.totals(), rows);
   const Logs& logs = tally.logs(static_cast<double>(rows));
   if (callbacks && callbacks->on_end) callbacks->on_end(logs);
   return logs;
@@ -616,8 +738,9 @@ History Model::fit(const float* x, Index rows, Index cols, const float* y, Index
   return fit(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), options, std::nullopt, callbacks);
 }
 
-Logs Model::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
-  return evaluate(Datasets{{x}, {y}, sample_weight}, batch_size);
+Logs Model::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight,
+                     const Distribution& distribution) const {
+  return evaluate(Datasets{{x}, {y}, sample_weight}, batch_size, nullptr, distribution);
 }
 
 Logs Model::evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size) const {

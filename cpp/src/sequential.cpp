@@ -1,6 +1,5 @@
 #include "fastmlp/sequential.hpp"
 
-#include <limits>
 #include <stdexcept>
 
 #include "fastmlp/layers/model_layer.hpp"
@@ -46,23 +45,15 @@ void Sequential::build(Index input_dim) {
     return;
   }
   std::vector<Index> shape = input_shape();
-  Index features = 1;
-  for (const Index d : shape) features *= d;
-  if (!shape.empty() && features != input_dim)
-    throw std::invalid_argument("the model's input shape holds " + std::to_string(features) +
+  if (!shape.empty() && features_of(shape) != input_dim)
+    throw std::invalid_argument("the model's input shape holds " + std::to_string(features_of(shape)) +
                                 " features per sample, got " + std::to_string(input_dim));
   if (input_dim <= 0) throw std::invalid_argument("input dimension must be positive, got " + std::to_string(input_dim));
   set_chain(layers(), shape.empty() ? std::vector<Index>{input_dim} : shape);
 }
 
 void Sequential::set_input_shape(std::vector<Index> shape) {
-  Index features = 1;
-  for (const Index d : shape) {
-    if (d < 1) throw std::invalid_argument("input shape dimensions must be >= 1, got " + std::to_string(d));
-    if (features > std::numeric_limits<Index>::max() / d)
-      throw std::invalid_argument("an input shape of more than 2^63 values per sample is too large");
-    features *= d;
-  }
+  const Index features = features_of(shape);
   if (!shape.empty() && built() && features != input_dim())
     throw std::invalid_argument("the model was built for " + std::to_string(input_dim()) +
                                 " input features; an input shape of " + std::to_string(features) +

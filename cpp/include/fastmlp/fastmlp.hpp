@@ -7,7 +7,9 @@
 #pragma once
 
 #include "fastmlp/activation.hpp"
+#include "fastmlp/communicator.hpp"
 #include "fastmlp/config.hpp"
+#include "fastmlp/data_parallel.hpp"
 #include "fastmlp/initializer.hpp"
 #include "fastmlp/layer.hpp"
 #include "fastmlp/layers/activation_layer.hpp"

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "fastmlp/data_parallel.hpp"
 #include "fastmlp/layer.hpp"
 #include "fastmlp/loss.hpp"
 #include "fastmlp/metric.hpp"
@@ -43,6 +44,9 @@ struct FitOptions {
   int epochs = 1;
   int initial_epoch = 0;  // epochs are numbered from here, as when resuming a run
   bool shuffle = true;    // a fresh permutation every epoch; off: consecutive row blocks of x
+  // Data-parallel training over a communicator's ranks (data_parallel.hpp); inactive by default.
+  // batch_size is then the global batch, split over the ranks; validation is split likewise.
+  Distribution distribution;
 
   // Batches in an epoch over `rows` samples: the last one holds what is left.
   Index batches(Index rows) const;
@@ -193,7 +197,11 @@ class Model {
   // Loss (with regularization penalties, as Keras reports it) and metrics, in batches of `batch_size`
   // rows (0: a size chosen for speed; activity penalties are sums over a batch, so they depend on it
   // as in Keras). Const and free of shared buffers: several threads may evaluate or predict at once.
-  Logs evaluate(const Datasets& data, Index batch_size = 0, const EvaluateCallbacks* callbacks = nullptr) const;
+  // With an active `distribution`, each rank evaluates its share (all of its shard) and the results
+  // are summed over the ranks: every rank returns the logs of the whole data set (the batch hooks see
+  // this rank's running means).
+  Logs evaluate(const Datasets& data, Index batch_size = 0, const EvaluateCallbacks* callbacks = nullptr,
+                const Distribution& distribution = {}) const;
   // Every output for inputs `x`, into `out` (one (rows, output_dim(o)) matrix per output).
   void predict(const std::vector<ConstMatrixMap>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
                const PredictCallbacks* callbacks = nullptr) const;
@@ -217,7 +225,8 @@ class Model {
               const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {});
   History fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options = {},
               const FitCallbacks& callbacks = {});
-  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0, const Scalar* sample_weight = nullptr) const;
+  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0, const Scalar* sample_weight = nullptr,
+                const Distribution& distribution = {}) const;
   Logs evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size = 0) const;
   Logs evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size = 0) const;
   void predict(ConstMatrixMap x, MatrixMap out, Index batch_size = 0) const;
@@ -312,12 +321,18 @@ class Model {
   // Adds `grad` (rows x width) to the gradient of `tensor` this pass.
   void add_gradient(size_t tensor, const Scalar* grad, Index rows);
   std::vector<std::vector<MetricPtr>> resolve_metrics() const;
-  // Forward, losses, backward and the optimizer step on one batch; adds the batch's loss and metric
-  // sums to `tally`.
-  void train_step(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
-                  const Scalar* sample_weight, const std::vector<Parameter>& params, Tally& tally);
-  // The one place where a step's gradients are applied to the weights.
-  void apply_gradients(const std::vector<Parameter>& params);
+  History fit_epochs(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
+                     const FitCallbacks& callbacks);
+  // Forward, losses and backward on one batch, filling every trained parameter's gradient; adds the
+  // batch's loss and metric sums to `tally`. The optimizer step is the caller's.
+  void forward_backward(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+                        const Scalar* sample_weight, Tally& tally);
+  // Data parallel: the checks and copies before the first epoch (ReplicaSync::start).
+  void start_replica(ReplicaSync& sync, const Datasets& data, const FitOptions& options, bool validating,
+                     const std::vector<Parameter>& params, const std::vector<Parameter>& state, size_t totals);
+  void refuse_activity_penalties(const char* caller) const;
+  Logs evaluate_share(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks,
+                      const Distribution& distribution) const;
   Index inference_chunk(Index rows, Index batch_size) const;
 
   std::string name_;
@@ -349,7 +364,12 @@ class Model {
   std::vector<GradientAt> step_at_;         // per output: whether that gradient is dL/dZ (fused) or dL/dA
   int input_gradients_ = -1;                // whether need_grad asks for the inputs' gradients (-1: unset)
   std::vector<Index> permutation_;
+  std::vector<Index> batch_rows_;  // (batch)  data parallel: this rank's rows of the current batch
 };
+
+// The number of features in a sample of `shape` (their product); throws std::invalid_argument for a
+// dimension below 1 or a product beyond Index.
+Index features_of(const std::vector<Index>& shape);
 
 // A model from {"class_name": "Sequential" | "Functional" (or Keras 2's "Model"), "config": {...}}.
 Model model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed);

@@ -1,5 +1,7 @@
 #include "fastmlp/layers/dense.hpp"
 
+#include "fastmlp/gemm.hpp"
+
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -53,8 +55,8 @@ void Dense::affine_activate(ConstMatrixMap input, MatrixMap output, const Activa
   if (input.cols() != inputs_)
     throw std::invalid_argument("Dense expected " + std::to_string(inputs_) + " input features, got " +
                                 std::to_string(input.cols()));
-  parallel_product(input, kernel_, output);                               // X W: (n, in) x (in, units)
-  activation.apply(output, options_.use_bias ? bias_.data() : nullptr);  // A = f(X W + b), one pass
+  multiply(input, Op::Plain, top_rows(kernel_, inputs_), Op::Plain, output);  // X W: (n, in) x (in, units)
+  activation.apply(output, options_.use_bias ? bias_.data() : nullptr);        // A = f(X W + b), one pass
 }
 
 ConstMatrixMap Dense::forward(ConstMatrixMap input, bool /*training*/) {
@@ -103,7 +105,7 @@ ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at)
 
 ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
   const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
-  parallel_product(input.transpose(), grad_z, kernel_grad_);  // dW = Xᵀ dZ
+  multiply(input, Op::Transposed, grad_z, Op::Plain, top_rows(kernel_grad_, inputs_));  // dW = Xᵀ dZ
   add_gradient_of(options_.kernel_regularizer, map_of(std::as_const(kernel_)), map_of(kernel_grad_));
   if (options_.use_bias) {
     bias_grad_.noalias() = grad_z.colwise().sum();  // db = 1ᵀ dZ
@@ -111,7 +113,8 @@ ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, Gradie
   }
   if (!need_grad_input) return {grad_input_.data(), 0, inputs_};
   MatrixMap grad_input = top_rows(grad_input_, input.rows());
-  parallel_product(grad_z, kernel_.transpose(), grad_input);  // dX = dZ Wᵀ
+  const ConstMatrixMap kernel = top_rows(std::as_const(kernel_), inputs_);
+  multiply(grad_z, Op::Plain, kernel, Op::Transposed, grad_input);  // dX = dZ Wᵀ
   return as_const_map(grad_input);
 }
 

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 
+from fastmlp import distribution
 from fastmlp.callbacks.callback import Callback
 
 
@@ -17,7 +18,8 @@ class CSVLogger(Callback):
         append: add to an existing file (its header is kept) instead of overwriting it.
 
     As in Keras, the columns are fixed by the first epoch; without validation data, ``val_`` columns
-    are added anyway and hold "NA".
+    are added anyway and hold "NA". In data-parallel training only rank 0 writes (the logs are the
+    same on every rank).
     """
 
     def __init__(self, filename, separator=",", append=False):
@@ -31,6 +33,9 @@ class CSVLogger(Callback):
         self.append_header = True
 
     def on_train_begin(self, logs=None):
+        self._writes = distribution.is_chief()
+        if not self._writes:
+            return
         self.append_header = True
         if self.append and os.path.exists(self.filename):
             with open(self.filename, "r", newline="") as existing:
@@ -42,6 +47,8 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not getattr(self, "_writes", True):
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from fastmlp import distribution
 from fastmlp.callbacks.monitor import _MonitorCallback
 
 
@@ -24,7 +25,8 @@ class ModelCheckpoint(_MonitorCallback):
         initial_value_threshold: the best value to beat at first (``save_best_only``).
 
     Unlike Keras, any file suffix is accepted (Keras demands ".weights.h5" or ".keras"), so that a
-    Keras script's paths work unchanged.
+    Keras script's paths work unchanged. In data-parallel training every rank follows the monitored
+    value (so their decisions agree) and only rank 0 writes and prints.
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
@@ -88,8 +90,9 @@ class ModelCheckpoint(_MonitorCallback):
                            f"(available: epoch, batch and the logs {sorted(logs or {})})") from None
 
     def _should_save(self, epoch, logs, path):
+        verbose = self.verbose > 0 and distribution.is_chief()
         if not self.save_best_only:
-            if self.verbose > 0:
+            if verbose:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
             return True
         if self.monitor_op is None:
@@ -100,18 +103,18 @@ class ModelCheckpoint(_MonitorCallback):
             return True
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
-            if self.verbose > 0:
+            if verbose:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {best} to {current:.5f}, "
                       f"saving model to {path}")
             self.best = current
             return True
-        if self.verbose > 0:
+        if verbose:
             print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {best}")
         return False
 
     def _save(self, epoch, batch, logs):
         path = self._file_path(epoch, batch, logs)
-        if not self._should_save(epoch, logs, path):
+        if not self._should_save(epoch, logs, path) or not distribution.is_chief():
             return
         if os.path.isdir(path):
             raise IsADirectoryError(f"ModelCheckpoint's filepath must name a file, {path!r} is a directory")

@@ -151,9 +151,7 @@ class Layer(_registered.CoreView):
     def set_weights(self, weights):
         """Copies ``weights`` into the layer, after checking their number and shapes."""
         current = self.weights
-        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
-            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
-        weights = list(weights)
+        weights = weight_list(weights)
         if len(weights) != len(current):
             raise ValueError(f"layer {self.name!r} expects {len(current)} weight arrays, got {len(weights)}")
         converted = []
@@ -233,6 +231,13 @@ class Layer(_registered.CoreView):
         # A copy of a built layer has the same weights, as Keras's copies do.
         return (_rebuilt, (type(self), self.get_config(), self._core.input_dim if self.built else None,
                            self.get_weights()))
+
+
+def weight_list(weights):
+    """set_weights' argument as a list, or a TypeError for anything that is not a list of arrays."""
+    if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
+        raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
+    return list(weights)
 
 
 def first_call(layer):

@@ -30,9 +30,10 @@ def batch_size(value):
     return min(positive_int(value, "batch_size"), 2**62)
 
 
-def verbosity(verbose):
+def verbosity(verbose, chief=True):
+    """Keras's verbose; "auto" is 1, or 0 on the ranks other than 0 of a data-parallel run."""
     if verbose == "auto":
-        return 1
+        return 1 if chief else 0
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
     return verbose

@@ -8,11 +8,13 @@ import tempfile
 
 import numpy as np
 
-from fastmlp import _core, _random, layers as layers_module, losses, metrics as metrics_module, optimizers
+from fastmlp import _core, _random, distribution as distribution_module, layers as layers_module, losses
+from fastmlp import metrics as metrics_module, optimizers
 from fastmlp._naming import unique_name
 from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
+from fastmlp.layers.layer import weight_list
 from fastmlp.models import arguments, data
 from fastmlp.models.summary import summary_lines
 
@@ -207,9 +209,7 @@ class Model:
 
     def set_weights(self, weights):
         """Copies ``weights`` (as returned by get_weights) into the model; shapes and count are checked first."""
-        if weights is None or isinstance(weights, (str, bytes)) or not hasattr(weights, "__iter__"):
-            raise TypeError(f"set_weights expects a list of arrays, as get_weights() returns; got {weights!r}")
-        weights = list(weights)
+        weights = weight_list(weights)
         expected = [w.shape for w in self.weights]
         if len(weights) != len(expected):
             raise ValueError(f"the model has {len(expected)} weight arrays, got {len(weights)}")
@@ -382,7 +382,8 @@ class Model:
                 A single feature may be a 1-D array (a pandas Series) when the input has one feature.
             batch_size: samples per gradient update (default 32).
             epochs: index of the last epoch to train (training starts at ``initial_epoch``).
-            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1; 0 on the ranks
+                other than 0 of a data-parallel run).
             callbacks: list of ``fastmlp.callbacks.Callback``.
             validation_split: fraction of the data, taken from the end before shuffling, held out
                 for validation, as in Keras (the first ``floor(n * (1 - validation_split))`` samples train).
@@ -401,7 +402,7 @@ class Model:
             validation_freq: only 1 (validate after every epoch) is supported.
         """
         self._require_compiled("fit")
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         arguments.fit_extras(validation_freq, validation_batch_size)
         xs, ys = self._check_data(x, y)
@@ -459,6 +460,7 @@ class Model:
         validation_hooks = {"on_begin": lambda: cbs.on_test_begin({}), "on_end": cbs.on_test_end}
         validation_hooks.update(_test_batch_hooks(cbs))
         self.stop_training = False
+        communicator, sharded = distribution_module._core_arguments()
         cbs.on_train_begin({})
         self._core.fit(xs, ys, options, xs_val, ys_val,
                        on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
@@ -466,7 +468,8 @@ class Model:
                        on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
                        progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
                        sample_weight=weights, val_sample_weight=w_val,
-                       validation_hooks=validation_hooks if xs_val is not None else {})
+                       validation_hooks=validation_hooks if xs_val is not None else {},
+                       communicator=communicator, sharded=sharded)
         cbs.on_train_end(last_logs)
         return cbs.history
 
@@ -476,7 +479,7 @@ class Model:
         *metrics]`` (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get
         on_test_begin, on_test_batch_begin/end (with the running logs) and on_test_end."""
         self._require_compiled("evaluate")
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("evaluate", steps=steps)
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
@@ -484,11 +487,15 @@ class Model:
         batch = arguments.batch_size(batch_size)
         weights = None if sample_weight is None else arguments.sample_weights(sample_weight, len(xs[0]),
                                                                               "sample_weight")
+        # Data parallel: this rank's batch hooks see its share of the rows.
+        rows = distribution_module._share_of(len(xs[0]))
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
-                           steps=_core.FitOptions(batch_size=batch).batches(len(xs[0])))
+                           steps=_core.FitOptions(batch_size=batch).batches(max(rows, 1)))
         cbs.on_test_begin({})
         hooks = _test_batch_hooks(cbs)
-        logs = self._core.evaluate(xs, ys, batch, weights, hooks.get("on_batch_begin"), hooks.get("on_batch_end"))
+        communicator, sharded = distribution_module._core_arguments()
+        logs = self._core.evaluate(xs, ys, batch, weights, hooks.get("on_batch_begin"), hooks.get("on_batch_end"),
+                                   communicator=communicator, sharded=sharded)
         cbs.on_test_end(logs)
         return _results(logs, return_dict)
 
@@ -496,7 +503,7 @@ class Model:
         """Outputs of the model for inputs ``x``: a (samples, units) float32 array, or one per output
         (a list, or a dict when the outputs were given as one). ``callbacks`` get on_predict_begin,
         on_predict_batch_begin/end (with ``{"outputs": the batch's outputs}``) and on_predict_end."""
-        verbose = arguments.verbosity(verbose)
+        verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("predict", steps=steps)
         if not self._layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")

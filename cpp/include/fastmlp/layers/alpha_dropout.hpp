@@ -5,24 +5,12 @@
 // Inference is the identity.
 #pragma once
 
-#include <optional>
-
+#include "fastmlp/layers/dropout.hpp"  // its options: rate and seed, as Dropout's
 #include "fastmlp/layers/random_layer.hpp"
 
 namespace fastmlp {
 
-struct AlphaDropoutOptions {
-  double rate = 0.0;
-  std::optional<std::int64_t> seed;  // none: drawn from the model's generator when the layer is built
-
-  template <class Self, class Visit>
-  static void fields(Self& self, Visit& visit) {
-    visit("rate", self.rate, options::required);
-    visit("seed", self.seed);
-  }
-};
-
-class AlphaDropout : public RandomLayer<AlphaDropout, AlphaDropoutOptions> {
+class AlphaDropout : public RandomLayer<AlphaDropout, DropoutOptions> {
  public:
   static constexpr const char* kClassName = "AlphaDropout";
   explicit AlphaDropout(const Options& options);

@@ -1,0 +1,27 @@
+// The matrix products of the layers: out = op(a) op(b), float32, row-major, op = as is or transposed.
+//
+// On x86-64 CPUs with AVX-512 or AVX2+FMA (known when compiling) the products run on fastmlp's own
+// register-blocked kernel; elsewhere on Eigen's. The kernel's threads split the output into a 2-D
+// grid of tiles and never split the sum over the inner dimension, so every output element is
+// computed the same way whatever the thread count: results are bit-identical for 1 and N threads.
+#pragma once
+
+#include "fastmlp/types.hpp"
+
+namespace fastmlp {
+
+enum class Op { Plain, Transposed };
+
+// out = op_a(a) op_b(b), overwriting out; a and b both transposed is not a product the layers need.
+// Threads: at most get_num_threads(), fewer where measurement showed fewer to be faster for this
+// shape (see ThreadChooser in gemm.cpp).
+void multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out);
+
+// The same product on exactly `threads` threads (>= 1; the work may still use fewer when the
+// output has fewer tiles than threads). For tests and benchmarks.
+void multiply_with_threads(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out, int threads);
+
+// Which kernel multiply() uses on this build: "avx512", "avx2" or "eigen".
+const char* gemm_kernel_name();
+
+}  // namespace fastmlp

@@ -1,0 +1,117 @@
+"""The core's Communicator over mpi4py: the wheel links no MPI, and any MPI that mpi4py loads works.
+
+Why through Python rather than calling MPI_Allreduce from C++ on mpi4py's library: MPICH and Open MPI
+differ in their ABI (handle types, MPI_IN_PLACE, status layout), so C++ code built once for the
+wheel could not call both; mpi4py already bridges them. The cost is one Python call per step with
+the GIL taken (bench/data_parallel.py measures it against the allreduce itself).
+
+MPI collectives block forever when a rank never joins them. So every collective here is
+non-blocking and waited for with a deadline, while listening on a second communicator for a failure
+notice: a rank whose fit raises (an error, a callback's exception, Ctrl-C) tells the others, which
+then raise DistributedError at once instead of hanging; a rank that stalls makes them raise after
+``timeout`` seconds. A rank that dies outright is ended by mpiexec, which then stops the job.
+"""
+
+import atexit
+import sys
+import time
+
+from fastmlp import _core
+
+_NOTICE_TAG = 7219  # failure notices, on a communicator of their own
+_SPIN_SECONDS = 0.01  # wait by polling this long (MPI itself busy-waits), then sleep between polls
+_LONGEST_SLEEP = 0.001
+
+
+def _import_mpi():
+    try:
+        from mpi4py import MPI
+    except ImportError as error:
+        raise ImportError('fastmlp.distribution.DataParallel needs mpi4py: pip install "fastmlp[mpi]" '
+                          "(it brings mpi4py and an MPI library; on a cluster, mpi4py built for the "
+                          "cluster's own MPI works too)") from error
+    return MPI
+
+
+class MPICommunicator(_core.Communicator):
+    """The ranks of an mpi4py communicator (``MPI.COMM_WORLD`` unless given)."""
+
+    def __init__(self, comm=None, timeout=600.0):
+        _core.Communicator.__init__(self)
+        MPI = _import_mpi()
+        self._MPI = MPI
+        comm = MPI.COMM_WORLD if comm is None else comm
+        # Copies of the user's communicator, so that training's collectives and notices never
+        # match the user's own messages.
+        self._collectives = comm.Dup()
+        self._notices = comm.Dup()
+        self._rank = comm.Get_rank()
+        self._size = comm.Get_size()
+        self.timeout = float(timeout)
+        self._failure = None  # why this communicator can no longer be used
+
+    def rank(self):
+        return self._rank
+
+    def local_size(self):
+        """The ranks on this rank's machine (sharing its memory), this one included."""
+        node = self._collectives.Split_type(self._MPI.COMM_TYPE_SHARED)
+        try:
+            return node.Get_size()
+        finally:
+            node.Free()
+
+    def size(self):
+        return self._size
+
+    def allreduce_sum(self, values):
+        self._wait(self._collectives.Iallreduce(self._MPI.IN_PLACE, values, op=self._MPI.SUM), "allreduce")
+
+    def broadcast(self, data, root):
+        self._wait(self._collectives.Ibcast(data, root=root), "broadcast")
+
+    def announce_failure(self, reason):
+        if self._failure is not None:
+            return
+        self._failure = f"rank {self._rank} failed: {reason}"
+        requests = [self._notices.isend(self._failure, dest=rank, tag=_NOTICE_TAG)
+                    for rank in range(self._size) if rank != self._rank]
+        # Small messages leave at once; give them a moment to go out, but never wait on a dead peer.
+        deadline = time.monotonic() + 1.0
+        while not self._MPI.Request.Testall(requests) and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    @property
+    def failure(self):
+        """Why this communicator failed (its rank's own error, a notice from another, a timeout), or None."""
+        return self._failure
+
+    def _abort_at_exit(self):
+        # A rank that stopped answering (stuck in a callback, a deadlock) never reads a notice, and
+        # mpiexec would wait for it forever: when this process exits, end the whole job.
+        def abort():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            self._collectives.Abort(1)
+
+        atexit.register(abort)
+
+    def _wait(self, request, what):
+        if self._failure is not None:
+            raise _core.DistributedError(f"the distribution failed earlier and cannot be used again: {self._failure}")
+        start = time.monotonic()
+        pause = 0.0
+        while not request.Test():
+            if self._notices.iprobe(source=self._MPI.ANY_SOURCE, tag=_NOTICE_TAG):
+                self._failure = self._notices.recv(source=self._MPI.ANY_SOURCE, tag=_NOTICE_TAG)
+                raise _core.DistributedError(self._failure)
+            waited = time.monotonic() - start
+            if waited > self.timeout:
+                reason = (f"a {what} did not complete within {self.timeout:g} s: another rank stopped, stalled "
+                          f"or never called fit (DataParallel(timeout=...) sets how long to wait)")
+                self.announce_failure(reason)
+                self._abort_at_exit()
+                raise _core.DistributedError(self._failure)
+            if waited > _SPIN_SECONDS:
+                pause = min(_LONGEST_SLEEP, max(2 * pause, 1e-4))
+                time.sleep(pause)
