@@ -10,7 +10,7 @@ import pytest
 from scipy.special import erf
 
 import fastmlp as fm
-from conftest import assert_close, layer_gradients
+from conftest import assert_close, layer_gradients, sparsemax_reference
 from test_gradients import numeric_gradients
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
@@ -45,7 +45,7 @@ def gelu_tanh_derivative(z):
     return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * z * z)
 
 
-# name -> (fastmlp activation argument, f(z), f'(z)); None as f' marks softmax and log_softmax (a Jacobian).
+# name -> (fastmlp activation argument, f(z), f'(z)); None as f' marks the row-wise ones (a Jacobian).
 CASES = {
     "linear": ("linear", lambda z: z, lambda z: np.ones_like(z)),
     "sigmoid": ("sigmoid", sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
@@ -107,6 +107,7 @@ CASES = {
                     lambda z: (np.abs(z) > 0.3).astype(float)),
     "log_softmax": ("log_softmax", lambda z: z - z.max(axis=1, keepdims=True) - np.log(
         np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)), None),
+    "sparsemax": ("sparsemax", sparsemax_reference, None),
 }
 # Where each activation's derivative jumps: finite differences must stay clear of these.
 KINKS = {"relu": [0], "relu_negative_slope": [0], "relu_max_value": [0, 0.5], "relu_threshold": [0.3],
@@ -222,6 +223,9 @@ def test_backward_matches_derivative_and_finite_differences(case, rng):
     grad_a = 2 * (a - y) / a.size
     if case == "log_softmax":  # the Jacobian applied row by row: dA - softmax(Z) rowsum(dA)
         grad_z = grad_a - np.exp(a) * grad_a.sum(axis=1, keepdims=True)
+    elif case == "sparsemax":  # diag(s) - s s^T / |s| over the support s, where A > 0
+        inside = (a > 0).astype(np.float64)
+        grad_z = inside * (grad_a - (grad_a * inside).sum(axis=1, keepdims=True) / inside.sum(axis=1, keepdims=True))
     elif derivative is None:  # softmax: the Jacobian applied row by row
         grad_z = a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
     else:

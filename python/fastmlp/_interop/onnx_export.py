@@ -157,8 +157,25 @@ _ACTIVATIONS = {
     "relu": _relu,
     "gelu": _gelu,
 }
+def _sparsemax(b, x, hint, axis, shape):
+    """max(x - tau, 0): TopK sorts each row, and the support is the prefix where 1 + k z_(k) > cumsum."""
+    width = shape[axis]
+    ordered = b.op("TopK", [x, b.constant(np.asarray([width], np.int64), f"{hint}_k")], hint, outputs=2,
+                   axis=int(axis), largest=1, sorted=1)[0]
+    prefix = b.op("CumSum", [ordered, b.constant(np.asarray(axis, np.int64), f"{hint}_axis")], hint)
+    ranks = b.constant(np.arange(1, width + 1, dtype=np.float32), f"{hint}_ranks")
+    inside = b.op("Greater", [b.op("Add", [_scalar(b, 1.0, f"{hint}_one"), b.op("Mul", [ranks, ordered], hint)],
+                                   hint), prefix], hint)
+    count = _reduce(b, "ReduceSum", b.op("Cast", [inside], hint, to=1), [axis], hint)  # to=1: float32
+    total = _reduce(b, "ReduceSum", b.op("Where", [inside, ordered, _scalar(b, 0.0, f"{hint}_zero")], hint), [axis],
+                    hint)
+    tau = b.op("Div", [b.op("Sub", [total, _scalar(b, 1.0, f"{hint}_one")], hint), count], hint)
+    return b.op("Relu", [b.op("Sub", [x, tau], hint)], hint)
+
+
 # Activations that look along an axis need the input's shape.
 _ALONG_AXIS = {
+    "sparsemax": _sparsemax,
     "softmax": lambda b, x, hint, axis, shape: b.op("Softmax", [x], hint, axis=int(axis)),
     "log_softmax": lambda b, x, hint, axis, shape: b.op("LogSoftmax", [x], hint, axis=int(axis)),
 }
