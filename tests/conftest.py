@@ -251,3 +251,12 @@ def run_isolated(code, timeout=60):
             return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
         return None, text(expired.stdout), text(expired.stderr)
     return done.returncode, done.stdout, done.stderr
+
+
+def sparsemax_reference(z):
+    """Martins & Astudillo's sparsemax, row by row: max(z - tau, 0) over the largest support k with
+    1 + k z_(k) > z_(1) + ... + z_(k), tau = (z_(1) + ... + z_(k) - 1) / k."""
+    ordered = -np.sort(-z, axis=1)
+    prefix = np.cumsum(ordered, axis=1)
+    support = (1 + np.arange(1, z.shape[1] + 1) * ordered > prefix).sum(axis=1, keepdims=True)
+    return np.maximum(z - (np.take_along_axis(prefix, support - 1, axis=1) - 1) / support, 0)

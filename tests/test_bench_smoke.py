@@ -121,3 +121,17 @@ def test_memory_probe_sees_no_copy_of_x_in_fastmlp_fit():
     assert "error" not in result, result
     assert not result["copies_x"]
     assert 0 < result["peak_increase_bytes"] < 0.5 * result["x_bytes"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("h5py") is None, reason="reading the Keras file needs h5py")
+def test_imported_model_bench_runs_and_prints_a_row_per_framework():
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    env.pop("FASTMLP_PREDICT_CSV", None)  # the C++ row is the one that needs a build
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "imported_model.py"), "--rows", "300", "--repeats",
+                           "5"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = re.findall(r"^(fastmlp \(Python\)|Keras predict_on_batch|ONNX Runtime) +\S+ \S+ +([\d.]+) ", done.stdout,
+                      re.M)
+    names = [name for name, _ in rows]
+    assert names[0] == "fastmlp (Python)" and float(rows[0][1]) == 1.0, done.stdout
+    assert ("ONNX Runtime" in names) == (importlib.util.find_spec("onnxruntime") is not None)

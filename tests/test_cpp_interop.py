@@ -1,6 +1,8 @@
 """A model saved from Python gives the same predictions in C++: the predict_csv example (built by
-CMake, its path in FASTMLP_PREDICT_CSV) reads a file written by model.save."""
+CMake, its path in FASTMLP_PREDICT_CSV) reads a file written by model.save, whether the model was built
+in fastmlp or imported from Keras, scikit-learn or PyTorch."""
 
+import importlib.util
 import os
 import subprocess
 
@@ -73,3 +75,55 @@ def test_predict_csv_reports_bad_lines_and_damaged_files(tmp_path):
     result = run_predict_csv(path, "1,2,3\n")
     assert result.returncode == 1
     assert "damaged" in result.stderr
+
+
+# ---- imported models in C++ -------------------------------------------------------------------------------
+def _imported_models():
+    """(name, fastmlp model, inputs list, expected outputs list or None) of every import path."""
+    from interop_fixtures import MODELS, FIXTURES, keras_data
+    cases = []
+    if importlib.util.find_spec("h5py"):
+        for name in MODELS:
+            if name == "activations":  # holds activations fastmlp lacks
+                continue
+            inputs, expected = keras_data(name)
+            cases.append((f"keras {name}", lambda name=name: fm.models.load_model(FIXTURES / f"{name}.keras"),
+                          inputs, expected))
+        inputs, expected = keras_data("sequential")
+        cases.append(("keras sequential.h5", lambda: fm.models.load_model(FIXTURES / "sequential.h5"), inputs,
+                      expected))
+    if importlib.util.find_spec("sklearn"):
+        def sklearn_model():
+            from sklearn.neural_network import MLPClassifier
+            rng = np.random.default_rng(0)
+            x = rng.normal(size=(60, 5))
+            return fm.models.from_sklearn(MLPClassifier((7, 6), max_iter=5, random_state=0).fit(x, x[:, 0] > 0))
+        cases.append(("scikit-learn", sklearn_model, [np.random.default_rng(1).normal(size=(9, 5))], None))
+    if importlib.util.find_spec("torch"):
+        def torch_model():
+            import torch
+            torch.manual_seed(0)
+            nn = torch.nn
+            return fm.models.from_torch(nn.Sequential(nn.Linear(5, 6), nn.GELU(), nn.LayerNorm(6), nn.Linear(6, 3),
+                                                      nn.Softmax(dim=1)).eval())
+        cases.append(("torch", torch_model, [np.random.default_rng(2).normal(size=(9, 5))], None))
+    return cases
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("case", _imported_models(), ids=lambda case: case[0])
+def test_imported_models_predict_the_same_in_cpp(tmp_path, case):
+    name, make, inputs, expected = case
+    model = make()
+    path = tmp_path / "imported.fmlp"
+    model.save(path)
+    rows = np.hstack([np.asarray(x, np.float32).reshape(len(x), -1) for x in inputs])
+    result = run_predict_csv(path, as_csv(rows))
+    assert result.returncode == 0, result.stderr
+    cpp = np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()])
+    predicted = model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0)
+    predicted = list(predicted.values()) if isinstance(predicted, dict) else predicted
+    python = np.hstack(predicted) if isinstance(predicted, list) else predicted
+    np.testing.assert_allclose(cpp, python, rtol=0, atol=1e-6, err_msg=name)
+    if expected is not None:  # Keras's own predictions, which the fixture holds
+        np.testing.assert_allclose(cpp, np.hstack(expected), rtol=1e-5, atol=1e-5, err_msg=f"{name} vs Keras")

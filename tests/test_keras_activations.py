@@ -10,7 +10,7 @@ import pytest
 from scipy.special import erf
 
 import fastmlp as fm
-from conftest import assert_close, layer_gradients
+from conftest import assert_close, layer_gradients, sparsemax_reference
 from test_gradients import numeric_gradients
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
@@ -45,7 +45,7 @@ def gelu_tanh_derivative(z):
     return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * z * z)
 
 
-# name -> (fastmlp activation argument, f(z), f'(z)); None as f' marks softmax (its Jacobian).
+# name -> (fastmlp activation argument, f(z), f'(z)); None as f' marks the row-wise ones (a Jacobian).
 CASES = {
     "linear": ("linear", lambda z: z, lambda z: np.ones_like(z)),
     "sigmoid": ("sigmoid", sigmoid, lambda z: sigmoid(z) * (1 - sigmoid(z))),
@@ -82,11 +82,39 @@ CASES = {
     # Keras 3's mish: z tanh(softplus(z)); d/dz = tanh(sp) + z (1 - tanh(sp)^2) sigmoid(z).
     "mish": ("mish", lambda z: z * np.tanh(np.logaddexp(0, z)),
              lambda z: np.tanh(np.logaddexp(0, z)) + z * (1 - np.tanh(np.logaddexp(0, z)) ** 2) * sigmoid(z)),
+    # The rest of Keras 3's activations, added so that every Keras activation loads (but sparsemax and glu).
+    "relu6": ("relu6", lambda z: np.clip(z, 0, 6), lambda z: ((z > 0) & (z < 6)).astype(float)),
+    "celu": ("celu", lambda z: np.maximum(z, 0) + np.expm1(np.minimum(z, 0)),
+             lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0)))),
+    "celu_alpha": (partial(fm.activations.celu, alpha=2.0),
+                   lambda z: np.maximum(z, 0) + 2 * np.expm1(np.minimum(z, 0) / 2),
+                   lambda z: np.where(z > 0, 1.0, np.exp(np.minimum(z, 0) / 2))),
+    "hard_tanh": ("hard_tanh", lambda z: np.clip(z, -1, 1), lambda z: ((z > -1) & (z < 1)).astype(float)),
+    "hard_silu": ("hard_silu", lambda z: z * np.clip(z + 3, 0, 6) / 6,
+                  lambda z: np.where(z <= -3, 0.0, np.where(z >= 3, 1.0, z / 3 + 0.5))),
+    "log_sigmoid": ("log_sigmoid", lambda z: -np.logaddexp(0, -z), lambda z: sigmoid(-z)),
+    "sparse_sigmoid": ("sparse_sigmoid", lambda z: np.clip((z + 1) / 2, 0, 1),
+                       lambda z: np.where((z > -1) & (z < 1), 0.5, 0.0)),
+    "tanh_shrink": ("tanh_shrink", lambda z: z - np.tanh(z), lambda z: np.tanh(z) ** 2),
+    "sparse_plus": ("sparse_plus", lambda z: np.where(z <= -1, 0.0, np.where(z >= 1, z, (z + 1) ** 2 / 4)),
+                    lambda z: np.where(z <= -1, 0.0, np.where(z >= 1, 1.0, (z + 1) / 2))),
+    "squareplus": ("squareplus", lambda z: (z + np.sqrt(z * z + 4)) / 2, lambda z: (1 + z / np.sqrt(z * z + 4)) / 2),
+    "squareplus_b": (partial(fm.activations.squareplus, b=0.5), lambda z: (z + np.sqrt(z * z + 0.5)) / 2,
+                     lambda z: (1 + z / np.sqrt(z * z + 0.5)) / 2),
+    "soft_shrink": ("soft_shrink", lambda z: np.where(z > 0.5, z - 0.5, np.where(z < -0.5, z + 0.5, 0.0)),
+                    lambda z: (np.abs(z) > 0.5).astype(float)),
+    "hard_shrink": (partial(fm.activations.hard_shrink, threshold=0.3), lambda z: np.where(np.abs(z) > 0.3, z, 0.0),
+                    lambda z: (np.abs(z) > 0.3).astype(float)),
+    "log_softmax": ("log_softmax", lambda z: z - z.max(axis=1, keepdims=True) - np.log(
+        np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True)), None),
+    "sparsemax": ("sparsemax", sparsemax_reference, None),
 }
 # Where each activation's derivative jumps: finite differences must stay clear of these.
 KINKS = {"relu": [0], "relu_negative_slope": [0], "relu_max_value": [0, 0.5], "relu_threshold": [0.3],
          "relu_negative_threshold": [-0.4], "relu_all": [0.1, 0.6], "leaky_relu": [0], "elu": [0], "selu": [0],
-         "hard_sigmoid": [-3, 3]}
+         "hard_sigmoid": [-3, 3], "relu6": [0, 6], "celu": [0], "celu_alpha": [0], "hard_tanh": [-1, 1],
+         "hard_silu": [-3, 3], "sparse_sigmoid": [-1, 1], "sparse_plus": [-1, 1], "soft_shrink": [-0.5, 0.5],
+         "hard_shrink": [-0.3, 0.3]}
 
 
 def test_parameters_survive_a_model_file(tmp_path):
@@ -193,7 +221,12 @@ def test_backward_matches_derivative_and_finite_differences(case, rng):
     _, f, derivative = CASES[case]
     a = f(z)
     grad_a = 2 * (a - y) / a.size
-    if derivative is None:  # softmax: the Jacobian applied row by row
+    if case == "log_softmax":  # the Jacobian applied row by row: dA - softmax(Z) rowsum(dA)
+        grad_z = grad_a - np.exp(a) * grad_a.sum(axis=1, keepdims=True)
+    elif case == "sparsemax":  # diag(s) - s s^T / |s| over the support s, where A > 0
+        inside = (a > 0).astype(np.float64)
+        grad_z = inside * (grad_a - (grad_a * inside).sum(axis=1, keepdims=True) / inside.sum(axis=1, keepdims=True))
+    elif derivative is None:  # softmax: the Jacobian applied row by row
         grad_z = a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
     else:
         grad_z = grad_a * derivative(z)

@@ -124,6 +124,9 @@ void register_optimizers(py::module_& m) {
            py::arg("schedule"))
       .def_property_readonly("has_schedule", [](const Optimizer& o) { return o.common().learning_rate.schedule != nullptr; })
       .def_property_readonly("iterations", &Optimizer::iterations)
+      // Keras's names of the per-parameter state, in the order slots() lists it (for other tools' files).
+      .def_property_readonly("slot_names", &Optimizer::slot_names)
+      .def_property_readonly("extra_state", [](const Optimizer& o) { return to_python(o.extra_state()); })
       .def("slots",
            [](py::object self, size_t index) {
              py::list views;

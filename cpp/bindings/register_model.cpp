@@ -368,7 +368,44 @@ void bind_properties(ModelClass& model) {
       .def("set_seed", &Model::set_seed, py::arg("seed"))
       .def_property_readonly("config", [](const Model& self) { return to_python(self.config()); })
       .def_property_readonly("serialized", [](const Model& self) { return to_python(self.serialized()); })
-      .def_property_readonly("compile_config", [](const Model& self) { return to_python(self.compile_config()); });
+      .def_property_readonly("compile_config", [](const Model& self) { return to_python(self.compile_config()); })
+      // (layer index, parameter name) of every parameter the optimizer keeps slots for, in its order:
+      // what another tool's optimizer state is matched against when a model comes in or goes out.
+      .def_property_readonly("optimizer_parameters",
+                             [](Model& self) {
+                               py::list out;
+                               for (std::size_t i = 0; i < self.layers().size(); ++i) {
+                                 if (!self.layers()[i]->trainable()) continue;
+                                 for (const Parameter& p : self.layers()[i]->parameters())
+                                   out.append(py::make_tuple(i, p.name));
+                               }
+                               return out;
+                             })
+      // Puts back an optimizer state made elsewhere (a Keras file's): the step count, and per
+      // optimizer_parameters entry its slots in slot_names order (none: the slots start afresh).
+      .def("restore_optimizer_state",
+           [](Model& self, std::int64_t iterations, const std::vector<Arrays>& slots, py::handle extra) {
+             if (!self.compiled()) throw py::value_error("the model is not compiled: it has no optimizer");
+             std::vector<Parameter> params = self.trainable_parameters();
+             if (!slots.empty() && slots.size() != params.size())
+               throw py::value_error("slots for " + std::to_string(slots.size()) + " parameters, the model trains " +
+                                     std::to_string(params.size()));
+             // Other tools keep a bias as a vector: each slot takes its parameter's shape, if its size fits.
+             std::vector<std::vector<RowMatrix>> copies;
+             for (std::size_t i = 0; i < slots.size(); ++i) {
+               copies.emplace_back();
+               const RowMatrix& value = *params[i].value;
+               for (const FloatArray& slot : slots[i]) {
+                 if (slot.size() != value.size())
+                   throw py::value_error("a slot of " + params[i].name + " holds " + std::to_string(slot.size()) +
+                                         " values, the parameter " + std::to_string(value.size()));
+                 copies.back().push_back(ConstMatrixMap(slot.data(), value.rows(), value.cols()));
+               }
+             }
+             self.optimizer()->restore_state(params, iterations, std::move(copies),
+                                             extra.is_none() ? Config(Config::Object{}) : from_python(extra, "extra"));
+           },
+           py::arg("iterations"), py::arg("slots"), py::arg("extra") = py::none());
 }
 
 void bind_sequential(py::module_& m) {

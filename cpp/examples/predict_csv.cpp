@@ -1,6 +1,8 @@
 // Loads a model file and predicts each line of CSV read from standard input, printing one line of
 // comma-separated outputs per input line (blank lines are skipped). Works with files saved from
-// Python (model.save) or from C++ (fastmlp::save_model).
+// Python (model.save, including models imported from Keras, scikit-learn or PyTorch) or from C++
+// (fastmlp::save_model), Sequential or functional: a line holds the model's inputs one after the
+// other, in the model's input order, and the output line its outputs the same way.
 //
 //   ./predict_csv model.fmlp < inputs.csv > outputs.csv
 #include <cerrno>
@@ -10,6 +12,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "fastmlp/io.hpp"
 
@@ -46,8 +49,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const fastmlp::Sequential model = fastmlp::load_model(argv[1]);
-    fastmlp::RowMatrix row(1, model.input_dim());
+    const fastmlp::Model model = fastmlp::load_model(argv[1]);
+    fastmlp::Index columns = 0;
+    for (std::size_t i = 0; i < model.input_count(); ++i) columns += model.input_dim(i);
+    fastmlp::RowMatrix row(1, columns);
     std::string line;
     long line_number = 0;
     while (std::getline(std::cin, line)) {
@@ -55,10 +60,21 @@ int main(int argc, char** argv) {
       if (!line.empty() && line.back() == '\r') line.pop_back();  // files written on Windows
       if (line.find_first_not_of(" \t") == std::string::npos) continue;
       parse_line(line, line_number, row);
-      const fastmlp::RowMatrix outputs = model.predict(row);
-      for (fastmlp::Index j = 0; j < outputs.cols(); ++j)
-        // Nine significant digits identify a float32 exactly: the outputs read back bit for bit.
-        std::printf(j == 0 ? "%.9g" : ",%.9g", double(outputs(0, j)));
+      // Each input is its run of columns of the row, seen in place.
+      std::vector<fastmlp::ConstMatrixMap> inputs;
+      fastmlp::Index first = 0;
+      for (std::size_t i = 0; i < model.input_count(); ++i) {
+        inputs.emplace_back(row.data() + first, 1, model.input_dim(i));
+        first += model.input_dim(i);
+      }
+      const std::vector<fastmlp::RowMatrix> outputs = model.predict(inputs);
+      bool first_value = true;
+      for (const fastmlp::RowMatrix& output : outputs)
+        for (fastmlp::Index j = 0; j < output.cols(); ++j) {
+          // Nine significant digits identify a float32 exactly: the outputs read back bit for bit.
+          std::printf(first_value ? "%.9g" : ",%.9g", double(output(0, j)));
+          first_value = false;
+        }
       std::printf("\n");
     }
   } catch (const std::exception& error) {

@@ -1,28 +1,14 @@
 // softmax: e^z / Σ e^z over each row (the features of a sample; Keras's axis=-1).
-#include "simple.hpp"
+#include "feature_axis.hpp"
 
 namespace fastmlp {
 namespace {
 
-struct SoftmaxOptions {
-  std::int64_t axis = -1;
-
-  template <class Self, class Visit>
-  static void fields(Self& self, Visit& visit) {
-    visit("axis", self.axis);
-  }
-};
-
-class Softmax : public Described<Softmax, Activation, SoftmaxOptions> {
+class Softmax : public Described<Softmax, Activation, FeatureAxisOptions> {
  public:
   static constexpr const char* kClassName = "softmax";
 
-  explicit Softmax(const Options& options = {}) : Described(options) {
-    // Dense outputs are (samples, features): the features are axis -1 (or 1) and nothing else.
-    if (options.axis != -1 && options.axis != 1)
-      throw std::invalid_argument("softmax axis must be -1 (the features of a dense layer's output), got " +
-                                  std::to_string(options.axis));
-  }
+  explicit Softmax(const Options& options = {}) : Described(options) { check_feature_axis(kClassName, options.axis); }
 
  protected:
   void apply_rows(MatrixMap values) const override {

@@ -1,4 +1,4 @@
-"""load_model: a model from a file that ``model.save`` (or C++'s ``fastmlp::save_model``) wrote."""
+"""load_model: a model from a file that ``model.save`` (or C++'s ``fastmlp::save_model``) or Keras wrote."""
 
 import os
 
@@ -7,7 +7,11 @@ from fastmlp import _core
 
 def load_model(filepath, compile=True):
     """Loads a model written by ``model.save`` (or by C++'s ``fastmlp::save_model``), by this or an
-    earlier fastmlp.
+    earlier fastmlp, or a dense Keras model: a Keras 3 ``.keras`` file or a legacy Keras ``.h5`` file
+    (reading those needs h5py: ``pip install 'fastmlp[keras]'``). The kind is told by the file's first
+    bytes, not its name. A Keras model becomes a fastmlp Sequential or functional Model that predicts
+    what Keras predicted and, with its compile state (optimizer and its variables, loss, metrics),
+    trains on with ``fit`` where Keras stopped.
 
     Args:
         filepath: str or os.PathLike.
@@ -19,14 +23,18 @@ def load_model(filepath, compile=True):
 
     Raises:
         FileNotFoundError: nothing exists at ``filepath``.
-        ValueError: the file is not a fastmlp model file, is truncated or damaged (its checksum
-            does not match), or was written by a newer fastmlp. The exception is a
-            ``fastmlp.saving.ModelFileError``, a subclass of ValueError, and its message says which.
+        ValueError: the file is not a model file, is truncated or damaged (a checksum does not match),
+            or was written by a newer fastmlp. The exception is a ``fastmlp.saving.ModelFileError``, a
+            subclass of ValueError, for every kind of file, and its message says which. A Keras layer,
+            activation, option or optimizer that fastmlp lacks is a ValueError naming it.
     """
     from fastmlp.models.model import Model
     path = os.fsdecode(filepath)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
+    from fastmlp._interop import fastmlp_models, keras_files
+    if not os.path.isdir(path) and keras_files.kind_of(path) is not None:  # the first bytes tell, not the name
+        return fastmlp_models.model_from_graph(keras_files.read_keras_file(path), compile=compile)
     return Model._from_core(_core.load_model(path), compile=compile)
 
 

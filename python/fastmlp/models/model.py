@@ -560,8 +560,13 @@ class Model:
         renamed into place, so it is never seen half-written. The format is described in
         docs/model-format.md.
 
+        A name ending in ``.keras`` writes a Keras 3 file instead (needs h5py), also atomically, which
+        Keras's ``load_model`` (and fastmlp's) reads: the architecture, the weights and the compile state
+        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` is refused: fastmlp
+        reads legacy Keras HDF5 files but does not write them.
+
         Args:
-            filepath: str or os.PathLike; any extension (``.fmlp`` by convention).
+            filepath: str or os.PathLike; any extension (``.fmlp`` by convention) but ``.h5``.
             overwrite: when False, an existing file is left alone and FileExistsError is raised.
             include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...)
                 and the random generators of the model and its layers.
@@ -572,7 +577,39 @@ class Model:
         if not self.built:
             raise ValueError("the model has no weights to save yet: give it Input((features,)) or "
                              "input_dim, or fit it first")
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix == ".h5":
+            raise ValueError(f"{path!r}: fastmlp reads legacy Keras .h5 files but writes Keras files only as "
+                             ".keras (Keras 3's format); save to a .keras name, or to .fmlp for fastmlp's own")
+        if suffix == ".keras":
+            from fastmlp._interop import fastmlp_models, keras_archive
+            keras_archive.write_keras(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path)
+            return
         _core.save_model(self._core, path, bool(include_optimizer))
+
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, opset_version=None, **kwargs):
+        """Exports the model for inference elsewhere, as Keras 3's ``model.export``. fastmlp writes ONNX
+        (needs onnx: ``pip install 'fastmlp[onnx]'``): one graph input per model input, named as the
+        model's inputs, with a free batch dimension, and one output per model output, in float32; ONNX
+        Runtime predicts what ``predict`` does (to about 1e-6). Dropout and noise layers are identities,
+        BatchNormalization uses its moving statistics, as at inference.
+
+        Args:
+            filepath: str or os.PathLike, the ``.onnx`` file to write.
+            format: ``"onnx"``, the one format fastmlp exports (Keras's TensorFlow formats need TensorFlow).
+            verbose, input_signature: Keras's arguments; the inputs are always the model's own.
+            opset_version: the ONNX opset (default 17, which ONNX Runtime 1.14 and later run).
+        """
+        if format != "onnx":
+            raise ValueError(f"fastmlp exports format='onnx' only, got format={format!r}")
+        if input_signature is not None:
+            raise ValueError("input_signature is not supported: the ONNX model takes the model's own inputs")
+        if kwargs:
+            raise TypeError(f"export got unexpected arguments: {', '.join(kwargs)}")
+        from fastmlp._interop import fastmlp_models, onnx_export
+        graph = fastmlp_models.graph_from_model(self, include_optimizer=False)
+        onnx_export.save_onnx(graph, os.fsdecode(filepath),
+                              **({} if opset_version is None else {"opset": int(opset_version)}))
 
     def save_weights(self, filepath, overwrite=True):
         """Writes every weight array to ``filepath`` (NumPy .npz content, whatever the suffix),

@@ -7,6 +7,10 @@
 They take scikit-learn's constructor parameters with their meaning, expose the same fitted attributes,
 and pass scikit-learn's ``check_estimator``; they work in Pipeline, GridSearchCV and cross_val_score,
 and pickle. ``Perceptron`` is the classic perceptron learning rule with a step activation.
+
+The MLPs convert to and from scikit-learn's own (``MLPClassifier.from_sklearn(fitted)``,
+``estimator.to_sklearn()``), and ``register_skl2onnx_converters()`` lets skl2onnx convert pipelines
+that hold them to ONNX.
 """
 
 try:
@@ -17,4 +21,15 @@ except ImportError as error:  # pragma: no cover - scikit-learn is an optional d
 from fastmlp.sklearn._mlp import MLPClassifier, MLPRegressor
 from fastmlp.sklearn._perceptron import Perceptron
 
-__all__ = ["MLPClassifier", "MLPRegressor", "Perceptron"]
+
+
+def register_skl2onnx_converters():
+    """Registers fastmlp.sklearn's MLPClassifier and MLPRegressor with skl2onnx (``pip install
+    'fastmlp[skl2onnx]'``), as a library that brings its own estimators does: afterwards
+    ``skl2onnx.to_onnx(pipeline, X[:1])`` converts any pipeline that holds them, with the classifier's
+    ``zipmap`` and ``nocl`` options. Calling it again changes nothing."""
+    from fastmlp._interop.skl2onnx_converters import register_skl2onnx_converters as register
+    register(MLPClassifier, MLPRegressor)
+
+
+__all__ = ["MLPClassifier", "MLPRegressor", "Perceptron", "register_skl2onnx_converters"]

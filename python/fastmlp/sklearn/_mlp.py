@@ -268,6 +268,62 @@ class _BaseMLP(BaseEstimator):
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float32, np.float64), reset=False)
         return self._model.predict(_dense_float32(X), verbose=0)
 
+    # ---- conversion to and from scikit-learn's own estimators -------------------------------------------
+    @classmethod
+    def from_sklearn(cls, estimator):
+        """This estimator made from a fitted ``sklearn.neural_network`` one of the same kind: the same
+        parameters, weights (in float32), classes and iteration counts, so that it predicts the same
+        and trains on (``partial_fit``, or ``fit`` with ``warm_start``) from there. The optimizer's
+        moments are not carried over: scikit-learn keeps them private.
+
+        Raises:
+            TypeError: for an estimator of another kind; ValueError: for an unfitted one, or a loss
+                fastmlp.sklearn does not train (``loss="poisson"``).
+        """
+        from sklearn import neural_network
+        source = getattr(neural_network, cls.__name__)
+        if not isinstance(estimator, source):
+            raise TypeError(f"{cls.__name__}.from_sklearn takes a sklearn.neural_network.{cls.__name__}, "
+                            f"got {type(estimator).__name__}")
+        check_is_fitted(estimator, "coefs_")
+        if getattr(estimator, "loss", "squared_error") != "squared_error" and cls is MLPRegressor:
+            raise ValueError(f"fastmlp.sklearn.MLPRegressor trains the squared error only, not loss="
+                             f"{estimator.loss!r}; fastmlp.models.from_sklearn converts it to a model instead")
+        parameters = estimator.get_params()
+        converted = cls(**{key: parameters[key] for key in cls().get_params()})
+        if hasattr(estimator, "_label_binarizer"):
+            converted._label_binarizer = estimator._label_binarizer
+            converted.classes_ = estimator.classes_
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, name):
+                setattr(converted, name, getattr(estimator, name))
+        hidden = [int(kernel.shape[1]) for kernel in estimator.coefs_[:-1]]
+        converted._initialize(int(estimator.n_outputs_), len(hidden))
+        converted.n_iter_, converted.t_ = estimator.n_iter_, estimator.t_
+        converted.loss_curve_ = list(getattr(estimator, "loss_curve_", []) or [])
+        weights = [np.asarray(array, np.float32) for pair in zip(estimator.coefs_, estimator.intercepts_)
+                   for array in pair]
+        converted._model = converted._build_model(int(estimator.n_features_in_), hidden, int(estimator.n_outputs_),
+                                                  0.0, weights)
+        converted._expose_weights()
+        return converted
+
+    def to_sklearn(self):
+        """A fitted ``sklearn.neural_network`` estimator of the same kind with this one's parameters,
+        weights (in float64) and classes: it predicts the same (to float32 rounding) and trains on with
+        ``warm_start``."""
+        check_is_fitted(self, "_model")
+        from fastmlp._interop import from_sklearn, to_sklearn
+        multilabel = getattr(getattr(self, "_label_binarizer", None), "y_type_", "") == "multilabel-indicator"
+        classes = getattr(self, "classes_", None) if not multilabel else None
+        converted = to_sklearn.sklearn_from_graph(from_sklearn.graph_from_sklearn(self), classes=classes,
+                                                  **self.get_params())
+        if hasattr(self, "_label_binarizer"):
+            converted._label_binarizer = self._label_binarizer
+            converted.classes_ = self.classes_
+        converted.n_iter_, converted.t_, converted.loss_curve_ = self.n_iter_, self.t_, list(self.loss_curve_)
+        return converted
+
     # ---- pickling --------------------------------------------------------------------------------------
     def __getstate__(self):
         # The model pickles as its model file's bytes, with its optimizer state, so that a restored

@@ -1,0 +1,36 @@
+// log_softmax: z - log Σ e^z over each row (the features of a sample; Keras's axis=-1).
+#include "feature_axis.hpp"
+
+namespace fastmlp {
+namespace {
+
+class LogSoftmax : public Described<LogSoftmax, Activation, FeatureAxisOptions> {
+ public:
+  static constexpr const char* kClassName = "log_softmax";
+
+  explicit LogSoftmax(const Options& options = {}) : Described(options) {
+    check_feature_axis(kClassName, options.axis);
+  }
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    // Subtracting the row maximum keeps exp() from overflowing and changes nothing.
+    for (Index r = 0; r < values.rows(); ++r) {
+      auto row = values.row(r).array();
+      row -= row.maxCoeff();
+      row -= std::log(row.exp().sum());
+    }
+  }
+  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+    // dZ = dA - softmax(Z) rowsum(dA), softmax(Z) = e^A.
+    for (Index r = 0; r < a.rows(); ++r) {
+      const Scalar total = g.row(r).sum();
+      dz.row(r).array() = g.row(r).array() - a.row(r).array().exp() * total;
+    }
+  }
+};
+
+FASTMLP_REGISTER(LogSoftmax);
+
+}  // namespace
+}  // namespace fastmlp

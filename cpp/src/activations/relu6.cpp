@@ -1,0 +1,27 @@
+// relu6: min(max(z, 0), 6).
+#include "simple.hpp"
+
+namespace fastmlp {
+namespace {
+
+class Relu6 : public ParameterlessActivation<Relu6> {
+ public:
+  static constexpr const char* kClassName = "relu6";
+  using ParameterlessActivation::ParameterlessActivation;
+  bool needs_preactivation() const override { return true; }
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    auto z = values.array();
+    z = z.max(Scalar(0)).min(Scalar(6));
+  }
+  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+    const auto z = input.array();
+    dz.array() = (z > 0 && z < 6).select(g.array(), Scalar(0));
+  }
+};
+
+FASTMLP_REGISTER(Relu6);
+
+}  // namespace
+}  // namespace fastmlp

@@ -1,0 +1,27 @@
+// soft_shrink: z - t above t, z + t below -t, 0 between.
+#include "shrink.hpp"
+
+namespace fastmlp {
+namespace {
+
+class SoftShrink : public ShrinkActivation<SoftShrink> {
+ public:
+  static constexpr const char* kClassName = "soft_shrink";
+  using ShrinkActivation::ShrinkActivation;
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    auto z = values.array();
+    const auto t = static_cast<Scalar>(options_.threshold);
+    z = (z > t).select(z - t, (z < -t).select(z + t, Scalar(0)));
+  }
+  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+    const auto t = static_cast<Scalar>(options_.threshold);
+    dz.array() = (input.array().abs() > t).select(g.array(), Scalar(0));
+  }
+};
+
+FASTMLP_REGISTER(SoftShrink);
+
+}  // namespace
+}  // namespace fastmlp

@@ -1,0 +1,27 @@
+// sparse_sigmoid: (z + 1) / 2 clipped to [0, 1], Keras 3's definition.
+#include "simple.hpp"
+
+namespace fastmlp {
+namespace {
+
+class SparseSigmoid : public ParameterlessActivation<SparseSigmoid> {
+ public:
+  static constexpr const char* kClassName = "sparse_sigmoid";
+  using ParameterlessActivation::ParameterlessActivation;
+  bool needs_preactivation() const override { return true; }
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    auto z = values.array();
+    z = ((z + 1) / 2).max(Scalar(0)).min(Scalar(1));
+  }
+  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+    const auto z = input.array();
+    dz.array() = (z > -1 && z < 1).select(g.array() / 2, Scalar(0));
+  }
+};
+
+FASTMLP_REGISTER(SparseSigmoid);
+
+}  // namespace
+}  // namespace fastmlp

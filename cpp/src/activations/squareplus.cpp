@@ -1,0 +1,42 @@
+// squareplus: (z + sqrt(z² + b)) / 2.
+#include "simple.hpp"
+
+namespace fastmlp {
+namespace {
+
+struct SquareplusOptions {
+  double b = 4.0;
+
+  template <class Self, class Visit>
+  static void fields(Self& self, Visit& visit) {
+    visit("b", self.b);
+  }
+};
+
+class Squareplus : public Described<Squareplus, Activation, SquareplusOptions> {
+ public:
+  static constexpr const char* kClassName = "squareplus";
+
+  explicit Squareplus(const Options& options = {}) : Described(options) {
+    if (!(options.b >= 0 && std::isfinite(options.b)))
+      throw std::invalid_argument("squareplus b must be a finite number >= 0, got " + std::to_string(options.b));
+  }
+  bool needs_preactivation() const override { return true; }
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    auto z = values.array();
+    z = (z + (z.square() + static_cast<Scalar>(options_.b)).sqrt()) / 2;
+  }
+  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+    const auto z = input.array();
+    const auto root = (z.square() + static_cast<Scalar>(options_.b)).sqrt();
+    // (1 + z / root) / 2, with 0/0 at z = 0 when b = 0 taken as the right-hand derivative 1
+    dz.array() = g.array() * (root > 0).select((1 + z / root) / 2, Scalar(1));
+  }
+};
+
+FASTMLP_REGISTER(Squareplus);
+
+}  // namespace
+}  // namespace fastmlp

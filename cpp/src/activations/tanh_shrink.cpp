@@ -1,0 +1,27 @@
+// tanh_shrink: z - tanh(z).
+#include "simple.hpp"
+
+namespace fastmlp {
+namespace {
+
+class TanhShrink : public ParameterlessActivation<TanhShrink> {
+ public:
+  static constexpr const char* kClassName = "tanh_shrink";
+  using ParameterlessActivation::ParameterlessActivation;
+  bool needs_preactivation() const override { return true; }
+
+ protected:
+  void apply_rows(MatrixMap values) const override {
+    auto z = values.array();
+    z = z - z.tanh();
+  }
+  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+    const auto z = input.array();
+    dz.array() = g.array() * z.tanh().square();  // 1 - (1 - tanh²)
+  }
+};
+
+FASTMLP_REGISTER(TanhShrink);
+
+}  // namespace
+}  // namespace fastmlp

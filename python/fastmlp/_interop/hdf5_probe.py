@@ -1,0 +1,74 @@
+"""Reads an untrusted HDF5 file once in a forked child first, so that a file that crashes or hangs the
+HDF5 C library costs a ModelFileError instead of the user's process.
+
+HDF5 trusts its metadata: a damaged legacy .h5 file can make the library read out of bounds and die
+with a segmentation fault (found by flipping bytes in a Keras .h5 file: h5py 3.16 crashed inside an
+attribute read). Legacy Keras files carry no checksum that would catch the damage first (a .keras
+archive does: zip's CRC-32 over each member). The child walks every group, attribute and dataset;
+only if it survives does the caller parse the file for real. Where fork is missing (Windows) the
+file is read directly.
+"""
+
+import faulthandler
+import io
+import os
+import signal
+import time
+import warnings
+
+from fastmlp._interop import optional
+from fastmlp._interop.errors import ModelFileError
+
+# Long enough for any real model file on a slow disk; a file that takes longer is not one.
+TIMEOUT_S = 120.0
+
+
+def _walk(source):
+    """Touches every object, attribute and dataset of the file, as a reader would."""
+    h5py = optional.require("h5py", "reading Keras files", "keras")
+    with h5py.File(source, "r") as h5:
+        def visit(name, item):
+            for key in item.attrs:
+                item.attrs[key]
+            if isinstance(item, h5py.Dataset):
+                item[()]
+
+        for key in h5.attrs:
+            h5.attrs[key]
+        h5.visititems(visit)
+
+
+def probe(source, path):
+    """Raises ModelFileError if reading ``source`` (a file name or an in-memory file object) kills or
+    stalls a child process; returns quietly otherwise (Python-level errors are left to the real read).
+
+    Args:
+        source: what h5py.File is given.
+        path: the file's name, for the message.
+    """
+    if not hasattr(os, "fork") or not isinstance(source, (str, os.PathLike, io.BytesIO)):
+        return  # an open file's descriptor would be shared with the child, moving under the caller
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a threaded process may deadlock the child; the child only
+        # reads the file and is killed if it stalls, so that risk is bounded.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child: never return into the caller's code
+        try:
+            faulthandler.disable()  # a crash here is the finding, not news for the user's terminal
+            _walk(source)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise ModelFileError(f"{path} is damaged: reading it did not finish within {TIMEOUT_S:.0f} s")
+        time.sleep(0.002)
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        raise ModelFileError(f"{path} is damaged: the HDF5 library failed reading it ({name} in a test read)")

@@ -1,0 +1,41 @@
+"""Reads a Keras model file of either kind, telling them apart by their first bytes, not their names."""
+
+from fastmlp._interop.errors import ModelFileError
+from fastmlp._interop.keras_archive import read_keras
+from fastmlp._interop.keras_h5 import read_h5
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def kind_of(path):
+    """``"keras"`` for a .keras archive, ``"h5"`` for an HDF5 file, None for anything else (by its first bytes)."""
+    with open(path, "rb") as file:
+        head = file.read(8)
+    if head.startswith(_ZIP_MAGIC):
+        return "keras"
+    if head == _HDF5_MAGIC:
+        return "h5"
+    return None
+
+
+def read_keras_file(path):
+    """The ModelGraph of a Keras 3 ``.keras`` archive or a legacy ``.h5`` file.
+
+    Args:
+        path: the file's name.
+
+    Raises:
+        ModelFileError: for a file that is neither (an empty file, a .fmlp file, text, ...).
+        UnsupportedLayerError: for a layer fastmlp lacks, naming it.
+    """
+    try:
+        kind = kind_of(path)
+    except IsADirectoryError:
+        raise ModelFileError(f"{path} is a directory, not a Keras model file") from None
+    if kind == "keras":
+        return read_keras(path)
+    if kind == "h5":
+        return read_h5(path)
+    raise ModelFileError(f"{path} is not a Keras model file: it is neither a .keras archive (zip) nor an HDF5 "
+                         "file")

@@ -1,0 +1,118 @@
+"""Legacy Keras HDF5 model files (``model.save("m.h5")``), as Keras 3 and Keras 2 write them.
+
+The file's root attributes hold ``model_config`` (the model config as JSON) and, for a compiled model,
+``training_config`` (loss, metrics and ``optimizer_config``). The group ``model_weights`` has a group
+per layer, named after the layer, whose ``weight_names`` attribute lists its arrays' paths in
+``layer.weights`` order (``dense/kernel``; Keras 2 adds ``:0``). ``optimizer_weights`` lists the
+optimizer's arrays the same way. Needs h5py.
+"""
+
+import json
+import warnings
+
+import numpy as np
+
+from fastmlp._interop import hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
+from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
+
+
+def _text(value):
+    """An HDF5 string attribute as str (h5py returns bytes or str depending on how it was written)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, np.ndarray) and value.shape == ():
+        return _text(value[()])
+    return str(value)
+
+
+def _json_attribute(h5, key, path):
+    if key not in h5.attrs:
+        return None
+    try:
+        return json.loads(_text(h5.attrs[key]))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ModelFileError(f"{path}: the {key} attribute is not valid JSON ({error})") from None
+
+
+def _named_arrays(group, path):
+    """``[(short name, array)]`` for the paths a group's ``weight_names`` attribute lists."""
+    names = [_text(name) for name in group.attrs.get("weight_names", [])]
+    arrays = []
+    for name in names:
+        if name not in group:
+            raise ModelFileError(f"{path}: {group.name} lists weight {name!r} but does not hold it")
+        short = name.split("/")[-1].split(":")[0]  # "dense/kernel:0" -> "kernel"
+        arrays.append((short, np.array(group[name])))
+    return arrays
+
+
+def _load_weights(graph, h5, path):
+    if "model_weights" not in h5:
+        raise ModelFileError(f"{path}: the file has a model config but no model_weights group")
+    weights = h5["model_weights"]
+    for node in graph.layers:
+        expected = layer_catalog.weight_names(node.class_name, node.config)
+        stored = _named_arrays(weights[node.name], path) if node.name in weights else []
+        if len(stored) != len(expected):
+            raise ModelFileError(f"{path}: layer {node.name!r} ({node.class_name}) should hold {len(expected)} "
+                                 f"arrays {expected}, the file has {len(stored)}")
+        # Keras writes them in layer.weights order; the names confirm it when they are Keras's own.
+        by_name = dict(stored)
+        if set(by_name) == set(expected):
+            node.weights = {name: by_name[name] for name in expected}
+        else:
+            node.weights = {name: array for name, (_, array) in zip(expected, stored)}
+    try:
+        shapes.check_graph_weights(graph, path)
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
+
+
+def _load_optimizer(graph, h5, path, keras_version):
+    optimizer = graph.compile.optimizer if graph.compile else None
+    if optimizer is None or "optimizer_weights" not in h5:
+        return
+    arrays = [array for _, array in _named_arrays(h5["optimizer_weights"], path)]
+    if not arrays:
+        return
+    if not keras_version.startswith("3"):
+        # Keras 2's optimizers kept other variables in another order; restarting them is honest,
+        # guessing a mapping is not.
+        warnings.warn(f"{path} was written by Keras {keras_version}: the {optimizer.class_name} optimizer's "
+                      "configuration is kept, its state (moments, step count) starts afresh", UserWarning,
+                      stacklevel=3)
+        return
+    optimizer.variables = optimizer_variables.name_variables(
+        optimizer.class_name, optimizer.config, graph.trainable_weights(), arrays, path)
+
+
+def read_h5(path):
+    """The graph of a legacy Keras ``.h5`` model file, with weights and compile state.
+
+    Args:
+        path: a file name or a binary file object.
+
+    Raises:
+        ModelFileError: for a file that is not HDF5, holds only weights, or is damaged.
+        UnsupportedLayerError: for a layer fastmlp lacks, naming it.
+    """
+    h5py = optional.require("h5py", "reading and writing Keras files", "keras")
+    hdf5_probe.probe(path, path)
+    try:
+        h5 = h5py.File(path, "r")
+    except (OSError, ValueError) as error:
+        raise ModelFileError(f"{path} is not a Keras .h5 file (not readable as HDF5: {error})") from None
+    try:
+        with h5:
+            model_config = _json_attribute(h5, "model_config", path)
+            if model_config is None:
+                raise ModelFileError(f"{path} holds no model config (a weights-only file, from save_weights?); "
+                                     "it cannot be loaded as a model")
+            graph = keras_config.graph_from_config(model_config, where=str(path))
+            graph.compile = keras_config.compile_state_from_config(_json_attribute(h5, "training_config", path),
+                                                                   str(path))
+            _load_weights(graph, h5, path)
+            _load_optimizer(graph, h5, path, _text(h5.attrs.get("keras_version", "3")))
+    except DAMAGED_FILE_ERRORS as error:  # what h5py raises for damaged groups, attributes and datasets
+        raise ModelFileError(f"{path} is damaged ({type(error).__name__}: {error})") from None
+    return graph
