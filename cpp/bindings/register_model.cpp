@@ -1,7 +1,10 @@
 // Model (a graph of layer calls), Sequential (its chain case) and FitOptions. Data crosses as lists of
 // arrays, one per model input and per output. fit, evaluate, predict and train_on_batch run without
 // the GIL and call back into Python between batches with the logs as dicts.
+#include <algorithm>
+
 #include <pybind11/functional.h>
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include "config_cast.hpp"
@@ -33,9 +36,19 @@ std::vector<ConstMatrixMap> map_all(const Arrays& arrays, const char* name) {
   return maps;
 }
 
+// A number as a float; one value per threshold as a float32 array of shape (thresholds,), as Keras
+// logs a confusion metric given several thresholds.
+py::object log_to_python(const LogValue& value) {
+  if (!value.is_vector()) return py::float_(value.number());
+  const std::vector<double>& values = value.values();
+  py::array_t<Scalar> out(static_cast<py::ssize_t>(values.size()));
+  std::transform(values.begin(), values.end(), out.mutable_data(), [](double v) { return static_cast<Scalar>(v); });
+  return std::move(out);
+}
+
 py::dict logs_to_dict(const Logs& logs) {
   py::dict out;
-  for (const auto& [name, value] : logs) out[py::str(name)] = value;
+  for (const auto& [name, value] : logs) out[py::str(name)] = log_to_python(value);
   return out;
 }
 

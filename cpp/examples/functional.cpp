@@ -58,11 +58,11 @@ bool same_predictions(const Model& a, const Model& b, const std::vector<ConstMat
 // Trains, saves and reloads `model`; returns whether it learnt and came back exactly.
 bool train_and_round_trip(Model& model, const Datasets& data, const char* loss, const std::filesystem::path& file) {
   model.compile(make_loss(loss), make_optimizer("adam", Config::Object{{"learning_rate", 0.01}}));
-  const double before = model.evaluate(data)[0].second;
+  const double before = model.evaluate(data)[0].second.number();
   FitOptions options;
   options.epochs = 60;
   model.fit(data, options);
-  const double after = model.evaluate(data)[0].second;
+  const double after = model.evaluate(data)[0].second.number();
   std::printf("%s: loss %.4f -> %.4f\n", model.name().c_str(), before, after);
   save_model(model, file);
   const Model loaded = load_model(file);

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     options.distribution.communicator = &comm;
     FitCallbacks callbacks;
     callbacks.on_epoch_end = [chief](int epoch, const Logs& logs) {
-      if (chief) std::printf("epoch %d: loss %.4f, accuracy %.4f\n", epoch + 1, logs[0].second, logs[1].second);
+      if (chief) std::printf("epoch %d: loss %.4f, accuracy %.4f\n", epoch + 1, logs[0].second.number(), logs[1].second.number());
       return false;
     };
     Sequential model = make_model();

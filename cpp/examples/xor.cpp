@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   for (Index i = 0; i < x.rows(); ++i)
     std::printf("%g %g -> %.4f\n", double(x(i, 0)), double(x(i, 1)), double(predictions(i, 0)));
   const Logs logs = model.evaluate(x, y);  // {"loss", ...}, {"accuracy", ...}
-  std::printf("accuracy: %g\n", logs[1].second);
+  std::printf("accuracy: %g\n", logs[1].second.number());
 
   if (argc > 1) {
     try {
@@ -45,5 +45,5 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  return logs[1].second == 1.0 ? 0 : 1;
+  return logs[1].second.number() == 1.0 ? 0 : 1;
 }

@@ -60,16 +60,17 @@ class Tally {
  public:
   Tally(const std::vector<std::vector<MetricPtr>>& metrics, const std::vector<std::string>& names, size_t losses)
       : metrics_(metrics), losses_(losses) {
-    size_t size = losses;
+    size_t size = losses, entry = 0;
+    for (; entry < losses; ++entry) logs_.emplace_back(names[entry], 0.0);
     for (const auto& list : metrics) {
       offsets_.emplace_back();
       for (const auto& m : list) {
         offsets_.back().push_back(size);
         size += static_cast<size_t>(m->state_size());
+        logs_.emplace_back(names[entry++], LogValue::of_size(static_cast<size_t>(m->result_size())));
       }
     }
     totals_.assign(size, 0.0);
-    for (const std::string& name : names) logs_.emplace_back(name, 0.0);
   }
 
   void reset() { std::fill(totals_.begin(), totals_.end(), 0.0); }
@@ -87,10 +88,10 @@ class Tally {
   // Loss and metric values after `samples` samples; the reference stays valid until the next call.
   const Logs& logs(double samples) {
     size_t entry = 0;
-    for (; entry < losses_; ++entry) logs_[entry].second = totals_[entry] / samples;
+    for (; entry < losses_; ++entry) *logs_[entry].second.data() = totals_[entry] / samples;  // in place: no allocation
     for (size_t o = 0; o < metrics_.size(); ++o)
       for (size_t m = 0; m < metrics_[o].size(); ++m)
-        logs_[entry++].second = metrics_[o][m]->result(&totals_[offsets_[o][m]], samples);
+        metrics_[o][m]->result(&totals_[offsets_[o][m]], samples, logs_[entry++].second.data());
     return logs_;
   }
 

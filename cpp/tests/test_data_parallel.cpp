@@ -125,11 +125,11 @@ void test_replicated_equals_one_process() {
   for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) {
     CHECK(histories[0].history[key] == histories[1].history[key]);
     for (size_t e = 0; e < 4; ++e)
-      CHECK_CLOSE(histories[0].history[key][e], reference.history.at(key)[e], 1e-5);
+      CHECK_CLOSE(histories[0].history[key][e].number(), reference.history.at(key)[e].number(), 1e-5);
   }
   const Logs local = alone.evaluate(map_of(v.x), map_of(v.y));
   CHECK(evaluations[0] == evaluations[1]);
-  CHECK_CLOSE(evaluations[0][0].second, local[0].second, 1e-5);
+  CHECK_CLOSE(evaluations[0][0].second.number(), local[0].second.number(), 1e-5);
   // Per epoch: 13 steps with one allreduce each, one stop agreement and one validation allreduce;
   // the start: the agreement, the weights and the generator states (length and text).
   CHECK(collectives[0] == 4 + 4 * (13 + 2));
@@ -172,11 +172,11 @@ void test_functional_model_equals_one_process() {
   for (const std::string& name : names)
     for (const std::string& key : {name, "val_" + name}) {
       CHECK(histories[0].history[key] == histories[1].history[key]);
-      for (size_t e = 0; e < 3; ++e) CHECK_CLOSE(histories[0].history[key][e], reference.history.at(key)[e], 1e-5);
+      for (size_t e = 0; e < 3; ++e) CHECK_CLOSE(histories[0].history[key][e].number(), reference.history.at(key)[e].number(), 1e-5);
     }
   const Logs local = alone.evaluate(validation);
   CHECK(evaluations[0] == evaluations[1]);
-  for (size_t i = 0; i < local.size(); ++i) CHECK_CLOSE(evaluations[0][i].second, local[i].second, 1e-5);
+  for (size_t i = 0; i < local.size(); ++i) CHECK_CLOSE(evaluations[0][i].second.number(), local[i].second.number(), 1e-5);
   std::printf("functional (2 inputs, 2 outputs, a shared layer), 2 ranks vs 1 process: max weight difference %.2e\n",
               gap);
 }
@@ -204,7 +204,7 @@ void test_shards_equal_their_union() {
   CHECK(max_difference(replicas[0], replicas[1]) == 0);
   const double gap = max_difference(alone, replicas[0]);
   CHECK(gap < 2e-5);
-  CHECK_CLOSE(histories[1].history["loss"][2], reference.history.at("loss")[2], 1e-5);
+  CHECK_CLOSE(histories[1].history["loss"][2].number(), reference.history.at("loss")[2].number(), 1e-5);
   std::printf("shards of 37 and 63 rows vs their union: max weight difference %.2e\n", gap);
 }
 
@@ -233,7 +233,7 @@ void test_stop_on_one_rank_stops_both() {
   CHECK(max_difference(replicas[0], replicas[1]) == 0);
   CHECK(max_difference(alone, replicas[1]) < 2e-5);
   CHECK(replicas[1].optimizer()->iterations() == alone.optimizer()->iterations());
-  CHECK_CLOSE(histories[1].history["loss"][1], reference.history.at("loss")[1], 1e-5);
+  CHECK_CLOSE(histories[1].history["loss"][1].number(), reference.history.at("loss")[1].number(), 1e-5);
   std::printf("a stop asked by rank 0 alone: both ranks stop after %lld steps, as one process does\n",
               static_cast<long long>(alone.optimizer()->iterations()));
 }

@@ -65,7 +65,7 @@ double check_case(const Case& c) {
 
   model.train_on_batch(ConstMatrixMap(x.data(), x.rows(), x.cols()),
                        ConstMatrixMap(y.data(), y.rows(), y.cols()));  // fills the gradients; lr 0 keeps the weights
-  const auto loss_at = [&] { return model.evaluate(x, y)[0].second; };
+  const auto loss_at = [&] { return model.evaluate(x, y)[0].second.number(); };
 
   // Float32 forward passes: a step of 3e-3 balances rounding noise (~1e-7 / step) against the
   // O(step²) truncation error of the central difference.

@@ -124,7 +124,7 @@ void test_functional_chain_equals_sequential() {
   const History hs = sequential.fit(x, y, options), hf = functional.fit(x, y, options);
   CHECK(hs.history == hf.history);
   CHECK(sequential.predict(x) == functional.predict(x));
-  std::printf("functional chain: loss %.9g after 3 epochs, as the Sequential's\n", hf.history.at("loss").back());
+  std::printf("functional chain: loss %.9g after 3 epochs, as the Sequential's\n", hf.history.at("loss").back().number());
 }
 
 void test_keras_layer_order() {

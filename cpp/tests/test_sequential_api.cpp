@@ -39,7 +39,7 @@ void test_buffer_overloads_match_maps() {
   const Logs la = a.evaluate(xm, ym), lb = b.evaluate(x.data(), 5, 2, y.data(), 1), lc = c.evaluate(RowMatrix(xm), RowMatrix(ym));
   CHECK(la.size() == 2 && la[1].first == "mae");
   CHECK(la == lb && la == lc);
-  std::printf("buffer overloads: loss %.6f on all three paths\n", la[0].second);
+  std::printf("buffer overloads: loss %.6f on all three paths\n", la[0].second.number());
 }
 
 void test_bad_arguments() {

@@ -14,13 +14,16 @@ import math
 import sys
 import time
 
+import numpy as np
+
 _BOLD, _GREEN, _GREY, _RESET = "\x1b[1m", "\x1b[32m", "\x1b[37m", "\x1b[0m"
 
 
 def format_metric(value, verbose=1):
     """A metric as Keras prints it: 4 decimals, or scientific notation for small values. (Keras's
-    verbose=2 line compares the value itself, not its magnitude, with 1e-3; kept for identical logs.)"""
-    value = float(value)
+    verbose=2 line compares the value itself, not its magnitude, with 1e-3; kept for identical logs.)
+    A metric with one value per threshold shows their mean, as Keras's bar does."""
+    value = float(np.mean(value))
     large = abs(value) > 1e-3 if verbose == 1 else value > 1e-3
     return f"{value:.4f}" if large else f"{value:.4e}"
 

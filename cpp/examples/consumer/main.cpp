@@ -25,6 +25,6 @@ int main() {
   const RowMatrix prediction = loaded.predict(x.data(), /*rows=*/6, /*cols=*/2);
 
   std::printf("y = x0 - 2 x1 at (2, 1): %.3f (expected 0); training loss %.5f\n", double(prediction(4, 0)),
-              loaded.evaluate(x.data(), 6, 2, y.data(), 1)[0].second);
+              loaded.evaluate(x.data(), 6, 2, y.data(), 1)[0].second.number());
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "fastmlp/data_parallel.hpp"
 #include "fastmlp/layer.hpp"
 #include "fastmlp/loss.hpp"
+#include "fastmlp/logs.hpp"
 #include "fastmlp/metric.hpp"
 #include "fastmlp/model_lock.hpp"
 #include "fastmlp/optimizer.hpp"
@@ -35,10 +36,6 @@ struct Datasets {
   std::vector<ConstMatrixMap> y;
   const Scalar* sample_weight = nullptr;
 };
-
-// Named values in a fixed order: "loss", then (with several outputs) each output's loss, then each
-// metric; fit's validation adds their "val_" counterparts.
-using Logs = std::vector<std::pair<std::string, double>>;
 
 struct FitOptions {
   Index batch_size = 32;
@@ -90,7 +87,7 @@ struct FitCallbacks {
 
 struct History {
   std::vector<int> epochs;
-  std::map<std::string, std::vector<double>> history;  // key -> one value per epoch
+  std::map<std::string, std::vector<LogValue>> history;  // key -> one value per epoch
 };
 
 // A tensor of a model's graph: one of its inputs, or the output of one call of a layer.

@@ -1,8 +1,11 @@
 // The metrics counted from a confusion table: the four counts (TruePositives, ...) and Precision
-// and Recall at a threshold, and the area under the ROC curve over many thresholds. Every output is
-// a binary decision.
+// and Recall at one threshold or a list of them (one value per threshold), and the area under the
+// ROC curve over many thresholds. Every output is a binary decision; a label is positive when it is
+// not 0 (Keras casts labels to bool).
+#include <algorithm>
 #include <cmath>
 #include <optional>
+#include <vector>
 
 #include "fastmlp/metric.hpp"
 
@@ -10,9 +13,91 @@ namespace fastmlp {
 namespace {
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }  // Keras's divide_no_nan
+bool positive_label(Scalar y) { return y != 0; }
+
+// Keras's `thresholds`: none (0.5), one number, or a list of numbers, kept in the form given so
+// that the config gives it back as Keras's get_config does (a number stays a number, a list of one
+// stays a list).
+struct Thresholds {
+  std::vector<double> values;  // empty when none was given
+  bool list = false;           // given as a list
+
+  Config to_config() const {
+    if (!list) return values.empty() ? Config() : Config(values[0]);
+    Config::Array items(values.begin(), values.end());
+    return items;
+  }
+  static Thresholds from_config(const Config& config, const std::string& what) {
+    Thresholds out;
+    if (config.is_null()) return out;
+    if (!config.is_array()) {
+      if (!config.is_number())
+        throw ConfigTypeError(what + " must be a number in [0, 1], a list of them, or None");
+      out.values.push_back(config.as_number(what));
+      return out;
+    }
+    out.list = true;
+    const Config::Array& items = config.as_array(what);
+    for (size_t i = 0; i < items.size(); ++i) out.values.push_back(items[i].as_number(what + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+};
+
+// How Keras decides that an output is predicted positive at each of its thresholds, precomputed when
+// the metric is made so that the loop only compares. Keras tests y_pred > threshold in float32,
+// except for thresholds evenly spaced over [0, 1] (three or more: i / (n - 1)), where it clips y_pred
+// to [0, 1] and puts it in bucket ceil(y_pred (n - 1)) - 1, positive at the thresholds up to that
+// bucket. The two agree but for y_pred > 1 at threshold 1 (clipped, so never above it) and
+// rounding; the score below reproduces both: positive at threshold t when score(p) > cutoffs_[t].
+class ThresholdRule {
+ public:
+  ThresholdRule(const Thresholds& thresholds, const char* who) {
+    if (thresholds.list && thresholds.values.empty())
+      throw std::invalid_argument(std::string(who) + " thresholds must hold at least one number in [0, 1]; got []");
+    for (size_t i = 0; i < thresholds.values.size(); ++i) {
+      const double t = thresholds.values[i];
+      if (!(t >= 0 && t <= 1))
+        throw std::invalid_argument(std::string(who) + " thresholds must be in [0, 1]; got " + std::to_string(t) +
+                                    (thresholds.list ? " at index " + std::to_string(i) : std::string()));
+    }
+    const std::vector<double> values = thresholds.values.empty() ? std::vector<double>{0.5} : thresholds.values;
+    const size_t n = values.size();
+    // Keras's is_evenly_distributed_thresholds: np.allclose(thresholds, arange(n, float32) / (n - 1), atol=1e-7).
+    evenly_ = n >= 3;
+    for (size_t i = 0; i < n && evenly_; ++i) {
+      const double even = static_cast<float>(i) / static_cast<float>(n - 1);
+      evenly_ = std::abs(values[i] - even) <= 1e-7 + 1e-5 * std::abs(even);
+    }
+    scale_ = static_cast<Scalar>(n - 1);
+    for (size_t i = 0; i < n; ++i) cutoffs_.push_back(evenly_ ? static_cast<Scalar>(i) : static_cast<Scalar>(values[i]));
+  }
+
+  Index size() const { return static_cast<Index>(cutoffs_.size()); }
+  Scalar score(Scalar p) const { return evenly_ ? std::ceil(std::clamp(p, Scalar(0), Scalar(1)) * scale_) : p; }
+  bool positive(Scalar score, Index t) const { return score > cutoffs_[static_cast<size_t>(t)]; }
+
+ private:
+  bool evenly_ = false;
+  Scalar scale_ = 0;
+  std::vector<Scalar> cutoffs_;  // (thresholds,)
+};
+
+// What the confusion metrics share: the threshold rule, made and validated from the options (the
+// same checks for a constructor call and a config read from a model file), and one value per threshold.
+template <class Derived, class OptionsT>
+class ThresholdedMetric : public NamedMetric<Derived, OptionsT> {
+ public:
+  int result_size() const override { return static_cast<int>(rule_.size()); }
+
+ protected:
+  explicit ThresholdedMetric(const OptionsT& options)
+      : NamedMetric<Derived, OptionsT>(options), rule_(options.thresholds, Derived::kClassName) {}
+
+  ThresholdRule rule_;
+};
 
 struct ConfusionOptions : MetricName {
-  std::optional<double> thresholds;  // none: 0.5
+  Thresholds thresholds;  // none: 0.5
   std::optional<std::int64_t> top_k;
   std::optional<std::int64_t> class_id;
   explicit ConfusionOptions(std::string name) : MetricName(std::move(name)) {}
@@ -26,14 +111,6 @@ struct ConfusionOptions : MetricName {
   }
 };
 
-void require_confusion_options(const ConfusionOptions& options, const char* who) {
-  if (options.thresholds && !(*options.thresholds >= 0 && *options.thresholds <= 1))
-    throw std::invalid_argument(std::string(who) + " thresholds must be one number in [0, 1], got " +
-                                std::to_string(*options.thresholds));
-  if (options.top_k || options.class_id)
-    throw std::invalid_argument(std::string(who) + " top_k and class_id are not supported; leave them None");
-}
-
 struct PrecisionOptions : ConfusionOptions {
   PrecisionOptions() : ConfusionOptions("precision") {}
 };
@@ -41,24 +118,35 @@ struct RecallOptions : ConfusionOptions {
   RecallOptions() : ConfusionOptions("recall") {}
 };
 
-// State: true positives, then false positives (Precision) or false negatives (Recall).
+// State: true positives per threshold, then false positives (Precision) or false negatives (Recall)
+// per threshold.
 template <class Derived, class OptionsT, bool kPrecision>
-class ThresholdedRatio : public NamedMetric<Derived, OptionsT> {
+class ThresholdedRatio : public ThresholdedMetric<Derived, OptionsT> {
  public:
-  int state_size() const override { return 2; }
+  int state_size() const override { return static_cast<int>(2 * this->rule_.size()); }
   void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
-    const Scalar threshold = static_cast<Scalar>(this->options_.thresholds.value_or(0.5));
+    const ThresholdRule& rule = this->rule_;
+    const Index n = rule.size();
     for (Index i = 0; i < y_pred.size(); ++i) {
-      const bool predicted = y_pred.data()[i] > threshold, actual = y_true.data()[i] > Scalar(0.5);
-      state[0] += predicted && actual;
-      state[1] += kPrecision ? (predicted && !actual) : (!predicted && actual);
+      const Scalar score = rule.score(y_pred.data()[i]);
+      const bool actual = positive_label(y_true.data()[i]);
+      if (kPrecision) {  // over the predicted positives: TP if actual, else FP
+        for (Index t = 0; t < n; ++t)
+          if (rule.positive(score, t)) state[actual ? t : n + t] += 1;
+      } else if (actual) {  // over the actual positives: TP if predicted, else FN
+        for (Index t = 0; t < n; ++t) state[rule.positive(score, t) ? t : n + t] += 1;
+      }
     }
   }
-  double result(const double* state, double) const override { return ratio(state[0], state[0] + state[1]); }
+  void result(const double* state, double, double* values) const override {
+    const Index n = this->rule_.size();
+    for (Index t = 0; t < n; ++t) values[t] = ratio(state[t], state[t] + state[n + t]);
+  }
 
  protected:
-  explicit ThresholdedRatio(const OptionsT& options) : NamedMetric<Derived, OptionsT>(options) {
-    require_confusion_options(options, Derived::kClassName);
+  explicit ThresholdedRatio(const OptionsT& options) : ThresholdedMetric<Derived, OptionsT>(options) {
+    if (options.top_k || options.class_id)
+      throw std::invalid_argument(std::string(Derived::kClassName) + " top_k and class_id are not supported; leave them None");
   }
 };
 
@@ -74,10 +162,10 @@ class Recall : public ThresholdedRatio<Recall, RecallOptions, false> {
   explicit Recall(const Options& options = {}) : ThresholdedRatio(options) {}
 };
 
-// The options of a count: one threshold (Keras's default 0.5) and the name.
+// The options of a count: the thresholds (Keras's default 0.5) and the name.
 template <const char* DefaultName>
 struct CountOptions : MetricName {
-  std::optional<double> thresholds;  // none: 0.5
+  Thresholds thresholds;  // none: 0.5
   CountOptions() : MetricName(DefaultName) {}
 
   template <class Self, class Visit>
@@ -87,27 +175,30 @@ struct CountOptions : MetricName {
   }
 };
 
-// How many outputs fall in one cell of the confusion table (predicted > threshold against actual),
-// summed over every output of every sample: Keras's TruePositives, FalsePositives, TrueNegatives
-// and FalseNegatives. The value is the count itself, not a mean.
+// How many outputs fall in one cell of the confusion table (predicted positive against actual) at
+// each threshold, summed over every output of every sample: Keras's TruePositives, FalsePositives,
+// TrueNegatives and FalseNegatives. The value is the count itself, not a mean.
 template <class Derived, const char* DefaultName, bool kPredicted, bool kActual>
-class ConfusionCount : public NamedMetric<Derived, CountOptions<DefaultName>> {
+class ConfusionCount : public ThresholdedMetric<Derived, CountOptions<DefaultName>> {
  public:
+  int state_size() const override { return static_cast<int>(this->rule_.size()); }
   void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
-    const Scalar threshold = static_cast<Scalar>(this->options_.thresholds.value_or(0.5));
-    for (Index i = 0; i < y_pred.size(); ++i)
-      state[0] += (y_pred.data()[i] > threshold) == kPredicted && (y_true.data()[i] > Scalar(0.5)) == kActual;
+    const ThresholdRule& rule = this->rule_;
+    const Index n = rule.size();
+    for (Index i = 0; i < y_pred.size(); ++i) {
+      if (positive_label(y_true.data()[i]) != kActual) continue;
+      const Scalar score = rule.score(y_pred.data()[i]);
+      for (Index t = 0; t < n; ++t) state[t] += rule.positive(score, t) == kPredicted;
+    }
   }
-  double result(const double* state, double) const override { return state[0]; }
+  void result(const double* state, double, double* values) const override {
+    std::copy(state, state + this->rule_.size(), values);
+  }
   bool higher_is_better() const override { return kPredicted == kActual; }
 
  protected:
   explicit ConfusionCount(const CountOptions<DefaultName>& options)
-      : NamedMetric<Derived, CountOptions<DefaultName>>(options) {
-    if (options.thresholds && !(*options.thresholds >= 0 && *options.thresholds <= 1))
-      throw std::invalid_argument(std::string(Derived::kClassName) + " thresholds must be one number in [0, 1], got " +
-                                  std::to_string(*options.thresholds));
-  }
+      : ThresholdedMetric<Derived, CountOptions<DefaultName>>(options) {}
 };
 
 constexpr char kTruePositives[] = "true_positives";
@@ -180,7 +271,7 @@ class AUC : public NamedMetric<AUC, AUCOptions> {
     for (Index i = 0; i < y_pred.size(); ++i) {
       double p = y_pred.data()[i];
       if (options_.from_logits) p = 1 / (1 + std::exp(-p));
-      const bool actual = y_true.data()[i] > Scalar(0.5);
+      const bool actual = positive_label(y_true.data()[i]);
       for (Index t = 0; t < count; ++t) {
         const bool predicted = p > threshold(t);
         state[4 * t + (actual ? (predicted ? 0 : 3) : (predicted ? 1 : 2))] += 1;
@@ -188,7 +279,7 @@ class AUC : public NamedMetric<AUC, AUCOptions> {
     }
   }
 
-  double result(const double* state, double) const override {
+  void result(const double* state, double, double* values) const override {
     double area = 0;
     for (Index t = 0; t + 1 < options_.num_thresholds; ++t) {
       const double* a = state + 4 * t;
@@ -197,7 +288,7 @@ class AUC : public NamedMetric<AUC, AUCOptions> {
       const double tpr_a = ratio(a[0], a[0] + a[3]), tpr_b = ratio(b[0], b[0] + b[3]);
       area += (fpr_a - fpr_b) * (tpr_a + tpr_b) / 2;
     }
-    return area;
+    values[0] = area;
   }
 
  private:

@@ -17,7 +17,9 @@ MetricPtr Metric::resolved_for(const MetricPtr& self, const Loss& loss, Index ou
   return self;
 }
 
-double Metric::result(const double* state, double samples) const { return samples > 0 ? state[0] / samples : 0.0; }
+void Metric::result(const double* state, double samples, double* values) const {
+  values[0] = samples > 0 ? state[0] / samples : 0.0;
+}
 
 MetricPtr make_metric(const std::string& name, Config config) {
   if (config.find("name") == nullptr) config.set("name", name);

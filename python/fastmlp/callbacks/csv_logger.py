@@ -68,8 +68,10 @@ class CSVLogger(Callback):
 
 
 def _csv_value(value):
+    # Keras's handle_value: a vector (one value per threshold) becomes the text "[a, b]" wrapped in
+    # double quotes, which the csv writer then escapes: the cell reads """[a, b]""" in the file.
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) > 0:
-        return f"[{', '.join(map(str, value))}]"
+        return f"\"[{', '.join(map(str, value))}]\""
     return value

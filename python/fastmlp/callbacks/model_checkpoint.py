@@ -101,6 +101,10 @@ class ModelCheckpoint(_MonitorCallback):
         if current is None:
             warnings.warn(f"Can save best model only with {self.monitor} available.", stacklevel=3)
             return True
+        if np.ndim(current) > 0:  # one value per threshold: Keras warns and saves, as without save_best_only
+            warnings.warn(f"Can save best model only when `monitor` is a scalar value. Received: {current}. "
+                          "Falling back to `save_best_only=False`.", stacklevel=3)
+            return True
         best = "None" if self.best is None else f"{self.best:.5f}"
         if self._is_improvement(current, self.best):
             if verbose:

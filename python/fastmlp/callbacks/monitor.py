@@ -22,6 +22,16 @@ def _metric_direction(model, monitor):
     return direction(name) if direction is not None else None
 
 
+def _monitored_number(value, monitor, who):
+    """The monitored log as a number. A metric given a list of thresholds logs one value per threshold,
+    which cannot be compared with a best value (Keras fails there with an unclear error)."""
+    if np.ndim(value) > 0:
+        raise ValueError(
+            f"{who} monitors {monitor!r}, which holds {np.size(value)} values (one per threshold of a metric "
+            "given a list of thresholds) rather than one number; monitor a metric with a single threshold")
+    return value
+
+
 class _MonitorCallback(Callback):
     """Shared by EarlyStopping and ModelCheckpoint: which way is better for ``monitor``, and whether
     a value improves on a reference by more than ``min_delta``."""
@@ -44,6 +54,7 @@ class _MonitorCallback(Callback):
             self.min_delta = -abs(self.min_delta)
 
     def _is_improvement(self, value, reference):
+        value = _monitored_number(value, self.monitor, type(self).__name__)
         if reference is None:
             return True
         return bool(self.monitor_op(value - self.min_delta, reference))

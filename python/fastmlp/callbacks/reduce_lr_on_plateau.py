@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from fastmlp.callbacks.callback import Callback
-from fastmlp.callbacks.monitor import _check_mode
+from fastmlp.callbacks.monitor import _check_mode, _monitored_number
 
 
 class ReduceLROnPlateau(Callback):
@@ -65,6 +65,7 @@ class ReduceLROnPlateau(Callback):
             warnings.warn(f"Learning rate reduction is conditioned on metric `{self.monitor}` which is not "
                           f"available. Available metrics are: {','.join(logs)}.", stacklevel=2)
             return
+        current = _monitored_number(current, self.monitor, "ReduceLROnPlateau")
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
