@@ -88,6 +88,47 @@ void test_model_config_and_bytes_round_trip() {
   CHECK_THROWS(ModelFileError, load_model_from_bytes(bytes.substr(0, 100), "a cut copy"), "cannot load a cut copy");
 }
 
+// A confusion metric given a list of thresholds reports one value per threshold (a list of one: a
+// number, as Keras does), keeps the form it was given in its config and in model files, and refuses
+// a threshold out of [0, 1] from a config as its constructor does.
+void test_thresholds_lists() {
+  const Config list = Config::Array{Config(0.25), Config(0.5), Config(1.0)};
+  const MetricPtr counts = make_metric("TruePositives", Config::Object{{"thresholds", list}});
+  CHECK(counts->result_size() == 3 && *counts->config().find("thresholds") == list);
+  const Config one = Config::Array{Config(0.5)};
+  CHECK(make_metric("Recall", Config::Object{{"thresholds", one}})->result_size() == 1);
+  CHECK(make_metric("Recall", Config::Object{{"thresholds", one}})->config().find("thresholds")->is_array());
+  CHECK(make_metric("Recall", Config::Object{{"thresholds", 0.5}})->config().find("thresholds")->is_number());
+  CHECK(make_metric("Recall")->config().find("thresholds")->is_null());
+  CHECK_THROWS(std::invalid_argument,
+               make_metric("Precision", Config::Object{{"thresholds", Config::Array{Config(0.5), Config(2.0)}}}),
+               "Precision thresholds must be in [0, 1]; got 2.000000 at index 1");
+  CHECK_THROWS(std::invalid_argument, make_metric("FalsePositives", Config::Object{{"thresholds", Config::Array{}}}),
+               "at least one number");
+  CHECK_THROWS(ConfigTypeError, make_metric("TrueNegatives", Config::Object{{"thresholds", "0.5"}}),
+               "TrueNegatives thresholds must be a number in [0, 1], a list of them, or None");
+
+  Sequential model(/*seed=*/1);
+  model.add(make_layer("Dense", Config::Object{{"units", 1}}));
+  model.build(1);
+  const std::vector<Parameter> weights = model.layers()[0]->parameters();  // kernel, bias
+  weights[0].value->setConstant(1);  // predictions are the inputs
+  weights[1].value->setZero();
+  model.compile(make_loss("mse"), make_optimizer("sgd"), {counts, make_metric("precision")});
+  RowMatrix x(5, 1), y(5, 1);
+  x << 0.1f, 0.3f, 0.6f, 0.9f, 1.0f;
+  y << 1, 0, 1, 0, 1;
+  const Logs logs = model.evaluate(x, y, /*batch_size=*/2);
+  CHECK(logs[1].first == "TruePositives" && logs[1].second.is_vector());  // shown under the name asked for
+  CHECK((logs[1].second.values() == std::vector<double>{2, 2, 0}));  // above 0.25 or 0.5: 0.6 and 1; above 1: none
+  CHECK(!logs[2].second.is_vector());
+  CHECK_CLOSE(logs[2].second.number(), 2.0 / 3.0, 1e-12);  // above 0.5: 0.6, 0.9 and 1, of which 0.9 is negative
+  CHECK_THROWS(std::logic_error, logs[1].second.number(), "one per threshold");
+  const Sequential loaded = load_model_from_bytes(save_model_to_bytes(model));
+  CHECK(loaded.compile_config() == model.compile_config());
+  CHECK(loaded.evaluate(x, y) == logs);
+}
+
 void test_version_1_files_load(const std::filesystem::path& fixtures) {
   int files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(fixtures)) {
@@ -107,6 +148,7 @@ int main() {
   test_every_type_round_trips_its_defaults();
   test_refusals();
   test_model_config_and_bytes_round_trip();
+  test_thresholds_lists();
   test_version_1_files_load(FASTMLP_FIXTURES "/format_v1");
   return check::report("test_registry");
 }
