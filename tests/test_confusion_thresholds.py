@@ -216,6 +216,7 @@ def test_config_gives_back_the_thresholds_as_given(thresholds):
         assert again.get_config() == config and again == metric
         assert pickle.loads(pickle.dumps(metric)) == metric
     assert fm.metrics.Recall(thresholds=(0.2, 0.4)).get_config()["thresholds"] == [0.2, 0.4]  # a tuple: a list
+    assert fm.metrics.Recall(thresholds=np.linspace(0, 1, 3)).get_config()["thresholds"] == [0.0, 0.5, 1.0]
 
 
 def test_saved_cloned_and_pickled_models_keep_the_thresholds(rng, tmp_path):
@@ -270,8 +271,8 @@ def test_keras_files_carry_the_thresholds_both_ways(rng, tmp_path):
 @pytest.mark.parametrize("name", ["TruePositives", "Precision"])
 def test_bad_thresholds(name):
     cls = getattr(fm.metrics, name)
-    for bad, match in ((1.5, r"\[0, 1\]; got 1\.5"), (-0.1, r"\[0, 1\]"), ([0.2, 1.5], "1.5.* at index 1"),
-                       ([], "at least one"), (float("nan"), r"\[0, 1\]")):
+    for bad, match in ((1.5, r"\[0, 1\]; got 1\.5$"), (-0.1, r"\[0, 1\]"), ([0.2, 1.5], "got 1.5 at index 1"),
+                       ([], "at least one"), (float("nan"), r"\[0, 1\]"), ([0.5] * 100001, "at most 100000")):
         with pytest.raises(ValueError, match=match):
             cls(thresholds=bad)
         # A config read from a model file goes through the same constructor.

@@ -102,7 +102,7 @@ void test_thresholds_lists() {
   CHECK(make_metric("Recall")->config().find("thresholds")->is_null());
   CHECK_THROWS(std::invalid_argument,
                make_metric("Precision", Config::Object{{"thresholds", Config::Array{Config(0.5), Config(2.0)}}}),
-               "Precision thresholds must be in [0, 1]; got 2.000000 at index 1");
+               "Precision thresholds must be in [0, 1]; got 2.0 at index 1");
   CHECK_THROWS(std::invalid_argument, make_metric("FalsePositives", Config::Object{{"thresholds", Config::Array{}}}),
                "at least one number");
   CHECK_THROWS(ConfigTypeError, make_metric("TrueNegatives", Config::Object{{"thresholds", "0.5"}}),

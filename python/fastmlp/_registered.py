@@ -11,6 +11,8 @@ registered in C++ appears in Python, with Keras's signature, without a line of P
 import functools
 import inspect
 
+import numpy as np
+
 from fastmlp import _core
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -56,6 +58,8 @@ def to_config_value(key, value):
         return regularizers._to_config(value)
     if isinstance(value, CoreView):
         return value.serialize()
+    if isinstance(value, np.ndarray):  # np.linspace(0, 1, 5) for a list of thresholds
+        return value.tolist()
     return value
 
 

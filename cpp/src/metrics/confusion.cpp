@@ -54,10 +54,15 @@ class ThresholdRule {
   ThresholdRule(const Thresholds& thresholds, const char* who) {
     if (thresholds.list && thresholds.values.empty())
       throw std::invalid_argument(std::string(who) + " thresholds must hold at least one number in [0, 1]; got []");
+    // As AUC's num_thresholds: every output is compared with every threshold, batch after batch.
+    if (thresholds.values.size() > 100000)
+      throw std::invalid_argument(std::string(who) + " thresholds holds " + std::to_string(thresholds.values.size()) +
+                                  " numbers; at most 100000");
     for (size_t i = 0; i < thresholds.values.size(); ++i) {
       const double t = thresholds.values[i];
       if (!(t >= 0 && t <= 1))
-        throw std::invalid_argument(std::string(who) + " thresholds must be in [0, 1]; got " + std::to_string(t) +
+        throw std::invalid_argument(std::string(who) + " thresholds must be in [0, 1]; got " +
+                                    (std::isnan(t) ? std::string("nan") : Config(t).dump()) +  // shortest: 1.5
                                     (thresholds.list ? " at index " + std::to_string(i) : std::string()));
     }
     const std::vector<double> values = thresholds.values.empty() ? std::vector<double>{0.5} : thresholds.values;
