@@ -48,7 +48,8 @@ struct Thresholds {
 // except for thresholds evenly spaced over [0, 1] (three or more: i / (n - 1)), where it clips y_pred
 // to [0, 1] and puts it in bucket ceil(y_pred (n - 1)) - 1, positive at the thresholds up to that
 // bucket. The two agree but for y_pred > 1 at threshold 1 (clipped, so never above it) and
-// rounding; the score below reproduces both: positive at threshold t when score(p) > cutoffs_[t].
+// rounding. cell() reproduces both: positive at threshold t when y_pred > cutoffs_[t] (the threshold),
+// or, evenly spaced, when ceil(clip(y_pred, 0, 1) (n - 1)) > cutoffs_[t] (the threshold's index t).
 class ThresholdRule {
  public:
   ThresholdRule(const Thresholds& thresholds, const char* who) {
@@ -78,10 +79,26 @@ class ThresholdRule {
   }
 
   Index size() const { return static_cast<Index>(cutoffs_.size()); }
-  Scalar score(Scalar p) const { return evenly_ ? std::ceil(std::clamp(p, Scalar(0), Scalar(1)) * scale_) : p; }
-  bool positive(Scalar score, Index t) const { return score > cutoffs_[static_cast<size_t>(t)]; }
+
+  // How many outputs fall in one cell of the confusion table at threshold t: predicted positive or
+  // not, against a label positive or not. One vectorised pass over the batch per cell, without a
+  // branch per output (on random labels one mispredicts half the time).
+  double cell(ConstMatrixMap y_pred, ConstMatrixMap y_true, Index t, bool predicted, bool actual) const {
+    using Flat = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
+    const Flat p(y_pred.data(), y_pred.size()), y(y_true.data(), y_true.size());
+    const Scalar cutoff = cutoffs_[static_cast<size_t>(t)];
+    // ceil(v) > t is v > t for a whole t, and clipping at 0 changes nothing against t >= 0.
+    if (evenly_) return count(p.min(Scalar(1)) * scale_ > cutoff, y != Scalar(0), predicted, actual);
+    return count(p > cutoff, y != Scalar(0), predicted, actual);
+  }
 
  private:
+  template <class Positive, class Labels>
+  static double count(const Positive& positive, const Labels& labels, bool predicted, bool actual) {
+    if (predicted) return static_cast<double>(actual ? (positive && labels).count() : (positive && !labels).count());
+    return static_cast<double>(actual ? (!positive && labels).count() : (!positive && !labels).count());
+  }
+
   bool evenly_ = false;
   Scalar scale_ = 0;
   std::vector<Scalar> cutoffs_;  // (thresholds,)
@@ -132,15 +149,10 @@ class ThresholdedRatio : public ThresholdedMetric<Derived, OptionsT> {
   void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
     const ThresholdRule& rule = this->rule_;
     const Index n = rule.size();
-    for (Index i = 0; i < y_pred.size(); ++i) {
-      const Scalar score = rule.score(y_pred.data()[i]);
-      const bool actual = positive_label(y_true.data()[i]);
-      if (kPrecision) {  // over the predicted positives: TP if actual, else FP
-        for (Index t = 0; t < n; ++t)
-          if (rule.positive(score, t)) state[actual ? t : n + t] += 1;
-      } else if (actual) {  // over the actual positives: TP if predicted, else FN
-        for (Index t = 0; t < n; ++t) state[rule.positive(score, t) ? t : n + t] += 1;
-      }
+    for (Index t = 0; t < n; ++t) {
+      state[t] += rule.cell(y_pred, y_true, t, true, true);
+      // Precision: the predicted positives that are not; Recall: the positives not predicted.
+      state[n + t] += kPrecision ? rule.cell(y_pred, y_true, t, true, false) : rule.cell(y_pred, y_true, t, false, true);
     }
   }
   void result(const double* state, double, double* values) const override {
@@ -188,13 +200,7 @@ class ConfusionCount : public ThresholdedMetric<Derived, CountOptions<DefaultNam
  public:
   int state_size() const override { return static_cast<int>(this->rule_.size()); }
   void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
-    const ThresholdRule& rule = this->rule_;
-    const Index n = rule.size();
-    for (Index i = 0; i < y_pred.size(); ++i) {
-      if (positive_label(y_true.data()[i]) != kActual) continue;
-      const Scalar score = rule.score(y_pred.data()[i]);
-      for (Index t = 0; t < n; ++t) state[t] += rule.positive(score, t) == kPredicted;
-    }
+    for (Index t = 0; t < this->rule_.size(); ++t) state[t] += this->rule_.cell(y_pred, y_true, t, kPredicted, kActual);
   }
   void result(const double* state, double, double* values) const override {
     std::copy(state, state + this->rule_.size(), values);
