@@ -26,7 +26,6 @@ void register_sparse(py::module_& m) {
            py::arg("indptr").noconvert(), py::arg("indices").noconvert(), py::arg("data").noconvert(), py::arg("cols"))
       .def("__len__", &CsrArrays::rows)
       .def_property_readonly("shape", [](const CsrArrays& self) { return py::make_tuple(self.rows(), self.cols); })
-      .def_property_readonly("nnz", [](const CsrArrays& self) { return self.view().nnz(); })
       .def_readonly("indptr", &CsrArrays::indptr)
       .def_readonly("indices", &CsrArrays::indices)
       .def_readonly("data", &CsrArrays::data);

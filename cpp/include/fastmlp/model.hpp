@@ -219,6 +219,22 @@ class Model {
   void predict(const std::vector<InputMatrix>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
                const PredictCallbacks* callbacks = nullptr) const;
   std::vector<RowMatrix> predict(const std::vector<InputMatrix>& x, Index batch_size = 0) const;
+  // The same for lists of dense inputs, as these calls took them before sparse inputs: templates, so
+  // that a braced list ({a, b}) still picks the InputMatrix forms above.
+  template <class Allocator>
+  void predict(const std::vector<ConstMatrixMap, Allocator>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
+               const PredictCallbacks* callbacks = nullptr) const {
+    predict(std::vector<InputMatrix>(x.begin(), x.end()), out, batch_size, callbacks);
+  }
+  template <class Allocator>
+  std::vector<RowMatrix> predict(const std::vector<ConstMatrixMap, Allocator>& x, Index batch_size = 0) const {
+    return predict(std::vector<InputMatrix>(x.begin(), x.end()), batch_size);
+  }
+  template <class Allocator>
+  Logs train_on_batch(const std::vector<ConstMatrixMap, Allocator>& x, const std::vector<ConstMatrixMap>& y,
+                      const Scalar* sample_weight = nullptr) {
+    return train_on_batch(std::vector<InputMatrix>(x.begin(), x.end()), y, sample_weight);
+  }
   // The outputs of a training-mode forward pass, as Keras's model(x, training=True): Dropout drops,
   // GaussianNoise adds noise, BatchNormalization normalises with the batch's statistics and updates
   // its moving averages. No gradient is computed and no weight changes. Not thread-safe (it uses
