@@ -1,6 +1,6 @@
 """Sparse input on a bag-of-words workload: fastmlp fed a scipy CSR matrix against fastmlp fed the same
-rows dense, scikit-learn's MLPClassifier (sparse), and PyTorch (dense, and torch.sparse.mm on each
-batch's rows).
+rows dense, fastmlp.sklearn's and scikit-learn's MLPClassifier (sparse, one partial_fit an epoch), and
+PyTorch (dense, and torch.sparse.mm on each batch's rows).
 
     python bench/sparse.py [--rows 4000] [--features 20000] [--density 0.005] [--epochs 3] [--threads 2]
 
@@ -34,7 +34,8 @@ CLASSES = 46
 HIDDEN = (128, 128)
 BATCH = 128
 LEARNING_RATE = 1e-3
-FRAMEWORKS = ("fastmlp sparse", "fastmlp dense", "scikit-learn sparse", "torch dense", "torch sparse")
+FRAMEWORKS = ("fastmlp sparse", "fastmlp dense", "fastmlp.sklearn sparse", "scikit-learn sparse", "torch dense",
+              "torch sparse")
 
 
 def make_data(rows, features, density, seed=0):
@@ -65,8 +66,11 @@ def fastmlp_trainer(x, y, dense):
     return epoch, data
 
 
-def sklearn_trainer(x, y):
-    from sklearn.neural_network import MLPClassifier
+def sklearn_trainer(x, y, ours):
+    if ours:  # fastmlp's drop-in estimator
+        from fastmlp.sklearn import MLPClassifier
+    else:
+        from sklearn.neural_network import MLPClassifier
 
     model = MLPClassifier(hidden_layer_sizes=HIDDEN, batch_size=BATCH, learning_rate_init=LEARNING_RATE,
                           random_state=0, shuffle=True)
@@ -128,14 +132,17 @@ def child(name, rows, features, density, epochs, threads):
     import gc
 
     x, y = make_data(rows, features, density)
-    if name.startswith("fastmlp"):
+    if name in ("fastmlp sparse", "fastmlp dense"):
         import fastmlp as fm
         fm.set_num_threads(threads)
         epoch, data = fastmlp_trainer(x, y, dense=name.endswith("dense"))
-    elif name.startswith("scikit-learn"):
+    elif name.startswith("scikit-learn") or name.startswith("fastmlp.sklearn"):
         from threadpoolctl import threadpool_limits
         threadpool_limits(threads)
-        epoch, data = sklearn_trainer(x, y)
+        if name.startswith("fastmlp"):
+            import fastmlp as fm
+            fm.set_num_threads(threads)
+        epoch, data = sklearn_trainer(x, y, ours=name.startswith("fastmlp"))
     else:
         import torch
         torch.set_num_threads(threads)

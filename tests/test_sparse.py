@@ -94,6 +94,19 @@ def test_batch_methods_and_validation_match_dense(bag_of_words):
     assert_same_weights(a, b)
 
 
+def test_sequential_without_an_input_shape_is_built_for_the_sparse_width(bag_of_words):
+    x, dense, y = bag_of_words
+    models = []
+    for data in (x, dense):
+        fm.utils.set_random_seed(8)
+        model = fm.Sequential([layers.Dense(8, activation="relu"), layers.Dense(CLASSES, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(data, y, epochs=1, verbose=0)
+        models.append(model)
+    assert models[0].input_shape == (None, FEATURES)
+    assert_same_weights(*models)
+
+
 def test_functional_model_with_a_sparse_and_a_dense_input(bag_of_words):
     """The sparse input feeds a Dense layer and a Concatenate, which gets each batch densified."""
     x, dense, y = bag_of_words
@@ -194,6 +207,10 @@ def test_sklearn_estimators_train_on_sparse_as_on_dense():
         a.partial_fit(dense, y)
         np.testing.assert_allclose(getattr(b, outputs)(x), getattr(a, outputs)(dense), rtol=1e-5, atol=1e-5)
         assert list(b.predict(x[:20])) == pytest.approx(list(a.predict(dense[:20])), abs=1e-5)
+    stopped = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=4, random_state=0)
+    stopped.fit(x, labels)  # the held-out rows are taken from the sparse matrix, and scored sparse
+    reference = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=4, random_state=0)
+    np.testing.assert_allclose(stopped.validation_scores_, reference.fit(dense, labels).validation_scores_)
     unsorted = x.copy()
     unsorted.indices = unsorted.indices.copy()
     for row in range(unsorted.shape[0]):  # reverse each row's entries: scikit-learn accepts that, so do we

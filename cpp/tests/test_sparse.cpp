@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "finite_differences.hpp"
 #include "fastmlp/fastmlp.hpp"
 
 using namespace fastmlp;
@@ -163,27 +164,9 @@ void gradient_check() {
   model.train_on_batch(csr.view(), map_of(y));  // learning rate 0: fills the gradients only
   reference.train_on_batch(map_of(x), map_of(y));
   const auto loss_at = [&] { return model.evaluate(csr.view(), map_of(y))[0].second; };
-  const Scalar step = 3e-3f;
-  double worst = 0;
   const auto params = model.trainable_parameters(), dense_params = reference.trainable_parameters();
-  for (size_t p = 0; p < params.size(); ++p) {
-    const RowMatrix analytic = *params[p].gradient;
-    CHECK(max_difference(analytic, *dense_params[p].gradient) < 1e-6);
-    for (Index k = 0; k < params[p].value->size(); ++k) {
-      Scalar& w = params[p].value->data()[k];
-      const Scalar original = w;
-      w = original + step;
-      const Scalar up = w;
-      const double loss_up = loss_at();
-      w = original - step;
-      const Scalar down = w;
-      const double loss_down = loss_at();
-      w = original;
-      const double numeric = (loss_up - loss_down) / static_cast<double>(up - down);
-      worst = std::max(worst, std::abs(analytic.data()[k] - numeric));
-      CHECK_CLOSE(analytic.data()[k], numeric, 2e-4 + 1e-2 * std::abs(numeric));
-    }
-  }
+  for (size_t p = 0; p < params.size(); ++p) CHECK(max_difference(*params[p].gradient, *dense_params[p].gradient) < 1e-6);
+  const double worst = check_gradients(params, loss_at);
   std::printf("sparse Dense gradient: max |analytic - numeric| = %.3e\n", worst);
   set_num_threads(0);
 }
