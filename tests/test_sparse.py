@@ -208,9 +208,10 @@ def test_sklearn_estimators_train_on_sparse_as_on_dense():
         np.testing.assert_allclose(getattr(b, outputs)(x), getattr(a, outputs)(dense), rtol=1e-5, atol=1e-5)
         assert list(b.predict(x[:20])) == pytest.approx(list(a.predict(dense[:20])), abs=1e-5)
     stopped = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=4, random_state=0)
-    stopped.fit(x, labels)  # the held-out rows are taken from the sparse matrix, and scored sparse
+    binary = (labels > 0).astype(int)
+    stopped.fit(x, binary)  # the held-out rows are taken from the sparse matrix, and scored sparse
     reference = MLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=4, random_state=0)
-    np.testing.assert_allclose(stopped.validation_scores_, reference.fit(dense, labels).validation_scores_)
+    np.testing.assert_allclose(stopped.validation_scores_, reference.fit(dense, binary).validation_scores_)
     unsorted = x.copy()
     unsorted.indices = unsorted.indices.copy()
     for row in range(unsorted.shape[0]):  # reverse each row's entries: scikit-learn accepts that, so do we
