@@ -122,9 +122,12 @@ def test_functional_model_with_a_sparse_and_a_dense_input(bag_of_words):
         return model
 
     a, b = make(), make()
-    a.fit([dense, side], y, batch_size=16, epochs=2, verbose=0)
-    b.fit({"words": sparse.csc_matrix(x), "extra": side}, y, batch_size=16, epochs=2, verbose=0)
+    ha = a.fit([dense, side], y, batch_size=16, epochs=2, validation_data=([dense[:50], side[:50]], y[:50]),
+               verbose=0)
+    hb = b.fit({"words": sparse.csc_matrix(x), "extra": side}, y, batch_size=16, epochs=2,
+               validation_data=({"words": x[:50], "extra": side[:50]}, y[:50]), verbose=0)
     assert_same_weights(a, b)
+    np.testing.assert_allclose(hb.history["val_loss"], ha.history["val_loss"], rtol=1e-5)
     np.testing.assert_allclose(b.predict([x, side], verbose=0), b.predict([dense, side], verbose=0), rtol=1e-6,
                                atol=1e-7)
     np.testing.assert_allclose(b.evaluate([x, side], y, verbose=0), b.evaluate([dense, side], y, verbose=0),
