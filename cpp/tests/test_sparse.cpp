@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "csr.hpp"
 #include "finite_differences.hpp"
 #include "fastmlp/fastmlp.hpp"
 
@@ -32,29 +33,6 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
-
-// A CSR matrix that owns its arrays, as scipy's csr_matrix does; view() is what the model reads.
-struct Csr {
-  Index rows = 0, cols = 0;
-  std::vector<SparseIndex> indptr{0}, indices;
-  std::vector<Scalar> values;
-  CsrRows view() const { return {rows, cols, indptr.data(), indices.data(), values.data()}; }
-};
-
-Csr to_csr(const RowMatrix& dense) {
-  Csr csr;
-  csr.rows = dense.rows();
-  csr.cols = dense.cols();
-  for (Index r = 0; r < dense.rows(); ++r) {
-    for (Index c = 0; c < dense.cols(); ++c)
-      if (dense(r, c) != 0) {
-        csr.indices.push_back(static_cast<SparseIndex>(c));
-        csr.values.push_back(dense(r, c));
-      }
-    csr.indptr.push_back(static_cast<SparseIndex>(csr.indices.size()));
-  }
-  return csr;
-}
 
 // Multi-hot rows (bag of words): about `density` of the entries are counts 1..3, the rest zero.
 RowMatrix bag_of_words(Index rows, Index cols, double density, Rng& rng) {
