@@ -155,9 +155,6 @@ void Model::check_data(const Datasets& data, const char* what) const {
 }
 
 // ---- the training machinery ---------------------------------------------------------------------------
-// Decides, once per fit (not per batch), what every call reads and where gradients meet: a tensor
-// read by several calls, or also given a loss, sums its gradients in a buffer of its own. The later
-// calls of a shared layer run on copies with their own buffers (made once).
 bool Model::reads_sparse(const Node& node, const Layer& layer, const CsrRows* const* sparse) const {
   return sparse && !node.list && node.inputs[0] < inputs_.size() && sparse[node.inputs[0]] && layer.takes_sparse();
 }
@@ -170,6 +167,9 @@ bool Model::needs_dense(size_t input, const CsrRows* const* sparse) const {
   return false;
 }
 
+// Decides, once per fit (not per batch), what every call reads and where gradients meet: a tensor
+// read by several calls, or also given a loss, sums its gradients in a buffer of its own. The later
+// calls of a shared layer run on copies with their own buffers (made once).
 void Model::prepare_training(const std::vector<InputMatrix>* x) {
   const size_t tensors = inputs_.size() + nodes_.size();
   tensor_data_.assign(tensors, nullptr);
