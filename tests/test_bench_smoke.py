@@ -135,3 +135,24 @@ def test_imported_model_bench_runs_and_prints_a_row_per_framework():
     names = [name for name, _ in rows]
     assert names[0] == "fastmlp (Python)" and float(rows[0][1]) == 1.0, done.stdout
     assert ("ONNX Runtime" in names) == (importlib.util.find_spec("onnxruntime") is not None)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("scipy") is None, reason="sparse inputs come from scipy.sparse")
+def test_sparse_bench_runs_every_framework_and_fastmlp_reads_x_sparse():
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "sparse.py"), "--rows", "300", "--features", "2000",
+                           "--epochs", "1", "--threads", "1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {name.strip(): values.split() for name, values in
+            re.findall(r"^(fastmlp sparse|fastmlp dense|fastmlp.sklearn sparse|scikit-learn sparse|torch dense|"
+                       r"torch sparse) +(\d.*)$", done.stdout, re.M)}
+    expected = {"fastmlp sparse", "fastmlp dense", "fastmlp.sklearn sparse"}
+    expected |= {"scikit-learn sparse"} if HAVE_SKLEARN else set()
+    expected |= {"torch dense", "torch sparse"} if HAVE_TORCH else set()
+    assert expected <= set(rows), done.stdout
+    x_mib = {name: float(values[1]) for name, values in rows.items()}
+    assert x_mib["fastmlp sparse"] < x_mib["fastmlp dense"] / 10  # the CSR arrays, not a dense X
+    assert float(rows["fastmlp sparse"][5]) == 1.0  # peak / ours of the reference row
+    # The same network from the same seed on the same rows: the same loss, sparse or dense.
+    assert abs(float(rows["fastmlp sparse"][-1]) - float(rows["fastmlp dense"][-1])) <= 1e-4

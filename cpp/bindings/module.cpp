@@ -12,6 +12,7 @@ PYBIND11_MODULE(_core, m) {
   fastmlp::bindings::register_io(m);
   fastmlp::bindings::register_threads(m);
   fastmlp::bindings::register_distribution(m);
+  fastmlp::bindings::register_sparse(m);
   // [issue 13] pybind11 looks NumPy's C API up at its first use and releases the GIL meanwhile, in a
   // destructor that interpreter exit can turn into std::terminate (gil.hpp): done here, at import,
   // a daemon thread's first predict cannot be where that happens.

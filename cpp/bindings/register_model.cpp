@@ -12,6 +12,7 @@
 #include "fastmlp/sequential.hpp"
 #include "gil.hpp"
 #include "numpy_views.hpp"
+#include "sparse_arrays.hpp"
 #include "registrations.hpp"
 #include "training_guard.hpp"
 
@@ -20,6 +21,7 @@ namespace {
 
 using WeightArray = py::array_t<Scalar, py::array::c_style>;
 using Arrays = std::vector<FloatArray>;
+using Inputs = std::vector<InputArray>;  // a float32 array or a CsrMatrix per model input
 
 // A 1-D float32 array of one weight per sample, or null.
 const Scalar* weight_pointer(const std::optional<WeightArray>& weights, Index rows, const char* name) {
@@ -44,6 +46,12 @@ py::object log_to_python(const LogValue& value) {
   py::array_t<Scalar> out(static_cast<py::ssize_t>(values.size()));
   std::transform(values.begin(), values.end(), out.mutable_data(), [](double v) { return static_cast<Scalar>(v); });
   return std::move(out);
+}
+
+std::vector<InputMatrix> map_inputs(const Inputs& arrays, const char* name) {
+  std::vector<InputMatrix> maps;
+  for (const InputArray& array : arrays) maps.push_back(map_input(array, name));
+  return maps;
 }
 
 py::dict logs_to_dict(const Logs& logs) {
@@ -182,17 +190,17 @@ void bind_structure(ModelClass& model) {
 void bind_training(ModelClass& model) {
   model
       .def("fit",
-           [](Model& self, const Arrays& x, const Arrays& y, const FitOptions& options, const std::optional<Arrays>& x_val,
+           [](Model& self, const Inputs& x, const Arrays& y, const FitOptions& options, const std::optional<Inputs>& x_val,
               const std::optional<Arrays>& y_val, py::object on_batch_begin, py::object on_batch_end,
               py::object on_epoch_begin, py::object on_epoch_end, double progress_interval,
               const std::optional<WeightArray>& sample_weight, const std::optional<WeightArray>& val_sample_weight,
               const py::dict& validation_hooks, Communicator* communicator, bool sharded) {
-             Datasets data{map_all(x, "x"), map_all(y, "y"), nullptr};
+             Datasets data{map_inputs(x, "x"), map_all(y, "y"), nullptr};
              if (data.x.empty()) throw py::value_error("fit needs at least one input array");
              data.sample_weight = weight_pointer(sample_weight, data.x[0].rows(), "sample_weight");
              std::optional<Datasets> validation;
              if (x_val && y_val) {
-               validation = Datasets{map_all(*x_val, "x_val"), map_all(*y_val, "y_val"), nullptr};
+               validation = Datasets{map_inputs(*x_val, "x_val"), map_all(*y_val, "y_val"), nullptr};
                if (validation->x.empty()) throw py::value_error("validation data needs at least one input array");
                validation->sample_weight =
                    weight_pointer(val_sample_weight, validation->x[0].rows(), "validation sample_weight");
@@ -214,10 +222,10 @@ void bind_training(ModelClass& model) {
            py::arg("val_sample_weight").noconvert() = py::none(), py::arg("validation_hooks") = py::dict(),
            py::arg("communicator") = nullptr, py::arg("sharded") = false)
       .def("evaluate",
-           [](const Model& self, const Arrays& x, const Arrays& y, Index batch_size,
+           [](const Model& self, const Inputs& x, const Arrays& y, Index batch_size,
               const std::optional<WeightArray>& sample_weight, py::object on_batch_begin, py::object on_batch_end,
               Communicator* communicator, bool sharded) {
-             Datasets data{map_all(x, "x"), map_all(y, "y"), nullptr};
+             Datasets data{map_inputs(x, "x"), map_all(y, "y"), nullptr};
              if (data.x.empty()) throw py::value_error("evaluate needs at least one input array");
              data.sample_weight = weight_pointer(sample_weight, data.x[0].rows(), "sample_weight");
              const EvaluateCallbacks callbacks =
@@ -233,9 +241,9 @@ void bind_training(ModelClass& model) {
            py::arg("sample_weight").noconvert() = py::none(), py::arg("on_batch_begin") = py::none(),
            py::arg("on_batch_end") = py::none(), py::arg("communicator") = nullptr, py::arg("sharded") = false)
       .def("predict",
-           [](const Model& self, const Arrays& x, Index batch_size, py::object on_batch_begin,
+           [](const Model& self, const Inputs& x, Index batch_size, py::object on_batch_begin,
               py::object on_batch_end) {
-             const std::vector<ConstMatrixMap> xs = map_all(x, "x");
+             const std::vector<InputMatrix> xs = map_inputs(x, "x");
              if (xs.empty()) throw py::value_error("predict needs at least one input array");
              if (!self.built()) throw py::value_error("predict: the model is not built");
              // [issue 13] Held from here, so that the outputs keep the widths they are allocated with. With
@@ -291,8 +299,9 @@ void bind_training(ModelClass& model) {
            },
            py::arg("x").noconvert())
       .def("train_on_batch",
-           [](Model& self, const Arrays& x, const Arrays& y, const std::optional<WeightArray>& sample_weight) {
-             const std::vector<ConstMatrixMap> xs = map_all(x, "x"), ys = map_all(y, "y");
+           [](Model& self, const Inputs& x, const Arrays& y, const std::optional<WeightArray>& sample_weight) {
+             const std::vector<InputMatrix> xs = map_inputs(x, "x");
+             const std::vector<ConstMatrixMap> ys = map_all(y, "y");
              if (xs.empty()) throw py::value_error("train_on_batch needs at least one input array");
              const Scalar* weights = weight_pointer(sample_weight, xs[0].rows(), "sample_weight");
              const TrainingGuard guard(self, "train_on_batch");

@@ -48,7 +48,7 @@ Model wide_and_deep() {
   return model;
 }
 
-bool same_predictions(const Model& a, const Model& b, const std::vector<ConstMatrixMap>& x) {
+bool same_predictions(const Model& a, const Model& b, const std::vector<InputMatrix>& x) {
   const std::vector<RowMatrix> pa = a.predict(x), pb = b.predict(x);
   for (size_t o = 0; o < pa.size(); ++o)
     if (pa[o] != pb[o]) return false;

@@ -19,6 +19,9 @@ namespace {
 std::string shape_text(ConstMatrixMap m) {
   return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")";
 }
+std::string shape_text(const InputMatrix& m) {
+  return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")" + (m.is_sparse() ? " (sparse)" : "");
+}
 
 // Copies the rows listed in indices[first, end) of `source` into the top rows of `batch`.
 void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index first, Index end, RowMatrix& batch) {
@@ -114,7 +117,7 @@ void Model::require_compiled_and_built(const char* caller) const {
   require_graph(caller);
 }
 
-void Model::check_inputs(const std::vector<ConstMatrixMap>& x, const char* what) const {
+void Model::check_inputs(const std::vector<InputMatrix>& x, const char* what) const {
   if (x.size() != inputs_.size())
     throw std::invalid_argument(std::string(what) + ": the model has " + std::to_string(inputs_.size()) +
                                 " inputs, got " + std::to_string(x.size()) + " arrays");
@@ -126,7 +129,10 @@ void Model::check_inputs(const std::vector<ConstMatrixMap>& x, const char* what)
     if (x[i].cols() != input_dim(i))
       throw std::invalid_argument(std::string(what) + ": the model expects " + std::to_string(input_dim(i)) +
                                   " input features, " + name + " has shape " + shape_text(x[i]));
-    if (!x[i].allFinite()) throw std::invalid_argument(std::string(what) + ": " + name + " contains NaN or infinity");
+    if (x[i].is_sparse())
+      check_csr(x[i].sparse(), std::string(what) + ": " + name);
+    else if (!x[i].dense().allFinite())
+      throw std::invalid_argument(std::string(what) + ": " + name + " contains NaN or infinity");
   }
 }
 
@@ -150,10 +156,22 @@ void Model::check_data(const Datasets& data, const char* what) const {
 }
 
 // ---- the training machinery ---------------------------------------------------------------------------
+bool Model::reads_sparse(const Node& node, const Layer& layer, const CsrRows* const* sparse) const {
+  return sparse && !node.list && node.inputs[0] < inputs_.size() && sparse[node.inputs[0]] && layer.takes_sparse();
+}
+
+bool Model::needs_dense(size_t input, const CsrRows* const* sparse) const {
+  for (const Node& node : nodes_)
+    if (std::find(node.inputs.begin(), node.inputs.end(), input) != node.inputs.end() &&
+        !reads_sparse(node, *layers_[node.layer], sparse))
+      return true;
+  return false;
+}
+
 // Decides, once per fit (not per batch), what every call reads and where gradients meet: a tensor
 // read by several calls, or also given a loss, sums its gradients in a buffer of its own. The later
 // calls of a shared layer run on copies with their own buffers (made once).
-void Model::prepare_training() {
+void Model::prepare_training(const std::vector<InputMatrix>* x) {
   const size_t tensors = inputs_.size() + nodes_.size();
   tensor_data_.assign(tensors, nullptr);
   tensor_grad_.assign(tensors, nullptr);
@@ -192,6 +210,20 @@ void Model::prepare_training() {
   }
   input_gradients_ = -1;
   step_inputs_.assign(inputs_.size(), nullptr);
+  // Which inputs arrive as CSR, and which of those some call reads dense (densified a batch at a time).
+  sparse_input_.assign(inputs_.size(), 0);
+  densify_input_.assign(inputs_.size(), 0);
+  sparse_rows_.assign(inputs_.size(), CsrRows{});
+  step_sparse_.assign(inputs_.size(), nullptr);
+  sparse_batch_.resize(inputs_.size());
+  if (x) {
+    for (size_t i = 0; i < inputs_.size(); ++i)
+      if ((*x)[i].is_sparse()) {
+        sparse_input_[i] = 1;
+        step_sparse_[i] = &sparse_rows_[i];
+      }
+    for (size_t i = 0; i < inputs_.size(); ++i) densify_input_[i] = sparse_input_[i] && needs_dense(i, step_sparse_.data());
+  }
   step_grads_.assign(outputs_.size(), nullptr);
   step_at_.assign(outputs_.size(), GradientAt::Output);
   reserved_ = 0;  // runners may be new: reserve_batch sizes them all again
@@ -219,7 +251,9 @@ void Model::reserve_batch(Index max_batch) {
 
 void Model::reserve_model_buffers(Index max_batch) {
   batch_x_.resize(inputs_.size());
-  for (size_t i = 0; i < inputs_.size(); ++i) batch_x_[i].resize(max_batch, input_dim(i));
+  // A sparse input needs dense rows only where some call reads it dense (its gathered rows are in sparse_batch_).
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    batch_x_[i].resize(sparse_input_[i] && !densify_input_[i] ? 0 : max_batch, input_dim(i));
   batch_y_.resize(outputs_.size());
   grad_output_.resize(outputs_.size());
   sample_losses_.resize(outputs_.size());
@@ -246,9 +280,10 @@ void Model::sync_twin(Node& node, bool before) const {
   }
 }
 
-double Model::forward_pass(const Scalar* const* inputs, Index rows, bool training) {
+double Model::forward_pass(const Scalar* const* inputs, Index rows, bool training, const CsrRows* const* sparse) {
   const size_t first_node = inputs_.size();
   for (size_t i = 0; i < first_node; ++i) tensor_data_[i] = inputs[i];
+  pass_sparse_ = sparse;
   double penalty = 0;
   for (size_t k = 0; k < nodes_.size(); ++k) {
     Node& node = nodes_[k];
@@ -257,8 +292,9 @@ double Model::forward_pass(const Scalar* const* inputs, Index rows, bool trainin
     Layer& layer = *node.runner;
     for (size_t i = 0; i < node.inputs.size(); ++i) node.input_data[i] = tensor_data_[node.inputs[i]];
     const ConstMatrixMap output =
-        node.list ? layer.forward_inputs({node.input_data.data(), node.inputs.size(), rows}, training)
-                  : layer.forward(ConstMatrixMap(node.input_data[0], rows, layer.input_dim()), training);
+        reads_sparse(node, layer, sparse) ? layer.forward_sparse(*sparse[node.inputs[0]], training)
+        : node.list ? layer.forward_inputs({node.input_data.data(), node.inputs.size(), rows}, training)
+                    : layer.forward(ConstMatrixMap(node.input_data[0], rows, layer.input_dim()), training);
     tensor_data_[first_node + k] = output.data();
     if (layer.has_activity_penalty()) penalty += layer.activity_penalty(output);
     if (twin) sync_twin(node, false);
@@ -304,7 +340,10 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
     // The loss's gradient may be dL/dZ of the call's final activation only when nothing else adds to it.
     const GradientAt where = node.output >= 0 && grad_sources_[tensor] == 1 ? at[node.output] : GradientAt::Output;
     const ConstMatrixMap grad(tensor_grad_[tensor], rows, layer.output_dim());
-    if (node.list) {
+    if (reads_sparse(node, layer, pass_sparse_)) {
+      if (input_gradients) throw std::logic_error("backward_pass: no gradient with respect to a sparse input");
+      layer.backward_sparse(*pass_sparse_[node.inputs[0]], grad, where);  // need_grad[0] is false: a model input
+    } else if (node.list) {
       layer.backward_inputs({node.input_data.data(), node.inputs.size(), rows}, grad, where, node.need_grad,
                             node.input_grads.data());
     } else {
@@ -357,7 +396,14 @@ void Model::start_replica(ReplicaSync& sync, const Datasets& data, const FitOpti
   if (!sharded)
     for (Index i = 0; i < rows; ++i) {
       double row = 0;
-      for (const ConstMatrixMap& x : data.x) row += x.row(i).cwiseAbs().cast<double>().sum();
+      for (const InputMatrix& x : data.x) {
+        if (!x.is_sparse()) {
+          row += x.dense().row(i).cwiseAbs().cast<double>().sum();
+          continue;
+        }
+        const CsrRows& csr = x.sparse();
+        for (SparseIndex k = csr.indptr[i]; k < csr.indptr[i + 1]; ++k) row += std::abs(static_cast<double>(csr.values[k]));
+      }
       for (const ConstMatrixMap& y : data.y) row += y.row(i).cwiseAbs().cast<double>().sum();
       checksum += static_cast<double>(1 + i % 1021) * row;
     }
@@ -383,11 +429,23 @@ void Model::start_replica(ReplicaSync& sync, const Datasets& data, const FitOpti
   sync.start(agreed, rows, weights, rng_, generators, params, state, totals);
 }
 
-void Model::forward_backward(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+void Model::forward_backward(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
                              const Scalar* sample_weight, Tally& tally) {
   const Index n = x[0].rows();
-  for (size_t i = 0; i < x.size(); ++i) step_inputs_[i] = x[i].data();
-  double total = static_cast<double>(n) * (weight_penalty() + forward_pass(step_inputs_.data(), n, true));
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!x[i].is_sparse()) {
+      step_inputs_[i] = x[i].dense().data();
+      continue;
+    }
+    sparse_rows_[i] = x[i].sparse();  // step_sparse_[i] points here
+    step_inputs_[i] = nullptr;
+    if (densify_input_[i]) {
+      densify(sparse_rows_[i], top_rows(batch_x_[i], n));  // for the calls that read it dense
+      step_inputs_[i] = batch_x_[i].data();
+    }
+  }
+  double total =
+      static_cast<double>(n) * (weight_penalty() + forward_pass(step_inputs_.data(), n, true, step_sparse_.data()));
   size_t entry = 1;
   for (size_t o = 0; o < outputs_.size(); ++o) {
     step_grads_[o] = nullptr;
@@ -436,7 +494,7 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
   std::vector<Parameter> params = trainable_parameters();
   build_optimizer(*optimizer_, params);  // [issue 13] model_allocation.hpp
-  prepare_training();
+  prepare_training(&data.x);
   History history;
   const std::vector<std::string> names = log_names();
   const size_t losses = names.size() - metrics_total(metrics);
@@ -458,18 +516,27 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
   const Index batch_size = std::min(options.batch_size, rows);
   const Index batches = options.batches(rows);
   reserve_batch(batch_size);
+  // Room for the fullest batch of each sparse input's rows that a shuffle can draw.
+  if (options.shuffle || sync)
+    for (size_t i = 0; i < inputs_.size(); ++i)
+      if (sparse_input_[i]) sparse_batch_[i].reserve(batch_size, max_batch_nnz(data.x[i].sparse(), batch_size));
   permutation_.resize(static_cast<size_t>(rows));
   std::iota(permutation_.begin(), permutation_.end(), Index{0});
   if (sync) batch_rows_.resize(static_cast<size_t>(batch_size));
   // Views of each batch, made in these vectors' reserved memory: no allocation in the loop.
-  std::vector<ConstMatrixMap> batch_x, batch_y;
+  std::vector<InputMatrix> batch_x;
+  std::vector<ConstMatrixMap> batch_y;
   batch_x.reserve(inputs_.size());
   batch_y.reserve(outputs_.size());
   const Scalar* sample_weight = data.sample_weight;
   // Each input's and each target's rows listed in indices[first, end) gathered once, into batch_x/batch_y.
   const auto gather_batch = [&](const std::vector<Index>& indices, Index first, Index end) {
     for (size_t i = 0; i < inputs_.size(); ++i) {
-      gather_rows(data.x[i], indices, first, end, batch_x_[i]);
+      if (sparse_input_[i]) {
+        batch_x.push_back(sparse_batch_[i].gather(data.x[i].sparse(), indices.data() + first, end - first));
+        continue;
+      }
+      gather_rows(data.x[i].dense(), indices, first, end, batch_x_[i]);
       batch_x.push_back(top_rows(std::as_const(batch_x_[i]), end - first));
     }
     for (size_t o = 0; o < outputs_.size(); ++o) {
@@ -517,7 +584,7 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
         const Scalar* weights = gather_batch(permutation_, first, end);
         forward_backward(batch_x, batch_y, weights, tally);
       } else {
-        for (const ConstMatrixMap& x : data.x) batch_x.push_back(row_block(x, first, end));
+        for (const InputMatrix& x : data.x) batch_x.push_back(x.block(first, end));  // views, sparse or dense
         for (const ConstMatrixMap& y : data.y) batch_y.push_back(row_block(y, first, end));
         recheck_batches(data, batch_y, sample_weight ? sample_weight + first : nullptr, nullptr, first);  // [issue 13]
         forward_backward(batch_x, batch_y, sample_weight ? sample_weight + first : nullptr, tally);
@@ -550,7 +617,7 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
   return history;
 }
 
-Logs Model::train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+Logs Model::train_on_batch(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
                            const Scalar* sample_weight) {
   require_compiled_and_built("train_on_batch");
   const StructureHold reading = hold_structure();
@@ -560,7 +627,7 @@ Logs Model::train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vect
   std::vector<Parameter> params = trainable_parameters();
   build_optimizer(*optimizer_, params);
   const Index reserved = reserved_;
-  prepare_training();
+  prepare_training(&x);
   // Layers reserve nothing when their buffers already fit, so this is cheap after the first call.
   reserve_batch(std::max(x[0].rows(), reserved));
   const std::vector<std::string> names = log_names();
@@ -573,7 +640,7 @@ Logs Model::train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vect
 std::vector<RowMatrix> Model::call_training(const std::vector<ConstMatrixMap>& x) {
   const StructureHold reading = hold_structure();
   require_graph("call");
-  check_inputs(x, "call");
+  check_inputs({x.begin(), x.end()}, "call");
   const Index rows = x[0].rows();
   std::vector<RowMatrix> outputs;
   if (rows == 0) {
@@ -596,12 +663,20 @@ Index Model::inference_chunk(Index rows, Index batch_size) const {
 }
 
 double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out,
-                         std::vector<RowMatrix>& scratch) const {
+                         std::vector<RowMatrix>& scratch, const CsrRows* const* sparse) const {
   const size_t first_node = inputs_.size();
   std::vector<const Scalar*> data(first_node + nodes_.size());
   std::vector<const Scalar*> list;
-  for (size_t i = 0; i < first_node; ++i) data[i] = inputs[i];
-  if (scratch.size() != nodes_.size()) scratch.resize(nodes_.size());
+  // One buffer per call's output, then one per input for a sparse input that some call reads dense.
+  if (scratch.size() != nodes_.size() + first_node) scratch.resize(nodes_.size() + first_node);
+  for (size_t i = 0; i < first_node; ++i) {
+    data[i] = inputs[i];
+    if (!sparse || !sparse[i] || !needs_dense(i, sparse)) continue;
+    RowMatrix& dense = scratch[nodes_.size() + i];
+    if (dense.rows() < rows || dense.cols() != input_dim(i)) dense.resize(rows, input_dim(i));
+    densify(*sparse[i], top_rows(dense, rows));
+    data[i] = dense.data();
+  }
   double penalty = 0;
   for (size_t k = 0; k < nodes_.size(); ++k) {
     const Node& node = nodes_[k];
@@ -614,7 +689,9 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
       destination = scratch[k].data();
     }
     MatrixMap output(destination, rows, layer.output_dim());
-    if (node.list) {
+    if (reads_sparse(node, layer, sparse)) {
+      layer.infer_sparse(*sparse[node.inputs[0]], output);
+    } else if (node.list) {
       list.clear();
       for (const size_t source : node.inputs) list.push_back(data[source]);
       layer.infer_inputs({list.data(), list.size(), rows}, output);
@@ -631,7 +708,24 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
   return penalty;
 }
 
-void Model::predict(const std::vector<ConstMatrixMap>& x, const std::vector<MatrixMap>& out, Index batch_size,
+namespace {
+// Each input's rows [first, end): a pointer to dense rows, or a CSR block (pointed to by `sparse`).
+void chunk_inputs(const std::vector<InputMatrix>& x, Index first, Index end, std::vector<const Scalar*>& dense,
+                  std::vector<CsrRows>& blocks, std::vector<const CsrRows*>& sparse) {
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i].is_sparse()) {
+      blocks[i] = x[i].sparse().block(first, end);
+      sparse[i] = &blocks[i];
+      dense[i] = nullptr;
+    } else {
+      dense[i] = x[i].dense().data() + first * x[i].cols();
+      sparse[i] = nullptr;
+    }
+  }
+}
+}  // namespace
+
+void Model::predict(const std::vector<InputMatrix>& x, const std::vector<MatrixMap>& out, Index batch_size,
                     const PredictCallbacks* callbacks) const {
   const StructureHold reading = hold_structure();  // [issue 13] model_lock.hpp
   require_graph("predict");
@@ -648,19 +742,21 @@ void Model::predict(const std::vector<ConstMatrixMap>& x, const std::vector<Matr
   // Local buffers: predict shares nothing between calls, so threads may predict at once.
   std::vector<RowMatrix> scratch;
   std::vector<const Scalar*> inputs(x.size());
+  std::vector<CsrRows> blocks(x.size());
+  std::vector<const CsrRows*> sparse(x.size());
   std::vector<Scalar*> outputs(out.size());
   Index batch = 0;
   for (Index first = 0; first < rows; first += chunk, ++batch) {
     const Index end = std::min(rows, first + chunk);
     if (callbacks && callbacks->on_batch_begin) callbacks->on_batch_begin(batch);
-    for (size_t i = 0; i < x.size(); ++i) inputs[i] = x[i].data() + first * x[i].cols();
+    chunk_inputs(x, first, end, inputs, blocks, sparse);
     for (size_t o = 0; o < out.size(); ++o) outputs[o] = const_cast<Scalar*>(out[o].data()) + first * out[o].cols();  // writable: a MatrixMap
-    infer_rows(inputs.data(), end - first, outputs.data(), scratch);
+    infer_rows(inputs.data(), end - first, outputs.data(), scratch, sparse.data());
     if (callbacks && callbacks->on_batch_end) callbacks->on_batch_end(batch, first, end);
   }
 }
 
-std::vector<RowMatrix> Model::predict(const std::vector<ConstMatrixMap>& x, Index batch_size) const {
+std::vector<RowMatrix> Model::predict(const std::vector<InputMatrix>& x, Index batch_size) const {
   const StructureHold reading = hold_structure();  // the outputs keep the widths they are sized for
   require_graph("predict");
   std::vector<RowMatrix> out;
@@ -697,6 +793,8 @@ Logs Model::evaluate_share(const Datasets& data, Index batch_size, const Evaluat
   const Index chunk = inference_chunk(std::max<Index>(1, end_row - first_row), batch_size);
   std::vector<RowMatrix> scratch, predictions;
   std::vector<const Scalar*> inputs(data.x.size());
+  std::vector<CsrRows> blocks(data.x.size());
+  std::vector<const CsrRows*> sparse(data.x.size());
   std::vector<Scalar*> outputs;
   Vector losses;
   explain_allocation_failure(
@@ -716,8 +814,8 @@ Logs Model::evaluate_share(const Datasets& data, Index batch_size, const Evaluat
   for (Index first = first_row; first < end_row; first += chunk, ++batch) {
     const Index end = std::min(end_row, first + chunk), n = end - first;
     if (callbacks && callbacks->on_batch_begin) callbacks->on_batch_begin(batch);
-    for (size_t i = 0; i < inputs.size(); ++i) inputs[i] = data.x[i].data() + first * data.x[i].cols();
-    const double activity = infer_rows(inputs.data(), n, outputs.data(), scratch);
+    chunk_inputs(data.x, first, end, inputs, blocks, sparse);
+    const double activity = infer_rows(inputs.data(), n, outputs.data(), scratch, sparse.data());
     const Scalar* sample_weight = data.sample_weight ? data.sample_weight + first : nullptr;
     double total = static_cast<double>(n) * (weights + activity);
     size_t entry = 1;
@@ -789,7 +887,7 @@ Logs Model::evaluate(const float* x, Index rows, Index cols, const float* y, Ind
 }
 
 void Model::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
-  predict(std::vector<ConstMatrixMap>{x}, std::vector<MatrixMap>{out}, batch_size);
+  predict(std::vector<InputMatrix>{x}, std::vector<MatrixMap>{out}, batch_size);
 }
 
 RowMatrix Model::predict(ConstMatrixMap x, Index batch_size) const {
@@ -811,7 +909,26 @@ RowMatrix Model::predict(const float* x, Index rows, Index cols, Index batch_siz
 RowMatrix Model::call_training(ConstMatrixMap x) { return std::move(call_training(std::vector<ConstMatrixMap>{x})[0]); }
 
 Logs Model::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
-  return train_on_batch(std::vector<ConstMatrixMap>{x}, std::vector<ConstMatrixMap>{y});
+  return train_on_batch(std::vector<InputMatrix>{x}, std::vector<ConstMatrixMap>{y});
+}
+
+History Model::fit(const CsrRows& x, ConstMatrixMap y, const FitOptions& options, const std::optional<Dataset>& validation,
+                   const FitCallbacks& callbacks, const Scalar* sample_weight) {
+  std::optional<Datasets> checked;
+  if (validation) checked = Datasets{{validation->x}, {validation->y}, validation->sample_weight};
+  return fit(Datasets{{InputMatrix(x)}, {y}, sample_weight}, options, checked, callbacks);
+}
+
+Logs Model::evaluate(const CsrRows& x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
+  return evaluate(Datasets{{InputMatrix(x)}, {y}, sample_weight}, batch_size);
+}
+
+RowMatrix Model::predict(const CsrRows& x, Index batch_size) const {
+  return std::move(predict(std::vector<InputMatrix>{InputMatrix(x)}, batch_size)[0]);
+}
+
+Logs Model::train_on_batch(const CsrRows& x, ConstMatrixMap y) {
+  return train_on_batch(std::vector<InputMatrix>{InputMatrix(x)}, std::vector<ConstMatrixMap>{y});
 }
 
 }  // namespace fastmlp

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "check.hpp"
+#include "csr.hpp"
 #include "fastmlp/fastmlp.hpp"
 #include "thread_communicator.hpp"
 
@@ -181,6 +182,38 @@ void test_functional_model_equals_one_process() {
               gap);
 }
 
+// A sparse input (CSR, most entries zero) trained by two ranks: the weights and the data-parallel
+// evaluation of one process given the same rows dense.
+void test_sparse_input_equals_one_process() {
+  const Data d = [] {
+    Data data = make_data(203, 7);
+    data.x = (data.x.array() > 0.5f).select(data.x, 0);  // about two thirds of the entries zero
+    return data;
+  }();
+  const Csr csr = to_csr(d.x);
+  FitOptions options;
+  options.batch_size = 16;
+  options.epochs = 3;
+  Sequential alone = make_model();
+  alone.fit(map_of(d.x), map_of(d.y), options);
+  std::vector<Sequential> replicas;
+  for (int r = 0; r < 2; ++r) replicas.push_back(make_model());
+  std::vector<Logs> evaluations(2);
+  const auto errors = run_ranks(2, [&](int r, ThreadCommunicator& comm) {
+    FitOptions mine = options;
+    mine.distribution = {&comm, /*sharded=*/false};
+    Sequential& model = replicas[static_cast<size_t>(r)];
+    model.fit(csr.view(), map_of(d.y), mine);
+    evaluations[static_cast<size_t>(r)] = model.evaluate(Datasets{{csr.view()}, {map_of(d.y)}}, 0, nullptr, mine.distribution);
+  });
+  CHECK(errors[0].empty() && errors[1].empty());
+  CHECK(max_difference(replicas[0], replicas[1]) == 0);
+  const double gap = max_difference(alone, replicas[0]);
+  CHECK(gap < 2e-5);
+  CHECK_CLOSE(evaluations[1][0].second.number(), alone.evaluate(map_of(d.x), map_of(d.y))[0].second.number(), 1e-5);
+  std::printf("sparse input, 2 ranks vs 1 process given it dense: max weight difference %.2e\n", gap);
+}
+
 void test_shards_equal_their_union() {
   const Data d = make_data(100, 3);
   FitOptions options;
@@ -311,6 +344,7 @@ int main() {
   test_replicated_equals_one_process();
   test_functional_model_equals_one_process();
   test_shards_equal_their_union();
+  test_sparse_input_equals_one_process();
   test_stop_on_one_rank_stops_both();
   test_mismatch_is_an_error_on_every_rank();
   test_failure_on_one_rank_stops_the_other();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "check.hpp"
+#include "finite_differences.hpp"
 #include "fastmlp/fastmlp.hpp"
 
 using namespace fastmlp;
@@ -67,28 +68,7 @@ double check_case(const Case& c) {
                        ConstMatrixMap(y.data(), y.rows(), y.cols()));  // fills the gradients; lr 0 keeps the weights
   const auto loss_at = [&] { return model.evaluate(x, y)[0].second.number(); };
 
-  // Float32 forward passes: a step of 3e-3 balances rounding noise (~1e-7 / step) against the
-  // O(step²) truncation error of the central difference.
-  const Scalar step = 3e-3f;
-  double worst = 0;
-  for (const Parameter& p : model.trainable_parameters()) {
-    const RowMatrix analytic = *p.gradient;
-    for (Index k = 0; k < p.value->size(); ++k) {
-      Scalar& w = p.value->data()[k];
-      const Scalar original = w;
-      w = original + step;
-      const Scalar up = w;
-      const double loss_up = loss_at();
-      w = original - step;
-      const Scalar down = w;
-      const double loss_down = loss_at();
-      w = original;
-      const double numeric = (loss_up - loss_down) / static_cast<double>(up - down);
-      const double difference = std::abs(analytic.data()[k] - numeric);
-      worst = std::max(worst, difference);
-      CHECK_CLOSE(analytic.data()[k], numeric, 2e-4 + 1e-2 * std::abs(numeric));
-    }
-  }
+  const double worst = check_gradients(model.trainable_parameters(), loss_at);
   std::printf("%-8s -> %-8s with %-32s max |analytic - numeric| = %.3e\n", c.hidden, c.output, c.loss, worst);
   return worst;
 }

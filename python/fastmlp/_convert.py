@@ -2,11 +2,16 @@
 
 import numpy as np
 
+from fastmlp import _sparse
+
 
 def as_float_array(data, name):
     """``data`` as a float32 C-contiguous array; no copy when it already is one."""
     if data is None:
         raise ValueError(f"{name} is required; got None")
+    if _sparse.is_sparse(data):
+        raise TypeError(f"{name} is a scipy.sparse matrix, which fastmlp reads sparse only as a model input to fit, "
+                        f"evaluate, predict and train_on_batch; elsewhere pass a dense array ({name}.toarray())")
     try:
         array = np.asarray(data)
     except (ValueError, TypeError) as error:
@@ -33,6 +38,10 @@ def as_inputs(data, name="x"):
 
 def as_targets(data, name="y"):
     """Targets: 2-D float32; a 1-D vector becomes one column, as Keras reads labels."""
+    if _sparse.is_sparse(data):
+        # Keras and scikit-learn accept sparse targets (multi-label indicator matrices). They are as
+        # wide as the model's outputs, which predict returns dense anyway: densified here.
+        data = data.toarray()
     array = as_float_array(data, name)
     if array.ndim == 1:
         array = array.reshape(-1, 1)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fastmlp/registry.hpp"
+#include "fastmlp/sparse.hpp"
 #include "fastmlp/types.hpp"
 
 namespace fastmlp {
@@ -90,6 +91,16 @@ class Layer : public Configurable {
   // Inference into caller-owned memory; touches no member buffer, so it is safe to call from
   // several threads at once.
   virtual void infer(ConstMatrixMap input, MatrixMap output) const = 0;
+
+  // ---- a sparse model input ------------------------------------------------------------------
+  // A layer that reads a sparse batch as it is (Dense: sparse x dense products) says so here and
+  // implements the *_sparse functions. A model calls them for a call on a sparse model input and
+  // hands every other layer the batch densified. There is no gradient with respect to a sparse
+  // input (it is data, never a trained tensor), so backward_sparse fills the parameter gradients only.
+  virtual bool takes_sparse() const { return false; }
+  virtual ConstMatrixMap forward_sparse(const CsrRows& input, bool training);
+  virtual void backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientAt at);
+  virtual void infer_sparse(const CsrRows& input, MatrixMap output) const;
 
   // ---- several inputs ----------------------------------------------------------------------
   // A layer called on a list of tensors (Keras's merge layers, a nested model of several inputs)

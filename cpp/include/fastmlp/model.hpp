@@ -24,15 +24,17 @@ namespace fastmlp {
 
 // Inputs (n, features) and targets (n, target columns) of one data set, viewed without copies,
 // with optional per-sample weights (n values; null: all 1). For a model of one input and one output.
+// An input is a dense matrix or a CSR matrix (sparse.hpp): a sparse input is never densified whole;
+// a Dense layer reads it as it is, any other layer gets one batch at a time densified.
 struct Dataset {
-  ConstMatrixMap x;
+  InputMatrix x;
   ConstMatrixMap y;
   const Scalar* sample_weight = nullptr;
 };
 
 // The same for any model: one matrix per model input and one per output, in the model's order.
 struct Datasets {
-  std::vector<ConstMatrixMap> x;
+  std::vector<InputMatrix> x;
   std::vector<ConstMatrixMap> y;
   const Scalar* sample_weight = nullptr;
 };
@@ -211,16 +213,32 @@ class Model {
   Logs evaluate(const Datasets& data, Index batch_size = 0, const EvaluateCallbacks* callbacks = nullptr,
                 const Distribution& distribution = {}) const;
   // Every output for inputs `x`, into `out` (one (rows, output_dim(o)) matrix per output).
-  void predict(const std::vector<ConstMatrixMap>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
+  void predict(const std::vector<InputMatrix>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
                const PredictCallbacks* callbacks = nullptr) const;
-  std::vector<RowMatrix> predict(const std::vector<ConstMatrixMap>& x, Index batch_size = 0) const;
+  std::vector<RowMatrix> predict(const std::vector<InputMatrix>& x, Index batch_size = 0) const;
+  // The same for lists of dense inputs, as these calls took them before sparse inputs: templates, so
+  // that a braced list ({a, b}) still picks the InputMatrix forms above.
+  template <class Allocator>
+  void predict(const std::vector<ConstMatrixMap, Allocator>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
+               const PredictCallbacks* callbacks = nullptr) const {
+    predict(std::vector<InputMatrix>(x.begin(), x.end()), out, batch_size, callbacks);
+  }
+  template <class Allocator>
+  std::vector<RowMatrix> predict(const std::vector<ConstMatrixMap, Allocator>& x, Index batch_size = 0) const {
+    return predict(std::vector<InputMatrix>(x.begin(), x.end()), batch_size);
+  }
+  template <class Allocator>
+  Logs train_on_batch(const std::vector<ConstMatrixMap, Allocator>& x, const std::vector<ConstMatrixMap>& y,
+                      const Scalar* sample_weight = nullptr) {
+    return train_on_batch(std::vector<InputMatrix>(x.begin(), x.end()), y, sample_weight);
+  }
   // The outputs of a training-mode forward pass, as Keras's model(x, training=True): Dropout drops,
   // GaussianNoise adds noise, BatchNormalization normalises with the batch's statistics and updates
   // its moving averages. No gradient is computed and no weight changes. Not thread-safe (it uses
   // the training buffers), unlike predict().
   std::vector<RowMatrix> call_training(const std::vector<ConstMatrixMap>& x);
   // One optimizer step on one batch; returns the batch's loss and metrics before the step.
-  Logs train_on_batch(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+  Logs train_on_batch(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
                       const Scalar* sample_weight = nullptr);
 
   // For a model of one input and one output: the same on single matrices and raw row-major float
@@ -243,11 +261,22 @@ class Model {
   RowMatrix predict(const float* x, Index rows, Index cols, Index batch_size = 0) const;
   RowMatrix call_training(ConstMatrixMap x);
   Logs train_on_batch(ConstMatrixMap x, ConstMatrixMap y);
+  // The same for a CSR input (sparse.hpp), read in place: scipy.sparse's csr_matrix layout with
+  // int32 indices, sorted and without duplicates within each row (checked, as dense input is).
+  History fit(const CsrRows& x, ConstMatrixMap y, const FitOptions& options = {},
+              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {},
+              const Scalar* sample_weight = nullptr);
+  Logs evaluate(const CsrRows& x, ConstMatrixMap y, Index batch_size = 0, const Scalar* sample_weight = nullptr) const;
+  RowMatrix predict(const CsrRows& x, Index batch_size = 0) const;
+  Logs train_on_batch(const CsrRows& x, ConstMatrixMap y);
 
   // ---- what a nested model (a model used as a layer, ModelLayer) runs -------------------------------
   // Forward over a batch of `rows` rows whose inputs are at `inputs` (one pointer per model input);
   // returns the activity penalties of the pass. Output o is then at output_data(o).
-  double forward_pass(const Scalar* const* inputs, Index rows, bool training);
+  // `sparse`, when given, holds per input a CSR batch (null for a dense input): the calls that read
+  // it through their layer's *_sparse functions do so, and inputs[i] is then its densified rows for
+  // the other calls (null when there are none). It must stay valid until backward_pass.
+  double forward_pass(const Scalar* const* inputs, Index rows, bool training, const CsrRows* const* sparse = nullptr);
   const Scalar* output_data(size_t output) const { return tensor_data_[outputs_[output]]; }
   // Backward from the gradients of the outputs (one pointer per output, `at` for the last call of
   // each); overwrites every trained layer's gradients. With `input_gradients`, also returns the
@@ -260,7 +289,9 @@ class Model {
   void prepare_passes(Index max_batch);
   // Inference on `rows` rows into `out` (one pointer per output), buffers from `scratch`; returns the
   // activity penalties of the outputs of every call. Const and thread-safe given its own scratch.
-  double infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out, std::vector<RowMatrix>& scratch) const;
+  // `sparse` as in forward_pass; a sparse input that a call needs dense is densified into scratch.
+  double infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out, std::vector<RowMatrix>& scratch,
+                    const CsrRows* const* sparse = nullptr) const;
   // The activation the last call of output `output` ends with (for a loss to fuse its gradient with).
   const Activation* final_activation(size_t output) const;
   // Whether a call of the model also reads output `output` (then its gradient is not the loss's alone).
@@ -325,11 +356,18 @@ class Model {
 
   void require_graph(const char* caller) const;
   void require_compiled_and_built(const char* caller) const;
-  void check_inputs(const std::vector<ConstMatrixMap>& x, const char* what) const;
+  void check_inputs(const std::vector<InputMatrix>& x, const char* what) const;
   void check_data(const Datasets& data, const char* what) const;
   void order_layers();
   Config chain_config() const;
-  void prepare_training();
+  // With `x`, also decides for its sparse inputs which calls read them sparse and which need the
+  // batch densified (sparse_reads_, densify_input_).
+  void prepare_training(const std::vector<InputMatrix>* x = nullptr);
+  // Whether call `node` reads model input `sparse[...]` sparse: a one-input call of a layer that
+  // takes sparse batches, on a model input given as CSR.
+  bool reads_sparse(const Node& node, const Layer& layer, const CsrRows* const* sparse) const;
+  // Whether some call reads model input `input` dense.
+  bool needs_dense(size_t input, const CsrRows* const* sparse) const;
   void reserve_batch(Index max_batch);
   void reserve_model_buffers(Index max_batch);  // reserve_batch's own buffers, beside the layers'
   // [issue 13] Each batch's targets and weights checked again where the batch is taken, for every
@@ -344,7 +382,7 @@ class Model {
                      const FitCallbacks& callbacks);
   // Forward, losses and backward on one batch, filling every trained parameter's gradient; adds the
   // batch's loss and metric sums to `tally`. The optimizer step is the caller's.
-  void forward_backward(const std::vector<ConstMatrixMap>& x, const std::vector<ConstMatrixMap>& y,
+  void forward_backward(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
                         const Scalar* sample_weight, Tally& tally);
   // Data parallel: the checks and copies before the first epoch (ReplicaSync::start).
   void start_replica(ReplicaSync& sync, const Datasets& data, const FitOptions& options, bool validating,
@@ -378,7 +416,14 @@ class Model {
   std::vector<int> grad_sources_;           // per tensor: how many gradients add up to it
   std::vector<int> grads_received_;         // per tensor, this pass
   std::vector<RowMatrix> grad_sums_;        // per tensor with several sources: (batch, width)
-  std::vector<const Scalar*> step_inputs_;  // per input: this step's rows
+  std::vector<const Scalar*> step_inputs_;  // per input: this step's rows (densified, for a sparse input read dense)
+  // Sparse inputs, sized with the other training buffers.
+  std::vector<const CsrRows*> step_sparse_;   // per input: this step's CSR rows, null for a dense input
+  std::vector<CsrRows> sparse_rows_;          // per input: what step_sparse_ points to
+  std::vector<CsrBatch> sparse_batch_;        // per input: room for a shuffled batch of its rows
+  std::vector<char> sparse_input_;            // per input: given as CSR to this fit / train_on_batch
+  std::vector<char> densify_input_;           // per input: sparse, and some call reads it dense
+  const CsrRows* const* pass_sparse_ = nullptr;  // forward_pass's `sparse`, for backward_pass
   std::vector<const Scalar*> step_grads_;   // per output: the loss's gradient (null without a loss)
   std::vector<GradientAt> step_at_;         // per output: whether that gradient is dL/dZ (fused) or dL/dA
   int input_gradients_ = -1;                // whether need_grad asks for the inputs' gradients (-1: unset)

@@ -83,20 +83,39 @@ void Dense::affine_activate(ConstMatrixMap input, MatrixMap output, const Activa
   activation.apply(output, options_.use_bias ? bias_.data() : nullptr);        // A = f(X W + b), one pass
 }
 
-ConstMatrixMap Dense::forward(ConstMatrixMap input, bool /*training*/) {
-  if (input.rows() > output_.rows())
-    throw std::logic_error("Dense::forward: batch of " + std::to_string(input.rows()) +
-                           " rows exceeds the reserved " + std::to_string(output_.rows()));
-  MatrixMap output = top_rows(output_, input.rows());
+void Dense::affine_activate(const CsrRows& input, MatrixMap output, const Activation& activation) const {
+  if (input.cols != inputs_)
+    throw std::invalid_argument("Dense expected " + std::to_string(inputs_) + " input features, got " +
+                                std::to_string(input.cols));
+  // X W over X's stored entries only: row r of the output sums value * W.row(column) (Eigen's
+  // sparse x dense product, parallel over rows with OpenMP for large batches).
+  output.noalias() = input.map() * top_rows(kernel_, inputs_);
+  activation.apply(output, options_.use_bias ? bias_.data() : nullptr);
+}
+
+template <class Affine>
+ConstMatrixMap Dense::forward_with(Index rows, const Affine& affine) {
+  if (rows > output_.rows())
+    throw std::logic_error("Dense::forward: batch of " + std::to_string(rows) + " rows exceeds the reserved " +
+                           std::to_string(output_.rows()));
+  MatrixMap output = top_rows(output_, rows);
   if (!activation().needs_preactivation()) {
-    affine_activate(input, output, activation());
+    affine(output, activation());
   } else {
-    MatrixMap preact = top_rows(preact_, input.rows());
-    affine_activate(input, preact, *linear_activation());  // Z = XW + b
+    MatrixMap preact = top_rows(preact_, rows);
+    affine(preact, *linear_activation());  // Z = XW + b
     output = preact;
-    activation().apply(output);                              // A = f(Z)
+    activation().apply(output);            // A = f(Z)
   }
   return as_const_map(output);
+}
+
+ConstMatrixMap Dense::forward(ConstMatrixMap input, bool /*training*/) {
+  return forward_with(input.rows(), [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
+}
+
+ConstMatrixMap Dense::forward_sparse(const CsrRows& input, bool /*training*/) {
+  return forward_with(input.rows, [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
 }
 
 ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at) {
@@ -127,14 +146,18 @@ ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at)
   return as_const_map(grad_z);
 }
 
-ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
-  const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
-  multiply(input, Op::Transposed, grad_z, Op::Plain, top_rows(kernel_grad_, inputs_));  // dW = Xᵀ dZ
+void Dense::finish_gradients(ConstMatrixMap grad_z) {
   add_gradient_of(options_.kernel_regularizer, map_of(std::as_const(kernel_)), map_of(kernel_grad_));
   if (options_.use_bias) {
     bias_grad_.noalias() = grad_z.colwise().sum();  // db = 1ᵀ dZ
     add_gradient_of(options_.bias_regularizer, map_of(std::as_const(bias_)), map_of(bias_grad_));
   }
+}
+
+ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
+  const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
+  multiply(input, Op::Transposed, grad_z, Op::Plain, top_rows(kernel_grad_, inputs_));  // dW = Xᵀ dZ
+  finish_gradients(grad_z);
   if (!need_grad_input) return {grad_input_.data(), 0, inputs_};
   MatrixMap grad_input = top_rows(grad_input_, input.rows());
   const ConstMatrixMap kernel = top_rows(std::as_const(kernel_), inputs_);
@@ -142,8 +165,17 @@ ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, Gradie
   return as_const_map(grad_input);
 }
 
+void Dense::backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientAt at) {
+  const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
+  // dW = Xᵀ dZ: zero, then each stored x[r, c] adds x[r, c] * dZ.row(r) to dW.row(c); the rows of
+  // columns the batch never stores stay zero, as in the dense product.
+  kernel_grad_.noalias() = input.map().transpose() * grad_z;
+  finish_gradients(grad_z);
+}
+
 // Inference keeps nothing for backward, so even activations that need Z are applied in place.
 void Dense::infer(ConstMatrixMap input, MatrixMap output) const { affine_activate(input, output, activation()); }
+void Dense::infer_sparse(const CsrRows& input, MatrixMap output) const { affine_activate(input, output, activation()); }
 
 double Dense::weight_penalty() const {
   return penalty_of(options_.kernel_regularizer, map_of(kernel_)) +

@@ -39,6 +39,17 @@ void Layer::infer_inputs(const LayerInputs& inputs, MatrixMap output) const {
   infer(ConstMatrixMap(inputs.data[0], inputs.rows, input_dim()), output);
 }
 
+// Reached only when a model calls a layer that does not take sparse batches with one: a bug there.
+namespace {
+[[noreturn]] void no_sparse(const Layer& layer) {
+  throw std::logic_error("a " + layer.class_name() + " layer does not read sparse batches; densify them first");
+}
+}  // namespace
+
+ConstMatrixMap Layer::forward_sparse(const CsrRows&, bool) { no_sparse(*this); }
+void Layer::backward_sparse(const CsrRows&, ConstMatrixMap, GradientAt) { no_sparse(*this); }
+void Layer::infer_sparse(const CsrRows&, MatrixMap) const { no_sparse(*this); }
+
 LayerPtr Layer::fresh_copy() const { return Registry<Layer>::instance().create(class_name(), config()); }
 
 LayerPtr make_layer(const std::string& class_name, const Config& config) {

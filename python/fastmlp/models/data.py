@@ -1,8 +1,10 @@
 """A model's data as the core takes it: one 2-D float32 array per input and per output, from what Keras
-scripts pass (one array, a list in the model's order, or a dict by input or output name)."""
+scripts pass (one array, a list in the model's order, or a dict by input or output name). An input may
+also be a scipy.sparse matrix or array, which the core reads as CSR without densifying it (_sparse.py)."""
 
 import numpy as np
 
+from fastmlp import _sparse
 from fastmlp import layers as layers_module
 from fastmlp._convert import as_float_array, as_targets
 
@@ -23,6 +25,8 @@ def _by_name(model, value, names, what):
             raise ValueError(f"the model has {len(names)} {what}s {names}: pass a list of {len(names)} arrays in "
                              f"that order, or a dict by name")
         return list(value)
+    if isinstance(value, (list, tuple)) and len(value) == 1 and _sparse.is_sparse(value[0]):
+        return [value[0]]
     if isinstance(value, (list, tuple)) and len(value) == 1 and np.ndim(value[0]) >= 1 and \
             not np.isscalar(value[0]) and np.ndim(value) != 2:
         return [value[0]]  # [array]: a list of one array for one input
@@ -38,9 +42,16 @@ def input_arrays(model, x, name="x"):
     arrays = []
     for index, value in enumerate(values):
         label = name if len(names) == 1 else f"{name} for input {names[index]!r}"
-        array = as_float_array(value, label)
         shape = list(core.input_shapes[index])
         expected = int(np.prod(shape)) if shape else None
+        if _sparse.is_sparse(value):
+            csr = _sparse.as_csr(value, label)
+            if expected is not None and csr.shape[1] != expected:
+                raise ValueError(f"the model expects {expected} input features per sample, {label} has shape "
+                                 f"{value.shape} (sparse)")
+            arrays.append(csr)
+            continue
+        array = as_float_array(value, label)
         if array.ndim == 1 and expected in (None, 1):
             array = array.reshape(-1, 1)  # a single feature (a pandas Series, np.linspace(...))
         elif array.ndim > 2 and (len(shape) > 1 or _starts_with_flatten(model)):

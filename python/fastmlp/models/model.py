@@ -11,6 +11,7 @@ import numpy as np
 from fastmlp import _core, _random, distribution as distribution_module, layers as layers_module, losses
 from fastmlp import metrics as metrics_module, optimizers
 from fastmlp._naming import unique_name
+from fastmlp._sparse import take_rows
 from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
@@ -281,6 +282,9 @@ class Model:
         if not training:
             return self.predict(inputs, verbose=0)
         xs = self._input_arrays(inputs)
+        if any(isinstance(x, _core.CsrMatrix) for x in xs):
+            raise TypeError("model(x, training=True) takes dense arrays; densify a sparse x with x.toarray() "
+                            "(fit, evaluate and predict read it sparse)")
         self._ensure_built(xs)
         return self._structured(self._core.call_training(xs))
 
@@ -380,6 +384,8 @@ class Model:
             x, y: inputs (samples, features) and targets; lists or arrays of any numeric dtype. With
                 several inputs or outputs: a list in the model's order, or a dict by input/output name.
                 A single feature may be a 1-D array (a pandas Series) when the input has one feature.
+                An input may be a scipy.sparse matrix or array (CSR, CSC, COO, ...), read without
+                densifying it; a sparse y is densified.
             batch_size: samples per gradient update (default 32).
             epochs: index of the last epoch to train (training starts at ``initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1; 0 on the ranks
@@ -425,7 +431,7 @@ class Model:
         elif fraction > 0:
             # Row slices are views, not copies.
             split = arguments.split_rows(rows, fraction)
-            xs, xs_val = [a[:split] for a in xs], [a[split:] for a in xs]
+            xs, xs_val = [take_rows(a, 0, split) for a in xs], [take_rows(a, split, rows) for a in xs]
             ys, ys_val = [a[:split] for a in ys], [a[split:] for a in ys]
             if weights is not None:
                 weights, w_val = weights[:split], weights[split:]

@@ -109,7 +109,7 @@ class _BaseMLP(BaseEstimator):
     # ---- scikit-learn protocol ---------------------------------------------------------------------
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True  # densified: fastmlp trains on dense float32 rows
+        tags.input_tags.sparse = True  # read as CSR without densifying (fastmlp/_sparse.py)
         return tags
 
     def fit(self, X, y, sample_weight=None):
@@ -148,7 +148,7 @@ class _BaseMLP(BaseEstimator):
         validation = None
         if self.early_stopping:
             X, targets, sample_weight, validation = self._split_validation(X, targets, labels, sample_weight)
-        n_samples = len(X)
+        n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         mean_weight = 1.0 if sample_weight is None else float(np.mean(sample_weight))
         if not mean_weight > 0:  # only possible once early stopping has held rows out
@@ -209,7 +209,7 @@ class _BaseMLP(BaseEstimator):
         """Holds out ``validation_fraction`` of the rows (stratified for single-output classification);
         the held-out weights weigh the validation score, as in scikit-learn."""
         stratify = labels if labels is not None and labels.ndim == 1 else None  # not multilabel
-        train, held_out = train_test_split(np.arange(len(X)), random_state=self._rng,
+        train, held_out = train_test_split(np.arange(X.shape[0]), random_state=self._rng,
                                            test_size=self.validation_fraction, stratify=stratify)
         if len(held_out) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size "
@@ -266,7 +266,7 @@ class _BaseMLP(BaseEstimator):
         """The network's outputs for X (validated as at fit time), float32 (samples, outputs)."""
         check_is_fitted(self, "_model")
         X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float32, np.float64), reset=False)
-        return self._model.predict(_dense_float32(X), verbose=0)
+        return self._model.predict(_float32_input(X), verbose=0)
 
     # ---- conversion to and from scikit-learn's own estimators -------------------------------------------
     @classmethod
@@ -340,9 +340,17 @@ class _BaseMLP(BaseEstimator):
             self._expose_weights()
 
 
-def _dense_float32(X):
+def _float32_input(X):
+    """X as the model reads it: a sparse matrix stays sparse (CSR, its values float32, converted once
+    by the model; never densified), a dense one becomes C-contiguous float32."""
     if sparse.issparse(X):
-        X = X.toarray()
+        X = X.tocsr() if X.format != "csr" else X
+        if not X.has_canonical_format:
+            # scikit-learn's own estimators take unsorted or duplicate indices silently; the model
+            # refuses them (Model.fit says how to fix them), so a sorted copy of the sparse matrix is made.
+            X = X.copy()
+            X.sum_duplicates()
+        return X
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
@@ -378,7 +386,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              dtype=(np.float64, np.float32), reset=reset)
-        X = _dense_float32(X)
+        X = _float32_input(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
@@ -446,7 +454,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
                              dtype=(np.float64, np.float32), reset=reset)
-        X = _dense_float32(X)
+        X = _float32_input(X)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         targets = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)

@@ -50,6 +50,11 @@ class Dense : public Described<Dense, Layer, DenseOptions> {
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at,
                           bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override;
+  // A sparse batch X (n, inputs): Z = X W over its stored entries; dW = Xᵀ dZ likewise; no dX.
+  bool takes_sparse() const override { return true; }
+  ConstMatrixMap forward_sparse(const CsrRows& input, bool training) override;
+  void backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientAt at) override;
+  void infer_sparse(const CsrRows& input, MatrixMap output) const override;
   const Activation* final_activation() const override { return options_.activation.get(); }
   std::vector<Parameter> parameters() override;
   double weight_penalty() const override;
@@ -68,8 +73,14 @@ class Dense : public Described<Dense, Layer, DenseOptions> {
 
  private:
   const Activation& activation() const { return *options_.activation; }
-  // output = f(input W + b), written in place.
+  // output = f(input W + b), written in place; the input dense or sparse.
   void affine_activate(ConstMatrixMap input, MatrixMap output, const Activation& activation) const;
+  void affine_activate(const CsrRows& input, MatrixMap output, const Activation& activation) const;
+  // The training pass's output (n, units), given how to write input W + b into a buffer.
+  template <class Affine>
+  ConstMatrixMap forward_with(Index rows, const Affine& affine);
+  // The bias and regularizer gradients, after dW is written (dense and sparse backward share them).
+  void finish_gradients(ConstMatrixMap grad_z);
   // dL/dZ from the gradient handed to backward(), adding the activity penalty's share.
   ConstMatrixMap preactivation_gradient(ConstMatrixMap grad, GradientAt at);
 

@@ -1,0 +1,55 @@
+"""scipy.sparse inputs as the core reads them: CSR with float32 values and int32 indices, viewed in place.
+
+A CSR matrix whose values are float32 and whose indices are int32 (scipy's default) crosses without a
+copy; CSC, COO and the other formats are converted to CSR once (sparse to sparse), other dtypes copy
+the stored values or indices only. Nothing here makes a dense copy of the matrix. scipy is imported
+only when the user's data is sparse, so fastmlp does not depend on it."""
+
+import sys
+
+import numpy as np
+
+from fastmlp import _core
+
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def is_sparse(value):
+    """Whether ``value`` is a scipy.sparse matrix or array (csr_matrix, csr_array, coo_matrix, ...)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(value)
+
+
+def as_csr(value, name):
+    """A scipy.sparse matrix or array as a ``_core.CsrMatrix`` (rows, features) over its own memory."""
+    if len(value.shape) != 2:
+        raise ValueError(f"{name} must be 2-D (samples, features), got a sparse array of shape {value.shape}")
+    dtype = value.dtype
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got a sparse matrix of dtype {dtype}")
+    rows, cols = value.shape
+    if cols > _INT32_MAX or rows > _INT32_MAX or value.nnz > _INT32_MAX:
+        raise ValueError(f"{name} has shape {value.shape} with {value.nnz} stored values; fastmlp reads sparse "
+                         f"matrices with 32-bit indices (at most {_INT32_MAX} rows, columns and stored values): "
+                         f"split it into several matrices by rows")
+    csr = value if value.format == "csr" else value.tocsr()  # CSC, COO, ...: one sparse conversion
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range: infinity, which the core reports
+        data = np.require(csr.data, dtype=np.float32, requirements=["C", "A"])
+    return _core.CsrMatrix(_int32(csr.indptr, name, "indptr"), _int32(csr.indices, name, "indices"), data, cols)
+
+
+def _int32(indices, name, what):
+    """int64 indices (scipy's choice for large matrices, or after some operations) as int32 when they fit."""
+    if indices.dtype == np.int32 and indices.flags.c_contiguous:
+        return indices
+    if len(indices) and (indices.max() > _INT32_MAX or indices.min() < np.iinfo(np.int32).min):
+        raise ValueError(f"{name}.{what} holds values beyond int32; fastmlp reads sparse matrices with 32-bit "
+                         f"indices: split the matrix into several by rows")
+    return np.ascontiguousarray(indices, dtype=np.int32)
+
+
+def take_rows(array, start, stop):
+    """Rows [start, stop) of a dense array or a CsrMatrix, as a view."""
+    if isinstance(array, _core.CsrMatrix):
+        return _core.CsrMatrix(array.indptr[start:stop + 1], array.indices, array.data, array.shape[1])
+    return array[start:stop]
