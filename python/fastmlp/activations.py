@@ -28,7 +28,10 @@ def _apply(name, x, parameters):
     array = as_float_array(x, "x")
     shape = array.shape
     matrix = array.reshape(1, -1) if array.ndim < 2 else array.reshape(-1, shape[-1])
-    return core(np.ascontiguousarray(matrix)).reshape(shape)
+    result = core(np.ascontiguousarray(matrix))
+    if result.shape[1] == matrix.shape[1]:
+        return result.reshape(shape)
+    return result.reshape(shape[:-1] + (result.shape[1],))  # glu: the last axis halved
 
 
 def _function(name, entry):
