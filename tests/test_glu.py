@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 import fastmlp as fm
-from conftest import assert_close, sigmoid
+from conftest import assert_close, layer_gradients, sigmoid
+from test_gradients import numeric_gradients
 from fastmlp._interop.errors import UnsupportedLayerError
 from interop_fixtures import ATOL, FIXTURES, RTOL, import_keras, keras_data
 
-EPS = 1e-3
 
 
 def glu_reference(z):
@@ -77,32 +77,20 @@ def test_dense_and_activation_layers_halve_the_width(rng):
     assert "(None, 4)" in text and "(None, 3)" in text
 
 
-def numeric_gradients(model, x, y):
-    grads = []
-    for layer in (model.layers[0], model.layers[1]):
-        for view in (layer.kernel, layer.bias):
-            grad = np.zeros(view.shape)
-            for index in np.ndindex(view.shape):
-                original = view[index]
-                view[index] = original + EPS
-                plus, up = model.evaluate(x, y, verbose=0), view[index]
-                view[index] = original - EPS
-                minus, down = model.evaluate(x, y, verbose=0), view[index]
-                view[index] = original
-                grad[index] = (plus - minus) / (float(up) - float(down))
-            grads.append(grad)
-    return grads
+def dense_glu_model(seed=3):
+    fm.utils.set_random_seed(seed)
+    model = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(8, activation="glu"),
+                           fm.layers.Dense(6, activation="glu")])
+    model.compile(optimizer=fm.optimizers.SGD(learning_rate=0.0), loss="mse")
+    return model
 
 
 def test_backward_matches_derivative_and_finite_differences(rng):
-    model = glu_model()
+    model = dense_glu_model()
     x = rng.normal(size=(6, 3)).astype(np.float32)
     y = rng.uniform(-1, 1, (6, 3)).astype(np.float32)
     model.train_on_batch(x, y)
-    analytic = []
-    for layer in model.layers[:2]:
-        gradients = dict(layer._core.gradients)
-        analytic += [np.array(gradients["kernel"]), np.array(gradients["bias"]).reshape(-1)]
+    analytic = layer_gradients(model)
     # By hand: dL/dA, then glu's d(a σ(b)) = σ(b) da + a σ(b)(1 - σ(b)) db, through both layers.
     k1, b1, k2, b2 = (w.astype(np.float64) for w in model.get_weights())
     x64 = x.astype(np.float64)
@@ -122,6 +110,22 @@ def test_backward_matches_derivative_and_finite_differences(rng):
     assert_close("glu gradients vs derivative", analytic, reference, 1e-4, 1e-6)
     assert_close("glu gradients vs finite differences", analytic, numeric_gradients(model, x, y), 1e-2, 3e-4)
     assert max(np.abs(g).max() for g in analytic) > 1e-3
+
+
+def test_activation_layer_backward_equals_dense_glu(rng):
+    # Activation("glu") after a linear Dense is Dense(glu): the same gradients, reaching the first layer.
+    fused = dense_glu_model()
+    fm.utils.set_random_seed(3)
+    apart = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(8), fm.layers.Activation("glu"),
+                           fm.layers.Dense(6), fm.layers.Activation("glu")])
+    apart.compile(optimizer=fm.optimizers.SGD(learning_rate=0.0), loss="mse")
+    apart.set_weights(fused.get_weights())
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    y = rng.uniform(-1, 1, (6, 3)).astype(np.float32)
+    fused.train_on_batch(x, y)
+    apart.train_on_batch(x, y)
+    assert_close("Activation('glu') vs Dense(glu) gradients", layer_gradients(apart), layer_gradients(fused),
+                 1e-5, 1e-7)
 
 
 def test_fit_trains_and_keeps_no_fused_gradient(rng):
