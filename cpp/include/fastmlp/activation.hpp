@@ -36,8 +36,9 @@ class Activation : public Configurable {
   // not split evenly (an odd width for glu).
   Index output_width(Index width) const;
 
-  // In place, for activations that keep the width: `values` holds X W on entry and f(X W + b) on exit. Adding the bias (1, cols) in the
-  // same pass as the activation reads the batch once instead of twice; bias may be null.
+  // In place, for activations that keep the width: `values` holds X W on entry and f(X W + b) on
+  // exit. Adding the bias (1, cols) in the same pass as the activation reads the batch once instead
+  // of twice; bias may be null.
   void apply(MatrixMap values, const Scalar* bias = nullptr) const;
 
   // Out of place: output (rows, output_width(cols)) = f(input). The way to apply an activation that
@@ -45,7 +46,8 @@ class Activation : public Configurable {
   void apply(ConstMatrixMap input, MatrixMap output) const;
 
   // grad_input (rows, input width) from grad_output (rows, output width): dZ = dA ∘ f'(Z) for the
-  // elementwise ones, the row's Jacobian applied for the others. `preactivation` is read only when needs_preactivation().
+  // elementwise ones, the row's Jacobian applied for the others. `preactivation` is read only when
+  // needs_preactivation().
   void backward(ConstMatrixMap preactivation, ConstMatrixMap output, ConstMatrixMap grad_output,
                 MatrixMap grad_input) const;
 
