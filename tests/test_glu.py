@@ -42,8 +42,14 @@ def test_odd_width_is_a_value_error():
     model = fm.Sequential([fm.layers.Input((5,)), fm.layers.Dense(4)])
     with pytest.raises(ValueError, match="glu .*got 5"):
         fm.Sequential([fm.layers.Input((5,)), fm.layers.Activation("glu")])
-    with pytest.raises(ValueError, match="axis must be -1"):
+    with pytest.raises(ValueError, match="glu computes along the last axis .*got axis=0"):
         fm.activations.glu(np.zeros((2, 4), np.float32), axis=0)
+    cube = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    with pytest.raises(ValueError, match="got axis=1"):  # not the last axis of a 3-D array
+        fm.activations.glu(cube, axis=1)
+    with pytest.raises(ValueError, match="got axis=1"):  # it was computed along the last axis instead
+        fm.activations.softmax(cube, axis=1)
+    np.testing.assert_array_equal(fm.activations.glu(cube, axis=2), fm.activations.glu(cube))
     assert model.output_shape == (None, 4)
 
 
