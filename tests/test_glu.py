@@ -5,6 +5,7 @@ torch)."""
 
 import functools
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
@@ -174,6 +175,23 @@ def test_keras_fixture_with_glu_loads_and_predicts_as_keras():
         assert_close(f"glu.{suffix} vs Keras", model.predict(inputs[0], verbose=0), expected, RTOL, ATOL)
 
 
+def test_keras_ops_glu_inside_a_network_loads_as_an_activation_layer(tmp_path):
+    # keras.ops.glu between two Dense layers: Keras writes an operation node ("Glu"), which knows the
+    # halved width; fastmlp reads it as Activation("glu").
+    inputs, expected = keras_data("glu_op")
+    for suffix in ("keras", "h5"):
+        model = fm.models.load_model(FIXTURES / f"glu_op.{suffix}")
+        assert [type(layer).__name__ for layer in model.layers[1:]] == ["Dense", "Activation", "Dense"]
+        assert model.layers[2].output_shape == (None, 4)
+        assert_close(f"glu_op.{suffix} vs Keras", model.predict(inputs[0], verbose=0), expected, RTOL, ATOL)
+    # Written back, glu is an Activation layer whose output Keras 3.15 would size wrongly: a warning says
+    # so, and fastmlp reads the file back to the same predictions.
+    with pytest.warns(UserWarning, match="layer 'glu' gates with glu .*keras-team/keras#21695"):
+        model.save(tmp_path / "again.keras")
+    again = fm.models.load_model(tmp_path / "again.keras")
+    np.testing.assert_array_equal(again.predict(inputs[0], verbose=0), model.predict(inputs[0], verbose=0))
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")  # Keras's predict on NumPy 2
 def test_saved_keras_file_loads_in_real_keras(tmp_path, rng):
     keras = import_keras()
@@ -183,7 +201,9 @@ def test_saved_keras_file_loads_in_real_keras(tmp_path, rng):
     hidden = fm.layers.Dense(6, activation="tanh")(inputs)
     model = fm.Model(inputs, [fm.layers.Dense(8, activation="glu")(hidden), fm.layers.Activation("glu")(hidden)])
     x = rng.normal(size=(5, 5)).astype(np.float32)
-    model.save(tmp_path / "glu.keras")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # glu only at outputs: Keras runs it, and no warning says otherwise
+        model.save(tmp_path / "glu.keras")
     theirs = keras.models.load_model(tmp_path / "glu.keras")
     assert_close("fastmlp's glu.keras in Keras", [np.asarray(y) for y in theirs.predict(x, verbose=0)],
                  model.predict(x, verbose=0), RTOL, ATOL)

@@ -81,7 +81,8 @@ int main() {
     check_model("keras_functional_mlp", 1, 1);
     check_model("keras_wide_and_deep", 2, 1);  // from a legacy .h5 file
     check_model("keras_residual", 1, 1);
-    check_model("keras_glu", 1, 2);  // glu in a Dense and in an Activation layer
+    check_model("keras_glu", 1, 2);     // glu in a Dense and in an Activation layer
+    check_model("keras_glu_op", 1, 1);  // keras.ops.glu between two Dense layers
     check_model("sklearn_classifier", 1, 1);
     check_model("sklearn_regressor", 1, 1);
     check_model("torch_glu", 1, 1);  // nn.GLU, LayerNorm, GELU(tanh), BatchNorm1d

@@ -6,6 +6,7 @@ writes, in the layer order Keras will rebuild (see ``ModelGraph.keras_order``).
 """
 
 import copy
+import warnings
 
 from fastmlp._interop import activations, layer_catalog, shapes
 from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError
@@ -245,6 +246,21 @@ def config_from_graph(graph):
               "output_layers": _ref_list(graph.outputs, graph.output_keys)}
     return {"module": "keras.src.models.functional", "class_name": "Functional", "config": config,
             "registered_name": "Functional", "build_config": {"input_shape": None}}
+
+
+def warn_where_keras_cannot_run(graph):
+    """Warns about a glu whose output another layer takes: Keras 3.15's Dense and Activation layers
+    tell the next layer the unhalved width (keras-team/keras#21695), so Keras builds that layer for
+    twice the features its weights have and cannot load the file; fastmlp reads it back."""
+    takers = {ref.layer for node in graph.layers for ref in node.inbound}
+    for node in graph.layers:
+        value = node.config.get("activation")
+        if node.class_name in ("Dense", "Activation") and node.name in takers and \
+                activations.parse_activation(value, f"layer {node.name!r}")[0] == "glu":
+            warnings.warn(f"layer {node.name!r} gates with glu and another layer takes its output: Keras 3.15 "
+                          "cannot load this file, because its layers report glu's input width onwards "
+                          "(keras-team/keras#21695); fastmlp loads it, and Keras does where glu is at an output",
+                          UserWarning, stacklevel=4)
 
 
 def check_keras_expressible(node):
