@@ -248,19 +248,30 @@ def config_from_graph(graph):
             "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 
+# Layers that Keras builds and runs whatever width their input has: a wrongly reported width passes
+# through them (wrong again in their output) without stopping Keras.
+_WIDTH_FREE = frozenset({"Activation", "Dropout", "AlphaDropout", "GaussianNoise", "Identity", "Softmax", "ReLU",
+                         "LeakyReLU", "ELU", "Concatenate"})
+
+
 def warn_where_keras_cannot_run(graph):
-    """Warns about a glu whose output another layer takes: Keras 3.15's Dense and Activation layers
-    tell the next layer the unhalved width (keras-team/keras#21695), so Keras builds that layer for
-    twice the features its weights have and cannot load the file; fastmlp reads it back."""
-    takers = {ref.layer for node in graph.layers for ref in node.inbound}
+    """Warns about a glu whose width a later layer depends on: Keras 3.15's Dense and Activation layers
+    report glu's input width onwards (keras-team/keras#21695), so Keras builds such a layer (a Dense's
+    kernel, a normalisation's statistics, an Add) for the wrong width and cannot load the file."""
+    missized = {}  # layer name -> the glu layer whose width Keras would report wrongly there
     for node in graph.layers:
-        value = node.config.get("activation")
-        if node.class_name in ("Dense", "Activation") and node.name in takers and \
-                activations.parse_activation(value, f"layer {node.name!r}")[0] == "glu":
-            warnings.warn(f"layer {node.name!r} gates with glu and another layer takes its output: Keras 3.15 "
-                          "cannot load this file, because its layers report glu's input width onwards "
-                          "(keras-team/keras#21695); fastmlp loads it, and Keras does where glu is at an output",
-                          UserWarning, stacklevel=4)
+        source = next((missized[ref.layer] for ref in node.inbound if ref.layer in missized), None)
+        if source is not None and node.class_name not in _WIDTH_FREE:
+            warnings.warn(f"layer {source!r} gates with glu and layer {node.name!r} depends on its width: Keras "
+                          "3.15 cannot load this file, because its layers report glu's input width onwards "
+                          "(keras-team/keras#21695); fastmlp loads it, and Keras does where nothing after a glu "
+                          "depends on its width", UserWarning, stacklevel=4)
+            return
+        if source is not None:
+            missized[node.name] = source
+        elif node.class_name in ("Dense", "Activation") and \
+                activations.parse_activation(node.config.get("activation"), f"layer {node.name!r}")[0] == "glu":
+            missized[node.name] = node.name
 
 
 def check_keras_expressible(node):
