@@ -201,7 +201,8 @@ def layer_gradients(model):
     grads = []
     for layer in model.layers:
         gradients = dict(layer._core.gradients)
-        grads += [np.array(gradients["kernel"]), np.array(gradients["bias"]).reshape(-1)]
+        if gradients:  # Activation layers have none
+            grads += [np.array(gradients["kernel"]), np.array(gradients["bias"]).reshape(-1)]
     return grads
 
 

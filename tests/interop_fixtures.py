@@ -10,8 +10,8 @@ import pytest
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures" / "keras"
 # Every model fixture make_fixtures.py writes (unsupported.* is the error case).
 MODELS = ["sequential", "functional_mlp", "wide_and_deep", "residual", "two_outputs", "merges", "activations",
-          "compiled_adam", "compiled_rmsprop"]
-LEGACY_H5 = ["sequential", "wide_and_deep", "compiled_adam"]
+          "compiled_adam", "compiled_rmsprop", "glu"]
+LEGACY_H5 = ["sequential", "wide_and_deep", "compiled_adam", "glu"]
 # fastmlp's float32 against Keras's float32 (other summation orders): values near 1 agree to about 1e-6.
 RTOL = ATOL = 1e-5
 

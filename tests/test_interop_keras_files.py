@@ -35,39 +35,26 @@ def test_load_model_reproduces_keras_predictions(name, path):
                  RTOL, ATOL)
 
 
-def test_every_activation_fastmlp_has_predicts_as_keras():
+def test_every_activation_predicts_as_keras():
     # The fixture concatenates one branch per Keras activation (in make_fixtures.py's order), then
-    # ReLU, LeakyReLU, ELU and Softmax layers and a gelu Dense. A model of only the branches fastmlp has
-    # must give Keras's columns for them; the whole model names the activation it lacks.
-    with pytest.raises(UnsupportedLayerError, match="activation 'glu' \\(layer 'act_glu'\\)"):
-        load_model(FIXTURES / "activations.keras")
-    from fastmlp._interop import activations, fastmlp_models, shapes
+    # ReLU, LeakyReLU, ELU and Softmax layers and a gelu Dense; glu's branch has half the columns.
+    from fastmlp._interop import shapes
     graph = keras_files.read_keras_file(FIXTURES / "activations.keras")
     widths = {name: shape[-1] for name, shape in shapes.infer_shapes(graph).items()}
-    join = graph.layers[-1]
-    kept, columns, start, offsets = [], [], 0, {}
-    for ref in join.inbound:
-        node = graph.layer(ref.layer)
-        width = widths[node.name]
-        offsets[node.name] = start
-        name = activations.parse_activation(node.config.get("activation"))[0]
-        if node.class_name != "Activation" or fastmlp_models._fastmlp_defaults("activation", name) is not None:
-            kept.append(ref)
-            columns.extend(range(start, start + width))
-        start += width
-    left_out = [ref.layer for ref in join.inbound if ref not in kept]
-    assert left_out == ["act_glu"] and start == 279  # the one fastmlp lacks
-    join.inbound = kept
-    graph.layers = [node for node in graph.layers  # the branches left out go too
-                    if not node.name.startswith("act_") or any(ref.layer == node.name for ref in kept)]
-    model = fastmlp_models.model_from_graph(graph)
+    offsets, start = {}, 0
+    for ref in graph.layers[-1].inbound:
+        offsets[ref.layer] = start
+        start += widths[ref.layer]
+    assert widths["act_glu"] == 4 and start == 279
+    model = load_model(FIXTURES / "activations.keras")
     inputs, expected = keras_data("activations")
-    predicted, wanted = model.predict(inputs[0], verbose=0), expected[0][:, columns].copy()
+    predicted, wanted = model.predict(inputs[0], verbose=0), expected[0].copy()
+    assert predicted.shape == wanted.shape == (len(inputs[0]), 279)
     # Keras 3.15's sparsemax takes its threshold from the sum of the cumulative sums over the support
     # (keras-team/keras#23425, fixed upstream by #23469), so its rows only sum to 1 where the support
     # is one logit. fastmlp follows the definition: it must give Keras's rows where Keras is right, and
     # the definition (from Keras's own pre-activation, the linear branch's columns) everywhere.
-    first, linear = columns.index(offsets["act_sparsemax"]), offsets["act_linear"]
+    first, linear = offsets["act_sparsemax"], offsets["act_linear"]
     ours, keras_rows = predicted[:, first:first + 8], wanted[:, first:first + 8]
     right = np.isclose(keras_rows.sum(axis=1), 1.0)
     assert 0 < right.sum() < len(right)  # the fixture has rows of both kinds

@@ -81,7 +81,7 @@ PARAMETERISED = [(name, {}) for name in _fastmlp_activations()] + [
     ("relu", {"negative_slope": 0.2, "max_value": 2.0, "threshold": -0.3}), ("leaky_relu", {"negative_slope": 0.03}),
     ("elu", {"alpha": 0.4}), ("gelu", {"approximate": True}), ("softmax", {"axis": 1}), ("celu", {"alpha": 2.0}),
     ("squareplus", {"b": 0.5}), ("soft_shrink", {"threshold": 1.0}), ("hard_shrink", {"threshold": 0.2}),
-    ("log_softmax", {"axis": 1})]
+    ("log_softmax", {"axis": 1}), ("glu", {"axis": 1})]
 
 
 @pytest.mark.parametrize("name,parameters", PARAMETERISED, ids=lambda v: str(v))
@@ -90,7 +90,7 @@ def test_every_activation(tmp_path, name, parameters):
     x = rng.normal(0.0, 2.0, (40, 6)).astype(np.float32)
     x[:, 0] = np.linspace(-6, 6, 40)  # through every kink and plateau
     for layer in (fastmlp.layers.Activation({"class_name": name, "config": parameters}),
-                  fastmlp.layers.Dense(5, activation={"class_name": name, "config": parameters})):
+                  fastmlp.layers.Dense(4, activation={"class_name": name, "config": parameters})):  # even: glu halves
         model = fastmlp.Sequential([fastmlp.Input((6,)), layer])
         model.export(tmp_path / "a.onnx")
         assert_close(f"{name}{parameters}", run_onnx(onnx.load(tmp_path / "a.onnx"), [x])[0],

@@ -27,10 +27,9 @@ void register_activations(py::module_& m) {
       .def("__call__",
            [](const Activation& activation, const FloatArray& x) {
              const ConstMatrixMap input = map_matrix(x, "x");
-             FloatArray out({input.rows(), input.cols()});
-             MatrixMap result(out.mutable_data(), input.rows(), input.cols());
-             result = input;
-             activation.apply(result);
+             const Index width = activation.output_width(input.cols());  // half of it for glu
+             FloatArray out({input.rows(), width});
+             activation.apply(input, MatrixMap(out.mutable_data(), input.rows(), width));
              return out;
            },
            py::arg("x").noconvert());

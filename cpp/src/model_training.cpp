@@ -459,7 +459,10 @@ void Model::forward_backward(const std::vector<InputMatrix>& x, const std::vecto
     tally.add_metrics(o, y_pred, y[o]);
 
     const Activation* final = final_activation(o);
-    step_at_[o] = final != nullptr && loss.fuses_with(*final) ? GradientAt::PreActivation : GradientAt::Output;
+    // A fused gradient dL/dZ is written into the output's (n, output_dim) buffer, which holds Z's
+    // shape only when the activation keeps the width.
+    const bool fused = final != nullptr && final->keeps_width() && loss.fuses_with(*final);
+    step_at_[o] = fused ? GradientAt::PreActivation : GradientAt::Output;
     if (grad_sources_[outputs_[o]] != 1) step_at_[o] = GradientAt::Output;  // also read by a later call
     MatrixMap grad = top_rows(grad_output_[o], n);
     if (step_at_[o] == GradientAt::PreActivation)

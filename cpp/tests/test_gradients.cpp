@@ -51,7 +51,7 @@ double check_case(const Case& c) {
   Sequential model(/*seed=*/7);
   // Non-zero biases, so that their gradients are tested away from the trivial starting point.
   DenseOptions hidden, output;
-  hidden.units = 5;
+  hidden.units = 6;  // even: glu halves it
   hidden.activation = make_activation(c.hidden);
   output.units = c.units;
   output.activation = make_activation(c.output);
@@ -62,7 +62,7 @@ double check_case(const Case& c) {
   model.build(4);
   model.compile(make_loss(c.loss), make_optimizer("sgd", Config::Object{{"learning_rate", 0.0}}));
   const RowMatrix x = random_matrix(6, 4, -1, 1, data_rng);
-  const RowMatrix y = targets_for(c.loss, 6, c.units, data_rng);
+  const RowMatrix y = targets_for(c.loss, 6, model.output_dim(), data_rng);  // half of units after glu
 
   model.train_on_batch(ConstMatrixMap(x.data(), x.rows(), x.cols()),
                        ConstMatrixMap(y.data(), y.rows(), y.cols()));  // fills the gradients; lr 0 keeps the weights
@@ -84,6 +84,8 @@ int main() {
       {"elu", "linear", "mean_squared_error", 2},
       {"softplus", "softmax", "mean_squared_error", 3},           // softmax Jacobian, not fused
       {"tanh", "sigmoid", "mean_squared_error", 2},
+      {"glu", "glu", "mean_squared_error", 4},                    // halves 6 to 3, then 4 to 2
+      {"glu", "softmax", "categorical_crossentropy", 3},          // fused after a glu layer
   };
   for (const Case& c : cases) check_case(c);
   return check::report("test_gradients");

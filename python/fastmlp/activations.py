@@ -23,12 +23,29 @@ def _core_activation(name, parameters):
     return _registry.create(name, dict(parameters))
 
 
+def _last_axis_only(name, parameters, ndim):
+    """The parameters with an ``axis`` that names x's last axis made -1, the one the kernels compute
+    along; any other axis is a ValueError (the kernels see rows of features)."""
+    if "axis" not in parameters:
+        return parameters
+    axis, rank = parameters["axis"], max(ndim, 1)
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -rank <= axis < rank or \
+            axis % rank != rank - 1:
+        raise ValueError(f"{name} computes along the last axis of x (axis=-1 or {rank - 1} for an array of "
+                         f"{ndim} dimensions); got axis={axis!r}")
+    return {key: value for key, value in parameters.items() if key != "axis"}
+
+
 def _apply(name, x, parameters):
-    core = _core_activation(name, tuple(sorted(parameters.items())))
     array = as_float_array(x, "x")
+    parameters = _last_axis_only(name, parameters, array.ndim)
+    core = _core_activation(name, tuple(sorted(parameters.items())))
     shape = array.shape
     matrix = array.reshape(1, -1) if array.ndim < 2 else array.reshape(-1, shape[-1])
-    return core(np.ascontiguousarray(matrix)).reshape(shape)
+    result = core(np.ascontiguousarray(matrix))
+    if result.shape[1] == matrix.shape[1]:
+        return result.reshape(shape)
+    return result.reshape(shape[:-1] + (result.shape[1],))  # glu: the last axis halved
 
 
 def _function(name, entry):

@@ -27,17 +27,39 @@ class Activation : public Configurable {
   // The identity: layers skip it.
   virtual bool is_linear() const { return false; }
 
-  // In place: `values` holds X W on entry and f(X W + b) on exit. Adding the bias (1, cols) in the
-  // same pass as the activation reads the batch once instead of twice; bias may be null.
+  // How many input features make one output feature: 1 for every activation that keeps the width,
+  // 2 for glu, which gates one half of each row with the other. The one place an activation states
+  // its width; layers size their outputs (and model files their checks) through output_width().
+  virtual Index inputs_per_output() const { return 1; }
+  bool keeps_width() const { return inputs_per_output() == 1; }
+  // The output width for rows of `width` features; throws std::invalid_argument when `width` does
+  // not split evenly (an odd width for glu).
+  Index output_width(Index width) const;
+
+  // In place, for activations that keep the width: `values` holds X W on entry and f(X W + b) on
+  // exit. Adding the bias (1, cols) in the same pass as the activation reads the batch once instead
+  // of twice; bias may be null.
   void apply(MatrixMap values, const Scalar* bias = nullptr) const;
 
-  // grad_input = grad_output ∘ f'(Z). `preactivation` is read only when needs_preactivation().
+  // Out of place: output (rows, output_width(cols)) = f(input). The way to apply an activation that
+  // changes the width; for the others it is a copy followed by the in-place apply.
+  void apply(ConstMatrixMap input, MatrixMap output) const;
+
+  // grad_input (rows, input width) from grad_output (rows, output width): dZ = dA ∘ f'(Z) for the
+  // elementwise ones, the row's Jacobian applied for the others. `preactivation` is read only when
+  // needs_preactivation().
   void backward(ConstMatrixMap preactivation, ConstMatrixMap output, ConstMatrixMap grad_output,
                 MatrixMap grad_input) const;
 
  protected:
-  // f on a block of rows, in place.
+  // f on a block of rows, in place (activations that keep the width).
   virtual void apply_rows(MatrixMap values) const = 0;
+  // f on a block of rows, out of place; by default a copy and the in-place version. An activation
+  // that changes the width overrides it.
+  virtual void apply_rows_into(ConstMatrixMap input, MatrixMap output) const {
+    output = input;
+    apply_rows(output);
+  }
   // dZ = dA ∘ f'(Z) on a block of rows; `input` is Z when needs_preactivation(), else A.
   virtual void backward_rows(ConstMatrixMap input, ConstMatrixMap output, ConstMatrixMap grad_output,
                              MatrixMap grad_input) const = 0;

@@ -1,10 +1,24 @@
 #include "fastmlp/activation.hpp"
 
+#include <stdexcept>
+#include <string>
+
 #include "fastmlp/parallel.hpp"
 
 namespace fastmlp {
 
+Index Activation::output_width(Index width) const {
+  const Index per_output = inputs_per_output();
+  if (width % per_output != 0)
+    throw std::invalid_argument(class_name() + " splits each row into " + std::to_string(per_output) +
+                                " equal parts, so its input width must be a multiple of " +
+                                std::to_string(per_output) + "; got " + std::to_string(width));
+  return width / per_output;
+}
+
 void Activation::apply(MatrixMap values, const Scalar* bias) const {
+  if (!keeps_width())
+    throw std::logic_error(class_name() + " changes the width, so it cannot be applied in place");
   // Nothing to do, and softmax's row maximum of an empty row would read past the data.
   if ((is_linear() && bias == nullptr) || values.size() == 0) return;
   parallel_for(values.rows(), values.cols(), [&](Index first, Index end) {
@@ -14,10 +28,22 @@ void Activation::apply(MatrixMap values, const Scalar* bias) const {
   });
 }
 
+void Activation::apply(ConstMatrixMap input, MatrixMap output) const {
+  if (output.rows() != input.rows() || output.cols() != output_width(input.cols()))
+    throw std::invalid_argument(class_name() + ": an input of " + std::to_string(input.cols()) +
+                                " features needs an output of " + std::to_string(output_width(input.cols())) +
+                                ", got " + std::to_string(output.cols()));
+  if (input.size() == 0) return;
+  parallel_for(input.rows(), input.cols(), [&](Index first, Index end) {
+    apply_rows_into(row_block(input, first, end), row_block(output, first, end));
+  });
+}
+
 void Activation::backward(ConstMatrixMap preactivation, ConstMatrixMap output, ConstMatrixMap grad_output,
                           MatrixMap grad_input) const {
   const bool with_z = needs_preactivation();
-  parallel_for(output.rows(), output.cols(), [&](Index first, Index end) {
+  // Sized by Z's width: it is the wider of the two for an activation that changes the width.
+  parallel_for(grad_input.rows(), grad_input.cols(), [&](Index first, Index end) {
     backward_rows(with_z ? row_block(preactivation, first, end) : row_block(output, first, end),
                   row_block(output, first, end), row_block(grad_output, first, end),
                   row_block(grad_input, first, end));

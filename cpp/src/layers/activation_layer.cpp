@@ -4,8 +4,7 @@ namespace fastmlp {
 
 ConstMatrixMap ActivationApplying::forward(ConstMatrixMap input, bool /*training*/) {
   MatrixMap output = top_rows(output_, input.rows());
-  output = input;
-  activation().apply(output);
+  activation().apply(input, output);
   return as_const_map(output);
 }
 
@@ -19,10 +18,7 @@ ConstMatrixMap ActivationApplying::backward(ConstMatrixMap input, ConstMatrixMap
   return as_const_map(grad_input);
 }
 
-void ActivationApplying::infer(ConstMatrixMap input, MatrixMap output) const {
-  output = input;
-  activation().apply(output);
-}
+void ActivationApplying::infer(ConstMatrixMap input, MatrixMap output) const { activation().apply(input, output); }
 
 ActivationLayer::ActivationLayer(const Options& options) : Described(options) {
   if (!options.activation) throw std::invalid_argument("Activation layer needs an activation, such as 'relu'");

@@ -6,15 +6,21 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "fastmlp/parallel.hpp"
 
 namespace fastmlp {
 
-Dense::Dense(const Options& options) : Described(options), units_(options.units) {
+Dense::Dense(const Options& options) : Described(options), units_(options.units), outputs_(options.units) {
   if (options.units <= 0)
     throw std::invalid_argument("Dense units must be a positive integer, got " + std::to_string(options.units));
   if (!options.activation) throw std::invalid_argument("Dense activation is null; use linear_activation()");
+  try {
+    outputs_ = options.activation->output_width(units_);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("Dense units: " + std::string(e.what()));
+  }
   if (!options.kernel_initializer || !options.bias_initializer)
     throw std::invalid_argument("Dense kernel_initializer and bias_initializer are required");
 }
@@ -59,19 +65,21 @@ void Dense::build(Index input_dim, Rng& rng) {
 
 void Dense::reserve_batch(Index max_batch) {
   if (output_.rows() == max_batch) return;
-  const int buffers = 2 + activation().needs_preactivation() + has_activity_penalty();
+  const double wide = 1 + activation().needs_preactivation(), narrow = 1 + has_activity_penalty();
   explain_allocation_failure(
       [&] {
         if (activation().needs_preactivation()) preact_.resize(max_batch, units_);
-        if (has_activity_penalty()) activity_grad_.resize(max_batch, units_);
+        if (has_activity_penalty()) activity_grad_.resize(max_batch, outputs_);
         grad_preact_.resize(max_batch, units_);
         grad_input_.resize(max_batch, inputs_);
-        output_.resize(max_batch, units_);  // last: its size says that all of them are reserved
+        output_.resize(max_batch, outputs_);  // last: its size says that all of them are reserved
       },
       [&] {
         const double rows = static_cast<double>(max_batch);
+        const double columns = wide * static_cast<double>(units_) + narrow * static_cast<double>(outputs_) +
+                               static_cast<double>(inputs_);
         return "its buffers for batches of " + std::to_string(max_batch) + " rows need " +
-               byte_count(sizeof(Scalar) * rows * (buffers * static_cast<double>(units_) + static_cast<double>(inputs_)));
+               byte_count(sizeof(Scalar) * rows * columns);
       });
 }
 
@@ -103,9 +111,8 @@ ConstMatrixMap Dense::forward_with(Index rows, const Affine& affine) {
     affine(output, activation());
   } else {
     MatrixMap preact = top_rows(preact_, rows);
-    affine(preact, *linear_activation());  // Z = XW + b
-    output = preact;
-    activation().apply(output);            // A = f(Z)
+    affine(preact, *linear_activation());             // Z = XW + b
+    activation().apply(as_const_map(preact), output);  // A = f(Z)
   }
   return as_const_map(output);
 }
@@ -173,9 +180,26 @@ void Dense::backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientA
   finish_gradients(grad_z);
 }
 
-// Inference keeps nothing for backward, so even activations that need Z are applied in place.
-void Dense::infer(ConstMatrixMap input, MatrixMap output) const { affine_activate(input, output, activation()); }
-void Dense::infer_sparse(const CsrRows& input, MatrixMap output) const { affine_activate(input, output, activation()); }
+// Inference keeps nothing for backward, so even activations that need Z are applied in place; one
+// that changes the width (glu) needs Z apart from A, in the calling thread's own buffer, so that
+// threads may still predict at once and a chunk allocates only the first time it is seen this wide.
+template <class Affine>
+void Dense::infer_with(Index rows, MatrixMap output, const Affine& affine) const {
+  if (activation().keeps_width()) return affine(output, activation());
+  thread_local std::vector<Scalar> buffer;
+  const size_t size = static_cast<size_t>(rows) * static_cast<size_t>(units_);
+  if (buffer.size() < size) buffer.resize(size);
+  const MatrixMap preact(buffer.data(), rows, units_);  // (rows, units) Z
+  affine(preact, *linear_activation());
+  activation().apply(as_const_map(preact), output);
+}
+
+void Dense::infer(ConstMatrixMap input, MatrixMap output) const {
+  infer_with(input.rows(), output, [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
+}
+void Dense::infer_sparse(const CsrRows& input, MatrixMap output) const {
+  infer_with(input.rows, output, [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
+}
 
 double Dense::weight_penalty() const {
   return penalty_of(options_.kernel_regularizer, map_of(kernel_)) +

@@ -23,6 +23,8 @@ _ACTIVATION_LAYERS = {"ReLU": ("relu", ("negative_slope", "max_value", "threshol
                       "LeakyReLU": ("leaky_relu", ("negative_slope",)),
                       "ELU": ("elu", ("alpha",)),
                       "Identity": ("linear", ())}
+# Keras operations (keras.ops called on a functional model's tensors) fastmlp reads as its Activation layer.
+_ACTIVATION_OPS = {"Glu": ("glu", ("axis",))}
 # Keras options that mean something only when another one is set (renorm's momentum without renorm).
 _USED_ONLY_WITH = {"renorm_momentum": "renorm", "renorm_clipping": "renorm"}
 # Slots fastmlp's core names otherwise than Keras's variables (its model files keep the core's names).
@@ -76,8 +78,8 @@ def _layer_config(node):
     where = f"layer {node.name!r}"
     class_name = node.class_name
     config = layer_catalog.with_defaults(class_name, node.config)
-    if class_name in _ACTIVATION_LAYERS:
-        function, keys = _ACTIVATION_LAYERS[class_name]
+    if class_name in _ACTIVATION_LAYERS or class_name in _ACTIVATION_OPS:
+        function, keys = {**_ACTIVATION_LAYERS, **_ACTIVATION_OPS}[class_name]
         parameters = {key: config[key] for key in keys}
         return "Activation", {"name": node.name, "trainable": node.trainable,
                               "activation": _activation({"class_name": function, "config": parameters}, where)}

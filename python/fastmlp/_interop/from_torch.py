@@ -21,7 +21,7 @@ _PLAIN_ACTIVATIONS = {"ReLU": "relu", "ReLU6": "relu6", "Sigmoid": "sigmoid", "T
                       "SiLU": "silu", "Softsign": "softsign", "Mish": "mish", "Hardsigmoid": "hard_sigmoid",
                       "Hardswish": "hard_silu", "LogSigmoid": "log_sigmoid", "Tanhshrink": "tanh_shrink"}
 SUPPORTED = (f"Linear, {', '.join(_PLAIN_ACTIVATIONS)}, LeakyReLU, ELU, CELU, GELU, Softplus (beta=1), Softshrink, "
-             "Hardshrink, Hardtanh(-1, 1), Softmax and LogSoftmax (last dim), "
+             "Hardshrink, Hardtanh(-1, 1), Softmax, LogSoftmax and GLU (last dim), "
              "Identity, Dropout, Flatten, BatchNorm1d, LayerNorm, PReLU, and nested nn.Sequential")
 
 
@@ -94,6 +94,14 @@ def _translate(module, features, where):
             raise _unsupported(module, where,
                                hint=f"only a softmax over the features (dim=-1 or 1), got dim={module.dim}")
         return "Softmax", {"axis": -1}, {}, features
+    if kind == "GLU":
+        # torch's GLU(dim) is a * sigmoid(b) for the halves [a, b] of dim, first half gated by the second:
+        # Keras's glu(x, axis) exactly.
+        if module.dim not in (-1, 1):
+            raise _unsupported(module, where, hint=f"only a GLU over the features (dim=-1 or 1), got dim={module.dim}")
+        if features % 2:
+            raise ValueError(f"{where}: GLU halves the features, and its input has an odd number ({features})")
+        return "Activation", {"activation": "glu"}, {}, features // 2
     if kind == "Identity":
         return "Identity", {}, {}, features
     if kind == "Dropout":

@@ -185,6 +185,7 @@ def write_keras(graph, path):
     shapes.check_graph_weights(graph, "the model")
     for node in graph.layers:
         keras_config.check_keras_expressible(node)
+    keras_config.warn_where_keras_cannot_run(graph)
     if graph.compile is not None:
         config["compile_config"] = keras_config.compile_config(graph.compile)
     metadata = {"keras_version": FORMAT_KERAS_VERSION,

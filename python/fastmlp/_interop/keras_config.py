@@ -6,6 +6,7 @@ writes, in the layer order Keras will rebuild (see ``ModelGraph.keras_order``).
 """
 
 import copy
+import warnings
 
 from fastmlp._interop import activations, layer_catalog, shapes
 from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError
@@ -245,6 +246,32 @@ def config_from_graph(graph):
               "output_layers": _ref_list(graph.outputs, graph.output_keys)}
     return {"module": "keras.src.models.functional", "class_name": "Functional", "config": config,
             "registered_name": "Functional", "build_config": {"input_shape": None}}
+
+
+# Layers that Keras builds and runs whatever width their input has: a wrongly reported width passes
+# through them (wrong again in their output) without stopping Keras.
+_WIDTH_FREE = frozenset({"Activation", "Dropout", "AlphaDropout", "GaussianNoise", "Identity", "Softmax", "ReLU",
+                         "LeakyReLU", "ELU", "Concatenate"})
+
+
+def warn_where_keras_cannot_run(graph):
+    """Warns about a glu whose width a later layer depends on: Keras 3.15's Dense and Activation layers
+    report glu's input width onwards (keras-team/keras#21695), so Keras builds such a layer (a Dense's
+    kernel, a normalisation's statistics, an Add) for the wrong width and cannot load the file."""
+    missized = {}  # layer name -> the glu layer whose width Keras would report wrongly there
+    for node in graph.layers:
+        source = next((missized[ref.layer] for ref in node.inbound if ref.layer in missized), None)
+        if source is not None and node.class_name not in _WIDTH_FREE:
+            warnings.warn(f"layer {source!r} gates with glu and layer {node.name!r} depends on its width: Keras "
+                          "3.15 cannot load this file, because its layers report glu's input width onwards "
+                          "(keras-team/keras#21695); fastmlp loads it, and Keras does where nothing after a glu "
+                          "depends on its width", UserWarning, stacklevel=4)
+            return
+        if source is not None:
+            missized[node.name] = source
+        elif node.class_name in ("Dense", "Activation") and \
+                activations.parse_activation(node.config.get("activation"), f"layer {node.name!r}")[0] == "glu":
+            missized[node.name] = node.name
 
 
 def check_keras_expressible(node):

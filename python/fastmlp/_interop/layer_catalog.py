@@ -50,6 +50,9 @@ DEFAULTS = {
     "ReLU": {"max_value": None, "negative_slope": 0.0, "threshold": 0.0},
     "LeakyReLU": {"negative_slope": 0.3},
     "ELU": {"alpha": 1.0},
+    # keras.ops.glu called inside a functional model: an operation node, read, never written (fastmlp
+    # writes its Activation("glu")).
+    "Glu": {"axis": -1},
     "PReLU": {"alpha_initializer": _initializer("Zeros"), **_regularized("alpha"), "shared_axes": None},
     "Flatten": {"data_format": "channels_last"},
     "Concatenate": {"axis": -1},

@@ -173,8 +173,18 @@ def _sparsemax(b, x, hint, axis, shape):
     return b.op("Relu", [b.op("Sub", [x, tau], hint)], hint)
 
 
+def _glu(b, x, hint, axis, shape):
+    """a * sigmoid(b) for the halves [a, b] of the axis: one Split (its sizes as an input, which every
+    opset from 13 on reads), a Sigmoid and a Mul."""
+    half = shape[axis] // 2
+    sizes = b.constant(np.asarray([half, half], np.int64), f"{hint}_halves")
+    first, second = b.op("Split", [x, sizes], hint, outputs=2, axis=int(axis))
+    return b.op("Mul", [first, b.op("Sigmoid", [second], hint)], hint)
+
+
 # Activations that look along an axis need the input's shape.
 _ALONG_AXIS = {
+    "glu": _glu,
     "sparsemax": _sparsemax,
     "softmax": lambda b, x, hint, axis, shape: b.op("Softmax", [x], hint, axis=int(axis)),
     "log_softmax": lambda b, x, hint, axis, shape: b.op("LogSoftmax", [x], hint, axis=int(axis)),

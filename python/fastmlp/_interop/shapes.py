@@ -83,6 +83,8 @@ def output_shape(node, input_shapes):
         return _activation_shape(config["activation"], shape[:-1] + (int(config["units"]),), where)
     if class_name == "Activation":
         return _activation_shape(config["activation"], shape, where)
+    if class_name == "Glu":  # keras.ops.glu's node
+        return _activation_shape({"class_name": "glu", "config": {"axis": config["axis"]}}, shape, where)
     if class_name == "Flatten":
         rest = shape[1:]
         return (shape[0], None if None in rest else math.prod(rest))

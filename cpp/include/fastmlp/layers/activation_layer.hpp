@@ -12,6 +12,7 @@ namespace fastmlp {
 class ActivationApplying : public ElementwiseLayer {
  public:
   const Activation* final_activation() const override { return &activation(); }
+  Index output_dim_for(Index input_dim) const override { return activation().output_width(input_dim); }
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
   void infer(ConstMatrixMap input, MatrixMap output) const override;

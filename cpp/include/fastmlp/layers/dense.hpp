@@ -1,4 +1,5 @@
-// Dense: A = f(X W + b), with W stored (inputs, units) as Keras stores it.
+// Dense: A = f(X W + b), with W stored (inputs, units) as Keras stores it. A has `units` columns,
+// or fewer for an activation that changes the width (glu: units / 2), as in Keras.
 #pragma once
 
 #include "fastmlp/activation.hpp"
@@ -40,11 +41,11 @@ class Dense : public Described<Dense, Layer, DenseOptions> {
   explicit Dense(Index units, ActivationPtr activation = linear_activation());
 
   void build(Index input_dim, Rng& rng) override;
-  Index output_dim_for(Index) const override { return units_; }
+  Index output_dim_for(Index) const override { return outputs_; }
   std::vector<TensorShape> tensor_shapes(Index input_dim) const override;
   bool built() const override { return inputs_ > 0; }
   Index input_dim() const override { return inputs_; }
-  Index output_dim() const override { return units_; }
+  Index output_dim() const override { return outputs_; }
   void reserve_batch(Index max_batch) override;
   ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
   ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at,
@@ -79,22 +80,26 @@ class Dense : public Described<Dense, Layer, DenseOptions> {
   // The training pass's output (n, units), given how to write input W + b into a buffer.
   template <class Affine>
   ConstMatrixMap forward_with(Index rows, const Affine& affine);
+  // output = f(X W + b) for inference, through a thread's own Z when f changes the width.
+  template <class Affine>
+  void infer_with(Index rows, MatrixMap output, const Affine& affine) const;
   // The bias and regularizer gradients, after dW is written (dense and sparse backward share them).
   void finish_gradients(ConstMatrixMap grad_z);
   // dL/dZ from the gradient handed to backward(), adding the activity penalty's share.
   ConstMatrixMap preactivation_gradient(ConstMatrixMap grad, GradientAt at);
 
   Index units_;
+  Index outputs_;  // the activation's output width for `units_` features
   Index inputs_ = 0;
 
   RowMatrix kernel_;         // (inputs, units)
   RowMatrix bias_;           // (1, units); empty without use_bias
   RowMatrix kernel_grad_;    // (inputs, units)
   RowMatrix bias_grad_;      // (1, units)
-  RowMatrix preact_;         // (max_batch, units)  Z = XW + b, kept only if the activation needs it
-  RowMatrix output_;         // (max_batch, units)  A = f(Z)
-  RowMatrix grad_preact_;    // (max_batch, units)  dZ
-  RowMatrix activity_grad_;  // (max_batch, units)  dA plus the activity penalty's gradient, if any
+  RowMatrix preact_;         // (max_batch, units)    Z = XW + b, kept only if the activation needs it
+  RowMatrix output_;         // (max_batch, outputs)  A = f(Z)
+  RowMatrix grad_preact_;    // (max_batch, units)    dZ
+  RowMatrix activity_grad_;  // (max_batch, outputs)  dA plus the activity penalty's gradient, if any
   RowMatrix grad_input_;     // (max_batch, inputs) dX
 };
 

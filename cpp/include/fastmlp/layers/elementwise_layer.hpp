@@ -1,4 +1,6 @@
-// The shared shape of layers that map each input element to one output element (units = inputs).
+// The shared shape of layers that map each input element to one output element (units = inputs),
+// and of the Activation layer, whose activation may change the width (glu): the output width is
+// output_dim_for(width), which such a layer overrides.
 #pragma once
 
 #include <stdexcept>
@@ -12,6 +14,7 @@ class ElementwiseLayer : public Layer {
  public:
   void build(Index input_dim, Rng& rng) override {
     if (input_dim <= 0) throw std::invalid_argument(class_name() + " input dimension must be positive");
+    output_dim_for(input_dim);  // throws for a width the layer cannot take (an odd one for glu)
     width_ = input_dim;
     try {
       on_build(rng);
@@ -24,12 +27,12 @@ class ElementwiseLayer : public Layer {
   Index output_dim_for(Index input_dim) const override { return input_dim; }
   std::vector<TensorShape> tensor_shapes(Index) const override { return {}; }
   Index input_dim() const override { return width_; }
-  Index output_dim() const override { return width_; }
+  Index output_dim() const override { return width_ > 0 ? output_dim_for(width_) : 0; }
   void reserve_batch(Index max_batch) override {
     if (output_.rows() == max_batch) return;
     grad_input_.resize(max_batch, width_);
     on_reserve(max_batch);
-    output_.resize(max_batch, width_);  // last: a failed allocation above leaves this unreserved
+    output_.resize(max_batch, output_dim());  // last: a failed allocation above leaves this unreserved
   }
   std::vector<Parameter> parameters() override { return {}; }
 
@@ -40,7 +43,7 @@ class ElementwiseLayer : public Layer {
   ConstMatrixMap no_grad_input() const { return {grad_input_.data(), 0, width_}; }
 
   Index width_ = 0;
-  RowMatrix output_;      // (max_batch, width)
+  RowMatrix output_;      // (max_batch, output_dim)
   RowMatrix grad_input_;  // (max_batch, width)
 };
 
