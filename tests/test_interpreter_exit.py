@@ -136,7 +136,9 @@ def test_a_data_parallel_program_exits_normally_while_its_fit_thread_is_inside_m
     pytest.importorskip("mpi4py")
     script = tmp_path / "exits_while_training.py"
     script.write_text(f"import sys\nsys.path.insert(0, {TESTS_DIR!r})\n" + textwrap.dedent(program("data-parallel fit")))
-    env = dict(os.environ, LD_PRELOAD=str(slow_mpi(tmp_path)), SLOW_MPI_US="300000", OMP_NUM_THREADS="1")
+    # After whatever is preloaded already (.ci/tsan.sh preloads ThreadSanitizer's runtime).
+    preload = " ".join(filter(None, [os.environ.get("LD_PRELOAD"), str(slow_mpi(tmp_path))]))
+    env = dict(os.environ, LD_PRELOAD=preload, SLOW_MPI_US="300000", OMP_NUM_THREADS="1")
     for run in range(2):  # each failed every time before the fix
         job = subprocess.Popen([mpiexec(), "-n", str(ranks), sys.executable, str(script)], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
