@@ -151,3 +151,22 @@ def test_a_data_parallel_program_exits_normally_while_its_fit_thread_is_inside_m
         print(f"run {run}: status {job.returncode}\n{output[-1500:]}")
         assert "slow_mpi:" not in output and "terminate called" not in output
         assert job.returncode == 0 and output.count("main thread done") == ranks
+
+
+def test_an_atexit_handler_that_runs_after_the_gate_closed_still_trains_data_parallel():
+    # The lock that keeps other threads out of MPI at exit lets the exiting thread itself through:
+    # an atexit handler registered before the distribution runs after that lock is taken.
+    pytest.importorskip("mpi4py")
+    status, out, err = run_isolated(SETUP + """
+    import atexit
+
+    def train_at_exit():
+        model.fit(x[:256], y[:256], epochs=1, batch_size=32, verbose=0)
+        print("trained at exit")
+
+    atexit.register(train_at_exit)
+    fm.distribution.set_distribution(fm.distribution.DataParallel())
+    model.fit(x[:256], y[:256], epochs=1, batch_size=32, verbose=0)
+    """, timeout=60)
+    print(status, out[-300:], err[-1500:])
+    assert status == 0 and "trained at exit" in out
