@@ -25,43 +25,29 @@ _LONGEST_SLEEP = 0.001
 _EXIT_WAIT_SECONDS = 10.0  # the longest interpreter exit waits for an MPI call in progress to return
 
 
-class _ExitGate:
-    """[issue 13] mpi4py finalizes MPI at the very end of interpreter exit (Py_AtExit), after CPython
-    has stopped waiting for threads but while daemon threads still run: one inside a data-parallel
-    fit could be inside an MPI call (they release the GIL) when MPI_Finalize freed what that call
-    used (SIGSEGV). So every MPI call the training makes passes this gate, and at exit, in an atexit
-    handler (Python's run before Py_AtExit's), the exiting thread closes it once the call in
-    progress has returned: another thread that needs MPI after that waits at the gate, without the
-    GIL, until the process ends, as gil.hpp parks threads that the exiting interpreter ends. The
-    exiting thread itself still passes (a later atexit handler may use the distribution)."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._closed_by = None  # the thread that closed the gate
-
-    def __enter__(self):
-        if self._closed_by != threading.get_ident():
-            self._lock.acquire()
-
-    def __exit__(self, *exception):
-        if self._closed_by != threading.get_ident():
-            self._lock.release()
-
-    def close(self):
-        # Every call behind the gate is non-blocking and returns within microseconds; the bound is
-        # for an MPI that misbehaves, which then finalizes under it as it did before.
-        if self._lock.acquire(timeout=_EXIT_WAIT_SECONDS):
-            self._closed_by = threading.get_ident()
-
-
-_mpi_calls = _ExitGate()
+# [issue 13] mpi4py finalizes MPI at the very end of interpreter exit (Py_AtExit), after CPython has
+# stopped waiting for threads but while daemon threads still run: one inside a data-parallel fit
+# could be inside an MPI call (they release the GIL) when MPI_Finalize freed what that call used
+# (SIGSEGV). So every MPI call the training makes holds this lock, and at exit, in an atexit handler
+# (Python's run before Py_AtExit's), the exiting thread takes it for good once the call in progress
+# has returned: another thread that needs MPI after that waits for it, without the GIL, until the
+# process ends, as gil.hpp parks threads that the exiting interpreter ends. Reentrant, so that the
+# exiting thread itself still passes (a later atexit handler may use the distribution); a C lock,
+# so that `with` never leaves it held when KeyboardInterrupt arrives (a Python __enter__ could).
+_mpi_calls = threading.RLock()
 _exit_gate_registered = False
+
+
+def _close_mpi_calls_at_exit():
+    # Every call under the lock is non-blocking and returns within microseconds; the bound is for
+    # an MPI that misbehaves, which then finalizes under it as it did before.
+    _mpi_calls.acquire(timeout=_EXIT_WAIT_SECONDS)
 
 
 def _register_exit_gate():
     global _exit_gate_registered
     if not _exit_gate_registered:
-        atexit.register(_mpi_calls.close)
+        atexit.register(_close_mpi_calls_at_exit)
         _exit_gate_registered = True
 
 
