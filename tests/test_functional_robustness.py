@@ -122,7 +122,9 @@ def test_the_first_changed_label_of_an_output_is_named_and_nothing_trains_on_it(
     model, _ = graph_model(hidden=16)
     x, y = graph_data()
     before = [w.copy() for w in model.get_weights()]
-    with pytest.raises(ValueError, match=rf"{CHANGED}.*labels must be integers in \[0, 3\); row 17 holds 3$"):
+    with pytest.raises(ValueError, match=rf"{CHANGED}.*: the targets of output 'kind' \(y\[1\]\), sample 17: "
+                                         r"sparse_categorical_crossentropy labels must be integers in \[0, 3\); "
+                                         r"row 17 holds 3$"):
         model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0,
                   callbacks=[rewrite_at_batch(y[1], 17, 3.0, at_batch=0)])
     for got, want in zip(model.get_weights(), before):
@@ -135,8 +137,15 @@ def test_the_first_changed_label_of_an_output_is_named_and_nothing_trains_on_it(
 def test_targets_of_the_regression_output_and_sample_weights_rewritten_during_fit_raise_value_error():
     model, _ = graph_model(hidden=16)
     x, y = graph_data()
-    with pytest.raises(ValueError, match=CHANGED):
+    # The output by its name (which keys a dict of targets) and the sample, in y's numbering although
+    # the batches are shuffled.
+    with pytest.raises(ValueError, match=rf"{CHANGED}.*: the targets of output 'value' \(y\[0\]\), sample 40: "
+                                         r"targets contain NaN or infinity$"):
         model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[rewrite_at_batch(y[0], (40, 0), np.nan)])
+    x, y = graph_data()
+    targets = {"kind": y[1], "value": y[0]}
+    with pytest.raises(ValueError, match=rf"{CHANGED}.*: the targets of output 'kind' \(y\[1\]\), sample 200: "):
+        model.fit(x, targets, batch_size=32, epochs=2, verbose=0, callbacks=[rewrite_at_batch(targets["kind"], 200, 7.0)])
     x, y = graph_data()
     weights = np.ones(len(x[0]), np.float32)
     with pytest.raises(ValueError, match=rf"{CHANGED}.*sample_weight\[9\] is -1"):

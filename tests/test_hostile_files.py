@@ -215,6 +215,94 @@ def test_a_functional_models_generator_states_of_zeros_are_refused(tmp_path):
             fm.models.load_model(zeroed)
 
 
+def nested_model(kind):
+    """A small model that uses another model as a layer, as ``kind`` says."""
+    def chain(with_input=True):
+        return fm.Sequential(([fm.layers.Input((3,))] if with_input else []) + [fm.layers.Dense(4), fm.layers.Dense(3)])
+
+    if kind == "Sequential in Sequential":
+        return fm.Sequential([fm.layers.Input((3,)), chain(), fm.layers.Dense(2)])
+    if kind == "Sequential without an input shape in Sequential":  # the outer model builds it, for its width
+        return fm.Sequential([fm.layers.Input((3,)), chain(with_input=False), fm.layers.Dense(2)])
+    a = fm.layers.Input((3,), name="a")
+    if kind == "Sequential in functional":
+        return fm.Model(a, fm.layers.Dense(2)(chain()(a)))
+    if kind == "functional in Sequential in functional":  # two levels down
+        b = fm.layers.Input((3,), name="b")
+        inner = fm.Model(b, fm.layers.Dense(3)(fm.layers.Dense(4)(b)))
+        return fm.Model(a, fm.layers.Dense(2)(fm.Sequential([fm.layers.Input((3,)), inner])(a)))
+    raise AssertionError(kind)
+
+
+NESTED_HUGE = {  # the first tensor the reader looks up: the inner model's, by its path
+    "Sequential in Sequential": "layers/0/0/kernel",
+    "Sequential without an input shape in Sequential": "layers/0/0/kernel",
+    "Sequential in functional": "layers/0/0/kernel",
+    "functional in Sequential in functional": "layers/0/0/0/kernel",
+}
+
+
+@pytest.mark.parametrize("kind", list(NESTED_HUGE))
+def test_a_small_file_whose_nested_model_declares_a_huge_layer_is_refused_before_allocating(tmp_path, kind):
+    # A model used as a layer is built as its config is read; it was built before any of its shapes
+    # were checked, so a nested Dense(16384) on 16384 inputs allocated 2 GB (kernel and gradient).
+    # Now every layer at every depth is checked against the tensor table before it is built.
+    path = tmp_path / "nested.fastmlp"
+    nested_model(kind).save(path)
+
+    def huge(item, top):
+        if isinstance(item, dict):
+            if item.get("class_name") == "Dense":
+                item["config"]["units"] = 16384
+            if item.get("class_name") == "InputLayer":
+                item["config"]["batch_shape"] = [None, 16384]
+            if "input_shape" in item:
+                item["input_shape"] = [16384]
+                if kind.startswith("Sequential without") and not top:
+                    del item["input_shape"]  # saving wrote the width the outer model built it for
+            for key, value in item.items():
+                huge(value, top and key == "config")
+        elif isinstance(item, list):
+            for value in item:
+                huge(value, False)
+
+    def grow(header):
+        huge(header["model"], True)
+        header["tensors"] = []
+        header["compile"] = header["optimizer_state"] = header["rng"] = None
+
+    rewrite(path, grow, keep_data=False)
+    outcome, grown = load_in_child(path, timeout=60)
+    print(f"{path.stat().st_size} bytes: {outcome}; peak resident memory grew by {grown / 1e6:.1f} MB")
+    assert outcome.startswith("ModelFileError")
+    assert f"needs a tensor '{NESTED_HUGE[kind]}' of shape (16384, 16384) for 16384 inputs" in outcome
+    assert grown < 50e6
+
+
+@pytest.mark.parametrize("kind", list(NESTED_HUGE))
+def test_a_nested_models_tensor_of_another_shape_is_named_and_intact_files_load(tmp_path, kind):
+    model = nested_model(kind)
+    path = tmp_path / "nested.fastmlp"
+    model.save(path)
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    np.testing.assert_array_equal(fm.models.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+
+    def widen(item):  # the nested model's first Dense: 4 units in the file's tensors, 5 in its config
+        if isinstance(item, dict):
+            if item.get("class_name") == "Dense" and item["config"]["units"] == 4:
+                item["config"]["units"] = 5
+            for value in item.values():
+                widen(value)
+        elif isinstance(item, list):
+            for value in item:
+                widen(value)
+
+    rewrite(path, lambda header: widen(header["model"]))
+    with pytest.raises(fm.saving.ModelFileError,
+                       match=rf"tensor '{NESTED_HUGE[kind]}' has shape \(3, 4\), the model needs \(3, 5\)"):
+        fm.models.load_model(path)
+
+
 # ---- item 7: the header's parse ------------------------------------------------------------------
 def test_an_object_with_many_members_parses_in_linear_time(tmp_path):
     # Checking each name against all the earlier ones took 23 s for 80 000 members (quadratic);

@@ -3,7 +3,7 @@
 // for each output that has a loss.
 #pragma once
 
-#include "fastmlp/loss.hpp"
+#include "fastmlp/model.hpp"
 
 namespace fastmlp {
 
@@ -13,8 +13,9 @@ namespace fastmlp {
 // batch's targets and weights are checked again where the batch is taken, before anything reads
 // them (one pass over the batch's targets; nothing allocated unless it fails). Row i of `batch_y`
 // (and batch_weights[i], when given) is sample `rows[i]` of `y`, or sample first + i when `rows` is
-// null. Throws std::invalid_argument naming the first invalid sample of y.
-void recheck_batch(const Loss& loss, Index units, ConstMatrixMap batch_y, const Scalar* batch_weights,
+// null. `y` is the targets of output `output` of `model`. Throws std::invalid_argument naming the
+// output (with several) and the first invalid sample of y.
+void recheck_batch(const Model& model, size_t output, ConstMatrixMap batch_y, const Scalar* batch_weights,
                    ConstMatrixMap y, const Index* rows, Index first = 0);
 
 }  // namespace fastmlp

@@ -417,38 +417,18 @@ class Decoder {
 
   // [issue 13] Building the model allocates every layer's tensors, and a file of a few hundred
   // bytes declaring Dense(16384) on 16384 inputs made that 2 GB before anything noticed the tensors
-  // were missing. So the layers are made from the config without being built, and every tensor
-  // they would allocate is looked up in the tensor table (whose entries all lie inside the file)
-  // first: building then allocates a small multiple of the file's size (layer.hpp).
-  // A Sequential's layers, in turn from its declared input shape; a functional model's are checked
-  // as Model::from_config reaches each (before_build), with the widths its graph gives them.
-  void check_declared_shapes(const Value& description) {
-    const Value& config = description.at("config");
-    if (description.at("class_name").as_string("model class_name") != "Sequential") return;
-    const Value* shape = config.find("input_shape");
-    const Value* layers = config.find("layers");
-    if (!shape || !layers) return;  // from_config reports what is missing
-    Index width = 1;
-    for (const Value& dim : shape->as_array("Sequential input_shape")) {
-      const std::int64_t d = dim.as_integer("Sequential input_shape", 1);
-      if (width > std::numeric_limits<Index>::max() / d) fail("the input shape has more values than an index can count");
-      width *= d;
-    }
-    const Value::Array& items = layers->as_array("Sequential layers");
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const std::shared_ptr<Layer> layer = layer_from_config(items[i], "Sequential layer");
-      check_layer_tensors(i, *layer, width);
-      width = layer->output_dim_for(width);
-    }
-  }
-
+  // were missing. So from_config shows every layer, before it builds it, with the widths it will be
+  // built for (a Sequential's from its input shape, a functional model's from its graph, a nested
+  // model's layers as its own config builds them), and every tensor it would allocate is looked up
+  // in the tensor table, whose entries all lie inside the file: building then allocates a small
+  // multiple of the file's size (layer.hpp).
   // Every tensor layer `position` will allocate for inputs of `width`, looked up in the tensor table.
-  void check_layer_tensors(std::size_t position, const Layer& layer, Index width) const {
+  void check_layer_tensors(const std::string& position, const Layer& layer, Index width) const {
     for (const TensorShape& expected : layer.tensor_shapes(width)) {
-      const std::string name = parameter_tensor(position, expected.name);
+      const std::string name = "layers/" + position + "/" + expected.name;  // parameter_tensor's names
       const auto found = tensors_.find(name);
       if (found == tensors_.end())
-        fail("layer " + std::to_string(position) + " (" + layer.class_name() + ") needs a tensor '" + name +
+        fail("layer " + position + " (" + layer.class_name() + ") needs a tensor '" + name +
              "' of shape (" + std::to_string(expected.rows) + ", " + std::to_string(expected.cols) + ") for " +
              std::to_string(width) + " inputs, and the file has none");
       if (found->second.rows != expected.rows || found->second.cols != expected.cols)
@@ -463,8 +443,7 @@ class Decoder {
     const std::string& kind = description.at("class_name").as_string("model class_name");
     if (kind != "Sequential" && kind != "Functional")
       fail("the file holds a " + kind + "; this library reads Sequential and Functional models");
-    check_declared_shapes(description);
-    Model model = model_from_config(description, 0x5eed, [this](size_t position, const Layer& layer,
+    Model model = model_from_config(description, 0x5eed, [this](const std::string& position, const Layer& layer,
                                                               const std::vector<Index>& widths) {
       check_layer_tensors(position, layer, widths.front());
     });

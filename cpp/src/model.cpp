@@ -561,9 +561,11 @@ Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCh
       input_shapes[name] = *shape;
       continue;
     }
-    std::shared_ptr<Layer> layer = layer_from_config(entry, "layer '" + name + "'");
+    const size_t position = layers.size();
+    std::shared_ptr<Layer> layer =
+        layer_from_config(entry, "layer '" + name + "'", nested_check(before_build, std::to_string(position)));
     layer->set_name(name);
-    positions[name] = layers.size();
+    positions[name] = position;
     layers[name] = layer;
     if (const Config* nodes = entry.find("inbound_nodes"))
       for (const Config& node : nodes->as_array("layer '" + name + "' inbound_nodes"))
@@ -604,7 +606,7 @@ Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCh
       if (before_build && !layer->built()) {
         std::vector<Index> widths;
         for (const Tensor& t : inputs) widths.push_back(model.tensor_width(t.id));
-        before_build(positions.at(pending[c].layer), *layer, widths);
+        before_build(std::to_string(positions.at(pending[c].layer)), *layer, widths);
       }
       tensors[{pending[c].layer, node_index}] = model.call(layer, inputs);
       ++calls_made[pending[c].layer];
@@ -627,7 +629,7 @@ Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCh
 Model model_from_config(const Config& serialized, std::uint64_t seed, const Model::BuildCheck& before_build) {
   const std::string& class_name = serialized.at("class_name").as_string("model class_name");
   const Config& config = serialized.at("config");
-  if (class_name == "Sequential") return Sequential::from_config(config, seed);
+  if (class_name == "Sequential") return Sequential::from_config(config, seed, before_build);
   if (class_name == "Functional" || class_name == "Model") return Model::from_config(config, seed, before_build);
   throw ConfigError("a model of class '" + class_name + "' cannot be read; fastmlp reads Sequential and Functional "
                     "models (a subclassed Keras model has no config to read)");

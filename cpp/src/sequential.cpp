@@ -82,7 +82,7 @@ void Sequential::set_input_shape(std::vector<Index> shape) {
   set_input_shape_only(std::move(shape));
 }
 
-Sequential Sequential::from_config(const Config& config, std::uint64_t seed) {
+Sequential Sequential::from_config(const Config& config, std::uint64_t seed, const BuildCheck& before_build) {
   const Config::Object& members = config.as_object("Sequential config");
   for (const auto& [key, unused] : members)
     if (key != "name" && key != "input_shape" && key != "layers")
@@ -91,12 +91,21 @@ Sequential Sequential::from_config(const Config& config, std::uint64_t seed) {
   if (const Config* name = config.find("name")) model.set_name(name->as_string("Sequential name"));
   std::vector<std::shared_ptr<Layer>> layers;
   for (const Config& layer : config.at("layers").as_array("Sequential layers"))
-    layers.push_back(layer_from_config(layer, "Sequential layer"));
+    layers.push_back(layer_from_config(layer, "Sequential layer", nested_check(before_build, std::to_string(layers.size()))));
   model.set_chain(std::move(layers), {});
   if (const Config* shape = config.find("input_shape")) {
     std::vector<Index> dims;
     options::from_config(*shape, "Sequential input_shape", dims);
     model.set_input_shape(std::move(dims));
+    if (before_build && !model.layers().empty()) {
+      // Every layer, with the width it will be built for, before build() allocates any of them.
+      Index width = features_of(model.input_shape());
+      for (size_t i = 0; i < model.layers().size(); ++i) {
+        const Layer& layer = *model.layers()[i];
+        if (!layer.built()) before_build(std::to_string(i), layer, {width});
+        width = layer.output_dim_for(width);
+      }
+    }
     if (!model.layers().empty()) model.build();
   }
   return model;

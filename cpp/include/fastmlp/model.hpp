@@ -311,9 +311,11 @@ class Model {
   // layer's config as its constructor does.
   Config config() const;
   // `before_build`, when set, sees every layer before from_config builds it: its position among the
-  // config's layers (InputLayers left out, as model files number them) and its input widths. It
-  // throws to refuse (load_model checks the tensors a layer will allocate against the file's).
-  using BuildCheck = std::function<void(size_t position, const Layer& layer, const std::vector<Index>& widths)>;
+  // config's layers (InputLayers left out, as model files number them; the layers of a model used as
+  // a layer, which its config builds as it is read, at "outer/inner", at any depth) and its input
+  // widths. It throws to refuse (load_model checks the tensors a layer will allocate against the file's).
+  using BuildCheck =
+      std::function<void(const std::string& position, const Layer& layer, const std::vector<Index>& widths)>;
   static Model from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
   // {"class_name": "Functional" or "Sequential", "config": config()}: how a model is written inside
   // another's config and in model files; model_from_config reads it.

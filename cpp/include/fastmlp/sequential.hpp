@@ -36,8 +36,8 @@ class Sequential : public Model {
 
   // A new, untrained model from the config a Sequential writes (Model::config: {"name", "input_shape"
   // (when known), "layers": [{"class_name", "config"}, ...]}), built when it has an input shape, every
-  // layer's config validated as its constructor does.
-  static Sequential from_config(const Config& config, std::uint64_t seed = 0x5eed);
+  // layer's config validated as its constructor does; `before_build` as in Model::from_config.
+  static Sequential from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
 
  private:
   // set_chain, or on failure (a layer too large to build) the chain as it was.

@@ -83,6 +83,28 @@ const Activation* ModelLayer::final_activation() const {
   return model_->output_read_inside(0) ? nullptr : model_->final_activation(0);
 }
 
+// An inner Sequential not yet built (a config without an input shape) is built by build() for the
+// width it is called on: its widths flow through its layers as they will then.
+Index ModelLayer::output_dim_for(Index input_dim) const {
+  if (model_->built()) return model_->output_dim(0);
+  for (const auto& layer : model_->layers()) input_dim = layer->output_dim_for(input_dim);
+  return input_dim;
+}
+
+std::vector<TensorShape> ModelLayer::tensor_shapes(Index input_dim) const {
+  std::vector<TensorShape> shapes;
+  if (model_->built()) return shapes;
+  const auto& layers = model_->layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    for (TensorShape shape : layers[i]->tensor_shapes(input_dim)) {
+      shape.name = std::to_string(i) + "/" + shape.name;
+      shapes.push_back(std::move(shape));
+    }
+    input_dim = layers[i]->output_dim_for(input_dim);
+  }
+  return shapes;
+}
+
 std::vector<Parameter> ModelLayer::parameters() {
   std::vector<Parameter> params;
   const auto& layers = model_->layers();
@@ -118,19 +140,28 @@ Config serialize_layer(const Layer& layer) {
   return serialize(layer);
 }
 
-std::shared_ptr<Model> shared_model_from_config(const Config& serialized) {
+std::shared_ptr<Model> shared_model_from_config(const Config& serialized, const Model::BuildCheck& before_build) {
   const std::string& class_name = serialized.at("class_name").as_string("model class_name");
-  if (class_name == "Sequential") return std::make_shared<Sequential>(Sequential::from_config(serialized.at("config")));
-  return std::make_shared<Model>(model_from_config(serialized));
+  if (class_name == "Sequential")
+    return std::make_shared<Sequential>(Sequential::from_config(serialized.at("config"), 0x5eed, before_build));
+  return std::make_shared<Model>(model_from_config(serialized, 0x5eed, before_build));
 }
 
-std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what) {
+std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what,
+                                         const Model::BuildCheck& before_build) {
   const std::string& class_name = entry.at("class_name").as_string(what + " class_name");
   const Config* config = entry.find("config");
   const Config serialized = Config::Object{{"class_name", class_name}, {"config", config ? *config : Config()}};
   if (class_name == "Sequential" || class_name == "Functional" || class_name == "Model")
-    return std::make_shared<ModelLayer>(shared_model_from_config(serialized));
+    return std::make_shared<ModelLayer>(shared_model_from_config(serialized, before_build));
   return Registry<Layer>::instance().deserialize(serialized, what);
+}
+
+Model::BuildCheck nested_check(const Model::BuildCheck& check, const std::string& position) {
+  if (!check) return {};
+  return [check, position](const std::string& inner, const Layer& layer, const std::vector<Index>& widths) {
+    check(position + "/" + inner, layer, widths);
+  };
 }
 
 }  // namespace fastmlp

@@ -14,6 +14,7 @@ then raise DistributedError at once instead of hanging; a rank that stalls makes
 
 import atexit
 import sys
+import threading
 import time
 
 from fastmlp import _core
@@ -21,6 +22,33 @@ from fastmlp import _core
 _NOTICE_TAG = 7219  # failure notices, on a communicator of their own
 _SPIN_SECONDS = 0.01  # wait by polling this long (MPI itself busy-waits), then sleep between polls
 _LONGEST_SLEEP = 0.001
+_EXIT_WAIT_SECONDS = 10.0  # the longest interpreter exit waits for an MPI call in progress to return
+
+
+# [issue 13] mpi4py finalizes MPI at the very end of interpreter exit (Py_AtExit), after CPython has
+# stopped waiting for threads but while daemon threads still run: one inside a data-parallel fit
+# could be inside an MPI call (they release the GIL) when MPI_Finalize freed what that call used
+# (SIGSEGV). So every MPI call the training makes holds this lock, and at exit, in an atexit handler
+# (Python's run before Py_AtExit's), the exiting thread takes it for good once the call in progress
+# has returned: another thread that needs MPI after that waits for it, without the GIL, until the
+# process ends, as gil.hpp parks threads that the exiting interpreter ends. Reentrant, so that the
+# exiting thread itself still passes (a later atexit handler may use the distribution); a C lock,
+# so that `with` never leaves it held when KeyboardInterrupt arrives (a Python __enter__ could).
+_mpi_calls = threading.RLock()
+_exit_gate_registered = False
+
+
+def _close_mpi_calls_at_exit():
+    # Every call under the lock is non-blocking and returns within microseconds; the bound is for
+    # an MPI that misbehaves, which then finalizes under it as it did before.
+    _mpi_calls.acquire(timeout=_EXIT_WAIT_SECONDS)
+
+
+def _register_exit_gate():
+    global _exit_gate_registered
+    if not _exit_gate_registered:
+        atexit.register(_close_mpi_calls_at_exit)
+        _exit_gate_registered = True
 
 
 def _import_mpi():
@@ -49,6 +77,7 @@ class MPICommunicator(_core.Communicator):
         self._size = comm.Get_size()
         self.timeout = float(timeout)
         self._failure = None  # why this communicator can no longer be used
+        _register_exit_gate()
 
     def rank(self):
         return self._rank
@@ -65,20 +94,30 @@ class MPICommunicator(_core.Communicator):
         return self._size
 
     def allreduce_sum(self, values):
-        self._wait(self._collectives.Iallreduce(self._MPI.IN_PLACE, values, op=self._MPI.SUM), "allreduce")
+        self._check_usable()
+        with _mpi_calls:
+            request = self._collectives.Iallreduce(self._MPI.IN_PLACE, values, op=self._MPI.SUM)
+        self._wait(request, "allreduce")
 
     def broadcast(self, data, root):
-        self._wait(self._collectives.Ibcast(data, root=root), "broadcast")
+        self._check_usable()
+        with _mpi_calls:
+            request = self._collectives.Ibcast(data, root=root)
+        self._wait(request, "broadcast")
 
     def announce_failure(self, reason):
         if self._failure is not None:
             return
         self._failure = f"rank {self._rank} failed: {reason}"
-        requests = [self._notices.isend(self._failure, dest=rank, tag=_NOTICE_TAG)
-                    for rank in range(self._size) if rank != self._rank]
+        with _mpi_calls:
+            requests = [self._notices.isend(self._failure, dest=rank, tag=_NOTICE_TAG)
+                        for rank in range(self._size) if rank != self._rank]
         # Small messages leave at once; give them a moment to go out, but never wait on a dead peer.
         deadline = time.monotonic() + 1.0
-        while not self._MPI.Request.Testall(requests) and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            with _mpi_calls:
+                if self._MPI.Request.Testall(requests):
+                    break
             time.sleep(0.001)
 
     @property
@@ -96,14 +135,22 @@ class MPICommunicator(_core.Communicator):
 
         atexit.register(abort)
 
-    def _wait(self, request, what):
+    def _check_usable(self):
         if self._failure is not None:
             raise _core.DistributedError(f"the distribution failed earlier and cannot be used again: {self._failure}")
+
+    def _wait(self, request, what):
         start = time.monotonic()
         pause = 0.0
-        while not request.Test():
-            if self._notices.iprobe(source=self._MPI.ANY_SOURCE, tag=_NOTICE_TAG):
-                self._failure = self._notices.recv(source=self._MPI.ANY_SOURCE, tag=_NOTICE_TAG)
+        while True:
+            with _mpi_calls:
+                if request.Test():
+                    return
+                notice = None
+                if self._notices.iprobe(source=self._MPI.ANY_SOURCE, tag=_NOTICE_TAG):
+                    notice = self._notices.recv(source=self._MPI.ANY_SOURCE, tag=_NOTICE_TAG)
+            if notice is not None:
+                self._failure = notice
                 raise _core.DistributedError(self._failure)
             waited = time.monotonic() - start
             if waited > self.timeout:

@@ -23,10 +23,10 @@ class ModelLayer : public Layer {
   void build(Index input_dim, Rng& rng) override;
   void build_inputs(const std::vector<Index>& input_dims, Rng& rng) override;
   bool built() const override { return model_->built(); }
-  Index output_dim_for(Index) const override { return model_->output_dim(0); }
-  // None: the inner model is built (its tensors allocated) as its config is read, before a model
-  // file's reader could look them up; loading then checks each against the file as it reads it.
-  std::vector<TensorShape> tensor_shapes(Index) const override { return {}; }
+  Index output_dim_for(Index input_dim) const override;
+  // An unbuilt inner Sequential's tensors, named as parameters() names them; none once the inner
+  // model is built (a config builds it as it is read, and Model::from_config's check sees its layers then).
+  std::vector<TensorShape> tensor_shapes(Index input_dim) const override;
   Index input_dim() const override { return model_->input_dim(0); }
   Index output_dim() const override { return model_->output_dim(0); }
   size_t input_count() const override { return model_->input_count(); }
@@ -59,9 +59,13 @@ class ModelLayer : public Layer {
 // {"class_name", "config"} of a layer, or of the model a ModelLayer holds.
 Config serialize_layer(const Layer& layer);
 // A layer from {"class_name", "config", ...} (other members, such as a functional config's
-// "inbound_nodes", are the caller's); Sequential, Functional and Model make a ModelLayer.
-std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what);
+// "inbound_nodes", are the caller's); Sequential, Functional and Model make a ModelLayer, whose
+// model's layers `before_build` sees (Model::from_config) before they are built.
+std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what,
+                                         const Model::BuildCheck& before_build = {});
 // A model from {"class_name", "config"}, as the class it is (a Sequential is made a Sequential).
-std::shared_ptr<Model> shared_model_from_config(const Config& serialized);
+std::shared_ptr<Model> shared_model_from_config(const Config& serialized, const Model::BuildCheck& before_build = {});
+// The check for the layers of the model used as layer `position`: `check` sees them at "position/inner".
+Model::BuildCheck nested_check(const Model::BuildCheck& check, const std::string& position);
 
 }  // namespace fastmlp
