@@ -9,7 +9,7 @@
 #   FUZZ_SECONDS=3600 FUZZ_JOBS=2 .ci/fuzz.sh   # the long run (docs/reliability.md)
 #   FUZZ_CORPUS=~/fastmlp-corpus .ci/fuzz.sh    # keep the grown corpus between runs
 #
-# Needs Clang with libFuzzer and OpenMP (Debian: apt-get install clang libomp-dev), CMake, and a
+# Needs Clang with libFuzzer and OpenMP (Debian: apt-get install clang libomp-dev libclang-rt-dev), CMake, and a
 # Python (PYTHON, default python3) with fastmlp installed, for the seed corpus. The build directory
 # (BUILD_DIR, default build/fuzz) is kept, so a second run only recompiles what changed.
 set -euo pipefail
@@ -23,7 +23,7 @@ cxx="${FUZZ_CXX:-clang++}"
 targets=(fuzz_json fuzz_model)
 
 if ! command -v "$cxx" >/dev/null; then
-  echo "fuzz.sh: $cxx not found; install Clang with libFuzzer (Debian: apt-get install clang libomp-dev)" >&2
+  echo "fuzz.sh: $cxx not found; install Clang with libFuzzer (Debian: apt-get install clang libomp-dev libclang-rt-dev)" >&2
   exit 2
 fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/fastmlp-fuzz.XXXXXX")"
