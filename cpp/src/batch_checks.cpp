@@ -8,8 +8,9 @@
 
 namespace fastmlp {
 
-void recheck_batch(const Model& model, size_t output, ConstMatrixMap batch_y, const Scalar* batch_weights,
-                   ConstMatrixMap y, const Index* rows, Index first) {
+template <class Scalar>
+void recheck_batch(const ModelOf<Scalar>& model, size_t output, ConstMatrixMapOf<Scalar> batch_y, const Scalar* batch_weights,
+                   ConstMatrixMapOf<Scalar> y, const Index* rows, Index first) {
   // A literal, not a std::string: this runs for every batch, and the training loop allocates nothing.
   static constexpr const char* changed = "fit: the training data changed while fit was running (did a callback or "
                                          "another thread write to it?): ";
@@ -59,7 +60,8 @@ void recheck_batch(const Model& model, size_t output, ConstMatrixMap batch_y, co
                                   std::to_string(batch_weights[i]) + "; sample weights must be finite and >= 0");
 }
 
-void Model::recheck_batches(const Datasets& data, const std::vector<ConstMatrixMap>& batch_y, const Scalar* weights,
+template <class Scalar>
+void ModelOf<Scalar>::recheck_batches(const DatasetsOf<Scalar>& data, const std::vector<ConstMatrixMapOf<Scalar>>& batch_y, const Scalar* weights,
                             const Index* rows, Index first) const {
   // Every trained output's targets (batch_checks.hpp); the weights, shared by the outputs, once.
   for (size_t o = 0; o < outputs_.size(); ++o)

@@ -15,7 +15,8 @@ namespace fastmlp {
 // (and batch_weights[i], when given) is sample `rows[i]` of `y`, or sample first + i when `rows` is
 // null. `y` is the targets of output `output` of `model`. Throws std::invalid_argument naming the
 // output (with several) and the first invalid sample of y.
-void recheck_batch(const Model& model, size_t output, ConstMatrixMap batch_y, const Scalar* batch_weights,
-                   ConstMatrixMap y, const Index* rows, Index first = 0);
+template <class Scalar>
+void recheck_batch(const ModelOf<Scalar>& model, size_t output, ConstMatrixMapOf<Scalar> batch_y, const Scalar* batch_weights,
+                   ConstMatrixMapOf<Scalar> y, const Index* rows, Index first = 0);
 
 }  // namespace fastmlp

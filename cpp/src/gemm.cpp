@@ -34,7 +34,8 @@
 namespace fastmlp {
 namespace {
 
-void check_shapes(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out) {
+template <class Scalar>
+void check_shapes(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out) {
   const Index m = op_a == Op::Plain ? a.rows() : a.cols();
   const Index k = op_a == Op::Plain ? a.cols() : a.rows();
   const Index kb = op_b == Op::Plain ? b.rows() : b.cols();
@@ -49,13 +50,13 @@ void check_shapes(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMa
 
 // The portable path: Eigen's GEMM on row slabs of the output, one slab per thread (every thread
 // packs the whole right-hand side; that is what the SIMD path avoids).
-[[maybe_unused]] void eigen_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out,
+[[maybe_unused]] void eigen_multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out,
                                      int threads) {
   const Index m = out.rows();
   const Index slabs = std::min<Index>(m, threads);
   run_chunks(threads, slabs, [&](Index slab) {
     const Index first = m * slab / slabs, end = m * (slab + 1) / slabs;
-    MatrixMap rows = row_block(out, first, end);
+    MatrixMapOf<Scalar> rows = row_block(out, first, end);
     if (op_a == Op::Plain && op_b == Op::Plain) rows.noalias() = row_block(a, first, end) * b;
     else if (op_a == Op::Plain) rows.noalias() = row_block(a, first, end) * b.transpose();
     else rows.noalias() = a.middleCols(first, end - first).transpose() * b;
@@ -214,7 +215,8 @@ void transpose_8x8(const float* src, Index ld_src, float* dst, Index ld_dst) {
 
 // B^T's column panels from B (n x k, row-major): panel t holds, for each p, B(t*kTileCols + r, p)
 // for r < kTileCols, so that the tiles read it like a plain B. Panels [first, end) of them.
-void pack_transposed(ConstMatrixMap b, float* panels, Index first, Index end) {
+template <class Scalar>
+void pack_transposed(ConstMatrixMapOf<Scalar> b, float* panels, Index first, Index end) {
   const Index n = b.rows(), k = b.cols();
   for (Index t = first; t < end; ++t) {
     float* panel = panels + t * k * kTileCols;
@@ -263,7 +265,8 @@ Grid choose_grid(Index row_tiles, Index col_tiles, Index threads) {
   return best;
 }
 
-void simd_multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out, int threads) {
+template <class Scalar>
+void simd_multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out, int threads) {
   Operands o{};
   o.m = out.rows();
   o.n = out.cols();
@@ -409,7 +412,8 @@ class ThreadChooser {
 
 }  // namespace
 
-void multiply_with_threads(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out, int threads) {
+template <class Scalar>
+void multiply_with_threads(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out, int threads) {
   check_shapes(a, op_a, b, op_b, out);
   if (threads < 1) throw std::invalid_argument("multiply: threads must be at least 1, got " + std::to_string(threads));
 #ifdef FASTMLP_SIMD_GEMM
@@ -419,7 +423,8 @@ void multiply_with_threads(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b,
 #endif
 }
 
-void multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out) {
+template <class Scalar>
+void multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out) {
   const Index k = op_a == Op::Plain ? a.cols() : a.rows();
   const int team = get_num_threads();
   const Index work = out.rows() * out.cols() * k;

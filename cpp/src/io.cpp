@@ -139,24 +139,26 @@ std::string rng_state(const Rng& rng) {
 
 // ---- writing ----------------------------------------------------------------------------------------
 // Trainable parameters first, then the saved-but-not-trained state (BatchNormalization's moving statistics).
-std::vector<Parameter> saved_tensors(Layer& layer) {
-  std::vector<Parameter> all = layer.parameters();
-  for (const Parameter& p : layer.non_trainable()) all.push_back(p);
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> saved_tensors(LayerOf<Scalar>& layer) {
+  std::vector<ParameterOf<Scalar>> all = layer.parameters();
+  for (const ParameterOf<Scalar>& p : layer.non_trainable()) all.push_back(p);
   return all;
 }
 
 struct TensorToWrite {
   std::string name;
-  const RowMatrix* values;
+  const RowMatrixOf<Scalar>* values;
 };
 
-std::string encode(const Model& model, bool include_optimizer) {
-  const Model::StructureHold reading = model.hold_structure();  // [issue 13] model_lock.hpp
+template <class Scalar>
+std::string encode(const ModelOf<Scalar>& model, bool include_optimizer) {
+  const ModelOf<Scalar>::StructureHold reading = model.hold_structure();  // [issue 13] model_lock.hpp
   if (!model.built()) throw ModelFileError("cannot save a model that is not built: give it an input size or fit it first");
 
   std::vector<TensorToWrite> tensors;
   for (std::size_t i = 0; i < model.layers().size(); ++i)
-    for (const Parameter& p : saved_tensors(*model.layers()[i])) tensors.push_back({parameter_tensor(i, p.name), p.value});
+    for (const ParameterOf<Scalar>& p : saved_tensors(*model.layers()[i])) tensors.push_back({parameter_tensor(i, p.name), p.value});
 
   Value optimizer_state;
   Value rng;
@@ -165,12 +167,12 @@ std::string encode(const Model& model, bool include_optimizer) {
     optimizer_state = Value::Object{{"iterations", optimizer.iterations()}, {"extra", optimizer.extra_state()}};
     // Slots exist once fit() has built the optimizer for the trainable parameters; before that, or
     // after layers were added or frozen, there is no state to keep beyond the step count.
-    if (optimizer.built_for(const_cast<Model&>(model).trainable_parameters())) {
+    if (optimizer.built_for(const_cast<ModelOf<Scalar>&>(model).trainable_parameters())) {
       const std::vector<std::string> slot_names = optimizer.slot_names();
       std::size_t index = 0;
       for (std::size_t i = 0; i < model.layers().size(); ++i) {
         if (!model.layers()[i]->trainable()) continue;
-        for (const Parameter& p : model.layers()[i]->parameters()) {
+        for (const ParameterOf<Scalar>& p : model.layers()[i]->parameters()) {
           for (std::size_t s = 0; s < slot_names.size(); ++s)
             tensors.push_back({slot_tensor(i, p.name, slot_names[s]), &optimizer.slots(index)[s]});
           ++index;
@@ -182,7 +184,7 @@ std::string encode(const Model& model, bool include_optimizer) {
     // The generator that shuffles the samples, and those of layers that draw their own (Dropout's
     // masks): restored, fit() shuffles and drops as if never interrupted.
     Value::Array layer_states;
-    for (const std::shared_ptr<Layer>& layer : model.layers()) {
+    for (const std::shared_ptr<LayerOf<Scalar>>& layer : model.layers()) {
       const Rng* generator = layer->generator();
       layer_states.push_back(generator ? Value(rng_state(*generator)) : Value());
     }
@@ -347,7 +349,7 @@ class Decoder {
 
   [[noreturn]] void fail(const std::string& why) const { throw ModelFileError("cannot load " + source_ + ": " + why); }
 
-  Model decode() {
+  ModelOf<Scalar> decode() {
     check_start();
     check_preamble();
     const std::size_t header_bytes = read_u32(bytes_.data() + 12);
@@ -402,7 +404,7 @@ class Decoder {
   }
 
   // Copies tensor `name` into `target` after checking its shape; each tensor may be used once.
-  void read_tensor(const std::string& name, RowMatrix& target) {
+  void read_tensor(const std::string& name, RowMatrixOf<Scalar>& target) {
     const auto found = tensors_.find(name);
     if (found == tensors_.end()) fail("the file has no tensor '" + name + "'");
     TensorEntry& entry = found->second;
@@ -423,7 +425,7 @@ class Decoder {
   // in the tensor table, whose entries all lie inside the file: building then allocates a small
   // multiple of the file's size (layer.hpp).
   // Every tensor layer `position` will allocate for inputs of `width`, looked up in the tensor table.
-  void check_layer_tensors(const std::string& position, const Layer& layer, Index width) const {
+  void check_layer_tensors(const std::string& position, const LayerOf<Scalar>& layer, Index width) const {
     for (const TensorShape& expected : layer.tensor_shapes(width)) {
       const std::string name = "layers/" + position + "/" + expected.name;  // parameter_tensor's names
       const auto found = tensors_.find(name);
@@ -438,19 +440,19 @@ class Decoder {
     }
   }
 
-  Model build(const Value& header) {
+  ModelOf<Scalar> build(const Value& header) {
     const Value& description = header.at("model");
     const std::string& kind = description.at("class_name").as_string("model class_name");
     if (kind != "Sequential" && kind != "Functional")
       fail("the file holds a " + kind + "; this library reads Sequential and Functional models");
-    Model model = model_from_config(description, 0x5eed, [this](const std::string& position, const Layer& layer,
+    ModelOf<Scalar> model = model_from_config(description, 0x5eed, [this](const std::string& position, const LayerOf<Scalar>& layer,
                                                               const std::vector<Index>& widths) {
       check_layer_tensors(position, layer, widths.front());
     });
     if (!model.built()) fail("the file describes a model without an input shape");
 
     for (std::size_t i = 0; i < model.layers().size(); ++i)
-      for (const Parameter& p : saved_tensors(*model.layers()[i])) read_tensor(parameter_tensor(i, p.name), *p.value);
+      for (const ParameterOf<Scalar>& p : saved_tensors(*model.layers()[i])) read_tensor(parameter_tensor(i, p.name), *p.value);
 
     const Value& compile = header.at("compile");
     if (!compile.is_null()) {
@@ -499,20 +501,20 @@ class Decoder {
 
   // All slots or none: none means the optimizer had not been built (or was saved without its
   // state), and fit() will start its slots from zero as it would have.
-  void restore_optimizer(Model& model, const Value& state) {
+  void restore_optimizer(ModelOf<Scalar>& model, const Value& state) {
     Optimizer& optimizer = *model.optimizer();
     const std::vector<std::string> slot_names = optimizer.slot_names();
-    std::vector<Parameter> params = model.trainable_parameters();
+    std::vector<ParameterOf<Scalar>> params = model.trainable_parameters();
     bool any_slot = false;
     for (std::size_t i = 0; i < model.layers().size(); ++i)
       if (model.layers()[i]->trainable())
-        for (const Parameter& p : model.layers()[i]->parameters())
+        for (const ParameterOf<Scalar>& p : model.layers()[i]->parameters())
           for (const std::string& slot : slot_names) any_slot = any_slot || has_tensor(slot_tensor(i, p.name, slot));
-    std::vector<std::vector<RowMatrix>> slots;
+    std::vector<std::vector<RowMatrixOf<Scalar>>> slots;
     if (any_slot || slot_names.empty()) {
       for (std::size_t i = 0; i < model.layers().size(); ++i) {
         if (!model.layers()[i]->trainable()) continue;
-        for (const Parameter& p : model.layers()[i]->parameters()) {
+        for (const ParameterOf<Scalar>& p : model.layers()[i]->parameters()) {
           slots.emplace_back();
           for (const std::string& slot : slot_names) {
             slots.back().emplace_back(p.value->rows(), p.value->cols());
@@ -648,20 +650,24 @@ std::string readable(const std::string& message) {
 
 ModelFileError::ModelFileError(const std::string& message) : std::runtime_error(readable(message)) {}
 
-void save_model(const Model& model, const std::filesystem::path& path, bool include_optimizer) {
+template <class Scalar>
+void save_model(const ModelOf<Scalar>& model, const std::filesystem::path& path, bool include_optimizer) {
   write_atomically(path, encode(model, include_optimizer));
 }
 
-Model load_model(const std::filesystem::path& path) {
+template <class Scalar>
+ModelOf<Scalar> load_model(const std::filesystem::path& path) {
   const std::string bytes = read_model_file(path);
   return Decoder(bytes, file_label(path)).decode();
 }
 
-std::string save_model_to_bytes(const Model& model, bool include_optimizer) {
+template <class Scalar>
+std::string save_model_to_bytes(const ModelOf<Scalar>& model, bool include_optimizer) {
   return encode(model, include_optimizer);
 }
 
-Model load_model_from_bytes(std::string_view bytes, const std::string& source) {
+template <class Scalar>
+ModelOf<Scalar> load_model_from_bytes(std::string_view bytes, const std::string& source) {
   return Decoder(bytes, source).decode();
 }
 

@@ -42,23 +42,29 @@ Index features_of(const std::vector<Index>& shape) {
   return features;
 }
 
-Model::Model(std::uint64_t seed) : rng_(seed) {}
-Model::~Model() = default;
-Model::Model(Model&&) noexcept = default;
-Model& Model::operator=(Model&&) noexcept = default;
+template <class Scalar>
+ModelOf<Scalar>::ModelOf(std::uint64_t seed) : rng_(seed) {}
+template <class Scalar>
+ModelOf<Scalar>::~ModelOf() = default;
+template <class Scalar>
+ModelOf<Scalar>::ModelOf(ModelOf<Scalar>&&) noexcept = default;
+template <class Scalar>
+ModelOf<Scalar>& ModelOf<Scalar>::operator=(ModelOf<Scalar>&&) noexcept = default;
 
-Model::StructureHold Model::hold_structure() const {
+template <class Scalar>
+ModelOf<Scalar>::StructureHold ModelOf<Scalar>::hold_structure() const {
   StructureHold holds;
   holds.push_back(lock_.read());
   // A model used as a layer is read by this one's passes: its structure must hold still too.
   for (const auto& layer : layers_)
-    if (const auto* nested = dynamic_cast<const ModelLayer*>(layer.get()))
+    if (const auto* nested = dynamic_cast<const ModelLayerOf<Scalar>*>(layer.get()))
       for (ModelLock::Hold& hold : nested->model()->hold_structure()) holds.push_back(std::move(hold));
   return holds;
 }
 
 // ---- the graph ----------------------------------------------------------------------------------------
-Tensor Model::input(std::vector<Index> shape, std::string name) {
+template <class Scalar>
+Tensor ModelOf<Scalar>::input(std::vector<Index> shape, std::string name) {
   const auto changing = lock_.write("input");
   if (!nodes_.empty()) throw std::invalid_argument("Model.input: declare every input before the first call");
   if (shape.empty()) throw std::invalid_argument("Model.input: an input needs a shape, such as {16}");
@@ -72,14 +78,16 @@ Tensor Model::input(std::vector<Index> shape, std::string name) {
   return Tensor{inputs_.size() - 1};
 }
 
-Index Model::tensor_width(size_t tensor) const {
+template <class Scalar>
+Index ModelOf<Scalar>::tensor_width(size_t tensor) const {
   if (tensor < inputs_.size()) return inputs_[tensor].shape.empty() ? 0 : features_of(inputs_[tensor].shape);
   const size_t node = tensor - inputs_.size();
   if (node >= nodes_.size()) throw std::invalid_argument("tensor " + std::to_string(tensor) + " is not in the model");
   return layers_[nodes_[node].layer]->output_dim();
 }
 
-Tensor Model::call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inputs) {
+template <class Scalar>
+Tensor ModelOf<Scalar>::call(std::shared_ptr<LayerOf<Scalar>> layer, const std::vector<Tensor>& inputs) {
   if (!layer) throw std::invalid_argument("Model.call: layer is null");
   const auto changing = lock_.write("call");
   if (!outputs_.empty()) throw std::invalid_argument("Model.call: the model's outputs are already set");
@@ -113,7 +121,8 @@ Tensor Model::call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inpu
   return Tensor{inputs_.size() + nodes_.size() - 1};
 }
 
-void Model::set_outputs(std::vector<Tensor> outputs) {
+template <class Scalar>
+void ModelOf<Scalar>::set_outputs(std::vector<Tensor> outputs) {
   if (outputs.empty()) throw std::invalid_argument("Model.set_outputs: a model needs at least one output");
   const auto changing = lock_.write("set_outputs");
   const size_t first_node = inputs_.size();
@@ -147,7 +156,8 @@ void Model::set_outputs(std::vector<Tensor> outputs) {
 // outputs depth-first, noting the order operations (inputs and layers) are first met; give each call
 // its depth (the longest path to an output) and each operation the largest depth of its calls; sort
 // by decreasing depth, ties by the order first met. Weights, configs and files follow this order.
-void Model::order_layers() {
+template <class Scalar>
+void ModelOf<Scalar>::order_layers() {
   const size_t first_node = inputs_.size();
   // Operations: inputs 0..I-1, then layers I.. (by their current index).
   const size_t operations = first_node + layers_.size();
@@ -203,7 +213,7 @@ void Model::order_layers() {
     if (operation_depth[a] != operation_depth[b]) return operation_depth[a] > operation_depth[b];
     return first_met[a] < first_met[b];
   });
-  std::vector<std::shared_ptr<Layer>> layers;
+  std::vector<std::shared_ptr<LayerOf<Scalar>>> layers;
   std::vector<size_t> new_index(layers_.size());
   entries_.clear();
   for (const size_t op : order) {
@@ -219,7 +229,8 @@ void Model::order_layers() {
   for (Node& node : nodes_) node.layer = new_index[node.layer];
 }
 
-void Model::set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape) {
+template <class Scalar>
+void ModelOf<Scalar>::set_chain(std::vector<std::shared_ptr<LayerOf<Scalar>>> layers, std::vector<Index> shape) {
   sequential_ = true;
   for (const auto& layer : layers) {
     if (!layer) throw std::invalid_argument("Sequential: a layer is null");
@@ -236,7 +247,7 @@ void Model::set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<In
   // Widths flow from the input through every layer: build the unbuilt ones once the input's is known.
   Index width = inputs_[0].shape.empty() ? 0 : features_of(inputs_[0].shape);
   for (size_t i = 0; i < layers_.size(); ++i) {
-    Layer& layer = *layers_[i];
+    LayerOf<Scalar>& layer = *layers_[i];
     if (width > 0 && !layer.built()) allocate_for(layer, width, "build", [&] { layer.build(width, rng_); });
     // A layer built earlier (shared with another model) keeps its width; reading a narrower
     // activation buffer as if it were that wide would run past its end.
@@ -254,28 +265,33 @@ void Model::set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<In
   if (!layers_.empty()) outputs_ = {layers_.size()};
 }
 
-Index Model::input_dim(size_t input) const {
+template <class Scalar>
+Index ModelOf<Scalar>::input_dim(size_t input) const {
   if (!built()) return 0;
   return features_of(inputs_.at(input).shape);
 }
 
-Index Model::output_dim(size_t output) const {
+template <class Scalar>
+Index ModelOf<Scalar>::output_dim(size_t output) const {
   if (output >= outputs_.size()) return 0;
-  const Layer& last = *layers_[nodes_[outputs_[output] - inputs_.size()].layer];
+  const LayerOf<Scalar>& last = *layers_[nodes_[outputs_[output] - inputs_.size()].layer];
   return last.built() ? last.output_dim() : 0;
 }
 
-std::string Model::output_name(size_t output) const {
+template <class Scalar>
+std::string ModelOf<Scalar>::output_name(size_t output) const {
   const size_t layer = nodes_.at(outputs_.at(output) - inputs_.size()).layer;
   return layer_name(layer);
 }
 
-std::string Model::layer_name(size_t layer) const {
+template <class Scalar>
+std::string ModelOf<Scalar>::layer_name(size_t layer) const {
   const std::string& name = layers_.at(layer)->name();
   return name.empty() ? "layer_" + std::to_string(layer) : name;  // an unnamed C++ layer, as configs name it
 }
 
-bool Model::built() const {
+template <class Scalar>
+bool ModelOf<Scalar>::built() const {
   if (outputs_.empty() || inputs_.empty()) return false;
   for (const auto& layer : layers_)
     if (!layer->built()) return false;
@@ -284,18 +300,21 @@ bool Model::built() const {
   return true;
 }
 
-const Activation* Model::final_activation(size_t output) const {
+template <class Scalar>
+const Activation* ModelOf<Scalar>::final_activation(size_t output) const {
   return layers_[nodes_[outputs_.at(output) - inputs_.size()].layer]->final_activation();
 }
 
-bool Model::output_read_inside(size_t output) const {
+template <class Scalar>
+bool ModelOf<Scalar>::output_read_inside(size_t output) const {
   for (const Node& node : nodes_)
     for (const size_t source : node.inputs)
       if (source == outputs_.at(output)) return true;
   return false;
 }
 
-void Model::require_graph(const char* caller) const {
+template <class Scalar>
+void ModelOf<Scalar>::require_graph(const char* caller) const {
   if (outputs_.empty())
     throw std::invalid_argument(std::string(caller) + ": the model has no layers or no outputs yet");
   if (!built())
@@ -303,14 +322,16 @@ void Model::require_graph(const char* caller) const {
 }
 
 // ---- compiling ----------------------------------------------------------------------------------------
-void Model::compile(LossPtr loss, OptimizerPtr optimizer, std::vector<MetricPtr> metrics) {
+template <class Scalar>
+void ModelOf<Scalar>::compile(LossPtr loss, OptimizerPtr optimizer, std::vector<MetricPtr> metrics) {
   if (!loss) throw std::invalid_argument("compile: loss is required");
   const size_t outputs = std::max<size_t>(1, outputs_.size());
   compile(std::vector<LossPtr>(outputs, loss), std::move(optimizer),
           std::vector<std::vector<MetricPtr>>(outputs, metrics), {});
 }
 
-void Model::compile(std::vector<LossPtr> losses, OptimizerPtr optimizer, std::vector<std::vector<MetricPtr>> metrics,
+template <class Scalar>
+void ModelOf<Scalar>::compile(std::vector<LossPtr> losses, OptimizerPtr optimizer, std::vector<std::vector<MetricPtr>> metrics,
                     std::vector<double> loss_weights) {
   if (!optimizer) throw std::invalid_argument("compile: optimizer is required");
   const size_t outputs = std::max<size_t>(1, outputs_.size());
@@ -340,7 +361,8 @@ void Model::compile(std::vector<LossPtr> losses, OptimizerPtr optimizer, std::ve
   if (built()) resolve_metrics();  // metrics the loss cannot feed fail here, not after an epoch
 }
 
-void Model::clear_compile() {
+template <class Scalar>
+void ModelOf<Scalar>::clear_compile() {
   const auto changing = lock_.write("clear_compile");
   losses_.clear();
   optimizer_.reset();
@@ -348,20 +370,23 @@ void Model::clear_compile() {
   loss_weights_.clear();
 }
 
-const LossPtr& Model::loss() const {
+template <class Scalar>
+const LossPtr& ModelOf<Scalar>::loss() const {
   static const LossPtr none;
   for (const LossPtr& loss : losses_)
     if (loss) return loss;
   return none;
 }
 
-std::vector<MetricPtr> Model::metrics() const {
+template <class Scalar>
+std::vector<MetricPtr> ModelOf<Scalar>::metrics() const {
   std::vector<MetricPtr> all;
   for (const auto& list : metrics_) all.insert(all.end(), list.begin(), list.end());
   return all;
 }
 
-std::vector<std::string> Model::log_names() const {
+template <class Scalar>
+std::vector<std::string> ModelOf<Scalar>::log_names() const {
   std::vector<std::string> names{"loss"};
   const bool several = outputs_.size() > 1;
   if (several)
@@ -372,28 +397,32 @@ std::vector<std::string> Model::log_names() const {
   return names;
 }
 
-std::vector<std::vector<MetricPtr>> Model::resolve_metrics() const {
+template <class Scalar>
+std::vector<std::vector<MetricPtr>> ModelOf<Scalar>::resolve_metrics() const {
   std::vector<std::vector<MetricPtr>> resolved(metrics_.size());
   for (size_t o = 0; o < metrics_.size(); ++o)
     for (const auto& metric : metrics_[o]) resolved[o].push_back(metric->resolved_for(metric, *losses_[o], output_dim(o)));
   return resolved;
 }
 
-std::vector<Parameter> Model::trainable_parameters() {
-  std::vector<Parameter> params;
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> ModelOf<Scalar>::trainable_parameters() {
+  std::vector<ParameterOf<Scalar>> params;
   for (auto& layer : layers_)
     if (layer->trainable())
       for (auto& p : layer->parameters()) params.push_back(p);
   return params;
 }
 
-Index Model::count_params() {
+template <class Scalar>
+Index ModelOf<Scalar>::count_params() {
   Index n = 0;
   for (auto& layer : layers_) n += layer->count_params();
   return n;
 }
 
-double Model::weight_penalty() const {
+template <class Scalar>
+double ModelOf<Scalar>::weight_penalty() const {
   double total = 0;
   for (const auto& layer : layers_) total += layer->weight_penalty();
   return total;
@@ -414,9 +443,11 @@ Config tensor_reference(const std::string& layer, std::int64_t node) { return Co
 
 }  // namespace
 
-Config Model::serialized() const { return Config::Object{{"class_name", class_name()}, {"config", config()}}; }
+template <class Scalar>
+Config ModelOf<Scalar>::serialized() const { return Config::Object{{"class_name", class_name()}, {"config", config()}}; }
 
-Config Model::chain_config() const {
+template <class Scalar>
+Config ModelOf<Scalar>::chain_config() const {
   Config::Array layers;
   for (const auto& layer : layers_) layers.push_back(serialize_layer(*layer));
   Config config = Config::Object{{"name", name_}};
@@ -425,7 +456,8 @@ Config Model::chain_config() const {
   return config;
 }
 
-Config Model::config() const {
+template <class Scalar>
+Config ModelOf<Scalar>::config() const {
   if (sequential_) return chain_config();
   const size_t first_node = inputs_.size();
   // Each call's (layer name, node index): a layer's calls are numbered in execution order, as Keras
@@ -451,7 +483,7 @@ Config Model::config() const {
           {"inbound_nodes", Config::Array{}}});
       continue;
     }
-    const Layer& layer = *layers_[entry.index];
+    const LayerOf<Scalar>& layer = *layers_[entry.index];
     Config::Array inbound;
     for (const Node& node : nodes_) {
       if (node.layer != entry.index) continue;
@@ -531,12 +563,13 @@ std::vector<std::pair<std::string, std::int64_t>> model_tensors(const Config& va
 
 }  // namespace
 
-Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCheck& before_build) {
+template <class Scalar>
+ModelOf<Scalar> ModelOf<Scalar>::from_config(const Config& config, std::uint64_t seed, const BuildCheck& before_build) {
   for (const auto& [key, unused] : config.as_object("Functional config"))
     if (key != "name" && key != "trainable" && key != "layers" && key != "input_layers" && key != "output_layers")
       throw ConfigError("Functional config has no member '" + key +
                         "'; it holds name, trainable, layers, input_layers and output_layers");
-  Model model(seed);
+  ModelOf<Scalar> model(seed);
   if (const Config* name = config.find("name")) model.set_name(name->as_string("Functional name"));
 
   struct Pending {
@@ -544,7 +577,7 @@ Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCh
     std::vector<std::pair<std::string, std::int64_t>> inputs;
   };
   std::map<std::string, Config> input_shapes;  // InputLayer name -> batch shape
-  std::map<std::string, std::shared_ptr<Layer>> layers;
+  std::map<std::string, std::shared_ptr<LayerOf<Scalar>>> layers;
   std::map<std::string, size_t> positions;  // among the layers, InputLayers left out (as files number them)
   std::vector<Pending> pending;  // every call, in the order the config lists them
   for (const Config& entry : config.at("layers").as_array("Functional layers")) {
@@ -562,7 +595,7 @@ Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCh
       continue;
     }
     const size_t position = layers.size();
-    std::shared_ptr<Layer> layer =
+    std::shared_ptr<LayerOf<Scalar>> layer =
         layer_from_config(entry, "layer '" + name + "'", nested_check(before_build, std::to_string(position)));
     layer->set_name(name);
     positions[name] = position;
@@ -602,7 +635,7 @@ Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCh
       bool earlier_pending = false;
       for (size_t e = 0; e < c; ++e) earlier_pending = earlier_pending || (!made[e] && pending[e].layer == pending[c].layer);
       if (earlier_pending) continue;
-      const std::shared_ptr<Layer>& layer = layers.at(pending[c].layer);
+      const std::shared_ptr<LayerOf<Scalar>>& layer = layers.at(pending[c].layer);
       if (before_build && !layer->built()) {
         std::vector<Index> widths;
         for (const Tensor& t : inputs) widths.push_back(model.tensor_width(t.id));
@@ -626,17 +659,19 @@ Model Model::from_config(const Config& config, std::uint64_t seed, const BuildCh
   return model;
 }
 
-Model model_from_config(const Config& serialized, std::uint64_t seed, const Model::BuildCheck& before_build) {
+template <class Scalar>
+ModelOf<Scalar> model_from_config(const Config& serialized, std::uint64_t seed, const ModelOf<Scalar>::BuildCheck& before_build) {
   const std::string& class_name = serialized.at("class_name").as_string("model class_name");
   const Config& config = serialized.at("config");
-  if (class_name == "Sequential") return Sequential::from_config(config, seed, before_build);
-  if (class_name == "Functional" || class_name == "Model") return Model::from_config(config, seed, before_build);
+  if (class_name == "Sequential") return SequentialOf<Scalar>::from_config(config, seed, before_build);
+  if (class_name == "Functional" || class_name == "Model") return ModelOf<Scalar>::from_config(config, seed, before_build);
   throw ConfigError("a model of class '" + class_name + "' cannot be read; fastmlp reads Sequential and Functional "
                     "models (a subclassed Keras model has no config to read)");
 }
 
 // ---- compile configuration ----------------------------------------------------------------------------
-Config Model::compile_config() const {
+template <class Scalar>
+Config ModelOf<Scalar>::compile_config() const {
   if (!compiled()) return Config();
   const bool several = losses_.size() > 1;
   Config::Array losses, metrics, weights;
@@ -654,7 +689,8 @@ Config Model::compile_config() const {
   return config;
 }
 
-void Model::compile_from_config(const Config& config) {
+template <class Scalar>
+void ModelOf<Scalar>::compile_from_config(const Config& config) {
   for (const auto& [key, unused] : config.as_object("compile config"))
     if (key != "loss" && key != "optimizer" && key != "metrics" && key != "loss_weights")
       throw ConfigError("compile config has no member '" + key + "'; it holds loss, optimizer, metrics and loss_weights");

@@ -2,7 +2,8 @@
 
 namespace fastmlp {
 
-void build_optimizer(Optimizer& optimizer, const std::vector<Parameter>& params) {
+template <class Scalar>
+void build_optimizer(Optimizer& optimizer, const std::vector<ParameterOf<Scalar>>& params) {
   if (optimizer.built_for(params)) return;
   explain_allocation_failure([&] { optimizer.build(params); }, [&] {
     double values = 0;

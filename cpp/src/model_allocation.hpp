@@ -14,8 +14,9 @@ namespace fastmlp {
 // Runs a layer's build or buffer sizing (`doing`: "build", "size the training buffers of"); a
 // failed allocation becomes an OutOfMemory naming the layer, its input width and, as the layer
 // said or at least, the bytes it needed: Dense(2**40) gave a bare std::bad_alloc.
+template <class Scalar>
 template <class Allocate>
-void allocate_for(const Layer& layer, Index width, const char* doing, Allocate&& allocate) {
+void allocate_for(const LayerOf<Scalar>& layer, Index width, const char* doing, Allocate&& allocate) {
   const auto label = [&] {
     return std::string("cannot ") + doing + " " + layer.class_name() + " layer" +
            (layer.name().empty() ? "" : " '" + layer.name() + "'") + " for " + std::to_string(width) + " inputs: ";
@@ -31,7 +32,8 @@ void allocate_for(const Layer& layer, Index width, const char* doing, Allocate&&
 }
 
 // The optimizer's state (its slots, such as Adam's moments) for `params`, unless it has it.
-void build_optimizer(Optimizer& optimizer, const std::vector<Parameter>& params);
+template <class Scalar>
+void build_optimizer(Optimizer& optimizer, const std::vector<ParameterOf<Scalar>>& params);
 
 // The message for predict's output of (rows, columns) that could not be allocated.
 std::string output_allocation_message(Index rows, Index columns);

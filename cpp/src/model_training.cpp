@@ -16,15 +16,18 @@
 namespace fastmlp {
 namespace {
 
-std::string shape_text(ConstMatrixMap m) {
+template <class Scalar>
+std::string shape_text(ConstMatrixMapOf<Scalar> m) {
   return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")";
 }
-std::string shape_text(const InputMatrix& m) {
+template <class Scalar>
+std::string shape_text(const InputMatrixOf<Scalar>& m) {
   return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")" + (m.is_sparse() ? " (sparse)" : "");
 }
 
 // Copies the rows listed in indices[first, end) of `source` into the top rows of `batch`.
-void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index first, Index end, RowMatrix& batch) {
+template <class Scalar>
+void gather_rows(ConstMatrixMapOf<Scalar> source, const std::vector<Index>& indices, Index first, Index end, RowMatrixOf<Scalar>& batch) {
   const size_t row_bytes = sizeof(Scalar) * static_cast<size_t>(source.cols());
   for (Index i = first; i < end; ++i)
     std::memcpy(batch.row(i - first).data(), source.row(indices[i]).data(), row_bytes);
@@ -32,9 +35,10 @@ void gather_rows(ConstMatrixMap source, const std::vector<Index>& indices, Index
 
 // The batch's total loss: Σ w_i l_i (or Σ l_i), so that dividing the epoch's total by the sample
 // count gives Keras's batch-size-weighted mean.
-double weighted_sum(const Vector& losses, Index n, const Scalar* weights) {
+template <class Scalar>
+double weighted_sum(const VectorOf<Scalar>& losses, Index n, const Scalar* weights) {
   const auto l = losses.head(n);
-  return weights ? static_cast<double>(l.dot(Eigen::Map<const Vector>(weights, n))) : static_cast<double>(l.sum());
+  return weights ? static_cast<double>(l.dot(Eigen::Map<const VectorOf<Scalar>>(weights, n))) : static_cast<double>(l.sum());
 }
 
 size_t metrics_total(const std::vector<std::vector<MetricPtr>>& metrics) {
@@ -43,14 +47,16 @@ size_t metrics_total(const std::vector<std::vector<MetricPtr>>& metrics) {
   return total;
 }
 
-void copy_values(const std::vector<Parameter>& from, const std::vector<Parameter>& to) {
+template <class Scalar>
+void copy_values(const std::vector<ParameterOf<Scalar>>& from, const std::vector<ParameterOf<Scalar>>& to) {
   for (size_t i = 0; i < from.size(); ++i) *to[i].value = *from[i].value;  // same shapes: no allocation
 }
 
 // The random generators of `layer` and, for a model used as a layer, of every layer inside it.
-void collect_generators(Layer& layer, std::vector<Rng*>& generators) {
+template <class Scalar>
+void collect_generators(LayerOf<Scalar>& layer, std::vector<Rng*>& generators) {
   if (Rng* generator = layer.generator()) generators.push_back(generator);
-  if (const auto* nested = dynamic_cast<const ModelLayer*>(&layer))
+  if (const auto* nested = dynamic_cast<const ModelLayerOf<Scalar>*>(&layer))
     for (const auto& inner : nested->model()->layers()) collect_generators(*inner, generators);
 }
 
@@ -59,9 +65,10 @@ void collect_generators(Layer& layer, std::vector<Rng*>& generators) {
 // Running totals of one epoch, one batch or one evaluation: the total loss, each output's loss (with
 // several outputs), then each metric's state, in one buffer allocated before the loop (data-parallel
 // training sums it over the ranks).
-class Tally {
+template <class Scalar>
+class TallyOf {
  public:
-  Tally(const std::vector<std::vector<MetricPtr>>& metrics, const std::vector<std::string>& names, size_t losses)
+  TallyOf(const std::vector<std::vector<MetricPtr>>& metrics, const std::vector<std::string>& names, size_t losses)
       : metrics_(metrics), losses_(losses) {
     size_t size = losses, entry = 0;
     for (; entry < losses; ++entry) logs_.emplace_back(names[entry], 0.0);
@@ -79,12 +86,12 @@ class Tally {
   void reset() { std::fill(totals_.begin(), totals_.end(), 0.0); }
   // Entry 0: the total loss; entry 1 + k: the k-th trained output's loss.
   void add_loss(size_t entry, double total) { totals_[entry] += total; }
-  void add_metrics(size_t output, ConstMatrixMap y_pred, ConstMatrixMap y_true) {
+  void add_metrics(size_t output, ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true) {
     const auto& list = metrics_[output];
     for (size_t m = 0; m < list.size(); ++m) list[m]->accumulate(y_pred, y_true, &totals_[offsets_[output][m]]);
   }
   // Every metric's state is a sum over samples, so tallies of disjoint batches add up.
-  void add(const Tally& other) {
+  void add(const TallyOf<Scalar>& other) {
     for (size_t i = 0; i < totals_.size(); ++i) totals_[i] += other.totals_[i];
   }
   std::vector<double>& totals() { return totals_; }
@@ -112,12 +119,14 @@ Index FitOptions::batches(Index rows) const {
 }
 
 // ---- checks -------------------------------------------------------------------------------------------
-void Model::require_compiled_and_built(const char* caller) const {
+template <class Scalar>
+void ModelOf<Scalar>::require_compiled_and_built(const char* caller) const {
   if (!compiled()) throw std::invalid_argument(std::string(caller) + ": call compile() before training");
   require_graph(caller);
 }
 
-void Model::check_inputs(const std::vector<InputMatrix>& x, const char* what) const {
+template <class Scalar>
+void ModelOf<Scalar>::check_inputs(const std::vector<InputMatrixOf<Scalar>>& x, const char* what) const {
   if (x.size() != inputs_.size())
     throw std::invalid_argument(std::string(what) + ": the model has " + std::to_string(inputs_.size()) +
                                 " inputs, got " + std::to_string(x.size()) + " arrays");
@@ -136,7 +145,8 @@ void Model::check_inputs(const std::vector<InputMatrix>& x, const char* what) co
   }
 }
 
-void Model::check_data(const Datasets& data, const char* what) const {
+template <class Scalar>
+void ModelOf<Scalar>::check_data(const DatasetsOf<Scalar>& data, const char* what) const {
   check_inputs(data.x, what);
   if (data.x[0].rows() == 0) throw std::invalid_argument(std::string(what) + ": x has no rows");
   if (data.y.size() != outputs_.size())
@@ -156,11 +166,13 @@ void Model::check_data(const Datasets& data, const char* what) const {
 }
 
 // ---- the training machinery ---------------------------------------------------------------------------
-bool Model::reads_sparse(const Node& node, const Layer& layer, const CsrRows* const* sparse) const {
+template <class Scalar>
+bool ModelOf<Scalar>::reads_sparse(const Node& node, const LayerOf<Scalar>& layer, const CsrRowsOf<Scalar>* const* sparse) const {
   return sparse && !node.list && node.inputs[0] < inputs_.size() && sparse[node.inputs[0]] && layer.takes_sparse();
 }
 
-bool Model::needs_dense(size_t input, const CsrRows* const* sparse) const {
+template <class Scalar>
+bool ModelOf<Scalar>::needs_dense(size_t input, const CsrRowsOf<Scalar>* const* sparse) const {
   for (const Node& node : nodes_)
     if (std::find(node.inputs.begin(), node.inputs.end(), input) != node.inputs.end() &&
         !reads_sparse(node, *layers_[node.layer], sparse))
@@ -171,7 +183,8 @@ bool Model::needs_dense(size_t input, const CsrRows* const* sparse) const {
 // Decides, once per fit (not per batch), what every call reads and where gradients meet: a tensor
 // read by several calls, or also given a loss, sums its gradients in a buffer of its own. The later
 // calls of a shared layer run on copies with their own buffers (made once).
-void Model::prepare_training(const std::vector<InputMatrix>* x) {
+template <class Scalar>
+void ModelOf<Scalar>::prepare_training(const std::vector<InputMatrixOf<Scalar>>* x) {
   const size_t tensors = inputs_.size() + nodes_.size();
   tensor_data_.assign(tensors, nullptr);
   tensor_grad_.assign(tensors, nullptr);
@@ -189,7 +202,7 @@ void Model::prepare_training(const std::vector<InputMatrix>* x) {
     node.need_grad.assign(node.inputs.size(), false);
     node.input_data.assign(node.inputs.size(), nullptr);
     node.input_grads.assign(node.inputs.size(), nullptr);
-    const std::shared_ptr<Layer>& layer = layers_[node.layer];
+    const std::shared_ptr<LayerOf<Scalar>>& layer = layers_[node.layer];
     if (!called[node.layer]) {
       node.runner = layer;
     } else {
@@ -213,7 +226,7 @@ void Model::prepare_training(const std::vector<InputMatrix>* x) {
   // Which inputs arrive as CSR, and which of those some call reads dense (densified a batch at a time).
   sparse_input_.assign(inputs_.size(), 0);
   densify_input_.assign(inputs_.size(), 0);
-  sparse_rows_.assign(inputs_.size(), CsrRows{});
+  sparse_rows_.assign(inputs_.size(), CsrRowsOf<Scalar>{});
   step_sparse_.assign(inputs_.size(), nullptr);
   sparse_batch_.resize(inputs_.size());
   if (x) {
@@ -229,12 +242,14 @@ void Model::prepare_training(const std::vector<InputMatrix>* x) {
   reserved_ = 0;  // runners may be new: reserve_batch sizes them all again
 }
 
-void Model::prepare_passes(Index max_batch) {
+template <class Scalar>
+void ModelOf<Scalar>::prepare_passes(Index max_batch) {
   prepare_training();
   reserve_batch(max_batch);
 }
 
-void Model::reserve_batch(Index max_batch) {
+template <class Scalar>
+void ModelOf<Scalar>::reserve_batch(Index max_batch) {
   if (reserved_ == max_batch) return;
   for (Node& node : nodes_)
     allocate_for(*node.runner, tensor_width(node.inputs.front()), "size the training buffers of",
@@ -249,7 +264,8 @@ void Model::reserve_batch(Index max_batch) {
   reserved_ = max_batch;
 }
 
-void Model::reserve_model_buffers(Index max_batch) {
+template <class Scalar>
+void ModelOf<Scalar>::reserve_model_buffers(Index max_batch) {
   batch_x_.resize(inputs_.size());
   // A sparse input needs dense rows only where some call reads it dense (its gathered rows are in sparse_batch_).
   for (size_t i = 0; i < inputs_.size(); ++i)
@@ -270,7 +286,8 @@ void Model::reserve_model_buffers(Index max_batch) {
 // The later call of a shared layer: its copy gets the layer's weights and state before the call, and
 // gives the state (BatchNormalization's moving statistics) back after it, so the calls update it in
 // turn as Keras's calls of one layer do.
-void Model::sync_twin(Node& node, bool before) const {
+template <class Scalar>
+void ModelOf<Scalar>::sync_twin(Node& node, bool before) const {
   if (before) {
     node.runner->set_trainable(layers_[node.layer]->trainable());
     copy_values(node.shared_params, node.copy_params);
@@ -280,7 +297,8 @@ void Model::sync_twin(Node& node, bool before) const {
   }
 }
 
-double Model::forward_pass(const Scalar* const* inputs, Index rows, bool training, const CsrRows* const* sparse) {
+template <class Scalar>
+double ModelOf<Scalar>::forward_pass(const Scalar* const* inputs, Index rows, bool training, const CsrRowsOf<Scalar>* const* sparse) {
   const size_t first_node = inputs_.size();
   for (size_t i = 0; i < first_node; ++i) tensor_data_[i] = inputs[i];
   pass_sparse_ = sparse;
@@ -289,12 +307,12 @@ double Model::forward_pass(const Scalar* const* inputs, Index rows, bool trainin
     Node& node = nodes_[k];
     const bool twin = node.copy;
     if (twin) sync_twin(node, true);
-    Layer& layer = *node.runner;
+    LayerOf<Scalar>& layer = *node.runner;
     for (size_t i = 0; i < node.inputs.size(); ++i) node.input_data[i] = tensor_data_[node.inputs[i]];
-    const ConstMatrixMap output =
+    const ConstMatrixMapOf<Scalar> output =
         reads_sparse(node, layer, sparse) ? layer.forward_sparse(*sparse[node.inputs[0]], training)
         : node.list ? layer.forward_inputs({node.input_data.data(), node.inputs.size(), rows}, training)
-                    : layer.forward(ConstMatrixMap(node.input_data[0], rows, layer.input_dim()), training);
+                    : layer.forward(ConstMatrixMapOf<Scalar>(node.input_data[0], rows, layer.input_dim()), training);
     tensor_data_[first_node + k] = output.data();
     if (layer.has_activity_penalty()) penalty += layer.activity_penalty(output);
     if (twin) sync_twin(node, false);
@@ -302,13 +320,14 @@ double Model::forward_pass(const Scalar* const* inputs, Index rows, bool trainin
   return penalty;
 }
 
-void Model::add_gradient(size_t tensor, const Scalar* grad, Index rows) {
+template <class Scalar>
+void ModelOf<Scalar>::add_gradient(size_t tensor, const Scalar* grad, Index rows) {
   if (grad_sources_[tensor] <= 1) {
     tensor_grad_[tensor] = grad;  // its only gradient: used in place
     return;
   }
-  MatrixMap sum = top_rows(grad_sums_[tensor], rows);
-  const ConstMatrixMap g(grad, rows, sum.cols());
+  MatrixMapOf<Scalar> sum = top_rows(grad_sums_[tensor], rows);
+  const ConstMatrixMapOf<Scalar> g(grad, rows, sum.cols());
   if (grads_received_[tensor]++ == 0)
     sum = g;
   else
@@ -316,7 +335,8 @@ void Model::add_gradient(size_t tensor, const Scalar* grad, Index rows) {
   tensor_grad_[tensor] = sum.data();
 }
 
-void Model::backward_pass(const Scalar* const* output_grads, Index rows, const std::vector<GradientAt>& at,
+template <class Scalar>
+void ModelOf<Scalar>::backward_pass(const Scalar* const* output_grads, Index rows, const std::vector<GradientAt>& at,
                           bool input_gradients) {
   const size_t first_node = inputs_.size();
   std::fill(tensor_grad_.begin(), tensor_grad_.end(), nullptr);
@@ -330,16 +350,16 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
   }
   for (size_t k = nodes_.size(); k-- > 0;) {
     Node& node = nodes_[k];
-    Layer& layer = *node.runner;
+    LayerOf<Scalar>& layer = *node.runner;
     const size_t tensor = first_node + k;
     if (tensor_grad_[tensor] == nullptr) {
       // No loss depends on this call (an output trained without a loss): its gradients are zero.
-      for (const Parameter& p : layer.parameters()) p.gradient->setZero();
+      for (const ParameterOf<Scalar>& p : layer.parameters()) p.gradient->setZero();
       continue;
     }
     // The loss's gradient may be dL/dZ of the call's final activation only when nothing else adds to it.
     const GradientAt where = node.output >= 0 && grad_sources_[tensor] == 1 ? at[node.output] : GradientAt::Output;
-    const ConstMatrixMap grad(tensor_grad_[tensor], rows, layer.output_dim());
+    const ConstMatrixMapOf<Scalar> grad(tensor_grad_[tensor], rows, layer.output_dim());
     if (reads_sparse(node, layer, pass_sparse_)) {
       if (input_gradients) throw std::logic_error("backward_pass: no gradient with respect to a sparse input");
       layer.backward_sparse(*pass_sparse_[node.inputs[0]], grad, where);  // need_grad[0] is false: a model input
@@ -348,7 +368,7 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
                             node.input_grads.data());
     } else {
       node.input_grads[0] =
-          layer.backward(ConstMatrixMap(node.input_data[0], rows, layer.input_dim()), grad, where, node.need_grad[0])
+          layer.backward(ConstMatrixMapOf<Scalar>(node.input_data[0], rows, layer.input_dim()), grad, where, node.need_grad[0])
               .data();
     }
     for (size_t i = 0; i < node.inputs.size(); ++i)
@@ -363,7 +383,8 @@ void Model::backward_pass(const Scalar* const* output_grads, Index rows, const s
   }
 }
 
-void Model::refuse_activity_penalties(const char* caller) const {
+template <class Scalar>
+void ModelOf<Scalar>::refuse_activity_penalties(const char* caller) const {
   for (const auto& layer : layers_)
     if (layer->has_activity_penalty())
       throw std::invalid_argument(std::string("data-parallel ") + caller + " does not support activity regularizers (" +
@@ -371,10 +392,11 @@ void Model::refuse_activity_penalties(const char* caller) const {
                                   "'): their penalty is a sum over the whole batch, which no rank holds");
 }
 
-void Model::start_replica(ReplicaSync& sync, const Datasets& data, const FitOptions& options, bool validating,
-                          const std::vector<Parameter>& params, const std::vector<Parameter>& state, size_t totals) {
+template <class Scalar>
+void ModelOf<Scalar>::start_replica(ReplicaSyncOf<Scalar>& sync, const DatasetsOf<Scalar>& data, const FitOptions& options, bool validating,
+                          const std::vector<ParameterOf<Scalar>>& params, const std::vector<ParameterOf<Scalar>>& state, size_t totals) {
   refuse_activity_penalties("fit");
-  std::vector<Parameter> weights;
+  std::vector<ParameterOf<Scalar>> weights;
   std::vector<Rng*> generators;
   for (auto& layer : layers_) {
     for (auto& p : layer->parameters()) weights.push_back(p);
@@ -396,15 +418,15 @@ void Model::start_replica(ReplicaSync& sync, const Datasets& data, const FitOpti
   if (!sharded)
     for (Index i = 0; i < rows; ++i) {
       double row = 0;
-      for (const InputMatrix& x : data.x) {
+      for (const InputMatrixOf<Scalar>& x : data.x) {
         if (!x.is_sparse()) {
           row += x.dense().row(i).cwiseAbs().cast<double>().sum();
           continue;
         }
-        const CsrRows& csr = x.sparse();
+        const CsrRowsOf<Scalar>& csr = x.sparse();
         for (SparseIndex k = csr.indptr[i]; k < csr.indptr[i + 1]; ++k) row += std::abs(static_cast<double>(csr.values[k]));
       }
-      for (const ConstMatrixMap& y : data.y) row += y.row(i).cwiseAbs().cast<double>().sum();
+      for (const ConstMatrixMapOf<Scalar>& y : data.y) row += y.row(i).cwiseAbs().cast<double>().sum();
       checksum += static_cast<double>(1 + i % 1021) * row;
     }
   const std::vector<Agreed> agreed = {
@@ -429,8 +451,9 @@ void Model::start_replica(ReplicaSync& sync, const Datasets& data, const FitOpti
   sync.start(agreed, rows, weights, rng_, generators, params, state, totals);
 }
 
-void Model::forward_backward(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
-                             const Scalar* sample_weight, Tally& tally) {
+template <class Scalar>
+void ModelOf<Scalar>::forward_backward(const std::vector<InputMatrixOf<Scalar>>& x, const std::vector<ConstMatrixMapOf<Scalar>>& y,
+                             const Scalar* sample_weight, TallyOf<Scalar>& tally) {
   const Index n = x[0].rows();
   for (size_t i = 0; i < x.size(); ++i) {
     if (!x[i].is_sparse()) {
@@ -451,7 +474,7 @@ void Model::forward_backward(const std::vector<InputMatrix>& x, const std::vecto
     step_grads_[o] = nullptr;
     if (!losses_[o]) continue;
     const Loss& loss = *losses_[o];
-    const ConstMatrixMap y_pred(output_data(o), n, output_dim(o));
+    const ConstMatrixMapOf<Scalar> y_pred(output_data(o), n, output_dim(o));
     loss.per_sample(y_pred, y[o], sample_losses_[o].head(n));
     const double output_loss = weighted_sum(sample_losses_[o], n, sample_weight);
     total += loss_weights_[o] * output_loss;
@@ -464,27 +487,29 @@ void Model::forward_backward(const std::vector<InputMatrix>& x, const std::vecto
     const bool fused = final != nullptr && final->keeps_width() && loss.fuses_with(*final);
     step_at_[o] = fused ? GradientAt::PreActivation : GradientAt::Output;
     if (grad_sources_[outputs_[o]] != 1) step_at_[o] = GradientAt::Output;  // also read by a later call
-    MatrixMap grad = top_rows(grad_output_[o], n);
+    MatrixMapOf<Scalar> grad = top_rows(grad_output_[o], n);
     if (step_at_[o] == GradientAt::PreActivation)
       loss.gradient_preactivation(y_pred, y[o], grad);
     else
       loss.gradient(y_pred, y[o], grad);
     if (loss_weights_[o] != 1.0) grad *= static_cast<Scalar>(loss_weights_[o]);
     // A sample's weight scales its loss, so it scales that row of the gradient.
-    if (sample_weight) grad.array().colwise() *= Eigen::Map<const Vector>(sample_weight, n).array();
+    if (sample_weight) grad.array().colwise() *= Eigen::Map<const VectorOf<Scalar>>(sample_weight, n).array();
     step_grads_[o] = grad.data();
   }
   tally.add_loss(0, total);
   backward_pass(step_grads_.data(), n, step_at_, /*input_gradients=*/false);
 }
 
-History Model::fit(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
+template <class Scalar>
+History ModelOf<Scalar>::fit(const DatasetsOf<Scalar>& data, const FitOptions& options, const std::optional<DatasetsOf<Scalar>>& validation,
                    const FitCallbacks& callbacks) {
   // Data parallel: a rank that fails tells the others, which would otherwise wait for it.
   return announcing_failures(options.distribution, [&] { return fit_epochs(data, options, validation, callbacks); });
 }
 
-History Model::fit_epochs(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
+template <class Scalar>
+History ModelOf<Scalar>::fit_epochs(const DatasetsOf<Scalar>& data, const FitOptions& options, const std::optional<DatasetsOf<Scalar>>& validation,
                           const FitCallbacks& callbacks) {
   require_compiled_and_built("fit");
   const StructureHold reading = hold_structure();  // [issue 13] the checks below hold for the whole run
@@ -495,18 +520,18 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
   if (options.epochs < 0) throw std::invalid_argument("epochs must be >= 0, got " + std::to_string(options.epochs));
 
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
-  std::vector<Parameter> params = trainable_parameters();
+  std::vector<ParameterOf<Scalar>> params = trainable_parameters();
   build_optimizer(*optimizer_, params);  // [issue 13] model_allocation.hpp
   prepare_training(&data.x);
   History history;
   const std::vector<std::string> names = log_names();
   const size_t losses = names.size() - metrics_total(metrics);
-  Tally tally(metrics, names, losses), step_tally(metrics, names, losses);
+  TallyOf<Scalar> tally(metrics, names, losses), step_tally(metrics, names, losses);
 
   // DATA-PARALLEL HOOK 1 of 4: every rank agrees on the model and the arguments, starts from rank
   // 0's weights and generators, and learns the size of the whole data set (the union of the shards).
-  std::optional<ReplicaSync> sync;
-  std::vector<Parameter> replica_state;  // averaged over the ranks with the gradients
+  std::optional<ReplicaSyncOf<Scalar>> sync;
+  std::vector<ParameterOf<Scalar>> replica_state;  // averaged over the ranks with the gradients
   if (options.distribution.active()) {
     sync.emplace(options.distribution);
     for (auto& layer : layers_)
@@ -527,8 +552,8 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
   std::iota(permutation_.begin(), permutation_.end(), Index{0});
   if (sync) batch_rows_.resize(static_cast<size_t>(batch_size));
   // Views of each batch, made in these vectors' reserved memory: no allocation in the loop.
-  std::vector<InputMatrix> batch_x;
-  std::vector<ConstMatrixMap> batch_y;
+  std::vector<InputMatrixOf<Scalar>> batch_x;
+  std::vector<ConstMatrixMapOf<Scalar>> batch_y;
   batch_x.reserve(inputs_.size());
   batch_y.reserve(outputs_.size());
   const Scalar* sample_weight = data.sample_weight;
@@ -587,8 +612,8 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
         const Scalar* weights = gather_batch(permutation_, first, end);
         forward_backward(batch_x, batch_y, weights, tally);
       } else {
-        for (const InputMatrix& x : data.x) batch_x.push_back(x.block(first, end));  // views, sparse or dense
-        for (const ConstMatrixMap& y : data.y) batch_y.push_back(row_block(y, first, end));
+        for (const InputMatrixOf<Scalar>& x : data.x) batch_x.push_back(x.block(first, end));  // views, sparse or dense
+        for (const ConstMatrixMapOf<Scalar>& y : data.y) batch_y.push_back(row_block(y, first, end));
         recheck_batches(data, batch_y, sample_weight ? sample_weight + first : nullptr, nullptr, first);  // [issue 13]
         forward_backward(batch_x, batch_y, sample_weight ? sample_weight + first : nullptr, tally);
       }
@@ -620,32 +645,34 @@ History Model::fit_epochs(const Datasets& data, const FitOptions& options, const
   return history;
 }
 
-Logs Model::train_on_batch(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
+template <class Scalar>
+Logs ModelOf<Scalar>::train_on_batch(const std::vector<InputMatrixOf<Scalar>>& x, const std::vector<ConstMatrixMapOf<Scalar>>& y,
                            const Scalar* sample_weight) {
   require_compiled_and_built("train_on_batch");
   const StructureHold reading = hold_structure();
-  Datasets data{x, y, sample_weight};
+  DatasetsOf<Scalar> data{x, y, sample_weight};
   check_data(data, "train_on_batch");
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
-  std::vector<Parameter> params = trainable_parameters();
+  std::vector<ParameterOf<Scalar>> params = trainable_parameters();
   build_optimizer(*optimizer_, params);
   const Index reserved = reserved_;
   prepare_training(&x);
   // Layers reserve nothing when their buffers already fit, so this is cheap after the first call.
   reserve_batch(std::max(x[0].rows(), reserved));
   const std::vector<std::string> names = log_names();
-  Tally tally(metrics, names, names.size() - metrics_total(metrics));
+  TallyOf<Scalar> tally(metrics, names, names.size() - metrics_total(metrics));
   forward_backward(x, y, sample_weight, tally);
   optimizer_->step(params);
   return tally.logs(static_cast<double>(x[0].rows()));
 }
 
-std::vector<RowMatrix> Model::call_training(const std::vector<ConstMatrixMap>& x) {
+template <class Scalar>
+std::vector<RowMatrixOf<Scalar>> ModelOf<Scalar>::call_training(const std::vector<ConstMatrixMapOf<Scalar>>& x) {
   const StructureHold reading = hold_structure();
   require_graph("call");
   check_inputs({x.begin(), x.end()}, "call");
   const Index rows = x[0].rows();
-  std::vector<RowMatrix> outputs;
+  std::vector<RowMatrixOf<Scalar>> outputs;
   if (rows == 0) {
     for (size_t o = 0; o < outputs_.size(); ++o) outputs.emplace_back(0, output_dim(o));
     return outputs;
@@ -654,19 +681,21 @@ std::vector<RowMatrix> Model::call_training(const std::vector<ConstMatrixMap>& x
   reserve_batch(rows);
   for (size_t i = 0; i < x.size(); ++i) step_inputs_[i] = x[i].data();
   forward_pass(step_inputs_.data(), rows, /*training=*/true);
-  for (size_t o = 0; o < outputs_.size(); ++o) outputs.emplace_back(ConstMatrixMap(output_data(o), rows, output_dim(o)));
+  for (size_t o = 0; o < outputs_.size(); ++o) outputs.emplace_back(ConstMatrixMapOf<Scalar>(output_data(o), rows, output_dim(o)));
   return outputs;
 }
 
 // ---- inference ----------------------------------------------------------------------------------------
-Index Model::inference_chunk(Index rows, Index batch_size) const {
+template <class Scalar>
+Index ModelOf<Scalar>::inference_chunk(Index rows, Index batch_size) const {
   // Large enough for GEMMs to run near peak, small enough that activations stay in cache.
   constexpr Index kDefaultChunk = 1024;
   return std::max<Index>(1, std::min(rows, batch_size > 0 ? batch_size : kDefaultChunk));
 }
 
-double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out,
-                         std::vector<RowMatrix>& scratch, const CsrRows* const* sparse) const {
+template <class Scalar>
+double ModelOf<Scalar>::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out,
+                         std::vector<RowMatrixOf<Scalar>>& scratch, const CsrRowsOf<Scalar>* const* sparse) const {
   const size_t first_node = inputs_.size();
   std::vector<const Scalar*> data(first_node + nodes_.size());
   std::vector<const Scalar*> list;
@@ -675,7 +704,7 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
   for (size_t i = 0; i < first_node; ++i) {
     data[i] = inputs[i];
     if (!sparse || !sparse[i] || !needs_dense(i, sparse)) continue;
-    RowMatrix& dense = scratch[nodes_.size() + i];
+    RowMatrixOf<Scalar>& dense = scratch[nodes_.size() + i];
     if (dense.rows() < rows || dense.cols() != input_dim(i)) dense.resize(rows, input_dim(i));
     densify(*sparse[i], top_rows(dense, rows));
     data[i] = dense.data();
@@ -683,7 +712,7 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
   double penalty = 0;
   for (size_t k = 0; k < nodes_.size(); ++k) {
     const Node& node = nodes_[k];
-    const Layer& layer = *layers_[node.layer];
+    const LayerOf<Scalar>& layer = *layers_[node.layer];
     Scalar* destination = nullptr;
     for (size_t o = 0; o < outputs_.size() && !destination; ++o)
       if (outputs_[o] == first_node + k) destination = out[o];  // an output is written where it is wanted
@@ -691,7 +720,7 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
       if (scratch[k].rows() < rows || scratch[k].cols() != layer.output_dim()) scratch[k].resize(rows, layer.output_dim());
       destination = scratch[k].data();
     }
-    MatrixMap output(destination, rows, layer.output_dim());
+    MatrixMapOf<Scalar> output(destination, rows, layer.output_dim());
     if (reads_sparse(node, layer, sparse)) {
       layer.infer_sparse(*sparse[node.inputs[0]], output);
     } else if (node.list) {
@@ -699,7 +728,7 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
       for (const size_t source : node.inputs) list.push_back(data[source]);
       layer.infer_inputs({list.data(), list.size(), rows}, output);
     } else {
-      layer.infer(ConstMatrixMap(data[node.inputs[0]], rows, layer.input_dim()), output);
+      layer.infer(ConstMatrixMapOf<Scalar>(data[node.inputs[0]], rows, layer.input_dim()), output);
     }
     if (layer.has_activity_penalty()) penalty += layer.activity_penalty(as_const_map(output));
     data[first_node + k] = destination;
@@ -707,14 +736,15 @@ double Model::infer_rows(const Scalar* const* inputs, Index rows, Scalar* const*
   // The same tensor given twice as an output is written to the first place it is wanted.
   for (size_t o = 0; o < outputs_.size(); ++o)
     if (data[outputs_[o]] != out[o])
-      MatrixMap(out[o], rows, output_dim(o)) = ConstMatrixMap(data[outputs_[o]], rows, output_dim(o));
+      MatrixMapOf<Scalar>(out[o], rows, output_dim(o)) = ConstMatrixMapOf<Scalar>(data[outputs_[o]], rows, output_dim(o));
   return penalty;
 }
 
 namespace {
 // Each input's rows [first, end): a pointer to dense rows, or a CSR block (pointed to by `sparse`).
-void chunk_inputs(const std::vector<InputMatrix>& x, Index first, Index end, std::vector<const Scalar*>& dense,
-                  std::vector<CsrRows>& blocks, std::vector<const CsrRows*>& sparse) {
+template <class Scalar>
+void chunk_inputs(const std::vector<InputMatrixOf<Scalar>>& x, Index first, Index end, std::vector<const Scalar*>& dense,
+                  std::vector<CsrRowsOf<Scalar>>& blocks, std::vector<const CsrRowsOf<Scalar>*>& sparse) {
   for (size_t i = 0; i < x.size(); ++i) {
     if (x[i].is_sparse()) {
       blocks[i] = x[i].sparse().block(first, end);
@@ -728,7 +758,8 @@ void chunk_inputs(const std::vector<InputMatrix>& x, Index first, Index end, std
 }
 }  // namespace
 
-void Model::predict(const std::vector<InputMatrix>& x, const std::vector<MatrixMap>& out, Index batch_size,
+template <class Scalar>
+void ModelOf<Scalar>::predict(const std::vector<InputMatrixOf<Scalar>>& x, const std::vector<MatrixMapOf<Scalar>>& out, Index batch_size,
                     const PredictCallbacks* callbacks) const {
   const StructureHold reading = hold_structure();  // [issue 13] model_lock.hpp
   require_graph("predict");
@@ -743,10 +774,10 @@ void Model::predict(const std::vector<InputMatrix>& x, const std::vector<MatrixM
                                   ", expected (" + std::to_string(rows) + ", " + std::to_string(output_dim(o)) + ")");
   const Index chunk = inference_chunk(rows, batch_size);
   // Local buffers: predict shares nothing between calls, so threads may predict at once.
-  std::vector<RowMatrix> scratch;
+  std::vector<RowMatrixOf<Scalar>> scratch;
   std::vector<const Scalar*> inputs(x.size());
-  std::vector<CsrRows> blocks(x.size());
-  std::vector<const CsrRows*> sparse(x.size());
+  std::vector<CsrRowsOf<Scalar>> blocks(x.size());
+  std::vector<const CsrRowsOf<Scalar>*> sparse(x.size());
   std::vector<Scalar*> outputs(out.size());
   Index batch = 0;
   for (Index first = 0; first < rows; first += chunk, ++batch) {
@@ -759,27 +790,30 @@ void Model::predict(const std::vector<InputMatrix>& x, const std::vector<MatrixM
   }
 }
 
-std::vector<RowMatrix> Model::predict(const std::vector<InputMatrix>& x, Index batch_size) const {
+template <class Scalar>
+std::vector<RowMatrixOf<Scalar>> ModelOf<Scalar>::predict(const std::vector<InputMatrixOf<Scalar>>& x, Index batch_size) const {
   const StructureHold reading = hold_structure();  // the outputs keep the widths they are sized for
   require_graph("predict");
-  std::vector<RowMatrix> out;
-  std::vector<MatrixMap> maps;
+  std::vector<RowMatrixOf<Scalar>> out;
+  std::vector<MatrixMapOf<Scalar>> maps;
   const Index rows = x.empty() ? 0 : x[0].rows();
   for (size_t o = 0; o < outputs_.size(); ++o)
     explain_allocation_failure([&] { out.emplace_back(rows, output_dim(o)); },
                                [&] { return output_allocation_message(rows, output_dim(o)); });
-  for (RowMatrix& m : out) maps.emplace_back(m.data(), m.rows(), m.cols());
+  for (RowMatrixOf<Scalar>& m : out) maps.emplace_back(m.data(), m.rows(), m.cols());
   predict(x, maps, batch_size);
   return out;
 }
 
-Logs Model::evaluate(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks,
+template <class Scalar>
+Logs ModelOf<Scalar>::evaluate(const DatasetsOf<Scalar>& data, Index batch_size, const EvaluateCallbacks* callbacks,
                      const Distribution& distribution) const {
   const StructureHold reading = hold_structure();  // [issue 13] model_lock.hpp
   return announcing_failures(distribution, [&] { return evaluate_share(data, batch_size, callbacks, distribution); });
 }
 
-Logs Model::evaluate_share(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks,
+template <class Scalar>
+Logs ModelOf<Scalar>::evaluate_share(const DatasetsOf<Scalar>& data, Index batch_size, const EvaluateCallbacks* callbacks,
                            const Distribution& distribution) const {
   if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
   require_graph("evaluate");
@@ -792,14 +826,14 @@ Logs Model::evaluate_share(const Datasets& data, Index batch_size, const Evaluat
         share_of(end_row, distribution.communicator->rank(), distribution.communicator->size());
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
   const std::vector<std::string> names = log_names();
-  Tally tally(metrics, names, names.size() - metrics_total(metrics));
+  TallyOf<Scalar> tally(metrics, names, names.size() - metrics_total(metrics));
   const Index chunk = inference_chunk(std::max<Index>(1, end_row - first_row), batch_size);
-  std::vector<RowMatrix> scratch, predictions;
+  std::vector<RowMatrixOf<Scalar>> scratch, predictions;
   std::vector<const Scalar*> inputs(data.x.size());
-  std::vector<CsrRows> blocks(data.x.size());
-  std::vector<const CsrRows*> sparse(data.x.size());
+  std::vector<CsrRowsOf<Scalar>> blocks(data.x.size());
+  std::vector<const CsrRowsOf<Scalar>*> sparse(data.x.size());
   std::vector<Scalar*> outputs;
-  Vector losses;
+  VectorOf<Scalar> losses;
   explain_allocation_failure(
       [&] {
         for (size_t o = 0; o < outputs_.size(); ++o) predictions.emplace_back(chunk, output_dim(o));
@@ -810,7 +844,7 @@ Logs Model::evaluate_share(const Datasets& data, Index batch_size, const Evaluat
         for (size_t o = 0; o < outputs_.size(); ++o) widest = std::max(widest, output_dim(o));
         return inference_buffers_message("evaluate", chunk, widest, static_cast<int>(outputs_.size()) + 1);
       });
-  for (RowMatrix& prediction : predictions) outputs.push_back(prediction.data());
+  for (RowMatrixOf<Scalar>& prediction : predictions) outputs.push_back(prediction.data());
   const double weights = weight_penalty();  // the weights do not change during evaluation
   if (callbacks && callbacks->on_begin) callbacks->on_begin();
   Index batch = 0;
@@ -824,8 +858,8 @@ Logs Model::evaluate_share(const Datasets& data, Index batch_size, const Evaluat
     size_t entry = 1;
     for (size_t o = 0; o < outputs_.size(); ++o) {
       if (!losses_[o]) continue;
-      const ConstMatrixMap pred(outputs[o], n, output_dim(o));
-      const ConstMatrixMap targets = row_block(data.y[o], first, end);
+      const ConstMatrixMapOf<Scalar> pred(outputs[o], n, output_dim(o));
+      const ConstMatrixMapOf<Scalar> targets = row_block(data.y[o], first, end);
       losses_[o]->per_sample(pred, targets, losses.head(n));
       const double output_loss = weighted_sum(losses, n, sample_weight);
       total += loss_weights_[o] * output_loss;
@@ -846,92 +880,110 @@ Logs Model::evaluate_share(const Datasets& data, Index batch_size, const Evaluat
 // ---- one input, one output: single matrices and raw buffers, viewed in place ----------------------------
 namespace {
 
-ConstMatrixMap view(const RowMatrix& m) { return ConstMatrixMap(m.data(), m.rows(), m.cols()); }
+template <class Scalar>
+ConstMatrixMapOf<Scalar> view(const RowMatrixOf<Scalar>& m) { return ConstMatrixMapOf<Scalar>(m.data(), m.rows(), m.cols()); }
 
-ConstMatrixMap view(const float* data, Index rows, Index cols, const char* name) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> view(const float* data, Index rows, Index cols, const char* name) {
   if (rows < 0 || cols < 0)
     throw std::invalid_argument(std::string(name) + " must have a non-negative shape, got (" + std::to_string(rows) +
                                 ", " + std::to_string(cols) + ")");
   if (data == nullptr && rows * cols > 0) throw std::invalid_argument(std::string(name) + " is a null pointer");
-  return ConstMatrixMap(data, rows, cols);
+  return ConstMatrixMapOf<Scalar>(data, rows, cols);
 }
 
 }  // namespace
 
-History Model::fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options,
-                   const std::optional<Dataset>& validation, const FitCallbacks& callbacks,
+template <class Scalar>
+History ModelOf<Scalar>::fit(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y, const FitOptions& options,
+                   const std::optional<DatasetOf<Scalar>>& validation, const FitCallbacks& callbacks,
                    const Scalar* sample_weight) {
-  std::optional<Datasets> checked;
-  if (validation) checked = Datasets{{validation->x}, {validation->y}, validation->sample_weight};
-  return fit(Datasets{{x}, {y}, sample_weight}, options, checked, callbacks);
+  std::optional<DatasetsOf<Scalar>> checked;
+  if (validation) checked = DatasetsOf<Scalar>{{validation->x}, {validation->y}, validation->sample_weight};
+  return fit(DatasetsOf<Scalar>{{x}, {y}, sample_weight}, options, checked, callbacks);
 }
 
-History Model::fit(const RowMatrix& x, const RowMatrix& y, const FitOptions& options,
-                   const std::optional<Dataset>& validation, const FitCallbacks& callbacks) {
+template <class Scalar>
+History ModelOf<Scalar>::fit(const RowMatrixOf<Scalar>& x, const RowMatrixOf<Scalar>& y, const FitOptions& options,
+                   const std::optional<DatasetOf<Scalar>>& validation, const FitCallbacks& callbacks) {
   return fit(view(x), view(y), options, validation, callbacks);
 }
 
-History Model::fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options,
+template <class Scalar>
+History ModelOf<Scalar>::fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options,
                    const FitCallbacks& callbacks) {
   return fit(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), options, std::nullopt, callbacks);
 }
 
-Logs Model::evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight,
+template <class Scalar>
+Logs ModelOf<Scalar>::evaluate(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y, Index batch_size, const Scalar* sample_weight,
                      const Distribution& distribution) const {
-  return evaluate(Datasets{{x}, {y}, sample_weight}, batch_size, nullptr, distribution);
+  return evaluate(DatasetsOf<Scalar>{{x}, {y}, sample_weight}, batch_size, nullptr, distribution);
 }
 
-Logs Model::evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size) const {
+template <class Scalar>
+Logs ModelOf<Scalar>::evaluate(const RowMatrixOf<Scalar>& x, const RowMatrixOf<Scalar>& y, Index batch_size) const {
   return evaluate(view(x), view(y), batch_size);
 }
 
-Logs Model::evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size) const {
+template <class Scalar>
+Logs ModelOf<Scalar>::evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size) const {
   return evaluate(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), batch_size);
 }
 
-void Model::predict(ConstMatrixMap x, MatrixMap out, Index batch_size) const {
-  predict(std::vector<InputMatrix>{x}, std::vector<MatrixMap>{out}, batch_size);
+template <class Scalar>
+void ModelOf<Scalar>::predict(ConstMatrixMapOf<Scalar> x, MatrixMapOf<Scalar> out, Index batch_size) const {
+  predict(std::vector<InputMatrixOf<Scalar>>{x}, std::vector<MatrixMapOf<Scalar>>{out}, batch_size);
 }
 
-RowMatrix Model::predict(ConstMatrixMap x, Index batch_size) const {
+template <class Scalar>
+RowMatrixOf<Scalar> ModelOf<Scalar>::predict(ConstMatrixMapOf<Scalar> x, Index batch_size) const {
   const StructureHold reading = hold_structure();  // [issue 13] output_dim() must stay what `out` is sized for
   require_graph("predict");
-  RowMatrix out;
+  RowMatrixOf<Scalar> out;
   explain_allocation_failure([&] { out.resize(x.rows(), output_dim()); },
                              [&] { return output_allocation_message(x.rows(), output_dim()); });
-  predict(x, MatrixMap(out.data(), out.rows(), out.cols()), batch_size);
+  predict(x, MatrixMapOf<Scalar>(out.data(), out.rows(), out.cols()), batch_size);
   return out;
 }
 
-RowMatrix Model::predict(const RowMatrix& x, Index batch_size) const { return predict(view(x), batch_size); }
+template <class Scalar>
+RowMatrixOf<Scalar> ModelOf<Scalar>::predict(const RowMatrixOf<Scalar>& x, Index batch_size) const { return predict(view(x), batch_size); }
 
-RowMatrix Model::predict(const float* x, Index rows, Index cols, Index batch_size) const {
+template <class Scalar>
+RowMatrixOf<Scalar> ModelOf<Scalar>::predict(const float* x, Index rows, Index cols, Index batch_size) const {
   return predict(view(x, rows, cols, "x"), batch_size);
 }
 
-RowMatrix Model::call_training(ConstMatrixMap x) { return std::move(call_training(std::vector<ConstMatrixMap>{x})[0]); }
+template <class Scalar>
+RowMatrixOf<Scalar> ModelOf<Scalar>::call_training(ConstMatrixMapOf<Scalar> x) { return std::move(call_training(std::vector<ConstMatrixMapOf<Scalar>>{x})[0]); }
 
-Logs Model::train_on_batch(ConstMatrixMap x, ConstMatrixMap y) {
-  return train_on_batch(std::vector<InputMatrix>{x}, std::vector<ConstMatrixMap>{y});
+template <class Scalar>
+Logs ModelOf<Scalar>::train_on_batch(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y) {
+  return train_on_batch(std::vector<InputMatrixOf<Scalar>>{x}, std::vector<ConstMatrixMapOf<Scalar>>{y});
 }
 
-History Model::fit(const CsrRows& x, ConstMatrixMap y, const FitOptions& options, const std::optional<Dataset>& validation,
+template <class Scalar>
+History ModelOf<Scalar>::fit(const CsrRowsOf<Scalar>& x, ConstMatrixMapOf<Scalar> y, const FitOptions& options, const std::optional<DatasetOf<Scalar>>& validation,
                    const FitCallbacks& callbacks, const Scalar* sample_weight) {
-  std::optional<Datasets> checked;
-  if (validation) checked = Datasets{{validation->x}, {validation->y}, validation->sample_weight};
-  return fit(Datasets{{InputMatrix(x)}, {y}, sample_weight}, options, checked, callbacks);
+  std::optional<DatasetsOf<Scalar>> checked;
+  if (validation) checked = DatasetsOf<Scalar>{{validation->x}, {validation->y}, validation->sample_weight};
+  return fit(DatasetsOf<Scalar>{{InputMatrixOf<Scalar>(x)}, {y}, sample_weight}, options, checked, callbacks);
 }
 
-Logs Model::evaluate(const CsrRows& x, ConstMatrixMap y, Index batch_size, const Scalar* sample_weight) const {
-  return evaluate(Datasets{{InputMatrix(x)}, {y}, sample_weight}, batch_size);
+template <class Scalar>
+Logs ModelOf<Scalar>::evaluate(const CsrRowsOf<Scalar>& x, ConstMatrixMapOf<Scalar> y, Index batch_size, const Scalar* sample_weight) const {
+  return evaluate(DatasetsOf<Scalar>{{InputMatrixOf<Scalar>(x)}, {y}, sample_weight}, batch_size);
 }
 
-RowMatrix Model::predict(const CsrRows& x, Index batch_size) const {
-  return std::move(predict(std::vector<InputMatrix>{InputMatrix(x)}, batch_size)[0]);
+template <class Scalar>
+RowMatrixOf<Scalar> ModelOf<Scalar>::predict(const CsrRowsOf<Scalar>& x, Index batch_size) const {
+  return std::move(predict(std::vector<InputMatrixOf<Scalar>>{InputMatrixOf<Scalar>(x)}, batch_size)[0]);
 }
 
-Logs Model::train_on_batch(const CsrRows& x, ConstMatrixMap y) {
-  return train_on_batch(std::vector<InputMatrix>{InputMatrix(x)}, std::vector<ConstMatrixMap>{y});
+template <class Scalar>
+Logs ModelOf<Scalar>::train_on_batch(const CsrRowsOf<Scalar>& x, ConstMatrixMapOf<Scalar> y) {
+  return train_on_batch(std::vector<InputMatrixOf<Scalar>>{InputMatrixOf<Scalar>(x)}, std::vector<ConstMatrixMapOf<Scalar>>{y});
 }
 
 }  // namespace fastmlp

@@ -6,19 +6,22 @@
 
 namespace fastmlp {
 
-Sequential::Sequential(std::uint64_t seed) : Model(seed) {
+template <class Scalar>
+SequentialOf<Scalar>::SequentialOf(std::uint64_t seed) : ModelOf(seed) {
   set_chain({}, {});
 }
 
-Sequential::Sequential(Model&& model) : Model(std::move(model)) {
+template <class Scalar>
+SequentialOf<Scalar>::SequentialOf(ModelOf<Scalar>&& model) : ModelOf(std::move(model)) {
   if (!sequential_)
     throw std::invalid_argument("a functional model is not a Sequential; use it as a Model");
 }
 
 // [issue 13] Each change takes the model lock (model_lock.hpp). A chain whose new layer cannot be
 // built (too large for memory) is put back as it was: set_chain rebuilds nothing already built.
-void Sequential::change_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape) {
-  std::vector<std::shared_ptr<Layer>> before = this->layers();
+template <class Scalar>
+void SequentialOf<Scalar>::change_chain(std::vector<std::shared_ptr<LayerOf<Scalar>>> layers, std::vector<Index> shape) {
+  std::vector<std::shared_ptr<LayerOf<Scalar>>> before = this->layers();
   std::vector<Index> shape_before = input_shape();
   try {
     set_chain(std::move(layers), std::move(shape));
@@ -28,23 +31,26 @@ void Sequential::change_chain(std::vector<std::shared_ptr<Layer>> layers, std::v
   }
 }
 
-void Sequential::add(std::shared_ptr<Layer> layer) {
+template <class Scalar>
+void SequentialOf<Scalar>::add(std::shared_ptr<LayerOf<Scalar>> layer) {
   if (!layer) throw std::invalid_argument("Sequential.add: layer is null");
   const auto changing = change_structure("add");
-  std::vector<std::shared_ptr<Layer>> layers = this->layers();
+  std::vector<std::shared_ptr<LayerOf<Scalar>>> layers = this->layers();
   layers.push_back(std::move(layer));
   change_chain(std::move(layers), input_shape());
 }
 
-void Sequential::pop() {
+template <class Scalar>
+void SequentialOf<Scalar>::pop() {
   const auto changing = change_structure("pop");
   if (layers().empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
-  std::vector<std::shared_ptr<Layer>> layers = this->layers();
+  std::vector<std::shared_ptr<LayerOf<Scalar>>> layers = this->layers();
   layers.pop_back();
   change_chain(std::move(layers), input_shape());
 }
 
-void Sequential::build() {
+template <class Scalar>
+void SequentialOf<Scalar>::build() {
   if (input_shape().empty())
     throw std::invalid_argument("Sequential.build: the model has no input shape; declare one or pass input_dim");
   if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
@@ -54,7 +60,8 @@ void Sequential::build() {
   change_chain(layers(), input_shape());
 }
 
-void Sequential::build(Index input_dim) {
+template <class Scalar>
+void SequentialOf<Scalar>::build(Index input_dim) {
   if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
   if (const auto reading = hold_structure(); built()) {
     if (input_dim != this->input_dim())
@@ -71,7 +78,8 @@ void Sequential::build(Index input_dim) {
   change_chain(layers(), shape.empty() ? std::vector<Index>{input_dim} : shape);
 }
 
-void Sequential::set_input_shape(std::vector<Index> shape) {
+template <class Scalar>
+void SequentialOf<Scalar>::set_input_shape(std::vector<Index> shape) {
   if (const auto reading = hold_structure(); shape == input_shape()) return;  // Python sets it again and again
   const Index features = features_of(shape);
   if (!shape.empty() && built() && features != input_dim())
@@ -82,14 +90,15 @@ void Sequential::set_input_shape(std::vector<Index> shape) {
   set_input_shape_only(std::move(shape));
 }
 
-Sequential Sequential::from_config(const Config& config, std::uint64_t seed, const BuildCheck& before_build) {
+template <class Scalar>
+SequentialOf<Scalar> SequentialOf<Scalar>::from_config(const Config& config, std::uint64_t seed, const BuildCheck& before_build) {
   const Config::Object& members = config.as_object("Sequential config");
   for (const auto& [key, unused] : members)
     if (key != "name" && key != "input_shape" && key != "layers")
       throw ConfigError("Sequential config has no member '" + key + "'; it holds name, input_shape and layers");
-  Sequential model(seed);
+  SequentialOf<Scalar> model(seed);
   if (const Config* name = config.find("name")) model.set_name(name->as_string("Sequential name"));
-  std::vector<std::shared_ptr<Layer>> layers;
+  std::vector<std::shared_ptr<LayerOf<Scalar>>> layers;
   for (const Config& layer : config.at("layers").as_array("Sequential layers"))
     layers.push_back(layer_from_config(layer, "Sequential layer", nested_check(before_build, std::to_string(layers.size()))));
   model.set_chain(std::move(layers), {});
@@ -101,7 +110,7 @@ Sequential Sequential::from_config(const Config& config, std::uint64_t seed, con
       // Every layer, with the width it will be built for, before build() allocates any of them.
       Index width = features_of(model.input_shape());
       for (size_t i = 0; i < model.layers().size(); ++i) {
-        const Layer& layer = *model.layers()[i];
+        const LayerOf<Scalar>& layer = *model.layers()[i];
         if (!layer.built()) before_build(std::to_string(i), layer, {width});
         width = layer.output_dim_for(width);
       }

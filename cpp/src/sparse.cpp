@@ -87,20 +87,22 @@ Index max_batch_nnz(const CsrRowsOf<T>& x, Index batch) {
   return total;
 }
 
-const ConstMatrixMap& InputMatrix::dense() const {
+template <class Scalar>
+const ConstMatrixMapOf<Scalar>& InputMatrixOf<Scalar>::dense() const {
   if (is_sparse_) throw std::logic_error("InputMatrix::dense: the input is sparse");
   return dense_;
 }
 
-InputMatrix InputMatrix::block(Index first, Index end) const {
-  if (is_sparse_) return InputMatrix(sparse_.block(first, end));
-  return InputMatrix(row_block(dense_, first, end));
+template <class Scalar>
+InputMatrixOf<Scalar> InputMatrixOf<Scalar>::block(Index first, Index end) const {
+  if (is_sparse_) return InputMatrixOf<Scalar>(sparse_.block(first, end));
+  return InputMatrixOf<Scalar>(row_block(dense_, first, end));
 }
 
 template struct CsrRowsOf<Scalar>;
 template class CsrBatchOf<Scalar>;
 template void check_csr<Scalar>(const CsrRowsOf<Scalar>&, const std::string&);
-template void densify<Scalar>(const CsrRowsOf<Scalar>&, MatrixMap);
+template void densify<Scalar>(const CsrRowsOf<Scalar>&, MatrixMapOf<Scalar>);
 template Index max_batch_nnz<Scalar>(const CsrRowsOf<Scalar>&, Index);
 
 }  // namespace fastmlp

@@ -39,30 +39,63 @@ class Activation : public Configurable {
   // In place, for activations that keep the width: `values` holds X W on entry and f(X W + b) on
   // exit. Adding the bias (1, cols) in the same pass as the activation reads the batch once instead
   // of twice; bias may be null.
-  void apply(MatrixMap values, const Scalar* bias = nullptr) const;
+  template <class Scalar>
+  void apply(MatrixMapOf<Scalar> values, const Scalar* bias = nullptr) const;
 
   // Out of place: output (rows, output_width(cols)) = f(input). The way to apply an activation that
   // changes the width; for the others it is a copy followed by the in-place apply.
-  void apply(ConstMatrixMap input, MatrixMap output) const;
+  template <class Scalar>
+  void apply(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const;
 
   // grad_input (rows, input width) from grad_output (rows, output width): dZ = dA ∘ f'(Z) for the
   // elementwise ones, the row's Jacobian applied for the others. `preactivation` is read only when
   // needs_preactivation().
-  void backward(ConstMatrixMap preactivation, ConstMatrixMap output, ConstMatrixMap grad_output,
-                MatrixMap grad_input) const;
+  template <class Scalar>
+  void backward(ConstMatrixMapOf<Scalar> preactivation, ConstMatrixMapOf<Scalar> output,
+                ConstMatrixMapOf<Scalar> grad_output, MatrixMapOf<Scalar> grad_input) const;
 
  protected:
+  // A virtual function cannot be a template, so each row function is declared once per scalar
+  // type; an activation writes it once, as a template, and ActivationImpl forwards both to it.
+  //
   // f on a block of rows, in place (activations that keep the width).
-  virtual void apply_rows(MatrixMap values) const = 0;
+  virtual void apply_rows(MatrixMapOf<float> values) const = 0;
+  virtual void apply_rows(MatrixMapOf<double> values) const = 0;
   // f on a block of rows, out of place; by default a copy and the in-place version. An activation
   // that changes the width overrides it.
-  virtual void apply_rows_into(ConstMatrixMap input, MatrixMap output) const {
+  virtual void apply_rows_into(ConstMatrixMapOf<float> input, MatrixMapOf<float> output) const {
+    output = input;
+    apply_rows(output);
+  }
+  virtual void apply_rows_into(ConstMatrixMapOf<double> input, MatrixMapOf<double> output) const {
     output = input;
     apply_rows(output);
   }
   // dZ = dA ∘ f'(Z) on a block of rows; `input` is Z when needs_preactivation(), else A.
-  virtual void backward_rows(ConstMatrixMap input, ConstMatrixMap output, ConstMatrixMap grad_output,
-                             MatrixMap grad_input) const = 0;
+  virtual void backward_rows(ConstMatrixMapOf<float> input, ConstMatrixMapOf<float> output,
+                             ConstMatrixMapOf<float> grad_output, MatrixMapOf<float> grad_input) const = 0;
+  virtual void backward_rows(ConstMatrixMapOf<double> input, ConstMatrixMapOf<double> output,
+                             ConstMatrixMapOf<double> grad_output, MatrixMapOf<double> grad_input) const = 0;
+};
+
+// What an activation derives from (through Described): it gives the per-scalar row functions by
+// calling Derived's templates apply_rows_of and backward_rows_of, which therefore are public.
+template <class Derived>
+class ActivationImpl : public Activation {
+ protected:
+  void apply_rows(MatrixMapOf<float> values) const override { self().apply_rows_of(values); }
+  void apply_rows(MatrixMapOf<double> values) const override { self().apply_rows_of(values); }
+  void backward_rows(ConstMatrixMapOf<float> input, ConstMatrixMapOf<float> output, ConstMatrixMapOf<float> grad_output,
+                     MatrixMapOf<float> grad_input) const override {
+    self().backward_rows_of(input, output, grad_output, grad_input);
+  }
+  void backward_rows(ConstMatrixMapOf<double> input, ConstMatrixMapOf<double> output,
+                     ConstMatrixMapOf<double> grad_output, MatrixMapOf<double> grad_input) const override {
+    self().backward_rows_of(input, output, grad_output, grad_input);
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
 
 using ActivationPtr = std::shared_ptr<const Activation>;

@@ -15,11 +15,13 @@ enum class Op { Plain, Transposed };
 // out = op_a(a) op_b(b), overwriting out; a and b both transposed is not a product the layers need.
 // Threads: at most get_num_threads(), fewer where measurement showed fewer to be faster for this
 // shape (see ThreadChooser in gemm.cpp).
-void multiply(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out);
+template <class Scalar>
+void multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out);
 
 // The same product on exactly `threads` threads (>= 1; the work may still use fewer when the
 // output has fewer tiles than threads). For tests and benchmarks.
-void multiply_with_threads(ConstMatrixMap a, Op op_a, ConstMatrixMap b, Op op_b, MatrixMap out, int threads);
+template <class Scalar>
+void multiply_with_threads(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out, int threads);
 
 // Which kernel multiply() uses on this build: "avx512", "avx2" or "eigen".
 const char* gemm_kernel_name();

@@ -23,11 +23,11 @@ class Initializer : public Configurable {
   // Fills `values` for a tensor whose fans are fan_in and fan_out, as Keras computes them from its
   // shape: (inputs, units) for a kernel, (length, length) for a vector. Draws from `rng` unless the
   // initializer has a seed of its own.
-  void fill(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const;
+  void fill(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const;
 
  protected:
   virtual std::optional<std::int64_t> seed() const { return std::nullopt; }
-  virtual void draw(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const = 0;
+  virtual void draw(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const = 0;
 };
 
 using InitializerPtr = std::shared_ptr<const Initializer>;

@@ -37,7 +37,8 @@ constexpr std::size_t kMaxHeaderBytes = std::size_t{16} << 20;
 // the round trip (a generator's state is restored only by a program built with the same kind of C++
 // standard library, e.g. libstdc++). The file appears atomically: it is written beside `path` under
 // a temporary name and renamed over it when complete.
-void save_model(const Model& model, const std::filesystem::path& path, bool include_optimizer = true);
+template <class Scalar>
+void save_model(const ModelOf<Scalar>& model, const std::filesystem::path& path, bool include_optimizer = true);
 
 // Reads a file written by save_model (from C++ or Python, by this or an older fastmlp). Reads the
 // preamble and the header first and checks them, and every size the header declares, against the
@@ -46,11 +47,14 @@ void save_model(const Model& model, const std::filesystem::path& path, bool incl
 // (allocating) anything, rejects generator states a generator cannot leave (all zeros), validates every config as the constructors do, and either returns the complete model
 // (compiled if it was compiled when saved) or throws ModelFileError. A Sequential comes back as a
 // Model whose class_name() is "Sequential"; Sequential(load_model(path)) gives back its add and pop.
-Model load_model(const std::filesystem::path& path);
+template <class Scalar>
+ModelOf<Scalar> load_model(const std::filesystem::path& path);
 
 // The same file as bytes in memory: for pickling, for sending a model to another process, and for
 // tests. `source` names the bytes in error messages.
-std::string save_model_to_bytes(const Model& model, bool include_optimizer = true);
-Model load_model_from_bytes(std::string_view bytes, const std::string& source = "bytes");
+template <class Scalar>
+std::string save_model_to_bytes(const ModelOf<Scalar>& model, bool include_optimizer = true);
+template <class Scalar>
+ModelOf<Scalar> load_model_from_bytes(std::string_view bytes, const std::string& source = "bytes");
 
 }  // namespace fastmlp

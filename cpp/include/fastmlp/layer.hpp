@@ -16,10 +16,11 @@ class Activation;
 
 // A trainable tensor and the gradient of the loss with respect to it, both owned by a layer.
 // Optimizers update `value` from `gradient` without knowing which layer they belong to.
-struct Parameter {
+template <class Scalar>
+struct ParameterOf {
   std::string name;  // "kernel", "bias", ...
-  RowMatrix* value;
-  RowMatrix* gradient;
+  RowMatrixOf<Scalar>* value;
+  RowMatrixOf<Scalar>* gradient;
 };
 
 // A tensor that a model file holds for a layer: its name ("kernel") and its shape.
@@ -38,15 +39,17 @@ enum class GradientAt { Output, PreActivation };
 // The tensors a layer of several inputs reads (a merge layer, a nested model of several inputs):
 // `count` row-major matrices of `rows` rows, the i-th input_dim_of(i) columns wide. Plain pointers,
 // so that a model keeps one list per call and refills it every batch without allocating.
-struct LayerInputs {
+template <class Scalar>
+struct LayerInputsOf {
   const Scalar* const* data;
   size_t count;
   Index rows;
 };
 
-class Layer : public Configurable {
+template <class Scalar>
+class LayerOf : public Configurable {
  public:
-  using Base = Layer;
+  using Base = LayerOf<Scalar>;
   static constexpr const char* kKind = "layer";
 
   // Keras's config: the layer's name and trainable flag, then its options.
@@ -81,16 +84,16 @@ class Layer : public Configurable {
   virtual void reserve_batch(Index max_batch) = 0;
 
   // Training pass: input (n, input_dim) -> output (n, output_dim), caching what backward needs.
-  virtual ConstMatrixMap forward(ConstMatrixMap input, bool training) = 0;
+  virtual ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) = 0;
 
   // Given the gradient of the loss (n, output_dim), overwrites the parameter gradients and, when
   // `need_grad_input`, returns the gradient with respect to `input` (n, input_dim).
-  virtual ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at,
+  virtual ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at,
                                   bool need_grad_input) = 0;
 
   // Inference into caller-owned memory; touches no member buffer, so it is safe to call from
   // several threads at once.
-  virtual void infer(ConstMatrixMap input, MatrixMap output) const = 0;
+  virtual void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const = 0;
 
   // ---- a sparse model input ------------------------------------------------------------------
   // A layer that reads a sparse batch as it is (Dense: sparse x dense products) says so here and
@@ -98,9 +101,9 @@ class Layer : public Configurable {
   // hands every other layer the batch densified. There is no gradient with respect to a sparse
   // input (it is data, never a trained tensor), so backward_sparse fills the parameter gradients only.
   virtual bool takes_sparse() const { return false; }
-  virtual ConstMatrixMap forward_sparse(const CsrRows& input, bool training);
-  virtual void backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientAt at);
-  virtual void infer_sparse(const CsrRows& input, MatrixMap output) const;
+  virtual ConstMatrixMapOf<Scalar> forward_sparse(const CsrRowsOf<Scalar>& input, bool training);
+  virtual void backward_sparse(const CsrRowsOf<Scalar>& input, ConstMatrixMapOf<Scalar> grad, GradientAt at);
+  virtual void infer_sparse(const CsrRowsOf<Scalar>& input, MatrixMapOf<Scalar> output) const;
 
   // ---- several inputs ----------------------------------------------------------------------
   // A layer called on a list of tensors (Keras's merge layers, a nested model of several inputs)
@@ -111,32 +114,32 @@ class Layer : public Configurable {
   virtual void build_inputs(const std::vector<Index>& input_dims, Rng& rng);
   virtual size_t input_count() const { return 1; }
   virtual Index input_dim_of(size_t /*input*/) const { return input_dim(); }
-  virtual ConstMatrixMap forward_inputs(const LayerInputs& inputs, bool training);
+  virtual ConstMatrixMapOf<Scalar> forward_inputs(const LayerInputsOf<Scalar>& inputs, bool training);
   // Overwrites the parameter gradients and, for each input i with need_grad[i], sets grad_inputs[i]
   // to the gradient with respect to that input (rows x input_dim_of(i), in memory the layer owns or
   // `grad` itself); the pointers stay valid until the next forward or backward.
-  virtual void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  virtual void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                                const Scalar** grad_inputs);
-  virtual void infer_inputs(const LayerInputs& inputs, MatrixMap output) const;
+  virtual void infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) const;
 
   // A new, unbuilt layer of the same type and options, with its own buffers: what a model runs for
   // the second call of a layer shared by two calls, its weights copied from this one.
-  virtual std::shared_ptr<Layer> fresh_copy() const;
+  virtual std::shared_ptr<LayerOf<Scalar>> fresh_copy() const;
 
   // The activation applied last, if any, so that a loss can fuse its gradient with it.
   virtual const Activation* final_activation() const { return nullptr; }
 
   // Trainable tensors, with their gradients (whether or not the layer is frozen).
-  virtual std::vector<Parameter> parameters() = 0;
+  virtual std::vector<ParameterOf<Scalar>> parameters() = 0;
 
   // State that is saved and restored with the weights but not trained by the optimizer, such as
   // BatchNormalization's moving statistics.
-  virtual std::vector<Parameter> non_trainable() { return {}; }
+  virtual std::vector<ParameterOf<Scalar>> non_trainable() { return {}; }
 
   // Penalties added to the loss: kernel/bias regularizers on the weights, and an activity
   // regularizer on this layer's output for one batch (a sum over the batch, as in Keras 3).
   virtual double weight_penalty() const { return 0; }
-  virtual double activity_penalty(ConstMatrixMap /*output*/) const { return 0; }
+  virtual double activity_penalty(ConstMatrixMapOf<Scalar> /*output*/) const { return 0; }
   virtual bool has_activity_penalty() const { return false; }
 
   // The layer's own random generator (Dropout's masks, GaussianNoise's noise), if it has one. Model
@@ -153,8 +156,8 @@ class Layer : public Configurable {
 
   // The registry's hooks (registry.hpp), with the name and trainable flag every layer has.
   template <class T>
-  static std::shared_ptr<Layer> from_config_of(const Config& config) {
-    std::shared_ptr<Layer> layer = make_from_options<T>(config, {"name", "trainable"});
+  static std::shared_ptr<LayerOf<Scalar>> from_config_of(const Config& config) {
+    std::shared_ptr<LayerOf<Scalar>> layer = make_from_options<T>(config, {"name", "trainable"});
     layer->read_common(config);
     return layer;
   }
@@ -174,10 +177,11 @@ class Layer : public Configurable {
   bool trainable_ = true;
 };
 
-using LayerPtr = std::shared_ptr<Layer>;
+using LayerPtrOf<Scalar> = std::shared_ptr<LayerOf<Scalar>>;
 
 // A layer by class name ("Dense") from its config ({"units": 4, "activation": "relu"}); throws
 // ConfigError for an unknown name or parameter, std::invalid_argument for a bad value.
-LayerPtr make_layer(const std::string& class_name, const Config& config = {});
+template <class Scalar>
+LayerPtrOf<Scalar> make_layer(const std::string& class_name, const Config& config = {});
 
 }  // namespace fastmlp

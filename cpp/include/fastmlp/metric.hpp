@@ -37,7 +37,7 @@ class Metric : public Configurable {
   // How many numbers the metric reports: 1 (a number) for most; one per threshold for a confusion
   // metric given a list of two or more thresholds, whose value Keras reports as a vector.
   virtual int result_size() const { return 1; }
-  virtual void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const = 0;
+  virtual void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const = 0;
   // Writes the metric's result_size() values from its state after `samples` samples (Keras's
   // divide_no_nan: 0 for 0/0). The default: the mean of a sum of per-sample scores.
   virtual void result(const double* state, double samples, double* values) const;

@@ -26,16 +26,18 @@ namespace fastmlp {
 // with optional per-sample weights (n values; null: all 1). For a model of one input and one output.
 // An input is a dense matrix or a CSR matrix (sparse.hpp): a sparse input is never densified whole;
 // a Dense layer reads it as it is, any other layer gets one batch at a time densified.
-struct Dataset {
-  InputMatrix x;
-  ConstMatrixMap y;
+template <class Scalar>
+struct DatasetOf {
+  InputMatrixOf<Scalar> x;
+  ConstMatrixMapOf<Scalar> y;
   const Scalar* sample_weight = nullptr;
 };
 
 // The same for any model: one matrix per model input and one per output, in the model's order.
-struct Datasets {
-  std::vector<InputMatrix> x;
-  std::vector<ConstMatrixMap> y;
+template <class Scalar>
+struct DatasetsOf {
+  std::vector<InputMatrixOf<Scalar>> x;
+  std::vector<ConstMatrixMapOf<Scalar>> y;
   const Scalar* sample_weight = nullptr;
 };
 
@@ -97,14 +99,16 @@ struct Tensor {
   size_t id = 0;
 };
 
-class Tally;  // running loss and metric totals (model_training.cpp)
+template <class Scalar>
+class TallyOf;  // running loss and metric totals (model_training.cpp)
 
-class Model {
+template <class Scalar>
+class ModelOf {
  public:
-  explicit Model(std::uint64_t seed = 0x5eed);
-  virtual ~Model();
-  Model(Model&&) noexcept;
-  Model& operator=(Model&&) noexcept;
+  explicit ModelOf(std::uint64_t seed = 0x5eed);
+  virtual ~ModelOf();
+  ModelOf(ModelOf<Scalar>&&) noexcept;
+  ModelOf<Scalar>& operator=(ModelOf<Scalar>&&) noexcept;
 
   // The model's name (empty by default: Python gives Keras's names); model files keep it.
   const std::string& name() const { return name_; }
@@ -133,14 +137,14 @@ class Model {
   // Calls `layer` on `inputs` (a list for merge layers): builds it for their widths if it is not
   // built (weights from the model's generator) and checks them if it is. A layer called more than
   // once shares its weights between the calls, as in Keras.
-  Tensor call(std::shared_ptr<Layer> layer, const std::vector<Tensor>& inputs);
-  Tensor call(std::shared_ptr<Layer> layer, Tensor input) { return call(std::move(layer), std::vector<Tensor>{input}); }
+  Tensor call(std::shared_ptr<LayerOf<Scalar>> layer, const std::vector<Tensor>& inputs);
+  Tensor call(std::shared_ptr<LayerOf<Scalar>> layer, Tensor input) { return call(std::move(layer), std::vector<Tensor>{input}); }
   // Completes the graph: the model computes `outputs`. Calls no output depends on are dropped, and the
   // layers are ordered as Keras orders a functional model's layers (by depth from the outputs).
   void set_outputs(std::vector<Tensor> outputs);
 
   // The distinct layers, in Keras's order (the order of configs, weights and model files).
-  const std::vector<std::shared_ptr<Layer>>& layers() const { return layers_; }
+  const std::vector<std::shared_ptr<LayerOf<Scalar>>>& layers() const { return layers_; }
   // Keras's model.layers of a functional model also lists its inputs: each entry is an input
   // (is_input, its index) or a layer (its index in layers()).
   struct Entry {
@@ -202,7 +206,7 @@ class Model {
 
   // ---- training and inference ----------------------------------------------------------------------
   // Sample weights scale each sample's loss and gradient (Keras: Σ w_i l_i / n per batch).
-  History fit(const Datasets& data, const FitOptions& options = {}, const std::optional<Datasets>& validation = {},
+  History fit(const DatasetsOf<Scalar>& data, const FitOptions& options = {}, const std::optional<DatasetsOf<Scalar>>& validation = {},
               const FitCallbacks& callbacks = {});
   // Loss (with regularization penalties, as Keras reports it) and metrics, in batches of `batch_size`
   // rows (0: a size chosen for speed; activity penalties are sums over a batch, so they depend on it
@@ -210,65 +214,65 @@ class Model {
   // With an active `distribution`, each rank evaluates its share (all of its shard) and the results
   // are summed over the ranks: every rank returns the logs of the whole data set (the batch hooks see
   // this rank's running means).
-  Logs evaluate(const Datasets& data, Index batch_size = 0, const EvaluateCallbacks* callbacks = nullptr,
+  Logs evaluate(const DatasetsOf<Scalar>& data, Index batch_size = 0, const EvaluateCallbacks* callbacks = nullptr,
                 const Distribution& distribution = {}) const;
   // Every output for inputs `x`, into `out` (one (rows, output_dim(o)) matrix per output).
-  void predict(const std::vector<InputMatrix>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
+  void predict(const std::vector<InputMatrixOf<Scalar>>& x, const std::vector<MatrixMapOf<Scalar>>& out, Index batch_size = 0,
                const PredictCallbacks* callbacks = nullptr) const;
-  std::vector<RowMatrix> predict(const std::vector<InputMatrix>& x, Index batch_size = 0) const;
+  std::vector<RowMatrixOf<Scalar>> predict(const std::vector<InputMatrixOf<Scalar>>& x, Index batch_size = 0) const;
   // The same for lists of dense inputs, as these calls took them before sparse inputs: templates, so
   // that a braced list ({a, b}) still picks the InputMatrix forms above.
   template <class Allocator>
-  void predict(const std::vector<ConstMatrixMap, Allocator>& x, const std::vector<MatrixMap>& out, Index batch_size = 0,
+  void predict(const std::vector<ConstMatrixMapOf<Scalar>, Allocator>& x, const std::vector<MatrixMapOf<Scalar>>& out, Index batch_size = 0,
                const PredictCallbacks* callbacks = nullptr) const {
-    predict(std::vector<InputMatrix>(x.begin(), x.end()), out, batch_size, callbacks);
+    predict(std::vector<InputMatrixOf<Scalar>>(x.begin(), x.end()), out, batch_size, callbacks);
   }
   template <class Allocator>
-  std::vector<RowMatrix> predict(const std::vector<ConstMatrixMap, Allocator>& x, Index batch_size = 0) const {
-    return predict(std::vector<InputMatrix>(x.begin(), x.end()), batch_size);
+  std::vector<RowMatrixOf<Scalar>> predict(const std::vector<ConstMatrixMapOf<Scalar>, Allocator>& x, Index batch_size = 0) const {
+    return predict(std::vector<InputMatrixOf<Scalar>>(x.begin(), x.end()), batch_size);
   }
   template <class Allocator>
-  Logs train_on_batch(const std::vector<ConstMatrixMap, Allocator>& x, const std::vector<ConstMatrixMap>& y,
+  Logs train_on_batch(const std::vector<ConstMatrixMapOf<Scalar>, Allocator>& x, const std::vector<ConstMatrixMapOf<Scalar>>& y,
                       const Scalar* sample_weight = nullptr) {
-    return train_on_batch(std::vector<InputMatrix>(x.begin(), x.end()), y, sample_weight);
+    return train_on_batch(std::vector<InputMatrixOf<Scalar>>(x.begin(), x.end()), y, sample_weight);
   }
   // The outputs of a training-mode forward pass, as Keras's model(x, training=True): Dropout drops,
   // GaussianNoise adds noise, BatchNormalization normalises with the batch's statistics and updates
   // its moving averages. No gradient is computed and no weight changes. Not thread-safe (it uses
   // the training buffers), unlike predict().
-  std::vector<RowMatrix> call_training(const std::vector<ConstMatrixMap>& x);
+  std::vector<RowMatrixOf<Scalar>> call_training(const std::vector<ConstMatrixMapOf<Scalar>>& x);
   // One optimizer step on one batch; returns the batch's loss and metrics before the step.
-  Logs train_on_batch(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
+  Logs train_on_batch(const std::vector<InputMatrixOf<Scalar>>& x, const std::vector<ConstMatrixMapOf<Scalar>>& y,
                       const Scalar* sample_weight = nullptr);
 
   // For a model of one input and one output: the same on single matrices and raw row-major float
   // buffers (x holds `rows` samples of `cols` features, y `rows` targets of `y_cols` columns), read
   // in place without copies. Throws std::invalid_argument for a null buffer or a negative size.
-  History fit(ConstMatrixMap x, ConstMatrixMap y, const FitOptions& options = {},
-              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {},
+  History fit(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y, const FitOptions& options = {},
+              const std::optional<DatasetOf<Scalar>>& validation = std::nullopt, const FitCallbacks& callbacks = {},
               const Scalar* sample_weight = nullptr);
-  History fit(const RowMatrix& x, const RowMatrix& y, const FitOptions& options = {},
-              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {});
+  History fit(const RowMatrixOf<Scalar>& x, const RowMatrixOf<Scalar>& y, const FitOptions& options = {},
+              const std::optional<DatasetOf<Scalar>>& validation = std::nullopt, const FitCallbacks& callbacks = {});
   History fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options = {},
               const FitCallbacks& callbacks = {});
-  Logs evaluate(ConstMatrixMap x, ConstMatrixMap y, Index batch_size = 0, const Scalar* sample_weight = nullptr,
+  Logs evaluate(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y, Index batch_size = 0, const Scalar* sample_weight = nullptr,
                 const Distribution& distribution = {}) const;
-  Logs evaluate(const RowMatrix& x, const RowMatrix& y, Index batch_size = 0) const;
+  Logs evaluate(const RowMatrixOf<Scalar>& x, const RowMatrixOf<Scalar>& y, Index batch_size = 0) const;
   Logs evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size = 0) const;
-  void predict(ConstMatrixMap x, MatrixMap out, Index batch_size = 0) const;
-  RowMatrix predict(ConstMatrixMap x, Index batch_size = 0) const;
-  RowMatrix predict(const RowMatrix& x, Index batch_size = 0) const;
-  RowMatrix predict(const float* x, Index rows, Index cols, Index batch_size = 0) const;
-  RowMatrix call_training(ConstMatrixMap x);
-  Logs train_on_batch(ConstMatrixMap x, ConstMatrixMap y);
+  void predict(ConstMatrixMapOf<Scalar> x, MatrixMapOf<Scalar> out, Index batch_size = 0) const;
+  RowMatrixOf<Scalar> predict(ConstMatrixMapOf<Scalar> x, Index batch_size = 0) const;
+  RowMatrixOf<Scalar> predict(const RowMatrixOf<Scalar>& x, Index batch_size = 0) const;
+  RowMatrixOf<Scalar> predict(const float* x, Index rows, Index cols, Index batch_size = 0) const;
+  RowMatrixOf<Scalar> call_training(ConstMatrixMapOf<Scalar> x);
+  Logs train_on_batch(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y);
   // The same for a CSR input (sparse.hpp), read in place: scipy.sparse's csr_matrix layout with
   // int32 indices, sorted and without duplicates within each row (checked, as dense input is).
-  History fit(const CsrRows& x, ConstMatrixMap y, const FitOptions& options = {},
-              const std::optional<Dataset>& validation = std::nullopt, const FitCallbacks& callbacks = {},
+  History fit(const CsrRowsOf<Scalar>& x, ConstMatrixMapOf<Scalar> y, const FitOptions& options = {},
+              const std::optional<DatasetOf<Scalar>>& validation = std::nullopt, const FitCallbacks& callbacks = {},
               const Scalar* sample_weight = nullptr);
-  Logs evaluate(const CsrRows& x, ConstMatrixMap y, Index batch_size = 0, const Scalar* sample_weight = nullptr) const;
-  RowMatrix predict(const CsrRows& x, Index batch_size = 0) const;
-  Logs train_on_batch(const CsrRows& x, ConstMatrixMap y);
+  Logs evaluate(const CsrRowsOf<Scalar>& x, ConstMatrixMapOf<Scalar> y, Index batch_size = 0, const Scalar* sample_weight = nullptr) const;
+  RowMatrixOf<Scalar> predict(const CsrRowsOf<Scalar>& x, Index batch_size = 0) const;
+  Logs train_on_batch(const CsrRowsOf<Scalar>& x, ConstMatrixMapOf<Scalar> y);
 
   // ---- what a nested model (a model used as a layer, ModelLayer) runs -------------------------------
   // Forward over a batch of `rows` rows whose inputs are at `inputs` (one pointer per model input);
@@ -276,7 +280,7 @@ class Model {
   // `sparse`, when given, holds per input a CSR batch (null for a dense input): the calls that read
   // it through their layer's *_sparse functions do so, and inputs[i] is then its densified rows for
   // the other calls (null when there are none). It must stay valid until backward_pass.
-  double forward_pass(const Scalar* const* inputs, Index rows, bool training, const CsrRows* const* sparse = nullptr);
+  double forward_pass(const Scalar* const* inputs, Index rows, bool training, const CsrRowsOf<Scalar>* const* sparse = nullptr);
   const Scalar* output_data(size_t output) const { return tensor_data_[outputs_[output]]; }
   // Backward from the gradients of the outputs (one pointer per output, `at` for the last call of
   // each); overwrites every trained layer's gradients. With `input_gradients`, also returns the
@@ -290,15 +294,15 @@ class Model {
   // Inference on `rows` rows into `out` (one pointer per output), buffers from `scratch`; returns the
   // activity penalties of the outputs of every call. Const and thread-safe given its own scratch.
   // `sparse` as in forward_pass; a sparse input that a call needs dense is densified into scratch.
-  double infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out, std::vector<RowMatrix>& scratch,
-                    const CsrRows* const* sparse = nullptr) const;
+  double infer_rows(const Scalar* const* inputs, Index rows, Scalar* const* out, std::vector<RowMatrixOf<Scalar>>& scratch,
+                    const CsrRowsOf<Scalar>* const* sparse = nullptr) const;
   // The activation the last call of output `output` ends with (for a loss to fuse its gradient with).
   const Activation* final_activation(size_t output) const;
   // Whether a call of the model also reads output `output` (then its gradient is not the loss's alone).
   bool output_read_inside(size_t output) const;
 
   // The parameters the optimizer updates: those of the layers that are trainable, in layer order.
-  std::vector<Parameter> trainable_parameters();
+  std::vector<ParameterOf<Scalar>> trainable_parameters();
   // Everything else saved with the weights: frozen layers' parameters, then non-trainable state.
   Index count_params();
   double weight_penalty() const;
@@ -315,8 +319,8 @@ class Model {
   // a layer, which its config builds as it is read, at "outer/inner", at any depth) and its input
   // widths. It throws to refuse (load_model checks the tensors a layer will allocate against the file's).
   using BuildCheck =
-      std::function<void(const std::string& position, const Layer& layer, const std::vector<Index>& widths)>;
-  static Model from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
+      std::function<void(const std::string& position, const LayerOf<Scalar>& layer, const std::vector<Index>& widths)>;
+  static ModelOf<Scalar> from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
   // {"class_name": "Functional" or "Sequential", "config": config()}: how a model is written inside
   // another's config and in model files; model_from_config reads it.
   Config serialized() const;
@@ -331,7 +335,7 @@ class Model {
  protected:
   // The graph of a Sequential model: one input of `shape` (maybe still unknown) and one call per
   // layer, each on the previous one's output. Layers are built when the input width is known.
-  void set_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape);
+  void set_chain(std::vector<std::shared_ptr<LayerOf<Scalar>>> layers, std::vector<Index> shape);
   // An exclusive hold for a structure change by `caller`, or std::invalid_argument (model_lock.hpp).
   ModelLock::Hold change_structure(const char* caller) const { return lock_.write(caller); }
   void set_input_shape_only(std::vector<Index> shape) { inputs_.at(0).shape = std::move(shape); }
@@ -346,57 +350,57 @@ class Model {
     bool list = false;           // runs through the layer's *_inputs functions
     // What runs the call in training: the layer, or for the later calls of a shared layer a copy
     // with buffers of its own, whose weights are copied from the layer before each call.
-    std::shared_ptr<Layer> runner;
+    std::shared_ptr<LayerOf<Scalar>> runner;
     bool copy = false;                   // runner is such a copy
     long output = -1;                    // the model output this call gives, if any (the first)
     std::vector<bool> need_grad;         // per input: whether backward computes its gradient
     std::vector<const Scalar*> input_data;   // per input, this pass
     std::vector<const Scalar*> input_grads;  // per input, this pass
     // For the copy of a shared layer: the layer's tensors and the copy's, listed once.
-    std::vector<Parameter> shared_params, copy_params, shared_state, copy_state;
+    std::vector<ParameterOf<Scalar>> shared_params, copy_params, shared_state, copy_state;
   };
 
   void require_graph(const char* caller) const;
   void require_compiled_and_built(const char* caller) const;
-  void check_inputs(const std::vector<InputMatrix>& x, const char* what) const;
-  void check_data(const Datasets& data, const char* what) const;
+  void check_inputs(const std::vector<InputMatrixOf<Scalar>>& x, const char* what) const;
+  void check_data(const DatasetsOf<Scalar>& data, const char* what) const;
   void order_layers();
   Config chain_config() const;
   // With `x`, also decides for its sparse inputs which calls read them sparse and which need the
   // batch densified (sparse_reads_, densify_input_).
-  void prepare_training(const std::vector<InputMatrix>* x = nullptr);
+  void prepare_training(const std::vector<InputMatrixOf<Scalar>>* x = nullptr);
   // Whether call `node` reads model input `sparse[...]` sparse: a one-input call of a layer that
   // takes sparse batches, on a model input given as CSR.
-  bool reads_sparse(const Node& node, const Layer& layer, const CsrRows* const* sparse) const;
+  bool reads_sparse(const Node& node, const LayerOf<Scalar>& layer, const CsrRowsOf<Scalar>* const* sparse) const;
   // Whether some call reads model input `input` dense.
-  bool needs_dense(size_t input, const CsrRows* const* sparse) const;
+  bool needs_dense(size_t input, const CsrRowsOf<Scalar>* const* sparse) const;
   void reserve_batch(Index max_batch);
   void reserve_model_buffers(Index max_batch);  // reserve_batch's own buffers, beside the layers'
   // [issue 13] Each batch's targets and weights checked again where the batch is taken, for every
   // output (batch_checks.hpp): row i of batch_y[o] is sample rows[i] (or first + i) of data.y[o].
-  void recheck_batches(const Datasets& data, const std::vector<ConstMatrixMap>& batch_y, const Scalar* weights,
+  void recheck_batches(const DatasetsOf<Scalar>& data, const std::vector<ConstMatrixMapOf<Scalar>>& batch_y, const Scalar* weights,
                        const Index* rows, Index first) const;
   void sync_twin(Node& node, bool before) const;
   // Adds `grad` (rows x width) to the gradient of `tensor` this pass.
   void add_gradient(size_t tensor, const Scalar* grad, Index rows);
   std::vector<std::vector<MetricPtr>> resolve_metrics() const;
-  History fit_epochs(const Datasets& data, const FitOptions& options, const std::optional<Datasets>& validation,
+  History fit_epochs(const DatasetsOf<Scalar>& data, const FitOptions& options, const std::optional<DatasetsOf<Scalar>>& validation,
                      const FitCallbacks& callbacks);
   // Forward, losses and backward on one batch, filling every trained parameter's gradient; adds the
   // batch's loss and metric sums to `tally`. The optimizer step is the caller's.
-  void forward_backward(const std::vector<InputMatrix>& x, const std::vector<ConstMatrixMap>& y,
-                        const Scalar* sample_weight, Tally& tally);
+  void forward_backward(const std::vector<InputMatrixOf<Scalar>>& x, const std::vector<ConstMatrixMapOf<Scalar>>& y,
+                        const Scalar* sample_weight, TallyOf<Scalar>& tally);
   // Data parallel: the checks and copies before the first epoch (ReplicaSync::start).
-  void start_replica(ReplicaSync& sync, const Datasets& data, const FitOptions& options, bool validating,
-                     const std::vector<Parameter>& params, const std::vector<Parameter>& state, size_t totals);
+  void start_replica(ReplicaSyncOf<Scalar>& sync, const DatasetsOf<Scalar>& data, const FitOptions& options, bool validating,
+                     const std::vector<ParameterOf<Scalar>>& params, const std::vector<ParameterOf<Scalar>>& state, size_t totals);
   void refuse_activity_penalties(const char* caller) const;
-  Logs evaluate_share(const Datasets& data, Index batch_size, const EvaluateCallbacks* callbacks,
+  Logs evaluate_share(const DatasetsOf<Scalar>& data, Index batch_size, const EvaluateCallbacks* callbacks,
                       const Distribution& distribution) const;
   Index inference_chunk(Index rows, Index batch_size) const;
 
   std::string name_;
   std::vector<Input> inputs_;
-  std::vector<std::shared_ptr<Layer>> layers_;
+  std::vector<std::shared_ptr<LayerOf<Scalar>>> layers_;
   std::vector<Entry> entries_;
   std::vector<Node> nodes_;    // in execution order (every call after the calls it reads)
   std::vector<size_t> outputs_;  // tensor ids
@@ -408,24 +412,24 @@ class Model {
 
   // Training buffers, sized by reserve_batch() before the loop.
   Index reserved_ = 0;
-  std::vector<RowMatrix> batch_x_;        // per input (batch, input width)  rows gathered from a permutation
-  std::vector<RowMatrix> batch_y_;        // per output (batch, target columns)
-  std::vector<RowMatrix> grad_output_;    // per output (batch, output width)  dL/dA or dL/dZ of its last call
-  std::vector<Vector> sample_losses_;     // per output (batch)
-  Vector batch_weights_;                  // (batch)  sample weights gathered with the rows
+  std::vector<RowMatrixOf<Scalar>> batch_x_;        // per input (batch, input width)  rows gathered from a permutation
+  std::vector<RowMatrixOf<Scalar>> batch_y_;        // per output (batch, target columns)
+  std::vector<RowMatrixOf<Scalar>> grad_output_;    // per output (batch, output width)  dL/dA or dL/dZ of its last call
+  std::vector<VectorOf<Scalar>> sample_losses_;     // per output (batch)
+  VectorOf<Scalar> batch_weights_;                  // (batch)  sample weights gathered with the rows
   std::vector<const Scalar*> tensor_data_;  // per tensor: where its values are this pass
   std::vector<const Scalar*> tensor_grad_;  // per tensor: its gradient this pass
   std::vector<int> grad_sources_;           // per tensor: how many gradients add up to it
   std::vector<int> grads_received_;         // per tensor, this pass
-  std::vector<RowMatrix> grad_sums_;        // per tensor with several sources: (batch, width)
+  std::vector<RowMatrixOf<Scalar>> grad_sums_;        // per tensor with several sources: (batch, width)
   std::vector<const Scalar*> step_inputs_;  // per input: this step's rows (densified, for a sparse input read dense)
   // Sparse inputs, sized with the other training buffers.
-  std::vector<const CsrRows*> step_sparse_;   // per input: this step's CSR rows, null for a dense input
-  std::vector<CsrRows> sparse_rows_;          // per input: what step_sparse_ points to
-  std::vector<CsrBatch> sparse_batch_;        // per input: room for a shuffled batch of its rows
+  std::vector<const CsrRowsOf<Scalar>*> step_sparse_;   // per input: this step's CSR rows, null for a dense input
+  std::vector<CsrRowsOf<Scalar>> sparse_rows_;          // per input: what step_sparse_ points to
+  std::vector<CsrBatchOf<Scalar>> sparse_batch_;        // per input: room for a shuffled batch of its rows
   std::vector<char> sparse_input_;            // per input: given as CSR to this fit / train_on_batch
   std::vector<char> densify_input_;           // per input: sparse, and some call reads it dense
-  const CsrRows* const* pass_sparse_ = nullptr;  // forward_pass's `sparse`, for backward_pass
+  const CsrRowsOf<Scalar>* const* pass_sparse_ = nullptr;  // forward_pass's `sparse`, for backward_pass
   std::vector<const Scalar*> step_grads_;   // per output: the loss's gradient (null without a loss)
   std::vector<GradientAt> step_at_;         // per output: whether that gradient is dL/dZ (fused) or dL/dA
   int input_gradients_ = -1;                // whether need_grad asks for the inputs' gradients (-1: unset)
@@ -439,7 +443,8 @@ class Model {
 Index features_of(const std::vector<Index>& shape);
 
 // A model from {"class_name": "Sequential" | "Functional" (or Keras 2's "Model"), "config": {...}}.
-Model model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed,
-                        const Model::BuildCheck& before_build = {});
+template <class Scalar>
+ModelOf<Scalar> model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed,
+                        const ModelOf<Scalar>::BuildCheck& before_build = {});
 
 }  // namespace fastmlp

@@ -60,13 +60,13 @@ class Optimizer : public Configurable {
 
   // Allocates the per-parameter state ("slots", in Keras's word) by parameter index. Called once
   // when the parameters exist; step() then never allocates.
-  void build(const std::vector<Parameter>& params);
-  bool built_for(const std::vector<Parameter>& params) const;
+  void build(const std::vector<ParameterOf<Scalar>>& params);
+  bool built_for(const std::vector<ParameterOf<Scalar>>& params) const;
 
   // Clips the gradients, applies weight decay, then updates every parameter. The step counter
   // advances once per call, shared by all parameters, so bias corrections use one step count per
   // batch as Keras's do.
-  void step(const std::vector<Parameter>& params);
+  void step(const std::vector<ParameterOf<Scalar>>& params);
 
   // The rate of the next step: the schedule's value at iterations() when one is set.
   double learning_rate() const { return common().learning_rate.at(iterations_); }
@@ -76,7 +76,7 @@ class Optimizer : public Configurable {
 
   std::int64_t iterations() const { return iterations_; }
   // The state of parameter `index` (for inspection and saving); empty before build().
-  const std::vector<RowMatrix>& slots(size_t index) const { return slots_.at(index); }
+  const std::vector<RowMatrixOf<Scalar>>& slots(size_t index) const { return slots_.at(index); }
   // Keras's names for the state kept per parameter, in the order slots() holds it; build()
   // allocates one slot per name.
   virtual std::vector<std::string> slot_names() const = 0;
@@ -88,8 +88,8 @@ class Optimizer : public Configurable {
   // step count, and the next fit() starts the slots from their initial values. Throws
   // std::invalid_argument, changing nothing, unless there are slot_names().size() slots per
   // parameter, each shaped like its parameter.
-  void restore_state(const std::vector<Parameter>& params, std::int64_t iterations,
-                     std::vector<std::vector<RowMatrix>> slots, const Config& extra = Config::Object{});
+  void restore_state(const std::vector<ParameterOf<Scalar>>& params, std::int64_t iterations,
+                     std::vector<std::vector<RowMatrixOf<Scalar>>> slots, const Config& extra = Config::Object{});
 
  protected:
   virtual OptimizerOptions& common_options() = 0;
@@ -107,10 +107,10 @@ class Optimizer : public Configurable {
   Scalar* slot_data(size_t index, int which) { return slots_[index][which].data(); }
 
  private:
-  void clip_gradients(const std::vector<Parameter>& params) const;
+  void clip_gradients(const std::vector<ParameterOf<Scalar>>& params) const;
 
   std::int64_t iterations_ = 0;
-  std::vector<std::vector<RowMatrix>> slots_;  // [parameter][slot], each shaped like its parameter
+  std::vector<std::vector<RowMatrixOf<Scalar>>> slots_;  // [parameter][slot], each shaped like its parameter
 };
 
 // An optimizer whose options include the common ones (Derived::Options derives from OptimizerOptions).

@@ -15,9 +15,9 @@ class Regularizer : public Configurable {
   static constexpr const char* kKind = "regularizer";
 
   // The penalty of `values` (a weight tensor, or a layer's output for a batch).
-  virtual double penalty(ConstMatrixMap values) const = 0;
+  virtual double penalty(ConstMatrixMapOf<Scalar> values) const = 0;
   // grad += d(penalty)/d(values)
-  virtual void add_gradient(ConstMatrixMap values, MatrixMap grad) const = 0;
+  virtual void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const = 0;
 };
 
 using RegularizerPtr = std::shared_ptr<const Regularizer>;
@@ -26,10 +26,12 @@ using RegularizerPtr = std::shared_ptr<const Regularizer>;
 RegularizerPtr make_regularizer(const std::string& name, const Config& config = {});
 
 // The penalty of an optional regularizer (none: 0), and its gradient; for code that holds one.
-inline double penalty_of(const RegularizerPtr& regularizer, ConstMatrixMap values) {
+template <class Scalar>
+inline double penalty_of(const RegularizerPtr& regularizer, ConstMatrixMapOf<Scalar> values) {
   return regularizer ? regularizer->penalty(values) : 0.0;
 }
-inline void add_gradient_of(const RegularizerPtr& regularizer, ConstMatrixMap values, MatrixMap grad) {
+template <class Scalar>
+inline void add_gradient_of(const RegularizerPtr& regularizer, ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) {
   if (regularizer) regularizer->add_gradient(values, grad);
 }
 

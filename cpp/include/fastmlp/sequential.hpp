@@ -10,16 +10,17 @@
 
 namespace fastmlp {
 
-class Sequential : public Model {
+template <class Scalar>
+class SequentialOf : public ModelOf<Scalar> {
  public:
-  explicit Sequential(std::uint64_t seed = 0x5eed);
+  explicit SequentialOf(std::uint64_t seed = 0x5eed);
   // A model read from a file or a config that holds a Sequential; throws std::invalid_argument for
   // a functional model.
-  Sequential(Model&& model);  // implicit, so that `Sequential model = load_model(path);` reads
+  SequentialOf(ModelOf<Scalar>&& model);  // implicit, so that `Sequential model = load_model(path);` reads
 
   // add, pop, build (when it builds) and set_input_shape (to another shape) change the structure:
   // refused with std::invalid_argument while the model is in use (Model::hold_structure).
-  void add(std::shared_ptr<Layer> layer);
+  void add(std::shared_ptr<LayerOf<Scalar>> layer);
   // Removes the last layer, as Keras's Sequential.pop(). The optimizer's slots follow the new set of
   // parameters at the next training step. Throws std::invalid_argument when there is no layer.
   void pop();
@@ -32,16 +33,16 @@ class Sequential : public Model {
   void set_input_shape(std::vector<Index> shape);
 
   // Compiles with one loss and a list of metrics, as Keras's Sequential.compile.
-  using Model::compile;
+  using ModelOf<Scalar>::compile;
 
   // A new, untrained model from the config a Sequential writes (Model::config: {"name", "input_shape"
   // (when known), "layers": [{"class_name", "config"}, ...]}), built when it has an input shape, every
   // layer's config validated as its constructor does; `before_build` as in Model::from_config.
-  static Sequential from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
+  static SequentialOf<Scalar> from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
 
  private:
   // set_chain, or on failure (a layer too large to build) the chain as it was.
-  void change_chain(std::vector<std::shared_ptr<Layer>> layers, std::vector<Index> shape);
+  void change_chain(std::vector<std::shared_ptr<LayerOf<Scalar>>> layers, std::vector<Index> shape);
 };
 
 }  // namespace fastmlp

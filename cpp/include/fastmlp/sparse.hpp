@@ -36,7 +36,7 @@ struct CsrRowsOf {
   // Eigen's view of the same memory, for its sparse x dense products.
   CsrMapOf<T> map() const { return CsrMapOf<T>(rows, cols, nnz(), indptr, indices, values); }
 };
-using CsrRows = CsrRowsOf<Scalar>;
+using CsrRowsOf<Scalar> = CsrRowsOf<Scalar>;
 
 // Throws std::invalid_argument, naming `name` and saying how to fix it, unless `x` is a valid CSR
 // matrix of finite values: indptr starting at 0 and never decreasing, column indices in [0, cols) and
@@ -63,7 +63,7 @@ class CsrBatchOf {
   std::vector<SparseIndex> indices_;  // (max_nnz)
   std::vector<T> values_;             // (max_nnz)
 };
-using CsrBatch = CsrBatchOf<Scalar>;
+using CsrBatchOf<Scalar> = CsrBatchOf<Scalar>;
 
 // The most values any batch of `batch` rows of `x` can hold: the sum of its `batch` fullest rows.
 template <class T>
@@ -71,24 +71,25 @@ Index max_batch_nnz(const CsrRowsOf<T>& x, Index batch);
 
 // One model input's samples: a dense row-major matrix or a CSR matrix, both read in place. Converts
 // from either, so that existing code passing ConstMatrixMaps keeps working.
-class InputMatrix {
+template <class Scalar>
+class InputMatrixOf {
  public:
-  InputMatrix(ConstMatrixMap dense) : dense_(dense) {}  // NOLINT: implicit on purpose
-  InputMatrix(const RowMatrix& dense) : dense_(dense.data(), dense.rows(), dense.cols()) {}  // NOLINT
-  InputMatrix(const CsrRows& sparse) : dense_(nullptr, 0, sparse.cols), sparse_(sparse), is_sparse_(true) {}  // NOLINT
+  InputMatrixOf<Scalar>(ConstMatrixMapOf<Scalar> dense) : dense_(dense) {}  // NOLINT: implicit on purpose
+  InputMatrixOf<Scalar>(const RowMatrixOf<Scalar>& dense) : dense_(dense.data(), dense.rows(), dense.cols()) {}  // NOLINT
+  InputMatrixOf<Scalar>(const CsrRowsOf<Scalar>& sparse) : dense_(nullptr, 0, sparse.cols), sparse_(sparse), is_sparse_(true) {}  // NOLINT
 
   bool is_sparse() const { return is_sparse_; }
   Index rows() const { return is_sparse_ ? sparse_.rows : dense_.rows(); }
   Index cols() const { return is_sparse_ ? sparse_.cols : dense_.cols(); }
   // The dense matrix; std::logic_error for a sparse one (callers branch on is_sparse()).
-  const ConstMatrixMap& dense() const;
-  const CsrRows& sparse() const { return sparse_; }
+  const ConstMatrixMapOf<Scalar>& dense() const;
+  const CsrRowsOf<Scalar>& sparse() const { return sparse_; }
   // Rows [first, end), a view of the same memory.
-  InputMatrix block(Index first, Index end) const;
+  InputMatrixOf<Scalar> block(Index first, Index end) const;
 
  private:
-  ConstMatrixMap dense_;
-  CsrRows sparse_;
+  ConstMatrixMapOf<Scalar> dense_;
+  CsrRowsOf<Scalar> sparse_;
   bool is_sparse_ = false;
 };
 

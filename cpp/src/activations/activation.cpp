@@ -16,19 +16,21 @@ Index Activation::output_width(Index width) const {
   return width / per_output;
 }
 
-void Activation::apply(MatrixMap values, const Scalar* bias) const {
+template <class Scalar>
+void Activation::apply(MatrixMapOf<Scalar> values, const Scalar* bias) const {
   if (!keeps_width())
     throw std::logic_error(class_name() + " changes the width, so it cannot be applied in place");
   // Nothing to do, and softmax's row maximum of an empty row would read past the data.
   if ((is_linear() && bias == nullptr) || values.size() == 0) return;
   parallel_for(values.rows(), values.cols(), [&](Index first, Index end) {
-    MatrixMap block = row_block(values, first, end);
-    if (bias != nullptr) block.rowwise() += Eigen::Map<const RowVector>(bias, values.cols());
+    MatrixMapOf<Scalar> block = row_block(values, first, end);
+    if (bias != nullptr) block.rowwise() += Eigen::Map<const RowVectorOf<Scalar>>(bias, values.cols());
     if (!is_linear()) apply_rows(block);
   });
 }
 
-void Activation::apply(ConstMatrixMap input, MatrixMap output) const {
+template <class Scalar>
+void Activation::apply(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const {
   if (output.rows() != input.rows() || output.cols() != output_width(input.cols()))
     throw std::invalid_argument(class_name() + ": an input of " + std::to_string(input.cols()) +
                                 " features needs an output of " + std::to_string(output_width(input.cols())) +
@@ -39,8 +41,9 @@ void Activation::apply(ConstMatrixMap input, MatrixMap output) const {
   });
 }
 
-void Activation::backward(ConstMatrixMap preactivation, ConstMatrixMap output, ConstMatrixMap grad_output,
-                          MatrixMap grad_input) const {
+template <class Scalar>
+void Activation::backward(ConstMatrixMapOf<Scalar> preactivation, ConstMatrixMapOf<Scalar> output, ConstMatrixMapOf<Scalar> grad_output,
+                          MatrixMapOf<Scalar> grad_input) const {
   const bool with_z = needs_preactivation();
   // Sized by Z's width: it is the wider of the two for an activation that changes the width.
   parallel_for(grad_input.rows(), grad_input.cols(), [&](Index first, Index end) {
@@ -49,6 +52,15 @@ void Activation::backward(ConstMatrixMap preactivation, ConstMatrixMap output, C
                   row_block(grad_input, first, end));
   });
 }
+
+#define FASTMLP_INSTANTIATE(Scalar)                                                                          \
+  template void Activation::apply(MatrixMapOf<Scalar>, const Scalar*) const;                               \
+  template void Activation::apply(ConstMatrixMapOf<Scalar>, MatrixMapOf<Scalar>) const;                     \
+  template void Activation::backward(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, \
+                                     MatrixMapOf<Scalar>) const;
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+#undef FASTMLP_INSTANTIATE
 
 ActivationPtr make_activation(const std::string& name, const Config& config) {
   return Registry<Activation>::instance().create(name, config);

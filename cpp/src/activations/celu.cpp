@@ -24,12 +24,12 @@ class Celu : public Described<Celu, Activation, CeluOptions> {
   bool needs_preactivation() const override { return true; }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     const auto alpha = static_cast<Scalar>(options_.alpha);
     z = z.max(Scalar(0)) + alpha * ((z.min(Scalar(0)) / alpha).exp() - 1);
   }
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     const auto z = input.array();
     const auto alpha = static_cast<Scalar>(options_.alpha);
     dz.array() = (z > 0).select(g.array(), g.array() * (z.min(Scalar(0)) / alpha).exp());

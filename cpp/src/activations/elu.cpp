@@ -24,11 +24,11 @@ class Elu : public Described<Elu, Activation, EluOptions> {
   }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = (z > 0).select(z, static_cast<Scalar>(options_.alpha) * (z.exp() - 1));
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     // α e^z = A + α below zero
     dz.array() = (a.array() > 0).select(g.array(), g.array() * (a.array() + static_cast<Scalar>(options_.alpha)));
   }

@@ -10,8 +10,8 @@ class Exponential : public ParameterlessActivation<Exponential> {
   using ParameterlessActivation::ParameterlessActivation;
 
  protected:
-  void apply_rows(MatrixMap values) const override { values.array() = values.array().exp(); }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override { values.array() = values.array().exp(); }
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     dz.array() = g.array() * a.array();
   }
 };

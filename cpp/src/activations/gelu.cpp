@@ -27,7 +27,7 @@ class Gelu : public Described<Gelu, Activation, GeluOptions> {
   bool needs_preactivation() const override { return true; }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     if (options_.approximate) {
       z = z.unaryExpr([](Scalar x) {
@@ -38,7 +38,7 @@ class Gelu : public Described<Gelu, Activation, GeluOptions> {
     }
   }
 
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     if (options_.approximate) {
       // With u = sqrt(2/π)(z + c z³): d/dz 0.5 z (1 + tanh u) = 0.5 (1 + tanh u) + 0.5 z (1 - tanh² u) u'.
       dz.array() = g.array() * input.array().unaryExpr([](Scalar x) {

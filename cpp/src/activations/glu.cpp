@@ -17,15 +17,15 @@ class Glu : public Described<Glu, Activation, FeatureAxisOptions> {
   Index inputs_per_output() const override { return 2; }
 
  protected:
-  void apply_rows(MatrixMap) const override {
+  void apply_rows(MatrixMapOf<Scalar>) const override {
     // Unreachable: Activation::apply(values) refuses an activation that does not keep the width.
     throw std::logic_error("glu halves the width and runs out of place only");
   }
-  void apply_rows_into(ConstMatrixMap z, MatrixMap a) const override {
+  void apply_rows_into(ConstMatrixMapOf<Scalar> z, MatrixMapOf<Scalar> a) const override {
     const Index half = a.cols();  // z: (rows, 2 half), a: (rows, half)
     a.array() = z.leftCols(half).array() * z.rightCols(half).array().logistic();
   }
-  void backward_rows(ConstMatrixMap z, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> z, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     const Index half = a.cols();
     const auto gate = z.rightCols(half).array().logistic();
     dz.leftCols(half).array() = g.array() * gate;                                              // d(a σ(b))/da = σ(b)

@@ -10,11 +10,11 @@ class HardShrink : public ShrinkActivation<HardShrink> {
   using ShrinkActivation::ShrinkActivation;
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = (z.abs() > static_cast<Scalar>(options_.threshold)).select(z, Scalar(0));
   }
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     dz.array() = (input.array().abs() > static_cast<Scalar>(options_.threshold)).select(g.array(), Scalar(0));
   }
 };

@@ -10,11 +10,11 @@ class HardSigmoid : public ParameterlessActivation<HardSigmoid> {
   using ParameterlessActivation::ParameterlessActivation;
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = ((z + 3) / 6).max(Scalar(0)).min(Scalar(1));
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     dz.array() = (a.array() > 0 && a.array() < 1).select(g.array() / 6, Scalar(0));
   }
 };

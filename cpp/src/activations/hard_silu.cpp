@@ -11,11 +11,11 @@ class HardSilu : public ParameterlessActivation<HardSilu> {
   bool needs_preactivation() const override { return true; }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = z * ((z + 3) / 6).max(Scalar(0)).min(Scalar(1));
   }
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     const auto z = input.array();
     // 0 below -3, z / 3 + 1/2 between, 1 above 3
     dz.array() = g.array() * (z <= -3).select(Scalar(0), (z >= 3).select(Scalar(1), z / 3 + Scalar(0.5)));

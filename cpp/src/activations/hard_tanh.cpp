@@ -11,11 +11,11 @@ class HardTanh : public ParameterlessActivation<HardTanh> {
   bool needs_preactivation() const override { return true; }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = z.max(Scalar(-1)).min(Scalar(1));
   }
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     const auto z = input.array();
     dz.array() = (z > -1 && z < 1).select(g.array(), Scalar(0));
   }

@@ -26,11 +26,11 @@ class LeakyRelu : public Described<LeakyRelu, Activation, LeakyReluOptions> {
   }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = (z > 0).select(z, static_cast<Scalar>(options_.negative_slope) * z);
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     dz.array() = (a.array() > 0).select(g.array(), static_cast<Scalar>(options_.negative_slope) * g.array());
   }
 };

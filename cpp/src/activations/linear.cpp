@@ -11,8 +11,8 @@ class Linear : public ParameterlessActivation<Linear> {
   bool is_linear() const override { return true; }
 
  protected:
-  void apply_rows(MatrixMap) const override {}
-  void backward_rows(ConstMatrixMap, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override { dz = g; }
+  void apply_rows(MatrixMapOf<Scalar>) const override {}
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override { dz = g; }
 };
 
 FASTMLP_REGISTER(Linear);

@@ -13,7 +13,7 @@ class LogSoftmax : public Described<LogSoftmax, Activation, FeatureAxisOptions> 
   }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     // Subtracting the row maximum keeps exp() from overflowing and changes nothing.
     for (Index r = 0; r < values.rows(); ++r) {
       auto row = values.row(r).array();
@@ -21,7 +21,7 @@ class LogSoftmax : public Described<LogSoftmax, Activation, FeatureAxisOptions> 
       row -= std::log(row.exp().sum());
     }
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     // dZ = dA - softmax(Z) rowsum(dA), softmax(Z) = e^A.
     for (Index r = 0; r < a.rows(); ++r) {
       const Scalar total = g.row(r).sum();

@@ -14,10 +14,10 @@ class Mish : public ParameterlessActivation<Mish> {
   bool needs_preactivation() const override { return true; }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     values.array() = values.array().unaryExpr([](Scalar z) { return z * std::tanh(softplus(z)); });
   }
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     // With t = tanh(softplus(z)): d/dz z t = t + z (1 - t²) σ(z), since softplus' = σ.
     dz.array() = g.array() * input.array().unaryExpr([](Scalar z) {
       const Scalar t = std::tanh(softplus(z));

@@ -40,7 +40,7 @@ class Relu : public Described<Relu, Activation, ReluOptions> {
   }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     if (!needs_preactivation()) {
       z = z.max(Scalar(0));
@@ -57,7 +57,7 @@ class Relu : public Described<Relu, Activation, ReluOptions> {
     });
   }
 
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     if (!needs_preactivation()) {
       dz.array() = (a.array() > 0).select(g.array(), Scalar(0));
       return;

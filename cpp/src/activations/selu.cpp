@@ -13,11 +13,11 @@ class Selu : public ParameterlessActivation<Selu> {
   using ParameterlessActivation::ParameterlessActivation;
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = kSeluScale * (z > 0).select(z, kSeluAlpha * (z.exp() - 1));
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     // scale α e^z = A + scale α below zero
     dz.array() = (a.array() > 0).select(kSeluScale * g.array(), g.array() * (a.array() + kSeluScale * kSeluAlpha));
   }

@@ -10,10 +10,10 @@ namespace fastmlp {
 
 // An activation without parameters.
 template <class Derived>
-class ParameterlessActivation : public Described<Derived, Activation, NoOptions> {
+class ParameterlessActivation : public Described<Derived, ActivationImpl<Derived>, NoOptions> {
  public:
   explicit ParameterlessActivation(const NoOptions& options = {})
-      : Described<Derived, Activation, NoOptions>(options) {}
+      : Described<Derived, ActivationImpl<Derived>, NoOptions>(options) {}
 };
 
 }  // namespace fastmlp

@@ -10,12 +10,12 @@ class SoftShrink : public ShrinkActivation<SoftShrink> {
   using ShrinkActivation::ShrinkActivation;
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     const auto t = static_cast<Scalar>(options_.threshold);
     z = (z > t).select(z - t, (z < -t).select(z + t, Scalar(0)));
   }
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     const auto t = static_cast<Scalar>(options_.threshold);
     dz.array() = (input.array().abs() > t).select(g.array(), Scalar(0));
   }

@@ -11,7 +11,7 @@ class Softmax : public Described<Softmax, Activation, FeatureAxisOptions> {
   explicit Softmax(const Options& options = {}) : Described(options) { check_feature_axis(kClassName, options.axis); }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     // Subtracting the row maximum leaves softmax unchanged and keeps exp() from overflowing.
     for (Index r = 0; r < values.rows(); ++r) {
       auto row = values.row(r).array();
@@ -19,7 +19,7 @@ class Softmax : public Described<Softmax, Activation, FeatureAxisOptions> {
       row /= row.sum();
     }
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     // dZ = A ∘ (dA - rowsum(dA ∘ A)): the softmax Jacobian applied row by row.
     for (Index r = 0; r < a.rows(); ++r) {
       const Scalar dot = a.row(r).dot(g.row(r));

@@ -11,11 +11,11 @@ class Softplus : public ParameterlessActivation<Softplus> {
 
  protected:
   // max(z, 0) + log1p(e^-|z|): never overflows, keeps precision for z << 0.
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = z.max(Scalar(0)) + (-z.abs()).exp().log1p();
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     dz.array() = g.array() * -(-a.array()).expm1();  // σ(z) = 1 - e^-A
   }
 };

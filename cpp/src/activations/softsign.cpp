@@ -10,11 +10,11 @@ class Softsign : public ParameterlessActivation<Softsign> {
   using ParameterlessActivation::ParameterlessActivation;
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = z / (1 + z.abs());
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     dz.array() = g.array() * (1 - a.array().abs()).square();  // 1/(1+|z|)² = (1 - |A|)²
   }
 };

@@ -16,7 +16,7 @@ class Sparsemax : public Described<Sparsemax, Activation, FeatureAxisOptions> {
   explicit Sparsemax(const Options& options = {}) : Described(options) { check_feature_axis(kClassName, options.axis); }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     // The threshold needs the row sorted; apply_rows runs on a worker's block, so the sort buffer is
     // the worker's own and grows only the first time a width is seen.
     thread_local std::vector<Scalar> sorted;
@@ -38,7 +38,7 @@ class Sparsemax : public Described<Sparsemax, Activation, FeatureAxisOptions> {
       row.array() = (row.array() - tau).max(Scalar(0));
     }
   }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     // The Jacobian is diag(s) - s s^T / |S| for the support s (where A > 0): inside the support
     // dZ = dA - mean of dA over the support, outside it 0.
     for (Index r = 0; r < a.rows(); ++r) {

@@ -24,11 +24,11 @@ class Squareplus : public Described<Squareplus, Activation, SquareplusOptions> {
   bool needs_preactivation() const override { return true; }
 
  protected:
-  void apply_rows(MatrixMap values) const override {
+  void apply_rows(MatrixMapOf<Scalar> values) const override {
     auto z = values.array();
     z = (z + (z.square() + static_cast<Scalar>(options_.b)).sqrt()) / 2;
   }
-  void backward_rows(ConstMatrixMap input, ConstMatrixMap, ConstMatrixMap g, MatrixMap dz) const override {
+  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     const auto z = input.array();
     const auto root = (z.square() + static_cast<Scalar>(options_.b)).sqrt();
     // (1 + z / root) / 2, with 0/0 at z = 0 when b = 0 taken as the right-hand derivative 1

@@ -10,8 +10,8 @@ class Tanh : public ParameterlessActivation<Tanh> {
   using ParameterlessActivation::ParameterlessActivation;
 
  protected:
-  void apply_rows(MatrixMap z) const override { z.array() = z.array().tanh(); }
-  void backward_rows(ConstMatrixMap, ConstMatrixMap a, ConstMatrixMap g, MatrixMap dz) const override {
+  void apply_rows(MatrixMapOf<Scalar> z) const override { z.array() = z.array().tanh(); }
+  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
     dz.array() = g.array() * (1 - a.array().square());  // tanh' = 1 - tanh²
   }
 };

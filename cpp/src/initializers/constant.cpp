@@ -10,7 +10,7 @@ class Zeros : public Described<Zeros, Initializer, NoOptions> {
   explicit Zeros(const Options& options = {}) : Described(options) {}
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng&) const override { values.setZero(); }
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override { values.setZero(); }
 };
 
 class Ones : public Described<Ones, Initializer, NoOptions> {
@@ -19,7 +19,7 @@ class Ones : public Described<Ones, Initializer, NoOptions> {
   explicit Ones(const Options& options = {}) : Described(options) {}
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng&) const override { values.setOnes(); }
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override { values.setOnes(); }
 };
 
 struct ConstantOptions {
@@ -40,7 +40,7 @@ class Constant : public Described<Constant, Initializer, ConstantOptions> {
   }
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng&) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override {
     values.setConstant(static_cast<Scalar>(options_.value));
   }
 };

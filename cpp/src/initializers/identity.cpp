@@ -22,7 +22,7 @@ class Identity : public Described<Identity, Initializer, IdentityOptions> {
   }
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng&) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override {
     values.setIdentity();
     values *= static_cast<Scalar>(options_.gain);
   }

@@ -4,7 +4,8 @@
 
 namespace fastmlp {
 
-void Initializer::fill(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const {
+template <class Scalar>
+void Initializer::fill(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const {
   if (const std::optional<std::int64_t> own = seed()) {
     Rng seeded(static_cast<std::uint64_t>(*own));
     draw(values, fan_in, fan_out, seeded);

@@ -25,7 +25,7 @@ class Orthogonal : public SeededInitializer<Orthogonal, OrthogonalOptions> {
   }
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng& rng) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
     const Index rows = values.rows(), cols = values.cols();
     const Index tall = std::max(rows, cols), narrow = std::min(rows, cols);
     Eigen::MatrixXd sample(tall, narrow);

@@ -30,7 +30,7 @@ class RandomNormal : public SeededInitializer<RandomNormal, NormalOptions> {
   }
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng& rng) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
     std::normal_distribution<double> normal(options_.mean, options_.stddev);
     draw_each(values, [&] { return normal(rng); });
   }
@@ -44,7 +44,7 @@ class TruncatedNormal : public SeededInitializer<TruncatedNormal, NormalOptions>
   }
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng& rng) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
     draw_each(values, [&] { return truncated_normal_sample(rng, options_.mean, options_.stddev); });
   }
 };
@@ -71,7 +71,7 @@ class RandomUniform : public SeededInitializer<RandomUniform, UniformOptions> {
   }
 
  protected:
-  void draw(RowMatrix& values, Index, Index, Rng& rng) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
     std::uniform_real_distribution<double> uniform(options_.minval, options_.maxval);
     draw_each(values, [&] { return uniform(rng); });
   }

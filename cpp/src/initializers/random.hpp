@@ -20,8 +20,9 @@ inline double truncated_normal_sample(Rng& rng, double mean, double stddev) {
                            "the random generator is broken");
 }
 
+template <class Scalar>
 template <class Draw>
-void draw_each(RowMatrix& values, Draw&& draw) {
+void draw_each(RowMatrixOf<Scalar>& values, Draw&& draw) {
   for (Index i = 0; i < values.size(); ++i) values.data()[i] = static_cast<Scalar>(draw());
 }
 

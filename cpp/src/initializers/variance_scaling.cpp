@@ -19,7 +19,8 @@ struct VarianceScalingOptions : SeedOption {
   }
 };
 
-void draw_variance_scaled(const VarianceScalingOptions& options, RowMatrix& values, Index fan_in, Index fan_out,
+template <class Scalar>
+void draw_variance_scaled(const VarianceScalingOptions& options, RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out,
                           Rng& rng) {
   const double fan = options.mode == "fan_in"    ? static_cast<double>(fan_in)
                      : options.mode == "fan_out" ? static_cast<double>(fan_out)
@@ -56,7 +57,7 @@ class VarianceScaling : public SeededInitializer<VarianceScaling, VarianceScalin
   }
 
  protected:
-  void draw(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const override {
     draw_variance_scaled(options_, values, fan_in, fan_out, rng);
   }
 };
@@ -69,7 +70,7 @@ class NamedVarianceScaling : public SeededInitializer<Derived, SeedOption> {
   explicit NamedVarianceScaling(const SeedOption& options = {}) : SeededInitializer<Derived, SeedOption>(options) {}
 
  protected:
-  void draw(RowMatrix& values, Index fan_in, Index fan_out, Rng& rng) const override {
+  void draw(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const override {
     VarianceScalingOptions fixed;
     fixed.scale = Derived::kScale;
     fixed.mode = Derived::kMode;

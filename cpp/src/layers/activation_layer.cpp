@@ -2,25 +2,29 @@
 
 namespace fastmlp {
 
-ConstMatrixMap ActivationApplying::forward(ConstMatrixMap input, bool /*training*/) {
-  MatrixMap output = top_rows(output_, input.rows());
+template <class Scalar>
+ConstMatrixMapOf<Scalar> ActivationApplying::forward(ConstMatrixMapOf<Scalar> input, bool /*training*/) {
+  MatrixMapOf<Scalar> output = top_rows(output_, input.rows());
   activation().apply(input, output);
   return as_const_map(output);
 }
 
 // The input is Z itself, so activations that need it read it from there.
-ConstMatrixMap ActivationApplying::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at,
+template <class Scalar>
+ConstMatrixMapOf<Scalar> ActivationApplying::backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at,
                                             bool need_grad_input) {
   if (!need_grad_input) return no_grad_input();
   if (at == GradientAt::PreActivation) return grad;
-  MatrixMap grad_input = top_rows(grad_input_, input.rows());
+  MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, input.rows());
   activation().backward(input, top_rows(std::as_const(output_), input.rows()), grad, grad_input);
   return as_const_map(grad_input);
 }
 
-void ActivationApplying::infer(ConstMatrixMap input, MatrixMap output) const { activation().apply(input, output); }
+template <class Scalar>
+void ActivationApplying::infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const { activation().apply(input, output); }
 
-ActivationLayer::ActivationLayer(const Options& options) : Described(options) {
+template <class Scalar>
+ActivationLayerOf<Scalar>::ActivationLayerOf(const Options& options) : Described(options) {
   if (!options.activation) throw std::invalid_argument("Activation layer needs an activation, such as 'relu'");
 }
 
@@ -31,7 +35,8 @@ Softmax::Softmax(const Options& options) : Described(options), softmax_(make_act
                                 std::to_string(options.axis));
 }
 
-FASTMLP_REGISTER(ActivationLayer);
+template <class Scalar>
+FASTMLP_REGISTER(ActivationLayerOf<Scalar>);
 FASTMLP_REGISTER(Softmax);
 
 }  // namespace fastmlp

@@ -12,18 +12,20 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 
 }  // namespace
 
-AlphaDropout::AlphaDropout(const Options& options) : RandomLayer(options) {
+template <class Scalar>
+AlphaDropoutOf<Scalar>::AlphaDropoutOf(const Options& options) : RandomLayerOf(options) {
   if (!(options.rate >= 0 && options.rate < 1))
     throw std::invalid_argument("AlphaDropout rate must be in [0, 1), got " + std::to_string(options.rate));
 }
 
-ConstMatrixMap AlphaDropout::forward(ConstMatrixMap input, bool training) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> AlphaDropoutOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool training) {
   active_ = training && options_.rate > 0;
   if (!active_) return input;
   const double rate = options_.rate, alpha_p = -kSeluAlpha * kSeluScale;
   const double a = std::pow((1 - rate) * (1 + rate * alpha_p * alpha_p), -0.5), b = -a * alpha_p * rate;
   const Index n = input.rows();
-  MatrixMap scale = top_rows(scale_, n), offset = top_rows(offset_, n), output = top_rows(output_, n);
+  MatrixMapOf<Scalar> scale = top_rows(scale_, n), offset = top_rows(offset_, n), output = top_rows(output_, n);
   // Kept when a uniform draw is >= rate; 24 random bits per element compared against the rate.
   const std::uint32_t threshold = static_cast<std::uint32_t>(rate * (1u << 24));
   for (Index i = 0; i < scale.size(); ++i) {
@@ -35,14 +37,16 @@ ConstMatrixMap AlphaDropout::forward(ConstMatrixMap input, bool training) {
   return as_const_map(output);
 }
 
-ConstMatrixMap AlphaDropout::backward(ConstMatrixMap, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> AlphaDropoutOf<Scalar>::backward(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> grad, GradientAt, bool need_grad_input) {
   if (!need_grad_input) return no_grad_input();
   if (!active_) return grad;
-  MatrixMap grad_input = top_rows(grad_input_, grad.rows());
+  MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, grad.rows());
   grad_input = grad.cwiseProduct(top_rows(std::as_const(scale_), grad.rows()));  // dX = dY · a·kept
   return as_const_map(grad_input);
 }
 
-FASTMLP_REGISTER(AlphaDropout);
+template <class Scalar>
+FASTMLP_REGISTER(AlphaDropoutOf<Scalar>);
 
 }  // namespace fastmlp

@@ -5,7 +5,8 @@
 
 namespace fastmlp {
 
-BatchNormalization::BatchNormalization(const Options& options) : Described(options) {
+template <class Scalar>
+BatchNormalizationOf<Scalar>::BatchNormalizationOf(const Options& options) : Described(options) {
   if (options.axis != -1 && options.axis != 1)
     throw std::invalid_argument("BatchNormalization axis must be -1 (the features of a dense layer), got " +
                                 std::to_string(options.axis));
@@ -19,7 +20,8 @@ BatchNormalization::BatchNormalization(const Options& options) : Described(optio
     throw std::invalid_argument("BatchNormalization initializers are required");
 }
 
-void BatchNormalization::on_build(Rng& rng) {
+template <class Scalar>
+void BatchNormalizationOf<Scalar>::on_build(Rng& rng) {
   // Keras creates gamma and beta even when scale or center is off: fixed at 1 and 0 then.
   gamma_.setOnes(1, width_);
   beta_.setZero(1, width_);
@@ -37,7 +39,8 @@ void BatchNormalization::on_build(Rng& rng) {
   coefficient_.setZero(width_);
 }
 
-std::vector<TensorShape> BatchNormalization::tensor_shapes(Index width) const {
+template <class Scalar>
+std::vector<TensorShape> BatchNormalizationOf<Scalar>::tensor_shapes(Index width) const {
   std::vector<TensorShape> shapes;
   if (options_.scale) shapes.push_back({"gamma", 1, width});
   if (options_.center) shapes.push_back({"beta", 1, width});
@@ -46,39 +49,44 @@ std::vector<TensorShape> BatchNormalization::tensor_shapes(Index width) const {
   return shapes;
 }
 
-std::vector<Parameter> BatchNormalization::parameters() {
-  std::vector<Parameter> params;
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> BatchNormalizationOf<Scalar>::parameters() {
+  std::vector<ParameterOf<Scalar>> params;
   if (options_.scale) params.push_back({"gamma", &gamma_, &gamma_grad_});
   if (options_.center) params.push_back({"beta", &beta_, &beta_grad_});
   return params;
 }
 
-std::vector<Parameter> BatchNormalization::non_trainable() {
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> BatchNormalizationOf<Scalar>::non_trainable() {
   return {{"moving_mean", &moving_mean_, nullptr}, {"moving_variance", &moving_variance_, nullptr}};
 }
 
-double BatchNormalization::weight_penalty() const {
+template <class Scalar>
+double BatchNormalizationOf<Scalar>::weight_penalty() const {
   return (options_.scale ? penalty_of(options_.gamma_regularizer, map_of(gamma_)) : 0.0) +
          (options_.center ? penalty_of(options_.beta_regularizer, map_of(beta_)) : 0.0);
 }
 
-void BatchNormalization::infer(ConstMatrixMap input, MatrixMap output) const {
-  const RowVector inv_std = (moving_variance_.array() + static_cast<Scalar>(options_.epsilon)).rsqrt();
-  const RowVector gain = gamma_.array() * inv_std.array();
-  const RowVector shift = beta_.array() - moving_mean_.array() * gain.array();
+template <class Scalar>
+void BatchNormalizationOf<Scalar>::infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const {
+  const RowVectorOf<Scalar> inv_std = (moving_variance_.array() + static_cast<Scalar>(options_.epsilon)).rsqrt();
+  const RowVectorOf<Scalar> gain = gamma_.array() * inv_std.array();
+  const RowVectorOf<Scalar> shift = beta_.array() - moving_mean_.array() * gain.array();
   output = (input.array().rowwise() * gain.array()).rowwise() + shift.array();
 }
 
-ConstMatrixMap BatchNormalization::forward(ConstMatrixMap input, bool training) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> BatchNormalizationOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool training) {
   const Index n = input.rows();
-  MatrixMap output = top_rows(output_, n);
+  MatrixMapOf<Scalar> output = top_rows(output_, n);
   training_pass_ = training && trainable();
   if (!training_pass_) {
     infer(input, output);
     return as_const_map(output);
   }
   batch_mean_.noalias() = input.colwise().mean();
-  MatrixMap x_hat = top_rows(normalized_, n);
+  MatrixMapOf<Scalar> x_hat = top_rows(normalized_, n);
   x_hat = input.rowwise() - batch_mean_;
   batch_variance_.noalias() = x_hat.colwise().squaredNorm() / static_cast<Scalar>(n);  // biased, as Keras
   inv_std_ = (batch_variance_.array() + static_cast<Scalar>(options_.epsilon)).rsqrt();
@@ -90,10 +98,11 @@ ConstMatrixMap BatchNormalization::forward(ConstMatrixMap input, bool training) 
   return as_const_map(output);
 }
 
-ConstMatrixMap BatchNormalization::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> BatchNormalizationOf<Scalar>::backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt, bool need_grad_input) {
   const Index n = input.rows();
   if (!training_pass_) {  // moving statistics are constants: dX = dY γ / sqrt(var + ε)
-    const RowVector inv_std = (moving_variance_.array() + static_cast<Scalar>(options_.epsilon)).rsqrt();
+    const RowVectorOf<Scalar> inv_std = (moving_variance_.array() + static_cast<Scalar>(options_.epsilon)).rsqrt();
     beta_grad_ = grad.colwise().sum();
     gamma_grad_ = ((input.rowwise() - moving_mean_.row(0)).array().rowwise() * inv_std.array() * grad.array())
                       .colwise()
@@ -101,18 +110,18 @@ ConstMatrixMap BatchNormalization::backward(ConstMatrixMap input, ConstMatrixMap
     add_gradient_of(options_.gamma_regularizer, map_of(std::as_const(gamma_)), map_of(gamma_grad_));
     add_gradient_of(options_.beta_regularizer, map_of(std::as_const(beta_)), map_of(beta_grad_));
     if (!need_grad_input) return no_grad_input();
-    MatrixMap grad_input = top_rows(grad_input_, n);
+    MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, n);
     grad_input = grad.array().rowwise() * (gamma_.row(0).array() * inv_std.array());
     return as_const_map(grad_input);
   }
-  const ConstMatrixMap x_hat = top_rows(std::as_const(normalized_), n);
+  const ConstMatrixMapOf<Scalar> x_hat = top_rows(std::as_const(normalized_), n);
   beta_grad_ = grad.colwise().sum();                        // dβ = Σ dY
   gamma_grad_ = grad.cwiseProduct(x_hat).colwise().sum();   // dγ = Σ dY ∘ x̂
   if (need_grad_input) {
     // dX = γ / (n σ) (n dY - Σ dY - x̂ Σ(dY ∘ x̂)), the batch statistics differentiated too; read
     // before the penalties' gradients join dγ and dβ.
     coefficient_ = gamma_.array() * inv_std_.array() / static_cast<Scalar>(n);
-    MatrixMap grad_input = top_rows(grad_input_, n);
+    MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, n);
     grad_input = ((static_cast<Scalar>(n) * grad.array()).rowwise() - beta_grad_.row(0).array() -
                   x_hat.array().rowwise() * gamma_grad_.row(0).array())
                      .rowwise() *
@@ -124,6 +133,7 @@ ConstMatrixMap BatchNormalization::backward(ConstMatrixMap input, ConstMatrixMap
   return as_const_map(top_rows(grad_input_, n));
 }
 
-FASTMLP_REGISTER(BatchNormalization);
+template <class Scalar>
+FASTMLP_REGISTER(BatchNormalizationOf<Scalar>);
 
 }  // namespace fastmlp

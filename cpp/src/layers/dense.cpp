@@ -12,7 +12,8 @@
 
 namespace fastmlp {
 
-Dense::Dense(const Options& options) : Described(options), units_(options.units), outputs_(options.units) {
+template <class Scalar>
+DenseOf<Scalar>::DenseOf(const Options& options) : Described(options), units_(options.units), outputs_(options.units) {
   if (options.units <= 0)
     throw std::invalid_argument("Dense units must be a positive integer, got " + std::to_string(options.units));
   if (!options.activation) throw std::invalid_argument("Dense activation is null; use linear_activation()");
@@ -34,9 +35,11 @@ DenseOptions dense_options(Index units, ActivationPtr activation) {
 }
 }  // namespace
 
-Dense::Dense(Index units, ActivationPtr activation) : Dense(dense_options(units, std::move(activation))) {}
+template <class Scalar>
+DenseOf<Scalar>::DenseOf(Index units, ActivationPtr activation) : DenseOf(dense_options(units, std::move(activation))) {}
 
-void Dense::build(Index input_dim, Rng& rng) {
+template <class Scalar>
+void DenseOf<Scalar>::build(Index input_dim, Rng& rng) {
   if (input_dim <= 0) throw std::invalid_argument("Dense input dimension must be positive, got " + std::to_string(input_dim));
   try {
     explain_allocation_failure(
@@ -63,7 +66,8 @@ void Dense::build(Index input_dim, Rng& rng) {
   if (options_.use_bias) options_.bias_initializer->fill(bias_, units_, units_, rng);
 }
 
-void Dense::reserve_batch(Index max_batch) {
+template <class Scalar>
+void DenseOf<Scalar>::reserve_batch(Index max_batch) {
   if (output_.rows() == max_batch) return;
   const double wide = 1 + activation().needs_preactivation(), narrow = 1 + has_activity_penalty();
   explain_allocation_failure(
@@ -83,7 +87,8 @@ void Dense::reserve_batch(Index max_batch) {
       });
 }
 
-void Dense::affine_activate(ConstMatrixMap input, MatrixMap output, const Activation& activation) const {
+template <class Scalar>
+void DenseOf<Scalar>::affine_activate(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output, const Activation& activation) const {
   if (input.cols() != inputs_)
     throw std::invalid_argument("Dense expected " + std::to_string(inputs_) + " input features, got " +
                                 std::to_string(input.cols()));
@@ -91,7 +96,8 @@ void Dense::affine_activate(ConstMatrixMap input, MatrixMap output, const Activa
   activation.apply(output, options_.use_bias ? bias_.data() : nullptr);        // A = f(X W + b), one pass
 }
 
-void Dense::affine_activate(const CsrRows& input, MatrixMap output, const Activation& activation) const {
+template <class Scalar>
+void DenseOf<Scalar>::affine_activate(const CsrRowsOf<Scalar>& input, MatrixMapOf<Scalar> output, const Activation& activation) const {
   if (input.cols != inputs_)
     throw std::invalid_argument("Dense expected " + std::to_string(inputs_) + " input features, got " +
                                 std::to_string(input.cols));
@@ -101,41 +107,45 @@ void Dense::affine_activate(const CsrRows& input, MatrixMap output, const Activa
   activation.apply(output, options_.use_bias ? bias_.data() : nullptr);
 }
 
+template <class Scalar>
 template <class Affine>
-ConstMatrixMap Dense::forward_with(Index rows, const Affine& affine) {
+ConstMatrixMapOf<Scalar> DenseOf<Scalar>::forward_with(Index rows, const Affine& affine) {
   if (rows > output_.rows())
     throw std::logic_error("Dense::forward: batch of " + std::to_string(rows) + " rows exceeds the reserved " +
                            std::to_string(output_.rows()));
-  MatrixMap output = top_rows(output_, rows);
+  MatrixMapOf<Scalar> output = top_rows(output_, rows);
   if (!activation().needs_preactivation()) {
     affine(output, activation());
   } else {
-    MatrixMap preact = top_rows(preact_, rows);
+    MatrixMapOf<Scalar> preact = top_rows(preact_, rows);
     affine(preact, *linear_activation());             // Z = XW + b
     activation().apply(as_const_map(preact), output);  // A = f(Z)
   }
   return as_const_map(output);
 }
 
-ConstMatrixMap Dense::forward(ConstMatrixMap input, bool /*training*/) {
-  return forward_with(input.rows(), [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
+template <class Scalar>
+ConstMatrixMapOf<Scalar> DenseOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool /*training*/) {
+  return forward_with(input.rows(), [&](MatrixMapOf<Scalar> out, const Activation& f) { affine_activate(input, out, f); });
 }
 
-ConstMatrixMap Dense::forward_sparse(const CsrRows& input, bool /*training*/) {
-  return forward_with(input.rows, [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
+template <class Scalar>
+ConstMatrixMapOf<Scalar> DenseOf<Scalar>::forward_sparse(const CsrRowsOf<Scalar>& input, bool /*training*/) {
+  return forward_with(input.rows, [&](MatrixMapOf<Scalar> out, const Activation& f) { affine_activate(input, out, f); });
 }
 
-ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> DenseOf<Scalar>::preactivation_gradient(ConstMatrixMapOf<Scalar> grad, GradientAt at) {
   const Index n = grad.rows();
-  const ConstMatrixMap z = top_rows(std::as_const(preact_), activation().needs_preactivation() ? n : 0);
-  const ConstMatrixMap a = top_rows(std::as_const(output_), n);
+  const ConstMatrixMapOf<Scalar> z = top_rows(std::as_const(preact_), activation().needs_preactivation() ? n : 0);
+  const ConstMatrixMapOf<Scalar> a = top_rows(std::as_const(output_), n);
   const bool activity = has_activity_penalty();
   if (!activity && (at == GradientAt::PreActivation || activation().is_linear())) return grad;
 
-  MatrixMap grad_z = top_rows(grad_preact_, n);
+  MatrixMapOf<Scalar> grad_z = top_rows(grad_preact_, n);
   if (at == GradientAt::Output) {
     if (activity) {
-      MatrixMap total = top_rows(activity_grad_, n);
+      MatrixMapOf<Scalar> total = top_rows(activity_grad_, n);
       total = grad;
       options_.activity_regularizer->add_gradient(a, total);   // dA += d(penalty)/dA
       activation().backward(z, a, as_const_map(total), grad_z);  // dZ = dA ∘ f'(Z)
@@ -144,7 +154,7 @@ ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at)
     }
   } else {
     // The loss already gave dL/dZ; the activity penalty's dP/dA still goes through f'.
-    MatrixMap penalty_grad = top_rows(activity_grad_, n);
+    MatrixMapOf<Scalar> penalty_grad = top_rows(activity_grad_, n);
     penalty_grad.setZero();
     options_.activity_regularizer->add_gradient(a, penalty_grad);
     activation().backward(z, a, as_const_map(penalty_grad), grad_z);
@@ -153,7 +163,8 @@ ConstMatrixMap Dense::preactivation_gradient(ConstMatrixMap grad, GradientAt at)
   return as_const_map(grad_z);
 }
 
-void Dense::finish_gradients(ConstMatrixMap grad_z) {
+template <class Scalar>
+void DenseOf<Scalar>::finish_gradients(ConstMatrixMapOf<Scalar> grad_z) {
   add_gradient_of(options_.kernel_regularizer, map_of(std::as_const(kernel_)), map_of(kernel_grad_));
   if (options_.use_bias) {
     bias_grad_.noalias() = grad_z.colwise().sum();  // db = 1ᵀ dZ
@@ -161,19 +172,21 @@ void Dense::finish_gradients(ConstMatrixMap grad_z) {
   }
 }
 
-ConstMatrixMap Dense::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
-  const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
+template <class Scalar>
+ConstMatrixMapOf<Scalar> DenseOf<Scalar>::backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) {
+  const ConstMatrixMapOf<Scalar> grad_z = preactivation_gradient(grad, at);
   multiply(input, Op::Transposed, grad_z, Op::Plain, top_rows(kernel_grad_, inputs_));  // dW = Xᵀ dZ
   finish_gradients(grad_z);
   if (!need_grad_input) return {grad_input_.data(), 0, inputs_};
-  MatrixMap grad_input = top_rows(grad_input_, input.rows());
-  const ConstMatrixMap kernel = top_rows(std::as_const(kernel_), inputs_);
+  MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, input.rows());
+  const ConstMatrixMapOf<Scalar> kernel = top_rows(std::as_const(kernel_), inputs_);
   multiply(grad_z, Op::Plain, kernel, Op::Transposed, grad_input);  // dX = dZ Wᵀ
   return as_const_map(grad_input);
 }
 
-void Dense::backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientAt at) {
-  const ConstMatrixMap grad_z = preactivation_gradient(grad, at);
+template <class Scalar>
+void DenseOf<Scalar>::backward_sparse(const CsrRowsOf<Scalar>& input, ConstMatrixMapOf<Scalar> grad, GradientAt at) {
+  const ConstMatrixMapOf<Scalar> grad_z = preactivation_gradient(grad, at);
   // dW = Xᵀ dZ: zero, then each stored x[r, c] adds x[r, c] * dZ.row(r) to dW.row(c); the rows of
   // columns the batch never stores stay zero, as in the dense product.
   kernel_grad_.noalias() = input.map().transpose() * grad_z;
@@ -183,41 +196,48 @@ void Dense::backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientA
 // Inference keeps nothing for backward, so even activations that need Z are applied in place; one
 // that changes the width (glu) needs Z apart from A, in the calling thread's own buffer, so that
 // threads may still predict at once and a chunk allocates only the first time it is seen this wide.
+template <class Scalar>
 template <class Affine>
-void Dense::infer_with(Index rows, MatrixMap output, const Affine& affine) const {
+void DenseOf<Scalar>::infer_with(Index rows, MatrixMapOf<Scalar> output, const Affine& affine) const {
   if (activation().keeps_width()) return affine(output, activation());
   thread_local std::vector<Scalar> buffer;
   const size_t size = static_cast<size_t>(rows) * static_cast<size_t>(units_);
   if (buffer.size() < size) buffer.resize(size);
-  const MatrixMap preact(buffer.data(), rows, units_);  // (rows, units) Z
+  const MatrixMapOf<Scalar> preact(buffer.data(), rows, units_);  // (rows, units) Z
   affine(preact, *linear_activation());
   activation().apply(as_const_map(preact), output);
 }
 
-void Dense::infer(ConstMatrixMap input, MatrixMap output) const {
-  infer_with(input.rows(), output, [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
+template <class Scalar>
+void DenseOf<Scalar>::infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const {
+  infer_with(input.rows(), output, [&](MatrixMapOf<Scalar> out, const Activation& f) { affine_activate(input, out, f); });
 }
-void Dense::infer_sparse(const CsrRows& input, MatrixMap output) const {
-  infer_with(input.rows, output, [&](MatrixMap out, const Activation& f) { affine_activate(input, out, f); });
+template <class Scalar>
+void DenseOf<Scalar>::infer_sparse(const CsrRowsOf<Scalar>& input, MatrixMapOf<Scalar> output) const {
+  infer_with(input.rows, output, [&](MatrixMapOf<Scalar> out, const Activation& f) { affine_activate(input, out, f); });
 }
 
-double Dense::weight_penalty() const {
+template <class Scalar>
+double DenseOf<Scalar>::weight_penalty() const {
   return penalty_of(options_.kernel_regularizer, map_of(kernel_)) +
          (options_.use_bias ? penalty_of(options_.bias_regularizer, map_of(bias_)) : 0.0);
 }
 
-std::vector<TensorShape> Dense::tensor_shapes(Index input_dim) const {
+template <class Scalar>
+std::vector<TensorShape> DenseOf<Scalar>::tensor_shapes(Index input_dim) const {
   std::vector<TensorShape> shapes{{"kernel", input_dim, units_}};
   if (options_.use_bias) shapes.push_back({"bias", 1, units_});
   return shapes;
 }
 
-std::vector<Parameter> Dense::parameters() {
-  std::vector<Parameter> params{{"kernel", &kernel_, &kernel_grad_}};
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> DenseOf<Scalar>::parameters() {
+  std::vector<ParameterOf<Scalar>> params{{"kernel", &kernel_, &kernel_grad_}};
   if (options_.use_bias) params.push_back({"bias", &bias_, &bias_grad_});
   return params;
 }
 
-FASTMLP_REGISTER(Dense);
+template <class Scalar>
+FASTMLP_REGISTER(DenseOf<Scalar>);
 
 }  // namespace fastmlp

@@ -4,13 +4,15 @@
 
 namespace fastmlp {
 
-Flatten::Flatten(const Options& options) : Described(options) {
+template <class Scalar>
+FlattenOf<Scalar>::FlattenOf(const Options& options) : Described(options) {
   // channels_first would reorder the features of 3-D samples before flattening them; fastmlp's
   // samples arrive flattened in C order, which is channels_last.
   if (options.data_format && *options.data_format != "channels_last")
     throw std::invalid_argument("Flatten data_format must be None or 'channels_last', got '" + *options.data_format + "'");
 }
 
-FASTMLP_REGISTER(Flatten);
+template <class Scalar>
+FASTMLP_REGISTER(FlattenOf<Scalar>);
 
 }  // namespace fastmlp

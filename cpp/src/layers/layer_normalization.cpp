@@ -7,7 +7,8 @@
 
 namespace fastmlp {
 
-LayerNormalization::LayerNormalization(const Options& options) : Described(options) {
+template <class Scalar>
+LayerNormalizationOf<Scalar>::LayerNormalizationOf(const Options& options) : Described(options) {
   if (options.axis != -1 && options.axis != 1)
     throw std::invalid_argument("LayerNormalization axis must be -1 (the features of a dense layer), got " +
                                 std::to_string(options.axis));
@@ -18,7 +19,8 @@ LayerNormalization::LayerNormalization(const Options& options) : Described(optio
     throw std::invalid_argument("LayerNormalization initializers are required");
 }
 
-void LayerNormalization::on_build(Rng& rng) {
+template <class Scalar>
+void LayerNormalizationOf<Scalar>::on_build(Rng& rng) {
   // Only the weights it has: without them a build allocates nothing of the layer's width, so that
   // what building costs stays a small multiple of what a model file holds (layer.hpp).
   if (has_gamma()) {
@@ -33,32 +35,37 @@ void LayerNormalization::on_build(Rng& rng) {
   }
 }
 
-void LayerNormalization::on_reserve(Index max_batch) {
+template <class Scalar>
+void LayerNormalizationOf<Scalar>::on_reserve(Index max_batch) {
   normalized_.resize(max_batch, width_);
   row_mean_.resize(max_batch);
   row_inv_std_.resize(max_batch);
 }
 
-std::vector<TensorShape> LayerNormalization::tensor_shapes(Index width) const {
+template <class Scalar>
+std::vector<TensorShape> LayerNormalizationOf<Scalar>::tensor_shapes(Index width) const {
   std::vector<TensorShape> shapes;
   if (has_gamma()) shapes.push_back({"gamma", 1, width});
   if (has_beta()) shapes.push_back({"beta", 1, width});
   return shapes;
 }
 
-std::vector<Parameter> LayerNormalization::parameters() {
-  std::vector<Parameter> params;
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> LayerNormalizationOf<Scalar>::parameters() {
+  std::vector<ParameterOf<Scalar>> params;
   if (has_gamma()) params.push_back({"gamma", &gamma_, &gamma_grad_});
   if (has_beta()) params.push_back({"beta", &beta_, &beta_grad_});
   return params;
 }
 
-double LayerNormalization::weight_penalty() const {
+template <class Scalar>
+double LayerNormalizationOf<Scalar>::weight_penalty() const {
   return (has_gamma() ? penalty_of(options_.gamma_regularizer, map_of(gamma_)) : 0.0) +
          (has_beta() ? penalty_of(options_.beta_regularizer, map_of(beta_)) : 0.0);
 }
 
-void LayerNormalization::normalize(ConstMatrixMap input, MatrixMap output, MatrixMap x_hat, Scalar* means,
+template <class Scalar>
+void LayerNormalizationOf<Scalar>::normalize(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output, MatrixMapOf<Scalar> x_hat, Scalar* means,
                                    Scalar* inv_stds) const {
   const Scalar epsilon = static_cast<Scalar>(options_.epsilon);
   const bool rms = options_.rms_scaling;
@@ -85,23 +92,26 @@ void LayerNormalization::normalize(ConstMatrixMap input, MatrixMap output, Matri
   });
 }
 
-void LayerNormalization::infer(ConstMatrixMap input, MatrixMap output) const {
+template <class Scalar>
+void LayerNormalizationOf<Scalar>::infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const {
   // Local statistics: inference shares no buffer, so threads may predict at once. x̂ is written
   // into the output and rescaled there.
-  Vector means(input.rows()), inv_stds(input.rows());
+  VectorOf<Scalar> means(input.rows()), inv_stds(input.rows());
   normalize(input, output, output, means.data(), inv_stds.data());
 }
 
-ConstMatrixMap LayerNormalization::forward(ConstMatrixMap input, bool /*training*/) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> LayerNormalizationOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool /*training*/) {
   const Index n = input.rows();
-  MatrixMap output = top_rows(output_, n);
+  MatrixMapOf<Scalar> output = top_rows(output_, n);
   normalize(input, output, top_rows(normalized_, n), row_mean_.data(), row_inv_std_.data());
   return as_const_map(output);
 }
 
-ConstMatrixMap LayerNormalization::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> LayerNormalizationOf<Scalar>::backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt, bool need_grad_input) {
   const Index n = input.rows();
-  const ConstMatrixMap x_hat = top_rows(std::as_const(normalized_), n);
+  const ConstMatrixMapOf<Scalar> x_hat = top_rows(std::as_const(normalized_), n);
   if (has_gamma()) {
     gamma_grad_ = grad.cwiseProduct(x_hat).colwise().sum();  // dγ = Σ dY ∘ x̂
     add_gradient_of(options_.gamma_regularizer, map_of(std::as_const(gamma_)), map_of(gamma_grad_));
@@ -112,7 +122,7 @@ ConstMatrixMap LayerNormalization::backward(ConstMatrixMap input, ConstMatrixMap
   }
   if (!need_grad_input) return no_grad_input();
 
-  MatrixMap grad_input = top_rows(grad_input_, n);
+  MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, n);
   const bool rms = options_.rms_scaling;
   parallel_for(n, width_, [&](Index first, Index end) {
     // The gradient of row r from h = dL/dx̂, an expression (evaluated in place, nothing allocated).
@@ -139,6 +149,7 @@ ConstMatrixMap LayerNormalization::backward(ConstMatrixMap input, ConstMatrixMap
   return as_const_map(grad_input);
 }
 
-FASTMLP_REGISTER(LayerNormalization);
+template <class Scalar>
+FASTMLP_REGISTER(LayerNormalizationOf<Scalar>);
 
 }  // namespace fastmlp

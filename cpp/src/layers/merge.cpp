@@ -13,24 +13,28 @@ std::string widths_text(const std::vector<Index>& widths) {
   return "(" + text + ")";
 }
 
-ConstMatrixMap input_of(const LayerInputs& inputs, size_t i, Index cols) {
-  return ConstMatrixMap(inputs.data[i], inputs.rows, cols);
+template <class Scalar>
+ConstMatrixMapOf<Scalar> input_of(const LayerInputsOf<Scalar>& inputs, size_t i, Index cols) {
+  return ConstMatrixMapOf<Scalar>(inputs.data[i], inputs.rows, cols);
 }
 
 }  // namespace
 
 // ---- MergeLayer -------------------------------------------------------------------------------------
-void MergeLayer::build(Index, Rng&) {
+template <class Scalar>
+void MergeLayerOf<Scalar>::build(Index, Rng&) {
   throw std::invalid_argument("a " + class_name() + " layer is called on a list of tensors, such as " + class_name() +
                               "()([a, b]); it cannot follow a single layer in a Sequential model");
 }
 
-Index MergeLayer::output_dim_for(Index) const {
+template <class Scalar>
+Index MergeLayerOf<Scalar>::output_dim_for(Index) const {
   throw std::invalid_argument("a " + class_name() + " layer is called on a list of tensors; its output width depends "
                               "on all of their widths");
 }
 
-void MergeLayer::build_inputs(const std::vector<Index>& input_dims, Rng&) {
+template <class Scalar>
+void MergeLayerOf<Scalar>::build_inputs(const std::vector<Index>& input_dims, Rng&) {
   if (input_dims.empty()) throw std::invalid_argument(class_name() + " needs at least one input");
   for (const Index w : input_dims)
     if (w <= 0) throw std::invalid_argument(class_name() + " inputs must have at least one feature");
@@ -38,7 +42,8 @@ void MergeLayer::build_inputs(const std::vector<Index>& input_dims, Rng&) {
   widths_ = input_dims;
 }
 
-Index MergeLayer::output_width(const std::vector<Index>& widths) const {
+template <class Scalar>
+Index MergeLayerOf<Scalar>::output_width(const std::vector<Index>& widths) const {
   for (const Index w : widths)
     if (w != widths.front())
       throw std::invalid_argument(class_name() + " combines inputs of one width element by element, got widths " +
@@ -46,50 +51,58 @@ Index MergeLayer::output_width(const std::vector<Index>& widths) const {
   return widths.front();
 }
 
-void MergeLayer::reserve_batch(Index max_batch) {
+template <class Scalar>
+void MergeLayerOf<Scalar>::reserve_batch(Index max_batch) {
   if (output_.rows() == max_batch) return;
   output_.resize(max_batch, output_width_);
   grad_buffers_.resize(gradient_buffers());
   for (size_t i = 0; i < grad_buffers_.size(); ++i) grad_buffers_[i].resize(max_batch, widths_[i]);
 }
 
-ConstMatrixMap MergeLayer::forward(ConstMatrixMap, bool) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> MergeLayerOf<Scalar>::forward(ConstMatrixMapOf<Scalar>, bool) {
   throw std::logic_error(class_name() + " runs through forward_inputs");
 }
 
-ConstMatrixMap MergeLayer::backward(ConstMatrixMap, ConstMatrixMap, GradientAt, bool) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> MergeLayerOf<Scalar>::backward(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, GradientAt, bool) {
   throw std::logic_error(class_name() + " runs through backward_inputs");
 }
 
-void MergeLayer::infer(ConstMatrixMap, MatrixMap) const {
+template <class Scalar>
+void MergeLayerOf<Scalar>::infer(ConstMatrixMapOf<Scalar>, MatrixMapOf<Scalar>) const {
   throw std::logic_error(class_name() + " runs through infer_inputs");
 }
 
-ConstMatrixMap MergeLayer::forward_inputs(const LayerInputs& inputs, bool) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> MergeLayerOf<Scalar>::forward_inputs(const LayerInputsOf<Scalar>& inputs, bool) {
   if (inputs.count != widths_.size() || inputs.data == nullptr)
     throw std::logic_error(class_name() + " was built for " + std::to_string(widths_.size()) + " inputs");
   if (inputs.rows > output_.rows())
     throw std::logic_error(class_name() + "::forward: batch exceeds the reserved rows");
-  MatrixMap output = top_rows(output_, inputs.rows);
+  MatrixMapOf<Scalar> output = top_rows(output_, inputs.rows);
   infer_inputs(inputs, output);
   return as_const_map(output);
 }
 
 // ---- Concatenate ------------------------------------------------------------------------------------
-Concatenate::Concatenate(const Options& options) : Described(options) {
+template <class Scalar>
+ConcatenateOf<Scalar>::ConcatenateOf(const Options& options) : Described(options) {
   // A batch of samples is 2-D: features are axis 1, which is also axis -1.
   if (options.axis != -1 && options.axis != 1)
     throw std::invalid_argument("Concatenate axis must be -1 or 1 (the features of 2-D samples), got " +
                                 std::to_string(options.axis));
 }
 
-Index Concatenate::output_width(const std::vector<Index>& widths) const {
+template <class Scalar>
+Index ConcatenateOf<Scalar>::output_width(const std::vector<Index>& widths) const {
   Index total = 0;
   for (const Index w : widths) total += w;
   return total;
 }
 
-void Concatenate::infer_inputs(const LayerInputs& inputs, MatrixMap output) const {
+template <class Scalar>
+void ConcatenateOf<Scalar>::infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) const {
   Index column = 0;
   for (size_t i = 0; i < inputs.count; ++i) {
     output.middleCols(column, widths_[i]) = input_of(inputs, i, widths_[i]);
@@ -97,12 +110,13 @@ void Concatenate::infer_inputs(const LayerInputs& inputs, MatrixMap output) cons
   }
 }
 
-void Concatenate::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+template <class Scalar>
+void ConcatenateOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt, const std::vector<bool>& need_grad,
                                   const Scalar** grad_inputs) {
   Index column = 0;
   for (size_t i = 0; i < inputs.count; ++i) {
     if (need_grad[i]) {
-      MatrixMap g = top_rows(grad_buffers_[i], inputs.rows);
+      MatrixMapOf<Scalar> g = top_rows(grad_buffers_[i], inputs.rows);
       g = grad.middleCols(column, widths_[i]);  // dX_i = the columns of dY that X_i filled
       grad_inputs[i] = g.data();
     }
@@ -113,52 +127,59 @@ void Concatenate::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad
 // ---- element-wise merges ----------------------------------------------------------------------------
 template <class Derived>
 Index ElementwiseMerge<Derived>::output_width(const std::vector<Index>& widths) const {
-  return MergeLayer::output_width(widths);
+  return MergeLayerOf<Scalar>::output_width(widths);
 }
 
-void Add::combine(const LayerInputs& inputs, MatrixMap output) {
+template <class Scalar>
+void AddOf<Scalar>::combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) {
   const Index cols = output.cols();
   output = input_of(inputs, 0, cols);
   for (size_t i = 1; i < inputs.count; ++i) output += input_of(inputs, i, cols);
 }
 
-void Add::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>&,
+template <class Scalar>
+void AddOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt, const std::vector<bool>&,
                           const Scalar** grad_inputs) {
   for (size_t i = 0; i < inputs.count; ++i) grad_inputs[i] = grad.data();  // dX_i = dY
 }
 
-Index Subtract::output_width(const std::vector<Index>& widths) const {
+template <class Scalar>
+Index SubtractOf<Scalar>::output_width(const std::vector<Index>& widths) const {
   if (widths.size() != 2)
     throw std::invalid_argument("Subtract takes exactly 2 inputs, got " + std::to_string(widths.size()));
-  return MergeLayer::output_width(widths);
+  return MergeLayerOf<Scalar>::output_width(widths);
 }
 
-void Subtract::combine(const LayerInputs& inputs, MatrixMap output) {
+template <class Scalar>
+void SubtractOf<Scalar>::combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) {
   output = input_of(inputs, 0, output.cols()) - input_of(inputs, 1, output.cols());
 }
 
-void Subtract::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+template <class Scalar>
+void SubtractOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt, const std::vector<bool>& need_grad,
                                const Scalar** grad_inputs) {
   grad_inputs[0] = grad.data();  // d(a - b)/da = 1
   if (need_grad[1]) {
-    MatrixMap negated = top_rows(grad_buffers_[0], inputs.rows);
+    MatrixMapOf<Scalar> negated = top_rows(grad_buffers_[0], inputs.rows);
     negated = -grad;  // d(a - b)/db = -1
     grad_inputs[1] = negated.data();
   }
 }
 
-void Multiply::combine(const LayerInputs& inputs, MatrixMap output) {
+template <class Scalar>
+void MultiplyOf<Scalar>::combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) {
   const Index cols = output.cols();
   output = input_of(inputs, 0, cols);
   for (size_t i = 1; i < inputs.count; ++i) output.array() *= input_of(inputs, i, cols).array();
 }
 
-void Multiply::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+template <class Scalar>
+void MultiplyOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt, const std::vector<bool>& need_grad,
                                const Scalar** grad_inputs) {
   const Index cols = grad.cols();
   for (size_t i = 0; i < inputs.count; ++i) {
     if (!need_grad[i]) continue;
-    MatrixMap g = top_rows(grad_buffers_[i], inputs.rows);
+    MatrixMapOf<Scalar> g = top_rows(grad_buffers_[i], inputs.rows);
     g = grad;  // dX_i = dY ∘ Π_{j≠i} X_j (the product of the others, not Y / X_i, which fails at 0)
     for (size_t j = 0; j < inputs.count; ++j)
       if (j != i) g.array() *= input_of(inputs, j, cols).array();
@@ -166,14 +187,16 @@ void Multiply::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, G
   }
 }
 
-void Average::combine(const LayerInputs& inputs, MatrixMap output) {
-  Add::combine(inputs, output);
+template <class Scalar>
+void AverageOf<Scalar>::combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) {
+  AddOf<Scalar>::combine(inputs, output);
   output /= static_cast<Scalar>(inputs.count);
 }
 
-void Average::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>&,
+template <class Scalar>
+void AverageOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt, const std::vector<bool>&,
                               const Scalar** grad_inputs) {
-  MatrixMap shared = top_rows(grad_buffers_[0], inputs.rows);
+  MatrixMapOf<Scalar> shared = top_rows(grad_buffers_[0], inputs.rows);
   shared = grad / static_cast<Scalar>(inputs.count);  // dX_i = dY / count
   for (size_t i = 0; i < inputs.count; ++i) grad_inputs[i] = shared.data();
 }
@@ -182,19 +205,21 @@ namespace {
 
 // Maximum (Better = std::greater) or Minimum (std::less): the value of the first input that wins each
 // element, and, backward, dY routed to that input alone.
+template <class Scalar>
 template <class Better>
-void choose(const LayerInputs& inputs, MatrixMap output) {
+void choose(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) {
   const Index cols = output.cols();
   output = input_of(inputs, 0, cols);
   for (size_t i = 1; i < inputs.count; ++i) {
-    const ConstMatrixMap x = input_of(inputs, i, cols);
+    const ConstMatrixMapOf<Scalar> x = input_of(inputs, i, cols);
     for (Index k = 0; k < output.size(); ++k)
       if (Better()(x.data()[k], output.data()[k])) output.data()[k] = x.data()[k];
   }
 }
 
+template <class Scalar>
 template <class Better>
-void route(const LayerInputs& inputs, ConstMatrixMap grad, const std::vector<bool>& need_grad, std::vector<RowMatrix>& buffers,
+void route(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, const std::vector<bool>& need_grad, std::vector<RowMatrixOf<Scalar>>& buffers,
            const Scalar** grad_inputs) {
   const Index cols = grad.cols(), size = inputs.rows * cols;
   for (size_t i = 0; i < inputs.count; ++i)
@@ -211,24 +236,35 @@ void route(const LayerInputs& inputs, ConstMatrixMap grad, const std::vector<boo
 
 }  // namespace
 
-void Maximum::combine(const LayerInputs& inputs, MatrixMap output) { choose<std::greater<Scalar>>(inputs, output); }
-void Maximum::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+template <class Scalar>
+void MaximumOf<Scalar>::combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) { choose<std::greater<Scalar>>(inputs, output); }
+template <class Scalar>
+void MaximumOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt, const std::vector<bool>& need_grad,
                               const Scalar** grad_inputs) {
   route<std::greater<Scalar>>(inputs, grad, need_grad, grad_buffers_, grad_inputs);
 }
 
-void Minimum::combine(const LayerInputs& inputs, MatrixMap output) { choose<std::less<Scalar>>(inputs, output); }
-void Minimum::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt, const std::vector<bool>& need_grad,
+template <class Scalar>
+void MinimumOf<Scalar>::combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) { choose<std::less<Scalar>>(inputs, output); }
+template <class Scalar>
+void MinimumOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt, const std::vector<bool>& need_grad,
                               const Scalar** grad_inputs) {
   route<std::less<Scalar>>(inputs, grad, need_grad, grad_buffers_, grad_inputs);
 }
 
-FASTMLP_REGISTER(Concatenate);
-FASTMLP_REGISTER(Add);
-FASTMLP_REGISTER(Subtract);
-FASTMLP_REGISTER(Multiply);
-FASTMLP_REGISTER(Average);
-FASTMLP_REGISTER(Maximum);
-FASTMLP_REGISTER(Minimum);
+template <class Scalar>
+FASTMLP_REGISTER(ConcatenateOf<Scalar>);
+template <class Scalar>
+FASTMLP_REGISTER(AddOf<Scalar>);
+template <class Scalar>
+FASTMLP_REGISTER(SubtractOf<Scalar>);
+template <class Scalar>
+FASTMLP_REGISTER(MultiplyOf<Scalar>);
+template <class Scalar>
+FASTMLP_REGISTER(AverageOf<Scalar>);
+template <class Scalar>
+FASTMLP_REGISTER(MaximumOf<Scalar>);
+template <class Scalar>
+FASTMLP_REGISTER(MinimumOf<Scalar>);
 
 }  // namespace fastmlp

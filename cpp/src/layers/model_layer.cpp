@@ -6,7 +6,8 @@
 
 namespace fastmlp {
 
-ModelLayer::ModelLayer(std::shared_ptr<Model> model) : model_(std::move(model)), at_(1, GradientAt::Output) {
+template <class Scalar>
+ModelLayerOf<Scalar>::ModelLayerOf(std::shared_ptr<ModelOf<Scalar>> model) : model_(std::move(model)), at_(1, GradientAt::Output) {
   if (!model_) throw std::invalid_argument("a model used as a layer is null");
   if (model_->output_count() > 1)
     throw std::invalid_argument("model '" + model_->name() + "' has " + std::to_string(model_->output_count()) +
@@ -14,19 +15,21 @@ ModelLayer::ModelLayer(std::shared_ptr<Model> model) : model_(std::move(model)),
   set_name(model_->name());
 }
 
-void ModelLayer::build(Index input_dim, Rng&) {
+template <class Scalar>
+void ModelLayerOf<Scalar>::build(Index input_dim, Rng&) {
   if (model_->built()) {
     if (model_->input_count() != 1 || model_->input_dim(0) != input_dim)
       throw std::invalid_argument("model '" + model_->name() + "' takes " + std::to_string(model_->input_dim(0)) +
                                   " features, it is called on " + std::to_string(input_dim));
     return;
   }
-  auto* chain = dynamic_cast<Sequential*>(model_.get());
+  auto* chain = dynamic_cast<SequentialOf<Scalar>*>(model_.get());
   if (chain == nullptr) throw std::invalid_argument("model '" + model_->name() + "' is not built");
   chain->build(input_dim);  // its own generator draws its weights, as it would for a call of it
 }
 
-void ModelLayer::build_inputs(const std::vector<Index>& input_dims, Rng& rng) {
+template <class Scalar>
+void ModelLayerOf<Scalar>::build_inputs(const std::vector<Index>& input_dims, Rng& rng) {
   if (input_dims.size() == 1) return build(input_dims[0], rng);
   bool same = model_->built() && input_dims.size() == model_->input_count();
   for (size_t i = 0; same && i < input_dims.size(); ++i) same = model_->input_dim(i) == input_dims[i];
@@ -35,26 +38,30 @@ void ModelLayer::build_inputs(const std::vector<Index>& input_dims, Rng& rng) {
                                 " inputs of other widths than it is called on");
 }
 
-ConstMatrixMap ModelLayer::forward(ConstMatrixMap input, bool training) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> ModelLayerOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool training) {
   const Scalar* data = input.data();
   model_->forward_pass(&data, input.rows(), training);
-  return ConstMatrixMap(model_->output_data(0), input.rows(), output_dim());
+  return ConstMatrixMapOf<Scalar>(model_->output_data(0), input.rows(), output_dim());
 }
 
-ConstMatrixMap ModelLayer::forward_inputs(const LayerInputs& inputs, bool training) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> ModelLayerOf<Scalar>::forward_inputs(const LayerInputsOf<Scalar>& inputs, bool training) {
   model_->forward_pass(inputs.data, inputs.rows, training);
-  return ConstMatrixMap(model_->output_data(0), inputs.rows, output_dim());
+  return ConstMatrixMapOf<Scalar>(model_->output_data(0), inputs.rows, output_dim());
 }
 
-ConstMatrixMap ModelLayer::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> ModelLayerOf<Scalar>::backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) {
   const Scalar* data = grad.data();
   at_[0] = at;
   model_->backward_pass(&data, input.rows(), at_, need_grad_input);
-  if (!need_grad_input) return ConstMatrixMap(nullptr, 0, input_dim());
-  return ConstMatrixMap(model_->input_gradient(0), input.rows(), input_dim());
+  if (!need_grad_input) return ConstMatrixMapOf<Scalar>(nullptr, 0, input_dim());
+  return ConstMatrixMapOf<Scalar>(model_->input_gradient(0), input.rows(), input_dim());
 }
 
-void ModelLayer::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at,
+template <class Scalar>
+void ModelLayerOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at,
                                  const std::vector<bool>& need_grad, const Scalar** grad_inputs) {
   const Scalar* data = grad.data();
   at_[0] = at;
@@ -65,33 +72,38 @@ void ModelLayer::backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad,
     if (need_grad[i]) grad_inputs[i] = model_->input_gradient(i);
 }
 
-void ModelLayer::infer(ConstMatrixMap input, MatrixMap output) const {
+template <class Scalar>
+void ModelLayerOf<Scalar>::infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const {
   const Scalar* data = input.data();
   Scalar* out = output.data();
-  std::vector<RowMatrix> scratch;
+  std::vector<RowMatrixOf<Scalar>> scratch;
   model_->infer_rows(&data, input.rows(), &out, scratch);
 }
 
-void ModelLayer::infer_inputs(const LayerInputs& inputs, MatrixMap output) const {
+template <class Scalar>
+void ModelLayerOf<Scalar>::infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) const {
   Scalar* out = output.data();
-  std::vector<RowMatrix> scratch;
+  std::vector<RowMatrixOf<Scalar>> scratch;
   model_->infer_rows(inputs.data, inputs.rows, &out, scratch);
 }
 
-const Activation* ModelLayer::final_activation() const {
+template <class Scalar>
+const Activation* ModelLayerOf<Scalar>::final_activation() const {
   // Fusing the outer loss's gradient is right only when nothing inside reads the output too.
   return model_->output_read_inside(0) ? nullptr : model_->final_activation(0);
 }
 
 // An inner Sequential not yet built (a config without an input shape) is built by build() for the
 // width it is called on: its widths flow through its layers as they will then.
-Index ModelLayer::output_dim_for(Index input_dim) const {
+template <class Scalar>
+Index ModelLayerOf<Scalar>::output_dim_for(Index input_dim) const {
   if (model_->built()) return model_->output_dim(0);
   for (const auto& layer : model_->layers()) input_dim = layer->output_dim_for(input_dim);
   return input_dim;
 }
 
-std::vector<TensorShape> ModelLayer::tensor_shapes(Index input_dim) const {
+template <class Scalar>
+std::vector<TensorShape> ModelLayerOf<Scalar>::tensor_shapes(Index input_dim) const {
   std::vector<TensorShape> shapes;
   if (model_->built()) return shapes;
   const auto& layers = model_->layers();
@@ -105,25 +117,27 @@ std::vector<TensorShape> ModelLayer::tensor_shapes(Index input_dim) const {
   return shapes;
 }
 
-std::vector<Parameter> ModelLayer::parameters() {
-  std::vector<Parameter> params;
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> ModelLayerOf<Scalar>::parameters() {
+  std::vector<ParameterOf<Scalar>> params;
   const auto& layers = model_->layers();
   for (size_t i = 0; i < layers.size(); ++i)
     if (layers[i]->trainable())
-      for (Parameter p : layers[i]->parameters()) {
+      for (ParameterOf<Scalar> p : layers[i]->parameters()) {
         p.name = std::to_string(i) + "/" + p.name;
         params.push_back(std::move(p));
       }
   return params;
 }
 
-std::vector<Parameter> ModelLayer::non_trainable() {
-  std::vector<Parameter> state;
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> ModelLayerOf<Scalar>::non_trainable() {
+  std::vector<ParameterOf<Scalar>> state;
   const auto& layers = model_->layers();
   for (size_t i = 0; i < layers.size(); ++i) {
-    std::vector<Parameter> tensors = layers[i]->trainable() ? std::vector<Parameter>{} : layers[i]->parameters();
-    for (const Parameter& p : layers[i]->non_trainable()) tensors.push_back(p);
-    for (Parameter p : tensors) {
+    std::vector<ParameterOf<Scalar>> tensors = layers[i]->trainable() ? std::vector<ParameterOf<Scalar>>{} : layers[i]->parameters();
+    for (const ParameterOf<Scalar>& p : layers[i]->non_trainable()) tensors.push_back(p);
+    for (ParameterOf<Scalar> p : tensors) {
       p.name = std::to_string(i) + "/" + p.name;
       state.push_back(std::move(p));
     }
@@ -131,35 +145,40 @@ std::vector<Parameter> ModelLayer::non_trainable() {
   return state;
 }
 
-std::shared_ptr<Layer> ModelLayer::fresh_copy() const {
-  return std::make_shared<ModelLayer>(shared_model_from_config(model_->serialized()));
+template <class Scalar>
+std::shared_ptr<LayerOf<Scalar>> ModelLayerOf<Scalar>::fresh_copy() const {
+  return std::make_shared<ModelLayerOf<Scalar>>(shared_model_from_config(model_->serialized()));
 }
 
-Config serialize_layer(const Layer& layer) {
-  if (const auto* nested = dynamic_cast<const ModelLayer*>(&layer)) return nested->model()->serialized();
+template <class Scalar>
+Config serialize_layer(const LayerOf<Scalar>& layer) {
+  if (const auto* nested = dynamic_cast<const ModelLayerOf<Scalar>*>(&layer)) return nested->model()->serialized();
   return serialize(layer);
 }
 
-std::shared_ptr<Model> shared_model_from_config(const Config& serialized, const Model::BuildCheck& before_build) {
+template <class Scalar>
+std::shared_ptr<ModelOf<Scalar>> shared_model_from_config(const Config& serialized, const ModelOf<Scalar>::BuildCheck& before_build) {
   const std::string& class_name = serialized.at("class_name").as_string("model class_name");
   if (class_name == "Sequential")
-    return std::make_shared<Sequential>(Sequential::from_config(serialized.at("config"), 0x5eed, before_build));
-  return std::make_shared<Model>(model_from_config(serialized, 0x5eed, before_build));
+    return std::make_shared<SequentialOf<Scalar>>(SequentialOf<Scalar>::from_config(serialized.at("config"), 0x5eed, before_build));
+  return std::make_shared<ModelOf<Scalar>>(model_from_config(serialized, 0x5eed, before_build));
 }
 
-std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what,
-                                         const Model::BuildCheck& before_build) {
+template <class Scalar>
+std::shared_ptr<LayerOf<Scalar>> layer_from_config(const Config& entry, const std::string& what,
+                                         const ModelOf<Scalar>::BuildCheck& before_build) {
   const std::string& class_name = entry.at("class_name").as_string(what + " class_name");
   const Config* config = entry.find("config");
   const Config serialized = Config::Object{{"class_name", class_name}, {"config", config ? *config : Config()}};
   if (class_name == "Sequential" || class_name == "Functional" || class_name == "Model")
-    return std::make_shared<ModelLayer>(shared_model_from_config(serialized, before_build));
-  return Registry<Layer>::instance().deserialize(serialized, what);
+    return std::make_shared<ModelLayerOf<Scalar>>(shared_model_from_config(serialized, before_build));
+  return Registry<LayerOf<Scalar>>::instance().deserialize(serialized, what);
 }
 
-Model::BuildCheck nested_check(const Model::BuildCheck& check, const std::string& position) {
+template <class Scalar>
+ModelOf<Scalar>::BuildCheck nested_check(const ModelOf<Scalar>::BuildCheck& check, const std::string& position) {
   if (!check) return {};
-  return [check, position](const std::string& inner, const Layer& layer, const std::vector<Index>& widths) {
+  return [check, position](const std::string& inner, const LayerOf<Scalar>& layer, const std::vector<Index>& widths) {
     check(position + "/" + inner, layer, widths);
   };
 }

@@ -11,7 +11,8 @@ constexpr double kEpsilon = 1e-7;  // Keras's backend.epsilon()
 
 }  // namespace
 
-Normalization::Normalization(const Options& options) : Described(options) {
+template <class Scalar>
+NormalizationOf<Scalar>::NormalizationOf(const Options& options) : Described(options) {
   if (options.axis && *options.axis != -1 && *options.axis != 1)
     throw std::invalid_argument("Normalization axis must be -1, 1 (per feature) or None (one statistic), got " +
                                 std::to_string(*options.axis));
@@ -28,13 +29,14 @@ Normalization::Normalization(const Options& options) : Described(options) {
   }
 }
 
-void Normalization::on_build(Rng&) {
+template <class Scalar>
+void NormalizationOf<Scalar>::on_build(Rng&) {
   const Index stats = options_.axis ? width_ : 1;
   mean_.setZero(1, stats);
   variance_.setOnes(1, stats);
   count_.setZero(1, 1);
   if (given()) {
-    const auto fill = [&](const std::vector<double>& values, RowMatrix& target, const char* what) {
+    const auto fill = [&](const std::vector<double>& values, RowMatrixOf<Scalar>& target, const char* what) {
       if (values.size() != 1 && static_cast<Index>(values.size()) != stats)
         throw std::invalid_argument(std::string("Normalization ") + what + " has " + std::to_string(values.size()) +
                                     " values; the layer's input has " + std::to_string(width_) + " features");
@@ -46,7 +48,8 @@ void Normalization::on_build(Rng&) {
 }
 
 // Read from the statistics on every pass: loading weights or set_weights may have changed them.
-void Normalization::statistics(RowVector& mean_row, RowVector& scale) const {
+template <class Scalar>
+void NormalizationOf<Scalar>::statistics(RowVectorOf<Scalar>& mean_row, RowVectorOf<Scalar>& scale) const {
   mean_row.resize(width_);
   scale.resize(width_);
   for (Index j = 0; j < width_; ++j) {
@@ -57,45 +60,52 @@ void Normalization::statistics(RowVector& mean_row, RowVector& scale) const {
   }
 }
 
-void Normalization::apply(ConstMatrixMap input, MatrixMap output, const RowVector& mean_row, const RowVector& scale) const {
+template <class Scalar>
+void NormalizationOf<Scalar>::apply(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output, const RowVectorOf<Scalar>& mean_row, const RowVectorOf<Scalar>& scale) const {
   if (options_.invert)
     output = (input.array().rowwise() * scale.array()).rowwise() + mean_row.array();  // x·σ + μ
   else
     output = (input.array().rowwise() - mean_row.array()).rowwise() * scale.array();  // (x - μ) / σ
 }
 
-void Normalization::infer(ConstMatrixMap input, MatrixMap output) const {
-  RowVector mean_row, scale;  // local: inference shares no buffer between threads
+template <class Scalar>
+void NormalizationOf<Scalar>::infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const {
+  RowVectorOf<Scalar> mean_row, scale;  // local: inference shares no buffer between threads
   statistics(mean_row, scale);
   apply(input, output, mean_row, scale);
 }
 
-ConstMatrixMap Normalization::forward(ConstMatrixMap input, bool /*training*/) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> NormalizationOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool /*training*/) {
   statistics(mean_row_, scale_);  // sized at the first pass, then only rewritten
-  MatrixMap output = top_rows(output_, input.rows());
+  MatrixMapOf<Scalar> output = top_rows(output_, input.rows());
   apply(input, output, mean_row_, scale_);
   return as_const_map(output);
 }
 
-ConstMatrixMap Normalization::backward(ConstMatrixMap, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> NormalizationOf<Scalar>::backward(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> grad, GradientAt, bool need_grad_input) {
   if (!need_grad_input) return no_grad_input();
-  MatrixMap grad_input = top_rows(grad_input_, grad.rows());
+  MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, grad.rows());
   grad_input = grad.array().rowwise() * scale_.array();  // dX = dY / σ (dY · σ with invert)
   return as_const_map(grad_input);
 }
 
-std::vector<TensorShape> Normalization::tensor_shapes(Index width) const {
+template <class Scalar>
+std::vector<TensorShape> NormalizationOf<Scalar>::tensor_shapes(Index width) const {
   if (given()) return {};  // the statistics are in its config; a file holds no tensors for it
   const Index stats = options_.axis ? width : 1;  // as on_build sizes them
   return {{"mean", 1, stats}, {"variance", 1, stats}, {"count", 1, 1}};
 }
 
-std::vector<Parameter> Normalization::non_trainable() {
+template <class Scalar>
+std::vector<ParameterOf<Scalar>> NormalizationOf<Scalar>::non_trainable() {
   if (given() || !built()) return {};
   return {{"mean", &mean_, nullptr}, {"variance", &variance_, nullptr}, {"count", &count_, nullptr}};
 }
 
-void Normalization::adapt(ConstMatrixMap data) {
+template <class Scalar>
+void NormalizationOf<Scalar>::adapt(ConstMatrixMapOf<Scalar> data) {
   if (given())
     throw std::invalid_argument("Normalization was given its mean and variance; adapt() would replace them, so "
                                 "it is refused (create the layer without them to adapt it)");
@@ -122,18 +132,21 @@ void Normalization::adapt(ConstMatrixMap data) {
   count_(0, 0) = static_cast<Scalar>(data.rows());
 }
 
-RowMatrix Normalization::mean() const {
-  RowVector mean_row, scale;
+template <class Scalar>
+RowMatrixOf<Scalar> NormalizationOf<Scalar>::mean() const {
+  RowVectorOf<Scalar> mean_row, scale;
   statistics(mean_row, scale);
   return mean_row;
 }
 
-RowMatrix Normalization::variance() const {
-  RowMatrix values(1, width_);
+template <class Scalar>
+RowMatrixOf<Scalar> NormalizationOf<Scalar>::variance() const {
+  RowMatrixOf<Scalar> values(1, width_);
   for (Index j = 0; j < width_; ++j) values(0, j) = variance_(0, variance_.cols() == 1 ? 0 : j);
   return values;
 }
 
-FASTMLP_REGISTER(Normalization);
+template <class Scalar>
+FASTMLP_REGISTER(NormalizationOf<Scalar>);
 
 }  // namespace fastmlp

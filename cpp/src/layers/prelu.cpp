@@ -4,17 +4,20 @@
 
 namespace fastmlp {
 
-PReLU::PReLU(const Options& options) : Described(options) {
+template <class Scalar>
+PReLUOf<Scalar>::PReLUOf(const Options& options) : Described(options) {
   if (!options.alpha_initializer) throw std::invalid_argument("PReLU alpha_initializer is required");
 }
 
-void PReLU::on_build(Rng& rng) {
+template <class Scalar>
+void PReLUOf<Scalar>::on_build(Rng& rng) {
   alpha_.resize(1, width_);
   alpha_grad_.setZero(1, width_);
   options_.alpha_initializer->fill(alpha_, width_, width_, rng);
 }
 
-void PReLU::infer(ConstMatrixMap input, MatrixMap output) const {
+template <class Scalar>
+void PReLUOf<Scalar>::infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const {
   const auto slope = alpha_.row(0).array();
   for (Index r = 0; r < input.rows(); ++r) {
     const auto x = input.row(r).array();
@@ -22,25 +25,28 @@ void PReLU::infer(ConstMatrixMap input, MatrixMap output) const {
   }
 }
 
-ConstMatrixMap PReLU::forward(ConstMatrixMap input, bool) {
-  MatrixMap output = top_rows(output_, input.rows());
+template <class Scalar>
+ConstMatrixMapOf<Scalar> PReLUOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool) {
+  MatrixMapOf<Scalar> output = top_rows(output_, input.rows());
   infer(input, output);
   return as_const_map(output);
 }
 
-ConstMatrixMap PReLU::backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt, bool need_grad_input) {
+template <class Scalar>
+ConstMatrixMapOf<Scalar> PReLUOf<Scalar>::backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt, bool need_grad_input) {
   alpha_grad_.setZero();
   for (Index r = 0; r < input.rows(); ++r)  // dα = Σ_batch dY ∘ min(0, X)
     alpha_grad_.row(0).array() += grad.row(r).array() * input.row(r).array().min(Scalar(0));
   add_gradient_of(options_.alpha_regularizer, map_of(std::as_const(alpha_)), map_of(alpha_grad_));
   if (!need_grad_input) return no_grad_input();
-  MatrixMap grad_input = top_rows(grad_input_, input.rows());
+  MatrixMapOf<Scalar> grad_input = top_rows(grad_input_, input.rows());
   const auto slope = alpha_.row(0).array();
   for (Index r = 0; r < input.rows(); ++r)  // dX = dY ∘ (1 where X > 0, α elsewhere)
     grad_input.row(r).array() = (input.row(r).array() > 0).select(grad.row(r).array(), slope * grad.row(r).array());
   return as_const_map(grad_input);
 }
 
-FASTMLP_REGISTER(PReLU);
+template <class Scalar>
+FASTMLP_REGISTER(PReLUOf<Scalar>);
 
 }  // namespace fastmlp

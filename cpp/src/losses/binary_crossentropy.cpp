@@ -7,7 +7,8 @@ namespace fastmlp {
 namespace {
 
 // Targets moved towards 1/2 by label smoothing s: y (1 - s) + s / 2.
-auto smoothed_targets(ConstMatrixMap y_true, double label_smoothing) {
+template <class Scalar>
+auto smoothed_targets(ConstMatrixMapOf<Scalar> y_true, double label_smoothing) {
   const Scalar s = static_cast<Scalar>(label_smoothing);
   return y_true.array() * (1 - s) + Scalar(0.5) * s;
 }
@@ -23,7 +24,7 @@ class BinaryCrossentropy : public Described<BinaryCrossentropy, Loss, Crossentro
 
   // Smoothed targets are an expression, not a buffer: nothing is allocated per batch. With no
   // smoothing they equal y exactly (y * 1 + 0).
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     const auto y = smoothed_targets(y_true, options_.label_smoothing);
     if (options_.from_logits) {
       // From logits z: max(z, 0) - z y + log(1 + e^-|z|), exact for any z.
@@ -35,7 +36,7 @@ class BinaryCrossentropy : public Described<BinaryCrossentropy, Loss, Crossentro
     }
   }
 
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const Scalar scale = inverse(y_pred.size());
     const auto y = smoothed_targets(y_true, options_.label_smoothing);
     if (options_.from_logits) {
@@ -50,12 +51,12 @@ class BinaryCrossentropy : public Described<BinaryCrossentropy, Loss, Crossentro
     return !options_.from_logits && activation.class_name() == "sigmoid";
   }
 
-  void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     // σ' = p(1 - p) cancels: dL/dz = (p - y)/(n k)
     grad.array() = inverse(y_pred.size()) * (y_pred.array() - smoothed_targets(y_true, options_.label_smoothing));
   }
 
-  void check_targets(ConstMatrixMap y_true, Index output_units) const override {
+  void check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const override {
     Loss::check_targets(y_true, output_units);
     for (Index r = 0; r < y_true.rows(); ++r)
       for (Index c = 0; c < y_true.cols(); ++c)

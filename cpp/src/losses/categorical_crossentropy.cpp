@@ -14,7 +14,7 @@ class CategoricalCrossentropy : public Described<CategoricalCrossentropy, Loss, 
     require_feature_axis(options.axis, kClassName);
   }
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     const Scalar keep = 1 - smoothing(), spread = smoothing() / static_cast<Scalar>(y_pred.cols());
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const auto y = y_true.row(r).array() * keep + spread;
@@ -27,7 +27,7 @@ class CategoricalCrossentropy : public Described<CategoricalCrossentropy, Loss, 
     }
   }
 
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const Scalar inv_n = inverse(y_pred.rows());
     const Scalar keep = 1 - smoothing(), spread = smoothing() / static_cast<Scalar>(y_pred.cols());
     for (Index r = 0; r < y_pred.rows(); ++r) {
@@ -48,7 +48,7 @@ class CategoricalCrossentropy : public Described<CategoricalCrossentropy, Loss, 
     return !options_.from_logits && activation.class_name() == "softmax";
   }
 
-  void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     // Through the softmax Jacobian: dL/dz = p Σy - y, which is p - y for one-hot rows.
     const Scalar keep = 1 - smoothing(), spread = smoothing() / static_cast<Scalar>(y_pred.cols());
     const auto y = y_true.array() * keep + spread;

@@ -9,7 +9,7 @@ class CategoricalHinge : public Described<CategoricalHinge, Loss, NoLossOptions>
   static constexpr const char* kClassName = "CategoricalHinge";
   explicit CategoricalHinge(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Scalar positive = y_true.row(r).dot(y_pred.row(r));
       const Scalar negative = ((1 - y_true.row(r).array()) * y_pred.row(r).array()).maxCoeff();
@@ -17,7 +17,7 @@ class CategoricalHinge : public Described<CategoricalHinge, Loss, NoLossOptions>
     }
   }
 
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const Scalar inv_n = inverse(y_pred.rows());
     grad.setZero();
     for (Index r = 0; r < y_pred.rows(); ++r) {

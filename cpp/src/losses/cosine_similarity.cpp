@@ -23,13 +23,13 @@ class CosineSimilarity : public Described<CosineSimilarity, Loss, CosineSimilari
     require_feature_axis(options.axis, kClassName);
   }
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     for (Index r = 0; r < y_pred.rows(); ++r)
       out(r) = -y_true.row(r).dot(y_pred.row(r)) * inverse_norm(y_true.row(r).squaredNorm()) *
                inverse_norm(y_pred.row(r).squaredNorm());
   }
 
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const Scalar inv_n = inverse(y_pred.rows());
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Scalar inv_p = inverse_norm(y_pred.row(r).squaredNorm());

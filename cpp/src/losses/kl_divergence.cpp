@@ -9,13 +9,13 @@ class KLDivergence : public Described<KLDivergence, Loss, NoLossOptions> {
   static constexpr const char* kClassName = "KLDivergence";
   explicit KLDivergence(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     const auto y = y_true.array().max(kEpsilon).min(Scalar(1));
     const auto p = y_pred.array().max(kEpsilon).min(Scalar(1));
     out = (y * (y / p).log()).rowwise().sum();
   }
 
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const auto y = y_true.array().max(kEpsilon).min(Scalar(1));
     const auto p = y_pred.array();
     const auto inside = (p >= kEpsilon) && (p <= 1);  // the clip is flat outside [epsilon, 1]

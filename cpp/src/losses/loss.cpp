@@ -4,11 +4,13 @@
 
 namespace fastmlp {
 
-void Loss::gradient_preactivation(ConstMatrixMap, ConstMatrixMap, MatrixMap) const {
+template <class Scalar>
+void Loss::gradient_preactivation(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, MatrixMapOf<Scalar>) const {
   throw std::logic_error(class_name() + " has no fused gradient");
 }
 
-void Loss::check_targets(ConstMatrixMap y_true, Index output_units) const {
+template <class Scalar>
+void Loss::check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const {
   const Index expected = target_columns(output_units);
   if (y_true.cols() != expected)
     throw std::invalid_argument(class_name() + " expects targets with " + std::to_string(expected) +

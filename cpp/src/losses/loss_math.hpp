@@ -11,6 +11,7 @@ namespace fastmlp {
 
 inline Scalar clip_probability(Scalar p) { return std::min(std::max(p, kEpsilon), 1 - kEpsilon); }
 
+template <class Scalar>
 inline Scalar inverse(Index count) { return Scalar(1) / static_cast<Scalar>(count); }
 
 // log softmax of one row of logits, without overflow: z - max - log Σ e^(z - max).
@@ -58,7 +59,7 @@ class ElementwiseLoss : public Described<ElementwiseLoss<Formula>, Loss, typenam
   static constexpr const char* kClassName = Formula::kClassName;
   explicit ElementwiseLoss(const typename Formula::Options& options = {}) : Parent(options), formula_(options) {}
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     const Formula& f = formula_;
     out = y_pred.array()
               .binaryExpr(labels(y_true), [&f](Scalar p, Scalar y) { return f.value(p, y); })
@@ -66,14 +67,14 @@ class ElementwiseLoss : public Described<ElementwiseLoss<Formula>, Loss, typenam
               .mean();
   }
 
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const Formula& f = formula_;
     grad.array() = inverse(y_pred.size()) *
                    y_pred.array().binaryExpr(labels(y_true), [&f](Scalar p, Scalar y) { return f.derivative(p, y); });
   }
 
  private:
-  auto labels(ConstMatrixMap y_true) const {
+  auto labels(ConstMatrixMapOf<Scalar> y_true) const {
     Scalar scale = 1;
     if constexpr (Formula::kReadsLabelsAsSigns)
       if (((y_true.array() == 0) || (y_true.array() == 1)).all()) scale = 2;

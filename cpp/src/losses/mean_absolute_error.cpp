@@ -9,10 +9,10 @@ class MeanAbsoluteError : public Described<MeanAbsoluteError, Loss, NoLossOption
   static constexpr const char* kClassName = "MeanAbsoluteError";
   explicit MeanAbsoluteError(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     out = (y_pred.array() - y_true.array()).abs().rowwise().mean();
   }
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     grad.array() = inverse(y_pred.size()) * (y_pred.array() - y_true.array()).sign();
   }
 };

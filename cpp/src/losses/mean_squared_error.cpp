@@ -9,10 +9,10 @@ class MeanSquaredError : public Described<MeanSquaredError, Loss, NoLossOptions>
   static constexpr const char* kClassName = "MeanSquaredError";
   explicit MeanSquaredError(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     out = (y_pred.array() - y_true.array()).square().rowwise().mean();
   }
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     grad.array() = (2 * inverse(y_pred.size())) * (y_pred.array() - y_true.array());  // 2 (p - y) / (n k)
   }
 };

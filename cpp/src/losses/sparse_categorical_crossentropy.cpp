@@ -18,7 +18,8 @@ std::string number_text(double value) {
 // The class of sample `row`, checked at every read: the kernels index y_pred and write the gradient
 // with it, and y_true may be a view of memory that changed since it was validated (a callback or
 // another thread rewriting labels during fit made the write land far past the row: SIGSEGV).
-Index sparse_label(ConstMatrixMap y_true, Index row, Index classes) {
+template <class Scalar>
+Index sparse_label(ConstMatrixMapOf<Scalar> y_true, Index row, Index classes) {
   const Scalar label = y_true(row, 0);
   if (!(label >= 0 && label < static_cast<Scalar>(classes)) || label != std::floor(label))  // NaN fails too
     throw std::invalid_argument("sparse_categorical_crossentropy labels must be integers in [0, " +
@@ -49,7 +50,7 @@ class SparseCategoricalCrossentropy
                                   "(give the samples to ignore a sample weight of 0 instead)");
   }
 
-  void per_sample(ConstMatrixMap y_pred, ConstMatrixMap y_true, VectorRef out) const override {
+  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Index label = sparse_label(y_true, r, y_pred.cols());
       out(r) = options_.from_logits ? -log_softmax(y_pred.row(r))(label)
@@ -57,7 +58,7 @@ class SparseCategoricalCrossentropy
     }
   }
 
-  void gradient(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const Scalar inv_n = inverse(y_pred.rows());
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Index label = sparse_label(y_true, r, y_pred.cols());
@@ -76,7 +77,7 @@ class SparseCategoricalCrossentropy
     return !options_.from_logits && activation.class_name() == "softmax";
   }
 
-  void gradient_preactivation(ConstMatrixMap y_pred, ConstMatrixMap y_true, MatrixMap grad) const override {
+  void gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
     const Scalar inv_n = inverse(y_pred.rows());
     grad = inv_n * y_pred;  // dL/dz = (p - onehot(label)) / n
     for (Index r = 0; r < y_pred.rows(); ++r) grad(r, sparse_label(y_true, r, y_pred.cols())) -= inv_n;
@@ -84,7 +85,7 @@ class SparseCategoricalCrossentropy
 
   Index target_columns(Index /*output_units*/) const override { return 1; }
 
-  void check_targets(ConstMatrixMap y_true, Index output_units) const override {
+  void check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const override {
     Loss::check_targets(y_true, output_units);
     for (Index r = 0; r < y_true.rows(); ++r) sparse_label(y_true, r, output_units);
   }

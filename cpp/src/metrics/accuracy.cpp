@@ -6,7 +6,8 @@
 namespace fastmlp {
 namespace {
 
-Index argmax(const Eigen::Ref<const RowVector>& row) {
+template <class Scalar>
+Index argmax(const Eigen::Ref<const RowVectorOf<Scalar>>& row) {
   Index best;
   row.maxCoeff(&best);
   return best;
@@ -31,7 +32,7 @@ class BinaryAccuracy : public NamedMetric<BinaryAccuracy, ThresholdOptions> {
     if (!std::isfinite(options.threshold))
       throw std::invalid_argument("BinaryAccuracy threshold must be finite, got " + std::to_string(options.threshold));
   }
-  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
     const Scalar threshold = static_cast<Scalar>(options_.threshold);
     state[0] += ((y_pred.array() > threshold).cast<Scalar>() == y_true.array()).cast<double>().sum() /
                 static_cast<double>(y_pred.cols());
@@ -47,7 +48,7 @@ class CategoricalAccuracy : public NamedMetric<CategoricalAccuracy, NameOnly<kCa
  public:
   static constexpr const char* kClassName = "CategoricalAccuracy";
   explicit CategoricalAccuracy(const Options& options = {}) : NamedMetric(options) {}
-  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
     for (Index r = 0; r < y_pred.rows(); ++r) state[0] += argmax(y_pred.row(r)) == argmax(y_true.row(r));
   }
 };
@@ -57,7 +58,7 @@ class SparseCategoricalAccuracy : public NamedMetric<SparseCategoricalAccuracy, 
  public:
   static constexpr const char* kClassName = "SparseCategoricalAccuracy";
   explicit SparseCategoricalAccuracy(const Options& options = {}) : NamedMetric(options) {}
-  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
     // Compared as floats: converting a label that is not a valid index (NaN, 1e30) to an integer is
     // undefined behaviour, and y_true may have changed since it was checked.
     for (Index r = 0; r < y_pred.rows(); ++r) state[0] += static_cast<Scalar>(argmax(y_pred.row(r))) == y_true(r, 0);
@@ -85,7 +86,7 @@ class TopKCategoricalAccuracy : public NamedMetric<TopKCategoricalAccuracy, TopK
   explicit TopKCategoricalAccuracy(const Options& options = {}) : NamedMetric(options) {
     if (options.k < 1) throw std::invalid_argument("TopKCategoricalAccuracy k must be >= 1, got " + std::to_string(options.k));
   }
-  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
     for (Index r = 0; r < y_pred.rows(); ++r) {
       // In the top k when fewer than k classes score strictly higher than the true one.
       const Scalar target = y_pred(r, argmax(y_true.row(r)));
@@ -116,7 +117,7 @@ class Accuracy : public NamedMetric<Accuracy, NameOnly<kAccuracy>> {
     options.name = name();
     return std::make_shared<CategoricalAccuracy>(options);
   }
-  void accumulate(ConstMatrixMap, ConstMatrixMap, double*) const override {
+  void accumulate(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, double*) const override {
     throw std::logic_error("Accuracy is resolved to a concrete accuracy before it accumulates");
   }
 };

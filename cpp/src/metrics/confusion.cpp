@@ -83,7 +83,7 @@ class ThresholdRule {
   // How many outputs fall in one cell of the confusion table at threshold t: predicted positive or
   // not, against a label positive or not. One vectorised pass over the batch per cell, without a
   // branch per output (on random labels one mispredicts half the time).
-  double cell(ConstMatrixMap y_pred, ConstMatrixMap y_true, Index t, bool predicted, bool actual) const {
+  double cell(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, Index t, bool predicted, bool actual) const {
     using Flat = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
     const Flat p(y_pred.data(), y_pred.size()), y(y_true.data(), y_true.size());
     const Scalar cutoff = cutoffs_[static_cast<size_t>(t)];
@@ -146,7 +146,7 @@ template <class Derived, class OptionsT, bool kPrecision>
 class ThresholdedRatio : public ThresholdedMetric<Derived, OptionsT> {
  public:
   int state_size() const override { return static_cast<int>(2 * this->rule_.size()); }
-  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
     const ThresholdRule& rule = this->rule_;
     const Index n = rule.size();
     for (Index t = 0; t < n; ++t) {
@@ -199,7 +199,7 @@ template <class Derived, const char* DefaultName, bool kPredicted, bool kActual>
 class ConfusionCount : public ThresholdedMetric<Derived, CountOptions<DefaultName>> {
  public:
   int state_size() const override { return static_cast<int>(this->rule_.size()); }
-  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
     for (Index t = 0; t < this->rule_.size(); ++t) state[t] += this->rule_.cell(y_pred, y_true, t, kPredicted, kActual);
   }
   void result(const double* state, double, double* values) const override {
@@ -277,7 +277,7 @@ class AUC : public NamedMetric<AUC, AUCOptions> {
   // Per threshold: true positives, false positives, true negatives, false negatives.
   int state_size() const override { return static_cast<int>(4 * options_.num_thresholds); }
 
-  void accumulate(ConstMatrixMap y_pred, ConstMatrixMap y_true, double* state) const override {
+  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
     const Index count = options_.num_thresholds;
     for (Index i = 0; i < y_pred.size(); ++i) {
       double p = y_pred.data()[i];

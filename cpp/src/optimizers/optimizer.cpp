@@ -48,16 +48,18 @@ void Optimizer::set_learning_rate(LearningRate learning_rate) {
   common_options().learning_rate = std::move(learning_rate);
 }
 
-void Optimizer::build(const std::vector<Parameter>& params) {
+template <class Scalar>
+void Optimizer::build(const std::vector<ParameterOf<Scalar>>& params) {
   const int per_parameter = static_cast<int>(slot_names().size());
   slots_.assign(params.size(), {});
   for (size_t i = 0; i < params.size(); ++i)
     for (int k = 0; k < per_parameter; ++k)
-      slots_[i].push_back(RowMatrix::Constant(params[i].value->rows(), params[i].value->cols(), initial_slot_value(k)));
+      slots_[i].push_back(RowMatrixOf<Scalar>::Constant(params[i].value->rows(), params[i].value->cols(), initial_slot_value(k)));
 }
 
-void Optimizer::restore_state(const std::vector<Parameter>& params, std::int64_t iterations,
-                              std::vector<std::vector<RowMatrix>> slots, const Config& extra) {
+template <class Scalar>
+void Optimizer::restore_state(const std::vector<ParameterOf<Scalar>>& params, std::int64_t iterations,
+                              std::vector<std::vector<RowMatrixOf<Scalar>>> slots, const Config& extra) {
   require(iterations >= 0, "optimizer iterations must be >= 0, got " + std::to_string(iterations));
   if (!slots.empty()) {
     require(slots.size() == params.size(), "optimizer state holds slots for " + std::to_string(slots.size()) +
@@ -79,7 +81,8 @@ void Optimizer::restore_state(const std::vector<Parameter>& params, std::int64_t
   iterations_ = iterations;
 }
 
-bool Optimizer::built_for(const std::vector<Parameter>& params) const {
+template <class Scalar>
+bool Optimizer::built_for(const std::vector<ParameterOf<Scalar>>& params) const {
   if (slots_.size() != params.size()) return false;
   for (size_t i = 0; i < params.size(); ++i) {
     if (slots_[i].size() != slot_names().size()) return false;
@@ -89,7 +92,8 @@ bool Optimizer::built_for(const std::vector<Parameter>& params) const {
   return true;
 }
 
-void Optimizer::clip_gradients(const std::vector<Parameter>& params) const {
+template <class Scalar>
+void Optimizer::clip_gradients(const std::vector<ParameterOf<Scalar>>& params) const {
   // Gradients are the layers' buffers, overwritten by every backward pass, so clipping in place is safe.
   const OptimizerOptions& options = common();
   if (options.clipvalue) {
@@ -109,7 +113,8 @@ void Optimizer::clip_gradients(const std::vector<Parameter>& params) const {
   }
 }
 
-void Optimizer::step(const std::vector<Parameter>& params) {
+template <class Scalar>
+void Optimizer::step(const std::vector<ParameterOf<Scalar>>& params) {
   clip_gradients(params);
   const double rate = learning_rate();
   const Scalar lr = static_cast<Scalar>(rate);

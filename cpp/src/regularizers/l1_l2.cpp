@@ -19,7 +19,8 @@ void require_strength(double value, const char* who, const char* name) {
                                 std::to_string(value));
 }
 
-double l1_l2_penalty(double l1, double l2, ConstMatrixMap values) {
+template <class Scalar>
+double l1_l2_penalty(double l1, double l2, ConstMatrixMapOf<Scalar> values) {
   double total = 0;
   if (l1 != 0) total += l1 * values.cwiseAbs().cast<double>().sum();
   if (l2 != 0) total += l2 * values.cast<double>().squaredNorm();
@@ -27,7 +28,8 @@ double l1_l2_penalty(double l1, double l2, ConstMatrixMap values) {
 }
 
 // grad += l1 sign(values) + 2 l2 values
-void add_l1_l2_gradient(double l1, double l2, ConstMatrixMap values, MatrixMap grad) {
+template <class Scalar>
+void add_l1_l2_gradient(double l1, double l2, ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) {
   if (l1 != 0) grad.array() += static_cast<Scalar>(l1) * values.array().sign();
   if (l2 != 0) grad.array() += static_cast<Scalar>(2 * l2) * values.array();
 }
@@ -44,8 +46,8 @@ class L1 : public Described<L1, Regularizer, L1Options> {
  public:
   static constexpr const char* kClassName = "L1";
   explicit L1(const Options& options = {}) : Described(options) { require_strength(options.l1, kClassName, "l1"); }
-  double penalty(ConstMatrixMap values) const override { return l1_l2_penalty(options_.l1, 0, values); }
-  void add_gradient(ConstMatrixMap values, MatrixMap grad) const override {
+  double penalty(ConstMatrixMapOf<Scalar> values) const override { return l1_l2_penalty(options_.l1, 0, values); }
+  void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const override {
     add_l1_l2_gradient(options_.l1, 0, values, grad);
   }
 };
@@ -62,8 +64,8 @@ class L2 : public Described<L2, Regularizer, L2Options> {
  public:
   static constexpr const char* kClassName = "L2";
   explicit L2(const Options& options = {}) : Described(options) { require_strength(options.l2, kClassName, "l2"); }
-  double penalty(ConstMatrixMap values) const override { return l1_l2_penalty(0, options_.l2, values); }
-  void add_gradient(ConstMatrixMap values, MatrixMap grad) const override {
+  double penalty(ConstMatrixMapOf<Scalar> values) const override { return l1_l2_penalty(0, options_.l2, values); }
+  void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const override {
     add_l1_l2_gradient(0, options_.l2, values, grad);
   }
 };
@@ -85,8 +87,8 @@ class L1L2 : public Described<L1L2, Regularizer, L1L2Options> {
     require_strength(options.l1, kClassName, "l1");
     require_strength(options.l2, kClassName, "l2");
   }
-  double penalty(ConstMatrixMap values) const override { return l1_l2_penalty(options_.l1, options_.l2, values); }
-  void add_gradient(ConstMatrixMap values, MatrixMap grad) const override {
+  double penalty(ConstMatrixMapOf<Scalar> values) const override { return l1_l2_penalty(options_.l1, options_.l2, values); }
+  void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const override {
     add_l1_l2_gradient(options_.l1, options_.l2, values, grad);
   }
 };

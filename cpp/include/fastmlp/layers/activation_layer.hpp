@@ -9,13 +9,14 @@ namespace fastmlp {
 
 // A layer that applies one activation: forward, backward and inference, and the activation a loss
 // may fuse its gradient with.
-class ActivationApplying : public ElementwiseLayer {
+template <class Scalar>
+class ActivationApplying : public ElementwiseLayerOf<Scalar> {
  public:
   const Activation* final_activation() const override { return &activation(); }
   Index output_dim_for(Index input_dim) const override { return activation().output_width(input_dim); }
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
 
  protected:
   virtual const Activation& activation() const = 0;
@@ -30,11 +31,12 @@ struct ActivationLayerOptions {
   }
 };
 
-class ActivationLayer : public Described<ActivationLayer, ActivationApplying, ActivationLayerOptions> {
+template <class Scalar>
+class ActivationLayerOf : public Described<ActivationLayerOf<Scalar>, ActivationApplying, ActivationLayerOptions> {
  public:
   static constexpr const char* kClassName = "Activation";
-  explicit ActivationLayer(const Options& options);
-  explicit ActivationLayer(ActivationPtr activation) : ActivationLayer(Options{std::move(activation)}) {}
+  explicit ActivationLayerOf(const Options& options);
+  explicit ActivationLayerOf(ActivationPtr activation) : ActivationLayerOf(Options{std::move(activation)}) {}
 
  protected:
   const Activation& activation() const override { return *options_.activation; }

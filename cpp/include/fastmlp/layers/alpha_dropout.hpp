@@ -10,13 +10,14 @@
 
 namespace fastmlp {
 
-class AlphaDropout : public RandomLayer<AlphaDropout, DropoutOptions> {
+template <class Scalar>
+class AlphaDropoutOf : public RandomLayer<AlphaDropoutOf<Scalar>, DropoutOptions> {
  public:
   static constexpr const char* kClassName = "AlphaDropout";
-  explicit AlphaDropout(const Options& options);
+  explicit AlphaDropoutOf(const Options& options);
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
 
  protected:
   void on_reserve(Index max_batch) override {
@@ -26,8 +27,8 @@ class AlphaDropout : public RandomLayer<AlphaDropout, DropoutOptions> {
 
  private:
   bool active_ = false;  // whether the last forward pass dropped anything
-  RowMatrix scale_;      // (max_batch, width)  a for a kept input, 0 for a dropped one
-  RowMatrix offset_;     // (max_batch, width)  b, or a·α' + b for a dropped one
+  RowMatrixOf<Scalar> scale_;      // (max_batch, width)  a for a kept input, 0 for a dropped one
+  RowMatrixOf<Scalar> offset_;     // (max_batch, width)  b, or a·α' + b for a dropped one
 };
 
 }  // namespace fastmlp

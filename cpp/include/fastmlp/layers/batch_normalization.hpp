@@ -38,17 +38,18 @@ struct BatchNormalizationOptions {
   }
 };
 
-class BatchNormalization : public Described<BatchNormalization, ElementwiseLayer, BatchNormalizationOptions> {
+template <class Scalar>
+class BatchNormalizationOf : public Described<BatchNormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, BatchNormalizationOptions> {
  public:
   static constexpr const char* kClassName = "BatchNormalization";
-  explicit BatchNormalization(const Options& options = {});
+  explicit BatchNormalizationOf(const Options& options = {});
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
-  std::vector<Parameter> parameters() override;
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
+  std::vector<ParameterOf<Scalar>> parameters() override;
   std::vector<TensorShape> tensor_shapes(Index width) const override;
-  std::vector<Parameter> non_trainable() override;
+  std::vector<ParameterOf<Scalar>> non_trainable() override;
   double weight_penalty() const override;
 
  protected:
@@ -57,12 +58,12 @@ class BatchNormalization : public Described<BatchNormalization, ElementwiseLayer
 
  private:
   bool training_pass_ = false;  // whether the last forward used batch statistics
-  RowMatrix gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width)
-  RowMatrix moving_mean_, moving_variance_;           // (1, width)
-  RowVector batch_mean_, batch_variance_;             // (1, width)  statistics of the last batch
-  RowVector inv_std_;                                 // (1, width)  1 / sqrt(var + epsilon) of the batch
-  RowVector coefficient_;                             // (1, width)  γ / (n σ), for backward
-  RowMatrix normalized_;                              // (max_batch, width)  x̂
+  RowMatrixOf<Scalar> gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width)
+  RowMatrixOf<Scalar> moving_mean_, moving_variance_;           // (1, width)
+  RowVectorOf<Scalar> batch_mean_, batch_variance_;             // (1, width)  statistics of the last batch
+  RowVectorOf<Scalar> inv_std_;                                 // (1, width)  1 / sqrt(var + epsilon) of the batch
+  RowVectorOf<Scalar> coefficient_;                             // (1, width)  γ / (n σ), for backward
+  RowMatrixOf<Scalar> normalized_;                              // (max_batch, width)  x̂
 };
 
 }  // namespace fastmlp

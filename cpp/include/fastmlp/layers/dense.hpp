@@ -32,13 +32,14 @@ struct DenseOptions {
   }
 };
 
-class Dense : public Described<Dense, Layer, DenseOptions> {
+template <class Scalar>
+class DenseOf : public Described<DenseOf<Scalar>, LayerOf<Scalar>, DenseOptions> {
  public:
   static constexpr const char* kClassName = "Dense";
 
-  explicit Dense(const Options& options);
+  explicit DenseOf(const Options& options);
   // The common case in C++: Dense(16, make_activation("relu")).
-  explicit Dense(Index units, ActivationPtr activation = linear_activation());
+  explicit DenseOf(Index units, ActivationPtr activation = linear_activation());
 
   void build(Index input_dim, Rng& rng) override;
   Index output_dim_for(Index) const override { return outputs_; }
@@ -47,19 +48,19 @@ class Dense : public Described<Dense, Layer, DenseOptions> {
   Index input_dim() const override { return inputs_; }
   Index output_dim() const override { return outputs_; }
   void reserve_batch(Index max_batch) override;
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at,
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at,
                           bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
   // A sparse batch X (n, inputs): Z = X W over its stored entries; dW = Xᵀ dZ likewise; no dX.
   bool takes_sparse() const override { return true; }
-  ConstMatrixMap forward_sparse(const CsrRows& input, bool training) override;
-  void backward_sparse(const CsrRows& input, ConstMatrixMap grad, GradientAt at) override;
-  void infer_sparse(const CsrRows& input, MatrixMap output) const override;
+  ConstMatrixMapOf<Scalar> forward_sparse(const CsrRowsOf<Scalar>& input, bool training) override;
+  void backward_sparse(const CsrRowsOf<Scalar>& input, ConstMatrixMapOf<Scalar> grad, GradientAt at) override;
+  void infer_sparse(const CsrRowsOf<Scalar>& input, MatrixMapOf<Scalar> output) const override;
   const Activation* final_activation() const override { return options_.activation.get(); }
-  std::vector<Parameter> parameters() override;
+  std::vector<ParameterOf<Scalar>> parameters() override;
   double weight_penalty() const override;
-  double activity_penalty(ConstMatrixMap output) const override {
+  double activity_penalty(ConstMatrixMapOf<Scalar> output) const override {
     return penalty_of(options_.activity_regularizer, output);
   }
   bool has_activity_penalty() const override { return options_.activity_regularizer != nullptr; }
@@ -69,38 +70,38 @@ class Dense : public Described<Dense, Layer, DenseOptions> {
   void set_kernel_regularizer(RegularizerPtr regularizer) { options_.kernel_regularizer = std::move(regularizer); }
   void set_bias_regularizer(RegularizerPtr regularizer) { options_.bias_regularizer = std::move(regularizer); }
   // Allocated once by build() and never reallocated, so views handed out stay valid.
-  RowMatrix& kernel() { return kernel_; }
-  RowMatrix& bias() { return bias_; }
+  RowMatrixOf<Scalar>& kernel() { return kernel_; }
+  RowMatrixOf<Scalar>& bias() { return bias_; }
 
  private:
   const Activation& activation() const { return *options_.activation; }
   // output = f(input W + b), written in place; the input dense or sparse.
-  void affine_activate(ConstMatrixMap input, MatrixMap output, const Activation& activation) const;
-  void affine_activate(const CsrRows& input, MatrixMap output, const Activation& activation) const;
+  void affine_activate(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output, const Activation& activation) const;
+  void affine_activate(const CsrRowsOf<Scalar>& input, MatrixMapOf<Scalar> output, const Activation& activation) const;
   // The training pass's output (n, units), given how to write input W + b into a buffer.
   template <class Affine>
-  ConstMatrixMap forward_with(Index rows, const Affine& affine);
+  ConstMatrixMapOf<Scalar> forward_with(Index rows, const Affine& affine);
   // output = f(X W + b) for inference, through a thread's own Z when f changes the width.
   template <class Affine>
-  void infer_with(Index rows, MatrixMap output, const Affine& affine) const;
+  void infer_with(Index rows, MatrixMapOf<Scalar> output, const Affine& affine) const;
   // The bias and regularizer gradients, after dW is written (dense and sparse backward share them).
-  void finish_gradients(ConstMatrixMap grad_z);
+  void finish_gradients(ConstMatrixMapOf<Scalar> grad_z);
   // dL/dZ from the gradient handed to backward(), adding the activity penalty's share.
-  ConstMatrixMap preactivation_gradient(ConstMatrixMap grad, GradientAt at);
+  ConstMatrixMapOf<Scalar> preactivation_gradient(ConstMatrixMapOf<Scalar> grad, GradientAt at);
 
   Index units_;
   Index outputs_;  // the activation's output width for `units_` features
   Index inputs_ = 0;
 
-  RowMatrix kernel_;         // (inputs, units)
-  RowMatrix bias_;           // (1, units); empty without use_bias
-  RowMatrix kernel_grad_;    // (inputs, units)
-  RowMatrix bias_grad_;      // (1, units)
-  RowMatrix preact_;         // (max_batch, units)    Z = XW + b, kept only if the activation needs it
-  RowMatrix output_;         // (max_batch, outputs)  A = f(Z)
-  RowMatrix grad_preact_;    // (max_batch, units)    dZ
-  RowMatrix activity_grad_;  // (max_batch, outputs)  dA plus the activity penalty's gradient, if any
-  RowMatrix grad_input_;     // (max_batch, inputs) dX
+  RowMatrixOf<Scalar> kernel_;         // (inputs, units)
+  RowMatrixOf<Scalar> bias_;           // (1, units); empty without use_bias
+  RowMatrixOf<Scalar> kernel_grad_;    // (inputs, units)
+  RowMatrixOf<Scalar> bias_grad_;      // (1, units)
+  RowMatrixOf<Scalar> preact_;         // (max_batch, units)    Z = XW + b, kept only if the activation needs it
+  RowMatrixOf<Scalar> output_;         // (max_batch, outputs)  A = f(Z)
+  RowMatrixOf<Scalar> grad_preact_;    // (max_batch, units)    dZ
+  RowMatrixOf<Scalar> activity_grad_;  // (max_batch, outputs)  dA plus the activity penalty's gradient, if any
+  RowMatrixOf<Scalar> grad_input_;     // (max_batch, inputs) dX
 };
 
 }  // namespace fastmlp

@@ -19,21 +19,22 @@ struct DropoutOptions {
   }
 };
 
-class Dropout : public RandomLayer<Dropout, DropoutOptions> {
+template <class Scalar>
+class DropoutOf : public RandomLayer<DropoutOf<Scalar>, DropoutOptions> {
  public:
   static constexpr const char* kClassName = "Dropout";
-  explicit Dropout(const Options& options);
-  explicit Dropout(double rate) : Dropout(Options{rate, std::nullopt}) {}
+  explicit DropoutOf(const Options& options);
+  explicit DropoutOf(double rate) : DropoutOf(Options{rate, std::nullopt}) {}
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
 
  protected:
   void on_reserve(Index max_batch) override { mask_.resize(max_batch, width_); }
 
  private:
   bool active_ = false;  // whether the last forward pass dropped anything
-  RowMatrix mask_;       // (max_batch, width)  0 or 1 / (1 - rate)
+  RowMatrixOf<Scalar> mask_;       // (max_batch, width)  0 or 1 / (1 - rate)
 };
 
 }  // namespace fastmlp

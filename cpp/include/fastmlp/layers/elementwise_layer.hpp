@@ -10,7 +10,8 @@
 
 namespace fastmlp {
 
-class ElementwiseLayer : public Layer {
+template <class Scalar>
+class ElementwiseLayerOf : public LayerOf<Scalar> {
  public:
   void build(Index input_dim, Rng& rng) override {
     if (input_dim <= 0) throw std::invalid_argument(class_name() + " input dimension must be positive");
@@ -34,17 +35,17 @@ class ElementwiseLayer : public Layer {
     on_reserve(max_batch);
     output_.resize(max_batch, output_dim());  // last: a failed allocation above leaves this unreserved
   }
-  std::vector<Parameter> parameters() override { return {}; }
+  std::vector<ParameterOf<Scalar>> parameters() override { return {}; }
 
  protected:
   virtual void on_build(Rng& /*rng*/) {}
   virtual void on_reserve(Index /*max_batch*/) {}
   // An empty gradient for the layer below, when backward() is told it is not needed.
-  ConstMatrixMap no_grad_input() const { return {grad_input_.data(), 0, width_}; }
+  ConstMatrixMapOf<Scalar> no_grad_input() const { return {grad_input_.data(), 0, width_}; }
 
   Index width_ = 0;
-  RowMatrix output_;      // (max_batch, output_dim)
-  RowMatrix grad_input_;  // (max_batch, width)
+  RowMatrixOf<Scalar> output_;      // (max_batch, output_dim)
+  RowMatrixOf<Scalar> grad_input_;  // (max_batch, width)
 };
 
 }  // namespace fastmlp

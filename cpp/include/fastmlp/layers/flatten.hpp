@@ -19,16 +19,17 @@ struct FlattenOptions {
   }
 };
 
-class Flatten : public Described<Flatten, ElementwiseLayer, FlattenOptions> {
+template <class Scalar>
+class FlattenOf : public Described<FlattenOf<Scalar>, ElementwiseLayerOf<Scalar>, FlattenOptions> {
  public:
   static constexpr const char* kClassName = "Flatten";
-  explicit Flatten(const Options& options = {});
+  explicit FlattenOf(const Options& options = {});
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool) override { return input; }
-  ConstMatrixMap backward(ConstMatrixMap, ConstMatrixMap grad, GradientAt, bool need_grad_input) override {
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool) override { return input; }
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> grad, GradientAt, bool need_grad_input) override {
     return need_grad_input ? grad : no_grad_input();
   }
-  void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override { output = input; }
 };
 
 }  // namespace fastmlp

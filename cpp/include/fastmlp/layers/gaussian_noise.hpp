@@ -19,13 +19,14 @@ struct GaussianNoiseOptions {
   }
 };
 
-class GaussianNoise : public RandomLayer<GaussianNoise, GaussianNoiseOptions> {
+template <class Scalar>
+class GaussianNoiseOf : public RandomLayer<GaussianNoiseOf<Scalar>, GaussianNoiseOptions> {
  public:
   static constexpr const char* kClassName = "GaussianNoise";
-  explicit GaussianNoise(const Options& options);
+  explicit GaussianNoiseOf(const Options& options);
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
 };
 
 }  // namespace fastmlp

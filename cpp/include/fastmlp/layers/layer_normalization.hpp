@@ -36,15 +36,16 @@ struct LayerNormalizationOptions {
   }
 };
 
-class LayerNormalization : public Described<LayerNormalization, ElementwiseLayer, LayerNormalizationOptions> {
+template <class Scalar>
+class LayerNormalizationOf : public Described<LayerNormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, LayerNormalizationOptions> {
  public:
   static constexpr const char* kClassName = "LayerNormalization";
-  explicit LayerNormalization(const Options& options = {});
+  explicit LayerNormalizationOf(const Options& options = {});
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
-  std::vector<Parameter> parameters() override;
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
+  std::vector<ParameterOf<Scalar>> parameters() override;
   std::vector<TensorShape> tensor_shapes(Index width) const override;
   double weight_penalty() const override;
 
@@ -57,12 +58,12 @@ class LayerNormalization : public Described<LayerNormalization, ElementwiseLayer
   bool has_gamma() const { return options_.scale || options_.rms_scaling; }
   bool has_beta() const { return options_.center && !options_.rms_scaling; }
   // y for rows of `input`, keeping x̂ and the rows' statistics in the given buffers.
-  void normalize(ConstMatrixMap input, MatrixMap output, MatrixMap x_hat, Scalar* means, Scalar* inv_stds) const;
+  void normalize(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output, MatrixMapOf<Scalar> x_hat, Scalar* means, Scalar* inv_stds) const;
 
-  RowMatrix gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width) when the layer has them, else empty
-  RowMatrix normalized_;                              // (max_batch, width)  x̂: (x - mean) s, or x s with rms_scaling
-  Vector row_mean_;                                   // (max_batch)  each sample's mean
-  Vector row_inv_std_;                                // (max_batch)  s = 1 / sqrt(var + epsilon)
+  RowMatrixOf<Scalar> gamma_, beta_, gamma_grad_, beta_grad_;  // (1, width) when the layer has them, else empty
+  RowMatrixOf<Scalar> normalized_;                              // (max_batch, width)  x̂: (x - mean) s, or x s with rms_scaling
+  VectorOf<Scalar> row_mean_;                                   // (max_batch)  each sample's mean
+  VectorOf<Scalar> row_inv_std_;                                // (max_batch)  s = 1 / sqrt(var + epsilon)
 };
 
 }  // namespace fastmlp

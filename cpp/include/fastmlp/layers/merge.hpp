@@ -11,7 +11,8 @@ namespace fastmlp {
 
 // What every merge layer shares: it is built for the widths of its inputs, has no parameters, and
 // runs only through the list interface (Layer's *_inputs functions).
-class MergeLayer : public Layer {
+template <class Scalar>
+class MergeLayerOf : public LayerOf<Scalar> {
  public:
   bool takes_list() const override { return true; }
   void build(Index input_dim, Rng& rng) override;  // refused: a merge layer is called on a list
@@ -25,11 +26,11 @@ class MergeLayer : public Layer {
   size_t input_count() const override { return widths_.size(); }
   Index input_dim_of(size_t input) const override { return widths_.at(input); }
   void reserve_batch(Index max_batch) override;
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
-  ConstMatrixMap forward_inputs(const LayerInputs& inputs, bool training) override;
-  std::vector<Parameter> parameters() override { return {}; }
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
+  ConstMatrixMapOf<Scalar> forward_inputs(const LayerInputsOf<Scalar>& inputs, bool training) override;
+  std::vector<ParameterOf<Scalar>> parameters() override { return {}; }
 
  protected:
   // Checks the widths (throwing std::invalid_argument) and returns the output's width.
@@ -39,8 +40,8 @@ class MergeLayer : public Layer {
 
   std::vector<Index> widths_;
   Index output_width_ = 0;
-  RowMatrix output_;                      // (max_batch, output width)
-  std::vector<RowMatrix> grad_buffers_;   // gradient_buffers() of (max_batch, input width)
+  RowMatrixOf<Scalar> output_;                      // (max_batch, output width)
+  std::vector<RowMatrixOf<Scalar>> grad_buffers_;   // gradient_buffers() of (max_batch, input width)
 };
 
 struct ConcatenateOptions {
@@ -53,13 +54,14 @@ struct ConcatenateOptions {
 };
 
 // The inputs' features side by side: (n, a) and (n, b) give (n, a + b).
-class Concatenate : public Described<Concatenate, MergeLayer, ConcatenateOptions> {
+template <class Scalar>
+class ConcatenateOf : public Described<ConcatenateOf<Scalar>, MergeLayerOf<Scalar>, ConcatenateOptions> {
  public:
   static constexpr const char* kClassName = "Concatenate";
-  explicit Concatenate(const Options& options = {});
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  explicit ConcatenateOf(const Options& options = {});
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
-  void infer_inputs(const LayerInputs& inputs, MatrixMap output) const override;
+  void infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) const override;
 
  protected:
   Index output_width(const std::vector<Index>& widths) const override;
@@ -67,33 +69,35 @@ class Concatenate : public Described<Concatenate, MergeLayer, ConcatenateOptions
 
 // The element-wise merges: every input has the output's width.
 template <class Derived>
-class ElementwiseMerge : public Described<Derived, MergeLayer, NoOptions> {
+class ElementwiseMergeOf : public Described<Derived, MergeLayerOf<Scalar>, NoOptions> {
  public:
-  void infer_inputs(const LayerInputs& inputs, MatrixMap output) const override { Derived::combine(inputs, output); }
+  void infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) const override { Derived::combine(inputs, output); }
 
  protected:
-  explicit ElementwiseMerge(const NoOptions& options) : Described<Derived, MergeLayer, NoOptions>(options) {}
+  explicit ElementwiseMergeOf(const NoOptions& options) : Described<Derived, MergeLayerOf<Scalar>, NoOptions>(options) {}
   Index output_width(const std::vector<Index>& widths) const override;
 };
 
-class Add : public ElementwiseMerge<Add> {
+template <class Scalar>
+class AddOf : public ElementwiseMerge<AddOf<Scalar>> {
  public:
   static constexpr const char* kClassName = "Add";
-  explicit Add(const Options& options = {}) : ElementwiseMerge(options) {}
-  static void combine(const LayerInputs& inputs, MatrixMap output);
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  explicit AddOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 
  protected:
   size_t gradient_buffers() const override { return 0; }
 };
 
-class Subtract : public ElementwiseMerge<Subtract> {
+template <class Scalar>
+class SubtractOf : public ElementwiseMerge<SubtractOf<Scalar>> {
  public:
   static constexpr const char* kClassName = "Subtract";
-  explicit Subtract(const Options& options = {}) : ElementwiseMerge(options) {}
-  static void combine(const LayerInputs& inputs, MatrixMap output);
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  explicit SubtractOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 
  protected:
@@ -101,21 +105,23 @@ class Subtract : public ElementwiseMerge<Subtract> {
   Index output_width(const std::vector<Index>& widths) const override;
 };
 
-class Multiply : public ElementwiseMerge<Multiply> {
+template <class Scalar>
+class MultiplyOf : public ElementwiseMerge<MultiplyOf<Scalar>> {
  public:
   static constexpr const char* kClassName = "Multiply";
-  explicit Multiply(const Options& options = {}) : ElementwiseMerge(options) {}
-  static void combine(const LayerInputs& inputs, MatrixMap output);
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  explicit MultiplyOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 };
 
-class Average : public ElementwiseMerge<Average> {
+template <class Scalar>
+class AverageOf : public ElementwiseMerge<AverageOf<Scalar>> {
  public:
   static constexpr const char* kClassName = "Average";
-  explicit Average(const Options& options = {}) : ElementwiseMerge(options) {}
-  static void combine(const LayerInputs& inputs, MatrixMap output);
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  explicit AverageOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 
  protected:
@@ -123,21 +129,23 @@ class Average : public ElementwiseMerge<Average> {
 };
 
 // Maximum and Minimum: the gradient goes to the input that was chosen, the first one on a tie.
-class Maximum : public ElementwiseMerge<Maximum> {
+template <class Scalar>
+class MaximumOf : public ElementwiseMerge<MaximumOf<Scalar>> {
  public:
   static constexpr const char* kClassName = "Maximum";
-  explicit Maximum(const Options& options = {}) : ElementwiseMerge(options) {}
-  static void combine(const LayerInputs& inputs, MatrixMap output);
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  explicit MaximumOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 };
 
-class Minimum : public ElementwiseMerge<Minimum> {
+template <class Scalar>
+class MinimumOf : public ElementwiseMerge<MinimumOf<Scalar>> {
  public:
   static constexpr const char* kClassName = "Minimum";
-  explicit Minimum(const Options& options = {}) : ElementwiseMerge(options) {}
-  static void combine(const LayerInputs& inputs, MatrixMap output);
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  explicit MinimumOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 };
 

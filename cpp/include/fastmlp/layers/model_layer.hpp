@@ -12,11 +12,12 @@
 
 namespace fastmlp {
 
-class ModelLayer : public Layer {
+template <class Scalar>
+class ModelLayerOf : public LayerOf<Scalar> {
  public:
   // Throws std::invalid_argument for a model of several outputs (a layer has one).
-  explicit ModelLayer(std::shared_ptr<Model> model);
-  const std::shared_ptr<Model>& model() const { return model_; }
+  explicit ModelLayerOf(std::shared_ptr<ModelOf<Scalar>> model);
+  const std::shared_ptr<ModelOf<Scalar>>& model() const { return model_; }
 
   std::string class_name() const override { return model_->class_name(); }
   bool takes_list() const override { return model_->input_count() > 1; }
@@ -32,40 +33,44 @@ class ModelLayer : public Layer {
   size_t input_count() const override { return model_->input_count(); }
   Index input_dim_of(size_t input) const override { return model_->input_dim(input); }
   void reserve_batch(Index max_batch) override { model_->prepare_passes(max_batch); }
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
-  ConstMatrixMap forward_inputs(const LayerInputs& inputs, bool training) override;
-  void backward_inputs(const LayerInputs& inputs, ConstMatrixMap grad, GradientAt at, const std::vector<bool>& need_grad,
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
+  ConstMatrixMapOf<Scalar> forward_inputs(const LayerInputsOf<Scalar>& inputs, bool training) override;
+  void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
-  void infer_inputs(const LayerInputs& inputs, MatrixMap output) const override;
+  void infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) const override;
   const Activation* final_activation() const override;
   // The inner layers' tensors, named "<inner layer index>/<name>": those of trainable layers here,
   // those of frozen ones with the non-trainable state.
-  std::vector<Parameter> parameters() override;
-  std::vector<Parameter> non_trainable() override;
+  std::vector<ParameterOf<Scalar>> parameters() override;
+  std::vector<ParameterOf<Scalar>> non_trainable() override;
   double weight_penalty() const override { return model_->weight_penalty(); }
-  std::shared_ptr<Layer> fresh_copy() const override;
+  std::shared_ptr<LayerOf<Scalar>> fresh_copy() const override;
 
  protected:
   Config options_config() const override { return model_->config(); }
 
  private:
-  std::shared_ptr<Model> model_;
+  std::shared_ptr<ModelOf<Scalar>> model_;
   std::vector<GradientAt> at_;  // (1)  the gradient's kind handed to the inner model's output
   std::vector<std::string> names_;  // parameter names, made once
 };
 
 // {"class_name", "config"} of a layer, or of the model a ModelLayer holds.
-Config serialize_layer(const Layer& layer);
+template <class Scalar>
+Config serialize_layer(const LayerOf<Scalar>& layer);
 // A layer from {"class_name", "config", ...} (other members, such as a functional config's
 // "inbound_nodes", are the caller's); Sequential, Functional and Model make a ModelLayer, whose
 // model's layers `before_build` sees (Model::from_config) before they are built.
-std::shared_ptr<Layer> layer_from_config(const Config& entry, const std::string& what,
-                                         const Model::BuildCheck& before_build = {});
+template <class Scalar>
+std::shared_ptr<LayerOf<Scalar>> layer_from_config(const Config& entry, const std::string& what,
+                                         const ModelOf<Scalar>::BuildCheck& before_build = {});
 // A model from {"class_name", "config"}, as the class it is (a Sequential is made a Sequential).
-std::shared_ptr<Model> shared_model_from_config(const Config& serialized, const Model::BuildCheck& before_build = {});
+template <class Scalar>
+std::shared_ptr<ModelOf<Scalar>> shared_model_from_config(const Config& serialized, const ModelOf<Scalar>::BuildCheck& before_build = {});
 // The check for the layers of the model used as layer `position`: `check` sees them at "position/inner".
-Model::BuildCheck nested_check(const Model::BuildCheck& check, const std::string& position);
+template <class Scalar>
+ModelOf<Scalar>::BuildCheck nested_check(const ModelOf<Scalar>::BuildCheck& check, const std::string& position);
 
 }  // namespace fastmlp

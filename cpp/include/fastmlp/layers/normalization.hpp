@@ -26,25 +26,26 @@ struct NormalizationOptions {
   }
 };
 
-class Normalization : public Described<Normalization, ElementwiseLayer, NormalizationOptions> {
+template <class Scalar>
+class NormalizationOf : public Described<NormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, NormalizationOptions> {
  public:
   static constexpr const char* kClassName = "Normalization";
-  explicit Normalization(const Options& options = {});
+  explicit NormalizationOf(const Options& options = {});
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
   // Without given statistics: mean, variance and count, saved with the model (Keras's weights).
-  std::vector<Parameter> non_trainable() override;
+  std::vector<ParameterOf<Scalar>> non_trainable() override;
   std::vector<TensorShape> tensor_shapes(Index width) const override;
 
   // Sets mean, variance and count from `data` (rows of samples), as Keras's adapt(): builds the layer
   // for data's width if needed. Throws std::invalid_argument when the statistics were given, or for
   // data of another width, no rows, or values that are not finite.
-  void adapt(ConstMatrixMap data);
+  void adapt(ConstMatrixMapOf<Scalar> data);
   // (1, width) each, as Keras's layer.mean and layer.variance broadcast them.
-  RowMatrix mean() const;
-  RowMatrix variance() const;
+  RowMatrixOf<Scalar> mean() const;
+  RowMatrixOf<Scalar> variance() const;
 
  protected:
   void on_build(Rng& rng) override;
@@ -52,12 +53,12 @@ class Normalization : public Described<Normalization, ElementwiseLayer, Normaliz
  private:
   bool given() const { return options_.mean.has_value(); }
   // The mean and the factor on x (1 / max(sqrt(variance), ε), or its inverse with invert) per feature.
-  void statistics(RowVector& mean_row, RowVector& scale) const;
-  void apply(ConstMatrixMap input, MatrixMap output, const RowVector& mean_row, const RowVector& scale) const;
+  void statistics(RowVectorOf<Scalar>& mean_row, RowVectorOf<Scalar>& scale) const;
+  void apply(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output, const RowVectorOf<Scalar>& mean_row, const RowVectorOf<Scalar>& scale) const;
 
-  RowMatrix mean_, variance_, count_;  // (1, width) or (1, 1) with axis=None; count (1, 1)
-  RowVector mean_row_;                 // (1, width)  the mean for every feature, this pass
-  RowVector scale_;                    // (1, width)  the factor on x, this pass
+  RowMatrixOf<Scalar> mean_, variance_, count_;  // (1, width) or (1, 1) with axis=None; count (1, 1)
+  RowVectorOf<Scalar> mean_row_;                 // (1, width)  the mean for every feature, this pass
+  RowVectorOf<Scalar> scale_;                    // (1, width)  the factor on x, this pass
 };
 
 }  // namespace fastmlp

@@ -18,25 +18,26 @@ struct PReLUOptions {
   }
 };
 
-class PReLU : public Described<PReLU, ElementwiseLayer, PReLUOptions> {
+template <class Scalar>
+class PReLUOf : public Described<PReLUOf<Scalar>, ElementwiseLayerOf<Scalar>, PReLUOptions> {
  public:
   static constexpr const char* kClassName = "PReLU";
-  explicit PReLU(const Options& options = {});
+  explicit PReLUOf(const Options& options = {});
 
-  ConstMatrixMap forward(ConstMatrixMap input, bool training) override;
-  ConstMatrixMap backward(ConstMatrixMap input, ConstMatrixMap grad, GradientAt at, bool need_grad_input) override;
-  void infer(ConstMatrixMap input, MatrixMap output) const override;
-  std::vector<Parameter> parameters() override { return {{"alpha", &alpha_, &alpha_grad_}}; }
+  ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
+  ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override;
+  std::vector<ParameterOf<Scalar>> parameters() override { return {{"alpha", &alpha_, &alpha_grad_}}; }
   std::vector<TensorShape> tensor_shapes(Index width) const override { return {{"alpha", 1, width}}; }
   double weight_penalty() const override { return penalty_of(options_.alpha_regularizer, map_of(alpha_)); }
-  RowMatrix& alpha() { return alpha_; }
+  RowMatrixOf<Scalar>& alpha() { return alpha_; }
 
  protected:
   void on_build(Rng& rng) override;
 
  private:
-  RowMatrix alpha_;       // (1, width)
-  RowMatrix alpha_grad_;  // (1, width)
+  RowMatrixOf<Scalar> alpha_;       // (1, width)
+  RowMatrixOf<Scalar> alpha_grad_;  // (1, width)
 };
 
 }  // namespace fastmlp

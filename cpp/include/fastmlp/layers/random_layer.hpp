@@ -31,13 +31,13 @@ inline void require_layer_seed(const std::optional<std::int64_t>& seed, const ch
 // A layer that draws random numbers while training (Dropout's masks, GaussianNoise's noise) and is
 // the identity at inference: its options have a `seed`, and its generator is saved with the model.
 template <class Derived, class OptionsT>
-class RandomLayer : public Described<Derived, ElementwiseLayer, OptionsT> {
+class RandomLayerOf : public Described<Derived, ElementwiseLayerOf<Scalar>, OptionsT> {
  public:
-  void infer(ConstMatrixMap input, MatrixMap output) const override { output = input; }
+  void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override { output = input; }
   Rng* generator() override { return &rng_; }
 
  protected:
-  explicit RandomLayer(const OptionsT& options) : Described<Derived, ElementwiseLayer, OptionsT>(options) {
+  explicit RandomLayerOf(const OptionsT& options) : Described<Derived, ElementwiseLayerOf<Scalar>, OptionsT>(options) {
     require_layer_seed(options.seed, Derived::kClassName);
   }
   void on_build(Rng& rng) override { rng_ = layer_generator(this->options_.seed, rng); }
