@@ -71,4 +71,15 @@ void ModelOf<Scalar>::recheck_batches(const DatasetsOf<Scalar>& data, const std:
     }
 }
 
+template void recheck_batch(const ModelOf<float>&, size_t, ConstMatrixMapOf<float>, const float*, ConstMatrixMapOf<float>,
+                            const Index*, Index);
+template void recheck_batch(const ModelOf<double>&, size_t, ConstMatrixMapOf<double>, const double*,
+                            ConstMatrixMapOf<double>, const Index*, Index);
+
+// ModelOf's member defined here, for both scalar types.
+template void ModelOf<float>::recheck_batches(const DatasetsOf<float>&, const std::vector<ConstMatrixMapOf<float>>&,
+                                              const float*, const Index*, Index) const;
+template void ModelOf<double>::recheck_batches(const DatasetsOf<double>&, const std::vector<ConstMatrixMapOf<double>>&,
+                                               const double*, const Index*, Index) const;
+
 }  // namespace fastmlp

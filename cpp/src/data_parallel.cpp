@@ -1,5 +1,6 @@
 #include "fastmlp/data_parallel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -17,29 +18,32 @@ std::string number_text(double value) {
 }
 
 // Every tensor of `tensors` packed into `buffer` (scaled), or unpacked from it.
-Index pack(const std::vector<Parameter>& tensors, bool gradients, Scalar scale, Scalar* buffer) {
+template <class Scalar>
+Index pack(const std::vector<ParameterOf<Scalar>>& tensors, bool gradients, Scalar scale, Scalar* buffer) {
   Index offset = 0;
-  for (const Parameter& p : tensors) {
-    const RowMatrix& source = gradients ? *p.gradient : *p.value;
-    Eigen::Map<RowMatrix>(buffer + offset, source.rows(), source.cols()) = source * scale;
+  for (const ParameterOf<Scalar>& p : tensors) {
+    const RowMatrixOf<Scalar>& source = gradients ? *p.gradient : *p.value;
+    MatrixMapOf<Scalar>(buffer + offset, source.rows(), source.cols()) = source * scale;
     offset += source.size();
   }
   return offset;
 }
 
-Index unpack(const std::vector<Parameter>& tensors, bool gradients, const Scalar* buffer) {
+template <class Scalar>
+Index unpack(const std::vector<ParameterOf<Scalar>>& tensors, bool gradients, const Scalar* buffer) {
   Index offset = 0;
-  for (const Parameter& p : tensors) {
-    RowMatrix& target = gradients ? *p.gradient : *p.value;
-    target = Eigen::Map<const RowMatrix>(buffer + offset, target.rows(), target.cols());
+  for (const ParameterOf<Scalar>& p : tensors) {
+    RowMatrixOf<Scalar>& target = gradients ? *p.gradient : *p.value;
+    target = ConstMatrixMapOf<Scalar>(buffer + offset, target.rows(), target.cols());
     offset += target.size();
   }
   return offset;
 }
 
-Index values_in(const std::vector<Parameter>& tensors) {
+template <class Scalar>
+Index values_in(const std::vector<ParameterOf<Scalar>>& tensors) {
   Index count = 0;
-  for (const Parameter& p : tensors) count += p.value->size();
+  for (const ParameterOf<Scalar>& p : tensors) count += p.value->size();
   return count;
 }
 
@@ -49,7 +53,21 @@ std::pair<Index, Index> share_of(Index rows, int rank, int size) {
   return {rows * rank / size, rows * (rank + 1) / size};
 }
 
-ReplicaSync::ReplicaSync(const Distribution& distribution)
+// The fallback for communicators that define only the float sum: each rank's values broadcast in
+// turn and added in rank order, so that every rank ends with the same sums.
+void Communicator::allreduce_sum(double* data, std::size_t count) {
+  const int ranks = size(), me = rank();
+  std::vector<double> sum(count, 0.0), values(count);
+  for (int r = 0; r < ranks; ++r) {
+    if (r == me) std::copy(data, data + count, values.begin());
+    broadcast(values.data(), count * sizeof(double), r);
+    for (std::size_t i = 0; i < count; ++i) sum[i] += values[i];
+  }
+  std::copy(sum.begin(), sum.end(), data);
+}
+
+template <class Scalar>
+ReplicaSyncOf<Scalar>::ReplicaSyncOf(const Distribution& distribution)
     : comm_(*distribution.communicator),
       sharded_(distribution.sharded),
       rank_(distribution.communicator->rank()),
@@ -59,9 +77,11 @@ ReplicaSync::ReplicaSync(const Distribution& distribution)
                                 " processes");
 }
 
-void ReplicaSync::start(const std::vector<Agreed>& agreed, Index local_rows, const std::vector<Parameter>& weights,
-                        Rng& model_rng, const std::vector<Rng*>& generators, const std::vector<Parameter>& params,
-                        const std::vector<Parameter>& state, size_t totals) {
+template <class Scalar>
+void ReplicaSyncOf<Scalar>::start(const std::vector<Agreed>& agreed, Index local_rows,
+                                  const std::vector<ParameterOf<Scalar>>& weights, Rng& model_rng,
+                                  const std::vector<Rng*>& generators, const std::vector<ParameterOf<Scalar>>& params,
+                                  const std::vector<ParameterOf<Scalar>>& state, size_t totals) {
   // 1. The same model and the same fit arguments everywhere, or a collective below would mismatch
   //    (an allreduce of different lengths is undefined behaviour in MPI, not an error).
   std::vector<double> root(agreed.size());
@@ -97,8 +117,8 @@ void ReplicaSync::start(const std::vector<Agreed>& agreed, Index local_rows, con
 
   // 3. Rank 0's weights, state and random generators everywhere: every replica starts equal, and
   //    the permutation of the rows, drawn from the model's generator, is the same on every rank.
-  Vector values(values_in(weights));
-  if (rank_ == 0) pack(weights, false, 1, values.data());
+  VectorOf<Scalar> values(values_in(weights));
+  if (rank_ == 0) pack(weights, false, Scalar(1), values.data());
   comm_.broadcast(values.data(), static_cast<size_t>(values.size()) * sizeof(Scalar), 0);
   if (rank_ != 0) unpack(weights, false, values.data());
 
@@ -125,7 +145,8 @@ void ReplicaSync::start(const std::vector<Agreed>& agreed, Index local_rows, con
   buffer_.resize(values_in(params) + values_in(state) + static_cast<Index>(totals) + 1);
 }
 
-Index ReplicaSync::select(const std::vector<Index>& order, Index first, Index end, std::vector<Index>& rows) const {
+template <class Scalar>
+Index ReplicaSyncOf<Scalar>::select(const std::vector<Index>& order, Index first, Index end, std::vector<Index>& rows) const {
   if (!sharded_) {
     const auto [from, to] = share_of(end - first, rank_, size_);
     std::copy(order.begin() + first + from, order.begin() + first + to, rows.begin());
@@ -139,8 +160,10 @@ Index ReplicaSync::select(const std::vector<Index>& order, Index first, Index en
   return count;
 }
 
-bool ReplicaSync::reduce(const std::vector<Parameter>& params, const std::vector<Parameter>& state, Index local_rows,
-                         Index batch_rows, std::vector<double>& totals, bool stop_requested) {
+template <class Scalar>
+bool ReplicaSyncOf<Scalar>::reduce(const std::vector<ParameterOf<Scalar>>& params,
+                                   const std::vector<ParameterOf<Scalar>>& state, Index local_rows, Index batch_rows,
+                                   std::vector<double>& totals, bool stop_requested) {
   // A rank's gradient is the mean over its own rows; weighted by its share of the batch, the sum
   // over the ranks is the mean over the whole batch, as one process would compute it. A rank with
   // no rows in this batch (the last, short one) sends zeros.
@@ -155,7 +178,7 @@ bool ReplicaSync::reduce(const std::vector<Parameter>& params, const std::vector
     buffer_.head(offset).setZero();
   }
   for (const double total : totals) buffer[offset++] = static_cast<Scalar>(total);
-  buffer[offset] = stop_requested ? 1 : 0;
+  buffer[offset] = stop_requested ? Scalar(1) : Scalar(0);
 
   comm_.allreduce_sum(buffer, static_cast<size_t>(buffer_.size()));
 
@@ -166,14 +189,17 @@ bool ReplicaSync::reduce(const std::vector<Parameter>& params, const std::vector
   return false;
 }
 
-bool ReplicaSync::agree_to_stop(bool stop_requested) {
-  Scalar flag = stop_requested ? 1 : 0;
+template <class Scalar>
+bool ReplicaSyncOf<Scalar>::agree_to_stop(bool stop_requested) {
+  Scalar flag = stop_requested ? Scalar(1) : Scalar(0);
   comm_.allreduce_sum(&flag, 1);
   return flag > 0;
 }
 
+template <class Scalar>
 void reduce_totals(Communicator& communicator, std::vector<double>& totals, Index& rows) {
-  // The row count as two floats, each exact below 2^24 after summing, so counts up to 2^44 add up exactly.
+  // The row count as two numbers, each exact below 2^24 after summing (in float), so counts up to
+  // 2^44 add up exactly.
   constexpr Index kLow = Index{1} << 20;
   std::vector<Scalar> buffer;
   buffer.reserve(totals.size() + 2);
@@ -184,5 +210,10 @@ void reduce_totals(Communicator& communicator, std::vector<double>& totals, Inde
   for (size_t i = 0; i < totals.size(); ++i) totals[i] = buffer[i];
   rows = static_cast<Index>(buffer[totals.size()]) * kLow + static_cast<Index>(buffer[totals.size() + 1]);
 }
+
+template class ReplicaSyncOf<float>;
+template class ReplicaSyncOf<double>;
+template void reduce_totals<float>(Communicator&, std::vector<double>&, Index&);
+template void reduce_totals<double>(Communicator&, std::vector<double>&, Index&);
 
 }  // namespace fastmlp

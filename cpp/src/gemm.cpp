@@ -1,4 +1,4 @@
-// fastmlp's matrix-product kernel: out = op(A) op(B) in float32, row-major.
+// fastmlp's matrix-product kernel: out = op(A) op(B) in float32, row-major (double products go through Eigen).
 //
 // Why not Eigen's GEMM: at the layers' sizes (batch 32-512 times a few hundred) Eigen packs both
 // operands on every call, and split by rows across threads every thread packs the whole weight
@@ -48,9 +48,10 @@ void check_shapes(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> 
                                 std::to_string(out.rows()) + "x" + std::to_string(out.cols()) + ")");
 }
 
-// The portable path: Eigen's GEMM on row slabs of the output, one slab per thread (every thread
-// packs the whole right-hand side; that is what the SIMD path avoids).
-[[maybe_unused]] void eigen_multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out,
+// The portable path, and the one for double: Eigen's GEMM on row slabs of the output, one slab per
+// thread (every thread packs the whole right-hand side; that is what the SIMD path avoids).
+template <class Scalar>
+void eigen_multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out,
                                      int threads) {
   const Index m = out.rows();
   const Index slabs = std::min<Index>(m, threads);
@@ -215,8 +216,7 @@ void transpose_8x8(const float* src, Index ld_src, float* dst, Index ld_dst) {
 
 // B^T's column panels from B (n x k, row-major): panel t holds, for each p, B(t*kTileCols + r, p)
 // for r < kTileCols, so that the tiles read it like a plain B. Panels [first, end) of them.
-template <class Scalar>
-void pack_transposed(ConstMatrixMapOf<Scalar> b, float* panels, Index first, Index end) {
+void pack_transposed(ConstMatrixMapOf<float> b, float* panels, Index first, Index end) {
   const Index n = b.rows(), k = b.cols();
   for (Index t = first; t < end; ++t) {
     float* panel = panels + t * k * kTileCols;
@@ -265,8 +265,7 @@ Grid choose_grid(Index row_tiles, Index col_tiles, Index threads) {
   return best;
 }
 
-template <class Scalar>
-void simd_multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, Op op_b, MatrixMapOf<Scalar> out, int threads) {
+void simd_multiply(ConstMatrixMapOf<float> a, Op op_a, ConstMatrixMapOf<float> b, Op op_b, MatrixMapOf<float> out, int threads) {
   Operands o{};
   o.m = out.rows();
   o.n = out.cols();
@@ -417,10 +416,10 @@ void multiply_with_threads(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf
   check_shapes(a, op_a, b, op_b, out);
   if (threads < 1) throw std::invalid_argument("multiply: threads must be at least 1, got " + std::to_string(threads));
 #ifdef FASTMLP_SIMD_GEMM
-  simd_multiply(a, op_a, b, op_b, out, threads);
-#else
-  eigen_multiply(a, op_a, b, op_b, out, threads);
+  // The kernel is float's; double goes through Eigen.
+  if constexpr (std::is_same_v<Scalar, float>) return simd_multiply(a, op_a, b, op_b, out, threads);
 #endif
+  eigen_multiply(a, op_a, b, op_b, out, threads);
 }
 
 template <class Scalar>
@@ -429,6 +428,7 @@ void multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, O
   const int team = get_num_threads();
   const Index work = out.rows() * out.cols() * k;
 #ifdef FASTMLP_SIMD_GEMM
+  if constexpr (std::is_same_v<Scalar, float>) {
   if (team <= 1 || work < kMeasureThreshold) return multiply_with_threads(a, op_a, b, op_b, out, 1);
   const ShapeKey key{out.rows(), out.cols(), k, op_a == Op::Transposed, op_b == Op::Transposed, team};
   const ThreadChooser::Choice choice = thread_chooser().choose(key);
@@ -436,12 +436,18 @@ void multiply(ConstMatrixMapOf<Scalar> a, Op op_a, ConstMatrixMapOf<Scalar> b, O
   const auto start = std::chrono::steady_clock::now();
   multiply_with_threads(a, op_a, b, op_b, out, choice.threads);
   thread_chooser().record(key, choice.threads, std::chrono::steady_clock::now() - start);
-#else
+  return;
+  }
+#endif
   // Eigen's results depend on how the rows are split, so the split is fixed by the shape alone:
   // choosing it by timing would make training depend on the machine's mood.
   multiply_with_threads(a, op_a, b, op_b, out, work >= kEigenParallelThreshold ? team : 1);
-#endif
 }
+
+template void multiply(ConstMatrixMapOf<float>, Op, ConstMatrixMapOf<float>, Op, MatrixMapOf<float>);
+template void multiply(ConstMatrixMapOf<double>, Op, ConstMatrixMapOf<double>, Op, MatrixMapOf<double>);
+template void multiply_with_threads(ConstMatrixMapOf<float>, Op, ConstMatrixMapOf<float>, Op, MatrixMapOf<float>, int);
+template void multiply_with_threads(ConstMatrixMapOf<double>, Op, ConstMatrixMapOf<double>, Op, MatrixMapOf<double>, int);
 
 const char* gemm_kernel_name() {
 #ifdef FASTMLP_SIMD_GEMM

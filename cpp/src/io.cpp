@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <type_traits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -49,8 +50,39 @@ constexpr std::size_t kChecksumBytes = 4;
 // the file can use tensors in place with any SIMD alignment.
 constexpr std::size_t kAlignment = 64;
 
-static_assert(sizeof(Scalar) == 4 && std::numeric_limits<Scalar>::is_iec559,
-              "model files store IEEE-754 float32 tensors");
+static_assert(sizeof(float) == 4 && std::numeric_limits<float>::is_iec559 && sizeof(double) == 8 &&
+                  std::numeric_limits<double>::is_iec559,
+              "model files store IEEE-754 float32 and float64 tensors");
+
+// The scalar type of a model file: the header's "dtype" (Keras's names), "float32" in files written
+// before float64 models (which have no such member). Every tensor is stored in it.
+enum class FileDtype { Float32, Float64 };
+
+std::size_t element_bytes(FileDtype dtype) { return dtype == FileDtype::Float64 ? 8 : 4; }
+
+const char* name_of(FileDtype dtype) {
+  return dtype == FileDtype::Float64 ? dtype_name<double>() : dtype_name<float>();
+}
+
+template <class Scalar>
+constexpr FileDtype file_dtype() {
+  return std::is_same_v<Scalar, double> ? FileDtype::Float64 : FileDtype::Float32;
+}
+
+// The header's dtype, or `fail` (which throws) naming what is wrong with it.
+FileDtype header_dtype(const json::Value& header, const std::function<void(const std::string&)>& fail) {
+  const json::Value* dtype = header.find("dtype");
+  if (dtype == nullptr) return FileDtype::Float32;
+  if (!dtype->is_string())
+    fail("the header's dtype is " + json::printable(dtype->dump()) +
+         ", not a string; a model file's dtype is \"float32\" or \"float64\"");
+  const std::string& name = dtype->as_string("dtype");
+  if (name == dtype_name<float>()) return FileDtype::Float32;
+  if (name == dtype_name<double>()) return FileDtype::Float64;
+  fail("the header's dtype is \"" + json::printable(name) +
+       "\"; this library reads float32 and float64 models (the file is damaged or from a newer fastmlp)");
+  return FileDtype::Float32;  // not reached: fail throws
+}
 
 std::size_t align_up(std::size_t n) { return (n + kAlignment - 1) / kAlignment * kAlignment; }
 
@@ -72,26 +104,30 @@ std::uint32_t read_u32(const char* in) {
   return value;
 }
 
-void append_floats(std::string& out, const Scalar* values, std::size_t count) {
+// On a big-endian host each value's bytes are reversed (IEEE-754 floats share the integers' order).
+template <class Scalar>
+void append_values(std::string& out, const Scalar* values, std::size_t count) {
   if (host_is_little_endian()) {
     out.append(reinterpret_cast<const char*>(values), count * sizeof(Scalar));
     return;
   }
   for (std::size_t i = 0; i < count; ++i) {
-    std::uint32_t bits;
-    std::memcpy(&bits, values + i, sizeof bits);
-    append_u32(out, bits);
+    char bytes[sizeof(Scalar)];
+    std::memcpy(bytes, values + i, sizeof(Scalar));
+    for (std::size_t b = sizeof(Scalar); b-- > 0;) out += bytes[b];
   }
 }
 
-void read_floats(const char* in, std::size_t count, Scalar* values) {
+template <class Scalar>
+void read_values(const char* in, std::size_t count, Scalar* values) {
   if (host_is_little_endian()) {
     std::memcpy(values, in, count * sizeof(Scalar));
     return;
   }
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint32_t bits = read_u32(in + 4 * i);
-    std::memcpy(values + i, &bits, sizeof bits);
+    char bytes[sizeof(Scalar)];
+    for (std::size_t b = 0; b < sizeof(Scalar); ++b) bytes[b] = in[i * sizeof(Scalar) + sizeof(Scalar) - 1 - b];
+    std::memcpy(values + i, bytes, sizeof(Scalar));
   }
 }
 
@@ -146,6 +182,7 @@ std::vector<ParameterOf<Scalar>> saved_tensors(LayerOf<Scalar>& layer) {
   return all;
 }
 
+template <class Scalar>
 struct TensorToWrite {
   std::string name;
   const RowMatrixOf<Scalar>* values;
@@ -153,10 +190,10 @@ struct TensorToWrite {
 
 template <class Scalar>
 std::string encode(const ModelOf<Scalar>& model, bool include_optimizer) {
-  const ModelOf<Scalar>::StructureHold reading = model.hold_structure();  // [issue 13] model_lock.hpp
+  const typename ModelOf<Scalar>::StructureHold reading = model.hold_structure();  // [issue 13] model_lock.hpp
   if (!model.built()) throw ModelFileError("cannot save a model that is not built: give it an input size or fit it first");
 
-  std::vector<TensorToWrite> tensors;
+  std::vector<TensorToWrite<Scalar>> tensors;
   for (std::size_t i = 0; i < model.layers().size(); ++i)
     for (const ParameterOf<Scalar>& p : saved_tensors(*model.layers()[i])) tensors.push_back({parameter_tensor(i, p.name), p.value});
 
@@ -174,7 +211,7 @@ std::string encode(const ModelOf<Scalar>& model, bool include_optimizer) {
         if (!model.layers()[i]->trainable()) continue;
         for (const ParameterOf<Scalar>& p : model.layers()[i]->parameters()) {
           for (std::size_t s = 0; s < slot_names.size(); ++s)
-            tensors.push_back({slot_tensor(i, p.name, slot_names[s]), &optimizer.slots(index)[s]});
+            tensors.push_back({slot_tensor(i, p.name, slot_names[s]), &optimizer.slots<Scalar>(index)[s]});
           ++index;
         }
       }
@@ -197,11 +234,11 @@ std::string encode(const ModelOf<Scalar>& model, bool include_optimizer) {
   Value::Array table;
   std::vector<std::size_t> offsets;
   std::size_t data_bytes = 0;
-  for (const TensorToWrite& t : tensors) {
+  for (const TensorToWrite<Scalar>& t : tensors) {
     const std::size_t offset = align_up(data_bytes);
     offsets.push_back(offset);
     table.push_back(Value::Object{{"name", t.name},
-                                  {"dtype", "float32"},
+                                  {"dtype", dtype_name<Scalar>()},
                                   {"shape", Value::Array{t.values->rows(), t.values->cols()}},
                                   {"offset", offset}});
     data_bytes = offset + sizeof(Scalar) * static_cast<std::size_t>(t.values->size());
@@ -209,6 +246,7 @@ std::string encode(const ModelOf<Scalar>& model, bool include_optimizer) {
 
   const Value header = Value::Object{
       {"generator", "fastmlp " FASTMLP_VERSION},
+      {"dtype", dtype_name<Scalar>()},
       {"model", model.serialized()},
       {"compile", model.compile_config()},
       {"optimizer_state", std::move(optimizer_state)},
@@ -230,7 +268,7 @@ std::string encode(const ModelOf<Scalar>& model, bool include_optimizer) {
   const std::size_t data_start = file.size();
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     file.resize(data_start + offsets[i], '\0');  // zero padding up to the aligned offset
-    append_floats(file, tensors[i].values->data(), static_cast<std::size_t>(tensors[i].values->size()));
+    append_values(file, tensors[i].values->data(), static_cast<std::size_t>(tensors[i].values->size()));
   }
   append_u32(file, crc32(file.data(), file.size()));
   return file;
@@ -289,15 +327,23 @@ struct TensorEntry {
 
 // The tensor table, checked against the data section: every tensor must lie inside it and the
 // last must end where the checksum begins.
-std::map<std::string, TensorEntry> read_tensor_table(const Value& header, std::size_t data_bytes,
+// Every tensor is stored in the model's `dtype`.
+std::map<std::string, TensorEntry> read_tensor_table(const Value& header, FileDtype dtype, std::size_t data_bytes,
                                                       const std::function<void(const std::string&)>& fail) {
   std::map<std::string, TensorEntry> tensors;
   std::size_t end_of_data = 0;
+  const std::size_t element = element_bytes(dtype);
   for (const Value& item : header.at("tensors").as_array("tensors")) {
     const std::string& name = item.at("name").as_string("tensor name");
     const std::string what = "tensor '" + name + "'";
-    if (item.at("dtype").as_string(what + " dtype") != "float32")
-      fail(what + " has dtype " + item.at("dtype").as_string("dtype") + "; this library reads float32");
+    const std::string& tensor_dtype = item.at("dtype").as_string(what + " dtype");
+    if (tensor_dtype != name_of(dtype)) {
+      if (tensor_dtype != dtype_name<float>() && tensor_dtype != dtype_name<double>())
+        fail(what + " has dtype " + json::printable(tensor_dtype) + "; this library reads float32 and float64");
+      fail(what + " has dtype " + tensor_dtype + " in a " + name_of(dtype) + " model" +
+           (header.find("dtype") ? "" : " (the header has no dtype: float32)") +
+           "; every tensor of a model file has the model's dtype");
+    }
     const Value::Array& shape = item.at("shape").as_array(what + " shape");
     if (shape.size() != 2) fail(what + " has " + std::to_string(shape.size()) + " dimensions; expected 2");
     TensorEntry entry;
@@ -305,13 +351,13 @@ std::map<std::string, TensorEntry> read_tensor_table(const Value& header, std::s
     entry.cols = shape[1].as_integer(what + " columns");
     entry.offset = static_cast<std::size_t>(item.at("offset").as_integer(what + " offset"));
     // Sizes are compared in bytes against what the file holds, never multiplied past it.
-    const std::size_t available = entry.offset <= data_bytes ? (data_bytes - entry.offset) / sizeof(Scalar) : 0;
+    const std::size_t available = entry.offset <= data_bytes ? (data_bytes - entry.offset) / element : 0;
     const auto rows = static_cast<std::size_t>(entry.rows), cols = static_cast<std::size_t>(entry.cols);
     if (entry.offset > data_bytes || (cols != 0 && rows > available / cols))
       fail("the file is truncated: " + what + " of shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
            ") at offset " + std::to_string(entry.offset) + " does not fit in the " + std::to_string(data_bytes) +
            " bytes of tensor data");
-    end_of_data = std::max(end_of_data, entry.offset + sizeof(Scalar) * rows * cols);
+    end_of_data = std::max(end_of_data, entry.offset + element * rows * cols);
     if (!tensors.emplace(name, entry).second) fail("the tensor table lists '" + name + "' twice");
   }
   if (end_of_data != data_bytes)
@@ -349,7 +395,27 @@ class Decoder {
 
   [[noreturn]] void fail(const std::string& why) const { throw ModelFileError("cannot load " + source_ + ": " + why); }
 
+  // The model, if the file holds one of scalar type Scalar; otherwise ModelFileError naming the
+  // file's dtype and what reads it.
+  template <class Scalar>
   ModelOf<Scalar> decode() {
+    const FileDtype dtype = check();
+    if (dtype != file_dtype<Scalar>())
+      fail(std::string("the file holds a ") + name_of(dtype) + " model; load it with " +
+           (dtype == FileDtype::Float64 ? "load_model<double>" : "load_model<float>") + " or load_any_model");
+    return build_checked<Scalar>();
+  }
+
+  // The model in the scalar type the file holds.
+  AnyModel decode_any() {
+    if (check() == FileDtype::Float64) return AnyModel(std::in_place_index<1>, build_checked<double>());
+    return AnyModel(std::in_place_index<0>, build_checked<float>());
+  }
+
+ private:
+  // Checks the file up to building the model (the preamble, the header, the tensor table and the
+  // checksum) and returns the model's dtype.
+  FileDtype check() {
     check_start();
     check_preamble();
     const std::size_t header_bytes = read_u32(bytes_.data() + 12);
@@ -365,15 +431,23 @@ class Decoder {
     }
     const std::size_t data_start = kPreambleBytes + header_bytes;
     const std::size_t data_bytes = bytes_.size() - kChecksumBytes - data_start;
+    const auto fail_here = [this](const std::string& why) { fail(why); };
+    const FileDtype dtype = header_dtype(header, fail_here);
     try {
-      tensors_ = read_tensor_table(header, data_bytes, [this](const std::string& why) { fail(why); });
+      tensors_ = read_tensor_table(header, dtype, data_bytes, fail_here);
     } catch (const JsonError& error) {
       fail(std::string("the tensor table is invalid: ") + error.what());
     }
     check_checksum();
     data_ = bytes_.data() + data_start;
+    header_ = std::move(header);
+    return dtype;
+  }
+
+  template <class Scalar>
+  ModelOf<Scalar> build_checked() {
     try {
-      return build(header);
+      return build<Scalar>(header_);
     } catch (const ModelFileError&) {
       throw;
     } catch (const std::exception& error) {
@@ -381,7 +455,6 @@ class Decoder {
     }
   }
 
- private:
   // After check_start(): room for the preamble and the checksum at least.
   void check_preamble() const {
     if (bytes_.size() < kPreambleBytes + kChecksumBytes)
@@ -404,6 +477,7 @@ class Decoder {
   }
 
   // Copies tensor `name` into `target` after checking its shape; each tensor may be used once.
+  template <class Scalar>
   void read_tensor(const std::string& name, RowMatrixOf<Scalar>& target) {
     const auto found = tensors_.find(name);
     if (found == tensors_.end()) fail("the file has no tensor '" + name + "'");
@@ -411,7 +485,7 @@ class Decoder {
     if (entry.rows != target.rows() || entry.cols != target.cols())
       fail("tensor '" + name + "' has shape (" + std::to_string(entry.rows) + ", " + std::to_string(entry.cols) +
            "), the model needs (" + std::to_string(target.rows()) + ", " + std::to_string(target.cols()) + ")");
-    read_floats(data_ + entry.offset, static_cast<std::size_t>(target.size()), target.data());
+    read_values(data_ + entry.offset, static_cast<std::size_t>(target.size()), target.data());
     entry.used = true;
   }
 
@@ -425,6 +499,7 @@ class Decoder {
   // in the tensor table, whose entries all lie inside the file: building then allocates a small
   // multiple of the file's size (layer.hpp).
   // Every tensor layer `position` will allocate for inputs of `width`, looked up in the tensor table.
+  template <class Scalar>
   void check_layer_tensors(const std::string& position, const LayerOf<Scalar>& layer, Index width) const {
     for (const TensorShape& expected : layer.tensor_shapes(width)) {
       const std::string name = "layers/" + position + "/" + expected.name;  // parameter_tensor's names
@@ -440,15 +515,17 @@ class Decoder {
     }
   }
 
+  template <class Scalar>
   ModelOf<Scalar> build(const Value& header) {
     const Value& description = header.at("model");
     const std::string& kind = description.at("class_name").as_string("model class_name");
     if (kind != "Sequential" && kind != "Functional")
       fail("the file holds a " + kind + "; this library reads Sequential and Functional models");
-    ModelOf<Scalar> model = model_from_config(description, 0x5eed, [this](const std::string& position, const LayerOf<Scalar>& layer,
-                                                              const std::vector<Index>& widths) {
-      check_layer_tensors(position, layer, widths.front());
-    });
+    ModelOf<Scalar> model = model_from_config<Scalar>(
+        description, 0x5eed,
+        [this](const std::string& position, const LayerOf<Scalar>& layer, const std::vector<Index>& widths) {
+          check_layer_tensors(position, layer, widths.front());
+        });
     if (!model.built()) fail("the file describes a model without an input shape");
 
     for (std::size_t i = 0; i < model.layers().size(); ++i)
@@ -501,6 +578,7 @@ class Decoder {
 
   // All slots or none: none means the optimizer had not been built (or was saved without its
   // state), and fit() will start its slots from zero as it would have.
+  template <class Scalar>
   void restore_optimizer(ModelOf<Scalar>& model, const Value& state) {
     Optimizer& optimizer = *model.optimizer();
     const std::vector<std::string> slot_names = optimizer.slot_names();
@@ -530,6 +608,7 @@ class Decoder {
 
   std::string_view bytes_;
   std::string source_;
+  Value header_;  // after check()
   std::map<std::string, TensorEntry> tensors_;
   const char* data_ = nullptr;
 };
@@ -541,6 +620,8 @@ std::optional<std::size_t> declared_data_bytes(std::string_view header_text, std
   try {
     Value header = Value::parse(header_text);
     if (version == 1) header = upgrade_version_1_header(header);
+    const std::size_t element =
+        element_bytes(header_dtype(header, [](const std::string& why) -> void { throw JsonError(why); }));
     std::size_t end = 0;
     constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max() / 4;
     for (const Value& item : header.at("tensors").as_array("tensors")) {
@@ -550,7 +631,7 @@ std::optional<std::size_t> declared_data_bytes(std::string_view header_text, std
       const auto cols = static_cast<std::size_t>(shape[1].as_integer("cols"));
       const auto offset = static_cast<std::size_t>(item.at("offset").as_integer("offset"));
       if (cols != 0 && rows > kMax / cols) return std::nullopt;
-      const std::size_t bytes = sizeof(Scalar) * rows * cols;
+      const std::size_t bytes = element * rows * cols;
       if (offset > kMax || bytes > kMax) return std::nullopt;
       end = std::max(end, offset + bytes);
     }
@@ -658,7 +739,7 @@ void save_model(const ModelOf<Scalar>& model, const std::filesystem::path& path,
 template <class Scalar>
 ModelOf<Scalar> load_model(const std::filesystem::path& path) {
   const std::string bytes = read_model_file(path);
-  return Decoder(bytes, file_label(path)).decode();
+  return Decoder(bytes, file_label(path)).decode<Scalar>();
 }
 
 template <class Scalar>
@@ -668,7 +749,29 @@ std::string save_model_to_bytes(const ModelOf<Scalar>& model, bool include_optim
 
 template <class Scalar>
 ModelOf<Scalar> load_model_from_bytes(std::string_view bytes, const std::string& source) {
-  return Decoder(bytes, source).decode();
+  return Decoder(bytes, source).decode<Scalar>();
 }
+
+AnyModel load_any_model(const std::filesystem::path& path) {
+  const std::string bytes = read_model_file(path);
+  return Decoder(bytes, file_label(path)).decode_any();
+}
+
+AnyModel load_any_model_from_bytes(std::string_view bytes, const std::string& source) {
+  return Decoder(bytes, source).decode_any();
+}
+
+const char* dtype_of(const AnyModel& model) {
+  return model.index() == 1 ? dtype_name<double>() : dtype_name<float>();
+}
+
+template void save_model<float>(const ModelOf<float>&, const std::filesystem::path&, bool);
+template void save_model<double>(const ModelOf<double>&, const std::filesystem::path&, bool);
+template ModelOf<float> load_model<float>(const std::filesystem::path&);
+template ModelOf<double> load_model<double>(const std::filesystem::path&);
+template std::string save_model_to_bytes<float>(const ModelOf<float>&, bool);
+template std::string save_model_to_bytes<double>(const ModelOf<double>&, bool);
+template ModelOf<float> load_model_from_bytes<float>(std::string_view, const std::string&);
+template ModelOf<double> load_model_from_bytes<double>(std::string_view, const std::string&);
 
 }  // namespace fastmlp

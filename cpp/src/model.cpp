@@ -52,7 +52,7 @@ template <class Scalar>
 ModelOf<Scalar>& ModelOf<Scalar>::operator=(ModelOf<Scalar>&&) noexcept = default;
 
 template <class Scalar>
-ModelOf<Scalar>::StructureHold ModelOf<Scalar>::hold_structure() const {
+typename ModelOf<Scalar>::StructureHold ModelOf<Scalar>::hold_structure() const {
   StructureHold holds;
   holds.push_back(lock_.read());
   // A model used as a layer is read by this one's passes: its structure must hold still too.
@@ -432,10 +432,10 @@ double ModelOf<Scalar>::weight_penalty() const {
 namespace {
 
 // A tensor as Keras 3 writes one in inbound_nodes: the output of call `node` of `layer`.
-Config keras_tensor(const std::string& layer, std::int64_t node, Index width) {
+Config keras_tensor(const std::string& layer, std::int64_t node, Index width, const char* dtype) {
   return Config::Object{{"class_name", "__keras_tensor__"},
                         {"config", Config::Object{{"shape", Config::Array{Config(), Config(width)}},
-                                                  {"dtype", "float32"},
+                                                  {"dtype", dtype},
                                                   {"keras_history", Config::Array{layer, node, 0}}}}};
 }
 
@@ -477,7 +477,7 @@ Config ModelOf<Scalar>::config() const {
       for (const Index d : inputs_[entry.index].shape) batch_shape.push_back(d);
       layers.push_back(Config::Object{
           {"class_name", "InputLayer"},
-          {"config", Config::Object{{"batch_shape", batch_shape}, {"dtype", "float32"}, {"sparse", false},
+          {"config", Config::Object{{"batch_shape", batch_shape}, {"dtype", dtype()}, {"sparse", false},
                                     {"name", inputs_[entry.index].name}}},
           {"name", inputs_[entry.index].name},
           {"inbound_nodes", Config::Array{}}});
@@ -489,7 +489,7 @@ Config ModelOf<Scalar>::config() const {
       if (node.layer != entry.index) continue;
       Config::Array tensors;
       for (const size_t source : node.inputs)
-        tensors.push_back(keras_tensor(producer[source].first, producer[source].second, tensor_width(source)));
+        tensors.push_back(keras_tensor(producer[source].first, producer[source].second, tensor_width(source), dtype()));
       // Keras writes a merge layer's list as one argument, other layers' tensor as the argument.
       Config::Array args = node.list ? Config::Array{Config(tensors)} : tensors;
       inbound.push_back(Config::Object{{"args", args}, {"kwargs", Config::Object{}}});
@@ -596,7 +596,7 @@ ModelOf<Scalar> ModelOf<Scalar>::from_config(const Config& config, std::uint64_t
     }
     const size_t position = layers.size();
     std::shared_ptr<LayerOf<Scalar>> layer =
-        layer_from_config(entry, "layer '" + name + "'", nested_check(before_build, std::to_string(position)));
+        layer_from_config<Scalar>(entry, "layer '" + name + "'", nested_check<Scalar>(before_build, std::to_string(position)));
     layer->set_name(name);
     positions[name] = position;
     layers[name] = layer;
@@ -660,7 +660,8 @@ ModelOf<Scalar> ModelOf<Scalar>::from_config(const Config& config, std::uint64_t
 }
 
 template <class Scalar>
-ModelOf<Scalar> model_from_config(const Config& serialized, std::uint64_t seed, const ModelOf<Scalar>::BuildCheck& before_build) {
+ModelOf<Scalar> model_from_config(const Config& serialized, std::uint64_t seed,
+                                  const typename ModelOf<Scalar>::BuildCheck& before_build) {
   const std::string& class_name = serialized.at("class_name").as_string("model class_name");
   const Config& config = serialized.at("config");
   if (class_name == "Sequential") return SequentialOf<Scalar>::from_config(config, seed, before_build);
@@ -726,5 +727,12 @@ void ModelOf<Scalar>::compile_from_config(const Config& config) {
   compile(std::move(losses), Registry<Optimizer>::instance().deserialize(config.at("optimizer"), "optimizer"),
           std::move(metrics), std::move(weights));
 }
+
+// ModelOf's members are defined in this file and in model_training.cpp; each instantiates those it
+// defines, for both scalar types.
+template class ModelOf<float>;
+template class ModelOf<double>;
+template ModelOf<float> model_from_config(const Config&, std::uint64_t, const ModelOf<float>::BuildCheck&);
+template ModelOf<double> model_from_config(const Config&, std::uint64_t, const ModelOf<double>::BuildCheck&);
 
 }  // namespace fastmlp

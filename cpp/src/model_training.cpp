@@ -420,13 +420,13 @@ void ModelOf<Scalar>::start_replica(ReplicaSyncOf<Scalar>& sync, const DatasetsO
       double row = 0;
       for (const InputMatrixOf<Scalar>& x : data.x) {
         if (!x.is_sparse()) {
-          row += x.dense().row(i).cwiseAbs().cast<double>().sum();
+          row += x.dense().row(i).cwiseAbs().template cast<double>().sum();
           continue;
         }
         const CsrRowsOf<Scalar>& csr = x.sparse();
         for (SparseIndex k = csr.indptr[i]; k < csr.indptr[i + 1]; ++k) row += std::abs(static_cast<double>(csr.values[k]));
       }
-      for (const ConstMatrixMapOf<Scalar>& y : data.y) row += y.row(i).cwiseAbs().cast<double>().sum();
+      for (const ConstMatrixMapOf<Scalar>& y : data.y) row += y.row(i).cwiseAbs().template cast<double>().sum();
       checksum += static_cast<double>(1 + i % 1021) * row;
     }
   const std::vector<Agreed> agreed = {
@@ -799,7 +799,7 @@ std::vector<RowMatrixOf<Scalar>> ModelOf<Scalar>::predict(const std::vector<Inpu
   const Index rows = x.empty() ? 0 : x[0].rows();
   for (size_t o = 0; o < outputs_.size(); ++o)
     explain_allocation_failure([&] { out.emplace_back(rows, output_dim(o)); },
-                               [&] { return output_allocation_message(rows, output_dim(o)); });
+                               [&] { return output_allocation_message<Scalar>(rows, output_dim(o)); });
   for (RowMatrixOf<Scalar>& m : out) maps.emplace_back(m.data(), m.rows(), m.cols());
   predict(x, maps, batch_size);
   return out;
@@ -842,7 +842,7 @@ Logs ModelOf<Scalar>::evaluate_share(const DatasetsOf<Scalar>& data, Index batch
       [&] {
         Index widest = 0;
         for (size_t o = 0; o < outputs_.size(); ++o) widest = std::max(widest, output_dim(o));
-        return inference_buffers_message("evaluate", chunk, widest, static_cast<int>(outputs_.size()) + 1);
+        return inference_buffers_message<Scalar>("evaluate", chunk, widest, static_cast<int>(outputs_.size()) + 1);
       });
   for (RowMatrixOf<Scalar>& prediction : predictions) outputs.push_back(prediction.data());
   const double weights = weight_penalty();  // the weights do not change during evaluation
@@ -884,7 +884,7 @@ template <class Scalar>
 ConstMatrixMapOf<Scalar> view(const RowMatrixOf<Scalar>& m) { return ConstMatrixMapOf<Scalar>(m.data(), m.rows(), m.cols()); }
 
 template <class Scalar>
-ConstMatrixMapOf<Scalar> view(const float* data, Index rows, Index cols, const char* name) {
+ConstMatrixMapOf<Scalar> view(const Scalar* data, Index rows, Index cols, const char* name) {
   if (rows < 0 || cols < 0)
     throw std::invalid_argument(std::string(name) + " must have a non-negative shape, got (" + std::to_string(rows) +
                                 ", " + std::to_string(cols) + ")");
@@ -910,7 +910,7 @@ History ModelOf<Scalar>::fit(const RowMatrixOf<Scalar>& x, const RowMatrixOf<Sca
 }
 
 template <class Scalar>
-History ModelOf<Scalar>::fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options,
+History ModelOf<Scalar>::fit(const Scalar* x, Index rows, Index cols, const Scalar* y, Index y_cols, const FitOptions& options,
                    const FitCallbacks& callbacks) {
   return fit(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), options, std::nullopt, callbacks);
 }
@@ -927,7 +927,7 @@ Logs ModelOf<Scalar>::evaluate(const RowMatrixOf<Scalar>& x, const RowMatrixOf<S
 }
 
 template <class Scalar>
-Logs ModelOf<Scalar>::evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size) const {
+Logs ModelOf<Scalar>::evaluate(const Scalar* x, Index rows, Index cols, const Scalar* y, Index y_cols, Index batch_size) const {
   return evaluate(view(x, rows, cols, "x"), view(y, rows, y_cols, "y"), batch_size);
 }
 
@@ -942,7 +942,7 @@ RowMatrixOf<Scalar> ModelOf<Scalar>::predict(ConstMatrixMapOf<Scalar> x, Index b
   require_graph("predict");
   RowMatrixOf<Scalar> out;
   explain_allocation_failure([&] { out.resize(x.rows(), output_dim()); },
-                             [&] { return output_allocation_message(x.rows(), output_dim()); });
+                             [&] { return output_allocation_message<Scalar>(x.rows(), output_dim()); });
   predict(x, MatrixMapOf<Scalar>(out.data(), out.rows(), out.cols()), batch_size);
   return out;
 }
@@ -951,7 +951,7 @@ template <class Scalar>
 RowMatrixOf<Scalar> ModelOf<Scalar>::predict(const RowMatrixOf<Scalar>& x, Index batch_size) const { return predict(view(x), batch_size); }
 
 template <class Scalar>
-RowMatrixOf<Scalar> ModelOf<Scalar>::predict(const float* x, Index rows, Index cols, Index batch_size) const {
+RowMatrixOf<Scalar> ModelOf<Scalar>::predict(const Scalar* x, Index rows, Index cols, Index batch_size) const {
   return predict(view(x, rows, cols, "x"), batch_size);
 }
 
@@ -985,5 +985,9 @@ template <class Scalar>
 Logs ModelOf<Scalar>::train_on_batch(const CsrRowsOf<Scalar>& x, ConstMatrixMapOf<Scalar> y) {
   return train_on_batch(std::vector<InputMatrixOf<Scalar>>{InputMatrixOf<Scalar>(x)}, std::vector<ConstMatrixMapOf<Scalar>>{y});
 }
+
+// The members defined here, for both scalar types (model.cpp instantiates the rest).
+template class ModelOf<float>;
+template class ModelOf<double>;
 
 }  // namespace fastmlp

@@ -7,13 +7,13 @@
 namespace fastmlp {
 
 template <class Scalar>
-SequentialOf<Scalar>::SequentialOf(std::uint64_t seed) : ModelOf(seed) {
-  set_chain({}, {});
+SequentialOf<Scalar>::SequentialOf(std::uint64_t seed) : ModelOf<Scalar>(seed) {
+  this->set_chain({}, {});
 }
 
 template <class Scalar>
-SequentialOf<Scalar>::SequentialOf(ModelOf<Scalar>&& model) : ModelOf(std::move(model)) {
-  if (!sequential_)
+SequentialOf<Scalar>::SequentialOf(ModelOf<Scalar>&& model) : ModelOf<Scalar>(std::move(model)) {
+  if (!this->sequential_)
     throw std::invalid_argument("a functional model is not a Sequential; use it as a Model");
 }
 
@@ -22,11 +22,11 @@ SequentialOf<Scalar>::SequentialOf(ModelOf<Scalar>&& model) : ModelOf(std::move(
 template <class Scalar>
 void SequentialOf<Scalar>::change_chain(std::vector<std::shared_ptr<LayerOf<Scalar>>> layers, std::vector<Index> shape) {
   std::vector<std::shared_ptr<LayerOf<Scalar>>> before = this->layers();
-  std::vector<Index> shape_before = input_shape();
+  std::vector<Index> shape_before = this->input_shape();
   try {
-    set_chain(std::move(layers), std::move(shape));
+    this->set_chain(std::move(layers), std::move(shape));
   } catch (...) {
-    set_chain(std::move(before), std::move(shape_before));
+    this->set_chain(std::move(before), std::move(shape_before));
     throw;
   }
 }
@@ -34,64 +34,65 @@ void SequentialOf<Scalar>::change_chain(std::vector<std::shared_ptr<LayerOf<Scal
 template <class Scalar>
 void SequentialOf<Scalar>::add(std::shared_ptr<LayerOf<Scalar>> layer) {
   if (!layer) throw std::invalid_argument("Sequential.add: layer is null");
-  const auto changing = change_structure("add");
+  const auto changing = this->change_structure("add");
   std::vector<std::shared_ptr<LayerOf<Scalar>>> layers = this->layers();
   layers.push_back(std::move(layer));
-  change_chain(std::move(layers), input_shape());
+  change_chain(std::move(layers), this->input_shape());
 }
 
 template <class Scalar>
 void SequentialOf<Scalar>::pop() {
-  const auto changing = change_structure("pop");
-  if (layers().empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
+  const auto changing = this->change_structure("pop");
+  if (this->layers().empty()) throw std::invalid_argument("Sequential.pop: the model has no layers");
   std::vector<std::shared_ptr<LayerOf<Scalar>>> layers = this->layers();
   layers.pop_back();
-  change_chain(std::move(layers), input_shape());
+  change_chain(std::move(layers), this->input_shape());
 }
 
 template <class Scalar>
 void SequentialOf<Scalar>::build() {
-  if (input_shape().empty())
+  if (this->input_shape().empty())
     throw std::invalid_argument("Sequential.build: the model has no input shape; declare one or pass input_dim");
-  if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
+  if (this->layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
   // Finding the model built only reads it, so that building again can run while other threads predict.
-  if (const auto reading = hold_structure(); built()) return;
-  const auto changing = change_structure("build");
-  change_chain(layers(), input_shape());
+  if (const auto reading = this->hold_structure(); this->built()) return;
+  const auto changing = this->change_structure("build");
+  change_chain(this->layers(), this->input_shape());
 }
 
 template <class Scalar>
 void SequentialOf<Scalar>::build(Index input_dim) {
-  if (layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
-  if (const auto reading = hold_structure(); built()) {
+  if (this->layers().empty()) throw std::invalid_argument("Sequential.build: the model has no layers; add a layer first");
+  if (const auto reading = this->hold_structure(); this->built()) {
     if (input_dim != this->input_dim())
       throw std::invalid_argument("the model was built for " + std::to_string(this->input_dim()) +
                                   " input features, got " + std::to_string(input_dim));
     return;
   }
-  std::vector<Index> shape = input_shape();
+  std::vector<Index> shape = this->input_shape();
   if (!shape.empty() && features_of(shape) != input_dim)
     throw std::invalid_argument("the model's input shape holds " + std::to_string(features_of(shape)) +
                                 " features per sample, got " + std::to_string(input_dim));
   if (input_dim <= 0) throw std::invalid_argument("input dimension must be positive, got " + std::to_string(input_dim));
-  const auto changing = change_structure("build");
-  change_chain(layers(), shape.empty() ? std::vector<Index>{input_dim} : shape);
+  const auto changing = this->change_structure("build");
+  change_chain(this->layers(), shape.empty() ? std::vector<Index>{input_dim} : shape);
 }
 
 template <class Scalar>
 void SequentialOf<Scalar>::set_input_shape(std::vector<Index> shape) {
-  if (const auto reading = hold_structure(); shape == input_shape()) return;  // Python sets it again and again
+  if (const auto reading = this->hold_structure(); shape == this->input_shape()) return;  // Python sets it again and again
   const Index features = features_of(shape);
-  if (!shape.empty() && built() && features != input_dim())
-    throw std::invalid_argument("the model was built for " + std::to_string(input_dim()) +
+  if (!shape.empty() && this->built() && features != this->input_dim())
+    throw std::invalid_argument("the model was built for " + std::to_string(this->input_dim()) +
                                 " input features; an input shape of " + std::to_string(features) +
                                 " values does not match them");
-  const auto changing = change_structure("set_input_shape");
-  set_input_shape_only(std::move(shape));
+  const auto changing = this->change_structure("set_input_shape");
+  this->set_input_shape_only(std::move(shape));
 }
 
 template <class Scalar>
-SequentialOf<Scalar> SequentialOf<Scalar>::from_config(const Config& config, std::uint64_t seed, const BuildCheck& before_build) {
+SequentialOf<Scalar> SequentialOf<Scalar>::from_config(const Config& config, std::uint64_t seed,
+                                                       const typename ModelOf<Scalar>::BuildCheck& before_build) {
   const Config::Object& members = config.as_object("Sequential config");
   for (const auto& [key, unused] : members)
     if (key != "name" && key != "input_shape" && key != "layers")
@@ -100,7 +101,7 @@ SequentialOf<Scalar> SequentialOf<Scalar>::from_config(const Config& config, std
   if (const Config* name = config.find("name")) model.set_name(name->as_string("Sequential name"));
   std::vector<std::shared_ptr<LayerOf<Scalar>>> layers;
   for (const Config& layer : config.at("layers").as_array("Sequential layers"))
-    layers.push_back(layer_from_config(layer, "Sequential layer", nested_check(before_build, std::to_string(layers.size()))));
+    layers.push_back(layer_from_config<Scalar>(layer, "Sequential layer", nested_check<Scalar>(before_build, std::to_string(layers.size()))));
   model.set_chain(std::move(layers), {});
   if (const Config* shape = config.find("input_shape")) {
     std::vector<Index> dims;
@@ -119,5 +120,8 @@ SequentialOf<Scalar> SequentialOf<Scalar>::from_config(const Config& config, std
   }
   return model;
 }
+
+template class SequentialOf<float>;
+template class SequentialOf<double>;
 
 }  // namespace fastmlp

@@ -99,10 +99,15 @@ InputMatrixOf<Scalar> InputMatrixOf<Scalar>::block(Index first, Index end) const
   return InputMatrixOf<Scalar>(row_block(dense_, first, end));
 }
 
-template struct CsrRowsOf<Scalar>;
-template class CsrBatchOf<Scalar>;
-template void check_csr<Scalar>(const CsrRowsOf<Scalar>&, const std::string&);
-template void densify<Scalar>(const CsrRowsOf<Scalar>&, MatrixMapOf<Scalar>);
-template Index max_batch_nnz<Scalar>(const CsrRowsOf<Scalar>&, Index);
+#define FASTMLP_INSTANTIATE(Scalar)                                                \
+  template struct CsrRowsOf<Scalar>;                                             \
+  template class CsrBatchOf<Scalar>;                                             \
+  template class InputMatrixOf<Scalar>;                                          \
+  template void check_csr<Scalar>(const CsrRowsOf<Scalar>&, const std::string&); \
+  template void densify<Scalar>(const CsrRowsOf<Scalar>&, MatrixMapOf<Scalar>);  \
+  template Index max_batch_nnz<Scalar>(const CsrRowsOf<Scalar>&, Index);
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+#undef FASTMLP_INSTANTIATE
 
 }  // namespace fastmlp

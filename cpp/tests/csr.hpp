@@ -9,7 +9,7 @@
 struct Csr {
   fastmlp::Index rows = 0, cols = 0;
   std::vector<fastmlp::SparseIndex> indptr{0}, indices;
-  std::vector<fastmlp::Scalar> values;
+  std::vector<float> values;
   fastmlp::CsrRows view() const { return {rows, cols, indptr.data(), indices.data(), values.data()}; }
 };
 

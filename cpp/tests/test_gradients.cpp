@@ -21,34 +21,37 @@ struct Case {
   Index units;
 };
 
-RowMatrix random_matrix(Index rows, Index cols, double low, double high, Rng& rng) {
+template <class Scalar>
+RowMatrixOf<Scalar> random_matrix(Index rows, Index cols, double low, double high, Rng& rng) {
   std::uniform_real_distribution<double> uniform(low, high);
-  RowMatrix m(rows, cols);
+  RowMatrixOf<Scalar> m(rows, cols);
   for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<Scalar>(uniform(rng));
   return m;
 }
 
 // Targets the loss accepts: class labels, one-hot rows, probabilities or reals.
-RowMatrix targets_for(const std::string& loss, Index rows, Index units, Rng& rng) {
+template <class Scalar>
+RowMatrixOf<Scalar> targets_for(const std::string& loss, Index rows, Index units, Rng& rng) {
   std::uniform_int_distribution<Index> label(0, units - 1);
   if (loss == "sparse_categorical_crossentropy") {
-    RowMatrix y(rows, 1);
+    RowMatrixOf<Scalar> y(rows, 1);
     for (Index r = 0; r < rows; ++r) y(r, 0) = static_cast<Scalar>(label(rng));
     return y;
   }
   if (loss == "categorical_crossentropy") {
-    RowMatrix y = RowMatrix::Zero(rows, units);
+    RowMatrixOf<Scalar> y = RowMatrixOf<Scalar>::Zero(rows, units);
     for (Index r = 0; r < rows; ++r) y(r, label(rng)) = 1;
     return y;
   }
-  if (loss == "binary_crossentropy") return random_matrix(rows, units, 0, 1, rng);
-  return random_matrix(rows, units, -1, 1, rng);
+  if (loss == "binary_crossentropy") return random_matrix<Scalar>(rows, units, 0, 1, rng);
+  return random_matrix<Scalar>(rows, units, -1, 1, rng);
 }
 
-// Largest |analytic - numeric| over every weight and bias of the model.
+// Largest |analytic - numeric| over every weight and bias of the model, computing in Scalar.
+template <class Scalar>
 double check_case(const Case& c) {
   Rng data_rng(11);
-  Sequential model(/*seed=*/7);
+  SequentialOf<Scalar> model(/*seed=*/7);
   // Non-zero biases, so that their gradients are tested away from the trivial starting point.
   DenseOptions hidden, output;
   hidden.units = 6;  // even: glu halves it
@@ -57,19 +60,19 @@ double check_case(const Case& c) {
   output.activation = make_activation(c.output);
   hidden.bias_initializer = output.bias_initializer =
       make_initializer("random_normal", Config::Object{{"mean", 0.0}, {"stddev", 0.3}});
-  model.add(std::make_shared<Dense>(hidden));
-  model.add(std::make_shared<Dense>(output));
+  model.add(std::make_shared<DenseOf<Scalar>>(hidden));
+  model.add(std::make_shared<DenseOf<Scalar>>(output));
   model.build(4);
   model.compile(make_loss(c.loss), make_optimizer("sgd", Config::Object{{"learning_rate", 0.0}}));
-  const RowMatrix x = random_matrix(6, 4, -1, 1, data_rng);
-  const RowMatrix y = targets_for(c.loss, 6, model.output_dim(), data_rng);  // half of units after glu
+  const RowMatrixOf<Scalar> x = random_matrix<Scalar>(6, 4, -1, 1, data_rng);
+  const RowMatrixOf<Scalar> y = targets_for<Scalar>(c.loss, 6, model.output_dim(), data_rng);  // half of units after glu
 
-  model.train_on_batch(ConstMatrixMap(x.data(), x.rows(), x.cols()),
-                       ConstMatrixMap(y.data(), y.rows(), y.cols()));  // fills the gradients; lr 0 keeps the weights
+  model.train_on_batch(map_of(x), map_of(y));  // fills the gradients; lr 0 keeps the weights
   const auto loss_at = [&] { return model.evaluate(x, y)[0].second.number(); };
 
   const double worst = check_gradients(model.trainable_parameters(), loss_at);
-  std::printf("%-8s -> %-8s with %-32s max |analytic - numeric| = %.3e\n", c.hidden, c.output, c.loss, worst);
+  std::printf("%s: %-8s -> %-8s with %-32s max |analytic - numeric| = %.3e\n", dtype_name<Scalar>(), c.hidden,
+              c.output, c.loss, worst);
   return worst;
 }
 
@@ -87,6 +90,9 @@ int main() {
       {"glu", "glu", "mean_squared_error", 4},                    // halves 6 to 3, then 4 to 2
       {"glu", "softmax", "categorical_crossentropy", 3},          // fused after a glu layer
   };
-  for (const Case& c : cases) check_case(c);
+  for (const Case& c : cases) {
+    check_case<float>(c);
+    check_case<double>(c);
+  }
   return check::report("test_gradients");
 }

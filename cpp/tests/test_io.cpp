@@ -15,6 +15,7 @@
 #include "fastmlp/io.hpp"
 
 using namespace fastmlp;
+using Scalar = float;  // these tests run float models
 namespace fs = std::filesystem;
 
 namespace {

@@ -13,6 +13,7 @@
 #include "fastmlp/io.hpp"
 
 using namespace fastmlp;
+using Scalar = float;  // these tests run float models
 
 namespace {
 

@@ -17,6 +17,7 @@
 #include "fastmlp/fastmlp.hpp"
 
 using namespace fastmlp;
+using Scalar = float;  // these tests run float models
 
 // Every allocation of the program counted, to show that the training loop makes none. (GCC warns
 // that the replaced delete frees what new returned; they are this pair, so that is right.)

@@ -64,18 +64,8 @@ class ThreadCommunicator : public Communicator {
   int rank() const override { return rank_; }
   int size() const override { return group_->size(); }
 
-  void allreduce_sum(Scalar* data, std::size_t count) override {
-    ++collectives;
-    group_->slot(rank_) = data;
-    group_->barrier();
-    std::vector<Scalar> sum(count, 0);
-    for (int r = 0; r < size(); ++r) {
-      const auto* other = static_cast<const Scalar*>(group_->slot(r));
-      for (std::size_t i = 0; i < count; ++i) sum[i] += other[i];
-    }
-    group_->barrier();  // everyone has read every buffer before any is overwritten
-    std::memcpy(data, sum.data(), count * sizeof(Scalar));
-  }
+  void allreduce_sum(float* data, std::size_t count) override { sum_over_ranks(data, count); }
+  void allreduce_sum(double* data, std::size_t count) override { sum_over_ranks(data, count); }
 
   void broadcast(void* data, std::size_t bytes, int root) override {
     ++collectives;
@@ -92,6 +82,20 @@ class ThreadCommunicator : public Communicator {
   long collectives = 0;
 
  private:
+  template <class Scalar>
+  void sum_over_ranks(Scalar* data, std::size_t count) {
+    ++collectives;
+    group_->slot(rank_) = data;
+    group_->barrier();
+    std::vector<Scalar> sum(count, 0);
+    for (int r = 0; r < size(); ++r) {
+      const auto* other = static_cast<const Scalar*>(group_->slot(r));
+      for (std::size_t i = 0; i < count; ++i) sum[i] += other[i];
+    }
+    group_->barrier();  // everyone has read every buffer before any is overwritten
+    std::memcpy(data, sum.data(), count * sizeof(Scalar));
+  }
+
   std::shared_ptr<ThreadGroup> group_;
   int rank_;
 };

@@ -31,7 +31,11 @@ class Communicator {
 
   // Sums `count` floats elementwise over all ranks, in place: every rank ends with the same sums.
   // Every rank must call it with the same count, in the same order as the other collectives.
-  virtual void allreduce_sum(Scalar* data, std::size_t count) = 0;
+  virtual void allreduce_sum(float* data, std::size_t count) = 0;
+  // The same for doubles (a float64 model's training). Communicators that predate float64 models
+  // need not define it: this default broadcasts each rank's values in turn (size() broadcasts, and
+  // a buffer allocated per call) and adds them in rank order; a real allreduce is faster.
+  virtual void allreduce_sum(double* data, std::size_t count);
 
   // Copies `bytes` bytes from rank `root` into the same buffer on every other rank.
   virtual void broadcast(void* data, std::size_t bytes, int root) = 0;

@@ -4,9 +4,9 @@
 //
 // The training loop (Model::fit_epochs in model_training.cpp, for every model: Sequential and
 // functional, any number of inputs and outputs) uses this in four places, each marked "DATA-PARALLEL
-// HOOK": ReplicaSync::start before the first epoch, ReplicaSync::select where a batch's rows are
-// gathered, ReplicaSync::reduce between backward and the optimizer step, and
-// ReplicaSync::agree_to_stop after each epoch. evaluate() reduces its totals with reduce_totals.
+// HOOK": ReplicaSyncOf::start before the first epoch, ReplicaSyncOf::select where a batch's rows are
+// gathered, ReplicaSyncOf::reduce between backward and the optimizer step, and
+// ReplicaSyncOf::agree_to_stop after each epoch. evaluate() reduces its totals with reduce_totals.
 // Nothing here knows about layers or losses.
 #pragma once
 
@@ -58,9 +58,11 @@ auto announcing_failures(const Distribution& distribution, Body&& body) -> declt
   }
 }
 
-class ReplicaSync {
+// For a model of scalar type Scalar: the gradients, the state and the totals travel in Scalar.
+template <class Scalar>
+class ReplicaSyncOf {
  public:
-  explicit ReplicaSync(const Distribution& distribution);
+  explicit ReplicaSyncOf(const Distribution& distribution);
 
   int rank() const { return rank_; }
   int size() const { return size_; }
@@ -71,9 +73,9 @@ class ReplicaSync {
   // `generators` to every rank, and gives each rank > 0 generators of its own (Dropout masks must
   // differ between the shares of a batch). Sizes the step buffer for the trainable `params`, the
   // averaged `state` and `totals` values: reduce() then allocates nothing.
-  void start(const std::vector<Agreed>& agreed, Index local_rows, const std::vector<Parameter>& weights,
-             Rng& model_rng, const std::vector<Rng*>& generators, const std::vector<Parameter>& params,
-             const std::vector<Parameter>& state, size_t totals);
+  void start(const std::vector<Agreed>& agreed, Index local_rows, const std::vector<ParameterOf<Scalar>>& weights,
+             Rng& model_rng, const std::vector<Rng*>& generators, const std::vector<ParameterOf<Scalar>>& params,
+             const std::vector<ParameterOf<Scalar>>& state, size_t totals);
 
   // The rows of the whole data set: this rank's own (replicated), or the sum of all shards.
   Index global_rows() const { return global_rows_; }
@@ -88,7 +90,7 @@ class ReplicaSync {
   // loss), the `state` values weighted the same way (BatchNormalization's moving statistics: their
   // mean over the ranks), the loss and metric `totals` (sums over the batch), and the stop requests.
   // Returns true when some rank asked to stop: the step must then not be applied.
-  bool reduce(const std::vector<Parameter>& params, const std::vector<Parameter>& state, Index local_rows,
+  bool reduce(const std::vector<ParameterOf<Scalar>>& params, const std::vector<ParameterOf<Scalar>>& state, Index local_rows,
               Index batch_rows, std::vector<double>& totals, bool stop_requested);
 
   // After each epoch: true on every rank when any rank asks to stop.
@@ -100,10 +102,19 @@ class ReplicaSync {
   int rank_, size_;
   Index global_rows_ = 0;
   Index first_row_ = 0, local_rows_ = 0;  // this rank's shard within the whole data set
-  Vector buffer_;  // (gradient values + state values + totals + 1)  one step's allreduce
+  VectorOf<Scalar> buffer_;  // (gradient values + state values + totals + 1)  one step's allreduce
 };
 
-// Sums each rank's `totals` (loss and metric sums) and `rows` in place, for evaluate(): one allreduce.
+using ReplicaSync = ReplicaSyncOf<float>;
+
+extern template class ReplicaSyncOf<float>;
+extern template class ReplicaSyncOf<double>;
+
+// Sums each rank's `totals` (loss and metric sums) and `rows` in place, for evaluate(): one allreduce,
+// in Scalar (a model's evaluate() passes its own: a float64 model's totals travel in double).
+template <class Scalar = float>
 void reduce_totals(Communicator& communicator, std::vector<double>& totals, Index& rows);
+extern template void reduce_totals<float>(Communicator&, std::vector<double>&, Index&);
+extern template void reduce_totals<double>(Communicator&, std::vector<double>&, Index&);
 
 }  // namespace fastmlp

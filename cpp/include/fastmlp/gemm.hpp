@@ -1,6 +1,7 @@
-// The matrix products of the layers: out = op(a) op(b), float32, row-major, op = as is or transposed.
+// The matrix products of the layers: out = op(a) op(b), row-major, op = as is or transposed, in float
+// (fastmlp's own kernel where the CPU has one) or double (Eigen's).
 //
-// On x86-64 CPUs with AVX-512 or AVX2+FMA (known when compiling) the products run on fastmlp's own
+// On x86-64 CPUs with AVX-512 or AVX2+FMA (known when compiling) float products run on fastmlp's own
 // register-blocked kernel; elsewhere on Eigen's. The kernel's threads split the output into a 2-D
 // grid of tiles and never split the sum over the inner dimension, so every output element is
 // computed the same way whatever the thread count: results are bit-identical for 1 and N threads.

@@ -22,6 +22,7 @@ struct ParameterOf {
   RowMatrixOf<Scalar>* value;
   RowMatrixOf<Scalar>* gradient;
 };
+using Parameter = ParameterOf<float>;
 
 // A tensor that a model file holds for a layer: its name ("kernel") and its shape.
 struct TensorShape {
@@ -45,6 +46,7 @@ struct LayerInputsOf {
   size_t count;
   Index rows;
 };
+using LayerInputs = LayerInputsOf<float>;
 
 template <class Scalar>
 class LayerOf : public Configurable {
@@ -177,11 +179,16 @@ class LayerOf : public Configurable {
   bool trainable_ = true;
 };
 
-using LayerPtrOf<Scalar> = std::shared_ptr<LayerOf<Scalar>>;
+template <class Scalar>
+using LayerPtrOf = std::shared_ptr<LayerOf<Scalar>>;
+
+using Layer = LayerOf<float>;
+using LayerPtr = LayerPtrOf<float>;
 
 // A layer by class name ("Dense") from its config ({"units": 4, "activation": "relu"}); throws
-// ConfigError for an unknown name or parameter, std::invalid_argument for a bad value.
-template <class Scalar>
+// ConfigError for an unknown name or parameter, std::invalid_argument for a bad value. Float unless
+// asked (make_layer<double>("Dense", ...)): the registry of each scalar type holds every layer.
+template <class Scalar = float>
 LayerPtrOf<Scalar> make_layer(const std::string& class_name, const Config& config = {});
 
 }  // namespace fastmlp

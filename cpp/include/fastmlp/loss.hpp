@@ -2,6 +2,8 @@
 //
 // Each loss is a class in its own file under cpp/src/losses/, registered under Keras's class name
 // ("CategoricalCrossentropy") and its function names and aliases ("categorical_crossentropy", "mse").
+// A loss is not a template: one object serves models in float and in double (as Keras's losses
+// serve any dtype), so each function on matrices is declared once per scalar type.
 #pragma once
 
 #include <memory>
@@ -14,10 +16,14 @@
 
 namespace fastmlp {
 
-// Keras's epsilon: probabilities are clipped to [kEpsilon, 1 - kEpsilon] before taking logs.
-constexpr Scalar kEpsilon = 1e-7f;
+// Keras's epsilon, 1e-7 in both precisions: probabilities are clipped to [epsilon, 1 - epsilon]
+// before taking logs.
+template <class Scalar>
+constexpr Scalar kEpsilonOf = Scalar(1e-7);
 
-using VectorRefOf<Scalar> = Eigen::Ref<VectorOf<Scalar>>;
+template <class Scalar>
+using VectorRefOf = Eigen::Ref<VectorOf<Scalar>>;
+using VectorRef = VectorRefOf<float>;
 
 class Loss : public Configurable {
  public:
@@ -27,25 +33,82 @@ class Loss : public Configurable {
   // The loss of each sample (row), written to `out` (n): the mean over outputs of an elementwise
   // loss, or a row-wise loss such as cross-entropy. The batch loss is the mean of these (Keras's
   // "sum_over_batch_size" reduction), or with sample weights Σ w_i l_i / n.
-  virtual void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const = 0;
+  virtual void per_sample(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                          VectorRefOf<float> out) const = 0;
+  virtual void per_sample(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                          VectorRefOf<double> out) const = 0;
 
   // Gradient of the (unweighted) batch mean with respect to y_pred (n, units). The 1/n of the mean
   // is applied here, once, and nowhere else in the backward pass.
-  virtual void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const = 0;
+  virtual void gradient(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                        MatrixMapOf<float> grad) const = 0;
+  virtual void gradient(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                        MatrixMapOf<double> grad) const = 0;
 
   // Whether gradient_preactivation() is available for an output layer ending in `activation`.
   virtual bool fuses_with(const Activation& /*activation*/) const { return false; }
 
   // Gradient with respect to the input Z of the final softmax/sigmoid, computed directly as
   // (p - y)/n: exact and stable where going through -y/p and the activation's Jacobian is not.
-  virtual void gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const;
+  // By default (a loss that fuses with nothing) it throws std::logic_error.
+  virtual void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                                      MatrixMapOf<float> grad) const {
+    default_gradient_preactivation(y_pred, y_true, grad);
+  }
+  virtual void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                                      MatrixMapOf<double> grad) const {
+    default_gradient_preactivation(y_pred, y_true, grad);
+  }
 
   // Columns y_true must have for a network with `output_units` outputs (1 for sparse labels).
   virtual Index target_columns(Index output_units) const { return output_units; }
 
   // Throws std::invalid_argument when y_true holds values the loss cannot accept (such as a
-  // class label out of range), naming the first offending row.
-  virtual void check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const;
+  // class label out of range), naming the first offending row. By default it checks the number of
+  // columns and that every target is finite.
+  virtual void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const {
+    default_check_targets(y_true, output_units);
+  }
+  virtual void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const {
+    default_check_targets(y_true, output_units);
+  }
+
+ protected:
+  // The defaults of the virtual functions above, for both scalar types (defined in loss.cpp for
+  // float and double); a loss that adds checks calls default_check_targets first.
+  template <class Scalar>
+  void default_gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,
+                                      MatrixMapOf<Scalar> grad) const;
+  template <class Scalar>
+  void default_check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const;
+};
+
+// What a loss derives from (through Described): it gives per_sample and gradient for both scalar
+// types by calling Derived's templates per_sample_of and gradient_of, which therefore are public. A
+// loss that replaces a default (gradient_preactivation, check_targets) overrides both of its
+// versions itself, each calling its template.
+template <class Derived>
+class LossImpl : public Loss {
+ public:
+  void per_sample(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                  VectorRefOf<float> out) const override {
+    self().per_sample_of(y_pred, y_true, out);
+  }
+  void per_sample(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                  VectorRefOf<double> out) const override {
+    self().per_sample_of(y_pred, y_true, out);
+  }
+  void gradient(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                MatrixMapOf<float> grad) const override {
+    self().gradient_of(y_pred, y_true, grad);
+  }
+  void gradient(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                MatrixMapOf<double> grad) const override {
+    self().gradient_of(y_pred, y_true, grad);
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
 
 using LossPtr = std::shared_ptr<const Loss>;

@@ -3,6 +3,8 @@
 // Each metric keeps a few running totals ("state") in a buffer its caller owns, so that one metric
 // object serves any number of concurrent evaluations: a sum of per-sample scores for the means,
 // true/false positive counts for precision and recall, a confusion count per threshold for AUC.
+// A metric is not a template either: one object serves models in float and in double, its state
+// being double for both.
 #pragma once
 
 #include <memory>
@@ -37,7 +39,9 @@ class Metric : public Configurable {
   // How many numbers the metric reports: 1 (a number) for most; one per threshold for a confusion
   // metric given a list of two or more thresholds, whose value Keras reports as a vector.
   virtual int result_size() const { return 1; }
-  virtual void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const = 0;
+  // Adds a batch to `state` (state_size() numbers, in double whatever the model's scalar type).
+  virtual void accumulate(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true, double* state) const = 0;
+  virtual void accumulate(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true, double* state) const = 0;
   // Writes the metric's result_size() values from its state after `samples` samples (Keras's
   // divide_no_nan: 0 for 0/0). The default: the mean of a sum of per-sample scores.
   virtual void result(const double* state, double samples, double* values) const;
@@ -45,6 +49,22 @@ class Metric : public Configurable {
  protected:
   // Whether y_true is a single column of class labels (sparse) rather than one target per output.
   virtual bool reads_labels() const { return false; }
+};
+
+// What a metric derives from (through Described): it gives accumulate for both scalar types by
+// calling Derived's template accumulate_of, which therefore is public.
+template <class Derived>
+class MetricImpl : public Metric {
+ public:
+  void accumulate(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true, double* state) const override {
+    self().accumulate_of(y_pred, y_true, state);
+  }
+  void accumulate(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true, double* state) const override {
+    self().accumulate_of(y_pred, y_true, state);
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
 
 // A metric by name or alias ("accuracy", "mse", "AUC", ...) with parameters from `config`. Unless
@@ -71,12 +91,12 @@ struct NameOnly : MetricName {
 
 // What every metric shares: Described, and its name from its options.
 template <class Derived, class OptionsT>
-class NamedMetric : public Described<Derived, Metric, OptionsT> {
+class NamedMetric : public Described<Derived, MetricImpl<Derived>, OptionsT> {
  public:
   const std::string& name() const override { return this->options_.name; }
 
  protected:
-  explicit NamedMetric(const OptionsT& options) : Described<Derived, Metric, OptionsT>(options) {
+  explicit NamedMetric(const OptionsT& options) : Described<Derived, MetricImpl<Derived>, OptionsT>(options) {
     if (options.name.empty()) throw std::invalid_argument(std::string(Derived::kClassName) + " name must not be empty");
   }
 };

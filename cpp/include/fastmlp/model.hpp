@@ -116,6 +116,8 @@ class ModelOf {
   // "Sequential" for the chain Sequential builds, "Functional" otherwise: Keras's class names, which
   // configs and model files use.
   const char* class_name() const { return sequential_ ? "Sequential" : "Functional"; }
+  // Keras's name for the scalar type every weight and computation of the model has.
+  static constexpr const char* dtype() { return dtype_name<Scalar>(); }
 
   // ---- the model lock [issue 13] ------------------------------------------------------------------
   // input, call, set_outputs, compile and clear_compile (and Sequential's add, pop, build and
@@ -245,7 +247,7 @@ class ModelOf {
   Logs train_on_batch(const std::vector<InputMatrixOf<Scalar>>& x, const std::vector<ConstMatrixMapOf<Scalar>>& y,
                       const Scalar* sample_weight = nullptr);
 
-  // For a model of one input and one output: the same on single matrices and raw row-major float
+  // For a model of one input and one output: the same on single matrices and raw row-major
   // buffers (x holds `rows` samples of `cols` features, y `rows` targets of `y_cols` columns), read
   // in place without copies. Throws std::invalid_argument for a null buffer or a negative size.
   History fit(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y, const FitOptions& options = {},
@@ -253,16 +255,16 @@ class ModelOf {
               const Scalar* sample_weight = nullptr);
   History fit(const RowMatrixOf<Scalar>& x, const RowMatrixOf<Scalar>& y, const FitOptions& options = {},
               const std::optional<DatasetOf<Scalar>>& validation = std::nullopt, const FitCallbacks& callbacks = {});
-  History fit(const float* x, Index rows, Index cols, const float* y, Index y_cols, const FitOptions& options = {},
+  History fit(const Scalar* x, Index rows, Index cols, const Scalar* y, Index y_cols, const FitOptions& options = {},
               const FitCallbacks& callbacks = {});
   Logs evaluate(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y, Index batch_size = 0, const Scalar* sample_weight = nullptr,
                 const Distribution& distribution = {}) const;
   Logs evaluate(const RowMatrixOf<Scalar>& x, const RowMatrixOf<Scalar>& y, Index batch_size = 0) const;
-  Logs evaluate(const float* x, Index rows, Index cols, const float* y, Index y_cols, Index batch_size = 0) const;
+  Logs evaluate(const Scalar* x, Index rows, Index cols, const Scalar* y, Index y_cols, Index batch_size = 0) const;
   void predict(ConstMatrixMapOf<Scalar> x, MatrixMapOf<Scalar> out, Index batch_size = 0) const;
   RowMatrixOf<Scalar> predict(ConstMatrixMapOf<Scalar> x, Index batch_size = 0) const;
   RowMatrixOf<Scalar> predict(const RowMatrixOf<Scalar>& x, Index batch_size = 0) const;
-  RowMatrixOf<Scalar> predict(const float* x, Index rows, Index cols, Index batch_size = 0) const;
+  RowMatrixOf<Scalar> predict(const Scalar* x, Index rows, Index cols, Index batch_size = 0) const;
   RowMatrixOf<Scalar> call_training(ConstMatrixMapOf<Scalar> x);
   Logs train_on_batch(ConstMatrixMapOf<Scalar> x, ConstMatrixMapOf<Scalar> y);
   // The same for a CSR input (sparse.hpp), read in place: scipy.sparse's csr_matrix layout with
@@ -438,13 +440,18 @@ class ModelOf {
   ModelLock lock_;  // [issue 13] readers share it; structure changes are refused while it is held
 };
 
+using Dataset = DatasetOf<float>;
+using Datasets = DatasetsOf<float>;
+using Model = ModelOf<float>;
+
 // The number of features in a sample of `shape` (their product); throws std::invalid_argument for a
 // dimension below 1 or a product beyond Index.
 Index features_of(const std::vector<Index>& shape);
 
 // A model from {"class_name": "Sequential" | "Functional" (or Keras 2's "Model"), "config": {...}}.
-template <class Scalar>
+// The scalar type is the caller's choice (float unless named).
+template <class Scalar = float>
 ModelOf<Scalar> model_from_config(const Config& serialized, std::uint64_t seed = 0x5eed,
-                        const ModelOf<Scalar>::BuildCheck& before_build = {});
+                                  const typename ModelOf<Scalar>::BuildCheck& before_build = {});
 
 }  // namespace fastmlp

@@ -32,7 +32,8 @@ class MpiCommunicator : public Communicator {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
-  void allreduce_sum(Scalar* data, std::size_t count) override;
+  void allreduce_sum(float* data, std::size_t count) override;
+  void allreduce_sum(double* data, std::size_t count) override;
   void broadcast(void* data, std::size_t bytes, int root) override;
   void announce_failure(const std::string& reason) noexcept override;
 

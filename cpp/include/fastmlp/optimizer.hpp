@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fastmlp/layer.hpp"
@@ -58,14 +59,22 @@ class Optimizer : public Configurable {
   using Base = Optimizer;
   static constexpr const char* kKind = "optimizer";
 
+  // One optimizer (one config, as Keras's) serves a model of either scalar type: it is built for the
+  // parameters of one model, float or double, and keeps its slots in that type. The member templates
+  // are instantiated for float and double in optimizer.cpp.
+
   // Allocates the per-parameter state ("slots", in Keras's word) by parameter index. Called once
-  // when the parameters exist; step() then never allocates.
+  // when the parameters exist; step() then never allocates. Drops any slots kept for the other
+  // scalar type.
+  template <class Scalar>
   void build(const std::vector<ParameterOf<Scalar>>& params);
+  template <class Scalar>
   bool built_for(const std::vector<ParameterOf<Scalar>>& params) const;
 
   // Clips the gradients, applies weight decay, then updates every parameter. The step counter
   // advances once per call, shared by all parameters, so bias corrections use one step count per
   // batch as Keras's do.
+  template <class Scalar>
   void step(const std::vector<ParameterOf<Scalar>>& params);
 
   // The rate of the next step: the schedule's value at iterations() when one is set.
@@ -75,8 +84,10 @@ class Optimizer : public Configurable {
   const OptimizerOptions& common() const { return common_options(); }
 
   std::int64_t iterations() const { return iterations_; }
-  // The state of parameter `index` (for inspection and saving); empty before build().
-  const std::vector<RowMatrixOf<Scalar>>& slots(size_t index) const { return slots_.at(index); }
+  // The state of parameter `index` (for inspection and saving) of a model of this scalar type
+  // (float unless named: slots<double>(i)); throws std::out_of_range before build().
+  template <class Scalar = float>
+  const std::vector<RowMatrixOf<Scalar>>& slots(size_t index) const { return slot_storage<Scalar>().at(index); }
   // Keras's names for the state kept per parameter, in the order slots() holds it; build()
   // allocates one slot per name.
   virtual std::vector<std::string> slot_names() const = 0;
@@ -88,6 +99,7 @@ class Optimizer : public Configurable {
   // step count, and the next fit() starts the slots from their initial values. Throws
   // std::invalid_argument, changing nothing, unless there are slot_names().size() slots per
   // parameter, each shaped like its parameter.
+  template <class Scalar>
   void restore_state(const std::vector<ParameterOf<Scalar>>& params, std::int64_t iterations,
                      std::vector<std::vector<RowMatrixOf<Scalar>>> slots, const Config& extra = Config::Object{});
 
@@ -98,26 +110,72 @@ class Optimizer : public Configurable {
   void validate_common() const;
   virtual void restore_extra_state(const Config& /*extra*/) {}
 
-  virtual Scalar initial_slot_value(int /*slot*/) const { return 0; }
+  // What build() fills slot `slot` with, rounded to the parameters' scalar type.
+  virtual double initial_slot_value(int /*slot*/) const { return 0; }
   // Called once per step before any update, with iterations() still at the previous count.
   virtual void begin_step() {}
   // Updates elements [first, end) of parameter `index` with rate `lr`; ranges of one parameter may
-  // run in parallel.
-  virtual void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) = 0;
-  Scalar* slot_data(size_t index, int which) { return slots_[index][which].data(); }
+  // run in parallel. A virtual function cannot be a template, so it is declared once per scalar
+  // type; an optimizer writes it once, as the template update_of, and OptimizerImpl forwards both.
+  virtual void update(size_t index, float* param, const float* grad, Index first, Index end, float lr) = 0;
+  virtual void update(size_t index, double* param, const double* grad, Index first, Index end, double lr) = 0;
+  template <class Scalar>
+  Scalar* slot_data(size_t index, int which) { return slot_storage<Scalar>()[index][which].data(); }
 
  private:
+  template <class Scalar>
   void clip_gradients(const std::vector<ParameterOf<Scalar>>& params) const;
 
+  // The slots of a model of this scalar type: slots32_ or slots64_.
+  template <class Scalar>
+  std::vector<std::vector<RowMatrixOf<Scalar>>>& slot_storage() {
+    static_assert(kIsScalar<Scalar>, "fastmlp computes in float or double");
+    if constexpr (std::is_same_v<Scalar, float>)
+      return slots32_;
+    else
+      return slots64_;
+  }
+  template <class Scalar>
+  const std::vector<std::vector<RowMatrixOf<Scalar>>>& slot_storage() const {
+    return const_cast<Optimizer*>(this)->slot_storage<Scalar>();
+  }
+
+  // Frees the slots of the other scalar type, once the optimizer serves a model of this one.
+  template <class Scalar>
+  void drop_other_slots() {
+    if constexpr (std::is_same_v<Scalar, float>)
+      slots64_ = {};
+    else
+      slots32_ = {};
+  }
+
   std::int64_t iterations_ = 0;
-  std::vector<std::vector<RowMatrixOf<Scalar>>> slots_;  // [parameter][slot], each shaped like its parameter
+  // [parameter][slot], each shaped like its parameter; only the one of the model's scalar type is used.
+  std::vector<std::vector<RowMatrixOf<float>>> slots32_;
+  std::vector<std::vector<RowMatrixOf<double>>> slots64_;
+};
+
+// What an optimizer derives from (through DescribedOptimizer): it gives the per-scalar updates by
+// calling Derived's template update_of, which therefore is public.
+template <class Derived>
+class OptimizerImpl : public Optimizer {
+ protected:
+  void update(size_t index, float* param, const float* grad, Index first, Index end, float lr) override {
+    self().update_of(index, param, grad, first, end, lr);
+  }
+  void update(size_t index, double* param, const double* grad, Index first, Index end, double lr) override {
+    self().update_of(index, param, grad, first, end, lr);
+  }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
 };
 
 // An optimizer whose options include the common ones (Derived::Options derives from OptimizerOptions).
 template <class Derived, class OptionsT>
-class DescribedOptimizer : public Described<Derived, Optimizer, OptionsT> {
+class DescribedOptimizer : public Described<Derived, OptimizerImpl<Derived>, OptionsT> {
  protected:
-  explicit DescribedOptimizer(const OptionsT& options) : Described<Derived, Optimizer, OptionsT>(options) {
+  explicit DescribedOptimizer(const OptionsT& options) : Described<Derived, OptimizerImpl<Derived>, OptionsT>(options) {
     this->validate_common();
   }
   OptimizerOptions& common_options() override { return this->options_; }

@@ -14,10 +14,33 @@ class Regularizer : public Configurable {
   using Base = Regularizer;
   static constexpr const char* kKind = "regularizer";
 
-  // The penalty of `values` (a weight tensor, or a layer's output for a batch).
-  virtual double penalty(ConstMatrixMapOf<Scalar> values) const = 0;
+  // A virtual function cannot be a template, so each is declared once per scalar type; a
+  // regularizer writes it once, as a template, and RegularizerImpl forwards both to it.
+  //
+  // The penalty of `values` (a weight tensor, or a layer's output for a batch), summed in double.
+  virtual double penalty(ConstMatrixMapOf<float> values) const = 0;
+  virtual double penalty(ConstMatrixMapOf<double> values) const = 0;
   // grad += d(penalty)/d(values)
-  virtual void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const = 0;
+  virtual void add_gradient(ConstMatrixMapOf<float> values, MatrixMapOf<float> grad) const = 0;
+  virtual void add_gradient(ConstMatrixMapOf<double> values, MatrixMapOf<double> grad) const = 0;
+};
+
+// What a regularizer derives from (through Described): it gives the per-scalar functions by calling
+// Derived's templates penalty_of and add_gradient_of, which therefore are public.
+template <class Derived>
+class RegularizerImpl : public Regularizer {
+ public:
+  double penalty(ConstMatrixMapOf<float> values) const override { return self().penalty_of(values); }
+  double penalty(ConstMatrixMapOf<double> values) const override { return self().penalty_of(values); }
+  void add_gradient(ConstMatrixMapOf<float> values, MatrixMapOf<float> grad) const override {
+    self().add_gradient_of(values, grad);
+  }
+  void add_gradient(ConstMatrixMapOf<double> values, MatrixMapOf<double> grad) const override {
+    self().add_gradient_of(values, grad);
+  }
+
+ private:
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
 
 using RegularizerPtr = std::shared_ptr<const Regularizer>;

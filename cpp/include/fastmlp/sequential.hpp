@@ -38,11 +38,17 @@ class SequentialOf : public ModelOf<Scalar> {
   // A new, untrained model from the config a Sequential writes (Model::config: {"name", "input_shape"
   // (when known), "layers": [{"class_name", "config"}, ...]}), built when it has an input shape, every
   // layer's config validated as its constructor does; `before_build` as in Model::from_config.
-  static SequentialOf<Scalar> from_config(const Config& config, std::uint64_t seed = 0x5eed, const BuildCheck& before_build = {});
+  static SequentialOf<Scalar> from_config(const Config& config, std::uint64_t seed = 0x5eed,
+                                         const typename ModelOf<Scalar>::BuildCheck& before_build = {});
 
  private:
   // set_chain, or on failure (a layer too large to build) the chain as it was.
   void change_chain(std::vector<std::shared_ptr<LayerOf<Scalar>>> layers, std::vector<Index> shape);
 };
+
+using Sequential = SequentialOf<float>;
+
+extern template class SequentialOf<float>;
+extern template class SequentialOf<double>;
 
 }  // namespace fastmlp

@@ -36,7 +36,7 @@ struct CsrRowsOf {
   // Eigen's view of the same memory, for its sparse x dense products.
   CsrMapOf<T> map() const { return CsrMapOf<T>(rows, cols, nnz(), indptr, indices, values); }
 };
-using CsrRowsOf<Scalar> = CsrRowsOf<Scalar>;
+using CsrRows = CsrRowsOf<float>;
 
 // Throws std::invalid_argument, naming `name` and saying how to fix it, unless `x` is a valid CSR
 // matrix of finite values: indptr starting at 0 and never decreasing, column indices in [0, cols) and
@@ -63,7 +63,7 @@ class CsrBatchOf {
   std::vector<SparseIndex> indices_;  // (max_nnz)
   std::vector<T> values_;             // (max_nnz)
 };
-using CsrBatchOf<Scalar> = CsrBatchOf<Scalar>;
+using CsrBatch = CsrBatchOf<float>;
 
 // The most values any batch of `batch` rows of `x` can hold: the sum of its `batch` fullest rows.
 template <class T>
@@ -74,9 +74,9 @@ Index max_batch_nnz(const CsrRowsOf<T>& x, Index batch);
 template <class Scalar>
 class InputMatrixOf {
  public:
-  InputMatrixOf<Scalar>(ConstMatrixMapOf<Scalar> dense) : dense_(dense) {}  // NOLINT: implicit on purpose
-  InputMatrixOf<Scalar>(const RowMatrixOf<Scalar>& dense) : dense_(dense.data(), dense.rows(), dense.cols()) {}  // NOLINT
-  InputMatrixOf<Scalar>(const CsrRowsOf<Scalar>& sparse) : dense_(nullptr, 0, sparse.cols), sparse_(sparse), is_sparse_(true) {}  // NOLINT
+  InputMatrixOf(ConstMatrixMapOf<Scalar> dense) : dense_(dense) {}  // NOLINT: implicit on purpose
+  InputMatrixOf(const RowMatrixOf<Scalar>& dense) : dense_(dense.data(), dense.rows(), dense.cols()) {}  // NOLINT
+  InputMatrixOf(const CsrRowsOf<Scalar>& sparse) : dense_(nullptr, 0, sparse.cols), sparse_(sparse), is_sparse_(true) {}  // NOLINT
 
   bool is_sparse() const { return is_sparse_; }
   Index rows() const { return is_sparse_ ? sparse_.rows : dense_.rows(); }
@@ -92,5 +92,6 @@ class InputMatrixOf {
   CsrRowsOf<Scalar> sparse_;
   bool is_sparse_ = false;
 };
+using InputMatrix = InputMatrixOf<float>;
 
 }  // namespace fastmlp

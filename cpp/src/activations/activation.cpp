@@ -42,8 +42,8 @@ void Activation::apply(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> outpu
 }
 
 template <class Scalar>
-void Activation::backward(ConstMatrixMapOf<Scalar> preactivation, ConstMatrixMapOf<Scalar> output, ConstMatrixMapOf<Scalar> grad_output,
-                          MatrixMapOf<Scalar> grad_input) const {
+void Activation::backward(ConstMatrixMapOf<Scalar> preactivation, ConstMatrixMapOf<Scalar> output,
+                          ConstMatrixMapOf<Scalar> grad_output, MatrixMapOf<Scalar> grad_input) const {
   const bool with_z = needs_preactivation();
   // Sized by Z's width: it is the wider of the two for an activation that changes the width.
   parallel_for(grad_input.rows(), grad_input.cols(), [&](Index first, Index end) {

@@ -13,7 +13,7 @@ struct CeluOptions {
   }
 };
 
-class Celu : public Described<Celu, Activation, CeluOptions> {
+class Celu : public Described<Celu, ActivationImpl<Celu>, CeluOptions> {
  public:
   static constexpr const char* kClassName = "celu";
 
@@ -23,13 +23,15 @@ class Celu : public Described<Celu, Activation, CeluOptions> {
   }
   bool needs_preactivation() const override { return true; }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     const auto alpha = static_cast<Scalar>(options_.alpha);
     z = z.max(Scalar(0)) + alpha * ((z.min(Scalar(0)) / alpha).exp() - 1);
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     const auto z = input.array();
     const auto alpha = static_cast<Scalar>(options_.alpha);
     dz.array() = (z > 0).select(g.array(), g.array() * (z.min(Scalar(0)) / alpha).exp());

@@ -13,7 +13,7 @@ struct EluOptions {
   }
 };
 
-class Elu : public Described<Elu, Activation, EluOptions> {
+class Elu : public Described<Elu, ActivationImpl<Elu>, EluOptions> {
  public:
   static constexpr const char* kClassName = "elu";
 
@@ -23,12 +23,14 @@ class Elu : public Described<Elu, Activation, EluOptions> {
       throw std::invalid_argument("elu alpha must be a finite number > 0, got " + std::to_string(options.alpha));
   }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = (z > 0).select(z, static_cast<Scalar>(options_.alpha) * (z.exp() - 1));
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     // α e^z = A + α below zero
     dz.array() = (a.array() > 0).select(g.array(), g.array() * (a.array() + static_cast<Scalar>(options_.alpha)));
   }

@@ -9,9 +9,11 @@ class Exponential : public ParameterlessActivation<Exponential> {
   static constexpr const char* kClassName = "exponential";
   using ParameterlessActivation::ParameterlessActivation;
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override { values.array() = values.array().exp(); }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const { values.array() = values.array().exp(); }
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = g.array() * a.array();
   }
 };

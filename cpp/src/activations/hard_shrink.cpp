@@ -9,12 +9,14 @@ class HardShrink : public ShrinkActivation<HardShrink> {
   static constexpr const char* kClassName = "hard_shrink";
   using ShrinkActivation::ShrinkActivation;
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = (z.abs() > static_cast<Scalar>(options_.threshold)).select(z, Scalar(0));
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = (input.array().abs() > static_cast<Scalar>(options_.threshold)).select(g.array(), Scalar(0));
   }
 };

@@ -9,12 +9,14 @@ class HardSigmoid : public ParameterlessActivation<HardSigmoid> {
   static constexpr const char* kClassName = "hard_sigmoid";
   using ParameterlessActivation::ParameterlessActivation;
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = ((z + 3) / 6).max(Scalar(0)).min(Scalar(1));
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = (a.array() > 0 && a.array() < 1).select(g.array() / 6, Scalar(0));
   }
 };

@@ -10,12 +10,14 @@ class HardSilu : public ParameterlessActivation<HardSilu> {
   using ParameterlessActivation::ParameterlessActivation;
   bool needs_preactivation() const override { return true; }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = z * ((z + 3) / 6).max(Scalar(0)).min(Scalar(1));
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     const auto z = input.array();
     // 0 below -3, z / 3 + 1/2 between, 1 above 3
     dz.array() = g.array() * (z <= -3).select(Scalar(0), (z >= 3).select(Scalar(1), z / 3 + Scalar(0.5)));

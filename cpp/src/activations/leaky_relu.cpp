@@ -13,7 +13,7 @@ struct LeakyReluOptions {
   }
 };
 
-class LeakyRelu : public Described<LeakyRelu, Activation, LeakyReluOptions> {
+class LeakyRelu : public Described<LeakyRelu, ActivationImpl<LeakyRelu>, LeakyReluOptions> {
  public:
   static constexpr const char* kClassName = "leaky_relu";
 
@@ -25,12 +25,14 @@ class LeakyRelu : public Described<LeakyRelu, Activation, LeakyReluOptions> {
                                   std::to_string(options.negative_slope));
   }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = (z > 0).select(z, static_cast<Scalar>(options_.negative_slope) * z);
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = (a.array() > 0).select(g.array(), static_cast<Scalar>(options_.negative_slope) * g.array());
   }
 };

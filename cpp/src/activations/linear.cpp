@@ -10,9 +10,13 @@ class Linear : public ParameterlessActivation<Linear> {
   using ParameterlessActivation::ParameterlessActivation;
   bool is_linear() const override { return true; }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar>) const override {}
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override { dz = g; }
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar>) const {}
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
+    dz = g;
+  }
 };
 
 FASTMLP_REGISTER(Linear);

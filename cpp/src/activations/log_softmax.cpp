@@ -4,7 +4,7 @@
 namespace fastmlp {
 namespace {
 
-class LogSoftmax : public Described<LogSoftmax, Activation, FeatureAxisOptions> {
+class LogSoftmax : public Described<LogSoftmax, ActivationImpl<LogSoftmax>, FeatureAxisOptions> {
  public:
   static constexpr const char* kClassName = "log_softmax";
 
@@ -12,8 +12,8 @@ class LogSoftmax : public Described<LogSoftmax, Activation, FeatureAxisOptions> 
     check_feature_axis(kClassName, options.axis);
   }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     // Subtracting the row maximum keeps exp() from overflowing and changes nothing.
     for (Index r = 0; r < values.rows(); ++r) {
       auto row = values.row(r).array();
@@ -21,7 +21,9 @@ class LogSoftmax : public Described<LogSoftmax, Activation, FeatureAxisOptions> 
       row -= std::log(row.exp().sum());
     }
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     // dZ = dA - softmax(Z) rowsum(dA), softmax(Z) = e^A.
     for (Index r = 0; r < a.rows(); ++r) {
       const Scalar total = g.row(r).sum();

@@ -5,6 +5,7 @@ namespace fastmlp {
 namespace {
 
 // log(1 + e^z) without overflow, as in softplus.cpp.
+template <class Scalar>
 Scalar softplus(Scalar z) { return std::max(z, Scalar(0)) + std::log1p(std::exp(-std::abs(z))); }
 
 class Mish : public ParameterlessActivation<Mish> {
@@ -13,11 +14,13 @@ class Mish : public ParameterlessActivation<Mish> {
   using ParameterlessActivation::ParameterlessActivation;
   bool needs_preactivation() const override { return true; }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     values.array() = values.array().unaryExpr([](Scalar z) { return z * std::tanh(softplus(z)); });
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     // With t = tanh(softplus(z)): d/dz z t = t + z (1 - t²) σ(z), since softplus' = σ.
     dz.array() = g.array() * input.array().unaryExpr([](Scalar z) {
       const Scalar t = std::tanh(softplus(z));

@@ -21,7 +21,7 @@ struct ReluOptions {
   }
 };
 
-class Relu : public Described<Relu, Activation, ReluOptions> {
+class Relu : public Described<Relu, ActivationImpl<Relu>, ReluOptions> {
  public:
   static constexpr const char* kClassName = "relu";
 
@@ -39,8 +39,8 @@ class Relu : public Described<Relu, Activation, ReluOptions> {
     return options_.negative_slope != 0 || options_.threshold != 0 || options_.max_value.has_value();
   }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     if (!needs_preactivation()) {
       z = z.max(Scalar(0));
@@ -57,7 +57,9 @@ class Relu : public Described<Relu, Activation, ReluOptions> {
     });
   }
 
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     if (!needs_preactivation()) {
       dz.array() = (a.array() > 0).select(g.array(), Scalar(0));
       return;

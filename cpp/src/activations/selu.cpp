@@ -4,22 +4,28 @@
 namespace fastmlp {
 namespace {
 
-constexpr Scalar kSeluAlpha = 1.67326324235437728481f;
-constexpr Scalar kSeluScale = 1.05070098735548049342f;
+// In double, each rounded once to the scalar the model computes in.
+template <class Scalar>
+constexpr Scalar kSeluAlpha = static_cast<Scalar>(1.67326324235437728481);
+template <class Scalar>
+constexpr Scalar kSeluScale = static_cast<Scalar>(1.05070098735548049342);
 
 class Selu : public ParameterlessActivation<Selu> {
  public:
   static constexpr const char* kClassName = "selu";
   using ParameterlessActivation::ParameterlessActivation;
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
-    z = kSeluScale * (z > 0).select(z, kSeluAlpha * (z.exp() - 1));
+    z = kSeluScale<Scalar> * (z > 0).select(z, kSeluAlpha<Scalar> * (z.exp() - 1));
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     // scale α e^z = A + scale α below zero
-    dz.array() = (a.array() > 0).select(kSeluScale * g.array(), g.array() * (a.array() + kSeluScale * kSeluAlpha));
+    const Scalar scale = kSeluScale<Scalar>, alpha = kSeluAlpha<Scalar>;
+    dz.array() = (a.array() > 0).select(scale * g.array(), g.array() * (a.array() + scale * alpha));
   }
 };
 

@@ -18,10 +18,10 @@ struct ShrinkOptions {
 
 // A shrink activation: `Derived` names itself and computes; the threshold is checked here once.
 template <class Derived>
-class ShrinkActivation : public Described<Derived, Activation, ShrinkOptions> {
+class ShrinkActivation : public Described<Derived, ActivationImpl<Derived>, ShrinkOptions> {
  public:
   explicit ShrinkActivation(const ShrinkOptions& options = {})
-      : Described<Derived, Activation, ShrinkOptions>(options) {
+      : Described<Derived, ActivationImpl<Derived>, ShrinkOptions>(options) {
     if (!(options.threshold >= 0 && std::isfinite(options.threshold)))
       throw std::invalid_argument(std::string(Derived::kClassName) + " threshold must be a finite number >= 0, got " +
                                   std::to_string(options.threshold));

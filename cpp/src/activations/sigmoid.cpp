@@ -9,11 +9,11 @@ class Sigmoid : public ParameterlessActivation<Sigmoid> {
   static constexpr const char* kClassName = "sigmoid";
   using ParameterlessActivation::ParameterlessActivation;
 
- public:
   template <class Scalar>
   void apply_rows_of(MatrixMapOf<Scalar> z) const { z.array() = z.array().logistic(); }
   template <class Scalar>
-  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const {
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = g.array() * a.array() * (1 - a.array());  // σ' = σ(1 - σ)
   }
 };

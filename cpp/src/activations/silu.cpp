@@ -10,12 +10,14 @@ class Silu : public ParameterlessActivation<Silu> {
   using ParameterlessActivation::ParameterlessActivation;
   bool needs_preactivation() const override { return true; }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = z * z.logistic();
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     const auto z = input.array();
     const auto s = z.logistic();
     dz.array() = g.array() * s * (1 + z * (1 - s));  // d(z σ(z)) = σ + z σ (1 - σ)

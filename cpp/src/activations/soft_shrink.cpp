@@ -9,13 +9,15 @@ class SoftShrink : public ShrinkActivation<SoftShrink> {
   static constexpr const char* kClassName = "soft_shrink";
   using ShrinkActivation::ShrinkActivation;
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     const auto t = static_cast<Scalar>(options_.threshold);
     z = (z > t).select(z - t, (z < -t).select(z + t, Scalar(0)));
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     const auto t = static_cast<Scalar>(options_.threshold);
     dz.array() = (input.array().abs() > t).select(g.array(), Scalar(0));
   }

@@ -4,14 +4,14 @@
 namespace fastmlp {
 namespace {
 
-class Softmax : public Described<Softmax, Activation, FeatureAxisOptions> {
+class Softmax : public Described<Softmax, ActivationImpl<Softmax>, FeatureAxisOptions> {
  public:
   static constexpr const char* kClassName = "softmax";
 
   explicit Softmax(const Options& options = {}) : Described(options) { check_feature_axis(kClassName, options.axis); }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     // Subtracting the row maximum leaves softmax unchanged and keeps exp() from overflowing.
     for (Index r = 0; r < values.rows(); ++r) {
       auto row = values.row(r).array();
@@ -19,7 +19,9 @@ class Softmax : public Described<Softmax, Activation, FeatureAxisOptions> {
       row /= row.sum();
     }
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     // dZ = A ∘ (dA - rowsum(dA ∘ A)): the softmax Jacobian applied row by row.
     for (Index r = 0; r < a.rows(); ++r) {
       const Scalar dot = a.row(r).dot(g.row(r));

@@ -9,13 +9,15 @@ class Softplus : public ParameterlessActivation<Softplus> {
   static constexpr const char* kClassName = "softplus";
   using ParameterlessActivation::ParameterlessActivation;
 
- protected:
   // max(z, 0) + log1p(e^-|z|): never overflows, keeps precision for z << 0.
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = z.max(Scalar(0)) + (-z.abs()).exp().log1p();
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = g.array() * -(-a.array()).expm1();  // σ(z) = 1 - e^-A
   }
 };

@@ -9,12 +9,14 @@ class Softsign : public ParameterlessActivation<Softsign> {
   static constexpr const char* kClassName = "softsign";
   using ParameterlessActivation::ParameterlessActivation;
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = z / (1 + z.abs());
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = g.array() * (1 - a.array().abs()).square();  // 1/(1+|z|)² = (1 - |A|)²
   }
 };

@@ -10,12 +10,14 @@ class SparseSigmoid : public ParameterlessActivation<SparseSigmoid> {
   using ParameterlessActivation::ParameterlessActivation;
   bool needs_preactivation() const override { return true; }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = ((z + 1) / 2).max(Scalar(0)).min(Scalar(1));
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     const auto z = input.array();
     dz.array() = (z > -1 && z < 1).select(g.array() / 2, Scalar(0));
   }

@@ -9,16 +9,17 @@
 namespace fastmlp {
 namespace {
 
-class Sparsemax : public Described<Sparsemax, Activation, FeatureAxisOptions> {
+class Sparsemax : public Described<Sparsemax, ActivationImpl<Sparsemax>, FeatureAxisOptions> {
  public:
   static constexpr const char* kClassName = "sparsemax";
 
   explicit Sparsemax(const Options& options = {}) : Described(options) { check_feature_axis(kClassName, options.axis); }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
-    // The threshold needs the row sorted; apply_rows runs on a worker's block, so the sort buffer is
-    // the worker's own and grows only the first time a width is seen.
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
+    // The threshold needs the row sorted; apply_rows_of runs on a worker's block, so the sort buffer is
+    // the worker's own (one per scalar type, this being a template) and grows only the first time a
+    // width is seen.
     thread_local std::vector<Scalar> sorted;
     for (Index r = 0; r < values.rows(); ++r) {
       auto row = values.row(r);
@@ -38,7 +39,9 @@ class Sparsemax : public Described<Sparsemax, Activation, FeatureAxisOptions> {
       row.array() = (row.array() - tau).max(Scalar(0));
     }
   }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     // The Jacobian is diag(s) - s s^T / |S| for the support s (where A > 0): inside the support
     // dZ = dA - mean of dA over the support, outside it 0.
     for (Index r = 0; r < a.rows(); ++r) {

@@ -13,7 +13,7 @@ struct SquareplusOptions {
   }
 };
 
-class Squareplus : public Described<Squareplus, Activation, SquareplusOptions> {
+class Squareplus : public Described<Squareplus, ActivationImpl<Squareplus>, SquareplusOptions> {
  public:
   static constexpr const char* kClassName = "squareplus";
 
@@ -23,12 +23,14 @@ class Squareplus : public Described<Squareplus, Activation, SquareplusOptions> {
   }
   bool needs_preactivation() const override { return true; }
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> values) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> values) const {
     auto z = values.array();
     z = (z + (z.square() + static_cast<Scalar>(options_.b)).sqrt()) / 2;
   }
-  void backward_rows(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     const auto z = input.array();
     const auto root = (z.square() + static_cast<Scalar>(options_.b)).sqrt();
     // (1 + z / root) / 2, with 0/0 at z = 0 when b = 0 taken as the right-hand derivative 1

@@ -9,9 +9,11 @@ class Tanh : public ParameterlessActivation<Tanh> {
   static constexpr const char* kClassName = "tanh";
   using ParameterlessActivation::ParameterlessActivation;
 
- protected:
-  void apply_rows(MatrixMapOf<Scalar> z) const override { z.array() = z.array().tanh(); }
-  void backward_rows(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g, MatrixMapOf<Scalar> dz) const override {
+  template <class Scalar>
+  void apply_rows_of(MatrixMapOf<Scalar> z) const { z.array() = z.array().tanh(); }
+  template <class Scalar>
+  void backward_rows_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar> a, ConstMatrixMapOf<Scalar> g,
+                        MatrixMapOf<Scalar> dz) const {
     dz.array() = g.array() * (1 - a.array().square());  // tanh' = 1 - tanh²
   }
 };

@@ -4,22 +4,24 @@
 namespace fastmlp {
 namespace {
 
-class Zeros : public Described<Zeros, Initializer, NoOptions> {
+class Zeros : public Described<Zeros, InitializerImpl<Zeros>, NoOptions> {
  public:
   static constexpr const char* kClassName = "Zeros";
   explicit Zeros(const Options& options = {}) : Described(options) {}
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override { values.setZero(); }
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const { values.setZero(); }
 };
 
-class Ones : public Described<Ones, Initializer, NoOptions> {
+class Ones : public Described<Ones, InitializerImpl<Ones>, NoOptions> {
  public:
   static constexpr const char* kClassName = "Ones";
   explicit Ones(const Options& options = {}) : Described(options) {}
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override { values.setOnes(); }
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const { values.setOnes(); }
 };
 
 struct ConstantOptions {
@@ -31,7 +33,7 @@ struct ConstantOptions {
   }
 };
 
-class Constant : public Described<Constant, Initializer, ConstantOptions> {
+class Constant : public Described<Constant, InitializerImpl<Constant>, ConstantOptions> {
  public:
   static constexpr const char* kClassName = "Constant";
   explicit Constant(const Options& options = {}) : Described(options) {
@@ -39,8 +41,9 @@ class Constant : public Described<Constant, Initializer, ConstantOptions> {
       throw std::invalid_argument("Constant value must be finite, got " + std::to_string(options.value));
   }
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const {
     values.setConstant(static_cast<Scalar>(options_.value));
   }
 };

@@ -13,7 +13,7 @@ struct IdentityOptions {
   }
 };
 
-class Identity : public Described<Identity, Initializer, IdentityOptions> {
+class Identity : public Described<Identity, InitializerImpl<Identity>, IdentityOptions> {
  public:
   static constexpr const char* kClassName = "Identity";
   explicit Identity(const Options& options = {}) : Described(options) {
@@ -21,8 +21,9 @@ class Identity : public Described<Identity, Initializer, IdentityOptions> {
       throw std::invalid_argument("Identity gain must be finite, got " + std::to_string(options.gain));
   }
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng&) const {
     values.setIdentity();
     values *= static_cast<Scalar>(options_.gain);
   }

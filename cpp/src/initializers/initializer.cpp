@@ -14,6 +14,9 @@ void Initializer::fill(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out,
   }
 }
 
+template void Initializer::fill(RowMatrixOf<float>&, Index, Index, Rng&) const;
+template void Initializer::fill(RowMatrixOf<double>&, Index, Index, Rng&) const;
+
 InitializerPtr make_initializer(const std::string& name, const Config& config) {
   return Registry<Initializer>::instance().create(name, config);
 }

@@ -24,8 +24,9 @@ class Orthogonal : public SeededInitializer<Orthogonal, OrthogonalOptions> {
       throw std::invalid_argument("Orthogonal gain must be finite, got " + std::to_string(options.gain));
   }
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const {
     const Index rows = values.rows(), cols = values.cols();
     const Index tall = std::max(rows, cols), narrow = std::min(rows, cols);
     Eigen::MatrixXd sample(tall, narrow);

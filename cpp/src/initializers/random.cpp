@@ -29,8 +29,9 @@ class RandomNormal : public SeededInitializer<RandomNormal, NormalOptions> {
     require_spread(options.stddev, kClassName, "stddev");
   }
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const {
     std::normal_distribution<double> normal(options_.mean, options_.stddev);
     draw_each(values, [&] { return normal(rng); });
   }
@@ -43,8 +44,9 @@ class TruncatedNormal : public SeededInitializer<TruncatedNormal, NormalOptions>
     require_spread(options.stddev, kClassName, "stddev");
   }
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const {
     draw_each(values, [&] { return truncated_normal_sample(rng, options_.mean, options_.stddev); });
   }
 };
@@ -70,8 +72,9 @@ class RandomUniform : public SeededInitializer<RandomUniform, UniformOptions> {
                                   std::to_string(options.minval) + ", maxval=" + std::to_string(options.maxval));
   }
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index, Index, Rng& rng) const {
     std::uniform_real_distribution<double> uniform(options_.minval, options_.maxval);
     draw_each(values, [&] { return uniform(rng); });
   }

@@ -20,8 +20,8 @@ inline double truncated_normal_sample(Rng& rng, double mean, double stddev) {
                            "the random generator is broken");
 }
 
-template <class Scalar>
-template <class Draw>
+// Each element a draw (a double), rounded to the tensor's type.
+template <class Scalar, class Draw>
 void draw_each(RowMatrixOf<Scalar>& values, Draw&& draw) {
   for (Index i = 0; i < values.size(); ++i) values.data()[i] = static_cast<Scalar>(draw());
 }
@@ -34,9 +34,11 @@ inline void require_seed(const std::optional<std::int64_t>& seed, const char* wh
 
 // An initializer whose options include a seed.
 template <class Derived, class OptionsT>
-class SeededInitializer : public Described<Derived, Initializer, OptionsT> {
+class SeededInitializer : public Described<Derived, InitializerImpl<Derived>, OptionsT> {
+  using DescribedBase = Described<Derived, InitializerImpl<Derived>, OptionsT>;
+
  protected:
-  explicit SeededInitializer(const OptionsT& options) : Described<Derived, Initializer, OptionsT>(options) {
+  explicit SeededInitializer(const OptionsT& options) : DescribedBase(options) {
     require_seed(options.seed, Derived::kClassName);
   }
   std::optional<std::int64_t> seed() const override { return this->options_.seed; }

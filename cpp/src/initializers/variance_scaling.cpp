@@ -56,8 +56,9 @@ class VarianceScaling : public SeededInitializer<VarianceScaling, VarianceScalin
                                   "or 'uniform', got '" + options.distribution + "'");
   }
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const {
     draw_variance_scaled(options_, values, fan_in, fan_out, rng);
   }
 };
@@ -69,8 +70,9 @@ class NamedVarianceScaling : public SeededInitializer<Derived, SeedOption> {
  public:
   explicit NamedVarianceScaling(const SeedOption& options = {}) : SeededInitializer<Derived, SeedOption>(options) {}
 
- protected:
-  void draw(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const override {
+ public:
+  template <class Scalar>
+  void draw_of(RowMatrixOf<Scalar>& values, Index fan_in, Index fan_out, Rng& rng) const {
     VarianceScalingOptions fixed;
     fixed.scale = Derived::kScale;
     fixed.mode = Derived::kMode;

@@ -13,7 +13,7 @@ constexpr double kSeluScale = 1.0507009873554804934193349852946;
 }  // namespace
 
 template <class Scalar>
-AlphaDropoutOf<Scalar>::AlphaDropoutOf(const Options& options) : RandomLayerOf(options) {
+AlphaDropoutOf<Scalar>::AlphaDropoutOf(const Options& options) : RandomBase(options) {
   if (!(options.rate >= 0 && options.rate < 1))
     throw std::invalid_argument("AlphaDropout rate must be in [0, 1), got " + std::to_string(options.rate));
 }
@@ -46,7 +46,10 @@ ConstMatrixMapOf<Scalar> AlphaDropoutOf<Scalar>::backward(ConstMatrixMapOf<Scala
   return as_const_map(grad_input);
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(AlphaDropoutOf<Scalar>);
+template class AlphaDropoutOf<float>;
+template class AlphaDropoutOf<double>;
+
+FASTMLP_REGISTER(AlphaDropoutOf<float>);
+FASTMLP_REGISTER(AlphaDropoutOf<double>);
 
 }  // namespace fastmlp

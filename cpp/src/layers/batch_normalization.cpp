@@ -6,7 +6,7 @@
 namespace fastmlp {
 
 template <class Scalar>
-BatchNormalizationOf<Scalar>::BatchNormalizationOf(const Options& options) : Described(options) {
+BatchNormalizationOf<Scalar>::BatchNormalizationOf(const Options& options) : DescribedBase(options) {
   if (options.axis != -1 && options.axis != 1)
     throw std::invalid_argument("BatchNormalization axis must be -1 (the features of a dense layer), got " +
                                 std::to_string(options.axis));
@@ -80,7 +80,7 @@ template <class Scalar>
 ConstMatrixMapOf<Scalar> BatchNormalizationOf<Scalar>::forward(ConstMatrixMapOf<Scalar> input, bool training) {
   const Index n = input.rows();
   MatrixMapOf<Scalar> output = top_rows(output_, n);
-  training_pass_ = training && trainable();
+  training_pass_ = training && this->trainable();
   if (!training_pass_) {
     infer(input, output);
     return as_const_map(output);
@@ -133,7 +133,10 @@ ConstMatrixMapOf<Scalar> BatchNormalizationOf<Scalar>::backward(ConstMatrixMapOf
   return as_const_map(top_rows(grad_input_, n));
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(BatchNormalizationOf<Scalar>);
+template class BatchNormalizationOf<float>;
+template class BatchNormalizationOf<double>;
+
+FASTMLP_REGISTER(BatchNormalizationOf<float>);
+FASTMLP_REGISTER(BatchNormalizationOf<double>);
 
 }  // namespace fastmlp

@@ -13,7 +13,7 @@
 namespace fastmlp {
 
 template <class Scalar>
-DenseOf<Scalar>::DenseOf(const Options& options) : Described(options), units_(options.units), outputs_(options.units) {
+DenseOf<Scalar>::DenseOf(const Options& options) : DescribedBase(options), units_(options.units), outputs_(options.units) {
   if (options.units <= 0)
     throw std::invalid_argument("Dense units must be a positive integer, got " + std::to_string(options.units));
   if (!options.activation) throw std::invalid_argument("Dense activation is null; use linear_activation()");
@@ -147,7 +147,7 @@ ConstMatrixMapOf<Scalar> DenseOf<Scalar>::preactivation_gradient(ConstMatrixMapO
     if (activity) {
       MatrixMapOf<Scalar> total = top_rows(activity_grad_, n);
       total = grad;
-      options_.activity_regularizer->add_gradient(a, total);   // dA += d(penalty)/dA
+      add_gradient_of(options_.activity_regularizer, a, total);  // dA += d(penalty)/dA
       activation().backward(z, a, as_const_map(total), grad_z);  // dZ = dA ∘ f'(Z)
     } else {
       activation().backward(z, a, grad, grad_z);
@@ -156,7 +156,7 @@ ConstMatrixMapOf<Scalar> DenseOf<Scalar>::preactivation_gradient(ConstMatrixMapO
     // The loss already gave dL/dZ; the activity penalty's dP/dA still goes through f'.
     MatrixMapOf<Scalar> penalty_grad = top_rows(activity_grad_, n);
     penalty_grad.setZero();
-    options_.activity_regularizer->add_gradient(a, penalty_grad);
+    add_gradient_of(options_.activity_regularizer, a, penalty_grad);
     activation().backward(z, a, as_const_map(penalty_grad), grad_z);
     grad_z += grad;
   }
@@ -195,7 +195,8 @@ void DenseOf<Scalar>::backward_sparse(const CsrRowsOf<Scalar>& input, ConstMatri
 
 // Inference keeps nothing for backward, so even activations that need Z are applied in place; one
 // that changes the width (glu) needs Z apart from A, in the calling thread's own buffer, so that
-// threads may still predict at once and a chunk allocates only the first time it is seen this wide.
+// threads may still predict at once and a chunk allocates only the first time it is seen this wide
+// (one buffer per scalar type: each instantiation of this template has its own).
 template <class Scalar>
 template <class Affine>
 void DenseOf<Scalar>::infer_with(Index rows, MatrixMapOf<Scalar> output, const Affine& affine) const {
@@ -237,7 +238,10 @@ std::vector<ParameterOf<Scalar>> DenseOf<Scalar>::parameters() {
   return params;
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(DenseOf<Scalar>);
+template class DenseOf<float>;
+template class DenseOf<double>;
+
+FASTMLP_REGISTER(DenseOf<float>);
+FASTMLP_REGISTER(DenseOf<double>);
 
 }  // namespace fastmlp

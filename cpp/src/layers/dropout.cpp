@@ -6,7 +6,7 @@
 namespace fastmlp {
 
 template <class Scalar>
-DropoutOf<Scalar>::DropoutOf(const Options& options) : RandomLayerOf(options) {
+DropoutOf<Scalar>::DropoutOf(const Options& options) : RandomBase(options) {
   if (!(options.rate >= 0 && options.rate < 1))
     throw std::invalid_argument("Dropout rate must be in [0, 1), got " + std::to_string(options.rate));
 }
@@ -37,7 +37,10 @@ ConstMatrixMapOf<Scalar> DropoutOf<Scalar>::backward(ConstMatrixMapOf<Scalar>, C
   return as_const_map(grad_input);
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(DropoutOf<Scalar>);
+template class DropoutOf<float>;
+template class DropoutOf<double>;
+
+FASTMLP_REGISTER(DropoutOf<float>);
+FASTMLP_REGISTER(DropoutOf<double>);
 
 }  // namespace fastmlp

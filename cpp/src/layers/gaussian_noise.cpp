@@ -7,7 +7,7 @@
 namespace fastmlp {
 
 template <class Scalar>
-GaussianNoiseOf<Scalar>::GaussianNoiseOf(const Options& options) : RandomLayerOf(options) {
+GaussianNoiseOf<Scalar>::GaussianNoiseOf(const Options& options) : RandomBase(options) {
   if (!(options.stddev >= 0 && std::isfinite(options.stddev)))
     throw std::invalid_argument("GaussianNoise stddev must be a finite number >= 0, got " +
                                 std::to_string(options.stddev));
@@ -29,7 +29,10 @@ ConstMatrixMapOf<Scalar> GaussianNoiseOf<Scalar>::backward(ConstMatrixMapOf<Scal
   return grad;
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(GaussianNoiseOf<Scalar>);
+template class GaussianNoiseOf<float>;
+template class GaussianNoiseOf<double>;
+
+FASTMLP_REGISTER(GaussianNoiseOf<float>);
+FASTMLP_REGISTER(GaussianNoiseOf<double>);
 
 }  // namespace fastmlp

@@ -48,6 +48,7 @@ void LayerOf<Scalar>::infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMa
 
 // Reached only when a model calls a layer that does not take sparse batches with one: a bug there.
 namespace {
+template <class Scalar>
 [[noreturn]] void no_sparse(const LayerOf<Scalar>& layer) {
   throw std::logic_error("a " + layer.class_name() + " layer does not read sparse batches; densify them first");
 }
@@ -67,5 +68,10 @@ template <class Scalar>
 LayerPtrOf<Scalar> make_layer(const std::string& class_name, const Config& config) {
   return Registry<LayerOf<Scalar>>::instance().create(class_name, config);
 }
+
+template class LayerOf<float>;
+template class LayerOf<double>;
+template LayerPtrOf<float> make_layer<float>(const std::string& class_name, const Config& config);
+template LayerPtrOf<double> make_layer<double>(const std::string& class_name, const Config& config);
 
 }  // namespace fastmlp

@@ -8,7 +8,7 @@
 namespace fastmlp {
 
 template <class Scalar>
-LayerNormalizationOf<Scalar>::LayerNormalizationOf(const Options& options) : Described(options) {
+LayerNormalizationOf<Scalar>::LayerNormalizationOf(const Options& options) : DescribedBase(options) {
   if (options.axis != -1 && options.axis != 1)
     throw std::invalid_argument("LayerNormalization axis must be -1 (the features of a dense layer), got " +
                                 std::to_string(options.axis));
@@ -149,7 +149,10 @@ ConstMatrixMapOf<Scalar> LayerNormalizationOf<Scalar>::backward(ConstMatrixMapOf
   return as_const_map(grad_input);
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(LayerNormalizationOf<Scalar>);
+template class LayerNormalizationOf<float>;
+template class LayerNormalizationOf<double>;
+
+FASTMLP_REGISTER(LayerNormalizationOf<float>);
+FASTMLP_REGISTER(LayerNormalizationOf<double>);
 
 }  // namespace fastmlp

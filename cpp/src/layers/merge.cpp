@@ -23,21 +23,21 @@ ConstMatrixMapOf<Scalar> input_of(const LayerInputsOf<Scalar>& inputs, size_t i,
 // ---- MergeLayer -------------------------------------------------------------------------------------
 template <class Scalar>
 void MergeLayerOf<Scalar>::build(Index, Rng&) {
-  throw std::invalid_argument("a " + class_name() + " layer is called on a list of tensors, such as " + class_name() +
+  throw std::invalid_argument("a " + this->class_name() + " layer is called on a list of tensors, such as " + this->class_name() +
                               "()([a, b]); it cannot follow a single layer in a Sequential model");
 }
 
 template <class Scalar>
 Index MergeLayerOf<Scalar>::output_dim_for(Index) const {
-  throw std::invalid_argument("a " + class_name() + " layer is called on a list of tensors; its output width depends "
+  throw std::invalid_argument("a " + this->class_name() + " layer is called on a list of tensors; its output width depends "
                               "on all of their widths");
 }
 
 template <class Scalar>
 void MergeLayerOf<Scalar>::build_inputs(const std::vector<Index>& input_dims, Rng&) {
-  if (input_dims.empty()) throw std::invalid_argument(class_name() + " needs at least one input");
+  if (input_dims.empty()) throw std::invalid_argument(this->class_name() + " needs at least one input");
   for (const Index w : input_dims)
-    if (w <= 0) throw std::invalid_argument(class_name() + " inputs must have at least one feature");
+    if (w <= 0) throw std::invalid_argument(this->class_name() + " inputs must have at least one feature");
   output_width_ = output_width(input_dims);
   widths_ = input_dims;
 }
@@ -46,7 +46,7 @@ template <class Scalar>
 Index MergeLayerOf<Scalar>::output_width(const std::vector<Index>& widths) const {
   for (const Index w : widths)
     if (w != widths.front())
-      throw std::invalid_argument(class_name() + " combines inputs of one width element by element, got widths " +
+      throw std::invalid_argument(this->class_name() + " combines inputs of one width element by element, got widths " +
                                   widths_text(widths) + "; use Concatenate to join features of different widths");
   return widths.front();
 }
@@ -61,33 +61,33 @@ void MergeLayerOf<Scalar>::reserve_batch(Index max_batch) {
 
 template <class Scalar>
 ConstMatrixMapOf<Scalar> MergeLayerOf<Scalar>::forward(ConstMatrixMapOf<Scalar>, bool) {
-  throw std::logic_error(class_name() + " runs through forward_inputs");
+  throw std::logic_error(this->class_name() + " runs through forward_inputs");
 }
 
 template <class Scalar>
 ConstMatrixMapOf<Scalar> MergeLayerOf<Scalar>::backward(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, GradientAt, bool) {
-  throw std::logic_error(class_name() + " runs through backward_inputs");
+  throw std::logic_error(this->class_name() + " runs through backward_inputs");
 }
 
 template <class Scalar>
 void MergeLayerOf<Scalar>::infer(ConstMatrixMapOf<Scalar>, MatrixMapOf<Scalar>) const {
-  throw std::logic_error(class_name() + " runs through infer_inputs");
+  throw std::logic_error(this->class_name() + " runs through infer_inputs");
 }
 
 template <class Scalar>
 ConstMatrixMapOf<Scalar> MergeLayerOf<Scalar>::forward_inputs(const LayerInputsOf<Scalar>& inputs, bool) {
   if (inputs.count != widths_.size() || inputs.data == nullptr)
-    throw std::logic_error(class_name() + " was built for " + std::to_string(widths_.size()) + " inputs");
+    throw std::logic_error(this->class_name() + " was built for " + std::to_string(widths_.size()) + " inputs");
   if (inputs.rows > output_.rows())
-    throw std::logic_error(class_name() + "::forward: batch exceeds the reserved rows");
+    throw std::logic_error(this->class_name() + "::forward: batch exceeds the reserved rows");
   MatrixMapOf<Scalar> output = top_rows(output_, inputs.rows);
-  infer_inputs(inputs, output);
+  this->infer_inputs(inputs, output);
   return as_const_map(output);
 }
 
 // ---- Concatenate ------------------------------------------------------------------------------------
 template <class Scalar>
-ConcatenateOf<Scalar>::ConcatenateOf(const Options& options) : Described(options) {
+ConcatenateOf<Scalar>::ConcatenateOf(const Options& options) : DescribedBase(options) {
   // A batch of samples is 2-D: features are axis 1, which is also axis -1.
   if (options.axis != -1 && options.axis != 1)
     throw std::invalid_argument("Concatenate axis must be -1 or 1 (the features of 2-D samples), got " +
@@ -125,8 +125,8 @@ void ConcatenateOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs,
 }
 
 // ---- element-wise merges ----------------------------------------------------------------------------
-template <class Derived>
-Index ElementwiseMerge<Derived>::output_width(const std::vector<Index>& widths) const {
+template <class Scalar, class Derived>
+Index ElementwiseMergeOf<Scalar, Derived>::output_width(const std::vector<Index>& widths) const {
   return MergeLayerOf<Scalar>::output_width(widths);
 }
 
@@ -205,8 +205,7 @@ namespace {
 
 // Maximum (Better = std::greater) or Minimum (std::less): the value of the first input that wins each
 // element, and, backward, dY routed to that input alone.
-template <class Scalar>
-template <class Better>
+template <class Better, class Scalar>
 void choose(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) {
   const Index cols = output.cols();
   output = input_of(inputs, 0, cols);
@@ -217,8 +216,7 @@ void choose(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) {
   }
 }
 
-template <class Scalar>
-template <class Better>
+template <class Better, class Scalar>
 void route(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, const std::vector<bool>& need_grad, std::vector<RowMatrixOf<Scalar>>& buffers,
            const Scalar** grad_inputs) {
   const Index cols = grad.cols(), size = inputs.rows * cols;
@@ -252,19 +250,36 @@ void MinimumOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs, Con
   route<std::less<Scalar>>(inputs, grad, need_grad, grad_buffers_, grad_inputs);
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(ConcatenateOf<Scalar>);
-template <class Scalar>
-FASTMLP_REGISTER(AddOf<Scalar>);
-template <class Scalar>
-FASTMLP_REGISTER(SubtractOf<Scalar>);
-template <class Scalar>
-FASTMLP_REGISTER(MultiplyOf<Scalar>);
-template <class Scalar>
-FASTMLP_REGISTER(AverageOf<Scalar>);
-template <class Scalar>
-FASTMLP_REGISTER(MaximumOf<Scalar>);
-template <class Scalar>
-FASTMLP_REGISTER(MinimumOf<Scalar>);
+template class MergeLayerOf<float>;
+template class MergeLayerOf<double>;
+template class ConcatenateOf<float>;
+template class ConcatenateOf<double>;
+template class AddOf<float>;
+template class AddOf<double>;
+template class SubtractOf<float>;
+template class SubtractOf<double>;
+template class MultiplyOf<float>;
+template class MultiplyOf<double>;
+template class AverageOf<float>;
+template class AverageOf<double>;
+template class MaximumOf<float>;
+template class MaximumOf<double>;
+template class MinimumOf<float>;
+template class MinimumOf<double>;
+
+FASTMLP_REGISTER(ConcatenateOf<float>);
+FASTMLP_REGISTER(ConcatenateOf<double>);
+FASTMLP_REGISTER(AddOf<float>);
+FASTMLP_REGISTER(AddOf<double>);
+FASTMLP_REGISTER(SubtractOf<float>);
+FASTMLP_REGISTER(SubtractOf<double>);
+FASTMLP_REGISTER(MultiplyOf<float>);
+FASTMLP_REGISTER(MultiplyOf<double>);
+FASTMLP_REGISTER(AverageOf<float>);
+FASTMLP_REGISTER(AverageOf<double>);
+FASTMLP_REGISTER(MaximumOf<float>);
+FASTMLP_REGISTER(MaximumOf<double>);
+FASTMLP_REGISTER(MinimumOf<float>);
+FASTMLP_REGISTER(MinimumOf<double>);
 
 }  // namespace fastmlp

@@ -12,7 +12,7 @@ ModelLayerOf<Scalar>::ModelLayerOf(std::shared_ptr<ModelOf<Scalar>> model) : mod
   if (model_->output_count() > 1)
     throw std::invalid_argument("model '" + model_->name() + "' has " + std::to_string(model_->output_count()) +
                                 " outputs; a model used as a layer must have one");
-  set_name(model_->name());
+  this->set_name(model_->name());
 }
 
 template <class Scalar>
@@ -147,7 +147,7 @@ std::vector<ParameterOf<Scalar>> ModelLayerOf<Scalar>::non_trainable() {
 
 template <class Scalar>
 std::shared_ptr<LayerOf<Scalar>> ModelLayerOf<Scalar>::fresh_copy() const {
-  return std::make_shared<ModelLayerOf<Scalar>>(shared_model_from_config(model_->serialized()));
+  return std::make_shared<ModelLayerOf<Scalar>>(shared_model_from_config<Scalar>(model_->serialized()));
 }
 
 template <class Scalar>
@@ -157,30 +157,47 @@ Config serialize_layer(const LayerOf<Scalar>& layer) {
 }
 
 template <class Scalar>
-std::shared_ptr<ModelOf<Scalar>> shared_model_from_config(const Config& serialized, const ModelOf<Scalar>::BuildCheck& before_build) {
+std::shared_ptr<ModelOf<Scalar>> shared_model_from_config(const Config& serialized,
+                                                          const typename ModelOf<Scalar>::BuildCheck& before_build) {
   const std::string& class_name = serialized.at("class_name").as_string("model class_name");
   if (class_name == "Sequential")
     return std::make_shared<SequentialOf<Scalar>>(SequentialOf<Scalar>::from_config(serialized.at("config"), 0x5eed, before_build));
-  return std::make_shared<ModelOf<Scalar>>(model_from_config(serialized, 0x5eed, before_build));
+  return std::make_shared<ModelOf<Scalar>>(model_from_config<Scalar>(serialized, 0x5eed, before_build));
 }
 
 template <class Scalar>
 std::shared_ptr<LayerOf<Scalar>> layer_from_config(const Config& entry, const std::string& what,
-                                         const ModelOf<Scalar>::BuildCheck& before_build) {
+                                                 const typename ModelOf<Scalar>::BuildCheck& before_build) {
   const std::string& class_name = entry.at("class_name").as_string(what + " class_name");
   const Config* config = entry.find("config");
   const Config serialized = Config::Object{{"class_name", class_name}, {"config", config ? *config : Config()}};
   if (class_name == "Sequential" || class_name == "Functional" || class_name == "Model")
-    return std::make_shared<ModelLayerOf<Scalar>>(shared_model_from_config(serialized, before_build));
+    return std::make_shared<ModelLayerOf<Scalar>>(shared_model_from_config<Scalar>(serialized, before_build));
   return Registry<LayerOf<Scalar>>::instance().deserialize(serialized, what);
 }
 
 template <class Scalar>
-ModelOf<Scalar>::BuildCheck nested_check(const ModelOf<Scalar>::BuildCheck& check, const std::string& position) {
+typename ModelOf<Scalar>::BuildCheck nested_check(const typename ModelOf<Scalar>::BuildCheck& check,
+                                                  const std::string& position) {
   if (!check) return {};
   return [check, position](const std::string& inner, const LayerOf<Scalar>& layer, const std::vector<Index>& widths) {
     check(position + "/" + inner, layer, widths);
   };
 }
+
+template class ModelLayerOf<float>;
+template Config serialize_layer<float>(const LayerOf<float>& layer);
+template std::shared_ptr<LayerOf<float>> layer_from_config<float>(const Config& entry, const std::string& what,
+                                                             const ModelOf<float>::BuildCheck& before_build);
+template std::shared_ptr<ModelOf<float>> shared_model_from_config<float>(const Config& serialized,
+                                                                    const ModelOf<float>::BuildCheck& before_build);
+template ModelOf<float>::BuildCheck nested_check<float>(const ModelOf<float>::BuildCheck& check, const std::string& position);
+template class ModelLayerOf<double>;
+template Config serialize_layer<double>(const LayerOf<double>& layer);
+template std::shared_ptr<LayerOf<double>> layer_from_config<double>(const Config& entry, const std::string& what,
+                                                             const ModelOf<double>::BuildCheck& before_build);
+template std::shared_ptr<ModelOf<double>> shared_model_from_config<double>(const Config& serialized,
+                                                                    const ModelOf<double>::BuildCheck& before_build);
+template ModelOf<double>::BuildCheck nested_check<double>(const ModelOf<double>::BuildCheck& check, const std::string& position);
 
 }  // namespace fastmlp

@@ -12,7 +12,7 @@ constexpr double kEpsilon = 1e-7;  // Keras's backend.epsilon()
 }  // namespace
 
 template <class Scalar>
-NormalizationOf<Scalar>::NormalizationOf(const Options& options) : Described(options) {
+NormalizationOf<Scalar>::NormalizationOf(const Options& options) : DescribedBase(options) {
   if (options.axis && *options.axis != -1 && *options.axis != 1)
     throw std::invalid_argument("Normalization axis must be -1, 1 (per feature) or None (one statistic), got " +
                                 std::to_string(*options.axis));
@@ -100,7 +100,7 @@ std::vector<TensorShape> NormalizationOf<Scalar>::tensor_shapes(Index width) con
 
 template <class Scalar>
 std::vector<ParameterOf<Scalar>> NormalizationOf<Scalar>::non_trainable() {
-  if (given() || !built()) return {};
+  if (given() || !this->built()) return {};
   return {{"mean", &mean_, nullptr}, {"variance", &variance_, nullptr}, {"count", &count_, nullptr}};
 }
 
@@ -111,15 +111,15 @@ void NormalizationOf<Scalar>::adapt(ConstMatrixMapOf<Scalar> data) {
                                 "it is refused (create the layer without them to adapt it)");
   if (data.rows() == 0) throw std::invalid_argument("Normalization.adapt: the data has no rows");
   if (!data.allFinite()) throw std::invalid_argument("Normalization.adapt: the data contains NaN or infinity");
-  if (!built()) {
+  if (!this->built()) {
     Rng unused(0);
-    build(data.cols(), unused);
+    this->build(data.cols(), unused);
   }
   if (data.cols() != width_)
     throw std::invalid_argument("Normalization.adapt: the layer has " + std::to_string(width_) +
                                 " features, the data " + std::to_string(data.cols()));
   // In double: a float running sum over many rows loses the variance's digits.
-  const Eigen::MatrixXd x = data.cast<double>();
+  const Eigen::MatrixXd x = data.template cast<double>();
   if (options_.axis) {
     const Eigen::RowVectorXd mean = x.colwise().mean();
     mean_ = mean.cast<Scalar>();
@@ -146,7 +146,10 @@ RowMatrixOf<Scalar> NormalizationOf<Scalar>::variance() const {
   return values;
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(NormalizationOf<Scalar>);
+template class NormalizationOf<float>;
+template class NormalizationOf<double>;
+
+FASTMLP_REGISTER(NormalizationOf<float>);
+FASTMLP_REGISTER(NormalizationOf<double>);
 
 }  // namespace fastmlp

@@ -5,7 +5,7 @@
 namespace fastmlp {
 
 template <class Scalar>
-PReLUOf<Scalar>::PReLUOf(const Options& options) : Described(options) {
+PReLUOf<Scalar>::PReLUOf(const Options& options) : DescribedBase(options) {
   if (!options.alpha_initializer) throw std::invalid_argument("PReLU alpha_initializer is required");
 }
 
@@ -46,7 +46,10 @@ ConstMatrixMapOf<Scalar> PReLUOf<Scalar>::backward(ConstMatrixMapOf<Scalar> inpu
   return as_const_map(grad_input);
 }
 
-template <class Scalar>
-FASTMLP_REGISTER(PReLUOf<Scalar>);
+template class PReLUOf<float>;
+template class PReLUOf<double>;
+
+FASTMLP_REGISTER(PReLUOf<float>);
+FASTMLP_REGISTER(PReLUOf<double>);
 
 }  // namespace fastmlp

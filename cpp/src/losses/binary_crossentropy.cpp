@@ -13,7 +13,7 @@ auto smoothed_targets(ConstMatrixMapOf<Scalar> y_true, double label_smoothing) {
   return y_true.array() * (1 - s) + Scalar(0.5) * s;
 }
 
-class BinaryCrossentropy : public Described<BinaryCrossentropy, Loss, CrossentropyOptions> {
+class BinaryCrossentropy : public Described<BinaryCrossentropy, LossImpl<BinaryCrossentropy>, CrossentropyOptions> {
  public:
   static constexpr const char* kClassName = "BinaryCrossentropy";
 
@@ -24,25 +24,27 @@ class BinaryCrossentropy : public Described<BinaryCrossentropy, Loss, Crossentro
 
   // Smoothed targets are an expression, not a buffer: nothing is allocated per batch. With no
   // smoothing they equal y exactly (y * 1 + 0).
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
     const auto y = smoothed_targets(y_true, options_.label_smoothing);
     if (options_.from_logits) {
       // From logits z: max(z, 0) - z y + log(1 + e^-|z|), exact for any z.
       const auto z = y_pred.array();
       out = (z.max(Scalar(0)) - z * y + (-z.abs()).exp().log1p()).rowwise().mean();
     } else {
-      const auto p = y_pred.array().unaryExpr(&clip_probability);
+      const auto p = y_pred.array().unaryExpr(&clip_probability<Scalar>);
       out = -(y * p.log() + (1 - y) * (1 - p).log()).rowwise().mean();
     }
   }
 
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    const Scalar scale = inverse(y_pred.size());
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
+    const Scalar scale = inverse<Scalar>(y_pred.size());
     const auto y = smoothed_targets(y_true, options_.label_smoothing);
     if (options_.from_logits) {
       grad.array() = scale * (y_pred.array().logistic() - y);
     } else {
-      const auto p = y_pred.array().unaryExpr(&clip_probability);
+      const auto p = y_pred.array().unaryExpr(&clip_probability<Scalar>);
       grad.array() = scale * (p - y) / (p * (1 - p));
     }
   }
@@ -50,14 +52,32 @@ class BinaryCrossentropy : public Described<BinaryCrossentropy, Loss, Crossentro
   bool fuses_with(const Activation& activation) const override {
     return !options_.from_logits && activation.class_name() == "sigmoid";
   }
-
-  void gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    // σ' = p(1 - p) cancels: dL/dz = (p - y)/(n k)
-    grad.array() = inverse(y_pred.size()) * (y_pred.array() - smoothed_targets(y_true, options_.label_smoothing));
+  void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                              MatrixMapOf<float> grad) const override {
+    gradient_preactivation_of(y_pred, y_true, grad);
+  }
+  void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                              MatrixMapOf<double> grad) const override {
+    gradient_preactivation_of(y_pred, y_true, grad);
+  }
+  void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const override {
+    check_targets_of(y_true, output_units);
+  }
+  void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const override {
+    check_targets_of(y_true, output_units);
   }
 
-  void check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const override {
-    Loss::check_targets(y_true, output_units);
+  template <class Scalar>
+  void gradient_preactivation_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,
+                                 MatrixMapOf<Scalar> grad) const {
+    // σ' = p(1 - p) cancels: dL/dz = (p - y)/(n k)
+    grad.array() =
+        inverse<Scalar>(y_pred.size()) * (y_pred.array() - smoothed_targets(y_true, options_.label_smoothing));
+  }
+
+  template <class Scalar>
+  void check_targets_of(ConstMatrixMapOf<Scalar> y_true, Index output_units) const {
+    default_check_targets(y_true, output_units);
     for (Index r = 0; r < y_true.rows(); ++r)
       for (Index c = 0; c < y_true.cols(); ++c)
         if (y_true(r, c) < 0 || y_true(r, c) > 1)

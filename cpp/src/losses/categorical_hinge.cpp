@@ -4,12 +4,13 @@
 namespace fastmlp {
 namespace {
 
-class CategoricalHinge : public Described<CategoricalHinge, Loss, NoLossOptions> {
+class CategoricalHinge : public Described<CategoricalHinge, LossImpl<CategoricalHinge>, NoLossOptions> {
  public:
   static constexpr const char* kClassName = "CategoricalHinge";
   explicit CategoricalHinge(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Scalar positive = y_true.row(r).dot(y_pred.row(r));
       const Scalar negative = ((1 - y_true.row(r).array()) * y_pred.row(r).array()).maxCoeff();
@@ -17,8 +18,9 @@ class CategoricalHinge : public Described<CategoricalHinge, Loss, NoLossOptions>
     }
   }
 
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    const Scalar inv_n = inverse(y_pred.rows());
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
+    const Scalar inv_n = inverse<Scalar>(y_pred.rows());
     grad.setZero();
     for (Index r = 0; r < y_pred.rows(); ++r) {
       Index worst;

@@ -5,6 +5,7 @@ namespace fastmlp {
 namespace {
 
 // Keras's l2_normalize: x / sqrt(max(Σx², 1e-12)).
+template <class Scalar>
 Scalar inverse_norm(Scalar squared_norm) { return 1 / std::sqrt(std::max(squared_norm, Scalar(1e-12))); }
 
 struct CosineSimilarityOptions {
@@ -16,21 +17,23 @@ struct CosineSimilarityOptions {
   }
 };
 
-class CosineSimilarity : public Described<CosineSimilarity, Loss, CosineSimilarityOptions> {
+class CosineSimilarity : public Described<CosineSimilarity, LossImpl<CosineSimilarity>, CosineSimilarityOptions> {
  public:
   static constexpr const char* kClassName = "CosineSimilarity";
   explicit CosineSimilarity(const Options& options = {}) : Described(options) {
     require_feature_axis(options.axis, kClassName);
   }
 
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
     for (Index r = 0; r < y_pred.rows(); ++r)
       out(r) = -y_true.row(r).dot(y_pred.row(r)) * inverse_norm(y_true.row(r).squaredNorm()) *
                inverse_norm(y_pred.row(r).squaredNorm());
   }
 
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    const Scalar inv_n = inverse(y_pred.rows());
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
+    const Scalar inv_n = inverse<Scalar>(y_pred.rows());
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Scalar inv_p = inverse_norm(y_pred.row(r).squaredNorm());
       const Scalar inv_y = inverse_norm(y_true.row(r).squaredNorm());

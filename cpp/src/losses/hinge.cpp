@@ -10,7 +10,9 @@ struct HingeFormula {
   using Options = NoLossOptions;
   explicit HingeFormula(const Options&) {}
 
+  template <class Scalar>
   Scalar value(Scalar p, Scalar y) const { return std::max(1 - y * p, Scalar(0)); }
+  template <class Scalar>
   Scalar derivative(Scalar p, Scalar y) const { return 1 - y * p > 0 ? -y : Scalar(0); }
 };
 

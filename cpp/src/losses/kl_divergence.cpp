@@ -4,22 +4,24 @@
 namespace fastmlp {
 namespace {
 
-class KLDivergence : public Described<KLDivergence, Loss, NoLossOptions> {
+class KLDivergence : public Described<KLDivergence, LossImpl<KLDivergence>, NoLossOptions> {
  public:
   static constexpr const char* kClassName = "KLDivergence";
   explicit KLDivergence(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
-    const auto y = y_true.array().max(kEpsilon).min(Scalar(1));
-    const auto p = y_pred.array().max(kEpsilon).min(Scalar(1));
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
+    const auto y = y_true.array().max(kEpsilonOf<Scalar>).min(Scalar(1));
+    const auto p = y_pred.array().max(kEpsilonOf<Scalar>).min(Scalar(1));
     out = (y * (y / p).log()).rowwise().sum();
   }
 
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    const auto y = y_true.array().max(kEpsilon).min(Scalar(1));
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
+    const auto y = y_true.array().max(kEpsilonOf<Scalar>).min(Scalar(1));
     const auto p = y_pred.array();
-    const auto inside = (p >= kEpsilon) && (p <= 1);  // the clip is flat outside [epsilon, 1]
-    grad.array() = inside.select(-inverse(y_pred.rows()) * y / p.max(kEpsilon), Scalar(0));
+    const auto inside = (p >= kEpsilonOf<Scalar>) && (p <= 1);  // the clip is flat outside [epsilon, 1]
+    grad.array() = inside.select(-inverse<Scalar>(y_pred.rows()) * y / p.max(kEpsilonOf<Scalar>), Scalar(0));
   }
 };
 

@@ -11,10 +11,12 @@ struct LogCoshFormula {
   explicit LogCoshFormula(const Options&) {}
 
   // log cosh(e) = e + softplus(-2e) - log 2, which never overflows.
+  template <class Scalar>
   Scalar value(Scalar p, Scalar y) const {
     const Scalar e = p - y, t = -2 * e;
     return e + std::max(t, Scalar(0)) + std::log1p(std::exp(-std::abs(t))) - Scalar(0.69314718055994530942);
   }
+  template <class Scalar>
   Scalar derivative(Scalar p, Scalar y) const { return std::tanh(p - y); }
 };
 

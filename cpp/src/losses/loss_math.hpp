@@ -9,7 +9,10 @@
 
 namespace fastmlp {
 
-inline Scalar clip_probability(Scalar p) { return std::min(std::max(p, kEpsilon), 1 - kEpsilon); }
+template <class Scalar>
+inline Scalar clip_probability(Scalar p) {
+  return std::min(std::max(p, kEpsilonOf<Scalar>), 1 - kEpsilonOf<Scalar>);
+}
 
 template <class Scalar>
 inline Scalar inverse(Index count) { return Scalar(1) / static_cast<Scalar>(count); }
@@ -17,7 +20,7 @@ inline Scalar inverse(Index count) { return Scalar(1) / static_cast<Scalar>(coun
 // log softmax of one row of logits, without overflow: z - max - log Σ e^(z - max).
 template <class Row>
 auto log_softmax(const Row& z) {
-  const Scalar top = z.maxCoeff();
+  const typename Row::Scalar top = z.maxCoeff();
   return (z.array() - top) - std::log((z.array() - top).exp().sum());
 }
 
@@ -49,17 +52,20 @@ struct CrossentropyOptions {
 };
 
 // The losses that are the mean over outputs of an elementwise f(p, y). Formula provides
-// kClassName, Options, value(p, y) and derivative(p, y) (df/dp), and kReadsLabelsAsSigns for the
-// hinges, which read {0, 1} labels as {-1, 1}, deciding over the whole batch, as Keras does.
+// kClassName, Options, the templates value(p, y) and derivative(p, y) (df/dp), and
+// kReadsLabelsAsSigns for the hinges, which read {0, 1} labels as {-1, 1}, deciding over the whole
+// batch, as Keras does.
 template <class Formula>
-class ElementwiseLoss : public Described<ElementwiseLoss<Formula>, Loss, typename Formula::Options> {
-  using Parent = Described<ElementwiseLoss<Formula>, Loss, typename Formula::Options>;
+class ElementwiseLoss
+    : public Described<ElementwiseLoss<Formula>, LossImpl<ElementwiseLoss<Formula>>, typename Formula::Options> {
+  using Parent = Described<ElementwiseLoss<Formula>, LossImpl<ElementwiseLoss<Formula>>, typename Formula::Options>;
 
  public:
   static constexpr const char* kClassName = Formula::kClassName;
   explicit ElementwiseLoss(const typename Formula::Options& options = {}) : Parent(options), formula_(options) {}
 
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
     const Formula& f = formula_;
     out = y_pred.array()
               .binaryExpr(labels(y_true), [&f](Scalar p, Scalar y) { return f.value(p, y); })
@@ -67,13 +73,15 @@ class ElementwiseLoss : public Described<ElementwiseLoss<Formula>, Loss, typenam
               .mean();
   }
 
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
     const Formula& f = formula_;
-    grad.array() = inverse(y_pred.size()) *
+    grad.array() = inverse<Scalar>(y_pred.size()) *
                    y_pred.array().binaryExpr(labels(y_true), [&f](Scalar p, Scalar y) { return f.derivative(p, y); });
   }
 
  private:
+  template <class Scalar>
   auto labels(ConstMatrixMapOf<Scalar> y_true) const {
     Scalar scale = 1;
     if constexpr (Formula::kReadsLabelsAsSigns)

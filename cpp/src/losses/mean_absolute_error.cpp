@@ -4,16 +4,18 @@
 namespace fastmlp {
 namespace {
 
-class MeanAbsoluteError : public Described<MeanAbsoluteError, Loss, NoLossOptions> {
+class MeanAbsoluteError : public Described<MeanAbsoluteError, LossImpl<MeanAbsoluteError>, NoLossOptions> {
  public:
   static constexpr const char* kClassName = "MeanAbsoluteError";
   explicit MeanAbsoluteError(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
     out = (y_pred.array() - y_true.array()).abs().rowwise().mean();
   }
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    grad.array() = inverse(y_pred.size()) * (y_pred.array() - y_true.array()).sign();
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
+    grad.array() = inverse<Scalar>(y_pred.size()) * (y_pred.array() - y_true.array()).sign();
   }
 };
 

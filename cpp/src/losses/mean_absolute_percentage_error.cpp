@@ -10,10 +10,12 @@ struct MapeFormula {
   using Options = NoLossOptions;
   explicit MapeFormula(const Options&) {}
 
-  Scalar value(Scalar p, Scalar y) const { return 100 * std::abs(p - y) / std::max(std::abs(y), kEpsilon); }
+  template <class Scalar>
+  Scalar value(Scalar p, Scalar y) const { return 100 * std::abs(p - y) / std::max(std::abs(y), kEpsilonOf<Scalar>); }
+  template <class Scalar>
   Scalar derivative(Scalar p, Scalar y) const {
     const Scalar e = p - y;
-    return 100 * Scalar((e > 0) - (e < 0)) / std::max(std::abs(y), kEpsilon);
+    return 100 * Scalar((e > 0) - (e < 0)) / std::max(std::abs(y), kEpsilonOf<Scalar>);
   }
 };
 

@@ -4,16 +4,18 @@
 namespace fastmlp {
 namespace {
 
-class MeanSquaredError : public Described<MeanSquaredError, Loss, NoLossOptions> {
+class MeanSquaredError : public Described<MeanSquaredError, LossImpl<MeanSquaredError>, NoLossOptions> {
  public:
   static constexpr const char* kClassName = "MeanSquaredError";
   explicit MeanSquaredError(const Options& options = {}) : Described(options) {}
 
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
     out = (y_pred.array() - y_true.array()).square().rowwise().mean();
   }
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    grad.array() = (2 * inverse(y_pred.size())) * (y_pred.array() - y_true.array());  // 2 (p - y) / (n k)
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
+    grad.array() = (2 * inverse<Scalar>(y_pred.size())) * (y_pred.array() - y_true.array());  // 2 (p - y) / (n k)
   }
 };
 

@@ -10,13 +10,15 @@ struct MsleFormula {
   using Options = NoLossOptions;
   explicit MsleFormula(const Options&) {}
 
+  template <class Scalar>
   Scalar value(Scalar p, Scalar y) const {
-    const Scalar d = std::log1p(std::max(p, kEpsilon)) - std::log1p(std::max(y, kEpsilon));
+    const Scalar d = std::log1p(std::max(p, kEpsilonOf<Scalar>)) - std::log1p(std::max(y, kEpsilonOf<Scalar>));
     return d * d;
   }
+  template <class Scalar>
   Scalar derivative(Scalar p, Scalar y) const {
-    if (p < kEpsilon) return 0;  // the clip at epsilon is flat
-    const Scalar d = std::log1p(p) - std::log1p(std::max(y, kEpsilon));
+    if (p < kEpsilonOf<Scalar>) return 0;  // the clip at epsilon is flat
+    const Scalar d = std::log1p(p) - std::log1p(std::max(y, kEpsilonOf<Scalar>));
     return 2 * d / (1 + p);
   }
 };

@@ -10,8 +10,10 @@ struct PoissonFormula {
   using Options = NoLossOptions;
   explicit PoissonFormula(const Options&) {}
 
-  Scalar value(Scalar p, Scalar y) const { return p - y * std::log(p + kEpsilon); }
-  Scalar derivative(Scalar p, Scalar y) const { return 1 - y / (p + kEpsilon); }
+  template <class Scalar>
+  Scalar value(Scalar p, Scalar y) const { return p - y * std::log(p + kEpsilonOf<Scalar>); }
+  template <class Scalar>
+  Scalar derivative(Scalar p, Scalar y) const { return 1 - y / (p + kEpsilonOf<Scalar>); }
 };
 
 FASTMLP_REGISTER(ElementwiseLoss<PoissonFormula>, "poisson");

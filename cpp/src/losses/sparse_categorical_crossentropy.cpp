@@ -40,7 +40,8 @@ struct SparseCategoricalCrossentropyOptions {
 };
 
 class SparseCategoricalCrossentropy
-    : public Described<SparseCategoricalCrossentropy, Loss, SparseCategoricalCrossentropyOptions> {
+    : public Described<SparseCategoricalCrossentropy, LossImpl<SparseCategoricalCrossentropy>,
+                       SparseCategoricalCrossentropyOptions> {
  public:
   static constexpr const char* kClassName = "SparseCategoricalCrossentropy";
 
@@ -50,7 +51,8 @@ class SparseCategoricalCrossentropy
                                   "(give the samples to ignore a sample weight of 0 instead)");
   }
 
-  void per_sample(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const override {
+  template <class Scalar>
+  void per_sample_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, VectorRefOf<Scalar> out) const {
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Index label = sparse_label(y_true, r, y_pred.cols());
       out(r) = options_.from_logits ? -log_softmax(y_pred.row(r))(label)
@@ -58,8 +60,9 @@ class SparseCategoricalCrossentropy
     }
   }
 
-  void gradient(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    const Scalar inv_n = inverse(y_pred.rows());
+  template <class Scalar>
+  void gradient_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const {
+    const Scalar inv_n = inverse<Scalar>(y_pred.rows());
     for (Index r = 0; r < y_pred.rows(); ++r) {
       const Index label = sparse_label(y_true, r, y_pred.cols());
       if (options_.from_logits) {
@@ -76,17 +79,34 @@ class SparseCategoricalCrossentropy
   bool fuses_with(const Activation& activation) const override {
     return !options_.from_logits && activation.class_name() == "softmax";
   }
+  void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                              MatrixMapOf<float> grad) const override {
+    gradient_preactivation_of(y_pred, y_true, grad);
+  }
+  void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                              MatrixMapOf<double> grad) const override {
+    gradient_preactivation_of(y_pred, y_true, grad);
+  }
+  void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const override {
+    check_targets_of(y_true, output_units);
+  }
+  void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const override {
+    check_targets_of(y_true, output_units);
+  }
 
-  void gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, MatrixMapOf<Scalar> grad) const override {
-    const Scalar inv_n = inverse(y_pred.rows());
+  template <class Scalar>
+  void gradient_preactivation_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,
+                                 MatrixMapOf<Scalar> grad) const {
+    const Scalar inv_n = inverse<Scalar>(y_pred.rows());
     grad = inv_n * y_pred;  // dL/dz = (p - onehot(label)) / n
     for (Index r = 0; r < y_pred.rows(); ++r) grad(r, sparse_label(y_true, r, y_pred.cols())) -= inv_n;
   }
 
   Index target_columns(Index /*output_units*/) const override { return 1; }
 
-  void check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const override {
-    Loss::check_targets(y_true, output_units);
+  template <class Scalar>
+  void check_targets_of(ConstMatrixMapOf<Scalar> y_true, Index output_units) const {
+    default_check_targets(y_true, output_units);
     for (Index r = 0; r < y_true.rows(); ++r) sparse_label(y_true, r, output_units);
   }
 };

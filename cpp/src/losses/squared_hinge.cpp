@@ -10,10 +10,12 @@ struct SquaredHingeFormula {
   using Options = NoLossOptions;
   explicit SquaredHingeFormula(const Options&) {}
 
+  template <class Scalar>
   Scalar value(Scalar p, Scalar y) const {
     const Scalar h = std::max(1 - y * p, Scalar(0));
     return h * h;
   }
+  template <class Scalar>
   Scalar derivative(Scalar p, Scalar y) const { return -2 * y * std::max(1 - y * p, Scalar(0)); }
 };
 

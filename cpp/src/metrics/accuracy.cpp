@@ -32,9 +32,10 @@ class BinaryAccuracy : public NamedMetric<BinaryAccuracy, ThresholdOptions> {
     if (!std::isfinite(options.threshold))
       throw std::invalid_argument("BinaryAccuracy threshold must be finite, got " + std::to_string(options.threshold));
   }
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     const Scalar threshold = static_cast<Scalar>(options_.threshold);
-    state[0] += ((y_pred.array() > threshold).cast<Scalar>() == y_true.array()).cast<double>().sum() /
+    state[0] += ((y_pred.array() > threshold).template cast<Scalar>() == y_true.array()).template cast<double>().sum() /
                 static_cast<double>(y_pred.cols());
   }
 };
@@ -48,8 +49,9 @@ class CategoricalAccuracy : public NamedMetric<CategoricalAccuracy, NameOnly<kCa
  public:
   static constexpr const char* kClassName = "CategoricalAccuracy";
   explicit CategoricalAccuracy(const Options& options = {}) : NamedMetric(options) {}
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
-    for (Index r = 0; r < y_pred.rows(); ++r) state[0] += argmax(y_pred.row(r)) == argmax(y_true.row(r));
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
+    for (Index r = 0; r < y_pred.rows(); ++r) state[0] += argmax<Scalar>(y_pred.row(r)) == argmax<Scalar>(y_true.row(r));
   }
 };
 
@@ -58,10 +60,12 @@ class SparseCategoricalAccuracy : public NamedMetric<SparseCategoricalAccuracy, 
  public:
   static constexpr const char* kClassName = "SparseCategoricalAccuracy";
   explicit SparseCategoricalAccuracy(const Options& options = {}) : NamedMetric(options) {}
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     // Compared as floats: converting a label that is not a valid index (NaN, 1e30) to an integer is
     // undefined behaviour, and y_true may have changed since it was checked.
-    for (Index r = 0; r < y_pred.rows(); ++r) state[0] += static_cast<Scalar>(argmax(y_pred.row(r))) == y_true(r, 0);
+    for (Index r = 0; r < y_pred.rows(); ++r)
+      state[0] += static_cast<Scalar>(argmax<Scalar>(y_pred.row(r))) == y_true(r, 0);
   }
 
  protected:
@@ -86,10 +90,11 @@ class TopKCategoricalAccuracy : public NamedMetric<TopKCategoricalAccuracy, TopK
   explicit TopKCategoricalAccuracy(const Options& options = {}) : NamedMetric(options) {
     if (options.k < 1) throw std::invalid_argument("TopKCategoricalAccuracy k must be >= 1, got " + std::to_string(options.k));
   }
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     for (Index r = 0; r < y_pred.rows(); ++r) {
       // In the top k when fewer than k classes score strictly higher than the true one.
-      const Scalar target = y_pred(r, argmax(y_true.row(r)));
+      const Scalar target = y_pred(r, argmax<Scalar>(y_true.row(r)));
       state[0] += (y_pred.row(r).array() > target).count() < options_.k;
     }
   }
@@ -117,7 +122,8 @@ class Accuracy : public NamedMetric<Accuracy, NameOnly<kAccuracy>> {
     options.name = name();
     return std::make_shared<CategoricalAccuracy>(options);
   }
-  void accumulate(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, double*) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, double*) const {
     throw std::logic_error("Accuracy is resolved to a concrete accuracy before it accumulates");
   }
 };

@@ -13,6 +13,7 @@ namespace fastmlp {
 namespace {
 
 double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }  // Keras's divide_no_nan
+template <class Scalar>
 bool positive_label(Scalar y) { return y != 0; }
 
 // Keras's `thresholds`: none (0.5), one number, or a list of numbers, kept in the form given so
@@ -74,8 +75,8 @@ class ThresholdRule {
       const double even = static_cast<float>(i) / static_cast<float>(n - 1);
       evenly_ = std::abs(values[i] - even) <= 1e-7 + 1e-5 * std::abs(even);
     }
-    scale_ = static_cast<Scalar>(n - 1);
-    for (size_t i = 0; i < n; ++i) cutoffs_.push_back(evenly_ ? static_cast<Scalar>(i) : static_cast<Scalar>(values[i]));
+    scale_ = static_cast<double>(n - 1);
+    for (size_t i = 0; i < n; ++i) cutoffs_.push_back(evenly_ ? static_cast<double>(i) : values[i]);
   }
 
   Index size() const { return static_cast<Index>(cutoffs_.size()); }
@@ -83,12 +84,16 @@ class ThresholdRule {
   // How many outputs fall in one cell of the confusion table at threshold t: predicted positive or
   // not, against a label positive or not. One vectorised pass over the batch per cell, without a
   // branch per output (on random labels one mispredicts half the time).
-  double cell(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, Index t, bool predicted, bool actual) const {
+  // Compared in the model's scalar type: the cutoffs and the scale are rounded to it.
+  template <class Scalar>
+  double cell(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, Index t, bool predicted,
+              bool actual) const {
     using Flat = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
     const Flat p(y_pred.data(), y_pred.size()), y(y_true.data(), y_true.size());
-    const Scalar cutoff = cutoffs_[static_cast<size_t>(t)];
+    const Scalar cutoff = static_cast<Scalar>(cutoffs_[static_cast<size_t>(t)]);
     // ceil(v) > t is v > t for a whole t, and clipping at 0 changes nothing against t >= 0.
-    if (evenly_) return count(p.min(Scalar(1)) * scale_ > cutoff, y != Scalar(0), predicted, actual);
+    if (evenly_)
+      return count(p.min(Scalar(1)) * static_cast<Scalar>(scale_) > cutoff, y != Scalar(0), predicted, actual);
     return count(p > cutoff, y != Scalar(0), predicted, actual);
   }
 
@@ -100,8 +105,8 @@ class ThresholdRule {
   }
 
   bool evenly_ = false;
-  Scalar scale_ = 0;
-  std::vector<Scalar> cutoffs_;  // (thresholds,)
+  double scale_ = 0;             // n - 1, a whole number
+  std::vector<double> cutoffs_;  // (thresholds,): the thresholds, or their indices when evenly spaced
 };
 
 // What the confusion metrics share: the threshold rule, made and validated from the options (the
@@ -146,7 +151,8 @@ template <class Derived, class OptionsT, bool kPrecision>
 class ThresholdedRatio : public ThresholdedMetric<Derived, OptionsT> {
  public:
   int state_size() const override { return static_cast<int>(2 * this->rule_.size()); }
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     const ThresholdRule& rule = this->rule_;
     const Index n = rule.size();
     for (Index t = 0; t < n; ++t) {
@@ -199,7 +205,8 @@ template <class Derived, const char* DefaultName, bool kPredicted, bool kActual>
 class ConfusionCount : public ThresholdedMetric<Derived, CountOptions<DefaultName>> {
  public:
   int state_size() const override { return static_cast<int>(this->rule_.size()); }
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     for (Index t = 0; t < this->rule_.size(); ++t) state[t] += this->rule_.cell(y_pred, y_true, t, kPredicted, kActual);
   }
   void result(const double* state, double, double* values) const override {
@@ -277,7 +284,8 @@ class AUC : public NamedMetric<AUC, AUCOptions> {
   // Per threshold: true positives, false positives, true negatives, false negatives.
   int state_size() const override { return static_cast<int>(4 * options_.num_thresholds); }
 
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     const Index count = options_.num_thresholds;
     for (Index i = 0; i < y_pred.size(); ++i) {
       double p = y_pred.data()[i];

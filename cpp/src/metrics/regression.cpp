@@ -12,7 +12,8 @@ class MeanSquaredError : public NamedMetric<MeanSquaredError, NameOnly<kMeanSqua
   static constexpr const char* kClassName = "MeanSquaredError";
   explicit MeanSquaredError(const Options& options = {}) : NamedMetric(options) {}
   bool higher_is_better() const override { return false; }
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     state[0] += (y_pred - y_true).squaredNorm() / static_cast<double>(y_pred.cols());
   }
 };
@@ -22,7 +23,8 @@ class MeanAbsoluteError : public NamedMetric<MeanAbsoluteError, NameOnly<kMeanAb
   static constexpr const char* kClassName = "MeanAbsoluteError";
   explicit MeanAbsoluteError(const Options& options = {}) : NamedMetric(options) {}
   bool higher_is_better() const override { return false; }
-  void accumulate(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const override {
+  template <class Scalar>
+  void accumulate_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true, double* state) const {
     state[0] += (y_pred - y_true).cwiseAbs().sum() / static_cast<double>(y_pred.cols());
   }
 };

@@ -40,9 +40,15 @@ MpiCommunicator::~MpiCommunicator() {
   MPI_Comm_free(&notices_);
 }
 
-void MpiCommunicator::allreduce_sum(Scalar* data, std::size_t count) {
+void MpiCommunicator::allreduce_sum(float* data, std::size_t count) {
   MPI_Request request;
   MPI_Iallreduce(MPI_IN_PLACE, data, checked_count(count, "allreduce"), MPI_FLOAT, MPI_SUM, collectives_, &request);
+  wait(request, "allreduce");
+}
+
+void MpiCommunicator::allreduce_sum(double* data, std::size_t count) {
+  MPI_Request request;
+  MPI_Iallreduce(MPI_IN_PLACE, data, checked_count(count, "allreduce"), MPI_DOUBLE, MPI_SUM, collectives_, &request);
   wait(request, "allreduce");
 }
 

@@ -27,10 +27,11 @@ class Adadelta : public DescribedOptimizer<Adadelta, AdadeltaOptions> {
   }
   std::vector<std::string> slot_names() const override { return {"accumulated_grad", "accumulated_delta_var"}; }
 
- protected:
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
-    Scalar* a = slot_data(index, 0);
-    Scalar* d2 = slot_data(index, 1);
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
+    Scalar* a = slot_data<Scalar>(index, 0);
+    Scalar* d2 = slot_data<Scalar>(index, 1);
     const Scalar rho = static_cast<Scalar>(options_.rho), one_minus_rho = static_cast<Scalar>(1 - options_.rho);
     const Scalar eps = static_cast<Scalar>(options_.epsilon);
     // One element at a time: the step needs the old D before D is updated, without a scratch array.

@@ -27,11 +27,14 @@ class Adagrad : public DescribedOptimizer<Adagrad, AdagradOptions> {
   std::vector<std::string> slot_names() const override { return {"accumulator"}; }
 
  protected:
-  Scalar initial_slot_value(int) const override { return static_cast<Scalar>(options_.initial_accumulator_value); }
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+  double initial_slot_value(int) const override { return options_.initial_accumulator_value; }
+
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
     const Index n = end - first;
-    FlatArray w(param + first, n), a(slot_data(index, 0) + first, n);
-    ConstFlatArray g(grad + first, n);
+    FlatArrayOf<Scalar> w(param + first, n), a(slot_data<Scalar>(index, 0) + first, n);
+    ConstFlatArrayOf<Scalar> g(grad + first, n);
     a += g.square();
     w -= lr * g / (a + static_cast<Scalar>(options_.epsilon)).sqrt();
   }

@@ -35,10 +35,13 @@ class AdamUpdate : public DescribedOptimizer<Derived, OptionsT> {
     correction_ = std::sqrt(1 - std::pow(this->options_.beta_2, t)) / (1 - std::pow(this->options_.beta_1, t));
   }
 
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
     const Index n = end - first;
-    FlatArray w(param + first, n), m(this->slot_data(index, 0) + first, n), v(this->slot_data(index, 1) + first, n);
-    ConstFlatArray g(grad + first, n);
+    FlatArrayOf<Scalar> w(param + first, n), m(this->template slot_data<Scalar>(index, 0) + first, n),
+        v(this->template slot_data<Scalar>(index, 1) + first, n);
+    ConstFlatArrayOf<Scalar> g(grad + first, n);
     // 1 - beta in double, rounded once, as Keras computes it: 1 - 0.999f in float is 5e-5 too large.
     const Scalar one_minus_b1 = static_cast<Scalar>(1 - this->options_.beta_1);
     const Scalar one_minus_b2 = static_cast<Scalar>(1 - this->options_.beta_2);
@@ -46,7 +49,7 @@ class AdamUpdate : public DescribedOptimizer<Derived, OptionsT> {
     m += (g - m) * one_minus_b1;
     v += (g.square() - v) * one_minus_b2;
     if (this->options_.amsgrad) {
-      FlatArray v_max(this->slot_data(index, 2) + first, n);
+      FlatArrayOf<Scalar> v_max(this->template slot_data<Scalar>(index, 2) + first, n);
       v_max = v_max.max(v);
       w -= alpha * m / (v_max.sqrt() + eps);
     } else {

@@ -21,10 +21,14 @@ class Adamax : public DescribedOptimizer<Adamax, AdamaxOptions> {
   void begin_step() override {
     correction_ = 1 / (1 - std::pow(options_.beta_1, static_cast<double>(iterations() + 1)));
   }
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
     const Index n = end - first;
-    FlatArray w(param + first, n), m(slot_data(index, 0) + first, n), u(slot_data(index, 1) + first, n);
-    ConstFlatArray g(grad + first, n);
+    FlatArrayOf<Scalar> w(param + first, n), m(slot_data<Scalar>(index, 0) + first, n),
+        u(slot_data<Scalar>(index, 1) + first, n);
+    ConstFlatArrayOf<Scalar> g(grad + first, n);
     const Scalar one_minus_b1 = static_cast<Scalar>(1 - options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
     m += (g - m) * one_minus_b1;
     u = (b2 * u).max(g.abs());

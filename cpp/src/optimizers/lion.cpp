@@ -30,11 +30,12 @@ class Lion : public DescribedOptimizer<Lion, LionOptions> {
   }
   std::vector<std::string> slot_names() const override { return {"momentum"}; }
 
- protected:
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
     const Index n = end - first;
-    FlatArray w(param + first, n), m(slot_data(index, 0) + first, n);
-    ConstFlatArray g(grad + first, n);
+    FlatArrayOf<Scalar> w(param + first, n), m(slot_data<Scalar>(index, 0) + first, n);
+    ConstFlatArrayOf<Scalar> g(grad + first, n);
     const Scalar b1 = static_cast<Scalar>(options_.beta_1), b2 = static_cast<Scalar>(options_.beta_2);
     w -= lr * (m * b1 + g * (1 - b1)).sign();
     m = m * b2 + g * (1 - b2);

@@ -34,28 +34,36 @@ class Nadam : public DescribedOptimizer<Nadam, NadamOptions> {
     const double u_t = options_.beta_1 * (1 - 0.5 * std::pow(0.96, t));
     const double u_next = options_.beta_1 * (1 - 0.5 * std::pow(0.96, t + 1));
     u_product_ *= u_t;  // Keras advances the product once per step, before the updates
-    u_t_ = static_cast<Scalar>(u_t);
-    u_next_ = static_cast<Scalar>(u_next);
-    u_product_t_ = static_cast<Scalar>(u_product_);
-    u_product_next_ = static_cast<Scalar>(u_product_ * u_next);
-    v_correction_ = static_cast<Scalar>(1 / (1 - std::pow(options_.beta_2, t)));
+    u_t_ = u_t;
+    u_next_ = u_next;
+    u_product_t_ = u_product_;
+    u_product_next_ = u_product_ * u_next;
+    v_correction_ = 1 / (1 - std::pow(options_.beta_2, t));
   }
 
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
     const Index n = end - first;
-    FlatArray w(param + first, n), m(slot_data(index, 0) + first, n), v(slot_data(index, 1) + first, n);
-    ConstFlatArray g(grad + first, n);
+    FlatArrayOf<Scalar> w(param + first, n), m(slot_data<Scalar>(index, 0) + first, n),
+        v(slot_data<Scalar>(index, 1) + first, n);
+    ConstFlatArrayOf<Scalar> g(grad + first, n);
     const Scalar one_minus_b1 = static_cast<Scalar>(1 - options_.beta_1);
     const Scalar one_minus_b2 = static_cast<Scalar>(1 - options_.beta_2);
+    // This step's factors, rounded to the parameters' type.
+    const Scalar u_t = static_cast<Scalar>(u_t_), u_next = static_cast<Scalar>(u_next_);
+    const Scalar u_product_t = static_cast<Scalar>(u_product_t_), u_product_next = static_cast<Scalar>(u_product_next_);
+    const Scalar v_correction = static_cast<Scalar>(v_correction_);
     m += (g - m) * one_minus_b1;
     v += (g.square() - v) * one_minus_b2;
-    const auto m_hat = u_next_ * m / (1 - u_product_next_) + (1 - u_t_) * g / (1 - u_product_t_);
-    w -= lr * m_hat / ((v * v_correction_).sqrt() + static_cast<Scalar>(options_.epsilon));
+    const auto m_hat = u_next * m / (1 - u_product_next) + (1 - u_t) * g / (1 - u_product_t);
+    w -= lr * m_hat / ((v * v_correction).sqrt() + static_cast<Scalar>(options_.epsilon));
   }
 
  private:
   double u_product_ = 1.0;
-  Scalar u_t_ = 0, u_next_ = 0, u_product_t_ = 0, u_product_next_ = 0, v_correction_ = 0;
+  // This step's u_t, u_{t+1}, the products through t and t+1, and 1 / (1 - beta_2^t).
+  double u_t_ = 0, u_next_ = 0, u_product_t_ = 0, u_product_next_ = 0, v_correction_ = 0;
 };
 
 FASTMLP_REGISTER(Nadam, "nadam");

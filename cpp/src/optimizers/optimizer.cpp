@@ -51,10 +51,13 @@ void Optimizer::set_learning_rate(LearningRate learning_rate) {
 template <class Scalar>
 void Optimizer::build(const std::vector<ParameterOf<Scalar>>& params) {
   const int per_parameter = static_cast<int>(slot_names().size());
-  slots_.assign(params.size(), {});
+  auto& slots = slot_storage<Scalar>();
+  slots.assign(params.size(), {});
   for (size_t i = 0; i < params.size(); ++i)
     for (int k = 0; k < per_parameter; ++k)
-      slots_[i].push_back(RowMatrixOf<Scalar>::Constant(params[i].value->rows(), params[i].value->cols(), initial_slot_value(k)));
+      slots[i].push_back(RowMatrixOf<Scalar>::Constant(params[i].value->rows(), params[i].value->cols(),
+                                                       static_cast<Scalar>(initial_slot_value(k))));
+  drop_other_slots<Scalar>();
 }
 
 template <class Scalar>
@@ -77,16 +80,18 @@ void Optimizer::restore_state(const std::vector<ParameterOf<Scalar>>& params, st
     }
   }
   restore_extra_state(extra);  // validates before anything below changes
-  slots_ = std::move(slots);
+  slot_storage<Scalar>() = std::move(slots);
+  drop_other_slots<Scalar>();
   iterations_ = iterations;
 }
 
 template <class Scalar>
 bool Optimizer::built_for(const std::vector<ParameterOf<Scalar>>& params) const {
-  if (slots_.size() != params.size()) return false;
+  const auto& slots = slot_storage<Scalar>();
+  if (slots.size() != params.size()) return false;
   for (size_t i = 0; i < params.size(); ++i) {
-    if (slots_[i].size() != slot_names().size()) return false;
-    for (const auto& s : slots_[i])
+    if (slots[i].size() != slot_names().size()) return false;
+    for (const auto& s : slots[i])
       if (s.rows() != params[i].value->rows() || s.cols() != params[i].value->cols()) return false;
   }
   return true;
@@ -130,6 +135,16 @@ void Optimizer::step(const std::vector<ParameterOf<Scalar>>& params) {
   }
   ++iterations_;
 }
+
+#define FASTMLP_INSTANTIATE(Scalar)                                                                        \
+  template void Optimizer::build(const std::vector<ParameterOf<Scalar>>&);                                 \
+  template bool Optimizer::built_for(const std::vector<ParameterOf<Scalar>>&) const;                       \
+  template void Optimizer::step(const std::vector<ParameterOf<Scalar>>&);                                  \
+  template void Optimizer::restore_state(const std::vector<ParameterOf<Scalar>>&, std::int64_t,            \
+                                         std::vector<std::vector<RowMatrixOf<Scalar>>>, const Config&);
+FASTMLP_INSTANTIATE(float)
+FASTMLP_INSTANTIATE(double)
+#undef FASTMLP_INSTANTIATE
 
 OptimizerPtr make_optimizer(const std::string& name, const Config& config) {
   return Registry<Optimizer>::instance().create(name, config);

@@ -39,17 +39,18 @@ class RMSprop : public DescribedOptimizer<RMSprop, RMSpropOptions> {
     return names;
   }
 
- protected:
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
     const Index n = end - first;
-    FlatArray w(param + first, n), v(slot_data(index, 0) + first, n);
-    ConstFlatArray g(grad + first, n);
+    FlatArrayOf<Scalar> w(param + first, n), v(slot_data<Scalar>(index, 0) + first, n);
+    ConstFlatArrayOf<Scalar> g(grad + first, n);
     const Scalar rho = static_cast<Scalar>(options_.rho), one_minus_rho = static_cast<Scalar>(1 - options_.rho);
     const Scalar eps = static_cast<Scalar>(options_.epsilon);
     v = rho * v + one_minus_rho * g.square();
     auto apply = [&](const auto& increment) {
       if (options_.momentum > 0) {
-        FlatArray m(slot_data(index, 1) + first, n);
+        FlatArrayOf<Scalar> m(slot_data<Scalar>(index, 1) + first, n);
         m = static_cast<Scalar>(options_.momentum) * m + increment;
         w -= m;
       } else {
@@ -57,7 +58,7 @@ class RMSprop : public DescribedOptimizer<RMSprop, RMSpropOptions> {
       }
     };
     if (options_.centered) {
-      FlatArray mean_grad(slot_data(index, options_.momentum > 0 ? 2 : 1) + first, n);
+      FlatArrayOf<Scalar> mean_grad(slot_data<Scalar>(index, options_.momentum > 0 ? 2 : 1) + first, n);
       mean_grad = rho * mean_grad + one_minus_rho * g;
       apply(lr * g / (v - mean_grad.square() + eps).sqrt());
     } else {

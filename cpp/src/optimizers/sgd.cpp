@@ -30,17 +30,18 @@ class SGD : public DescribedOptimizer<SGD, SGDOptions> {
     return {"momentum"};
   }
 
- protected:
-  void update(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) override {
+ public:
+  template <class Scalar>
+  void update_of(size_t index, Scalar* param, const Scalar* grad, Index first, Index end, Scalar lr) {
     const Index n = end - first;
-    FlatArray w(param + first, n);
-    ConstFlatArray g(grad + first, n);
+    FlatArrayOf<Scalar> w(param + first, n);
+    ConstFlatArrayOf<Scalar> g(grad + first, n);
     if (options_.momentum == 0) {
       w -= lr * g;
       return;
     }
     const Scalar mu = static_cast<Scalar>(options_.momentum);
-    FlatArray m(slot_data(index, 0) + first, n);
+    FlatArrayOf<Scalar> m(slot_data<Scalar>(index, 0) + first, n);
     m = mu * m - lr * g;
     if (options_.nesterov)
       w += mu * m - lr * g;

@@ -9,8 +9,11 @@
 
 namespace fastmlp {
 
-using FlatArray = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
-using ConstFlatArray = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
+// A parameter's elements (or a slot's, or a gradient's) as a flat array.
+template <class Scalar>
+using FlatArrayOf = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
+template <class Scalar>
+using ConstFlatArrayOf = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
 
 inline void require_unit_interval(double value, const std::string& what, bool one_allowed) {
   if (!(value >= 0 && (one_allowed ? value <= 1 : value < 1)))

@@ -22,8 +22,8 @@ void require_strength(double value, const char* who, const char* name) {
 template <class Scalar>
 double l1_l2_penalty(double l1, double l2, ConstMatrixMapOf<Scalar> values) {
   double total = 0;
-  if (l1 != 0) total += l1 * values.cwiseAbs().cast<double>().sum();
-  if (l2 != 0) total += l2 * values.cast<double>().squaredNorm();
+  if (l1 != 0) total += l1 * values.cwiseAbs().template cast<double>().sum();
+  if (l2 != 0) total += l2 * values.template cast<double>().squaredNorm();
   return total;
 }
 
@@ -42,12 +42,14 @@ struct L1Options {
   }
 };
 
-class L1 : public Described<L1, Regularizer, L1Options> {
+class L1 : public Described<L1, RegularizerImpl<L1>, L1Options> {
  public:
   static constexpr const char* kClassName = "L1";
   explicit L1(const Options& options = {}) : Described(options) { require_strength(options.l1, kClassName, "l1"); }
-  double penalty(ConstMatrixMapOf<Scalar> values) const override { return l1_l2_penalty(options_.l1, 0, values); }
-  void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const override {
+  template <class Scalar>
+  double penalty_of(ConstMatrixMapOf<Scalar> values) const { return l1_l2_penalty(options_.l1, 0, values); }
+  template <class Scalar>
+  void add_gradient_of(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const {
     add_l1_l2_gradient(options_.l1, 0, values, grad);
   }
 };
@@ -60,12 +62,14 @@ struct L2Options {
   }
 };
 
-class L2 : public Described<L2, Regularizer, L2Options> {
+class L2 : public Described<L2, RegularizerImpl<L2>, L2Options> {
  public:
   static constexpr const char* kClassName = "L2";
   explicit L2(const Options& options = {}) : Described(options) { require_strength(options.l2, kClassName, "l2"); }
-  double penalty(ConstMatrixMapOf<Scalar> values) const override { return l1_l2_penalty(0, options_.l2, values); }
-  void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const override {
+  template <class Scalar>
+  double penalty_of(ConstMatrixMapOf<Scalar> values) const { return l1_l2_penalty(0, options_.l2, values); }
+  template <class Scalar>
+  void add_gradient_of(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const {
     add_l1_l2_gradient(0, options_.l2, values, grad);
   }
 };
@@ -80,15 +84,17 @@ struct L1L2Options {
   }
 };
 
-class L1L2 : public Described<L1L2, Regularizer, L1L2Options> {
+class L1L2 : public Described<L1L2, RegularizerImpl<L1L2>, L1L2Options> {
  public:
   static constexpr const char* kClassName = "L1L2";
   explicit L1L2(const Options& options = {}) : Described(options) {
     require_strength(options.l1, kClassName, "l1");
     require_strength(options.l2, kClassName, "l2");
   }
-  double penalty(ConstMatrixMapOf<Scalar> values) const override { return l1_l2_penalty(options_.l1, options_.l2, values); }
-  void add_gradient(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const override {
+  template <class Scalar>
+  double penalty_of(ConstMatrixMapOf<Scalar> values) const { return l1_l2_penalty(options_.l1, options_.l2, values); }
+  template <class Scalar>
+  void add_gradient_of(ConstMatrixMapOf<Scalar> values, MatrixMapOf<Scalar> grad) const {
     add_l1_l2_gradient(options_.l1, options_.l2, values, grad);
   }
 };

@@ -10,7 +10,7 @@ namespace fastmlp {
 // A layer that applies one activation: forward, backward and inference, and the activation a loss
 // may fuse its gradient with.
 template <class Scalar>
-class ActivationApplying : public ElementwiseLayerOf<Scalar> {
+class ActivationApplyingOf : public ElementwiseLayerOf<Scalar> {
  public:
   const Activation* final_activation() const override { return &activation(); }
   Index output_dim_for(Index input_dim) const override { return activation().output_width(input_dim); }
@@ -20,7 +20,14 @@ class ActivationApplying : public ElementwiseLayerOf<Scalar> {
 
  protected:
   virtual const Activation& activation() const = 0;
+
+ private:
+  using ElementwiseLayerOf<Scalar>::output_;
+  using ElementwiseLayerOf<Scalar>::grad_input_;
+  using ElementwiseLayerOf<Scalar>::no_grad_input;
 };
+
+using ActivationApplying = ActivationApplyingOf<float>;
 
 struct ActivationLayerOptions {
   ActivationPtr activation;
@@ -32,15 +39,20 @@ struct ActivationLayerOptions {
 };
 
 template <class Scalar>
-class ActivationLayerOf : public Described<ActivationLayerOf<Scalar>, ActivationApplying, ActivationLayerOptions> {
+class ActivationLayerOf : public Described<ActivationLayerOf<Scalar>, ActivationApplyingOf<Scalar>, ActivationLayerOptions> {
+  using DescribedBase = Described<ActivationLayerOf<Scalar>, ActivationApplyingOf<Scalar>, ActivationLayerOptions>;
+
  public:
+  using Options = ActivationLayerOptions;
   static constexpr const char* kClassName = "Activation";
   explicit ActivationLayerOf(const Options& options);
   explicit ActivationLayerOf(ActivationPtr activation) : ActivationLayerOf(Options{std::move(activation)}) {}
 
  protected:
-  const Activation& activation() const override { return *options_.activation; }
+  const Activation& activation() const override { return *this->options_.activation; }
 };
+
+using ActivationLayer = ActivationLayerOf<float>;
 
 struct SoftmaxOptions {
   std::int64_t axis = -1;
@@ -52,10 +64,14 @@ struct SoftmaxOptions {
 };
 
 // Softmax over the features of each sample (Keras's layers.Softmax(axis=-1)).
-class Softmax : public Described<Softmax, ActivationApplying, SoftmaxOptions> {
+template <class Scalar>
+class SoftmaxOf : public Described<SoftmaxOf<Scalar>, ActivationApplyingOf<Scalar>, SoftmaxOptions> {
+  using DescribedBase = Described<SoftmaxOf<Scalar>, ActivationApplyingOf<Scalar>, SoftmaxOptions>;
+
  public:
+  using Options = SoftmaxOptions;
   static constexpr const char* kClassName = "Softmax";
-  explicit Softmax(const Options& options = {});
+  explicit SoftmaxOf(const Options& options = {});
 
  protected:
   const Activation& activation() const override { return *softmax_; }
@@ -63,5 +79,7 @@ class Softmax : public Described<Softmax, ActivationApplying, SoftmaxOptions> {
  private:
   ActivationPtr softmax_;
 };
+
+using Softmax = SoftmaxOf<float>;
 
 }  // namespace fastmlp

@@ -11,8 +11,17 @@
 namespace fastmlp {
 
 template <class Scalar>
-class AlphaDropoutOf : public RandomLayer<AlphaDropoutOf<Scalar>, DropoutOptions> {
+class AlphaDropoutOf : public RandomLayerOf<Scalar, AlphaDropoutOf<Scalar>, DropoutOptions> {
+  using RandomBase = RandomLayerOf<Scalar, AlphaDropoutOf<Scalar>, DropoutOptions>;
+  using RandomBase::options_;
+  using RandomBase::rng_;
+  using RandomBase::width_;
+  using RandomBase::output_;
+  using RandomBase::grad_input_;
+  using RandomBase::no_grad_input;
+
  public:
+  using typename RandomBase::Options;
   static constexpr const char* kClassName = "AlphaDropout";
   explicit AlphaDropoutOf(const Options& options);
 
@@ -30,5 +39,7 @@ class AlphaDropoutOf : public RandomLayer<AlphaDropoutOf<Scalar>, DropoutOptions
   RowMatrixOf<Scalar> scale_;      // (max_batch, width)  a for a kept input, 0 for a dropped one
   RowMatrixOf<Scalar> offset_;     // (max_batch, width)  b, or a·α' + b for a dropped one
 };
+
+using AlphaDropout = AlphaDropoutOf<float>;
 
 }  // namespace fastmlp

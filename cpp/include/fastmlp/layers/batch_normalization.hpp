@@ -40,7 +40,15 @@ struct BatchNormalizationOptions {
 
 template <class Scalar>
 class BatchNormalizationOf : public Described<BatchNormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, BatchNormalizationOptions> {
+  using DescribedBase = Described<BatchNormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, BatchNormalizationOptions>;
+  using ElementwiseLayerOf<Scalar>::width_;
+  using ElementwiseLayerOf<Scalar>::output_;
+  using ElementwiseLayerOf<Scalar>::grad_input_;
+  using ElementwiseLayerOf<Scalar>::no_grad_input;
+  using DescribedBase::options_;
+
  public:
+  using Options = BatchNormalizationOptions;
   static constexpr const char* kClassName = "BatchNormalization";
   explicit BatchNormalizationOf(const Options& options = {});
 
@@ -65,5 +73,7 @@ class BatchNormalizationOf : public Described<BatchNormalizationOf<Scalar>, Elem
   RowVectorOf<Scalar> coefficient_;                             // (1, width)  γ / (n σ), for backward
   RowMatrixOf<Scalar> normalized_;                              // (max_batch, width)  x̂
 };
+
+using BatchNormalization = BatchNormalizationOf<float>;
 
 }  // namespace fastmlp

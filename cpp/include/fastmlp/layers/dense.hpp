@@ -34,7 +34,11 @@ struct DenseOptions {
 
 template <class Scalar>
 class DenseOf : public Described<DenseOf<Scalar>, LayerOf<Scalar>, DenseOptions> {
+  using DescribedBase = Described<DenseOf<Scalar>, LayerOf<Scalar>, DenseOptions>;
+  using DescribedBase::options_;
+
  public:
+  using Options = DenseOptions;
   static constexpr const char* kClassName = "Dense";
 
   explicit DenseOf(const Options& options);
@@ -103,5 +107,7 @@ class DenseOf : public Described<DenseOf<Scalar>, LayerOf<Scalar>, DenseOptions>
   RowMatrixOf<Scalar> activity_grad_;  // (max_batch, outputs)  dA plus the activity penalty's gradient, if any
   RowMatrixOf<Scalar> grad_input_;     // (max_batch, inputs) dX
 };
+
+using Dense = DenseOf<float>;
 
 }  // namespace fastmlp

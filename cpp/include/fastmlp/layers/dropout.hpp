@@ -20,8 +20,17 @@ struct DropoutOptions {
 };
 
 template <class Scalar>
-class DropoutOf : public RandomLayer<DropoutOf<Scalar>, DropoutOptions> {
+class DropoutOf : public RandomLayerOf<Scalar, DropoutOf<Scalar>, DropoutOptions> {
+  using RandomBase = RandomLayerOf<Scalar, DropoutOf<Scalar>, DropoutOptions>;
+  using RandomBase::options_;
+  using RandomBase::rng_;
+  using RandomBase::width_;
+  using RandomBase::output_;
+  using RandomBase::grad_input_;
+  using RandomBase::no_grad_input;
+
  public:
+  using typename RandomBase::Options;
   static constexpr const char* kClassName = "Dropout";
   explicit DropoutOf(const Options& options);
   explicit DropoutOf(double rate) : DropoutOf(Options{rate, std::nullopt}) {}
@@ -36,5 +45,7 @@ class DropoutOf : public RandomLayer<DropoutOf<Scalar>, DropoutOptions> {
   bool active_ = false;  // whether the last forward pass dropped anything
   RowMatrixOf<Scalar> mask_;       // (max_batch, width)  0 or 1 / (1 - rate)
 };
+
+using Dropout = DropoutOf<float>;
 
 }  // namespace fastmlp

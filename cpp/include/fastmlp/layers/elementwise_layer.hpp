@@ -14,7 +14,7 @@ template <class Scalar>
 class ElementwiseLayerOf : public LayerOf<Scalar> {
  public:
   void build(Index input_dim, Rng& rng) override {
-    if (input_dim <= 0) throw std::invalid_argument(class_name() + " input dimension must be positive");
+    if (input_dim <= 0) throw std::invalid_argument(this->class_name() + " input dimension must be positive");
     output_dim_for(input_dim);  // throws for a width the layer cannot take (an odd one for glu)
     width_ = input_dim;
     try {
@@ -47,5 +47,7 @@ class ElementwiseLayerOf : public LayerOf<Scalar> {
   RowMatrixOf<Scalar> output_;      // (max_batch, output_dim)
   RowMatrixOf<Scalar> grad_input_;  // (max_batch, width)
 };
+
+using ElementwiseLayer = ElementwiseLayerOf<float>;
 
 }  // namespace fastmlp

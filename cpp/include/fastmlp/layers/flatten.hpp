@@ -21,7 +21,15 @@ struct FlattenOptions {
 
 template <class Scalar>
 class FlattenOf : public Described<FlattenOf<Scalar>, ElementwiseLayerOf<Scalar>, FlattenOptions> {
+  using DescribedBase = Described<FlattenOf<Scalar>, ElementwiseLayerOf<Scalar>, FlattenOptions>;
+  using ElementwiseLayerOf<Scalar>::width_;
+  using ElementwiseLayerOf<Scalar>::output_;
+  using ElementwiseLayerOf<Scalar>::grad_input_;
+  using ElementwiseLayerOf<Scalar>::no_grad_input;
+  using DescribedBase::options_;
+
  public:
+  using Options = FlattenOptions;
   static constexpr const char* kClassName = "Flatten";
   explicit FlattenOf(const Options& options = {});
 
@@ -31,5 +39,7 @@ class FlattenOf : public Described<FlattenOf<Scalar>, ElementwiseLayerOf<Scalar>
   }
   void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override { output = input; }
 };
+
+using Flatten = FlattenOf<float>;
 
 }  // namespace fastmlp

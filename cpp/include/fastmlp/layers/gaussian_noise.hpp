@@ -20,13 +20,24 @@ struct GaussianNoiseOptions {
 };
 
 template <class Scalar>
-class GaussianNoiseOf : public RandomLayer<GaussianNoiseOf<Scalar>, GaussianNoiseOptions> {
+class GaussianNoiseOf : public RandomLayerOf<Scalar, GaussianNoiseOf<Scalar>, GaussianNoiseOptions> {
+  using RandomBase = RandomLayerOf<Scalar, GaussianNoiseOf<Scalar>, GaussianNoiseOptions>;
+  using RandomBase::options_;
+  using RandomBase::rng_;
+  using RandomBase::width_;
+  using RandomBase::output_;
+  using RandomBase::grad_input_;
+  using RandomBase::no_grad_input;
+
  public:
+  using typename RandomBase::Options;
   static constexpr const char* kClassName = "GaussianNoise";
   explicit GaussianNoiseOf(const Options& options);
 
   ConstMatrixMapOf<Scalar> forward(ConstMatrixMapOf<Scalar> input, bool training) override;
   ConstMatrixMapOf<Scalar> backward(ConstMatrixMapOf<Scalar> input, ConstMatrixMapOf<Scalar> grad, GradientAt at, bool need_grad_input) override;
 };
+
+using GaussianNoise = GaussianNoiseOf<float>;
 
 }  // namespace fastmlp

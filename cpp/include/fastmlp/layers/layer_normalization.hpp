@@ -38,7 +38,15 @@ struct LayerNormalizationOptions {
 
 template <class Scalar>
 class LayerNormalizationOf : public Described<LayerNormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, LayerNormalizationOptions> {
+  using DescribedBase = Described<LayerNormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, LayerNormalizationOptions>;
+  using ElementwiseLayerOf<Scalar>::width_;
+  using ElementwiseLayerOf<Scalar>::output_;
+  using ElementwiseLayerOf<Scalar>::grad_input_;
+  using ElementwiseLayerOf<Scalar>::no_grad_input;
+  using DescribedBase::options_;
+
  public:
+  using Options = LayerNormalizationOptions;
   static constexpr const char* kClassName = "LayerNormalization";
   explicit LayerNormalizationOf(const Options& options = {});
 
@@ -65,5 +73,7 @@ class LayerNormalizationOf : public Described<LayerNormalizationOf<Scalar>, Elem
   VectorOf<Scalar> row_mean_;                                   // (max_batch)  each sample's mean
   VectorOf<Scalar> row_inv_std_;                                // (max_batch)  s = 1 / sqrt(var + epsilon)
 };
+
+using LayerNormalization = LayerNormalizationOf<float>;
 
 }  // namespace fastmlp

@@ -44,6 +44,8 @@ class MergeLayerOf : public LayerOf<Scalar> {
   std::vector<RowMatrixOf<Scalar>> grad_buffers_;   // gradient_buffers() of (max_batch, input width)
 };
 
+using MergeLayer = MergeLayerOf<float>;
+
 struct ConcatenateOptions {
   std::int64_t axis = -1;
 
@@ -56,7 +58,12 @@ struct ConcatenateOptions {
 // The inputs' features side by side: (n, a) and (n, b) give (n, a + b).
 template <class Scalar>
 class ConcatenateOf : public Described<ConcatenateOf<Scalar>, MergeLayerOf<Scalar>, ConcatenateOptions> {
+  using DescribedBase = Described<ConcatenateOf<Scalar>, MergeLayerOf<Scalar>, ConcatenateOptions>;
+  using MergeLayerOf<Scalar>::widths_;
+  using MergeLayerOf<Scalar>::grad_buffers_;
+
  public:
+  using Options = ConcatenateOptions;
   static constexpr const char* kClassName = "Concatenate";
   explicit ConcatenateOf(const Options& options = {});
   void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
@@ -67,22 +74,34 @@ class ConcatenateOf : public Described<ConcatenateOf<Scalar>, MergeLayerOf<Scala
   Index output_width(const std::vector<Index>& widths) const override;
 };
 
+using Concatenate = ConcatenateOf<float>;
+
 // The element-wise merges: every input has the output's width.
-template <class Derived>
+template <class Scalar, class Derived>
 class ElementwiseMergeOf : public Described<Derived, MergeLayerOf<Scalar>, NoOptions> {
+  using DescribedBase = Described<Derived, MergeLayerOf<Scalar>, NoOptions>;
+
  public:
+  using Options = NoOptions;
   void infer_inputs(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output) const override { Derived::combine(inputs, output); }
 
  protected:
-  explicit ElementwiseMergeOf(const NoOptions& options) : Described<Derived, MergeLayerOf<Scalar>, NoOptions>(options) {}
+  explicit ElementwiseMergeOf(const NoOptions& options) : DescribedBase(options) {}
   Index output_width(const std::vector<Index>& widths) const override;
 };
 
+template <class Derived>
+using ElementwiseMerge = ElementwiseMergeOf<float, Derived>;
+
 template <class Scalar>
-class AddOf : public ElementwiseMerge<AddOf<Scalar>> {
+class AddOf : public ElementwiseMergeOf<Scalar, AddOf<Scalar>> {
+  using MergeBase = ElementwiseMergeOf<Scalar, AddOf<Scalar>>;
+  using MergeLayerOf<Scalar>::grad_buffers_;
+
  public:
+  using Options = NoOptions;
   static constexpr const char* kClassName = "Add";
-  explicit AddOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  explicit AddOf(const Options& options = {}) : MergeBase(options) {}
   static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
   void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
@@ -91,11 +110,17 @@ class AddOf : public ElementwiseMerge<AddOf<Scalar>> {
   size_t gradient_buffers() const override { return 0; }
 };
 
+using Add = AddOf<float>;
+
 template <class Scalar>
-class SubtractOf : public ElementwiseMerge<SubtractOf<Scalar>> {
+class SubtractOf : public ElementwiseMergeOf<Scalar, SubtractOf<Scalar>> {
+  using MergeBase = ElementwiseMergeOf<Scalar, SubtractOf<Scalar>>;
+  using MergeLayerOf<Scalar>::grad_buffers_;
+
  public:
+  using Options = NoOptions;
   static constexpr const char* kClassName = "Subtract";
-  explicit SubtractOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  explicit SubtractOf(const Options& options = {}) : MergeBase(options) {}
   static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
   void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
@@ -105,21 +130,33 @@ class SubtractOf : public ElementwiseMerge<SubtractOf<Scalar>> {
   Index output_width(const std::vector<Index>& widths) const override;
 };
 
+using Subtract = SubtractOf<float>;
+
 template <class Scalar>
-class MultiplyOf : public ElementwiseMerge<MultiplyOf<Scalar>> {
+class MultiplyOf : public ElementwiseMergeOf<Scalar, MultiplyOf<Scalar>> {
+  using MergeBase = ElementwiseMergeOf<Scalar, MultiplyOf<Scalar>>;
+  using MergeLayerOf<Scalar>::grad_buffers_;
+
  public:
+  using Options = NoOptions;
   static constexpr const char* kClassName = "Multiply";
-  explicit MultiplyOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  explicit MultiplyOf(const Options& options = {}) : MergeBase(options) {}
   static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
   void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 };
 
+using Multiply = MultiplyOf<float>;
+
 template <class Scalar>
-class AverageOf : public ElementwiseMerge<AverageOf<Scalar>> {
+class AverageOf : public ElementwiseMergeOf<Scalar, AverageOf<Scalar>> {
+  using MergeBase = ElementwiseMergeOf<Scalar, AverageOf<Scalar>>;
+  using MergeLayerOf<Scalar>::grad_buffers_;
+
  public:
+  using Options = NoOptions;
   static constexpr const char* kClassName = "Average";
-  explicit AverageOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  explicit AverageOf(const Options& options = {}) : MergeBase(options) {}
   static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
   void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
@@ -128,25 +165,39 @@ class AverageOf : public ElementwiseMerge<AverageOf<Scalar>> {
   size_t gradient_buffers() const override { return 1; }
 };
 
+using Average = AverageOf<float>;
+
 // Maximum and Minimum: the gradient goes to the input that was chosen, the first one on a tie.
 template <class Scalar>
-class MaximumOf : public ElementwiseMerge<MaximumOf<Scalar>> {
+class MaximumOf : public ElementwiseMergeOf<Scalar, MaximumOf<Scalar>> {
+  using MergeBase = ElementwiseMergeOf<Scalar, MaximumOf<Scalar>>;
+  using MergeLayerOf<Scalar>::grad_buffers_;
+
  public:
+  using Options = NoOptions;
   static constexpr const char* kClassName = "Maximum";
-  explicit MaximumOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  explicit MaximumOf(const Options& options = {}) : MergeBase(options) {}
   static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
   void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 };
 
+using Maximum = MaximumOf<float>;
+
 template <class Scalar>
-class MinimumOf : public ElementwiseMerge<MinimumOf<Scalar>> {
+class MinimumOf : public ElementwiseMergeOf<Scalar, MinimumOf<Scalar>> {
+  using MergeBase = ElementwiseMergeOf<Scalar, MinimumOf<Scalar>>;
+  using MergeLayerOf<Scalar>::grad_buffers_;
+
  public:
+  using Options = NoOptions;
   static constexpr const char* kClassName = "Minimum";
-  explicit MinimumOf(const Options& options = {}) : ElementwiseMergeOf(options) {}
+  explicit MinimumOf(const Options& options = {}) : MergeBase(options) {}
   static void combine(const LayerInputsOf<Scalar>& inputs, MatrixMapOf<Scalar> output);
   void backward_inputs(const LayerInputsOf<Scalar>& inputs, ConstMatrixMapOf<Scalar> grad, GradientAt at, const std::vector<bool>& need_grad,
                        const Scalar** grad_inputs) override;
 };
+
+using Minimum = MinimumOf<float>;
 
 }  // namespace fastmlp

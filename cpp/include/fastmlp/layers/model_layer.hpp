@@ -57,6 +57,8 @@ class ModelLayerOf : public LayerOf<Scalar> {
   std::vector<std::string> names_;  // parameter names, made once
 };
 
+using ModelLayer = ModelLayerOf<float>;
+
 // {"class_name", "config"} of a layer, or of the model a ModelLayer holds.
 template <class Scalar>
 Config serialize_layer(const LayerOf<Scalar>& layer);
@@ -65,12 +67,14 @@ Config serialize_layer(const LayerOf<Scalar>& layer);
 // model's layers `before_build` sees (Model::from_config) before they are built.
 template <class Scalar>
 std::shared_ptr<LayerOf<Scalar>> layer_from_config(const Config& entry, const std::string& what,
-                                         const ModelOf<Scalar>::BuildCheck& before_build = {});
+                                                 const typename ModelOf<Scalar>::BuildCheck& before_build = {});
 // A model from {"class_name", "config"}, as the class it is (a Sequential is made a Sequential).
 template <class Scalar>
-std::shared_ptr<ModelOf<Scalar>> shared_model_from_config(const Config& serialized, const ModelOf<Scalar>::BuildCheck& before_build = {});
+std::shared_ptr<ModelOf<Scalar>> shared_model_from_config(const Config& serialized,
+                                                          const typename ModelOf<Scalar>::BuildCheck& before_build = {});
 // The check for the layers of the model used as layer `position`: `check` sees them at "position/inner".
 template <class Scalar>
-ModelOf<Scalar>::BuildCheck nested_check(const ModelOf<Scalar>::BuildCheck& check, const std::string& position);
+typename ModelOf<Scalar>::BuildCheck nested_check(const typename ModelOf<Scalar>::BuildCheck& check,
+                                                  const std::string& position);
 
 }  // namespace fastmlp

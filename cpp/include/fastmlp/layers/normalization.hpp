@@ -28,7 +28,15 @@ struct NormalizationOptions {
 
 template <class Scalar>
 class NormalizationOf : public Described<NormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, NormalizationOptions> {
+  using DescribedBase = Described<NormalizationOf<Scalar>, ElementwiseLayerOf<Scalar>, NormalizationOptions>;
+  using ElementwiseLayerOf<Scalar>::width_;
+  using ElementwiseLayerOf<Scalar>::output_;
+  using ElementwiseLayerOf<Scalar>::grad_input_;
+  using ElementwiseLayerOf<Scalar>::no_grad_input;
+  using DescribedBase::options_;
+
  public:
+  using Options = NormalizationOptions;
   static constexpr const char* kClassName = "Normalization";
   explicit NormalizationOf(const Options& options = {});
 
@@ -60,5 +68,7 @@ class NormalizationOf : public Described<NormalizationOf<Scalar>, ElementwiseLay
   RowVectorOf<Scalar> mean_row_;                 // (1, width)  the mean for every feature, this pass
   RowVectorOf<Scalar> scale_;                    // (1, width)  the factor on x, this pass
 };
+
+using Normalization = NormalizationOf<float>;
 
 }  // namespace fastmlp

@@ -20,7 +20,15 @@ struct PReLUOptions {
 
 template <class Scalar>
 class PReLUOf : public Described<PReLUOf<Scalar>, ElementwiseLayerOf<Scalar>, PReLUOptions> {
+  using DescribedBase = Described<PReLUOf<Scalar>, ElementwiseLayerOf<Scalar>, PReLUOptions>;
+  using ElementwiseLayerOf<Scalar>::width_;
+  using ElementwiseLayerOf<Scalar>::output_;
+  using ElementwiseLayerOf<Scalar>::grad_input_;
+  using ElementwiseLayerOf<Scalar>::no_grad_input;
+  using DescribedBase::options_;
+
  public:
+  using Options = PReLUOptions;
   static constexpr const char* kClassName = "PReLU";
   explicit PReLUOf(const Options& options = {});
 
@@ -39,5 +47,7 @@ class PReLUOf : public Described<PReLUOf<Scalar>, ElementwiseLayerOf<Scalar>, PR
   RowMatrixOf<Scalar> alpha_;       // (1, width)
   RowMatrixOf<Scalar> alpha_grad_;  // (1, width)
 };
+
+using PReLU = PReLUOf<float>;
 
 }  // namespace fastmlp

@@ -30,19 +30,24 @@ inline void require_layer_seed(const std::optional<std::int64_t>& seed, const ch
 
 // A layer that draws random numbers while training (Dropout's masks, GaussianNoise's noise) and is
 // the identity at inference: its options have a `seed`, and its generator is saved with the model.
-template <class Derived, class OptionsT>
+template <class Scalar, class Derived, class OptionsT>
 class RandomLayerOf : public Described<Derived, ElementwiseLayerOf<Scalar>, OptionsT> {
+  using DescribedBase = Described<Derived, ElementwiseLayerOf<Scalar>, OptionsT>;
+
  public:
   void infer(ConstMatrixMapOf<Scalar> input, MatrixMapOf<Scalar> output) const override { output = input; }
   Rng* generator() override { return &rng_; }
 
  protected:
-  explicit RandomLayerOf(const OptionsT& options) : Described<Derived, ElementwiseLayerOf<Scalar>, OptionsT>(options) {
+  explicit RandomLayerOf(const OptionsT& options) : DescribedBase(options) {
     require_layer_seed(options.seed, Derived::kClassName);
   }
   void on_build(Rng& rng) override { rng_ = layer_generator(this->options_.seed, rng); }
 
   Rng rng_;
 };
+
+template <class Derived, class OptionsT>
+using RandomLayer = RandomLayerOf<float, Derived, OptionsT>;
 
 }  // namespace fastmlp
