@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "checks.hpp"
 #include "crc32.hpp"
@@ -18,6 +20,12 @@
 namespace {
 
 constexpr const char* kTarget = "fuzz_model";
+
+// Where a model of this scalar type sits in AnyModel.
+template <class Scalar>
+std::size_t model_index(const fastmlp::ModelOf<Scalar>&) {
+  return std::is_same_v<Scalar, float> ? 0 : 1;
+}
 
 }  // namespace
 
@@ -28,10 +36,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (int i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
   }
   try {
-    const fastmlp::Model model = fastmlp::load_model_from_bytes(bytes, "fuzz input");
-    const std::string again = fastmlp::save_model_to_bytes(model);
-    const fastmlp::Model copy = fastmlp::load_model_from_bytes(again, "saved fuzz input");
-    if (fastmlp::save_model_to_bytes(copy) != again) fastmlp::fuzz::fail(kTarget, "a loaded model saves differently after a round trip", "");
+    // Either scalar type: the file says which.
+    const fastmlp::AnyModel model = fastmlp::load_any_model_from_bytes(bytes, "fuzz input");
+    std::visit([](const auto& loaded) {
+      const std::string again = fastmlp::save_model_to_bytes(loaded);
+      const fastmlp::AnyModel copy = fastmlp::load_any_model_from_bytes(again, "saved fuzz input");
+      if (copy.index() != model_index(loaded) ||
+          std::visit([](const auto& m) { return fastmlp::save_model_to_bytes(m); }, copy) != again)
+        fastmlp::fuzz::fail(kTarget, "a loaded model saves differently after a round trip", "");
+    }, model);
   } catch (const fastmlp::ModelFileError& error) {
     fastmlp::fuzz::require_valid_text(kTarget, error.what());
   }

@@ -871,7 +871,7 @@ Logs ModelOf<Scalar>::evaluate_share(const DatasetsOf<Scalar>& data, Index batch
       callbacks->on_batch_end(batch, tally.logs(static_cast<double>(end - first_row)));
   }
   Index rows = end_row - first_row;
-  if (distribution.active()) reduce_totals(*distribution.communicator, tally.totals(), rows);
+  if (distribution.active()) reduce_totals<Scalar>(*distribution.communicator, tally.totals(), rows);
   const Logs& logs = tally.logs(static_cast<double>(rows));
   if (callbacks && callbacks->on_end) callbacks->on_end(logs);
   return logs;

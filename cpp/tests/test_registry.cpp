@@ -47,6 +47,8 @@ int check_kind() {
 }
 
 void test_every_type_round_trips_its_defaults() {
+  // Layers exist once per scalar type, with the same names and configs.
+  CHECK(static_cast<size_t>(check_kind<LayerOf<double>>()) == Registry<Layer>::instance().entries().size());
   const int types = check_kind<Layer>() + check_kind<Activation>() + check_kind<Loss>() + check_kind<Metric>() +
                     check_kind<Optimizer>() + check_kind<LearningRateSchedule>() + check_kind<Initializer>() +
                     check_kind<Regularizer>();
