@@ -52,11 +52,15 @@ void bind_registry(py::module_& m, const char* kind) {
 // What every registered object shows: its class name and its config as a dict.
 template <class Base, class Holder = std::shared_ptr<Base>>
 py::class_<Base, Holder> bind_kind(py::module_& m, const char* name) {
+  // "fastmlp._core.Layer", or "fastmlp._core.float64.Layer" for a double model's layers.
+  std::string qualified = m.attr("__name__").cast<std::string>();
+  if (qualified.rfind("fastmlp.", 0) != 0) qualified = "fastmlp." + qualified;
+  qualified += "." + std::string(name);
   return py::class_<Base, Holder>(m, name)
       .def_property_readonly("class_name", &Base::class_name)
       .def_property_readonly("config", [](const Base& object) { return to_python(object.config()); })
-      .def("__repr__", [name](const Base& object) {
-        return "<fastmlp._core." + std::string(name) + " " + object.class_name() + " " + object.config().dump() + ">";
+      .def("__repr__", [qualified](const Base& object) {
+        return "<" + qualified + " " + object.class_name() + " " + object.config().dump() + ">";
       });
 }
 

@@ -31,7 +31,12 @@ class PythonCommunicator : public Communicator {
     return call_python(method("size")).cast<int>();
   }
 
-  void allreduce_sum(Scalar* data, std::size_t count) override {
+  // A float32 model's gradients, or a float64 model's: Python's allreduce_sum gets an array of that dtype.
+  void allreduce_sum(float* data, std::size_t count) override {
+    const GilTaken gil;
+    call_python(method("allreduce_sum"), borrowed(data, count));
+  }
+  void allreduce_sum(double* data, std::size_t count) override {
     const GilTaken gil;
     call_python(method("allreduce_sum"), borrowed(data, count));
   }
@@ -66,7 +71,7 @@ void register_distribution(py::module_& m) {
   py::register_exception<DistributedError>(m, "DistributedError", PyExc_RuntimeError);
   py::class_<Communicator, PythonCommunicator>(m, "Communicator",
                                                "Base class of the communicators data-parallel training runs over: "
-                                               "subclasses define rank(), size(), allreduce_sum(float32 array), "
+                                               "subclasses define rank(), size(), allreduce_sum(float32 or float64 array), "
                                                "broadcast(uint8 array, root) and announce_failure(reason).")
       .def(py::init<>())
       .def("rank", &Communicator::rank)

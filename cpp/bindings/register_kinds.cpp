@@ -20,19 +20,39 @@
 namespace fastmlp::bindings {
 namespace {
 
+// The kinds are not templates: one object serves float32 and float64 models, and the functions that
+// take arrays are bound once per scalar, as overloads (with .noconvert(), a float32 array picks the
+// first and a float64 array the second; the result has the argument's dtype).
+template <class Scalar>
+void bind_activation_math(py::class_<Activation, std::shared_ptr<Activation>>& activation) {
+  // f applied to a 2-D array, into a new array: what fastmlp.activations' functions compute.
+  activation.def(
+      "__call__",
+      [](const Activation& self, const ArrayOf<Scalar>& x) {
+        const ConstMatrixMapOf<Scalar> input = map_matrix(x, "x");
+        const Index width = self.output_width(input.cols());  // half of it for glu
+        ArrayOf<Scalar> out({input.rows(), width});
+        self.apply(input, MatrixMapOf<Scalar>(out.mutable_data(), input.rows(), width));
+        return out;
+      },
+      py::arg("x").noconvert());
+}
+
 void register_activations(py::module_& m) {
   bind_registry<Activation>(m, "activation");
-  bind_kind<Activation>(m, "Activation")
-      // f applied to a 2-D array, into a new array: what fastmlp.activations' functions compute.
-      .def("__call__",
-           [](const Activation& activation, const FloatArray& x) {
-             const ConstMatrixMap input = map_matrix(x, "x");
-             const Index width = activation.output_width(input.cols());  // half of it for glu
-             FloatArray out({input.rows(), width});
-             activation.apply(input, MatrixMap(out.mutable_data(), input.rows(), width));
-             return out;
-           },
-           py::arg("x").noconvert());
+  auto activation = bind_kind<Activation>(m, "Activation");
+  bind_activation_math<float>(activation);
+  bind_activation_math<double>(activation);
+}
+
+// Values for a tensor of `rows` x `cols`, drawn as a model of this scalar draws them.
+template <class Scalar>
+ArrayOf<Scalar> fill_values(const Initializer& initializer, Index rows, Index cols, Index fan_in, Index fan_out,
+                            std::uint64_t seed) {
+  RowMatrixOf<Scalar> values(rows, cols);
+  Rng rng(seed);
+  initializer.fill(values, fan_in, fan_out, rng);
+  return to_array(values);
 }
 
 void register_initializers(py::module_& m) {
@@ -40,60 +60,75 @@ void register_initializers(py::module_& m) {
   // Values for a tensor of `rows` x `cols` with Keras's fans; an unseeded initializer draws from a
   // generator seeded with `seed` (Python passes one from its global seed source).
   bind_kind<Initializer>(m, "Initializer")
+      // dtype: "float32" or "float64", the array's and the draw's.
       .def("fill",
-           [](const Initializer& initializer, Index rows, Index cols, Index fan_in, Index fan_out, std::uint64_t seed) {
+           [](const Initializer& initializer, Index rows, Index cols, Index fan_in, Index fan_out, std::uint64_t seed,
+              const std::string& dtype) -> py::object {
              if (rows < 0 || cols < 0) throw py::value_error("an initializer needs a shape of sizes >= 0");
-             RowMatrix values(rows, cols);
-             Rng rng(seed);
-             initializer.fill(values, fan_in, fan_out, rng);
-             FloatArray out({rows, cols});
-             MatrixMap(out.mutable_data(), rows, cols) = values;
-             return out;
+             if (dtype == dtype_name<float>())
+               return fill_values<float>(initializer, rows, cols, fan_in, fan_out, seed);
+             if (dtype == dtype_name<double>())
+               return fill_values<double>(initializer, rows, cols, fan_in, fan_out, seed);
+             throw py::value_error("dtype must be 'float32' or 'float64', got '" + dtype + "'");
            },
-           py::arg("rows"), py::arg("cols"), py::arg("fan_in"), py::arg("fan_out"), py::arg("seed"));
+           py::arg("rows"), py::arg("cols"), py::arg("fan_in"), py::arg("fan_out"), py::arg("seed"),
+           py::arg("dtype") = dtype_name<float>());
+}
+
+template <class Scalar>
+void bind_penalty(py::class_<Regularizer, std::shared_ptr<Regularizer>>& regularizer) {
+  regularizer.def(
+      "__call__", [](const Regularizer& self, const ArrayOf<Scalar>& x) { return self.penalty(map_matrix(x, "x")); },
+      py::arg("x").noconvert());
 }
 
 void register_regularizers(py::module_& m) {
   bind_registry<Regularizer>(m, "regularizer");
-  bind_kind<Regularizer>(m, "Regularizer")
-      .def("__call__", [](const Regularizer& regularizer, const FloatArray& x) {
-        return regularizer.penalty(map_matrix(x, "x"));
-      }, py::arg("x").noconvert());
+  auto regularizer = bind_kind<Regularizer>(m, "Regularizer");
+  bind_penalty<float>(regularizer);
+  bind_penalty<double>(regularizer);
 }
 
 // The loss kernels index y_pred by the labels and pair y_true's columns with y_pred's without
 // checking (they run inside the training loop, after Sequential has checked its data). Called from
 // Python directly they get any arrays, so the same checks run here first: shapes, non-empty, and
 // targets the loss accepts (a sparse label of 10**6 would otherwise read far past the row).
-void check_loss_inputs(const Loss& loss, ConstMatrixMap y_true, ConstMatrixMap y_pred) {
+template <class Scalar>
+void check_loss_inputs(const Loss& loss, ConstMatrixMapOf<Scalar> y_true, ConstMatrixMapOf<Scalar> y_pred) {
   if (y_true.rows() != y_pred.rows()) throw py::value_error("y_true and y_pred must have the same number of rows");
   if (y_pred.rows() == 0 || y_pred.cols() == 0)
     throw py::value_error("y_pred is empty; a loss needs at least one sample and one output");
   loss.check_targets(y_true, y_pred.cols());
 }
 
-void register_losses(py::module_& m) {
-  bind_registry<Loss>(m, "loss");
-  bind_kind<Loss>(m, "Loss")
-      .def("target_columns", &Loss::target_columns, py::arg("output_units"))
-      .def("per_sample",
-           [](const Loss& loss, const FloatArray& y_true, const FloatArray& y_pred) {
-             const ConstMatrixMap t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
-             check_loss_inputs(loss, t, p);
+template <class Scalar>
+void bind_loss_math(py::class_<Loss, std::shared_ptr<Loss>>& loss) {
+  loss.def("per_sample",
+           [](const Loss& self, const ArrayOf<Scalar>& y_true, const ArrayOf<Scalar>& y_pred) {
+             const ConstMatrixMapOf<Scalar> t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
+             check_loss_inputs<Scalar>(self, t, p);
              py::array_t<Scalar> out(p.rows());
-             loss.per_sample(p, t, Eigen::Map<Vector>(out.mutable_data(), p.rows()));
+             self.per_sample(p, t, Eigen::Map<VectorOf<Scalar>>(out.mutable_data(), p.rows()));
              return out;
            },
            py::arg("y_true").noconvert(), py::arg("y_pred").noconvert())
       .def("gradient",
-           [](const Loss& loss, const FloatArray& y_true, const FloatArray& y_pred) {
-             const ConstMatrixMap t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
-             check_loss_inputs(loss, t, p);
-             FloatArray out({p.rows(), p.cols()});
-             loss.gradient(p, t, MatrixMap(out.mutable_data(), p.rows(), p.cols()));
+           [](const Loss& self, const ArrayOf<Scalar>& y_true, const ArrayOf<Scalar>& y_pred) {
+             const ConstMatrixMapOf<Scalar> t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
+             check_loss_inputs<Scalar>(self, t, p);
+             ArrayOf<Scalar> out({p.rows(), p.cols()});
+             self.gradient(p, t, MatrixMapOf<Scalar>(out.mutable_data(), p.rows(), p.cols()));
              return out;
            },
            py::arg("y_true").noconvert(), py::arg("y_pred").noconvert());
+}
+
+void register_losses(py::module_& m) {
+  bind_registry<Loss>(m, "loss");
+  auto loss = bind_kind<Loss>(m, "Loss");
+  loss.def("target_columns", &Loss::target_columns, py::arg("output_units"));
+  bind_loss_math<float>(loss);
+  bind_loss_math<double>(loss);
 }
 
 void register_metrics(py::module_& m) {
@@ -126,13 +161,20 @@ void register_optimizers(py::module_& m) {
       // Keras's names of the per-parameter state, in the order slots() lists it (for other tools' files).
       .def_property_readonly("slot_names", &Optimizer::slot_names)
       .def_property_readonly("extra_state", [](const Optimizer& o) { return to_python(o.extra_state()); })
+      // The slots of a model of `dtype` ("float32" or "float64": an optimizer keeps them in its model's).
       .def("slots",
-           [](py::object self, size_t index) {
+           [](py::object self, size_t index, const std::string& dtype) {
+             const Optimizer& optimizer = self.cast<const Optimizer&>();
              py::list views;
-             for (const auto& s : self.cast<Optimizer&>().slots(index)) views.append(readonly_numpy_view(s, self));
+             if (dtype == dtype_name<double>())
+               for (const auto& s : optimizer.slots<double>(index)) views.append(readonly_numpy_view(s, self));
+             else if (dtype == dtype_name<float>())
+               for (const auto& s : optimizer.slots<float>(index)) views.append(readonly_numpy_view(s, self));
+             else
+               throw py::value_error("dtype must be 'float32' or 'float64', got '" + dtype + "'");
              return views;
            },
-           py::arg("index"));
+           py::arg("index"), py::arg("dtype") = dtype_name<float>());
 }
 
 }  // namespace

@@ -18,17 +18,16 @@ RegularizerPtr regularizer_from(py::object value, const char* what) {
   return Registry<Regularizer>::instance().deserialize(from_python(value, what), what);
 }
 
-py::array_t<Scalar> to_array(const RowMatrix& values) {
-  py::array_t<Scalar> out({values.rows(), values.cols()});
-  MatrixMap(out.mutable_data(), values.rows(), values.cols()) = values;
-  return out;
-}
-
 }  // namespace
 
+template <class Scalar>
 void register_layers(py::module_& m) {
+  using Layer = LayerOf<Scalar>;
+  using Dense = DenseOf<Scalar>;
+  using Normalization = NormalizationOf<Scalar>;
   bind_registry<Layer>(m, "layer");
   bind_kind<Layer>(m, "Layer")
+      .def_property_readonly("dtype", [](const Layer&) { return dtype_name<Scalar>(); })
       .def_property("name", &Layer::name, &Layer::set_name)
       .def_property("trainable", &Layer::trainable, &Layer::set_trainable)
       .def_property_readonly("built", &Layer::built)
@@ -85,8 +84,8 @@ void register_layers(py::module_& m) {
   // Keras's Normalization.adapt and its mean and variance, broadcast to (1, features).
   py::class_<Normalization, Layer, std::shared_ptr<Normalization>>(m, "Normalization")
       .def("adapt",
-           [](Normalization& layer, const FloatArray& data) {
-             const ConstMatrixMap values = map_matrix(data, "data");
+           [](Normalization& layer, const ArrayOf<Scalar>& data) {
+             const ConstMatrixMapOf<Scalar> values = map_matrix(data, "data");
              const GilReleased released;
              layer.adapt(values);
            },
@@ -94,5 +93,8 @@ void register_layers(py::module_& m) {
       .def_property_readonly("mean", [](const Normalization& layer) { return to_array(layer.mean()); })
       .def_property_readonly("variance", [](const Normalization& layer) { return to_array(layer.variance()); });
 }
+
+template void register_layers<float>(py::module_&);
+template void register_layers<double>(py::module_&);
 
 }  // namespace fastmlp::bindings

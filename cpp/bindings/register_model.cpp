@@ -19,12 +19,15 @@
 namespace fastmlp::bindings {
 namespace {
 
-using WeightArray = py::array_t<Scalar, py::array::c_style>;
-using Arrays = std::vector<FloatArray>;
-using Inputs = std::vector<InputArray>;  // a float32 array or a CsrMatrix per model input
+// The arrays of a model of scalar Scalar: float32 ones for a float model, float64 for a double one.
+template <class Scalar>
+using ArraysOf = std::vector<ArrayOf<Scalar>>;
+template <class Scalar>
+using InputsOf = std::vector<InputArrayOf<Scalar>>;  // an array or a CsrMatrix per model input
 
-// A 1-D float32 array of one weight per sample, or null.
-const Scalar* weight_pointer(const std::optional<WeightArray>& weights, Index rows, const char* name) {
+// A 1-D array of one weight per sample, or null.
+template <class Scalar>
+const Scalar* weight_pointer(const std::optional<ArrayOf<Scalar>>& weights, Index rows, const char* name) {
   if (!weights) return nullptr;
   if (weights->ndim() != 1 || weights->shape(0) != rows)
     throw py::value_error(std::string(name) + " must be a 1-D array with one weight per sample (" +
@@ -32,14 +35,16 @@ const Scalar* weight_pointer(const std::optional<WeightArray>& weights, Index ro
   return weights->data();
 }
 
-std::vector<ConstMatrixMap> map_all(const Arrays& arrays, const char* name) {
-  std::vector<ConstMatrixMap> maps;
-  for (const FloatArray& array : arrays) maps.push_back(map_matrix(array, name));
+template <class Scalar>
+std::vector<ConstMatrixMapOf<Scalar>> map_all(const ArraysOf<Scalar>& arrays, const char* name) {
+  std::vector<ConstMatrixMapOf<Scalar>> maps;
+  for (const ArrayOf<Scalar>& array : arrays) maps.push_back(map_matrix(array, name));
   return maps;
 }
 
-// A number as a float; one value per threshold as a float32 array of shape (thresholds,), as Keras
-// logs a confusion metric given several thresholds.
+// A number as a float; one value per threshold as an array of the model's dtype, of shape
+// (thresholds,), as Keras logs a confusion metric given several thresholds.
+template <class Scalar>
 py::object log_to_python(const LogValue& value) {
   if (!value.is_vector()) return py::float_(value.number());
   const std::vector<double>& values = value.values();
@@ -48,21 +53,24 @@ py::object log_to_python(const LogValue& value) {
   return std::move(out);
 }
 
-std::vector<InputMatrix> map_inputs(const Inputs& arrays, const char* name) {
-  std::vector<InputMatrix> maps;
-  for (const InputArray& array : arrays) maps.push_back(map_input(array, name));
+template <class Scalar>
+std::vector<InputMatrixOf<Scalar>> map_inputs(const InputsOf<Scalar>& arrays, const char* name) {
+  std::vector<InputMatrixOf<Scalar>> maps;
+  for (const InputArrayOf<Scalar>& array : arrays) maps.push_back(map_input(array, name));
   return maps;
 }
 
+template <class Scalar>
 py::dict logs_to_dict(const Logs& logs) {
   py::dict out;
-  for (const auto& [name, value] : logs) out[py::str(name)] = log_to_python(value);
+  for (const auto& [name, value] : logs) out[py::str(name)] = log_to_python<Scalar>(value);
   return out;
 }
 
 // Evaluation hooks that take the GIL for their short calls; unset where Python passes None. They run
 // on the thread that made them (evaluate's, or fit's for its validation), whose thread state they
 // take back: [issue 13] gil.hpp, safe at interpreter exit.
+template <class Scalar>
 EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_end, py::object on_batch_begin,
                                             py::object on_batch_end) {
   PyThreadState* const thread = PyThreadState_Get();
@@ -75,7 +83,7 @@ EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_e
   if (!on_end.is_none())
     callbacks.on_end = [on_end, thread](const Logs& logs) {
       const GilForCallback gil(thread);
-      call_python(on_end, logs_to_dict(logs));
+      call_python(on_end, logs_to_dict<Scalar>(logs));
     };
   if (!on_batch_begin.is_none())
     callbacks.on_batch_begin = [on_batch_begin, thread](Index batch) {
@@ -85,7 +93,7 @@ EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_e
   if (!on_batch_end.is_none())
     callbacks.on_batch_end = [on_batch_end, thread](Index batch, const Logs& logs) {
       const GilForCallback gil(thread);
-      call_python(on_batch_end, batch, logs_to_dict(logs));
+      call_python(on_batch_end, batch, logs_to_dict<Scalar>(logs));
     };
   return callbacks;
 }
@@ -96,6 +104,7 @@ EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_e
 // epoch-end hooks return whether to stop training (Keras's model.stop_training).
 // [issue 13] fit calls them on the thread that called it, whose thread state they take back
 // (gil.hpp: safe at interpreter exit).
+template <class Scalar>
 FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end, py::object on_epoch_begin,
                               py::object on_epoch_end, double progress_interval, const py::dict& validation) {
   PyThreadState* const thread = PyThreadState_Get();
@@ -105,7 +114,7 @@ FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end
     const GilForCallback gil(thread);
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     if (on_batch_end.is_none()) return false;
-    return py::bool_(call_python(on_batch_end, epoch, done - 1, logs_to_dict(running))).cast<bool>();
+    return py::bool_(call_python(on_batch_end, epoch, done - 1, logs_to_dict<Scalar>(running))).cast<bool>();
   };
   if (!on_batch_begin.is_none())
     callbacks.on_batch_begin = [on_batch_begin, thread](int epoch, Index batch) {
@@ -120,15 +129,17 @@ FitCallbacks python_callbacks(py::object on_batch_begin, py::object on_batch_end
   if (!on_epoch_end.is_none())
     callbacks.on_epoch_end = [on_epoch_end, thread](int epoch, const Logs& logs) {
       const GilForCallback gil(thread);
-      return py::bool_(call_python(on_epoch_end, epoch, logs_to_dict(logs))).cast<bool>();
+      return py::bool_(call_python(on_epoch_end, epoch, logs_to_dict<Scalar>(logs))).cast<bool>();
     };
   const auto hook = [&validation](const char* name) {
     return validation.contains(name) ? py::object(validation[name]) : py::object(py::none());
   };
-  callbacks.validation = python_evaluate_callbacks(hook("on_begin"), hook("on_end"), hook("on_batch_begin"),
-                                                   hook("on_batch_end"));
+  callbacks.validation = python_evaluate_callbacks<Scalar>(hook("on_begin"), hook("on_end"),
+                                                           hook("on_batch_begin"), hook("on_batch_end"));
   return callbacks;
 }
+
+}  // namespace
 
 void register_fit_options(py::module_& m) {
   py::class_<FitOptions>(m, "FitOptions")
@@ -144,10 +155,15 @@ void register_fit_options(py::module_& m) {
       .def("batches", &FitOptions::batches, py::arg("rows"));
 }
 
-using ModelClass = py::class_<Model, std::shared_ptr<Model>>;
+namespace {
+
+template <class Scalar>
+using ModelClassOf = py::class_<ModelOf<Scalar>, std::shared_ptr<ModelOf<Scalar>>>;
 
 // The graph and the compile state, which are refused while the model trains.
-void bind_structure(ModelClass& model) {
+template <class Scalar>
+void bind_structure(ModelClassOf<Scalar>& model) {
+  using Model = ModelOf<Scalar>;
   model
       .def("input",
            [](Model& self, std::vector<Index> shape, std::string name) {
@@ -156,7 +172,7 @@ void bind_structure(ModelClass& model) {
            },
            py::arg("shape"), py::arg("name") = "")
       .def("call",
-           [](Model& self, std::shared_ptr<Layer> layer, const std::vector<size_t>& inputs) {
+           [](Model& self, std::shared_ptr<LayerOf<Scalar>> layer, const std::vector<size_t>& inputs) {
              TrainingGuard::require_idle(self, "call");
              std::vector<Tensor> tensors;
              for (const size_t id : inputs) tensors.push_back(Tensor{id});
@@ -187,7 +203,14 @@ void bind_structure(ModelClass& model) {
       });
 }
 
-void bind_training(ModelClass& model) {
+template <class Scalar>
+void bind_training(ModelClassOf<Scalar>& model) {
+  using Model = ModelOf<Scalar>;
+  using Datasets = DatasetsOf<Scalar>;
+  using Arrays = ArraysOf<Scalar>;
+  using Inputs = InputsOf<Scalar>;
+  using WeightArray = ArrayOf<Scalar>;
+  using MatrixMap = MatrixMapOf<Scalar>;
   model
       .def("fit",
            [](Model& self, const Inputs& x, const Arrays& y, const FitOptions& options, const std::optional<Inputs>& x_val,
@@ -207,8 +230,8 @@ void bind_training(ModelClass& model) {
              }
              const TrainingGuard guard(self, "fit");
              // The callbacks hold py::objects: they are made and destroyed here, with the GIL held.
-             const FitCallbacks callbacks = python_callbacks(on_batch_begin, on_batch_end, on_epoch_begin, on_epoch_end,
-                                                             progress_interval, validation_hooks);
+             const FitCallbacks callbacks = python_callbacks<Scalar>(on_batch_begin, on_batch_end, on_epoch_begin,
+                                                                     on_epoch_end, progress_interval, validation_hooks);
              FitOptions distributed = options;  // the communicator, a Python object, lives for this call
              distributed.distribution = {communicator, sharded};
              const GilReleased released;  // [issue 13] gil.hpp: not py::gil_scoped_release
@@ -229,13 +252,13 @@ void bind_training(ModelClass& model) {
              if (data.x.empty()) throw py::value_error("evaluate needs at least one input array");
              data.sample_weight = weight_pointer(sample_weight, data.x[0].rows(), "sample_weight");
              const EvaluateCallbacks callbacks =
-                 python_evaluate_callbacks(py::none(), py::none(), on_batch_begin, on_batch_end);
+                 python_evaluate_callbacks<Scalar>(py::none(), py::none(), on_batch_begin, on_batch_end);
              Logs logs;
              {
                const GilReleased released;
                logs = self.evaluate(data, batch_size, &callbacks, Distribution{communicator, sharded});
              }
-             return logs_to_dict(logs);
+             return logs_to_dict<Scalar>(logs);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("batch_size") = 0,
            py::arg("sample_weight").noconvert() = py::none(), py::arg("on_batch_begin") = py::none(),
@@ -243,7 +266,7 @@ void bind_training(ModelClass& model) {
       .def("predict",
            [](const Model& self, const Inputs& x, Index batch_size, py::object on_batch_begin,
               py::object on_batch_end) {
-             const std::vector<InputMatrix> xs = map_inputs(x, "x");
+             const std::vector<InputMatrixOf<Scalar>> xs = map_inputs(x, "x");
              if (xs.empty()) throw py::value_error("predict needs at least one input array");
              if (!self.built()) throw py::value_error("predict: the model is not built");
              // [issue 13] Held from here, so that the outputs keep the widths they are allocated with. With
@@ -253,7 +276,7 @@ void bind_training(ModelClass& model) {
              py::list outputs;
              std::vector<MatrixMap> maps;
              for (size_t o = 0; o < self.output_count(); ++o) {
-               FloatArray out({xs[0].rows(), self.output_dim(o)});
+               ArrayOf<Scalar> out({xs[0].rows(), self.output_dim(o)});
                maps.emplace_back(out.mutable_data(), xs[0].rows(), self.output_dim(o));
                outputs.append(out);
              }
@@ -281,17 +304,17 @@ void bind_training(ModelClass& model) {
            py::arg("on_batch_end") = py::none())
       .def("call_training",
            [](Model& self, const Arrays& x) {
-             const std::vector<ConstMatrixMap> xs = map_all(x, "x");
+             const std::vector<ConstMatrixMapOf<Scalar>> xs = map_all(x, "x");
              // It writes the layers' training buffers, as a training step does.
              const TrainingGuard guard(self, "model(x, training=True)");
-             std::vector<RowMatrix> results;
+             std::vector<RowMatrixOf<Scalar>> results;
              {
                const GilReleased released;
                results = self.call_training(xs);
              }
              py::list outputs;
-             for (const RowMatrix& result : results) {
-               FloatArray out({result.rows(), result.cols()});
+             for (const RowMatrixOf<Scalar>& result : results) {
+               ArrayOf<Scalar> out({result.rows(), result.cols()});
                MatrixMap(out.mutable_data(), result.rows(), result.cols()) = result;
                outputs.append(out);
              }
@@ -300,8 +323,8 @@ void bind_training(ModelClass& model) {
            py::arg("x").noconvert())
       .def("train_on_batch",
            [](Model& self, const Inputs& x, const Arrays& y, const std::optional<WeightArray>& sample_weight) {
-             const std::vector<InputMatrix> xs = map_inputs(x, "x");
-             const std::vector<ConstMatrixMap> ys = map_all(y, "y");
+             const std::vector<InputMatrixOf<Scalar>> xs = map_inputs(x, "x");
+             const std::vector<ConstMatrixMapOf<Scalar>> ys = map_all(y, "y");
              if (xs.empty()) throw py::value_error("train_on_batch needs at least one input array");
              const Scalar* weights = weight_pointer(sample_weight, xs[0].rows(), "sample_weight");
              const TrainingGuard guard(self, "train_on_batch");
@@ -310,7 +333,7 @@ void bind_training(ModelClass& model) {
                const GilReleased released;
                logs = self.train_on_batch(xs, ys, weights);
              }
-             return logs_to_dict(logs);
+             return logs_to_dict<Scalar>(logs);
            },
            py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("sample_weight").noconvert() = py::none());
 }
@@ -322,8 +345,12 @@ std::vector<std::shared_ptr<T>> mutable_list(const std::vector<std::shared_ptr<c
   return out;
 }
 
-void bind_properties(ModelClass& model) {
-  model.def_property("name", &Model::name, &Model::set_name)
+template <class Scalar>
+void bind_properties(ModelClassOf<Scalar>& model) {
+  using Model = ModelOf<Scalar>;
+  using Arrays = ArraysOf<Scalar>;
+  model.def_property_readonly("dtype", [](const Model&) { return dtype_name<Scalar>(); })
+      .def_property("name", &Model::name, &Model::set_name)
       .def_property_readonly("class_name", &Model::class_name)
       .def_property_readonly("layers", &Model::layers)
       // Keras's model.layers of a functional model: ("input", i) or ("layer", j), in Keras's order.
@@ -398,7 +425,7 @@ void bind_properties(ModelClass& model) {
                                py::list out;
                                for (std::size_t i = 0; i < self.layers().size(); ++i) {
                                  if (!self.layers()[i]->trainable()) continue;
-                                 for (const Parameter& p : self.layers()[i]->parameters())
+                                 for (const ParameterOf<Scalar>& p : self.layers()[i]->parameters())
                                    out.append(py::make_tuple(i, p.name));
                                }
                                return out;
@@ -408,20 +435,20 @@ void bind_properties(ModelClass& model) {
       .def("restore_optimizer_state",
            [](Model& self, std::int64_t iterations, const std::vector<Arrays>& slots, py::handle extra) {
              if (!self.compiled()) throw py::value_error("the model is not compiled: it has no optimizer");
-             std::vector<Parameter> params = self.trainable_parameters();
+             std::vector<ParameterOf<Scalar>> params = self.trainable_parameters();
              if (!slots.empty() && slots.size() != params.size())
                throw py::value_error("slots for " + std::to_string(slots.size()) + " parameters, the model trains " +
                                      std::to_string(params.size()));
              // Other tools keep a bias as a vector: each slot takes its parameter's shape, if its size fits.
-             std::vector<std::vector<RowMatrix>> copies;
+             std::vector<std::vector<RowMatrixOf<Scalar>>> copies;
              for (std::size_t i = 0; i < slots.size(); ++i) {
                copies.emplace_back();
-               const RowMatrix& value = *params[i].value;
-               for (const FloatArray& slot : slots[i]) {
+               const RowMatrixOf<Scalar>& value = *params[i].value;
+               for (const ArrayOf<Scalar>& slot : slots[i]) {
                  if (slot.size() != value.size())
                    throw py::value_error("a slot of " + params[i].name + " holds " + std::to_string(slot.size()) +
                                          " values, the parameter " + std::to_string(value.size()));
-                 copies.back().push_back(ConstMatrixMap(slot.data(), value.rows(), value.cols()));
+                 copies.back().push_back(ConstMatrixMapOf<Scalar>(slot.data(), value.rows(), value.cols()));
                }
              }
              self.optimizer()->restore_state(params, iterations, std::move(copies),
@@ -430,8 +457,11 @@ void bind_properties(ModelClass& model) {
            py::arg("iterations"), py::arg("slots"), py::arg("extra") = py::none());
 }
 
+template <class Scalar>
 void bind_sequential(py::module_& m) {
-  py::class_<Sequential, Model, std::shared_ptr<Sequential>>(m, "Sequential")
+  using Sequential = SequentialOf<Scalar>;
+  using Layer = LayerOf<Scalar>;
+  py::class_<Sequential, ModelOf<Scalar>, std::shared_ptr<Sequential>>(m, "Sequential")
       .def(py::init<std::uint64_t>(), py::arg("seed") = 0x5eed)
       .def("add",
            [](Sequential& self, std::shared_ptr<Layer> layer) {
@@ -462,19 +492,24 @@ void bind_sequential(py::module_& m) {
 
 }  // namespace
 
+template <class Scalar>
 void register_model(py::module_& m) {
-  register_fit_options(m);
-  ModelClass model(m, "Model");
+  using Model = ModelOf<Scalar>;
+  using ModelLayer = ModelLayerOf<Scalar>;
+  ModelClassOf<Scalar> model(m, "Model");
   model.def(py::init<std::uint64_t>(), py::arg("seed") = 0x5eed);
   bind_properties(model);
   bind_structure(model);
   bind_training(model);
-  bind_sequential(m);
+  bind_sequential<Scalar>(m);
   // The model as a layer of another model (Keras calls models like layers). Its weights are the
   // model's own; Python keeps one per model, so that a model used twice is one shared layer.
-  py::class_<ModelLayer, Layer, std::shared_ptr<ModelLayer>>(m, "ModelLayer")
+  py::class_<ModelLayer, LayerOf<Scalar>, std::shared_ptr<ModelLayer>>(m, "ModelLayer")
       .def(py::init<std::shared_ptr<Model>>(), py::arg("model"))
       .def_property_readonly("model", &ModelLayer::model);
 }
+
+template void register_model<float>(py::module_&);
+template void register_model<double>(py::module_&);
 
 }  // namespace fastmlp::bindings

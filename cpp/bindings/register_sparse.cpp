@@ -8,9 +8,11 @@
 
 namespace fastmlp::bindings {
 
+template <class Scalar>
 void register_sparse(py::module_& m) {
+  using CsrArrays = CsrArraysOf<Scalar>;
   py::class_<CsrArrays, std::shared_ptr<CsrArrays>>(m, "CsrMatrix")
-      .def(py::init([](SparseIndexArray indptr, SparseIndexArray indices, FloatArray data, Index cols) {
+      .def(py::init([](SparseIndexArray indptr, SparseIndexArray indices, ArrayOf<Scalar> data, Index cols) {
              if (indptr.ndim() != 1 || indptr.size() < 1)
                throw py::value_error("indptr must be a 1-D array of at least one offset (rows + 1)");
              if (indices.ndim() != 1 || data.ndim() != 1 || indices.size() != data.size())
@@ -26,9 +28,13 @@ void register_sparse(py::module_& m) {
            py::arg("indptr").noconvert(), py::arg("indices").noconvert(), py::arg("data").noconvert(), py::arg("cols"))
       .def("__len__", &CsrArrays::rows)
       .def_property_readonly("shape", [](const CsrArrays& self) { return py::make_tuple(self.rows(), self.cols); })
+      .def_property_readonly("dtype", [](const CsrArrays&) { return dtype_name<Scalar>(); })
       .def_readonly("indptr", &CsrArrays::indptr)
       .def_readonly("indices", &CsrArrays::indices)
       .def_readonly("data", &CsrArrays::data);
 }
+
+template void register_sparse<float>(py::module_&);
+template void register_sparse<double>(py::module_&);
 
 }  // namespace fastmlp::bindings

@@ -25,7 +25,8 @@ class TrainingGuard {
  public:
   // Marks `model`, its optimizer and its layers busy (and, for a model used as a layer, that model
   // and its layers), or throws if any of them already is.
-  TrainingGuard(const Model& model, const char* caller) {
+  template <class Scalar>
+  TrainingGuard(const ModelOf<Scalar>& model, const char* caller) {
     objects_.push_back(&model);
     if (model.optimizer()) objects_.push_back(model.optimizer().get());
     add_layers(model);
@@ -42,16 +43,18 @@ class TrainingGuard {
   TrainingGuard& operator=(const TrainingGuard&) = delete;
 
   // For calls that change the model's structure or compile state without training it.
-  static void require_idle(const Model& model, const char* caller) {
+  template <class Scalar>
+  static void require_idle(const ModelOf<Scalar>& model, const char* caller) {
     std::lock_guard<std::mutex> lock(mutex());
     if (busy().count(&model)) throw pybind11::value_error(message(true, caller));
   }
 
  private:
-  void add_layers(const Model& model) {
+  template <class Scalar>
+  void add_layers(const ModelOf<Scalar>& model) {
     for (const auto& layer : model.layers()) {
       objects_.push_back(layer.get());
-      if (const auto* nested = dynamic_cast<const ModelLayer*>(layer.get())) {
+      if (const auto* nested = dynamic_cast<const ModelLayerOf<Scalar>*>(layer.get())) {
         objects_.push_back(nested->model().get());
         add_layers(*nested->model());
       }

@@ -13,13 +13,15 @@ import inspect
 
 import numpy as np
 
-from fastmlp import _core
+from fastmlp import _core, _dtypes
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
 
-def registry(kind):
-    return _core.registries[kind]
+def registry(kind, dtype="float32"):
+    """The core's registry of ``kind``. Layers have one per dtype (``_core.float64`` makes float64
+    layers); every other kind serves both dtypes from one."""
+    return _dtypes.core(dtype).registries[kind] if kind == "layer" else _core.registries[kind]
 
 
 @functools.lru_cache(maxsize=None)
@@ -76,12 +78,6 @@ def from_config_value(key, value):
     return value
 
 
-def check_dtype(dtype, who):
-    """Keras's dtype argument: fastmlp computes in float32."""
-    if dtype not in (None, "float32"):
-        raise ValueError(f"{who} dtype must be None or 'float32' (fastmlp computes in float32), got {dtype!r}")
-
-
 def signature(kind, class_name, skip=(), extra=()):
     """The Python signature of a registered type: the core's parameters in order, required ones first
     and without a default, the others with the core's default; then ``extra`` (inspect.Parameter),
@@ -113,7 +109,11 @@ class CoreView:
     def _create(self, arguments):
         """Creates the core object from the constructor's arguments (a subclass takes its own first)."""
         config = {key: to_config_value(key, value) for key, value in arguments.items()}
-        self._core = registry(self._kind).create(self._class_name, config)
+        self._core = self._registry().create(self._class_name, config)
+
+    def _registry(self):
+        """The core registry this object's core object is created from."""
+        return registry(self._kind)
 
     @classmethod
     def _wrap(cls, core):

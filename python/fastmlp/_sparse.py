@@ -1,7 +1,8 @@
-"""scipy.sparse inputs as the core reads them: CSR with float32 values and int32 indices, viewed in place.
+"""scipy.sparse inputs as the core reads them: CSR with values of the model's dtype (float32 or float64)
+and int32 indices, viewed in place.
 
-A CSR matrix whose values are float32 and whose indices are int32 (scipy's default) crosses without a
-copy; CSC, COO and the other formats are converted to CSR once (sparse to sparse), other dtypes copy
+A CSR matrix whose values have the model's dtype and whose indices are int32 (scipy's default) crosses
+without a copy; CSC, COO and the other formats are converted to CSR once (sparse to sparse), other dtypes copy
 the stored values or indices only. Nothing here makes a dense copy of the matrix. scipy is imported
 only when the user's data is sparse, so fastmlp does not depend on it."""
 
@@ -9,7 +10,7 @@ import sys
 
 import numpy as np
 
-from fastmlp import _core
+from fastmlp import _dtypes
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -20,13 +21,14 @@ def is_sparse(value):
     return sparse is not None and sparse.issparse(value)
 
 
-def as_csr(value, name):
-    """A scipy.sparse matrix or array as a ``_core.CsrMatrix`` (rows, features) over its own memory."""
+def as_csr(value, name, dtype="float32"):
+    """A scipy.sparse matrix or array as a core ``CsrMatrix`` of ``dtype`` (rows, features) over its own memory
+    (``_core.CsrMatrix`` for float32, ``_core.float64.CsrMatrix`` for float64)."""
     if len(value.shape) != 2:
         raise ValueError(f"{name} must be 2-D (samples, features), got a sparse array of shape {value.shape}")
-    dtype = value.dtype
-    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_) or np.issubdtype(dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers, got a sparse matrix of dtype {dtype}")
+    given = value.dtype
+    if not (np.issubdtype(given, np.number) or given == np.bool_) or np.issubdtype(given, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got a sparse matrix of dtype {given}")
     rows, cols = value.shape
     if cols > _INT32_MAX or rows > _INT32_MAX or value.nnz > _INT32_MAX:
         raise ValueError(f"{name} has shape {value.shape} with {value.nnz} stored values; fastmlp reads sparse "
@@ -34,8 +36,9 @@ def as_csr(value, name):
                          f"split it into several matrices by rows")
     csr = value if value.format == "csr" else value.tocsr()  # CSC, COO, ...: one sparse conversion
     with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range: infinity, which the core reports
-        data = np.require(csr.data, dtype=np.float32, requirements=["C", "A"])
-    return _core.CsrMatrix(_int32(csr.indptr, name, "indptr"), _int32(csr.indices, name, "indices"), data, cols)
+        data = np.require(csr.data, dtype=_dtypes.numpy_dtype(dtype), requirements=["C", "A"])
+    return _dtypes.core(dtype).CsrMatrix(_int32(csr.indptr, name, "indptr"), _int32(csr.indices, name, "indices"),
+                                         data, cols)
 
 
 def _int32(indices, name, what):
@@ -50,6 +53,6 @@ def _int32(indices, name, what):
 
 def take_rows(array, start, stop):
     """Rows [start, stop) of a dense array or a CsrMatrix, as a view."""
-    if isinstance(array, _core.CsrMatrix):
-        return _core.CsrMatrix(array.indptr[start:stop + 1], array.indices, array.data, array.shape[1])
+    if _dtypes.is_csr(array):
+        return type(array)(array.indptr[start:stop + 1], array.indices, array.data, array.shape[1])
     return array[start:stop]

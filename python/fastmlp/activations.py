@@ -37,7 +37,8 @@ def _last_axis_only(name, parameters, ndim):
 
 
 def _apply(name, x, parameters):
-    array = as_float_array(x, "x")
+    # A float64 array stays float64 (the kernels compute in either); anything else is computed in float32.
+    array = as_float_array(x, "x", "float64" if getattr(x, "dtype", None) == np.float64 else "float32")
     parameters = _last_axis_only(name, parameters, array.ndim)
     core = _core_activation(name, tuple(sorted(parameters.items())))
     shape = array.shape

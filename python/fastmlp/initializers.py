@@ -8,7 +8,7 @@ Keras 3. A layer also takes any callable ``f(shape, dtype=None)`` returning an a
 
 import numpy as np
 
-from fastmlp import _random, _registered
+from fastmlp import _dtypes, _random, _registered
 
 _registry = _registered.registry("initializer")
 
@@ -24,7 +24,8 @@ def _fans(shape):
 
 
 class Initializer(_registered.CoreView):
-    """Base class: ``initializer(shape, dtype=None)`` returns a float32 array of ``shape``."""
+    """Base class: ``initializer(shape, dtype=None)`` returns an array of ``shape``, of ``dtype``
+    ("float32" or "float64"; None: floatx(), as in Keras), drawn as a layer of that dtype draws it."""
 
     _kind = "initializer"
 
@@ -35,7 +36,8 @@ class Initializer(_registered.CoreView):
         fan_in, fan_out = _fans(shape)
         rows = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
         cols = shape[-1] if shape else 1
-        return self._core.fill(rows, cols, fan_in, fan_out, _random.draw_seed()).reshape(shape)
+        dtype = _dtypes.standardize(dtype, type(self).__name__)
+        return self._core.fill(rows, cols, fan_in, fan_out, _random.draw_seed(), dtype).reshape(shape)
 
 
 globals().update(_registered.view_classes(

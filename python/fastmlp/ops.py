@@ -6,7 +6,7 @@ models take and return. Names and arguments are Keras's."""
 
 import numpy as np
 
-from fastmlp import _core
+from fastmlp import _core, _dtypes
 
 
 def _array(x, dtype=None):
@@ -26,16 +26,21 @@ def cast(x, dtype):
     return _array(x).astype(dtype)
 
 
-def ones(shape, dtype="float32"):
-    return np.ones(shape, dtype=dtype)
+def _floatx(dtype):
+    """Keras's default for a new float array: ``floatx()`` where no dtype is given."""
+    return _dtypes.floatx() if dtype is None else dtype
 
 
-def zeros(shape, dtype="float32"):
-    return np.zeros(shape, dtype=dtype)
+def ones(shape, dtype=None):
+    return np.ones(shape, dtype=_floatx(dtype))
+
+
+def zeros(shape, dtype=None):
+    return np.zeros(shape, dtype=_floatx(dtype))
 
 
 def full(shape, fill_value, dtype=None):
-    return np.full(shape, fill_value, dtype=dtype or "float32")
+    return np.full(shape, fill_value, dtype=_floatx(dtype))
 
 
 def ones_like(x, dtype=None):
@@ -46,8 +51,8 @@ def zeros_like(x, dtype=None):
     return np.zeros_like(x, dtype=dtype)
 
 
-def eye(N, M=None, k=0, dtype="float32"):
-    return np.eye(N, M, k, dtype=dtype)
+def eye(N, M=None, k=0, dtype=None):
+    return np.eye(N, M, k, dtype=_floatx(dtype))
 
 
 def arange(start, stop=None, step=1, dtype=None):
@@ -90,9 +95,9 @@ def where(condition, x1=None, x2=None):
     return np.where(condition) if x1 is None and x2 is None else np.where(condition, x1, x2)
 
 
-def one_hot(x, num_classes, axis=-1, dtype="float32"):
+def one_hot(x, num_classes, axis=-1, dtype=None):
     labels = _array(x).astype(np.int64)
-    out = np.eye(num_classes, dtype=dtype)[labels]
+    out = np.eye(num_classes, dtype=_floatx(dtype))[labels]
     return np.moveaxis(out, -1, axis) if axis != -1 else out
 
 
@@ -188,10 +193,16 @@ isfinite = _elementwise(np.isfinite)
 tanh = _elementwise(np.tanh)
 
 
+def _float_array(x):
+    """``x`` as float64 if it is float64, else as float32 (the C++ kernels compute in either)."""
+    x = np.asarray(x)
+    return x if x.dtype == np.float64 else x.astype(np.float32)
+
+
 def _activation(name):
     """fastmlp's activation ``name`` (the C++ kernel a Dense layer runs), on any array."""
     def apply(x, axis=-1):
-        x = np.asarray(x, dtype=np.float32)
+        x = _float_array(x)
         if name == "softmax" and axis not in (-1, x.ndim - 1):
             moved = np.moveaxis(x, axis, -1)
             return np.moveaxis(apply(moved), -1, axis)
@@ -213,7 +224,7 @@ softplus = _activation("softplus")
 
 
 def log_softmax(x, axis=-1):
-    x = np.asarray(x, dtype=np.float32)
+    x = _float_array(x)
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 

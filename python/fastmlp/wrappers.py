@@ -32,6 +32,10 @@ import numpy as np
 from fastmlp import optimizers
 from fastmlp.models import Model, Sequential, clone_model
 
+# float32 and float64 data pass as they are (the model converts them once to its dtype if they differ);
+# other numbers become float32.
+_FLOATS = [np.float32, np.float64]
+
 
 class _SKLearnWrapper(BaseEstimator):
     """Shared by the classifier and the regressor: building, fitting and predicting."""
@@ -73,7 +77,7 @@ class _SKLearnWrapper(BaseEstimator):
         """Builds (or, with warm_start, reuses) the model and fits it; ``kwargs`` go to ``model.fit``,
         over ``fit_kwargs``."""
         X, y = validate_data(self, X, y, multi_output=True, y_numeric=not isinstance(self, ClassifierMixin),
-                             dtype=np.float32)
+                             dtype=_FLOATS)
         targets = self._encode_targets(y)
         if not (self.warm_start and hasattr(self, "model_")):
             self.model_ = self._new_model(X, targets)
@@ -83,7 +87,7 @@ class _SKLearnWrapper(BaseEstimator):
 
     def _outputs(self, X):
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=np.float32)
+        X = validate_data(self, X, reset=False, dtype=_FLOATS)
         return self.model_.predict(X, verbose=0)
 
 
@@ -135,7 +139,8 @@ class SKLearnRegressor(RegressorMixin, _SKLearnWrapper):
 
     def _encode_targets(self, y):
         self._one_dimensional = np.ndim(y) == 1
-        return np.asarray(y, dtype=np.float32)
+        y = np.asarray(y)
+        return y if y.dtype in _FLOATS else y.astype(np.float32)
 
     def predict(self, X):
         outputs = self._outputs(X)

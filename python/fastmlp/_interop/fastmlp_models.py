@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from fastmlp import _registered
+from fastmlp import _dtypes, _registered
 from fastmlp._interop import activations, layer_catalog, optimizer_variables, shapes
 from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError
 from fastmlp._interop.graph import CompileState, LayerNode, ModelGraph, OptimizerState, TensorRef, sequential
@@ -114,7 +114,7 @@ def _unshared_prelu(node, input_shape):
     PReLU of one slope per feature, the shared slopes repeated: the same function, but training moves
     the copies apart, so the caller is warned."""
     features = tuple(int(d) for d in input_shape[1:])
-    alpha = np.asarray(node.weights["alpha"], np.float32)
+    alpha = np.asarray(node.weights["alpha"])
     repeated = np.broadcast_to(alpha.reshape(alpha.shape + (1,) * (len(features) - alpha.ndim)), features)
     warnings.warn(f"layer {node.name!r}: PReLU shares its slope across axes {node.config['shared_axes']}, which "
                   "fastmlp's PReLU does not; each feature gets a copy of the slope (the same predictions, but "
@@ -123,18 +123,19 @@ def _unshared_prelu(node, input_shape):
     return LayerNode(node.class_name, config, node.inbound, {"alpha": np.ascontiguousarray(repeated)})
 
 
-def _fastmlp_layer(node):
+def _fastmlp_layer(node, dtype):
     from fastmlp import layers
     class_name, config = _layer_config(node)
     try:
-        return getattr(layers, class_name).from_config(config)
+        return getattr(layers, class_name).from_config({**config, "dtype": dtype})
     except (TypeError, ValueError) as error:
         raise ModelFileError(f"layer {node.name!r} ({node.class_name}): {error}") from None
 
 
 def model_from_graph(graph, compile=True):
     """A fastmlp Sequential or functional Model computing what ``graph`` describes, with its weights and,
-    when ``compile`` and the graph has one, its compile state and optimizer variables.
+    when ``compile`` and the graph has one, its compile state and optimizer variables. It computes in
+    the dtype the layers' configs name (``graph.dtype``: float64 for Keras's float64 layers, else float32).
 
     Raises:
         UnsupportedLayerError: for a layer, activation or option fastmlp lacks, naming it.
@@ -149,14 +150,18 @@ def model_from_graph(graph, compile=True):
         replaced = {node.name: _unshared_prelu(node, shape_of[node.inbound[0].layer]) for node in shared}
         graph = copy.copy(graph)
         graph.layers = [replaced.get(node.name, node) for node in graph.layers]
+    try:
+        dtype = graph.dtype
+    except ValueError as error:
+        raise ModelFileError(str(error)) from None
     made = {}  # layer name -> the fastmlp layer
     tensors = {}
     for node in graph.layers:
         if node.class_name == "InputLayer":
             shape = tuple(node.config["batch_shape"][1:])
-            tensors[node.name] = Input(shape, name=node.name)
+            tensors[node.name] = Input(shape, name=node.name, dtype=dtype)
             continue
-        layer = made[node.name] = _fastmlp_layer(node)
+        layer = made[node.name] = _fastmlp_layer(node, dtype)
         if graph.kind == "Functional":
             arguments = [tensors[ref.layer] for ref in node.inbound]
             tensors[node.name] = layer(arguments if node.class_name in layer_catalog.MERGE_LAYERS else arguments[0])
@@ -169,7 +174,7 @@ def model_from_graph(graph, compile=True):
     for node in graph.layers:
         if node.weights:
             try:
-                made[node.name].set_weights([np.asarray(w, np.float32) for w in node.weights.values()])
+                made[node.name].set_weights([np.asarray(w, _dtypes.numpy_dtype(dtype)) for w in node.weights.values()])
             except ValueError as error:
                 raise ModelFileError(f"layer {node.name!r}: its weights do not fit it ({error})") from None
     if compile and graph.compile is not None:
@@ -252,7 +257,8 @@ def _restore_optimizer_variables(model, state):
     slots = []
     if any(present):
         per = len(slot_names)
-        slots = [[np.ascontiguousarray(variables[name], np.float32) for name in wanted[i * per:(i + 1) * per]]
+        float_type = _dtypes.numpy_dtype(model.dtype)
+        slots = [[np.ascontiguousarray(variables[name], float_type) for name in wanted[i * per:(i + 1) * per]]
                  for i in range(len(parameters))]
     extra = {key: float(variables[key]) for key in ("u_product",) if key in variables}
     try:
@@ -285,7 +291,13 @@ def _keras_activation_layer(name, config):
 
 
 def _keras_layer(layer):
-    """``(Keras class name, Keras config)`` of a fastmlp layer."""
+    """``(Keras class name, Keras config)`` of a fastmlp layer, with its dtype as Keras's config holds it."""
+    class_name, config = _keras_layer_config(layer)
+    config["dtype"] = layer.dtype
+    return class_name, config
+
+
+def _keras_layer_config(layer):
     config = layer.get_config()
     if type(layer).__name__ == "Activation":
         as_layer = _keras_activation_layer(config["name"], config)
@@ -296,7 +308,7 @@ def _keras_layer(layer):
     catalog = layer_catalog.DEFAULTS[class_name]
     values = {}
     for key, value in config.items():
-        if key in ("name", "trainable"):
+        if key in ("name", "trainable", "dtype"):
             continue
         if key == "axis" and isinstance(catalog.get("axis"), list):
             value = [value]
@@ -344,10 +356,12 @@ def graph_from_model(model, include_optimizer=True):
                              "that: rebuild it as one flat model")
     if isinstance(model, Sequential):
         shape = [None, *model.input_shape[1:]]
-        first = ("InputLayer", layer_catalog.make_config("InputLayer", core.input_names[0], batch_shape=shape), {})
+        first = ("InputLayer", layer_catalog.make_config("InputLayer", core.input_names[0], batch_shape=shape,
+                                                         dtype=model.dtype), {})
         graph = sequential([first, *[_sequential_triple(layer) for layer in layers]], name=model.name)
     else:
-        nodes = [LayerNode("InputLayer", layer_catalog.make_config("InputLayer", name, batch_shape=[None, *shape]))
+        nodes = [LayerNode("InputLayer", layer_catalog.make_config("InputLayer", name, batch_shape=[None, *shape],
+                                                                   dtype=model.dtype))
                  for name, shape in zip(core.input_names, core.input_shapes)]
         tensor_names = [node.name for node in nodes]
         called = set()
@@ -416,11 +430,12 @@ def _keras_optimizer_variables(model, optimizer, config, graph):
     if not optimizer.has_schedule:
         variables["learning_rate"] = np.asarray(optimizer.learning_rate, np.float32)
     shapes = {(node.name, name): array.shape for node in graph.layers for name, array in node.weights.items()}
+    float_type = _dtypes.numpy_dtype(model.dtype)  # Keras keeps a slot in its variable's dtype
     for index, (layer_index, weight) in enumerate(core.optimizer_parameters):
         layer = core.layers[layer_index].name
-        for slot, array in zip(optimizer.slot_names, optimizer.slots(index)):
+        for slot, array in zip(optimizer.slot_names, optimizer.slots(index, model.dtype)):
             slot = _KERAS_SLOT_NAMES.get((optimizer.class_name, slot), slot)
-            variables[f"{layer}_{weight}_{slot}"] = np.array(array, np.float32).reshape(shapes[(layer, weight)])
+            variables[f"{layer}_{weight}_{slot}"] = np.array(array, float_type).reshape(shapes[(layer, weight)])
     for key, value in optimizer.extra_state.items():
         variables[key] = np.asarray(value, np.float32)
     # Keras's order, which the writer relies on; a name fastmlp has that Keras's layout lacks is an error there.

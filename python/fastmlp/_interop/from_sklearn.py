@@ -67,8 +67,10 @@ def graph_from_sklearn(estimator, name=None):
     for value, what in ((hidden, estimator.activation), (output, estimator.out_activation_)):
         if value is None:
             raise UnsupportedLayerError("scikit-learn activation", what)
-    coefs = [np.asarray(c, np.float32) for c in estimator.coefs_]
-    intercepts = [np.asarray(b, np.float32) for b in estimator.intercepts_]
+    # The weights as scikit-learn keeps them (float64, or float32 after training on float32), so that a
+    # conversion back to scikit-learn is exact; the graph's layers are float32, as from_sklearn's model is.
+    coefs = [_floats(c) for c in estimator.coefs_]
+    intercepts = [_floats(b) for b in estimator.intercepts_]
     input_config = layer_catalog.make_config("InputLayer", "input_layer", batch_shape=[None, coefs[0].shape[0]])
     layers = [("InputLayer", input_config, {})]
     for index, (kernel, bias) in enumerate(zip(coefs, intercepts)):
@@ -80,6 +82,11 @@ def graph_from_sklearn(estimator, name=None):
     graph = sequential(layers, name=name or _snake(type(estimator).__name__))
     graph.compile = CompileState(optimizer=_optimizer(estimator), loss=LOSSES[output])
     return graph
+
+
+def _floats(array):
+    array = np.asarray(array)
+    return np.asarray(array, np.float64 if array.dtype == np.float64 else np.float32)
 
 
 def _snake(name):

@@ -1,4 +1,5 @@
-"""A PyTorch ``nn.Sequential`` of dense layers as a model graph (inference semantics, float32).
+"""A PyTorch ``nn.Sequential`` of dense layers as a model graph (inference semantics; float64 for a module
+whose parameters are float64, float32 otherwise).
 
 ``nn.Linear`` stores its weight as (outputs, inputs) and computes ``x W^T + b``; Keras's Dense kernel
 is (inputs, outputs), so the kernel is the transposed weight. Activations with Keras's defaults become
@@ -26,7 +27,19 @@ SUPPORTED = (f"Linear, {', '.join(_PLAIN_ACTIVATIONS)}, LeakyReLU, ELU, CELU, GE
 
 
 def _array(tensor):
-    return np.asarray(tensor.detach().cpu().numpy(), dtype=np.float32)
+    """A float64 tensor's values as float64, any other's as float32."""
+    array = tensor.detach().cpu().numpy()
+    return np.asarray(array, dtype=np.float64 if array.dtype == np.float64 else np.float32)
+
+
+def _module_dtype(modules):
+    """"float64" when the modules' floating-point parameters and buffers are float64 (``module.double()``),
+    else "float32"."""
+    for module in modules:
+        for tensor in [*module.parameters(recurse=False), *module.buffers(recurse=False)]:
+            if tensor.is_floating_point():
+                return "float64" if str(tensor.dtype) == "torch.float64" else "float32"
+    return "float32"
 
 
 def _flatten_modules(module):
@@ -176,6 +189,9 @@ def graph_from_torch(module, input_shape=None, name="sequential"):
         class_name, values, weights, features = _translate(child, shape[0], where)
         layers.append((class_name, layer_catalog.make_config(class_name, _name(class_name, used), **values), weights))
         shape = (features,)
+    dtype = _module_dtype(modules)
+    for _, config, _ in layers:
+        config["dtype"] = dtype
     return sequential(layers, name=name)
 
 

@@ -13,8 +13,9 @@ It is Keras 3's functional model config made into Python objects, with the weigh
 
     LayerNode
       class_name  "Dense"                          Keras's class name
-      config      {"name": "dense", "units": 3, "activation": "relu", ...}
+      config      {"name": "dense", "units": 3, "activation": "relu", "dtype": "float32", ...}
                                                    Keras 3's get_config() dict: Keras's keys and defaults
+                                                   ("dtype" as Keras writes it: a name or a DTypePolicy)
       inbound     [TensorRef, ...]                 [] for InputLayer; one for most layers; several for merges
       weights     {"kernel": (inputs, units) array, "bias": (units,) array}
                                                    Keras's variable names, in Keras's order and layout
@@ -118,6 +119,24 @@ class ModelGraph:
             if node.name == name:
                 return node
         raise KeyError(f"the model has no layer named {name!r}")
+
+    @property
+    def dtype(self):
+        """The dtype the model computes in, from its layers' "dtype": "float64" when they name float64,
+        else "float32" (Keras's mixed and float16 policies keep float32 variables). Raises ValueError
+        naming the layers when some name float64 and others not: a fastmlp model has one dtype."""
+        named = [(node.name, computed_dtype(node.config.get("dtype")))
+                 for node in self.layers if node.class_name != "InputLayer" and node.config.get("dtype") is not None]
+        if not named:  # only inputs say (or nothing does)
+            named = [(node.name, computed_dtype(node.config.get("dtype")))
+                     for node in self.layers if node.config.get("dtype") is not None]
+        kinds = {dtype for _, dtype in named}
+        if len(kinds) > 1:
+            listed = "; ".join(f"{dtype}: {', '.join(repr(name) for name, d in named if d == dtype)}"
+                               for dtype in sorted(kinds))
+            raise ValueError(f"the model mixes float32 and float64 layers ({listed}); a fastmlp model computes in "
+                             "one dtype")
+        return kinds.pop() if kinds else "float32"
 
     def get_weights(self):
         """Every layer's arrays in layer order, as Keras's ``model.get_weights()`` lists them."""
@@ -235,6 +254,15 @@ def walk_back(roots, inputs_of):
                 yield "enter", source
                 stack.append((source, iter(inputs_of(source))))
                 on_path.add(source)
+
+
+def computed_dtype(value):
+    """"float64" for a Keras dtype (a name or a DTypePolicy, serialised or not) of float64, else "float32"."""
+    from fastmlp import _dtypes
+    try:
+        return _dtypes.standardize(value, "dtype", default=None)
+    except ValueError:
+        return "float32"
 
 
 def sequential(layers, name="sequential"):

@@ -197,12 +197,12 @@ def _topological(by_name, where):
 
 
 # ---- writing ---------------------------------------------------------------------------------------
-def _tensor(ref, shape):
+def _tensor(ref, shape, dtype):
     return {"class_name": "__keras_tensor__",
-            "config": {"shape": list(shape), "dtype": "float32", "keras_history": [ref.layer, 0, ref.index]}}
+            "config": {"shape": list(shape), "dtype": dtype, "keras_history": [ref.layer, 0, ref.index]}}
 
 
-def _layer_entry(node, shape_of, functional):
+def _layer_entry(node, shape_of, functional, dtype="float32"):
     entry = {"module": "keras.layers", "class_name": node.class_name, "config": copy.deepcopy(node.config),
              "registered_name": None}
     if node.inbound:
@@ -212,7 +212,7 @@ def _layer_entry(node, shape_of, functional):
     if functional:
         entry["name"] = node.name
         if node.inbound:
-            tensors = [_tensor(ref, shape_of[ref.layer]) for ref in node.inbound]
+            tensors = [_tensor(ref, shape_of[ref.layer], dtype) for ref in node.inbound]
             merge = node.class_name in layer_catalog.MERGE_LAYERS
             entry["inbound_nodes"] = [{"args": [tensors] if merge else tensors, "kwargs": {}}]
         else:
@@ -235,13 +235,13 @@ def config_from_graph(graph):
     ordered = graph.keras_order()
     if graph.kind == "Sequential":
         input_shape = list(shape_of[graph.inputs[0].layer])
-        config = {"name": graph.name, "trainable": True, "dtype": "float32",
+        config = {"name": graph.name, "trainable": True, "dtype": graph.dtype,
                   "layers": [_layer_entry(node, shape_of, False) for node in ordered],
                   "build_input_shape": input_shape}
         return {"module": "keras", "class_name": "Sequential", "config": config, "registered_name": None,
                 "build_config": {"input_shape": input_shape}}
     config = {"name": graph.name, "trainable": True,
-              "layers": [_layer_entry(node, shape_of, True) for node in ordered],
+              "layers": [_layer_entry(node, shape_of, True, graph.dtype) for node in ordered],
               "input_layers": _ref_list(graph.inputs, graph.input_keys),
               "output_layers": _ref_list(graph.outputs, graph.output_keys)}
     return {"module": "keras.src.models.functional", "class_name": "Functional", "config": config,

@@ -1,4 +1,5 @@
-"""A model graph as an ONNX model (float32), for ONNX Runtime and every other ONNX consumer.
+"""A model graph as an ONNX model (float32, or double for a float64 model), for ONNX Runtime and every
+other ONNX consumer.
 
 The nodes are written through a small builder interface (``constant``, ``op``) so that the same code
 fills a standalone ONNX graph here and a skl2onnx conversion in skl2onnx_converters.py. Every layer
@@ -17,13 +18,18 @@ from fastmlp._interop.errors import UnsupportedLayerError
 DEFAULT_OPSET = 17
 
 
-def as_constant(array):
-    """``array`` as an ONNX constant holds it: C-ordered, float32 when it is floating point (the network
-    computes in float32 whatever precision the weights were kept in)."""
+def as_constant(array, float_type=np.float32):
+    """``array`` as an ONNX constant holds it: C-ordered, of ``float_type`` (the network's: float32, or
+    float64 for a float64 model) when it is floating point, whatever precision it was kept in."""
     array = np.asarray(array)
     if np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float32)
+        array = array.astype(float_type)
     return np.ascontiguousarray(array)
+
+
+def _onnx_type(float_type):
+    """ONNX's element type for a NumPy float type: TensorProto.FLOAT (1) or DOUBLE (11)."""
+    return 11 if np.dtype(float_type) == np.float64 else 1
 
 
 class OnnxBuilder:
@@ -31,10 +37,13 @@ class OnnxBuilder:
 
     Args:
         opset: the default domain's opset version the nodes are written for.
+        float_type: np.float32 or np.float64, the type the network computes in.
     """
 
-    def __init__(self, opset=DEFAULT_OPSET):
+    def __init__(self, opset=DEFAULT_OPSET, float_type=np.float32):
         self.opset = opset
+        self.float_type = float_type
+        self.onnx_float = _onnx_type(float_type)
         self.nodes = []
         self.initializers = []
         self._taken = set()
@@ -48,10 +57,10 @@ class OnnxBuilder:
         return name
 
     def constant(self, array, hint):
-        """The name of a new initializer holding ``array`` (float arrays are stored as float32)."""
+        """The name of a new initializer holding ``array`` (float arrays are stored as the network's floats)."""
         onnx = optional.require("onnx", "exporting to ONNX", "onnx")
         name = self.unique(hint)
-        self.initializers.append(onnx.numpy_helper.from_array(as_constant(array), name))
+        self.initializers.append(onnx.numpy_helper.from_array(as_constant(array, self.float_type), name))
         return name
 
     def op(self, op_type, inputs, hint, outputs=1, **attributes):
@@ -64,7 +73,7 @@ class OnnxBuilder:
 
 
 def _scalar(b, value, hint):
-    return b.constant(np.asarray(value, np.float32), hint)
+    return b.constant(np.asarray(value, np.float64), hint)  # stored as the network's floats
 
 
 def _reduce(b, op_type, x, axes, hint):
@@ -166,7 +175,8 @@ def _sparsemax(b, x, hint, axis, shape):
     ranks = b.constant(np.arange(1, width + 1, dtype=np.float32), f"{hint}_ranks")
     inside = b.op("Greater", [b.op("Add", [_scalar(b, 1.0, f"{hint}_one"), b.op("Mul", [ranks, ordered], hint)],
                                    hint), prefix], hint)
-    count = _reduce(b, "ReduceSum", b.op("Cast", [inside], hint, to=1), [axis], hint)  # to=1: float32
+    # to: the network's float type (1: float32, 11: double)
+    count = _reduce(b, "ReduceSum", b.op("Cast", [inside], hint, to=getattr(b, "onnx_float", 1)), [axis], hint)
     total = _reduce(b, "ReduceSum", b.op("Where", [inside, ordered, _scalar(b, 0.0, f"{hint}_zero")], hint), [axis],
                     hint)
     tau = b.op("Div", [b.op("Sub", [total, _scalar(b, 1.0, f"{hint}_one")], hint), count], hint)
@@ -238,10 +248,10 @@ def _normalization_statistics(config, weights, rank):
 
 
 def _dense(b, node, config, x, shape, hint):
-    kernel = np.asarray(node.weights["kernel"], np.float32)
+    kernel = np.asarray(node.weights["kernel"])
     inputs = [x, b.constant(kernel, f"{hint}_kernel")]  # fastmlp's Dense takes (batch, features)
     if config["use_bias"]:
-        inputs.append(b.constant(np.asarray(node.weights["bias"], np.float32), f"{hint}_bias"))
+        inputs.append(b.constant(np.asarray(node.weights["bias"]), f"{hint}_bias"))
     z = b.op("Gemm", inputs, hint)
     out_shape = shape[:-1] + (int(config["units"]),)
     return emit_activation(b, config["activation"], z, out_shape, hint)
@@ -349,15 +359,15 @@ def emit_graph(b, graph, inputs):
     return [values[ref.layer] for ref in graph.outputs]
 
 
-def _value_info(onnx, name, shape):
+def _value_info(onnx, name, shape, elem_type):
     dims = ["batch" if dim is None and axis == 0 else (f"dim{axis}" if dim is None else dim)
             for axis, dim in enumerate(shape)]
-    return onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, dims)
+    return onnx.helper.make_tensor_value_info(name, elem_type, dims)
 
 
 def to_onnx(graph, opset=DEFAULT_OPSET, producer="fastmlp"):
-    """The ONNX ModelProto of ``graph``: float32 inputs named after the InputLayers (batch size free),
-    outputs named after the output layers (or the output keys).
+    """The ONNX ModelProto of ``graph``: inputs named after the InputLayers (batch size free), outputs
+    named after the output layers (or the output keys), all float32, or double for a float64 graph.
 
     Args:
         graph: a ModelGraph with weights.
@@ -370,7 +380,7 @@ def to_onnx(graph, opset=DEFAULT_OPSET, producer="fastmlp"):
                          f"changed in 13), got {opset}")
     graph.validate()
     shape_of = shapes.infer_shapes(graph)
-    b = OnnxBuilder(opset)
+    b = OnnxBuilder(opset, np.float64 if graph.dtype == "float64" else np.float32)
     input_names = [b.unique(ref.layer) for ref in graph.inputs]
     output_keys = graph.output_keys or [ref.layer for ref in graph.outputs]
     output_names = [b.unique(key) for key in output_keys]
@@ -380,8 +390,10 @@ def to_onnx(graph, opset=DEFAULT_OPSET, producer="fastmlp"):
     model = onnx.helper.make_model(
         onnx.helper.make_graph(
             b.nodes, graph.name,
-            [_value_info(onnx, name, shape_of[ref.layer]) for name, ref in zip(input_names, graph.inputs)],
-            [_value_info(onnx, name, shape_of[ref.layer]) for name, ref in zip(output_names, graph.outputs)],
+            [_value_info(onnx, name, shape_of[ref.layer], b.onnx_float)
+             for name, ref in zip(input_names, graph.inputs)],
+            [_value_info(onnx, name, shape_of[ref.layer], b.onnx_float)
+             for name, ref in zip(output_names, graph.outputs)],
             b.initializers),
         opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name=producer)
     # The oldest IR version that carries this opset, so that older runtimes accept the file.

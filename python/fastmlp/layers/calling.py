@@ -4,7 +4,7 @@ on first use). A model used as a layer is called the same way."""
 
 import numpy as np
 
-from fastmlp import _core, _random
+from fastmlp import _dtypes, _random
 from fastmlp._convert import as_float_array
 from fastmlp.layers.keras_tensor import KerasTensor, flatten, is_symbolic
 
@@ -65,7 +65,7 @@ def remember_call(layer, output, replace=False):
 def call_eager(layer, inputs, training):
     """The layer's output for arrays, through a one-call model in the core (its output is computed
     exactly as inside any model)."""
-    arrays = [as_float_array(a, f"the input of layer {layer.name!r}") for a in _tensors_of(layer, inputs)]
+    arrays = [as_float_array(a, f"the input of layer {layer.name!r}", layer.dtype) for a in _tensors_of(layer, inputs)]
     for array in arrays:
         if array.ndim < 2:
             raise ValueError(f"layer {layer.name!r} takes a batch of samples (2-D: samples, features), got shape "
@@ -76,13 +76,13 @@ def call_eager(layer, inputs, training):
     was_built = layer._layer_core().built
     if was_built:
         _ensure_built(layer, [a.shape[1] for a in flat])
-    graph = _core.Model(_random.draw_seed())
+    graph = _dtypes.core(layer.dtype).Model(_random.draw_seed())
     ids = [graph.input([a.shape[1]]) for a in flat]
     graph.set_outputs([graph.call(layer._layer_core(), ids)])
     if not was_built:
         layer._build()
     if len(flat[0]) == 0:
-        return np.zeros((0, graph.output_dims[0]), dtype=np.float32)
+        return np.zeros((0, graph.output_dims[0]), dtype=_dtypes.numpy_dtype(layer.dtype))
     outputs = graph.call_training(flat) if training else graph.predict(flat, 0)
     return outputs[0]
 

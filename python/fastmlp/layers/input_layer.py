@@ -1,6 +1,7 @@
 """Input and InputLayer: the shape of one sample, declared before the first layer of a model.
 ``Input`` returns the symbolic tensor the functional API calls layers on."""
 
+from fastmlp import _dtypes
 from fastmlp._naming import unique_name
 from fastmlp.layers.keras_tensor import KerasTensor
 from fastmlp.layers.layer import input_shape_of
@@ -9,7 +10,8 @@ from fastmlp.layers.layer import input_shape_of
 class InputLayer:
     """Declares an input of a model: ``InputLayer((64,))`` for 64 features per sample; its ``output``
     is the KerasTensor that ``Input`` returns. Samples of several dimensions, such as (28, 28) images,
-    need a Flatten() layer next. It has no weights."""
+    need a Flatten() layer next. It has no weights. ``dtype`` is the model's (None: floatx() now); the
+    layers called on it must compute in the same one."""
 
     trainable = False
     built = True
@@ -28,8 +30,7 @@ class InputLayer:
             raise ValueError("Input requires a shape, such as Input((64,))")
         if sparse:
             raise ValueError("Input(sparse=True) is not supported: fastmlp takes dense inputs")
-        if dtype not in (None, "float32"):
-            raise ValueError(f"Input dtype must be None or 'float32' (fastmlp computes in float32), got {dtype!r}")
+        self.dtype = _dtypes.standardize(dtype, "Input")
         self.shape_without_batch = input_shape_of(shape, "Input")
         self.shape = (None, *self.shape_without_batch)
         self.batch_size = batch_size
@@ -51,19 +52,18 @@ class InputLayer:
             raise ValueError(f"InputLayer {self.name!r} has no weights")
 
     def get_config(self):
-        return {"batch_shape": [None, *self.shape_without_batch], "dtype": "float32", "sparse": False,
+        return {"batch_shape": [None, *self.shape_without_batch], "dtype": self.dtype, "sparse": False,
                 "name": self.name}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config.pop("dtype", None)
         config.pop("sparse", None)
         config.pop("ragged", None)
         return cls(**config)
 
     def __repr__(self):
-        return f"<InputLayer name={self.name!r}, shape={self.shape}>"
+        return f"<InputLayer name={self.name!r}, shape={self.shape}, dtype={self.dtype}>"
 
 
 def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, **kwargs):

@@ -13,11 +13,11 @@ class KerasTensor:
     """The shape of a tensor in a model being defined (``(None, 64)``), and how it is computed: an
     ``Input``, or a layer called on other KerasTensors (``_keras_history``: that layer and its inputs)."""
 
-    dtype = "float32"
     sparse = False
 
     def __init__(self, shape, layer, inputs=(), name=None):
         self.shape = tuple(shape)
+        self.dtype = layer.dtype  # "float32" or "float64": what its layer (or Input) computes in
         self._layer = layer            # the InputLayer, a Layer, or a Model used as a layer
         self._inputs = tuple(inputs)   # the KerasTensors it was called on (none for an Input)
         self._order = next(_creation)
@@ -42,7 +42,7 @@ class KerasTensor:
         return int(np.prod(self.shape[1:]))
 
     def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype=float32, name={self.name}>"
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
     # Keras maps arithmetic on symbolic tensors to layers: x + y is Add()([x, y]).
     def __add__(self, other):

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from fastmlp import _random, _registered
+from fastmlp import _dtypes, _random, _registered
 from fastmlp._convert import as_float_array
 from fastmlp._naming import snake_case, unique_name
 
@@ -60,7 +60,8 @@ class Layer(_registered.CoreView):
         super().__init__(*args, **kwargs)
 
     def _create(self, arguments):
-        _registered.check_dtype(arguments.pop("dtype"), type(self).__name__)
+        # Keras's dtype: None takes floatx() now, as Keras's layers take it when they are made.
+        self._new_dtype = _dtypes.standardize(arguments.pop("dtype"), type(self).__name__)
         input_shape, input_dim = arguments.pop("input_shape"), arguments.pop("input_dim")
         if input_dim is not None:
             input_shape = (input_dim,)
@@ -76,8 +77,12 @@ class Layer(_registered.CoreView):
                 self._python_initializers[key[:-len("_initializer")]] = value
                 arguments[key] = defaults[key]
         super()._create(arguments)
+        del self._new_dtype
         self._core.name = name if name is not None else unique_name(snake_case(type(self).__name__))
         self._core.trainable = bool(trainable)
+
+    def _registry(self):
+        return _registered.registry("layer", self._new_dtype)
 
     @classmethod
     def _wrap(cls, core):
@@ -94,6 +99,14 @@ class Layer(_registered.CoreView):
     @name.setter
     def name(self, value):
         self._core.name = str(value)
+
+    @property
+    def dtype(self):
+        """The dtype the layer computes in and keeps its weights in: "float32" or "float64" (Keras's
+        layer.dtype; fastmlp's compute and variable dtypes are the same)."""
+        return self._core.dtype
+
+    compute_dtype = variable_dtype = dtype
 
     @property
     def trainable(self):
@@ -166,7 +179,7 @@ class Layer(_registered.CoreView):
             raise ValueError(f"layer {self.name!r} expects {len(current)} weight arrays, got {len(weights)}")
         converted = []
         for index, (target, value) in enumerate(zip(current, weights)):
-            value = as_float_array(value, f"layer {self.name!r} weight {index}")  # TypeError for text, complex
+            value = as_float_array(value, f"layer {self.name!r} weight {index}", self.dtype)  # TypeError for text
             if value.shape != target.shape:
                 raise ValueError(f"layer {self.name!r} weight {index} has shape {target.shape}, "
                                  f"got an array of shape {value.shape}")
@@ -225,14 +238,17 @@ class Layer(_registered.CoreView):
             target = views.get(weight)
             if target is None:
                 continue
-            initial = np.asarray(function(target.shape, dtype="float32"), dtype=np.float32)
+            initial = np.asarray(function(target.shape, dtype=self.dtype), dtype=target.dtype)
             if initial.shape != target.shape:
                 raise ValueError(f"the {weight}_initializer of layer {self.name!r} returned shape {initial.shape}, "
                                  f"expected {target.shape}")
             target[...] = initial
 
     def get_config(self):
+        """The layer's options, name and trainable flag as the core holds them, and its dtype, as
+        Keras's get_config gives them (``from_config`` makes the same layer)."""
         config = super().get_config()
+        config["dtype"] = self.dtype
         for weight, function in self._python_initializers.items():
             config[f"{weight}_initializer"] = getattr(function, "__name__", repr(function))
         return config

@@ -29,7 +29,7 @@ class Normalization(Layer):
         layer for its features if needed. A 1-D array is one feature."""
         if steps is not None:
             raise ValueError("adapt() takes arrays: leave steps=None")
-        array = as_float_array(data, "adapt data")
+        array = as_float_array(data, "adapt data", self.dtype)
         if array.ndim == 1:
             array = array.reshape(-1, 1)
         elif array.ndim > 2:

@@ -19,8 +19,10 @@ def default_name(class_name):
 
 
 def per_sample(core, y_true, y_pred):
-    """The core loss's per-sample values for (y_true, y_pred), each (samples, outputs) or a vector."""
-    return core.per_sample(as_targets(y_true, "y_true"), as_targets(y_pred, "y_pred"))
+    """The core loss's per-sample values for (y_true, y_pred), each (samples, outputs) or a vector: in
+    float64 when y_pred is float64 (a float64 model's output), else in float32."""
+    dtype = "float64" if getattr(y_pred, "dtype", None) == np.float64 else "float32"
+    return core.per_sample(as_targets(y_true, "y_true", dtype), as_targets(y_pred, "y_pred", dtype))
 
 
 class Loss(_registered.CoreView):
@@ -48,7 +50,7 @@ class Loss(_registered.CoreView):
     def __call__(self, y_true, y_pred, sample_weight=None):
         values = per_sample(self._core, y_true, y_pred)
         if sample_weight is not None:
-            values = values * np.asarray(sample_weight, dtype=np.float32).reshape(-1)
+            values = values * np.asarray(sample_weight, dtype=values.dtype).reshape(-1)
         if self.reduction in ("none", None):
             return values
         if self.reduction == "sum":

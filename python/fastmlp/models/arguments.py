@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from fastmlp import _core
+from fastmlp import _core, _dtypes
 from fastmlp._convert import as_float_array
 
 # fit(), evaluate() and predict() default to Keras's batch size of 32, the core's default.
@@ -47,8 +47,9 @@ def no_steps(caller, **steps):
                              f"always runs on all of them, so leave {name}=None")
 
 
-def sample_weights(weights, count, name):
-    weights = as_float_array(weights, name).reshape(-1)
+def sample_weights(weights, count, name, dtype="float32"):
+    """One weight per sample, as a 1-D array of the model's ``dtype``."""
+    weights = as_float_array(weights, name, dtype).reshape(-1)
     if len(weights) != count:
         raise ValueError(f"{name} must have one weight per sample ({count}), got {len(weights)}")
     bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
@@ -57,13 +58,13 @@ def sample_weights(weights, count, name):
     return weights
 
 
-def class_weights(class_weight, y):
+def class_weights(class_weight, y, dtype="float32"):
     """Per-sample weights from a {class: weight} dict, the class read from y as Keras reads it: argmax
     of one-hot rows, else the rounded label; classes missing from the dict weigh 1."""
     if not isinstance(class_weight, dict):
         raise TypeError(f"class_weight must be a dict {{class: weight}}, got {class_weight!r}")
     classes = np.argmax(y, axis=1) if y.shape[1] > 1 else np.rint(y[:, 0]).astype(np.int64)
-    weights = np.ones(len(y), dtype=np.float32)
+    weights = np.ones(len(y), dtype=_dtypes.numpy_dtype(dtype))
     for label, weight in class_weight.items():
         try:
             index, valid = int(label), int(label) == float(label)

@@ -28,7 +28,7 @@ def clone_model(model, input_tensors=None, clone_function=None):
         if input_tensors is not None:
             clone.add(input_tensors)
         elif model.input_shape is not None:
-            clone.add(layers_module.Input(model.input_shape[1:]))
+            clone.add(layers_module.Input(model.input_shape[1:], dtype=model.dtype))
         for layer in model.layers:
             clone.add(clone_function(layer))
         return clone
@@ -36,7 +36,8 @@ def clone_model(model, input_tensors=None, clone_function=None):
     # copied once and called as often as the original was).
     core = model._core
     if input_tensors is None:
-        inputs = [layers_module.Input(tuple(shape), name=name) for name, shape in zip(core.input_names, core.input_shapes)]
+        inputs = [layers_module.Input(tuple(shape), name=name, dtype=model.dtype)
+                  for name, shape in zip(core.input_names, core.input_shapes)]
     else:
         inputs, _ = flatten(input_tensors, "input_tensors")
         if len(inputs) != len(core.input_names):

@@ -1,4 +1,5 @@
-"""A model's data as the core takes it: one 2-D float32 array per input and per output, from what Keras
+"""A model's data as the core takes it: one 2-D array of the model's dtype (float32 or float64) per input
+and per output, from what Keras
 scripts pass (one array, a list in the model's order, or a dict by input or output name). An input may
 also be a scipy.sparse matrix or array, which the core reads as CSR without densifying it (_sparse.py)."""
 
@@ -45,13 +46,13 @@ def input_arrays(model, x, name="x"):
         shape = list(core.input_shapes[index])
         expected = int(np.prod(shape)) if shape else None
         if _sparse.is_sparse(value):
-            csr = _sparse.as_csr(value, label)
+            csr = _sparse.as_csr(value, label, model.dtype)
             if expected is not None and csr.shape[1] != expected:
                 raise ValueError(f"the model expects {expected} input features per sample, {label} has shape "
                                  f"{value.shape} (sparse)")
             arrays.append(csr)
             continue
-        array = as_float_array(value, label)
+        array = as_float_array(value, label, model.dtype)
         if array.ndim == 1 and expected in (None, 1):
             array = array.reshape(-1, 1)  # a single feature (a pandas Series, np.linspace(...))
         elif array.ndim > 2 and (len(shape) > 1 or _starts_with_flatten(model)):
@@ -76,7 +77,7 @@ def target_arrays(model, y, name="y"):
     """One 2-D array per model output (a 1-D vector becomes one column, as Keras reads labels)."""
     names = list(model._core.output_names) or ["output"]
     values = _by_name(model, y, names, "output")
-    return [as_targets(value, name if len(names) == 1 else f"{name} for output {names[index]!r}")
+    return [as_targets(value, name if len(names) == 1 else f"{name} for output {names[index]!r}", model.dtype)
             for index, value in enumerate(values)]
 
 

@@ -1,8 +1,12 @@
 """load_model: a model from a file that ``model.save`` (or C++'s ``fastmlp::save_model``) or Keras wrote."""
 
+import copy
 import os
 
-from fastmlp import _core
+from fastmlp import _core, _dtypes
+
+# Keras serializes a model used as a layer under the model's class name.
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
 def load_model(filepath, compile=True):
@@ -19,7 +23,8 @@ def load_model(filepath, compile=True):
             (default); when False, the model comes back uncompiled, ready for ``compile``.
 
     Returns:
-        a ``Sequential`` or a functional ``Model``, as saved, with its layers, names and weights.
+        a ``Sequential`` or a functional ``Model``, as saved, with its layers, names and weights, in
+        the dtype it was saved in (float32 or float64).
 
     Raises:
         FileNotFoundError: nothing exists at ``filepath``.
@@ -40,11 +45,57 @@ def load_model(filepath, compile=True):
 
 def model_from_config(config):
     """A new, untrained model from Keras's serialized form: {"class_name": "Sequential" or "Functional",
-    "config": {...}}, as ``model.get_config()`` of either gives the config."""
+    "config": {...}}, as ``model.get_config()`` of either gives the config. The model computes in the
+    dtype its layers' configs name (Keras's "dtype"; floatx() where none does)."""
     from fastmlp.models.model import Model
     from fastmlp.models.sequential import Sequential
     if not isinstance(config, dict) or "class_name" not in config:
         raise TypeError(f"model_from_config expects {{'class_name': ..., 'config': ...}}, got {config!r}")
     if config["class_name"] == "Sequential":
         return Sequential.from_config(config.get("config") or {})
-    return Model._from_core(_core.model_from_config(config), compile=False)
+    found, stripped = layer_dtypes(config)
+    return Model._from_core(_dtypes.core(one_dtype(found, "the model config")).model_from_config(stripped),
+                            compile=False)
+
+
+def layer_dtypes(serialized):
+    """The dtypes the layers of a serialized model name (Keras's per-layer "dtype", in any form Keras
+    writes it; a nested model's layers included), as {"layers": [...], "inputs": [...]} of names, and a copy
+    of the config without the layers' dtypes, which the core's layer configs do not hold."""
+    found = {"layers": [], "inputs": []}
+    serialized = copy.deepcopy(serialized)
+
+    def visit(model_config):
+        for entry in (model_config or {}).get("layers") or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
+                continue
+            if entry.get("class_name") in _MODEL_CLASSES:
+                visit(entry["config"])
+                continue
+            if entry.get("class_name") == "InputLayer":
+                if entry["config"].get("dtype") is not None:
+                    found["inputs"].append((entry["config"].get("name"), entry["config"]["dtype"]))
+                continue
+            dtype = entry["config"].pop("dtype", None)
+            if dtype is not None:
+                found["layers"].append((entry["config"].get("name"), dtype))
+
+    if isinstance(serialized, dict):
+        visit(serialized.get("config"))
+    return found, serialized
+
+
+def one_dtype(found, where):
+    """The one dtype of ``found`` (from layer_dtypes): the layers', else the inputs', else floatx(); a
+    ValueError naming the layers when they disagree."""
+    named = [(name, _dtypes.standardize(dtype, f"{where}, layer {name!r}")) for name, dtype in found["layers"]]
+    if not named:
+        named = [(name, _dtypes.standardize(dtype, f"{where}, input {name!r}")) for name, dtype in found["inputs"]]
+    dtypes = {}
+    for name, dtype in named:
+        dtypes.setdefault(dtype, []).append(name)
+    if len(dtypes) > 1:
+        listed = "; ".join(f"{dtype}: {', '.join(repr(name) for name in names)}" for dtype, names in dtypes.items())
+        raise ValueError(f"{where} mixes {' and '.join(dtypes)} layers ({listed}); a fastmlp model computes in one "
+                         "dtype")
+    return next(iter(dtypes), _dtypes.floatx())

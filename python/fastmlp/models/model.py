@@ -8,7 +8,7 @@ import tempfile
 
 import numpy as np
 
-from fastmlp import _core, _random, distribution as distribution_module, layers as layers_module, losses
+from fastmlp import _core, _dtypes, _random, distribution as distribution_module, layers as layers_module, losses
 from fastmlp import metrics as metrics_module, optimizers
 from fastmlp._naming import unique_name
 from fastmlp._sparse import take_rows
@@ -54,13 +54,15 @@ class Model:
             if not tensor.is_input:
                 raise ValueError(f"Model inputs must be tensors made by fastmlp.Input, got the output of layer "
                                  f"{tensor._layer.name!r}")
-        core = _core.Model(_random.draw_seed())
+        calls = calls_between(input_list, output_list)
+        dtype = one_dtype([tensor._layer for tensor in input_list] + [tensor._layer for tensor in calls])
+        core = _dtypes.core(dtype).Model(_random.draw_seed())
         core.name = name if name is not None else unique_name("functional")
         ids = {}
         for tensor in input_list:
             ids[id(tensor)] = core.input(list(tensor.shape[1:]), tensor._layer.name)
         python_layers = {}
-        for tensor in calls_between(input_list, output_list):
+        for tensor in calls:
             layer_core = tensor._layer._layer_core()
             python_layers[id(layer_core)] = tensor._layer
             ids[id(tensor)] = core.call(layer_core, [ids[id(source)] for source in tensor._inputs])
@@ -113,7 +115,7 @@ class Model:
         core = self._core
         for i, (name, shape) in enumerate(zip(core.input_names, core.input_shapes)):
             if i not in self._input_layers and shape:
-                self._input_layers[i] = layers_module.InputLayer(shape=tuple(shape), name=name)
+                self._input_layers[i] = layers_module.InputLayer(shape=tuple(shape), name=name, dtype=core.dtype)
         tensors = [self._input_layers[i].output if i in self._input_layers else None
                    for i in range(len(core.input_names))]
         for layer_index, sources in core.calls:
@@ -147,6 +149,13 @@ class Model:
         self._core.name = str(value)
         if self._as_layer is not None:
             self._as_layer.name = str(value)
+
+    @property
+    def dtype(self):
+        """The dtype the model computes in, and every layer of it: "float32" or "float64"."""
+        return self._core.dtype
+
+    compute_dtype = variable_dtype = dtype
 
     @property
     def layers(self):
@@ -249,7 +258,7 @@ class Model:
         """The core layer through which other models call this one (one per model: a model used twice
         is one shared layer)."""
         if self._as_layer is None:
-            self._as_layer = _core.ModelLayer(self._core)
+            self._as_layer = _dtypes.core_of(self._core).ModelLayer(self._core)
         return self._as_layer
 
     def _build(self):
@@ -282,7 +291,7 @@ class Model:
         if not training:
             return self.predict(inputs, verbose=0)
         xs = self._input_arrays(inputs)
-        if any(isinstance(x, _core.CsrMatrix) for x in xs):
+        if any(_dtypes.is_csr(x) for x in xs):
             raise TypeError("model(x, training=True) takes dense arrays; densify a sparse x with x.toarray() "
                             "(fit, evaluate and predict read it sparse)")
         self._ensure_built(xs)
@@ -420,14 +429,15 @@ class Model:
         if class_weight is not None and sample_weight is not None:
             raise ValueError("You cannot pass `class_weight` and `sample_weight` at the same time "
                              "(as in Keras): multiply the class weights into sample_weight instead")
-        weights = None if sample_weight is None else arguments.sample_weights(sample_weight, rows, "sample_weight")
+        weights = None if sample_weight is None else arguments.sample_weights(sample_weight, rows, "sample_weight",
+                                                                              self.dtype)
 
         xs_val = ys_val = w_val = None
         if validation_data is not None:
             x_val, y_val, w_val = arguments.validation_tuple(validation_data)
             xs_val, ys_val = self._check_data(x_val, y_val, x_name="x_val", y_name="y_val")
             if w_val is not None:
-                w_val = arguments.sample_weights(w_val, len(xs_val[0]), "validation sample_weight")
+                w_val = arguments.sample_weights(w_val, len(xs_val[0]), "validation sample_weight", self.dtype)
         elif fraction > 0:
             # Row slices are views, not copies.
             split = arguments.split_rows(rows, fraction)
@@ -438,7 +448,7 @@ class Model:
         if class_weight is not None:
             if len(ys) != 1:
                 raise ValueError("class_weight is for models of one output (as in Keras); use sample_weight")
-            weights = arguments.class_weights(class_weight, ys[0])
+            weights = arguments.class_weights(class_weight, ys[0], self.dtype)
         self._ensure_built(xs)
         if self.built:
             data.check_targets(self, ys, "y")
@@ -492,7 +502,7 @@ class Model:
         data.check_targets(self, ys, "y")
         batch = arguments.batch_size(batch_size)
         weights = None if sample_weight is None else arguments.sample_weights(sample_weight, len(xs[0]),
-                                                                              "sample_weight")
+                                                                              "sample_weight", self.dtype)
         # Data parallel: this rank's batch hooks see its share of the rows.
         rows = distribution_module._share_of(len(xs[0]))
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
@@ -544,11 +554,11 @@ class Model:
         self._ensure_built(xs)
         data.check_targets(self, ys, "y")
         weights = None if sample_weight is None else arguments.sample_weights(sample_weight, len(xs[0]),
-                                                                              "sample_weight")
+                                                                              "sample_weight", self.dtype)
         if class_weight is not None:
             if weights is not None or len(ys) != 1:
                 raise ValueError("class_weight is for models of one output, without sample_weight")
-            weights = arguments.class_weights(class_weight, ys[0])
+            weights = arguments.class_weights(class_weight, ys[0], self.dtype)
         return _results(self._core.train_on_batch(xs, ys, weights), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
@@ -591,7 +601,7 @@ class Model:
             from fastmlp._interop import fastmlp_models, keras_archive
             keras_archive.write_keras(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path)
             return
-        _core.save_model(self._core, path, bool(include_optimizer))
+        _dtypes.core_of(self._core).save_model(self._core, path, bool(include_optimizer))
 
     def export(self, filepath, format="onnx", verbose=None, input_signature=None, opset_version=None, **kwargs):
         """Exports the model for inference elsewhere, as Keras 3's ``model.export``. fastmlp writes ONNX
@@ -652,6 +662,7 @@ class Model:
         config = self._core.config
         if len(config["input_layers"]) == 1:
             config["input_layers"] = config["input_layers"][0]  # Keras writes a single input bare
+        with_dtypes(config, self.dtype)
         return config
 
     @classmethod
@@ -664,7 +675,7 @@ class Model:
         # A built model travels as the bytes of its model file (weights, compile and training state),
         # as Keras 3 pickles a model through its saved form; an unbuilt one as its architecture.
         if self.built:
-            return (_from_bytes, (_core.save_model_to_bytes(self._core, True),))
+            return (_from_bytes, (_dtypes.core_of(self._core).save_model_to_bytes(self._core, True),))
         return (type(self).from_config, (self.get_config(),))
 
     # ---- display ---------------------------------------------------------------------------------
@@ -676,6 +687,31 @@ class Model:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, layers={len(self._layers)}, built={self.built}>"
+
+
+def with_dtypes(model_config, dtype):
+    """Keras's per-layer "dtype" added to the layer configs of a core model config (and of the models
+    used as layers in it), which the core leaves out (a model has one dtype)."""
+    for entry in model_config.get("layers") or []:
+        if entry.get("class_name") in layers_module._MODEL_CLASSES:
+            with_dtypes(entry["config"], dtype)
+        else:
+            entry["config"]["dtype"] = dtype
+    return model_config
+
+
+def one_dtype(layers):
+    """The dtype all of ``layers`` (layers, InputLayers, models used as layers) compute in; a ValueError
+    naming each one's dtype when they differ (a model computes in one dtype)."""
+    found = {}
+    for layer in layers:
+        found.setdefault(layer.dtype, []).append(layer.name)
+    if len(found) > 1:
+        listed = "; ".join(f"{dtype}: {', '.join(repr(name) for name in names)}" for dtype, names in found.items())
+        raise ValueError(f"a model computes in one dtype, but its inputs and layers mix {' and '.join(found)} "
+                         f"({listed}). Give every layer and Input the same dtype= (or leave dtype=None and call "
+                         "fastmlp.config.set_floatx(...) before making them)")
+    return next(iter(found), _dtypes.floatx())
 
 
 def _test_batch_hooks(cbs):

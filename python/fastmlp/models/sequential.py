@@ -2,11 +2,11 @@
 their weights, the input shape and the compile state; training, evaluation, prediction, saving and
 summaries are Model's."""
 
-from fastmlp import _core, _random, layers as layers_module
+from fastmlp import _dtypes, _random, layers as layers_module
 from fastmlp._naming import unique_name
 from fastmlp.layers.input_layer import input_layer_of
 from fastmlp.layers.layer import input_shape_of
-from fastmlp.models.model import Model
+from fastmlp.models.model import Model, one_dtype, with_dtypes
 
 
 class Sequential(Model):
@@ -14,9 +14,12 @@ class Sequential(Model):
     may be a model itself (``Sequential([encoder, Softmax()])``)."""
 
     def __init__(self, layers=None, name=None, trainable=True):
-        self._attach(_core.Sequential(_random.draw_seed()), layers=[], input_layers={})
+        layers = list(layers or [])
+        # The model computes in its first layer's (or Input's) dtype; floatx() until it has one.
+        dtype = next((_dtype_of(layer) for layer in layers if _dtype_of(layer) is not None), _dtypes.floatx())
+        self._attach(_dtypes.core(dtype).Sequential(_random.draw_seed()), layers=[], input_layers={})
         self._core.name = name if name is not None else unique_name("sequential")
-        for layer in layers or []:
+        for layer in layers:
             self.add(layer)
         if not trainable:
             self.trainable = False
@@ -39,6 +42,8 @@ class Sequential(Model):
         """Appends a layer (or a model); an ``Input`` (or ``input_dim``/``input_shape`` on the first layer)
         fixes the input size."""
         input_layer = input_layer_of(layer)
+        if _dtype_of(layer) is not None and _dtype_of(layer) != self.dtype:
+            self._take_dtype(layer)
         if input_layer is not None:
             if self._layers:
                 raise ValueError("an Input must come before the first layer of a Sequential model")
@@ -74,6 +79,27 @@ class Sequential(Model):
             self._layers.pop()
             self._core.pop()
             raise
+
+    def _take_dtype(self, layer):
+        """Makes the model compute in ``layer``'s dtype while it has no layers (its core is replaced by
+        one of that dtype, keeping the name, the input shape and the compile state); a ValueError naming
+        the dtypes once it has layers, or an Input of another dtype."""
+        item = input_layer_of(layer) or layer
+        existing = [*self._input_layers.values(), *self._layers]
+        if existing:
+            one_dtype([*existing, item])  # raises, naming them
+        if self._as_layer is not None:
+            raise ValueError(f"model {self.name!r} computes in {self.dtype} and is a layer of another model already; "
+                             f"it cannot take {item.name!r}, which computes in {item.dtype}")
+        old = self._core
+        core = _dtypes.core(item.dtype).Sequential(_random.draw_seed())
+        core.name = old.name
+        if old.input_shape:
+            core.input_shape = old.input_shape
+        if old.compiled:
+            core.compile(list(old.losses), old.optimizer, [list(metrics) for metrics in old.output_metrics],
+                         list(old.loss_weights))
+        self._core = core
 
     def pop(self):
         """Removes the last layer and returns it, as Keras's ``Sequential.pop``. Compile again before
@@ -112,20 +138,37 @@ class Sequential(Model):
     def get_config(self):
         """Keras's description of the architecture: {"name", "layers": [{"class_name", "config"}, ...]},
         the first entry an InputLayer when the input shape is known; every layer's config is the core's."""
-        return keras_sequential_config(self._core.config)
+        return with_dtypes(keras_sequential_config(self._core.config), self.dtype)
 
     @classmethod
     def from_config(cls, config):
         """A new, untrained model with the architecture ``config`` describes."""
+        from fastmlp.models.loading import layer_dtypes, one_dtype as config_dtype
+        # The layers' dtype (an InputLayer's where no layer names one): Keras lets a float32 Input feed
+        # float64 layers, which a fastmlp model, of one dtype, reads as a float64 model.
+        dtype = config_dtype(layer_dtypes({"config": config})[0], "the Sequential config")
         model = cls(name=config.get("name"))
         if config.get("input_shape"):  # the core's own form, as nested models are written
-            model.add(layers_module.Input(tuple(config["input_shape"])))
+            model.add(layers_module.Input(tuple(config["input_shape"]), dtype=dtype))
         for entry in config["layers"]:
             if entry["class_name"] == "InputLayer":
-                model.add(layers_module.InputLayer.from_config(entry["config"]))
+                model.add(layers_module.InputLayer.from_config({**entry["config"], "dtype": dtype}))
             else:
-                model.add(layers_module.deserialize(entry))
+                model.add(layers_module.deserialize(_with_default_dtype(entry, dtype)))
         return model
+
+
+def _dtype_of(item):
+    """The dtype of a layer, model or Input given to a Sequential; None for anything else."""
+    item = input_layer_of(item) or item
+    return item.dtype if isinstance(item, (layers_module.Layer, layers_module.InputLayer, Model)) else None
+
+
+def _with_default_dtype(entry, dtype):
+    """A serialized layer whose config names ``dtype`` where it names none (a nested model's is its own)."""
+    if entry.get("class_name") in layers_module._MODEL_CLASSES or (entry.get("config") or {}).get("dtype"):
+        return entry
+    return {**entry, "config": {**(entry.get("config") or {}), "dtype": dtype}}
 
 
 def keras_sequential_config(config):

@@ -18,6 +18,11 @@ agree with scikit-learn's:
   divided by their mean, so both agree exactly for a full batch and on average for minibatches.
 * Reported loss. fastmlp's epoch loss times ``scale`` is scikit-learn's loss_ for classifiers; for
   regression scikit-learn reports the half mean squared error, which _sklearn_loss rebuilds.
+
+Precision follows the data, as in scikit-learn: float32 input trains a float32 network, float64 input (and
+anything else: integers, booleans) a float64 one (``dtype=`` on its layers; the global floatx is left
+alone). coefs_, intercepts_, predict, predict_proba are in that dtype. The dtype is fixed by the first
+fit; partial_fit, warm_start fits and predictions convert later input to it.
 """
 
 import warnings
@@ -141,7 +146,7 @@ class _BaseMLP(BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if first_pass:
-            self._initialize(targets.shape[1], len(hidden))
+            self._initialize(targets.shape[1], len(hidden), X.dtype)
         elif not incremental or not hasattr(self, "_rng"):
             self._rng = check_random_state(self.random_state)
 
@@ -170,7 +175,7 @@ class _BaseMLP(BaseEstimator):
         self._expose_weights()
         rules = EpochRules(self, n_samples, validation)
         epochs = 1 if incremental else self.max_iter
-        weights = None if sample_weight is None else (sample_weight / mean_weight).astype(np.float32)
+        weights = None if sample_weight is None else (sample_weight / mean_weight).astype(self._dtype)
         self._model.fit(X, targets, batch_size=batch_size, epochs=epochs, verbose=0, shuffle=bool(self.shuffle),
                         callbacks=[rules], sample_weight=weights)
         if validation is not None:
@@ -180,8 +185,10 @@ class _BaseMLP(BaseEstimator):
                           "optimization hasn't converged yet.", ConvergenceWarning)
         return self
 
-    def _initialize(self, n_outputs, n_hidden):
-        """Attributes a first fit starts from (warm_start and partial_fit keep them)."""
+    def _initialize(self, n_outputs, n_hidden, dtype):
+        """Attributes a first fit starts from (warm_start and partial_fit keep them); ``dtype`` is the
+        network's float type, that of the first fit's input."""
+        self._dtype = np.dtype(dtype)
         self._rng = check_random_state(self.random_state)
         self.n_outputs_ = n_outputs
         self.n_layers_ = n_hidden + 2
@@ -225,7 +232,8 @@ class _BaseMLP(BaseEstimator):
         widths = [n_features, *hidden, n_outputs]
         # scikit-learn's Glorot-style bound: factor 6, or 2 for logistic units; biases drawn alike.
         factor = 2.0 if self.activation == "logistic" else 6.0
-        stack = [layers.Input((n_features,))]
+        dtype = self._dtype.name  # explicit on every layer: the global floatx does not matter here
+        stack = [layers.Input((n_features,), dtype=dtype)]
         for index, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
             bound = np.sqrt(factor / (fan_in + fan_out))
             last = index == len(widths) - 2
@@ -234,7 +242,7 @@ class _BaseMLP(BaseEstimator):
                 _ACTIVATIONS[self.activation],
                 kernel_initializer=initializers.RandomUniform(-bound, bound, seed=int(seeds[index])),
                 bias_initializer=initializers.RandomUniform(-bound, bound, seed=int(seeds[index]) + 1),
-                kernel_regularizer=regularizers.L2(l2) if l2 > 0 else None))
+                kernel_regularizer=regularizers.L2(l2) if l2 > 0 else None, dtype=dtype))
         model = models.Sequential(stack)
         model._core.set_seed(int(seeds[-1]))  # the shuffling order, from random_state too
         if weights is not None:
@@ -263,16 +271,22 @@ class _BaseMLP(BaseEstimator):
 
     # ---- prediction ----------------------------------------------------------------------------------
     def _outputs(self, X):
-        """The network's outputs for X (validated as at fit time), float32 (samples, outputs)."""
+        """The network's outputs for X (validated as at fit time), (samples, outputs) in its dtype."""
         check_is_fitted(self, "_model")
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float32, np.float64), reset=False)
-        return self._model.predict(_float32_input(X), verbose=0)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False)
+        return self._model.predict(_model_input(X, self._dtype), verbose=0)
+
+    def _checked_input(self, X, first_pass):
+        """X (validated: float32 or float64) as the network reads it. A first fit takes X's dtype for
+        the network; later fits (warm_start, partial_fit) convert X to the network's dtype."""
+        return _model_input(X, X.dtype if first_pass or not hasattr(self, "_dtype") else self._dtype)
 
     # ---- conversion to and from scikit-learn's own estimators -------------------------------------------
     @classmethod
     def from_sklearn(cls, estimator):
         """This estimator made from a fitted ``sklearn.neural_network`` one of the same kind: the same
-        parameters, weights (in float32), classes and iteration counts, so that it predicts the same
+        parameters, weights (in their dtype: float64, or float32 for an estimator trained on float32
+        data), classes and iteration counts, so that it predicts the same
         and trains on (``partial_fit``, or ``fit`` with ``warm_start``) from there. The optimizer's
         moments are not carried over: scikit-learn keeps them private.
 
@@ -298,10 +312,11 @@ class _BaseMLP(BaseEstimator):
             if hasattr(estimator, name):
                 setattr(converted, name, getattr(estimator, name))
         hidden = [int(kernel.shape[1]) for kernel in estimator.coefs_[:-1]]
-        converted._initialize(int(estimator.n_outputs_), len(hidden))
+        dtype = np.float32 if np.asarray(estimator.coefs_[0]).dtype == np.float32 else np.float64
+        converted._initialize(int(estimator.n_outputs_), len(hidden), dtype)
         converted.n_iter_, converted.t_ = estimator.n_iter_, estimator.t_
         converted.loss_curve_ = list(getattr(estimator, "loss_curve_", []) or [])
-        weights = [np.asarray(array, np.float32) for pair in zip(estimator.coefs_, estimator.intercepts_)
+        weights = [np.asarray(array, dtype) for pair in zip(estimator.coefs_, estimator.intercepts_)
                    for array in pair]
         converted._model = converted._build_model(int(estimator.n_features_in_), hidden, int(estimator.n_outputs_),
                                                   0.0, weights)
@@ -337,21 +352,26 @@ class _BaseMLP(BaseEstimator):
     def __setstate__(self, state):
         super().__setstate__(state)
         if getattr(self, "_model", None) is not None:
+            if "_dtype" not in self.__dict__:  # pickled before float64 networks: always float32
+                self._dtype = np.dtype(np.float32)
             self._expose_weights()
 
 
-def _float32_input(X):
-    """X as the model reads it: a sparse matrix stays sparse (CSR, its values float32, converted once
-    by the model; never densified), a dense one becomes C-contiguous float32."""
+def _model_input(X, dtype):
+    """X as a network of ``dtype`` reads it without another copy: a sparse matrix stays sparse (CSR,
+    its values in ``dtype``; never densified), a dense one becomes C-contiguous ``dtype`` (no copy
+    when it already is)."""
     if sparse.issparse(X):
         X = X.tocsr() if X.format != "csr" else X
+        if X.dtype != dtype:
+            X = X.astype(dtype)
         if not X.has_canonical_format:
             # scikit-learn's own estimators take unsorted or duplicate indices silently; the model
             # refuses them (Model.fit says how to fix them), so a sorted copy of the sparse matrix is made.
             X = X.copy()
             X.sum_duplicates()
         return X
-    return np.ascontiguousarray(X, dtype=np.float32)
+    return np.ascontiguousarray(X, dtype=dtype)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -386,7 +406,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
                              dtype=(np.float64, np.float32), reset=reset)
-        X = _float32_input(X)
+        X = self._checked_input(X, reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
@@ -404,7 +424,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if len(self.classes_) < 2 and self._label_binarizer.y_type_ != "multilabel-indicator":
             raise ValueError(f"{type(self).__name__} needs at least two classes, but only one class is present "
                              f"in y: {self.classes_}")
-        targets = np.ascontiguousarray(self._label_binarizer.transform(y), dtype=np.float32)
+        targets = np.ascontiguousarray(self._label_binarizer.transform(y), dtype=X.dtype)
         return X, targets, y
 
     def _output_activation(self):
@@ -428,12 +448,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._labels(self._outputs(X))
 
     def predict_proba(self, X):
-        """Class probabilities, one column per entry of ``classes_`` (rows sum to 1 unless multilabel)."""
-        probabilities = self._outputs(X).astype(np.float64)
+        """Class probabilities, one column per entry of ``classes_`` (rows sum to 1 unless multilabel), in
+        the network's dtype (that of the training data, as in scikit-learn)."""
+        probabilities = self._outputs(X)
         if self.n_outputs_ == 1:
-            return np.column_stack([1.0 - probabilities[:, 0], probabilities[:, 0]])
+            return np.column_stack([1 - probabilities[:, 0], probabilities[:, 0]])
         if self.out_activation_ == "softmax":
-            probabilities /= probabilities.sum(axis=1, keepdims=True)  # exact in float64
+            probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)  # to the dtype's rounding
         return probabilities
 
     def predict_log_proba(self, X):
@@ -454,10 +475,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
                              dtype=(np.float64, np.float32), reset=reset)
-        X = _float32_input(X)
+        X = self._checked_input(X, reset)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        targets = np.ascontiguousarray(y.reshape(len(y), -1), dtype=np.float32)
+        targets = np.ascontiguousarray(y.reshape(len(y), -1), dtype=X.dtype)
         if not reset and hasattr(self, "n_outputs_") and targets.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {targets.shape[1]} output(s), but the network was fitted with "
                              f"{self.n_outputs_}")
@@ -479,6 +500,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return r2_score(y, self._model.predict(X, verbose=0).astype(np.float64), sample_weight=sample_weight)
 
     def predict(self, X):
-        """The predicted values: shape (n_samples,) for one output, else (n_samples, n_outputs)."""
-        outputs = self._outputs(X).astype(np.float64)
+        """The predicted values: shape (n_samples,) for one output, else (n_samples, n_outputs), in the
+        network's dtype (that of the training data, as in scikit-learn)."""
+        outputs = self._outputs(X)
         return outputs.ravel() if outputs.shape[1] == 1 else outputs

@@ -5,6 +5,9 @@ The rule is online by definition (each update changes the next prediction), so i
 samples in NumPy, vectorised over classes; it is meant for the small problems the perceptron is taught
 with (logic gates, linearly separable data), not for speed. Multiclass problems train one unit per class
 (one-vs-rest) and predict the class with the largest ``w.x + b``.
+
+As scikit-learn's Perceptron, float32 input gives float32 weights (``coef_``, ``intercept_``) and any other
+input float64; the first fit fixes the dtype, later input is converted to it.
 """
 
 import warnings
@@ -17,6 +20,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+# scikit-learn's choice: float32 input stays float32, anything else becomes float64.
+_DTYPES = (np.float64, np.float32)
 
 
 class Perceptron(ClassifierMixin, BaseEstimator):
@@ -57,8 +63,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """Trains from zero weights until an epoch makes no mistake, the stopping rule fires or
         ``max_iter`` epochs have run. Returns self."""
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=np.float64)
-        self._start(unique_labels(y), X.shape[1])
+        X, y = validate_data(self, X, y, dtype=_DTYPES)
+        self._start(unique_labels(y), X.shape[1], X.dtype)
         converged = self._epochs(X, y, self.max_iter)
         if not converged:
             warnings.warn(f"Maximum number of iteration reached before convergence ({self.max_iter} epochs). "
@@ -71,21 +77,21 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         first_call = not hasattr(self, "classes_")
         if first_call and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        X, y = validate_data(self, X, y, dtype=np.float64, reset=first_call)
+        X, y = validate_data(self, X, y, dtype=_DTYPES, reset=first_call)
         if first_call:
-            self._start(unique_labels(classes), X.shape[1])
+            self._start(unique_labels(classes), X.shape[1], X.dtype)
         elif len(np.setdiff1d(unique_labels(y), self.classes_)):
             raise ValueError(f"`y` has classes not in `self.classes_` ({self.classes_}): {unique_labels(y)}")
-        self._epochs(X, y, 1)
+        self._epochs(X.astype(self.coef_.dtype, copy=False), y, 1)
         return self
 
-    def _start(self, classes, n_features):
+    def _start(self, classes, n_features, dtype):
         if len(classes) < 2:
             raise ValueError(f"Perceptron needs at least two classes, but only one class is present: {classes}")
         self.classes_ = np.asarray(classes)
         units = 1 if len(classes) == 2 else len(classes)
-        self.coef_ = np.zeros((units, n_features))
-        self.intercept_ = np.zeros(units)
+        self.coef_ = np.zeros((units, n_features), dtype=dtype)
+        self.intercept_ = np.zeros(units, dtype=dtype)
         self.n_iter_ = 0
         self.t_ = 0
         self._rng = check_random_state(self.random_state)
@@ -94,9 +100,10 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     def _targets(self, y):
         """0/1 targets, one column per unit: y == classes_[1] for two classes, one-hot otherwise."""
+        dtype = self.coef_.dtype
         if len(self.classes_) == 2:
-            return (y == self.classes_[1]).astype(np.float64).reshape(-1, 1)
-        return (y.reshape(-1, 1) == self.classes_.reshape(1, -1)).astype(np.float64)
+            return (y == self.classes_[1]).astype(dtype).reshape(-1, 1)
+        return (y.reshape(-1, 1) == self.classes_.reshape(1, -1)).astype(dtype)
 
     def _epochs(self, X, y, epochs):
         """Runs up to ``epochs`` epochs; True when training stopped because it converged."""
@@ -129,9 +136,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return self._no_improvement_count >= self.n_iter_no_change
 
     def decision_function(self, X):
-        """``w.x + b`` per row (one column per class when there are more than two)."""
+        """``w.x + b`` per row (one column per class when there are more than two), in the weights' dtype."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = validate_data(self, X, dtype=_DTYPES, reset=False).astype(self.coef_.dtype, copy=False)
         scores = X @ self.coef_.T + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
 
