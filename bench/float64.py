@@ -6,7 +6,7 @@ in float64 when given float64 (the fair peer of a float64 fastmlp model), on wor
 
 Each timing runs in a fresh process (the setups alternate round by round, so the shared machine's load
 drifts over all alike): the data are cast to the dtype, the model is built and trained one warm-up
-epoch, then `epochs` epochs are timed one by one. Prints each setup's median seconds per epoch over all
+epoch, then `epochs` epochs are timed one by one. Prints each setup's median ms per epoch over all
 rounds and epochs, and the ratios to fastmlp float32 measured in the same run.
 """
 
@@ -72,7 +72,9 @@ print(json.dumps(times))
 def run_child(framework, dtype, key, rows, epochs, threads):
     code = _CHILD.format(bench=HERE, framework=framework, dtype=dtype, key=key, rows=rows, epochs=epochs,
                          threads=threads)
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{framework} {dtype} on {key} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -94,12 +96,12 @@ def main():
                 seconds[(framework, dtype)] += run_child(framework, dtype, key, rows, args.epochs, args.threads)
         base = statistics.median(seconds[SETUPS[0]])
         title = f"{key} ({rows} rows)" if rows else key
-        print(f"\n{title}: median seconds per epoch over {args.rounds} rounds x {args.epochs} epochs")
-        print(f"| {'setup':<24} | {'s/epoch':>8} | {'vs fastmlp float32':>18} |")
+        print(f"\n{title}: median ms per epoch over {args.rounds} rounds x {args.epochs} epochs")
+        print(f"| {'setup':<24} | {'ms/epoch':>8} | {'vs fastmlp float32':>18} |")
         print(f"|{'-' * 26}|{'-' * 10}|{'-' * 20}|")
         for framework, dtype in SETUPS:
             median = statistics.median(seconds[(framework, dtype)])
-            print(f"| {framework + ' ' + dtype:<24} | {median:8.4f} | {median / base:17.2f}x |")
+            print(f"| {framework + ' ' + dtype:<24} | {median * 1e3:8.2f} | {median / base:17.2f}x |")
 
 
 if __name__ == "__main__":

@@ -52,13 +52,9 @@ class Loss : public Configurable {
   // (p - y)/n: exact and stable where going through -y/p and the activation's Jacobian is not.
   // By default (a loss that fuses with nothing) it throws std::logic_error.
   virtual void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
-                                      MatrixMapOf<float> grad) const {
-    default_gradient_preactivation(y_pred, y_true, grad);
-  }
+                                      MatrixMapOf<float> grad) const = 0;
   virtual void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
-                                      MatrixMapOf<double> grad) const {
-    default_gradient_preactivation(y_pred, y_true, grad);
-  }
+                                      MatrixMapOf<double> grad) const = 0;
 
   // Columns y_true must have for a network with `output_units` outputs (1 for sparse labels).
   virtual Index target_columns(Index output_units) const { return output_units; }
@@ -66,27 +62,24 @@ class Loss : public Configurable {
   // Throws std::invalid_argument when y_true holds values the loss cannot accept (such as a
   // class label out of range), naming the first offending row. By default it checks the number of
   // columns and that every target is finite.
-  virtual void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const {
-    default_check_targets(y_true, output_units);
-  }
-  virtual void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const {
-    default_check_targets(y_true, output_units);
-  }
+  virtual void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const = 0;
+  virtual void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const = 0;
 
  protected:
-  // The defaults of the virtual functions above, for both scalar types (defined in loss.cpp for
-  // float and double); a loss that adds checks calls default_check_targets first.
+  // The defaults of the two above, for both scalar types (defined in loss.cpp): a loss that has its
+  // own declares a template of the same name, which hides these; one that adds checks calls
+  // Loss::check_targets_of first.
   template <class Scalar>
-  void default_gradient_preactivation(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,
-                                      MatrixMapOf<Scalar> grad) const;
+  void gradient_preactivation_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,
+                                 MatrixMapOf<Scalar> grad) const;
   template <class Scalar>
-  void default_check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const;
+  void check_targets_of(ConstMatrixMapOf<Scalar> y_true, Index output_units) const;
 };
 
-// What a loss derives from (through Described): it gives per_sample and gradient for both scalar
-// types by calling Derived's templates per_sample_of and gradient_of, which therefore are public. A
-// loss that replaces a default (gradient_preactivation, check_targets) overrides both of its
-// versions itself, each calling its template.
+// What a loss derives from (through Described): it gives every virtual function above for both
+// scalar types by calling Derived's templates per_sample_of and gradient_of (which therefore are
+// public), and gradient_preactivation_of and check_targets_of: Derived's own where it declares them,
+// else Loss's defaults.
 template <class Derived>
 class LossImpl : public Loss {
  public:
@@ -105,6 +98,20 @@ class LossImpl : public Loss {
   void gradient(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
                 MatrixMapOf<double> grad) const override {
     self().gradient_of(y_pred, y_true, grad);
+  }
+  void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
+                              MatrixMapOf<float> grad) const override {
+    self().gradient_preactivation_of(y_pred, y_true, grad);
+  }
+  void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
+                              MatrixMapOf<double> grad) const override {
+    self().gradient_preactivation_of(y_pred, y_true, grad);
+  }
+  void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const override {
+    self().check_targets_of(y_true, output_units);
+  }
+  void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const override {
+    self().check_targets_of(y_true, output_units);
   }
 
  private:

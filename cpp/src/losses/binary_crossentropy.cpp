@@ -52,20 +52,6 @@ class BinaryCrossentropy : public Described<BinaryCrossentropy, LossImpl<BinaryC
   bool fuses_with(const Activation& activation) const override {
     return !options_.from_logits && activation.class_name() == "sigmoid";
   }
-  void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
-                              MatrixMapOf<float> grad) const override {
-    gradient_preactivation_of(y_pred, y_true, grad);
-  }
-  void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
-                              MatrixMapOf<double> grad) const override {
-    gradient_preactivation_of(y_pred, y_true, grad);
-  }
-  void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const override {
-    check_targets_of(y_true, output_units);
-  }
-  void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const override {
-    check_targets_of(y_true, output_units);
-  }
 
   template <class Scalar>
   void gradient_preactivation_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,
@@ -77,7 +63,7 @@ class BinaryCrossentropy : public Described<BinaryCrossentropy, LossImpl<BinaryC
 
   template <class Scalar>
   void check_targets_of(ConstMatrixMapOf<Scalar> y_true, Index output_units) const {
-    default_check_targets(y_true, output_units);
+    Loss::check_targets_of(y_true, output_units);
     for (Index r = 0; r < y_true.rows(); ++r)
       for (Index c = 0; c < y_true.cols(); ++c)
         if (y_true(r, c) < 0 || y_true(r, c) > 1)

@@ -50,14 +50,6 @@ class CategoricalCrossentropy
   bool fuses_with(const Activation& activation) const override {
     return !options_.from_logits && activation.class_name() == "softmax";
   }
-  void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
-                              MatrixMapOf<float> grad) const override {
-    gradient_preactivation_of(y_pred, y_true, grad);
-  }
-  void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
-                              MatrixMapOf<double> grad) const override {
-    gradient_preactivation_of(y_pred, y_true, grad);
-  }
 
   template <class Scalar>
   void gradient_preactivation_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,

@@ -5,13 +5,12 @@
 namespace fastmlp {
 
 template <class Scalar>
-void Loss::default_gradient_preactivation(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>,
-                                          MatrixMapOf<Scalar>) const {
+void Loss::gradient_preactivation_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>, MatrixMapOf<Scalar>) const {
   throw std::logic_error(class_name() + " has no fused gradient");
 }
 
 template <class Scalar>
-void Loss::default_check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_units) const {
+void Loss::check_targets_of(ConstMatrixMapOf<Scalar> y_true, Index output_units) const {
   const Index expected = target_columns(output_units);
   if (y_true.cols() != expected)
     throw std::invalid_argument(class_name() + " expects targets with " + std::to_string(expected) +
@@ -20,10 +19,10 @@ void Loss::default_check_targets(ConstMatrixMapOf<Scalar> y_true, Index output_u
   if (!y_true.allFinite()) throw std::invalid_argument("targets contain NaN or infinity");
 }
 
-#define FASTMLP_INSTANTIATE(Scalar)                                                                          \
-  template void Loss::default_gradient_preactivation(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>,    \
-                                                     MatrixMapOf<Scalar>) const;                            \
-  template void Loss::default_check_targets(ConstMatrixMapOf<Scalar>, Index) const;
+#define FASTMLP_INSTANTIATE(Scalar)                                                                        \
+  template void Loss::gradient_preactivation_of(ConstMatrixMapOf<Scalar>, ConstMatrixMapOf<Scalar>,       \
+                                                MatrixMapOf<Scalar>) const;                                 \
+  template void Loss::check_targets_of(ConstMatrixMapOf<Scalar>, Index) const;
 FASTMLP_INSTANTIATE(float)
 FASTMLP_INSTANTIATE(double)
 #undef FASTMLP_INSTANTIATE

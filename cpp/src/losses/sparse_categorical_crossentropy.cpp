@@ -79,20 +79,6 @@ class SparseCategoricalCrossentropy
   bool fuses_with(const Activation& activation) const override {
     return !options_.from_logits && activation.class_name() == "softmax";
   }
-  void gradient_preactivation(ConstMatrixMapOf<float> y_pred, ConstMatrixMapOf<float> y_true,
-                              MatrixMapOf<float> grad) const override {
-    gradient_preactivation_of(y_pred, y_true, grad);
-  }
-  void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
-                              MatrixMapOf<double> grad) const override {
-    gradient_preactivation_of(y_pred, y_true, grad);
-  }
-  void check_targets(ConstMatrixMapOf<float> y_true, Index output_units) const override {
-    check_targets_of(y_true, output_units);
-  }
-  void check_targets(ConstMatrixMapOf<double> y_true, Index output_units) const override {
-    check_targets_of(y_true, output_units);
-  }
 
   template <class Scalar>
   void gradient_preactivation_of(ConstMatrixMapOf<Scalar> y_pred, ConstMatrixMapOf<Scalar> y_true,
@@ -106,7 +92,7 @@ class SparseCategoricalCrossentropy
 
   template <class Scalar>
   void check_targets_of(ConstMatrixMapOf<Scalar> y_true, Index output_units) const {
-    default_check_targets(y_true, output_units);
+    Loss::check_targets_of(y_true, output_units);
     for (Index r = 0; r < y_true.rows(); ++r) sparse_label(y_true, r, output_units);
   }
 };
