@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -204,6 +205,44 @@ def layer_gradients(model):
         if gradients:  # Activation layers have none
             grads += [np.array(gradients["kernel"]), np.array(gradients["bias"]).reshape(-1)]
     return grads
+
+
+def numeric_gradients(model, x, y, eps=3e-3):
+    """Central differences of evaluate() in each weight, perturbed in place through the weight views. The
+    default step suits float32 (rounding noise ~1e-7 / eps, truncation ~eps**2); float64 takes ~1e-5."""
+    grads = []
+    for layer in model.layers:
+        for view in (layer.kernel, layer.bias):
+            grad = np.zeros(view.shape)
+            for index in np.ndindex(view.shape):
+                original = view[index]
+                view[index] = original + eps
+                plus, up = model.evaluate(x, y, batch_size=len(x), verbose=0), view[index]
+                view[index] = original - eps
+                minus, down = model.evaluate(x, y, batch_size=len(x), verbose=0), view[index]
+                view[index] = original
+                grad[index] = (plus - minus) / (float(up) - float(down))  # the step the dtype actually took
+            grads.append(grad)
+    return grads
+
+
+def analytic_gradients(model, x, y):
+    """The gradients one train_on_batch computes, for a model compiled with learning_rate 0."""
+    before = model.get_weights()
+    model.train_on_batch(x, y)
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)  # learning_rate=0: the step must not move anything
+    return layer_gradients(model)
+
+
+def traced_peak(call):
+    """Bytes NumPy (and Python) allocated at the peak of ``call``: a converted copy of an input shows in full."""
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 # ---- comparisons -----------------------------------------------------------------------------------

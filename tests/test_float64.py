@@ -8,7 +8,6 @@ to show that the tolerance separates the two.
 """
 
 import pickle
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from scipy import sparse
 
 import fastmlp as fm
 import fastmlp.config
-from conftest import layer_gradients, reference_forward, reference_gradients
+from conftest import analytic_gradients, numeric_gradients, reference_forward, reference_gradients, traced_peak
 
 SIZES = (4, 6, 3)
 ROWS = 8
@@ -52,14 +51,6 @@ def activations_of(sizes=SIZES, hidden=HIDDEN, output=OUTPUT):
     return [hidden] * (len(sizes) - 2) + [output]
 
 
-def traced_peak(call):
-    """Bytes NumPy (and Python) allocated at the peak of ``call``: a converted copy of the input shows in full."""
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 # ---- floatx ------------------------------------------------------------------------------------------
@@ -162,30 +153,8 @@ def test_forward_pass_matches_numpy_float64(hidden, output):
     assert np.abs(single.predict(x, verbose=0) - reference).max() > 1e-10
 
 
-def numeric_gradients(model, x, y, eps):
-    """Central differences of evaluate() in each weight, perturbed in place through the weight views."""
-    grads = []
-    for layer in model.layers:
-        for view in (layer.kernel, layer.bias):
-            grad = np.zeros(view.shape)
-            for index in np.ndindex(view.shape):
-                original = view[index]
-                view[index] = original + eps
-                plus, up = model.evaluate(x, y, batch_size=len(x), verbose=0), view[index]
-                view[index] = original - eps
-                minus, down = model.evaluate(x, y, batch_size=len(x), verbose=0), view[index]
-                view[index] = original
-                grad[index] = (plus - minus) / (float(up) - float(down))  # the step the dtype actually took
-            grads.append(grad)
-    return grads
 
 
-def analytic_gradients(model, x, y):
-    before = model.get_weights()
-    model.train_on_batch(x, y)
-    for old, new in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(old, new)  # learning_rate=0
-    return layer_gradients(model)
 
 
 def worst_relative_error(actual, expected, floor):

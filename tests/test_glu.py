@@ -12,7 +12,7 @@ import pytest
 
 import fastmlp as fm
 from conftest import assert_close, layer_gradients, sigmoid
-from test_gradients import numeric_gradients
+from conftest import numeric_gradients
 from fastmlp._interop.errors import UnsupportedLayerError
 from interop_fixtures import ATOL, FIXTURES, RTOL, import_keras, keras_data
 

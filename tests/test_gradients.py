@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import fastmlp as fm
-from conftest import (ACTIVATIONS, KINKED, LOSSES, assert_close, layer_gradients, make_model, make_targets,
-                      one_hot_targets, reference_forward, reference_gradients)
+from conftest import (ACTIVATIONS, KINKED, LOSSES, analytic_gradients, assert_close, layer_gradients, make_model,
+                      make_targets, numeric_gradients, one_hot_targets, reference_forward, reference_gradients)
 
 PROBABILITY_OUTPUTS = {
     "binary_crossentropy": ("sigmoid", "softmax"),
@@ -30,8 +30,7 @@ DEFAULT_OUTPUT = {"binary_crossentropy": "sigmoid", "categorical_crossentropy": 
                   "sparse_categorical_crossentropy": "softmax"}
 SIZES = (4, 5, 3)
 ROWS = 8
-EPS = 3e-3  # float32 weights and a float32 forward pass: rounding noise ~1e-7 / EPS, truncation ~EPS**2
-KINK_MARGIN = 0.05  # a perturbation of EPS moves any pre-activation by far less than this
+KINK_MARGIN = 0.05  # numeric_gradients' step (3e-3) moves any pre-activation by far less than this
 
 
 def output_activation(activation, loss):
@@ -56,30 +55,8 @@ def safe_batch(model, activations, loss, rng):
     return x[keep][:ROWS], y[keep][:ROWS]
 
 
-def numeric_gradients(model, x, y):
-    """Central differences of evaluate() in each weight, perturbed in place through the views."""
-    grads = []
-    for layer in model.layers:
-        for view in (layer.kernel, layer.bias):
-            grad = np.zeros(view.shape)
-            for index in np.ndindex(view.shape):
-                original = view[index]
-                view[index] = original + EPS
-                plus, up = model.evaluate(x, y, verbose=0), view[index]
-                view[index] = original - EPS
-                minus, down = model.evaluate(x, y, verbose=0), view[index]
-                view[index] = original
-                grad[index] = (plus - minus) / (float(up) - float(down))  # the float32 step actually taken
-            grads.append(grad)
-    return grads
 
 
-def analytic_gradients(model, x, y):
-    before = model.get_weights()
-    model.train_on_batch(x, y)
-    for old, new in zip(before, model.get_weights()):
-        np.testing.assert_array_equal(old, new)  # learning_rate=0: the step must not move anything
-    return layer_gradients(model)
 
 
 @pytest.mark.parametrize("loss", LOSSES)

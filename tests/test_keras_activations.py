@@ -11,7 +11,7 @@ from scipy.special import erf
 
 import fastmlp as fm
 from conftest import assert_close, layer_gradients, sparsemax_reference
-from test_gradients import numeric_gradients
+from conftest import numeric_gradients
 
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 

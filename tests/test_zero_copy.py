@@ -5,13 +5,12 @@ the call allocated through NumPy (and Python); a converted copy of the input wou
 The C++ batch buffers are not traced, and they are small.
 """
 
-import tracemalloc
 
 import numpy as np
 import pytest
 
 import fastmlp as fm
-from conftest import make_model
+from conftest import make_model, traced_peak
 
 ROWS, FEATURES = 200_000, 64
 
@@ -29,13 +28,6 @@ def model():
     return make_model("relu", "sigmoid", "binary_crossentropy", optimizer="adam", sizes=(FEATURES, 8, 1))
 
 
-def traced_peak(call):
-    tracemalloc.start()
-    try:
-        call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 CALLS = {
