@@ -156,3 +156,21 @@ def test_sparse_bench_runs_every_framework_and_fastmlp_reads_x_sparse():
     assert float(rows["fastmlp sparse"][5]) == 1.0  # peak / ours of the reference row
     # The same network from the same seed on the same rows: the same loss, sparse or dense.
     assert abs(float(rows["fastmlp sparse"][-1]) - float(rows["fastmlp dense"][-1])) <= 1e-4
+
+
+@pytest.mark.skipif(not HAVE_SKLEARN, reason="the float64 bench compares with scikit-learn's MLPClassifier")
+def test_float64_bench_times_both_dtypes_and_scikit_learn_in_float64():
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    # Each child asserts that its model (or scikit-learn's coefs_) has the dtype its row names.
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "float64.py"), "--rounds", "1", "--epochs", "1",
+                           "--mnist-rows", "300", "--threads", "1"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = re.findall(r"^\| (fastmlp float32|fastmlp float64|scikit-learn float64) +\| +([\d.]+) \| +([\d.]+)x \|$",
+                      done.stdout, re.M)
+    assert [name for name, _, _ in rows] == ["fastmlp float32", "fastmlp float64", "scikit-learn float64"] * 2, \
+        done.stdout
+    for name, ms, ratio in rows:
+        assert float(ms) > 0
+        if name == "fastmlp float32":
+            assert float(ratio) == 1.0
