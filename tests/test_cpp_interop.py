@@ -58,6 +58,29 @@ def test_python_saved_model_predicts_the_same_in_cpp(tmp_path, activations, loss
     np.testing.assert_allclose(cpp, python, rtol=0, atol=1e-6)
 
 
+def test_float64_model_predicts_in_double_in_cpp(tmp_path):
+    fm.utils.set_random_seed(6)
+    rng = np.random.default_rng(6)
+    model = fm.Sequential([fm.layers.Input((5,), dtype="float64"),
+                           fm.layers.Dense(8, activation="tanh", dtype="float64"),
+                           fm.layers.Dense(3, activation="softmax", dtype="float64")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(rng.normal(size=(32, 5)), fm.utils.to_categorical(rng.integers(0, 3, 32), 3), epochs=2, verbose=0)
+    path = tmp_path / "model64.fmlp"
+    model.save(path)
+
+    inputs = rng.normal(size=(20, 5))
+    # 17 significant digits identify a float64 exactly, both ways.
+    result = run_predict_csv(path, "".join(",".join(f"{v:.17g}" for v in row) + "\n" for row in inputs))
+    assert result.returncode == 0, result.stderr
+    cpp = np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()])
+    python = model.predict(inputs, verbose=0)
+    assert python.dtype == np.float64
+    worst = float(np.max(np.abs(cpp - python)))
+    print(f"float64 -> max |C++ - Python| = {worst:.3e}")
+    np.testing.assert_allclose(cpp, python, rtol=0, atol=1e-14)  # double precision on both sides; float32 is 1e-7
+
+
 def test_predict_csv_reports_bad_lines_and_damaged_files(tmp_path):
     fm.utils.set_random_seed(5)
     model = fm.Sequential([fm.layers.Dense(2, input_dim=3)])
