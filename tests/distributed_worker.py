@@ -21,20 +21,20 @@ BATCH = 64
 EPOCHS = 3
 
 
-def digits():
+def digits(dtype="float32"):
     """scikit-learn's digits (real data shipped with it): train and validation parts, one-hot targets."""
     from sklearn.datasets import load_digits
 
     x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
-    y = fm.utils.to_categorical(y, 10)
+    x = (x / 16.0).astype(dtype)
+    y = fm.utils.to_categorical(y, 10).astype(dtype)
     return x[:1500], y[:1500], x[1500:], y[1500:]
 
 
-def model(seed=SEED):
+def model(seed=SEED, dtype="float32"):
     fm.utils.set_random_seed(seed)
-    net = fm.Sequential([fm.layers.Input((64,)), fm.layers.Dense(32, activation="relu"),
-                         fm.layers.Dense(10, activation="softmax")])
+    net = fm.Sequential([fm.layers.Input((64,), dtype=dtype), fm.layers.Dense(32, activation="relu", dtype=dtype),
+                         fm.layers.Dense(10, activation="softmax", dtype=dtype)])
     net.compile(optimizer=fm.optimizers.Adam(learning_rate=3e-3), loss="categorical_crossentropy",
                 metrics=["accuracy"])
     return net
@@ -86,12 +86,14 @@ def callbacks(out, rank):
 def train(scenario, out):
     dp = fm.distribution.DataParallel(auto_shard_dataset=scenario != "sharded", timeout=60)
     fm.distribution.set_distribution(dp)
-    x, y, x_val, y_val = functional_digits() if scenario == "functional" else digits()
+    dtype = "float64" if scenario == "float64" else "float32"
+    x, y, x_val, y_val = functional_digits() if scenario == "functional" else digits(dtype)
     if scenario == "sharded":
         x, y = x[shard_rows(dp.rank)], y[shard_rows(dp.rank)]
         x_val, y_val = (x_val[:150], y_val[:150]) if dp.rank == 0 else (x_val[150:], y_val[150:])
     # Rank 1 starts from other weights: rank 0's must reach every rank.
-    net = (functional_model if scenario == "functional" else model)(SEED if dp.rank == 0 else SEED + 1)
+    seed = SEED if dp.rank == 0 else SEED + 1
+    net = functional_model(seed) if scenario == "functional" else model(seed, dtype)
     history = net.fit(x, y, batch_size=BATCH, epochs=EPOCHS, validation_data=(x_val, y_val), verbose=0,
                       callbacks=callbacks(out, dp.rank))
     evaluation = net.evaluate(x_val, y_val, verbose=0, return_dict=True)
@@ -129,7 +131,7 @@ def fail(scenario, out):
 
 if __name__ == "__main__":
     scenario, out = sys.argv[1], sys.argv[2]
-    if scenario in ("replicated", "sharded", "functional"):
+    if scenario in ("replicated", "sharded", "functional", "float64"):
         train(scenario, out)
     else:
         fail(scenario, out)
