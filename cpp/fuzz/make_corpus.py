@@ -1,6 +1,6 @@
 """Writes the seed corpus of the fuzz targets from real model files saved by fastmlp (every layer
 type, optimizers with and without state, a schedule, losses and metrics, generator states, names
-that need escapes): OUTPUT_DIR/json/ holds their JSON headers and a few hand-written documents for
+that need escapes, a float64 model): OUTPUT_DIR/json/ holds their JSON headers and a few hand-written documents for
 the corners of the grammar (for fuzz_json), OUTPUT_DIR/model/ the whole files (for a target that
 reads model files).
 
@@ -58,6 +58,12 @@ def models():
                               fm.layers.Dense(2, activation="softmax", name="kind")(fm.layers.Add()([merged, merged]))])
     graph.compile(optimizer="adam", loss=["mse", "sparse_categorical_crossentropy"], metrics=[[], ["accuracy"]])
     yield "functional_two_outputs", graph, ([x, -x], [y, y[:, 0]])
+
+    # A float64 model: the header's dtype and 8-byte tensors.
+    double = fm.Sequential([fm.layers.Input((6,), dtype="float64"),
+                            fm.layers.Dense(4, activation="elu", dtype="float64"), fm.layers.Dense(1, dtype="float64")])
+    double.compile(optimizer="adam", loss="mse")
+    yield "float64_adam", double, (x.astype(np.float64), y.astype(np.float64))
 
     for name in ("rmsprop", "adagrad", "adadelta", "adamax", "nadam", "adamw"):
         model = fm.Sequential([fm.layers.Input((6,)), fm.layers.Dense(2, activation="sigmoid")])
