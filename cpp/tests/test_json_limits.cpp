@@ -40,6 +40,16 @@ void operator delete(void* pointer) noexcept {
 
 void operator delete(void* pointer, std::size_t) noexcept { operator delete(pointer); }
 
+// The nothrow forms too, so that every block this delete frees carries the header.
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return operator new(size);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void operator delete(void* pointer, const std::nothrow_t&) noexcept { operator delete(pointer); }
+
 namespace {
 
 // Most bytes allocated at once while parsing `text` and holding the result, per byte of text.
