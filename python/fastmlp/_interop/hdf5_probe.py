@@ -72,3 +72,8 @@ def probe(source, path):
     if os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
         raise ModelFileError(f"{path} is damaged: the HDF5 library failed reading it ({name} in a test read)")
+    # The child exits 0 whenever it survives the walk, so any other status is a crash that something
+    # caught and turned into an exit (AddressSanitizer's SEGV handler does: it reports and exits 1).
+    if os.WEXITSTATUS(status) != 0:
+        raise ModelFileError(f"{path} is damaged: the HDF5 library failed reading it (a test read exited with "
+                             f"status {os.WEXITSTATUS(status)})")
