@@ -77,6 +77,7 @@ class MPICommunicator(_core.Communicator):
         self._size = comm.Get_size()
         self.timeout = float(timeout)
         self._failure = None  # why this communicator can no longer be used
+        self._aborts_at_exit = False
         _register_exit_gate()
 
     def rank(self):
@@ -127,7 +128,12 @@ class MPICommunicator(_core.Communicator):
 
     def _abort_at_exit(self):
         # A rank that stopped answering (stuck in a callback, a deadlock) never reads a notice, and
-        # mpiexec would wait for it forever: when this process exits, end the whole job.
+        # mpiexec would wait for it forever: when this process exits, end the whole job. Also the way
+        # out once a collective was abandoned (below): MPI_Finalize must not run with it pending.
+        if self._aborts_at_exit:
+            return
+        self._aborts_at_exit = True
+
         def abort():
             sys.stdout.flush()
             sys.stderr.flush()
@@ -140,6 +146,17 @@ class MPICommunicator(_core.Communicator):
             raise _core.DistributedError(f"the distribution failed earlier and cannot be used again: {self._failure}")
 
     def _wait(self, request, what):
+        try:
+            self._wait_for(request, what)
+        except BaseException:
+            # The request is left pending on memory its caller is about to free (the C++ gradient
+            # buffer). MPI_Finalize would progress it and read that memory (AddressSanitizer showed
+            # it on a rank that received another's failure notice), and finalizing with a collective
+            # pending is erroneous in MPI anyway: this process ends the job with MPI_Abort instead.
+            self._abort_at_exit()
+            raise
+
+    def _wait_for(self, request, what):
         start = time.monotonic()
         pause = 0.0
         while True:
@@ -157,7 +174,6 @@ class MPICommunicator(_core.Communicator):
                 reason = (f"a {what} did not complete within {self.timeout:g} s: another rank stopped, stalled "
                           f"or never called fit (DataParallel(timeout=...) sets how long to wait)")
                 self.announce_failure(reason)
-                self._abort_at_exit()
                 raise _core.DistributedError(self._failure)
             if waited > _SPIN_SECONDS:
                 pause = min(_LONGEST_SLEEP, max(2 * pause, 1e-4))
