@@ -21,9 +21,16 @@ def run_predict_csv(model_path, text):
                           timeout=120, check=False)
 
 
-def as_csv(rows):
-    # Nine significant digits identify a float32 exactly, so C++ reads the very same inputs.
-    return "".join(",".join(f"{value:.9g}" for value in row) + "\n" for row in rows)
+def as_csv(rows, digits=9):
+    # Nine significant digits identify a float32 exactly (17 a float64), so C++ reads the very same inputs.
+    return "".join(",".join(f"{value:.{digits}g}" for value in row) + "\n" for row in rows)
+
+
+def predicted_in_cpp(path, rows, digits=9):
+    """predict_csv's outputs for `rows`, as an array."""
+    result = run_predict_csv(path, as_csv(rows, digits))
+    assert result.returncode == 0, result.stderr
+    return np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()])
 
 
 @pytest.mark.parametrize("activations, loss, outputs", [
@@ -48,9 +55,7 @@ def test_python_saved_model_predicts_the_same_in_cpp(tmp_path, activations, loss
     model.save(path)
 
     inputs = rng.normal(scale=2.0, size=(40, 6)).astype(np.float32)
-    result = run_predict_csv(path, as_csv(inputs))
-    assert result.returncode == 0, result.stderr
-    cpp = np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()])
+    cpp = predicted_in_cpp(path, inputs)
     python = model.predict(inputs, verbose=0)
     assert cpp.shape == python.shape
     worst = float(np.max(np.abs(cpp - python)))
@@ -70,10 +75,7 @@ def test_float64_model_predicts_in_double_in_cpp(tmp_path):
     model.save(path)
 
     inputs = rng.normal(size=(20, 5))
-    # 17 significant digits identify a float64 exactly, both ways.
-    result = run_predict_csv(path, "".join(",".join(f"{v:.17g}" for v in row) + "\n" for row in inputs))
-    assert result.returncode == 0, result.stderr
-    cpp = np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()])
+    cpp = predicted_in_cpp(path, inputs, digits=17)  # predict_csv prints 17 digits for a float64 model
     python = model.predict(inputs, verbose=0)
     assert python.dtype == np.float64
     worst = float(np.max(np.abs(cpp - python)))
@@ -141,9 +143,7 @@ def test_imported_models_predict_the_same_in_cpp(tmp_path, case):
     path = tmp_path / "imported.fmlp"
     model.save(path)
     rows = np.hstack([np.asarray(x, np.float32).reshape(len(x), -1) for x in inputs])
-    result = run_predict_csv(path, as_csv(rows))
-    assert result.returncode == 0, result.stderr
-    cpp = np.array([[float(v) for v in line.split(",")] for line in result.stdout.splitlines()])
+    cpp = predicted_in_cpp(path, rows)
     predicted = model.predict(inputs[0] if len(inputs) == 1 else inputs, verbose=0)
     predicted = list(predicted.values()) if isinstance(predicted, dict) else predicted
     python = np.hstack(predicted) if isinstance(predicted, list) else predicted
