@@ -123,6 +123,7 @@ class Sequential(Model):
         self._core.build()
         for layer in unbuilt:
             layer._build()
+        self._finish_compile()
 
     def _ensure_built(self, xs):
         if not self.built:
