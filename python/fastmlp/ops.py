@@ -265,7 +265,9 @@ def stack(x, axis=0):
 def broadcast_to(x, shape):
     tracer = _tracer_of(x)
     if tracer is None:
-        return np.broadcast_to(_array(x), shape)
+        x = _array(x)
+        full = (1,) * (len(shape) - x.ndim) + x.shape
+        return np.broadcast_to(x, tuple(full[i] if d is None else d for i, d in enumerate(shape)))
     dims = [-1 if d is None else int(d) for d in shape]
     return _record(tracer, "broadcast_to", [x], {"shape": dims})
 

@@ -422,7 +422,7 @@ class Model:
         return data.input_arrays(self, x, name)
 
     def _check_data(self, x, y, x_name="x", y_name="y"):
-        if not self._layers:
+        if not self.layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
         xs = self._input_arrays(x, x_name)
         ys = data.target_arrays(self, y, y_name)
@@ -588,7 +588,7 @@ class Model:
         self._trace_subclass(x)
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("predict", steps=steps)
-        if not self._layers:
+        if not self.layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
         xs = self._input_arrays(x)
         if len(xs[0]) == 0:
