@@ -8,6 +8,13 @@ import numpy as np
 from fastmlp import _dtypes
 
 
+def _accumulating_tracer(variable):
+    """The active trace of a metric's update_state when ``variable`` is one of that metric's variables."""
+    from fastmlp.tracing import active
+    tracer = active()
+    return tracer if tracer is not None and tracer.accumulates(variable) else None
+
+
 class Variable:
     """``Variable(initializer, shape=None, dtype=None, trainable=True, name=None)``, as Keras's: the
     initializer is an array/number, or an initializer (name, object or callable) with ``shape``."""
@@ -77,12 +84,22 @@ class Variable:
     # ---- Keras's API ----------------------------------------------------------------------------------
     @property
     def value(self):
+        """The value: an array viewing the weight, or inside a trace (a layer's call, a metric's result) the
+        traced tensor that reads it."""
+        from fastmlp.tracing import active
+        tracer = active()
+        if tracer is not None and not tracer.accumulates(self):
+            from fastmlp.tracing.symbolic import SymbolicTensor
+            return SymbolicTensor(tracer, tracer.weight(self), tracer.dtype)
+        return self._current()
+
+    def _current(self):
         if self._getter is None:
             return self._array
         return self._getter().reshape(self._shape)
 
     def numpy(self):
-        return np.array(self.value, copy=True)
+        return np.array(self._current(), copy=True)
 
     @property
     def shape(self):
@@ -105,40 +122,53 @@ class Variable:
         return self._path
 
     def assign(self, value):
-        value = np.asarray(value, dtype=self.value.dtype)
+        tracer = _accumulating_tracer(self)
+        if tracer is not None:
+            tracer.refuse_assign(self)
+        target = self._current()
+        value = np.asarray(value, dtype=target.dtype)
         if value.shape != self._shape and value.size != 1:
             raise ValueError(f"variable {self.path!r} has shape {self._shape}, cannot assign a value of shape "
                              f"{value.shape}")
-        self.value[...] = value
+        target[...] = value
         return self
 
     def assign_add(self, value):
-        return self.assign(self.value + np.asarray(value))
+        tracer = _accumulating_tracer(self)
+        if tracer is not None:  # a metric's update_state being traced: the increment is what it adds
+            tracer.accumulate(self, value)
+            return self
+        return self.assign(self._current() + np.asarray(value))
 
     def assign_sub(self, value):
-        return self.assign(self.value - np.asarray(value))
+        tracer = _accumulating_tracer(self)
+        if tracer is not None:
+            from fastmlp import ops
+            tracer.accumulate(self, ops.negative(value))
+            return self
+        return self.assign(self._current() - np.asarray(value))
 
     def __array__(self, dtype=None, copy=None):
-        value = self.value
+        value = self._current()
         if copy:
             return np.array(value, dtype=dtype, copy=True)
         return value if dtype is None else value.astype(dtype, copy=False)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        inputs = [x.value if isinstance(x, Variable) else x for x in inputs]
+        inputs = [x._current() if isinstance(x, Variable) else x for x in inputs]
         return getattr(ufunc, method)(*inputs, **kwargs)
 
     def __getitem__(self, key):
-        return self.value[key]
+        return self.value[key]  # traced inside a trace (x[:, 0] of a weight), else the array's
 
     def __setitem__(self, key, value):
-        self.value[key] = value
+        self._current()[key] = value
 
     def __len__(self):
         return self._shape[0] if self._shape else 0
 
     def __repr__(self):
-        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self.value!r}>"
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self._current()!r}>"
 
     # Arithmetic gives arrays (or traced tensors inside a traced call), as Keras's Variables give tensors.
     def _binary(self, other, name, reverse=False):

@@ -785,15 +785,20 @@ def one_dtype(layers):
 
 def _is_traced_object(item):
     """A user's loss or metric (traced for the model's output), as opposed to a built-in one."""
-    return item is not None and not hasattr(item, "_core") and hasattr(item, "_traced_core")
+    if item is None or getattr(item, "_core", None) is not None:
+        return False
+    return hasattr(item, "_traced_core") or hasattr(item, "update_state")
 
 
 def _core_of(item, width, dtype):
     """The core loss or metric for compile(): a built-in one's own, a user's traced for ``width`` outputs
     (and targets of the same width, as Keras's losses take them)."""
-    if _is_traced_object(item):
+    if not _is_traced_object(item):
+        return item._core
+    if hasattr(item, "_traced_core"):
         return item._traced_core(width, width, dtype)
-    return item._core
+    from fastmlp.tracing.functions import traced_stateful_metric_core
+    return traced_stateful_metric_core(item, width, width, dtype)
 
 
 def _sample_shapes(x):

@@ -151,7 +151,7 @@ class Sequential(Model):
     def layers(self):
         return super().layers + list(self._pending)
 
-    def _output_sample_shape(self):
+    def _current_output_shape(self):
         """The shape of one sample of the model's output so far, or None while it is not known."""
         if not self._core.input_shape:
             return None
@@ -163,7 +163,7 @@ class Sequential(Model):
 
     def _trace_for_output(self, layer):
         """Traces a user's layer for the current output's shape; False when that shape is not known yet."""
-        shape = self._output_sample_shape()
+        shape = self._current_output_shape()
         if shape is None and layer._input_shape is not None and not self._layers:
             self._core.input_shape = list(layer._input_shape)
             shape = tuple(layer._input_shape)
