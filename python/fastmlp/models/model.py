@@ -16,7 +16,7 @@ from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
 from fastmlp.layers.layer import weight_list
-from fastmlp.models import arguments, data
+from fastmlp.models import arguments, data, streaming
 from fastmlp.models.summary import summary_lines
 
 
@@ -339,6 +339,24 @@ class Model:
             raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
 
     @property
+    def compiled(self):
+        """Keras's model.compiled: whether compile() has given the model a loss and an optimizer (a
+        model loaded from a file of a compiled model is compiled)."""
+        return bool(self._core.compiled)
+
+    def _refuse_custom_steps(self, caller, *steps):
+        """A subclass's train_step/test_step/predict_step cannot run: the step is the core's. Refused
+        with what to use instead, never ignored."""
+        for step in steps:
+            if getattr(type(self), step, None) is not getattr(Model, step, None):
+                raise TypeError(f"{type(self).__name__} overrides {step}(), which fastmlp cannot run: {caller}() "
+                                "runs fastmlp's own compiled C++ step, without calling Python per batch. Instead, "
+                                "put the computation in a custom loss (a function (y_true, y_pred) or a "
+                                "fastmlp.losses.Loss subclass given to compile()), override compute_loss, pass "
+                                "metrics to compile(), or do work between batches and epochs in a callback "
+                                "(fastmlp.callbacks.Callback); then remove the override")
+
+    @property
     def metrics_names(self):
         """The names of the values evaluate() returns: "loss", each output's loss (several outputs),
         then each metric."""
@@ -394,7 +412,10 @@ class Model:
                 several inputs or outputs: a list in the model's order, or a dict by input/output name.
                 A single feature may be a 1-D array (a pandas Series) when the input has one feature.
                 An input may be a scipy.sparse matrix or array (CSR, CSC, COO, ...), read without
-                densifying it; a sparse y is densified.
+                densifying it; a sparse y is densified. ``x`` may instead give the data batch by
+                batch (then y is None): a generator or iterable of ``(x, y)`` or ``(x, y,
+                sample_weight)`` batches (arrays or torch tensors), a torch DataLoader, or a
+                ``fastmlp.utils.PyDataset`` (or any object with its protocol); see streaming.py.
             batch_size: samples per gradient update (default 32).
             epochs: index of the last epoch to train (training starts at ``initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1; 0 on the ranks
@@ -402,24 +423,32 @@ class Model:
             callbacks: list of ``fastmlp.callbacks.Callback``.
             validation_split: fraction of the data, taken from the end before shuffling, held out
                 for validation, as in Keras (the first ``floor(n * (1 - validation_split))`` samples train).
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, evaluated after
-                each epoch; overrides validation_split.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, or a generator
+                or dataset of batches, evaluated after each epoch; overrides validation_split.
             shuffle: reshuffle the training samples before each epoch.
             class_weight: ``{class: weight}`` scaling the loss of each training sample by its class's
                 weight (not the validation samples', as in Keras); for models of one output.
             sample_weight: one weight per sample scaling its loss: a batch's loss is
                 ``sum(w_i * loss_i) / batch_size``, Keras's "sum_over_batch_size".
             initial_epoch: epoch at which to start (to resume a previous run).
-            steps_per_epoch, validation_steps: for datasets and generators in Keras; fastmlp trains on
-                arrays, so only None is accepted.
+            steps_per_epoch, validation_steps: batches per epoch (per validation) when the data comes
+                batch by batch; None: a whole pass. With arrays only None is accepted.
             validation_batch_size: accepted for compatibility; validation runs in batches of
                 ``batch_size`` (results differ only with an activity regularizer).
             validation_freq: only 1 (validate after every epoch) is supported.
         """
         self._require_compiled("fit")
+        self._refuse_custom_steps("fit", "train_step", *(() if validation_data is None and not validation_split
+                                                         else ("test_step",)))
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
-        arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         arguments.fit_extras(validation_freq, validation_batch_size)
+        if streaming.is_stream(x):
+            return streaming.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                                 validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                                 steps_per_epoch, validation_steps)
+        stream_validation = streaming.is_stream(validation_data)
+        arguments.no_steps("fit", steps_per_epoch=steps_per_epoch,
+                           validation_steps=None if stream_validation else validation_steps)
         xs, ys = self._check_data(x, y)
         rows = len(xs[0])
         batch = arguments.batch_size(batch_size)
@@ -433,7 +462,7 @@ class Model:
                                                                               self.dtype)
 
         xs_val = ys_val = w_val = None
-        if validation_data is not None:
+        if validation_data is not None and not stream_validation:
             x_val, y_val, w_val = arguments.validation_tuple(validation_data)
             xs_val, ys_val = self._check_data(x_val, y_val, x_name="x_val", y_name="y_val")
             if w_val is not None:
@@ -466,8 +495,14 @@ class Model:
             cbs.on_train_batch_end(batch_index, logs)
             return self.stop_training
 
+        validate = close_validation = None
+        if stream_validation:  # run from the epoch's end, as the core runs array validation
+            validate, close_validation = streaming.validation_runner(self, validation_data, validation_steps, batch)
+
         def on_epoch_end(epoch, logs):
             nonlocal last_logs
+            if validate is not None:
+                logs.update(validate(cbs))
             last_logs = logs
             cbs.on_epoch_end(epoch, logs)
             return self.stop_training
@@ -478,14 +513,18 @@ class Model:
         self.stop_training = False
         communicator, sharded = distribution_module._core_arguments()
         cbs.on_train_begin({})
-        self._core.fit(xs, ys, options, xs_val, ys_val,
-                       on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
-                       on_batch_end=on_batch_end if cbs.wants_batches() else None,
-                       on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
-                       progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
-                       sample_weight=weights, val_sample_weight=w_val,
-                       validation_hooks=validation_hooks if xs_val is not None else {},
-                       communicator=communicator, sharded=sharded)
+        try:
+            self._core.fit(xs, ys, options, xs_val, ys_val,
+                           on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
+                           on_batch_end=on_batch_end if cbs.wants_batches() else None,
+                           on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
+                           progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
+                           sample_weight=weights, val_sample_weight=w_val,
+                           validation_hooks=validation_hooks if xs_val is not None else {},
+                           communicator=communicator, sharded=sharded)
+        finally:
+            if close_validation is not None:
+                close_validation()
         cbs.on_train_end(last_logs)
         return cbs.history
 
@@ -495,7 +534,10 @@ class Model:
         *metrics]`` (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get
         on_test_begin, on_test_batch_begin/end (with the running logs) and on_test_end."""
         self._require_compiled("evaluate")
+        self._refuse_custom_steps("evaluate", "test_step")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
+        if streaming.is_stream(x):
+            return streaming.evaluate(self, x, y, verbose, sample_weight, steps, callbacks, return_dict, _results)
         arguments.no_steps("evaluate", steps=steps)
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
@@ -519,10 +561,13 @@ class Model:
         """Outputs of the model for inputs ``x``: a (samples, units) float32 array, or one per output
         (a list, or a dict when the outputs were given as one). ``callbacks`` get on_predict_begin,
         on_predict_batch_begin/end (with ``{"outputs": the batch's outputs}``) and on_predict_end."""
+        self._refuse_custom_steps("predict", "predict_step")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
-        arguments.no_steps("predict", steps=steps)
         if not self._layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
+        if streaming.is_stream(x):
+            return streaming.predict(self, x, verbose, steps, callbacks, self._structured)
+        arguments.no_steps("predict", steps=steps)
         xs = self._input_arrays(x)
         if len(xs[0]) == 0:
             raise ValueError("x is empty; predict needs at least one sample")
@@ -550,6 +595,7 @@ class Model:
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics) before the step."""
         self._require_compiled("train_on_batch")
+        self._refuse_custom_steps("train_on_batch", "train_step")
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
         data.check_targets(self, ys, "y")

@@ -1,0 +1,707 @@
+"""fit, evaluate and predict on data that arrives batch by batch: a Python generator or iterator, any
+iterable of batches (a torch DataLoader), or a PyDataset (``fastmlp.utils.PyDataset``, or any object
+with Keras's ``__len__``/``__getitem__``/``on_epoch_end`` protocol, a real ``keras.utils.PyDataset``).
+
+A batch is ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` (a list is read as a tuple, as
+Keras does), each part an array, a torch tensor, anything with ``.numpy()``, or for several inputs a
+list or dict of them. Each batch runs through the core's compiled step (``train_on_batch``,
+``evaluate``, ``predict``), which releases the GIL; meanwhile a background thread reads and converts
+the next batches, so a fast generator costs little more than arrays.
+
+Epochs follow Keras 3's EpochIterator: with ``steps_per_epoch`` a generator is consumed across epochs
+(and training stops with Keras's warning when it runs out); a PyDataset or DataLoader starts again
+each epoch (with ``steps_per_epoch`` shorter than it, the next epoch continues where the last
+stopped, as in Keras). The epoch's logs are batch-size-weighted means of the batches' logs, as
+Keras's metric trackers give, except the confusion counts, which add up.
+"""
+
+import collections
+import concurrent.futures
+import itertools
+import queue
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from fastmlp import _random, _sparse, distribution as distribution_module
+from fastmlp.callbacks import CallbackList
+from fastmlp.models import arguments, data
+
+# Keras's warning when data ends before the epoch's steps do, word for word.
+RAN_OUT = ("Your input ran out of data; interrupting training. Make sure that your dataset or generator can "
+           "generate at least `steps_per_epoch * epochs` batches. You may need to use the `.repeat()` function "
+           "when building your dataset.")
+# Batches read ahead of the step that trains (a PyDataset sets its own with max_queue_size).
+PREFETCH_DEPTH = 4
+# The progress bar needs a few updates per second, not one per batch (as in the core's fit).
+PROGRESS_INTERVAL = 0.1
+# Metrics whose epoch value is a sum over batches; every other log is a mean over samples.
+_COUNTS = {"TruePositives", "FalsePositives", "TrueNegatives", "FalseNegatives"}
+# Metrics that are ratios of counts the core does not return per batch: their epoch value over a
+# stream is a batch-size-weighted mean of the batches' values (said once per call, with a warning).
+_RATIOS = {"Precision", "Recall", "AUC"}
+
+
+# ---- what counts as a stream ------------------------------------------------------------------------
+def _is_torch_data_loader(x):
+    return any(cls.__name__ == "DataLoader" and cls.__module__.startswith("torch.utils.data")
+               for cls in type(x).__mro__)
+
+
+def is_py_dataset(x):
+    """Keras's PyDataset/Sequence protocol: batches by index, a length (or num_batches), on_epoch_end."""
+    from fastmlp.py_dataset import PyDataset
+    if isinstance(x, PyDataset):
+        return True
+    return (hasattr(x, "__getitem__") and callable(getattr(x, "on_epoch_end", None))
+            and (hasattr(x, "__len__") or hasattr(x, "num_batches")))
+
+
+def is_stream(x):
+    """Whether ``x`` is data given batch by batch rather than arrays (arrays, lists, dicts, DataFrames,
+    tensors and sparse matrices are arrays)."""
+    if x is None or isinstance(x, (np.ndarray, list, tuple, dict, str, bytes)) or _sparse.is_sparse(x):
+        return False
+    if hasattr(x, "__array__") or hasattr(x, "__array_interface__"):  # pandas, torch tensors, ...
+        return False
+    return _is_torch_data_loader(x) or is_py_dataset(x) or hasattr(x, "__next__") or hasattr(x, "__iter__")
+
+
+# ---- sources: where each epoch's batches come from ----------------------------------------------------
+class _IteratorSource:
+    """A generator or iterator: one pass, shared by every epoch."""
+
+    restarts = False
+    num_batches = None
+    depth = PREFETCH_DEPTH
+
+    def __init__(self, iterator):
+        self._iterator = iterator
+
+    def iterator(self):
+        return self._iterator
+
+    def on_epoch_begin(self):
+        pass
+
+    def on_epoch_end(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class _IterableSource(_IteratorSource):
+    """An iterable (a torch DataLoader): a new pass every epoch."""
+
+    restarts = True
+
+    def __init__(self, iterable):
+        super().__init__(None)
+        self._iterable = iterable
+        try:
+            self.num_batches = len(iterable)
+        except TypeError:  # an iterable-style dataset has no length
+            self.num_batches = None
+
+    def iterator(self):
+        return iter(self._iterable)
+
+
+def _fetch_in_process(index):
+    return _process_dataset[index]
+
+
+def _set_process_dataset(dataset):
+    global _process_dataset
+    _process_dataset = dataset
+
+
+_process_dataset = None
+
+
+class _PyDatasetSource(_IteratorSource):
+    """A PyDataset: batch ``i`` is ``dataset[i]``, read by ``workers`` threads or processes; with
+    ``shuffle`` the batch order changes every epoch (Keras's PyDatasetAdapter does the same)."""
+
+    restarts = True
+
+    def __init__(self, dataset, shuffle):
+        super().__init__(None)
+        self._dataset = dataset
+        try:
+            count = dataset.num_batches
+        except AttributeError:  # Keras 2's Sequence: a length only
+            count = len(dataset)
+        self.num_batches = None if count is None else arguments.positive_int(count, "the PyDataset's length", minimum=0)
+        self._shuffle = bool(shuffle) and self.num_batches is not None
+        self._rng = np.random.default_rng(_random.draw_seed()) if self._shuffle else None
+        workers = int(getattr(dataset, "workers", 1) or 1)
+        processes = bool(getattr(dataset, "use_multiprocessing", False))
+        self.depth = max(1, int(getattr(dataset, "max_queue_size", 10) or 10))
+        self._pool = None
+        if processes:
+            self._pool = concurrent.futures.ProcessPoolExecutor(max(1, workers), initializer=_set_process_dataset,
+                                                                initargs=(dataset,))
+        elif workers > 1:
+            self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="fastmlp-pydataset")
+
+    def iterator(self):
+        if self.num_batches is None:
+            indices = itertools.count()
+        elif self._shuffle:
+            indices = iter(self._rng.permutation(self.num_batches).tolist())
+        else:
+            indices = iter(range(self.num_batches))
+        if self._pool is None:
+            return (self._dataset[index] for index in indices)
+        fetch = _fetch_in_process if isinstance(self._pool, concurrent.futures.ProcessPoolExecutor) \
+            else self._dataset.__getitem__
+        return _in_order(self._pool, fetch, indices, self.depth)
+
+    def on_epoch_begin(self):
+        hook = getattr(self._dataset, "on_epoch_begin", None)
+        if callable(hook):
+            hook()
+
+    def on_epoch_end(self):
+        self._dataset.on_epoch_end()
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+def _in_order(pool, fetch, indices, window):
+    """``fetch(i)`` for each index, run ``window`` at a time in ``pool``, yielded in order."""
+    pending = collections.deque(pool.submit(fetch, index) for index in itertools.islice(indices, window))
+    try:
+        while pending:
+            future = pending.popleft()
+            for index in itertools.islice(indices, 1):
+                pending.append(pool.submit(fetch, index))
+            yield future.result()
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def make_source(x, shuffle=False):
+    if is_py_dataset(x):
+        return _PyDatasetSource(x, shuffle)
+    if hasattr(x, "__next__"):
+        return _IteratorSource(x)
+    return _IterableSource(x)
+
+
+# ---- epochs over a source, as Keras's EpochIterator counts them --------------------------------------
+class _Epochs:
+    """Each epoch's batches: ``steps`` of them (continuing a pass that an earlier epoch left
+    unfinished), or a whole pass when ``steps`` is None."""
+
+    def __init__(self, source, steps):
+        self.source = source
+        self.steps = steps
+        self.exhausted = False  # a one-pass source that has run out
+        self.warned = False  # whether Keras's warning was given for the last epoch
+        self._iterator = None
+        self._seen = 0  # batches taken from the current pass
+        self.learned = None  # the length of a pass of unknown length, once one has ended
+        self._plan = None  # this epoch's (iterator, limit), from start() until end()
+
+    @property
+    def num_batches(self):
+        return self.steps or self.source.num_batches or self.learned
+
+    def start(self):
+        """(iterator, limit) for this epoch (the same until end() is called); limit None: until the
+        data ends."""
+        if self._plan is None:
+            total = self.source.num_batches
+            if self.steps is None and total is None:
+                self._plan = self.source.iterator(), None
+            else:
+                if self._iterator is None or self.steps is None:
+                    self._iterator, self._seen = self.source.iterator(), 0
+                wanted = self.steps or total
+                self._plan = self._iterator, wanted if total is None else min(wanted, total - self._seen)
+        return self._plan
+
+    def end(self, count, ran_out):
+        """Records an epoch that took ``count`` batches and whether the data ended first; warns as
+        Keras does when ``steps_per_epoch`` asked for more than the data had."""
+        total = self.source.num_batches
+        self._plan = None
+        self._seen += count
+        data_ended = ran_out or (total is not None and self._seen >= total)
+        if data_ended:
+            if ran_out and total is None and self.steps is None:
+                self.learned = self.learned or count
+            self._iterator = None
+        self.exhausted = ran_out and not self.source.restarts
+        # (Fewer batches because a callback stopped training is no shortage.)
+        self.warned = data_ended and ((self.steps is not None and count < self.steps) or count == 0)
+        if self.warned:
+            warnings.warn(RAN_OUT, UserWarning, stacklevel=4)
+
+    def stop_if_exhausted(self):
+        """Whether a one-pass source has nothing left for another epoch (Keras's warning said once)."""
+        if self.exhausted and not self.warned:
+            warnings.warn(RAN_OUT, UserWarning, stacklevel=4)
+            self.warned = True
+        return self.exhausted
+
+
+# ---- reading and converting batches in the background ------------------------------------------------
+_BATCH, _END, _ERROR = "batch", "end", "error"
+
+
+class _Prefetcher:
+    """Reads up to ``limit`` batches from ``iterator`` and converts them in a background thread,
+    ``depth`` ahead of the training step. An exception raised there (by the user's generator, or by
+    a batch that cannot be read) is raised again, as itself, by ``next``."""
+
+    def __init__(self, iterator, convert, limit, depth, first=None):
+        self.count = 0  # batches handed out
+        self.ran_out = False
+        self._queue = queue.Queue(maxsize=max(1, depth))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(iterator, convert, limit, first),
+                                        name="fastmlp-batches", daemon=True)
+        self._thread.start()
+
+    def _run(self, iterator, convert, limit, first):
+        try:
+            read = 0
+            while limit is None or read < limit:
+                if first is not None:
+                    batch, first = first, None
+                else:
+                    try:
+                        raw = next(iterator)
+                    except StopIteration:
+                        self._put((_END, True))
+                        return
+                    batch = convert(raw)
+                read += 1
+                if not self._put((_BATCH, batch)):
+                    return
+            self._put((_END, False))
+        except BaseException as error:  # handed to the training thread, which raises it
+            self._put((_ERROR, error))
+
+    def _put(self, item):
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while True:
+            try:
+                kind, value = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    raise StopIteration from None
+                continue
+            if kind == _BATCH:
+                self.count += 1
+                return value
+            if kind == _ERROR:
+                raise value
+            self.ran_out = value
+            raise StopIteration
+
+    def close(self):
+        """Stops reading ahead; waits for the reader when it is not inside the user's code."""
+        self._stop.set()
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._thread.join(timeout=1.0)
+
+
+class _Batch:
+    __slots__ = ("xs", "ys", "weights", "rows")
+
+    def __init__(self, xs, ys, weights, rows):
+        self.xs, self.ys, self.weights, self.rows = xs, ys, weights, rows
+
+
+def _numpy(value):
+    """Torch tensors (and anything with .numpy(): TensorFlow tensors, fastmlp Variables) as NumPy
+    arrays, inside lists, tuples and dicts; torch need not be installed."""
+    if isinstance(value, dict):
+        return {key: _numpy(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_numpy(item) for item in value)
+    if isinstance(value, np.ndarray) or _sparse.is_sparse(value):
+        return value
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        return value.detach().cpu().numpy()
+    numpy_method = getattr(value, "numpy", None)
+    if callable(numpy_method) and not isinstance(value, (int, float)):
+        return numpy_method()
+    return value
+
+
+def unpack(batch):
+    """(x, y, sample_weight) of a batch, as Keras's unpack_x_y_sample_weight reads it."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None, None
+    if len(batch) in (1, 2, 3):
+        return (*batch, *([None] * (3 - len(batch))))
+    raise ValueError(f"a batch must be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(batch)} items")
+
+
+def _converter(model, what, targets, class_weight=None):
+    """The function that turns a raw batch into the core's arrays (run in the reading thread)."""
+    def convert(raw):
+        x, y, weights = (_numpy(part) for part in unpack(raw))
+        if x is None:
+            raise ValueError(f"{what} gave a batch without inputs (x is None)")
+        xs = data.input_arrays(model, x, "x")
+        rows = len(xs[0])
+        if rows == 0:
+            raise ValueError(f"{what} gave a batch of 0 samples; every batch needs at least one")
+        if not targets:
+            return _Batch(xs, None, None, rows)
+        if y is None:
+            raise ValueError(f"{what} gave a batch without targets: fit and evaluate need batches (x, y) or "
+                             "(x, y, sample_weight); x alone is for predict")
+        ys = data.target_arrays(model, y, "y")
+        for array in xs + ys:
+            if len(array) != rows:
+                raise ValueError(f"{what} gave a batch whose x and y hold different numbers of samples "
+                                 f"({rows} and {len(array)})")
+        data.check_targets(model, ys, "y")
+        if weights is not None:
+            weights = arguments.sample_weights(weights, rows, "the batch's sample_weight", model.dtype)
+            if class_weight is not None:
+                raise ValueError("You cannot specify `class_weight` and `sample_weight` at the same time: "
+                                 "the batches carry sample weights")
+        elif class_weight is not None:
+            if len(ys) != 1:
+                raise ValueError("class_weight is for models of one output (as in Keras); use sample_weight")
+            weights = arguments.class_weights(class_weight, ys[0], model.dtype)
+        return _Batch(xs, ys, weights, rows)
+    return convert
+
+
+def _first_batch(model, iterator, what, convert):
+    """The first batch, read here (not in the background) so that an unbuilt Sequential is built for
+    it before other batches are converted; a ValueError when there is none."""
+    try:
+        raw = next(iterator)
+    except StopIteration:
+        raise ValueError(f"{what} gave no batches: a generator or dataset passed to a fastmlp model must "
+                         "yield at least one batch") from None
+    x = _numpy(unpack(raw)[0])
+    if x is not None and not model.built:
+        model._ensure_built(data.input_arrays(model, x, "x"))
+    return convert(raw)
+
+
+# ---- logs ---------------------------------------------------------------------------------------------
+def _log_kinds(model):
+    """{log name: metric class name} for the compiled metrics, named as the core's logs name them."""
+    core = model._core
+    several = len(core.output_names) > 1
+    kinds = {}
+    for output, metric_list in zip(core.output_names, core.output_metrics):
+        for metric in metric_list:
+            kinds[f"{output}_{metric.name}" if several else metric.name] = metric.class_name
+    return kinds
+
+
+def warn_ratio_metrics(model, what):
+    ratios = [name for name, kind in _log_kinds(model).items() if kind in _RATIOS]
+    if ratios:
+        warnings.warn(f"{', '.join(ratios)}: over data given batch by batch ({what}), fastmlp reports the "
+                      "batch-size-weighted mean of each batch's value, where Keras accumulates the counts over "
+                      "the epoch; pass arrays for the exact epoch value", UserWarning, stacklevel=4)
+
+
+class _LogMeans:
+    """Running epoch logs from the batches' logs: means over samples (Keras weights each batch by its
+    size), sums for the confusion counts."""
+
+    def __init__(self, model):
+        kinds = _log_kinds(model)
+        self._summed = {name for name, kind in kinds.items() if kind in _COUNTS}
+        self._dtype = np.dtype(model.dtype)
+        self._totals = {}
+        self.rows = 0
+
+    def add(self, logs, rows):
+        for name, value in logs.items():
+            weight = 1 if name in self._summed else rows
+            self._totals[name] = self._totals.get(name, 0.0) + np.asarray(value, dtype=np.float64) * weight
+        self.rows += rows
+
+    def result(self):
+        out = {}
+        for name, total in self._totals.items():
+            value = total if name in self._summed else total / max(self.rows, 1)
+            out[name] = float(value) if np.ndim(value) == 0 else value.astype(self._dtype)
+        return out
+
+
+# ---- fit, evaluate, predict ---------------------------------------------------------------------------
+def _refuse_arrays_only(kind, y=None, sample_weight=None, validation_split=0.0):
+    if y is not None:
+        raise ValueError(f"When providing `x` as a {kind}, `y` should not be passed. Instead, the targets "
+                         f"should be included as part of the {kind}.")
+    if sample_weight is not None:
+        raise ValueError(f"When providing `x` as a {kind}, `sample_weights` should not be passed. Instead, "
+                         f"the sample weights should be included as part of the {kind}.")
+    if validation_split:
+        raise ValueError(f"`validation_split` is only supported for arrays, not for a {kind}: pass "
+                         "validation_data instead")
+    if distribution_module._current is not None:
+        raise ValueError(f"data-parallel training takes arrays (each rank its own share); a {kind} is not "
+                         "supported under a fastmlp.distribution")
+
+
+def kind_of(x):
+    if is_py_dataset(x):
+        return "PyDataset"
+    if _is_torch_data_loader(x):
+        return "torch DataLoader"
+    return "generator" if hasattr(x, "__next__") else "iterable of batches"
+
+
+def _steps(value, name):
+    return None if value is None else arguments.positive_int(value, name)
+
+
+class Evaluation:
+    """One evaluation pass per call over a stream (a validation generator continues across epochs
+    with ``steps``, as Keras's cached evaluation iterator does). ``run`` returns the logs, or None when
+    the data gave no batch."""
+
+    def __init__(self, model, x, steps, what):
+        self._model, self._what = model, what
+        self._source = make_source(x)
+        self._epochs = _Epochs(self._source, _steps(steps, "steps" if what == "x" else "validation_steps"))
+        self._convert = _converter(model, what, targets=True)
+        self._first = None
+
+    @property
+    def num_batches(self):
+        return self._epochs.num_batches
+
+    def take_first(self):
+        """Reads the first batch now (builds the model, checks that there is one)."""
+        iterator, _ = self._epochs.start()
+        self._first = _first_batch(self._model, iterator, self._what, self._convert)
+
+    def run(self, cbs=None):
+        core = self._model._core
+        hook_begin = cbs is not None and cbs.wants("on_test_batch_begin")
+        hook_end = cbs is not None and cbs.wants("on_test_batch_end")
+        if self._epochs.stop_if_exhausted():
+            return None
+        iterator, limit = self._epochs.start()
+        self._source.on_epoch_begin()
+        batches = _Prefetcher(iterator, self._convert, limit, self._source.depth, first=self._first)
+        self._first = None
+        means = _LogMeans(self._model)
+        try:
+            for step, batch in enumerate(batches):
+                if hook_begin:
+                    cbs.on_test_batch_begin(step, {})
+                means.add(core.evaluate(batch.xs, batch.ys, batch.rows, batch.weights), batch.rows)
+                if hook_end:
+                    cbs.on_test_batch_end(step, means.result())
+        finally:
+            batches.close()
+        self._epochs.end(batches.count, batches.ran_out)
+        self._source.on_epoch_end()
+        return means.result() if batches.count else None
+
+    def close(self):
+        self._source.close()
+
+
+def array_validation(model, validation_data, batch_size):
+    """The validation pass of a streamed fit given arrays: (x_val, y_val[, sample_weight])."""
+    x_val, y_val, w_val = arguments.validation_tuple(validation_data)
+    xs_val, ys_val = model._check_data(x_val, y_val, x_name="x_val", y_name="y_val")
+    if w_val is not None:
+        w_val = arguments.sample_weights(w_val, len(xs_val[0]), "validation sample_weight", model.dtype)
+
+    def run(cbs):
+        hooks = {}
+        if cbs.wants("on_test_batch_begin"):
+            hooks["on_batch_begin"] = lambda step: cbs.on_test_batch_begin(step, {})
+        if cbs.wants("on_test_batch_end"):
+            hooks["on_batch_end"] = lambda step, logs: cbs.on_test_batch_end(step, logs)
+        return model._core.evaluate(xs_val, ys_val, batch_size, w_val, hooks.get("on_batch_begin"),
+                                    hooks.get("on_batch_end"))
+    return run
+
+
+def validation_runner(model, validation_data, validation_steps, batch_size):
+    """A function of the CallbackList that runs one validation pass (Keras runs it as an evaluate()
+    with the fit's callbacks) and returns the ``val_`` logs; plus a function that releases it."""
+    if is_stream(validation_data):
+        evaluation = Evaluation(model, validation_data, validation_steps, "validation_data")
+        run, close = evaluation.run, evaluation.close
+    else:
+        run, close = array_validation(model, validation_data, batch_size), (lambda: None)
+
+    def validate(cbs):
+        cbs.on_test_begin({})
+        logs = run(cbs)
+        cbs.on_test_end(logs or {})
+        return {} if logs is None else {f"val_{name}": value for name, value in logs.items()}
+    return validate, close
+
+
+def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+        class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps):
+    """Model.fit for a stream ``x`` (see the module's docstring); returns the History."""
+    what = kind_of(x)
+    _refuse_arrays_only(what, y, sample_weight, validation_split)
+    steps = _steps(steps_per_epoch, "steps_per_epoch")
+    epochs = arguments.positive_int(epochs, "epochs", minimum=0, maximum=arguments.MAX_EPOCHS)
+    initial_epoch = arguments.positive_int(initial_epoch, "initial_epoch", minimum=0, maximum=arguments.MAX_EPOCHS)
+    batch = arguments.batch_size(batch_size)
+    if validation_data is None and validation_steps is not None:
+        raise ValueError("validation_steps is for validation_data given as a generator or dataset; "
+                         "validation_data is None")
+    source = make_source(x, shuffle)
+    train = _Epochs(source, steps)
+    convert = _converter(model, what, targets=True, class_weight=class_weight)
+    validate = close_validation = None
+    try:
+        first = _first_batch(model, train.start()[0], what, convert) if initial_epoch < epochs else None
+        if validation_data is not None:
+            validate, close_validation = validation_runner(model, validation_data, validation_steps, batch)
+        warn_ratio_metrics(model, "fit")
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=model, verbose=verbose,
+                           epochs=epochs, steps=train.num_batches)
+        model.stop_training = False
+        cbs.on_train_begin({})
+        last_logs = _train_epochs(model, cbs, train, convert, first, initial_epoch, epochs, validate)
+        cbs.on_train_end(last_logs)
+        return cbs.history
+    finally:
+        source.close()
+        if close_validation is not None:
+            close_validation()
+
+
+def _train_epochs(model, cbs, train, convert, first, initial_epoch, epochs, validate):
+    core = model._core
+    source = train.source
+    begin_hook, every_batch, any_batch = cbs.wants_batch_begin(), cbs.wants_every_batch(), cbs.wants_batches()
+    last_logs = {}
+    for epoch in range(initial_epoch, epochs):
+        if train.stop_if_exhausted():
+            break
+        iterator, limit = train.start()
+        cbs.on_epoch_begin(epoch, {})
+        source.on_epoch_begin()
+        batches = _Prefetcher(iterator, convert, limit, source.depth, first=first)
+        first = None
+        means = _LogMeans(model)
+        last_report = time.monotonic()
+        try:
+            for step, batch in enumerate(batches):
+                if begin_hook:
+                    cbs.on_train_batch_begin(step, {})
+                means.add(core.train_on_batch(batch.xs, batch.ys, batch.weights), batch.rows)
+                if any_batch:
+                    now = time.monotonic()
+                    if every_batch or now - last_report >= PROGRESS_INTERVAL:
+                        cbs.on_train_batch_end(step, means.result())
+                        last_report = now
+                if model.stop_training:
+                    break
+        finally:
+            batches.close()
+        train.end(batches.count, batches.ran_out)
+        source.on_epoch_end()
+        if batches.count == 0:
+            break  # the data had nothing for this epoch: no logs to report (warned)
+        if train.learned is not None:
+            cbs.set_params({**cbs.params, "steps": train.num_batches})
+        logs = means.result()
+        if validate is not None:
+            logs.update(validate(cbs))
+        cbs.on_epoch_end(epoch, logs)
+        last_logs = logs
+        if model.stop_training:
+            break
+    return last_logs
+
+
+def evaluate(model, x, y, verbose, sample_weight, steps, callbacks, return_dict, results):
+    """Model.evaluate for a stream ``x``; ``results`` shapes the return value as for arrays."""
+    what = kind_of(x)
+    _refuse_arrays_only(what, y, sample_weight)
+    evaluation = Evaluation(model, x, steps, what)
+    try:
+        evaluation.take_first()
+        warn_ratio_metrics(model, "evaluate")
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
+                           steps=evaluation.num_batches)
+        cbs.on_test_begin({})
+        logs = evaluation.run(cbs)
+        if logs is None:
+            raise ValueError(f"{what} gave no batches to evaluate")
+        cbs.on_test_end(logs)
+        return results(logs, return_dict)
+    finally:
+        evaluation.close()
+
+
+def predict(model, x, verbose, steps, callbacks, structured):
+    """Model.predict for a stream ``x`` of input batches (x, or tuples whose first item is x)."""
+    what = kind_of(x)
+    _refuse_arrays_only(what)
+    source = make_source(x)
+    epochs = _Epochs(source, _steps(steps, "steps"))
+    convert = _converter(model, what, targets=False)
+    core = model._core
+    try:
+        iterator, limit = epochs.start()
+        first = _first_batch(model, iterator, what, convert)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=model, verbose=verbose, epochs=1,
+                           steps=epochs.num_batches)
+        begin, end = cbs.wants("on_predict_batch_begin"), cbs.wants("on_predict_batch_end")
+        cbs.on_predict_begin({})
+        source.on_epoch_begin()
+        batches = _Prefetcher(iterator, convert, limit, source.depth, first=first)
+        parts = []
+        try:
+            for step, batch in enumerate(batches):
+                if begin:
+                    cbs.on_predict_batch_begin(step, {})
+                outputs = core.predict(batch.xs, 0)
+                parts.append(outputs)
+                if end:
+                    cbs.on_predict_batch_end(step, {"outputs": structured(outputs)})
+        finally:
+            batches.close()
+        epochs.end(batches.count, batches.ran_out)
+        source.on_epoch_end()
+        cbs.on_predict_end({})
+    finally:
+        source.close()
+    return structured([np.concatenate(arrays) for arrays in zip(*parts)])
