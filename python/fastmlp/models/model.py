@@ -624,11 +624,12 @@ class Model:
 
         A name ending in ``.keras`` writes a Keras 3 file instead (needs h5py), also atomically, which
         Keras's ``load_model`` (and fastmlp's) reads: the architecture, the weights and the compile state
-        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` is refused: fastmlp
-        reads legacy Keras HDF5 files but does not write them.
+        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` (or ``.hdf5``)
+        writes Keras's legacy HDF5 format, which Keras 3 still reads and writes, with the warning Keras
+        logs for it.
 
         Args:
-            filepath: str or os.PathLike; any extension (``.fmlp`` by convention) but ``.h5``.
+            filepath: str or os.PathLike; any extension (``.fmlp`` by convention).
             overwrite: when False, an existing file is left alone and FileExistsError is raised.
             include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...)
                 and the random generators of the model and its layers.
@@ -640,9 +641,11 @@ class Model:
             raise ValueError("the model has no weights to save yet: give it Input((features,)) or "
                              "input_dim, or fit it first")
         suffix = os.path.splitext(path)[1].lower()
-        if suffix == ".h5":
-            raise ValueError(f"{path!r}: fastmlp reads legacy Keras .h5 files but writes Keras files only as "
-                             ".keras (Keras 3's format); save to a .keras name, or to .fmlp for fastmlp's own")
+        if suffix in (".h5", ".hdf5"):
+            from fastmlp._interop import fastmlp_models, keras_h5
+            keras_h5.write_h5(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path,
+                              bool(include_optimizer))
+            return
         if suffix == ".keras":
             from fastmlp._interop import fastmlp_models, keras_archive
             keras_archive.write_keras(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path)
