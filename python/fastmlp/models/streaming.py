@@ -230,6 +230,12 @@ class _Epochs:
                 self._plan = self._iterator, wanted if total is None else min(wanted, total - self._seen)
         return self._plan
 
+    def reset(self):
+        """Keras's EpochIterator.reset, which fit and each evaluation run first: a restartable source
+        starts a new pass (a generator goes on where it was), and a PyDataset's on_epoch_end runs."""
+        self._plan, self._iterator, self._seen = None, None, 0
+        self.source.on_epoch_end()
+
     def end(self, count, ran_out):
         """Records an epoch that took ``count`` batches and whether the data ended first; warns as
         Keras does when ``steps_per_epoch`` asked for more than the data had."""
@@ -489,9 +495,10 @@ def _steps(value, name):
 
 
 class Evaluation:
-    """One evaluation pass per call over a stream (a validation generator continues across epochs
-    with ``steps``, as Keras's cached evaluation iterator does). ``run`` returns the logs, or None when
-    the data gave no batch."""
+    """One evaluation pass per call over a stream: a PyDataset or DataLoader starts again at each
+    pass, as Keras's evaluate resets its iterator; a generator goes on where the last pass stopped
+    (Keras replays the two batches it peeked at instead). ``run`` returns the logs, or None when the
+    data gave no batch."""
 
     def __init__(self, model, x, steps, what):
         self._model, self._what = model, what
@@ -506,6 +513,7 @@ class Evaluation:
 
     def take_first(self):
         """Reads the first batch now (builds the model, checks that there is one)."""
+        self._epochs.reset()
         iterator, _ = self._epochs.start()
         self._first = _first_batch(self._model, iterator, self._what, self._convert)
 
@@ -513,6 +521,8 @@ class Evaluation:
         core = self._model._core
         hook_begin = cbs is not None and cbs.wants("on_test_batch_begin")
         hook_end = cbs is not None and cbs.wants("on_test_batch_end")
+        if self._first is None:
+            self._epochs.reset()
         if self._epochs.stop_if_exhausted():
             return None
         iterator, limit = self._epochs.start()
@@ -589,6 +599,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     convert = _converter(model, what, targets=True, class_weight=class_weight)
     validate = close_validation = None
     try:
+        train.reset()
         first = _first_batch(model, train.start()[0], what, convert) if initial_epoch < epochs else None
         if validation_data is not None:
             validate, close_validation = validation_runner(model, validation_data, validation_steps, batch)
