@@ -541,6 +541,8 @@ class Evaluation:
             batches.close()
         self._epochs.end(batches.count, batches.ran_out)
         self._source.on_epoch_end()
+        if cbs is not None:
+            _learn_steps(cbs, batches.count)
         return means.result() if batches.count else None
 
     def close(self):
@@ -650,8 +652,7 @@ def _train_epochs(model, cbs, train, convert, first, initial_epoch, epochs, vali
         source.on_epoch_end()
         if batches.count == 0:
             break  # the data had nothing for this epoch: no logs to report (warned)
-        if train.learned is not None:
-            cbs.set_params({**cbs.params, "steps": train.num_batches})
+        _learn_steps(cbs, batches.count)
         logs = means.result()
         if validate is not None:
             logs.update(validate(cbs))
@@ -660,6 +661,12 @@ def _train_epochs(model, cbs, train, convert, first, initial_epoch, epochs, vali
         if model.stop_training:
             break
     return last_logs
+
+
+def _learn_steps(cbs, count):
+    """Tells the callbacks (the progress bar) how many batches a pass of unknown length had."""
+    if cbs.params.get("steps") is None and count:
+        cbs.set_params({**cbs.params, "steps": count})
 
 
 def evaluate(model, x, y, verbose, sample_weight, steps, callbacks, return_dict, results):
@@ -712,6 +719,7 @@ def predict(model, x, verbose, steps, callbacks, structured):
             batches.close()
         epochs.end(batches.count, batches.ran_out)
         source.on_epoch_end()
+        _learn_steps(cbs, batches.count)
         cbs.on_predict_end({})
     finally:
         source.close()
