@@ -21,6 +21,13 @@ ROWS, FEATURES, BATCH = 96, 5, 16
 KERAS_NOTICES = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+@pytest.fixture(autouse=True)
+def fresh_names():
+    """Layer names start again after each test, so that tests which read auto names do not depend on these."""
+    yield
+    fm.utils.clear_session()
+
+
 def data(rows=ROWS, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(rows, FEATURES)).astype(np.float32)
@@ -172,6 +179,8 @@ def test_anything_with_numpy_and_dict_inputs_of_a_two_input_model():
         np.testing.assert_array_equal(mine, theirs)
 
 
+# (Python 3.12+ notes that forking a process with threads may deadlock; Keras's pools fork the same way.)
+@pytest.mark.filterwarnings("ignore:This process:DeprecationWarning")
 def test_workers_read_in_threads_and_processes_in_order():
     reference, reference_history = trained_on_arrays(epochs=2)
     x, y = data()
@@ -179,6 +188,33 @@ def test_workers_read_in_threads_and_processes_in_order():
         model = make_model()
         history = model.fit(Batches(x, y, max_queue_size=2, **options), epochs=2, shuffle=False, verbose=0)
         assert_same_training(model, history, reference, reference_history)
+
+
+def test_sample_weights_class_weights_steps_and_an_unbuilt_model():
+    x, y = data()
+    weights = np.linspace(0.5, 2.0, ROWS).astype(np.float32)
+    reference = make_model()
+    reference.fit(x, y, batch_size=BATCH, sample_weight=weights, shuffle=False, verbose=0)
+    model = make_model()
+    model.fit((x[i:i + BATCH], y[i:i + BATCH], weights[i:i + BATCH]) for i in range(0, ROWS, BATCH))
+    for mine, theirs in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+    reference = make_model()
+    reference.fit(x, y, batch_size=BATCH, class_weight={0: 0.3, 1: 3.0}, shuffle=False, verbose=0)
+    model = make_model()
+    model.fit(Batches(x, y), class_weight={0: 0.3, 1: 3.0}, shuffle=False, verbose=0)
+    for mine, theirs in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+
+    def endless():
+        while True:
+            yield x[:BATCH]
+
+    assert model.predict(endless(), steps=3, verbose=0).shape == (3 * BATCH, 1)
+    unbuilt = fm.Sequential([fm.layers.Dense(3), fm.layers.Dense(1)])
+    unbuilt.compile("sgd", "mse")
+    unbuilt.fit(iter(batches(x, y)), verbose=0)  # built for the first batch's width
+    assert unbuilt.input_shape == (None, FEATURES)
 
 
 # ---- logs, steps and callbacks ----------------------------------------------------------------------------------
