@@ -233,6 +233,31 @@ def test_epoch_logs_are_weighted_by_batch_size_and_batches_may_differ_in_size():
                                                        verbose=0)[0], rel=1e-6)
 
 
+@KERAS_NOTICES
+def test_batches_of_different_sizes_train_and_log_as_in_keras():
+    """The same generator of batches of 5, 30, 1 and 60 rows, two epochs: Keras's weights and its
+    epoch logs (each batch weighted by its size)."""
+    keras = import_keras()
+    x, y = data()
+    edges = np.cumsum([0, 5, 30, 1, 60])
+
+    def endless():
+        while True:
+            yield from ((x[a:b], y[a:b]) for a, b in zip(edges, edges[1:]))
+
+    ours = fm.Sequential([fm.Input((FEATURES,)), fm.layers.Dense(1, activation="sigmoid")])
+    ours.compile(fm.optimizers.SGD(learning_rate=0.5), "binary_crossentropy", metrics=["accuracy"])
+    theirs = keras.Sequential([keras.Input((FEATURES,)), keras.layers.Dense(1, activation="sigmoid")])
+    theirs.compile(keras.optimizers.SGD(learning_rate=0.5), "binary_crossentropy", metrics=["accuracy"])
+    theirs.set_weights(ours.get_weights())
+    mine = ours.fit(endless(), steps_per_epoch=4, epochs=2, verbose=0).history
+    keras_history = theirs.fit(endless(), steps_per_epoch=4, epochs=2, shuffle=False, verbose=0).history
+    for key in ("loss", "accuracy"):
+        assert_close(key, np.array(mine[key]), np.array(keras_history[key]), 1e-5, 1e-6)
+    for index, (a, b) in enumerate(zip(ours.get_weights(), theirs.get_weights())):
+        assert_close(f"weight {index}", a, b, 1e-5, 1e-6)
+
+
 class Counter(fm.callbacks.Callback):
     def __init__(self):
         super().__init__()
