@@ -105,6 +105,22 @@ def test_a_generator_with_steps_per_epoch_trains_as_arrays_do():
     assert_same_training(model, history, reference, reference_history)
 
 
+def test_a_generator_that_refills_one_buffer_trains_as_arrays_do():
+    """Batches read ahead must not be overwritten by a generator that reuses its arrays in place."""
+    reference, reference_history = trained_on_arrays(epochs=1)
+    x, y = data()
+    buffer_x, buffer_y = np.empty((BATCH, FEATURES), np.float32), np.empty((BATCH, 1), np.float32)
+
+    def refilled():
+        for first in range(0, ROWS, BATCH):
+            buffer_x[:], buffer_y[:] = x[first:first + BATCH], y[first:first + BATCH]
+            yield buffer_x, buffer_y
+
+    model = make_model()
+    history = model.fit(refilled(), verbose=0)
+    assert_same_training(model, history, reference, reference_history)
+
+
 @pytest.mark.parametrize("kind", ["pydataset", "iterable", "sequence_protocol"])
 def test_sources_that_restart_each_epoch_train_as_arrays_do(kind):
     reference, reference_history = trained_on_arrays(epochs=2)
