@@ -59,7 +59,7 @@ class Loss:
         """The core loss that runs ``call`` in C++ for targets of ``true_width`` and outputs of ``pred_width``
         columns."""
         from fastmlp.tracing.functions import traced_loss_core
-        return traced_loss_core(self.call, true_width, pred_width, dtype, self._keras_class())
+        return traced_loss_core(self.call, true_width, pred_width, dtype, self._keras_class(), self.name)
 
     def _keras_class(self):
         from fastmlp.layers.tracing_layers import keras_class_of

@@ -11,9 +11,12 @@ def trace_targets_function(function, true_width, pred_width, dtype, what):
     with Tracer(dtype) as tracer:
         y_true = tracer.input([true_width])
         y_pred = tracer.input([pred_width])
-        output = function(y_true, y_pred)
+        try:
+            output = function(y_true, y_pred)
+        except TypeError as error:  # such as len() or float() of a traced tensor: say which function
+            raise TypeError(f"{what} cannot be traced: {error}") from error
     if not isinstance(output, SymbolicTensor) or output._tracer is not tracer:
-        raise ValueError(f"{what} must compute its result from y_true and y_pred with fastmlp.ops, got {output!r}")
+        raise TypeError(f"{what} must compute its result from y_true and y_pred with fastmlp.ops, got {output!r}")
     if tracer.variables:
         raise ValueError(f"{what} reads weights ({', '.join(v.path for v in tracer.variables)}); a loss or metric "
                          "function may only read y_true and y_pred")
@@ -21,8 +24,8 @@ def trace_targets_function(function, true_width, pred_width, dtype, what):
     return tracer.spec
 
 
-def traced_loss_core(function, true_width, pred_width, dtype, keras_class=None):
-    spec = trace_targets_function(function, true_width, pred_width, dtype, f"the loss {_name(function)}")
+def traced_loss_core(function, true_width, pred_width, dtype, keras_class=None, name=None):
+    spec = trace_targets_function(function, true_width, pred_width, dtype, f"the loss {name or _name(function)}")
     return _core.registries["loss"].create("TracedLoss", {"graph": spec.config, "keras_class": keras_class})
 
 
