@@ -195,6 +195,32 @@ def test_anything_with_numpy_and_dict_inputs_of_a_two_input_model():
         np.testing.assert_array_equal(mine, theirs)
 
 
+def test_a_model_subclass_is_traced_on_the_first_batch():
+    class Small(fm.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = fm.layers.Dense(8, activation="relu")
+            self.out = fm.layers.Dense(1, activation="sigmoid")
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    x, y = data()
+    models = []
+    for source in ((x, y), iter(batches(x, y))):
+        fm.utils.set_random_seed(3)
+        model = Small()
+        model.compile("adam", "binary_crossentropy")
+        assert model.compiled  # before its call() is traced, as in Keras
+        if isinstance(source, tuple):
+            model.fit(*source, batch_size=BATCH, shuffle=False, verbose=0)
+        else:
+            model.fit(source, verbose=0)
+        models.append(model)
+    for mine, theirs in zip(models[1].get_weights(), models[0].get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 # (Python 3.12+ notes that forking a process with threads may deadlock; Keras's pools fork the same way.)
 @pytest.mark.filterwarnings("ignore:This process:DeprecationWarning")
 def test_workers_read_in_threads_and_processes_in_order():

@@ -179,16 +179,18 @@ def _converter(model, what, targets, class_weight=None):
 
 
 def _first_batch(model, iterator, what, convert):
-    """The first batch, read here (not in the background) so that an unbuilt Sequential is built for
-    it before other batches are converted; a ValueError when there is none."""
+    """The first batch, read here (not in the background) so that a Model subclass is traced, and an
+    unbuilt Sequential built, for it before other batches are converted; a ValueError when there is none."""
     try:
         raw = next(iterator)
     except StopIteration:
         raise ValueError(f"{what} gave no batches: a generator or dataset passed to a fastmlp model must "
                          "yield at least one batch") from None
     x = _numpy(unpack(raw)[0])
-    if x is not None and not model.built:
-        model._ensure_built(data.input_arrays(model, x, "x"))
+    if x is not None:
+        model._trace_subclass(x)  # a Model subclass becomes its traced graph for these inputs
+        if not model.built:
+            model._ensure_built(data.input_arrays(model, x, "x"))
     return convert(raw)
 
 
