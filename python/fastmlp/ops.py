@@ -618,4 +618,5 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     return categorical_crossentropy(one_hot(labels, classes), output, from_logits=from_logits, axis=axis)
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "builtins", "numbers")]
+__all__ = [name for name in dir() if not name.startswith("_") and name not in ("np", "builtins", "numbers",
+                                                                              "SymbolicTensor")]

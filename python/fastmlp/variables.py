@@ -57,6 +57,12 @@ class Variable:
         if path is not None:
             self._path = path
 
+    def _adopt(self, getter, path=None):
+        """The core already holds this variable's value (a loaded model): view it, copying nothing."""
+        self._getter, self._array = getter, None
+        if path is not None:
+            self._path = path
+
     # ---- what tracing reads -----------------------------------------------------------------------
     def _initializer_config(self):
         from fastmlp import initializers

@@ -31,6 +31,9 @@ def _wrap(core):
         model = Model._from_core(core.model, compile=False)
         model._as_layer = core
         return model
+    if core.class_name == "TracedLayer":
+        from fastmlp.layers import tracing_layers
+        return tracing_layers.restore(core, globals()["TracedLayer"]._wrap)
     cls = globals().get(core.class_name)
     if cls is None:
         raise ValueError(f"fastmlp has no Python layer for the C++ layer type {core.class_name!r}")

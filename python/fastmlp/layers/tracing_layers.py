@@ -53,6 +53,8 @@ def trace_function_layer(layer, sample_shapes, call, keras_class):
     taken from the Variables the call read; returns (core, output sample shape)."""
     with Tracer(layer.dtype) as tracer:
         inputs = [tracer.input(s) for s in sample_shapes]
+        for variable in layer.weights:  # the weights in Keras's order (get_weights), used or not
+            tracer.weight(variable)
         output = call(inputs[0] if len(inputs) == 1 else inputs)
     output = _output_of(tracer, output, f"layer {layer.name!r}")
     tracer.spec.set_outputs([output._node])
@@ -97,3 +99,42 @@ def takes_training(function):
         return "training" in inspect.signature(function).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _registered_class(name):
+    """The class registered under ``name`` (fastmlp.saving's registry, Keras's register_keras_serializable),
+    or None: a file never makes Python import a module it names."""
+    from fastmlp import saving
+    lookup = getattr(saving, "get_registered_object", None)
+    return None if lookup is None or not name else lookup(name)
+
+
+def restore(core, generic):
+    """The Python layer for a TracedLayer from a model file: the user's class when it is registered under
+    the name the file gives (its Variables then view the loaded weights), else ``generic(core)``, a view
+    that predicts and trains the same without the class."""
+    keras_class = core.config.get("keras_class") or {}
+    cls = _registered_class(keras_class.get("registered_name"))
+    if cls is None or keras_class.get("config") is None:
+        return generic(core)
+    layer = cls.from_config(keras_class["config"])
+    graph = core.config["graph"]
+    shapes = [tuple(node["shape"][1:]) for node in graph["nodes"] if node["op"] == "input"]
+    layer._ensure_built([(None, *shape) for shape in shapes])
+    names = [weight["name"] for weight in graph["weights"]]
+    variables = layer.weights
+    if len(variables) != len(names):
+        raise ValueError(f"layer {core.name!r}: the file holds {len(names)} weights, {cls.__name__} makes "
+                         f"{len(variables)}; was the class changed since the model was saved?")
+    for variable, name in zip(variables, names):
+        variable._adopt(lambda name=name: dict(core.weights)[name], f"{core.name}/{variable.name}")
+    layer.__dict__.update(_core=core, _user_name=core.name, _traced_for=[tuple(s) for s in shapes],
+                          _output_sample_shape=_output_shape(core))
+    return layer
+
+
+def _output_shape(core):
+    """A traced layer's output sample shape, from its graph."""
+    from fastmlp import _core
+    spec = _core.graph.Spec.from_config(core.config["graph"])
+    return tuple(spec.shape(spec.outputs[0])[1:])
