@@ -73,8 +73,7 @@ class Sequential(Model):
         elif declared is not None and isinstance(layer, layers_module.Layer):
             raise ValueError(f"layer {layer.name!r} declares an input shape but is not the first layer")
         shape = self._core.input_shape
-        if len(shape) > 1 and not self._layers and not isinstance(layer, layers_module.Flatten) and \
-                getattr(layer, "_traced_for", None) is None:
+        if len(shape) > 1 and not self._layers and not _reads_shaped_samples(layer):
             raise ValueError(f"inputs of shape {tuple(shape)} need a Flatten() layer first")
         was_built = layer.built
         # The core checks widths and refuses while training; only a layer it took joins the list.
@@ -131,8 +130,7 @@ class Sequential(Model):
             raise ValueError("the model has no layers; add one with model.add(...)")
         if self._layers:
             first = self._layers[0]
-            if len(self._core.input_shape) > 1 and not isinstance(first, layers_module.Flatten) and \
-                    getattr(first, "_traced_for", None) is None:
+            if len(self._core.input_shape) > 1 and not _reads_shaped_samples(first):
                 raise ValueError(f"inputs of shape {tuple(self._core.input_shape)} need a Flatten() layer first")
             unbuilt = [layer for layer in self._layers if not layer.built]
             self._core.build()
@@ -204,6 +202,16 @@ class Sequential(Model):
             else:
                 model.add(layers_module.deserialize(_with_default_dtype(entry, dtype)))
         return model
+
+
+def _reads_shaped_samples(layer):
+    """Whether a first layer takes samples of several dimensions: a Flatten, a user's traced layer, or a
+    model used as a layer that was built for such samples (its own first layer flattens them), as Keras
+    nests ``Sequential([model, Softmax()])``."""
+    if isinstance(layer, layers_module.Flatten) or getattr(layer, "_traced_for", None) is not None:
+        return True  # (a user's layer traced for the samples' shape reads them as they are)
+    return isinstance(layer, Model) and layer.built and isinstance(layer.input_shape, tuple) and \
+        len(layer.input_shape) > 2
 
 
 def _dtype_of(item):
