@@ -132,6 +132,14 @@ def test_a_float64_model_on_two_ranks_trains_as_one_process_in_double(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_model_with_a_users_layer_loss_and_metric_trains_on_two_ranks_as_one_process(tmp_path):
+    ranks = run_job("custom", tmp_path)
+    weights, history, evaluation = reference(tmp_path / "reference", *worker.digits(), build=worker.custom_model)
+    assert "smoothed_crossentropy" in history and len(weights) == 5
+    compare(ranks, weights, history, evaluation)
+
+
+@pytest.mark.slow
 def test_a_functional_model_on_two_ranks_trains_as_one_process(tmp_path):
     ranks = run_job("functional", tmp_path)
     weights, history, evaluation = reference(tmp_path / "reference", *worker.functional_digits(),
