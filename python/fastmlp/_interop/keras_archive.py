@@ -133,7 +133,9 @@ def _named_groups(h5):
 def _load_weights(graph, h5, path, limit):
     named = _named_groups(h5)
     for node, slot in weight_slots(graph):
-        group = named.get(node.name, _vars_group(h5, slot))
+        group = named.get(node.name)
+        if group is None:  # a file without Keras 3's name tags: by slot
+            group = _vars_group(h5, slot)
         datasets = _datasets(group, path)
         names = layer_catalog.weight_names(node.class_name, node.config)
         if len(datasets) != len(names):
