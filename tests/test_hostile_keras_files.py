@@ -189,7 +189,7 @@ def test_structured_config_mutations_give_only_value_errors(tmp_path):
     config = json.loads(members()["config.json"])
     weights = members()["model.weights.h5"]
     kinds = {}
-    for number, mutated in enumerate(_mutations(config, np.random.default_rng(26), 60)):
+    for number, mutated in enumerate(_mutations(config, np.random.default_rng(26), 24)):
         text = json.dumps(mutated).encode("utf-8", "surrogatepass")
         path = archive_with(tmp_path, {"config.json": text, "model.weights.h5": weights}, name=f"m{number}.keras")
         try:
@@ -246,25 +246,6 @@ def test_an_optimizer_slot_of_the_wrong_shape_is_refused(tmp_path):
     refused(archive_with(tmp_path, {"model.weights.h5": weights_with(edit)}))
 
 
-def test_byte_damaged_weight_files_give_only_value_errors(tmp_path):
-    original = members()["model.weights.h5"]
-    rng = np.random.default_rng(300)
-    outcomes = {}
-    for trial in range(25):
-        data = bytearray(original)
-        for position in rng.integers(0, len(data), 6):
-            data[position] = int(rng.integers(0, 256))
-        path = archive_with(tmp_path, {"model.weights.h5": bytes(data)}, name=f"d{trial}.keras")
-        try:
-            load_model(path)
-            outcome = "loaded"
-        except ValueError as error:
-            outcome = type(error).__name__
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    print(outcomes)
-    assert set(outcomes) <= {"loaded", "ModelFileError", "UnsupportedLayerError"}
-
-
 # ---- item 5: legacy .h5 --------------------------------------------------------------------------------
 def legacy_h5(path, name="dense", kernel=None, optimizer=None):
     """A legacy file as Keras 3 writes one: Dense(3) on 2 inputs named ``name``, compiled with Adam
@@ -307,26 +288,6 @@ def test_a_legacy_kernel_declaring_a_huge_shape_is_refused_before_reading(tmp_pa
         name, shape=(1 << 14, 1 << 14), dtype="f4", chunks=(64, 64)))
     assert path.stat().st_size < 40_000
     assert refused(path, match="16384") < 4 << 20  # 1.27 GB before
-
-
-def test_byte_damaged_legacy_files_give_only_value_errors(tmp_path):
-    original = (FIXTURES / "compiled_adam.h5").read_bytes()
-    rng = np.random.default_rng(400)
-    outcomes = {}
-    for trial in range(25):
-        data = bytearray(original)
-        for position in rng.integers(0, len(data), int(rng.integers(1, 12))):
-            data[position] = int(rng.integers(0, 256))
-        path = tmp_path / f"d{trial}.h5"
-        path.write_bytes(bytes(data))
-        try:
-            load_model(path)
-            outcome = "loaded"
-        except ValueError as error:
-            outcome = type(error).__name__
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    print(outcomes)  # main: TypeError and UnicodeEncodeError among 400
-    assert set(outcomes) <= {"loaded", "ModelFileError", "UnsupportedLayerError"}
 
 
 # ---- item 6: links and storage that leave the file ---------------------------------------------------------
@@ -409,16 +370,31 @@ def test_a_model_of_many_layers_is_made_in_linear_time():
     from fastmlp._interop import fastmlp_models, layer_catalog
     from fastmlp._interop.graph import sequential
 
-    def seconds(count):
+    def seconds(count):  # CPU time: the machine's load stretches wall time, not this
         graph = sequential([("InputLayer", layer_catalog.make_config("InputLayer", "x", batch_shape=[None, 4]), {})] +
                            [("Activation", layer_catalog.make_config("Activation", f"a{i}", activation="relu"), {})
                             for i in range(count)])
-        start = time.perf_counter()
+        start = time.process_time()
         model = fastmlp_models.model_from_graph(graph)
         assert len(model.layers) == count
-        return time.perf_counter() - start
+        return time.process_time() - start
 
-    small = min(seconds(1000) for _ in range(2))
+    small = min(seconds(500) for _ in range(3))
     large = seconds(8000)
-    print(f"1000 layers {small:.3f} s, 8000 layers {large:.3f} s ({large / small:.1f} times)")
-    assert large < 24 * small  # linear: 8 times; the quadratic reader took 64 times
+    print(f"500 layers {small:.3f} s, 8000 layers {large:.3f} s ({large / small:.1f} times)")
+    assert large < 48 * small  # linear: 16 times; the quadratic reader took over 100 times
+
+
+# ---- keep it that way: a short seeded run of the Keras-reader fuzzer ------------------------------------
+def test_a_short_fuzzing_run_of_the_keras_readers_finds_nothing():
+    # cpp/fuzz/fuzz_keras_readers.py in its plain mode (no atheris): structured mutations of the real Keras
+    # fixtures (byte edits of .keras weights and legacy .h5 files, hostile config values), under an
+    # address-space limit; CI also runs it coverage-guided for 45 s (.ci/run).
+    import subprocess
+    import sys
+
+    harness = FIXTURES.parents[2] / "cpp" / "fuzz" / "fuzz_keras_readers.py"
+    done = subprocess.run([sys.executable, str(harness), "--plain", "--runs", "20", "--seed", "26"],
+                          capture_output=True, text=True, timeout=180, env={**os.environ, "FUZZ_MEMORY_MB": "2048"})
+    print(done.stdout[-2000:], done.stderr[-3000:])
+    assert done.returncode == 0 and "no findings" in done.stdout
