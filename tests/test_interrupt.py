@@ -199,7 +199,8 @@ def test_sigint_in_the_middle_of_a_long_epoch_is_noticed_between_batches(tmp_pat
 def _wide_model(dtype="float32"):
     """Slow enough per row that predicting 400 000 rows takes seconds: a missed Ctrl-C shows as a delay."""
     fm.utils.set_random_seed(0)
-    net = fm.Sequential([fm.layers.Input((FEATURES,), dtype=dtype), fm.layers.Dense(512, activation="relu", dtype=dtype),
+    net = fm.Sequential([fm.layers.Input((FEATURES,), dtype=dtype),
+                         fm.layers.Dense(512, activation="relu", dtype=dtype),
                          fm.layers.Dense(512, activation="relu", dtype=dtype), fm.layers.Dense(4, dtype=dtype)])
     net.compile(optimizer="sgd", loss="mse")
     return net

@@ -99,10 +99,11 @@ def _structured_mutation(rng):
     if mode == 1 and seed.suffix == ".keras":
         config = json.loads(_members(seed)["config.json"])
         text = json.dumps(config)
+        hostile = ["1e999", "-1", "null", "[]", "{}", '"\\udcff"', "Infinity", "0", '{"class_name": "get"}',
+                   "[[[[[[[[1]]]]]]]]"]
         for _ in range(rng.randint(1, 4)):  # replace a span of the JSON text with a hostile value
             at = rng.randrange(len(text))
-            text = text[:at] + rng.choice(["1e999", "-1", "null", "[]", "{}", '"\\udcff"', "Infinity", "0",
-                                           '{"class_name": "get"}', "[[[[[[[[1]]]]]]]]"]) + text[at + rng.randint(0, 8):]
+            text = text[:at] + rng.choice(hostile) + text[at + rng.randint(0, 8):]
         body = text.encode("utf-8", "surrogatepass")
     elif mode == 0:
         body = _edited(seed.read_bytes(), rng.randbytes(3 * rng.randint(1, 20)))

@@ -17,7 +17,8 @@ import zipfile
 
 import numpy as np
 
-from fastmlp._interop import atomic, hdf5_checks, hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
+from fastmlp._interop import (atomic, hdf5_checks, hdf5_probe, keras_config, layer_catalog, optimizer_variables,
+                              optional, shapes)
 from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 CONFIG = "config.json"
