@@ -13,8 +13,9 @@ the archive's config.json, as its model.weights.h5 (re-zipped, so with a valid C
     python cpp/fuzz/fuzz_keras_readers.py -atheris_runs=100000     # coverage-guided, with atheris
     python cpp/fuzz/fuzz_keras_readers.py --plain --runs 40 --seed 0   # seeded random mutations, no atheris
 
-The process limits its own address space (FUZZ_MEMORY_MB, default 3072), which the HDF5 probe's
-children inherit: an allocation out of proportion fails as MemoryError, a finding.
+The process limits its own address space (FUZZ_MEMORY_MB, default 3072; 0 for none, as under
+AddressSanitizer), which the HDF5 probe's children inherit: an allocation out of proportion fails as
+MemoryError, a finding.
 """
 
 import io
@@ -114,7 +115,8 @@ def _structured_mutation(rng):
 
 def main(argv):
     limit = int(os.environ.get("FUZZ_MEMORY_MB", "3072")) << 20
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if limit:  # 0: no limit (AddressSanitizer's shadow memory alone exceeds any such limit)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if "--plain" in argv:
         runs = int(argv[argv.index("--runs") + 1]) if "--runs" in argv else 100
         rng = random.Random(int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 0)
