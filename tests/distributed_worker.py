@@ -160,9 +160,42 @@ def fail(scenario, out):
             marker.write(f"{time.monotonic() - start:.3f}\n{sys.exc_info()[0].__name__}\n{sys.exc_info()[1]}")
 
 
+def early(out):
+    """[issue 26] Rank 1 fails before it creates its DataParallel; rank 0 waits for it with a 3 s timeout."""
+    from mpi4py import MPI
+    if MPI.COMM_WORLD.Get_rank() == 1:
+        raise RuntimeError("rank 1 failed before DataParallel()")
+    start = time.monotonic()
+    try:
+        fm.distribution.DataParallel(timeout=3)
+    finally:
+        with open(os.path.join(out, "stopped0"), "w") as marker:
+            marker.write(f"{time.monotonic() - start:.3f}\n{sys.exc_info()[0].__name__}\n{sys.exc_info()[1]}")
+
+
+def uneven_evaluate(out):
+    """[issue 26] Replicated evaluation with 256 rows on rank 0 and 100 on rank 1."""
+    dp = fm.distribution.DataParallel(timeout=60)
+    fm.distribution.set_distribution(dp)
+    x, y, _, _ = digits()
+    net = model()
+    rows = 256 if dp.rank == 0 else 100
+    try:
+        net.evaluate(x[:rows], y[:rows], verbose=0)
+        outcome = "evaluated"
+    except ValueError as error:
+        outcome = f"ValueError\n{error}"
+    with open(os.path.join(out, f"stopped{dp.rank}"), "w") as marker:
+        marker.write(f"0\n{outcome}\n")
+
+
 if __name__ == "__main__":
     scenario, out = sys.argv[1], sys.argv[2]
     if scenario in ("replicated", "sharded", "functional", "float64", "custom"):
         train(scenario, out)
+    elif scenario == "early":
+        early(out)
+    elif scenario == "uneven_evaluate":
+        uneven_evaluate(out)
     else:
         fail(scenario, out)
