@@ -291,3 +291,11 @@ def test_add_loss_in_a_layer_call_adds_to_the_loss_as_in_keras():
     h2 = theirs.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history["loss"]
     print(h1, h2)
     np.testing.assert_allclose(h1, h2, rtol=2e-4)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_keras_file_refuses_a_users_layer_by_name_and_writes_nothing(tmp_path, suffix):
+    model = fm.Sequential([fm.Input((5,)), guide_classes(fm)["Linear"](3, name="my_linear")])
+    with pytest.raises(ValueError, match="my_linear.*save the model as .fmlp"):
+        model.save(tmp_path / f"m{suffix}")
+    assert list(tmp_path.iterdir()) == []
