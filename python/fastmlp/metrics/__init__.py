@@ -17,13 +17,16 @@ globals().update(_registered.view_classes(
 
 def get(identifier):
     """A Metric from a name (shown under that name, as in Keras: metrics=["mse"] logs "mse"), an
-    instance, or Keras's serialized form."""
+    instance, Keras's serialized form, or a Keras 3 metric object of a class fastmlp has (by its get_config())."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
         return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
     if isinstance(identifier, dict) and "class_name" in identifier:
         return _registered.view_of(_registry.deserialize(identifier), globals())
+    keras = _registered.keras_config("metric", identifier, globals())  # a Keras 3 metric object, by its config
+    if keras is not None:
+        return globals()[keras[0]].from_config(keras[1])
     raise TypeError(f"metrics must be names such as 'accuracy' or fastmlp.metrics objects; got {identifier!r} "
                     "(custom Python metrics cannot run inside the C++ training loop)")
 

@@ -334,6 +334,11 @@ class Model:
         self.optimizer, self.loss = optimizer, loss
         self.compiled_metrics = [metric for metric_list in metric_objects for metric in metric_list]
 
+    @property
+    def compiled(self):
+        """Whether compile() has given the model a loss and an optimizer (Keras's ``model.compiled``)."""
+        return bool(self._core.compiled)
+
     def _require_compiled(self, caller):
         if not self._core.compiled:
             raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
