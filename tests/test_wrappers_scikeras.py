@@ -49,9 +49,12 @@ def test_routed_parameters_reach_the_model_the_optimizer_and_fit(data):
     assert clf.model_.optimizer.learning_rate == pytest.approx(0.02)
     assert len(clf.history_["loss"]) == 3
     assert clf.set_params(hidden=7, optimizer__learning_rate=0.1).fit(x, y).model_.layers[0].units == 7
-    search = GridSearchCV(SKLearnClassifier(build, epochs=2), {"hidden": [4, 6], "optimizer__learning_rate": [0.01, 0.1]},
-                          cv=2).fit(x, y)
-    assert set(search.best_params_) == {"hidden", "optimizer__learning_rate"}
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", SKLearnClassifier(build, epochs=2))])
+    search = GridSearchCV(pipe, {"clf__hidden": [4, 6], "clf__optimizer__learning_rate": [0.01, 0.1]}, cv=2).fit(x, y)
+    assert set(search.best_params_) == {"clf__hidden", "clf__optimizer__learning_rate"}
+    best = search.best_estimator_
+    assert best.named_steps["clf"].model_.layers[0].units == search.best_params_["clf__hidden"]
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(best)).predict_proba(x), best.predict_proba(x))
     with pytest.raises(ValueError, match="colour"):
         SKLearnClassifier(build, colour="red").fit(x, y)
 

@@ -207,6 +207,8 @@ class SKLearnClassifier(ClassifierMixin, _SKLearnWrapper):
         warm_start: reuse the fitted model's weights at the next fit instead of starting anew.
         model_kwargs: keyword arguments for the callable ``model``: what a search varies.
         fit_kwargs: keyword arguments for ``model.fit`` (epochs, batch_size, callbacks, ...).
+        **routed: scikeras-style parameters (``hidden=64``, ``optimizer__learning_rate=0.01``, ``epochs=20``;
+            see the module's note), each one a parameter of the estimator.
 
     Attributes: ``model_`` (the fitted model), ``history_`` (its History.history dict),
     ``classes_``.
