@@ -97,9 +97,9 @@ class FullBatchLoss {
     const Loss& loss = *model_.loss();
     loss.per_sample(y_pred, y_, losses_);
     // As fit() weighs a batch: Σ w_i l_i / n.
+    const auto losses = losses_.template cast<double>();
     const double data_loss =
-        (weights_ ? losses_.template cast<double>().dot(Eigen::Map<const VectorOf<Scalar>>(weights_, rows_).template cast<double>())
-                  : losses_.template cast<double>().sum()) /
+        (weights_ ? losses.dot(Eigen::Map<const VectorOf<Scalar>>(weights_, rows_).template cast<double>()) : losses.sum()) /
         static_cast<double>(rows_);
     MatrixMapOf<Scalar> grad(grad_.data(), rows_, grad_.cols());
     if (at_[0] == GradientAt::PreActivation)
@@ -228,53 +228,62 @@ LbfgsResult minimize_lbfgs(ModelOf<Scalar>& model, const DatasetOf<Scalar>& data
   if (g.lpNorm<Eigen::Infinity>() <= options.gtol) return finish(0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL");
   if (options.max_iter == 0) return finish(1, "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT");
   int stored = 0, newest = -1;
-  while (true) {
-    // d = -H g by the two-loop recursion, H0 = (s.y / y.y) I from the newest pair.
-    d = -g;
-    for (int k = 0, j = newest; k < stored; ++k, j = (j + m - 1) % m) {
-      alpha[j] = rho[j] * steps.col(j).dot(d);
-      d.noalias() -= alpha[j] * changes.col(j);
-    }
-    if (stored > 0) d *= 1.0 / (rho[newest] * changes.col(newest).squaredNorm());
-    for (int k = 0, j = (newest - stored + 1 + m) % m; k < stored; ++k, j = (j + 1) % m) {
-      const double beta = rho[j] * changes.col(j).dot(d);
-      d.noalias() += (alpha[j] - beta) * steps.col(j);
-    }
-    if (!(g.dot(d) < 0)) stored = 0, d = -g;  // not a descent direction: start again from the gradient
-    // L-BFGS-B's first step without curvature pairs has unit length; later ones try the full step.
-    const double step = stored == 0 ? std::min(1.0 / d.norm(), kMaxStep) : 1.0;
-    double f_new = f;
-    if (!line_search(objective, x, f, g, d, step, options.max_line_search, x_new, f_new, g_new, g_lo)) {
-      if (stored > 0) {  // as L-BFGS-B: forget the curvature pairs and try the gradient's direction
-        stored = 0;
-        continue;
+  // Throwing out of an iteration (the callback, an allocation) leaves the model at the last iterate, not
+  // at a trial step of the line search.
+  try {
+    while (true) {
+      // d = -H g by the two-loop recursion, H0 = (s.y / y.y) I from the newest pair.
+      d = -g;
+      for (int k = 0, j = newest; k < stored; ++k, j = (j + m - 1) % m) {
+        alpha[j] = rho[j] * steps.col(j).dot(d);
+        d.noalias() -= alpha[j] * changes.col(j);
       }
-      return finish(2, "ABNORMAL_TERMINATION_IN_LNSRCH");
+      if (stored > 0) d *= 1.0 / (rho[newest] * changes.col(newest).squaredNorm());
+      for (int k = 0, j = (newest - stored + 1 + m) % m; k < stored; ++k, j = (j + 1) % m) {
+        const double beta = rho[j] * changes.col(j).dot(d);
+        d.noalias() += (alpha[j] - beta) * steps.col(j);
+      }
+      if (!(g.dot(d) < 0)) stored = 0, d = -g;  // not a descent direction: start again from the gradient
+      // L-BFGS-B's first step without curvature pairs has unit length; later ones try the full step.
+      const double step = stored == 0 ? std::min(1.0 / d.norm(), kMaxStep) : 1.0;
+      double f_new = f;
+      if (!line_search(objective, x, f, g, d, step, options.max_line_search, x_new, f_new, g_new, g_lo)) {
+        if (stored > 0) {  // as L-BFGS-B: forget the curvature pairs and try the gradient's direction
+          stored = 0;
+          continue;
+        }
+        return finish(2, "ABNORMAL_TERMINATION_IN_LNSRCH");
+      }
+      ++result.iterations;
+      // A pair is kept only where it keeps H positive definite (L-BFGS-B's test); it then replaces the oldest.
+      const double sy = (x_new - x).dot(g_new - g);
+      if (sy > std::numeric_limits<double>::epsilon() * (g_new - g).squaredNorm()) {
+        const int next = (newest + 1) % m;
+        steps.col(next) = x_new - x;
+        changes.col(next) = g_new - g;
+        rho[next] = 1.0 / sy;
+        newest = next;
+        stored = std::min(stored + 1, m);
+      }
+      const double f_old = f;
+      x.swap(x_new);
+      g.swap(g_new);
+      f = f_new;
+      result.losses.push_back(f);
+      if (on_iteration && on_iteration(result.iterations, f)) return finish(1, "STOP: CALLBACK REQUESTED HALT");
+      // The limits first, then convergence: SciPy's driver checks them when L-BFGS-B reports the new
+      // iterate, before L-BFGS-B's own convergence test runs on it.
+      if (result.iterations >= options.max_iter) return finish(1, "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT");
+      if (objective.evaluations() > options.max_fun)
+        return finish(1, "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT");
+      if (g.lpNorm<Eigen::Infinity>() <= options.gtol)
+        return finish(0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL");
+      if (f_old - f <= options.ftol * std::max({std::abs(f_old), std::abs(f), 1.0}))
+        return finish(0, "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH");
     }
-    ++result.iterations;
-    // A pair is kept only where it keeps H positive definite (L-BFGS-B's test); it then replaces the oldest.
-    const double sy = (x_new - x).dot(g_new - g);
-    if (sy > std::numeric_limits<double>::epsilon() * (g_new - g).squaredNorm()) {
-      const int next = (newest + 1) % m;
-      steps.col(next) = x_new - x;
-      changes.col(next) = g_new - g;
-      rho[next] = 1.0 / sy;
-      newest = next;
-      stored = std::min(stored + 1, m);
-    }
-    const double f_old = f;
-    x.swap(x_new);
-    g.swap(g_new);
-    f = f_new;
-    result.losses.push_back(f);
-    if (on_iteration && on_iteration(result.iterations, f)) return finish(1, "STOP: CALLBACK REQUESTED HALT");
-    // The limits first, then convergence: SciPy's driver checks them when L-BFGS-B reports the new
-    // iterate, before L-BFGS-B's own convergence test runs on it.
-    if (result.iterations >= options.max_iter) return finish(1, "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT");
-    if (objective.evaluations() > options.max_fun) return finish(1, "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT");
-    if (g.lpNorm<Eigen::Infinity>() <= options.gtol) return finish(0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL");
-    if (f_old - f <= options.ftol * std::max({std::abs(f_old), std::abs(f), 1.0}))
-      return finish(0, "CONVERGENCE: RELATIVE REDUCTION OF F <= FACTR*EPSMCH");
+  } catch (...) {
+    objective.write(x);
+    throw;
   }
 }
 

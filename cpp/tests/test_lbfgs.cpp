@@ -103,6 +103,20 @@ void test_limits_and_bad_options() {
   int calls = 0;
   result = minimize_lbfgs(model, DatasetOf<double>{p.x, map_of(p.y)}, options, [&](int, double) { return ++calls == 1; });
   CHECK(calls == 1 && result.status == 1 && result.message == "STOP: CALLBACK REQUESTED HALT");
+  // A callback that throws leaves the model at the last iterate: the weights of a run stopped there.
+  SequentialOf<double> stopped = linear_model(), thrown = linear_model();
+  options.max_iter = 3;
+  minimize_lbfgs(stopped, DatasetOf<double>{p.x, map_of(p.y)}, options);
+  options.max_iter = 100;
+  CHECK_THROWS(std::runtime_error,
+               minimize_lbfgs(thrown, DatasetOf<double>{p.x, map_of(p.y)}, options,
+                              [](int iteration, double) -> bool {
+                                if (iteration == 3) throw std::runtime_error("interrupted");
+                                return false;
+                              }),
+               "interrupted");
+  for (size_t k = 0; k < 2; ++k)
+    CHECK(*stopped.trainable_parameters()[k].value == *thrown.trainable_parameters()[k].value);
   options.history = 0;
   CHECK_THROWS(std::invalid_argument, minimize_lbfgs(model, DatasetOf<double>{p.x, map_of(p.y)}, options),
                "history");
