@@ -102,6 +102,13 @@ def get_model(hidden_layer_dim, meta):  # scikeras's quickstart, with fastmlp's 
     return model
 
 
+def get_regressor(meta, compile_kwargs):
+    model = fm.Sequential([fm.layers.Input((meta["n_features_in_"],)), fm.layers.Dense(16, activation="relu"),
+                           fm.layers.Dense(1)])
+    model.compile(**compile_kwargs)
+    return model
+
+
 def test_scikeras_quickstart_with_a_fastmlp_model(data):
     wrappers = pytest.importorskip("scikeras.wrappers")
     x, y = data
@@ -116,3 +123,11 @@ def test_scikeras_quickstart_with_a_fastmlp_model(data):
     assert best.score(x, y) > 0.8
     restored = pickle.loads(pickle.dumps(best))
     np.testing.assert_allclose(restored.predict_proba(x), best.predict_proba(x))
+
+    # A model function that compiles with what scikeras hands it: Keras 3 optimizer and loss objects.
+    xr, yr = make_regression(120, 6, random_state=0)
+    xr, yr = xr.astype(np.float32), (yr / yr.std()).astype(np.float32)
+    reg = wrappers.KerasRegressor(get_regressor, loss="mse", optimizer="adam", optimizer__learning_rate=0.02,
+                                  epochs=40, verbose=0).fit(xr, yr)
+    assert type(reg.model_.optimizer).__name__ == "Adam" and reg.model_.optimizer.learning_rate == pytest.approx(0.02)
+    assert reg.score(xr, yr) > 0.9
