@@ -1,13 +1,16 @@
 """MLPClassifier and MLPRegressor: scikit-learn's multi-layer perceptrons, trained by a fastmlp Sequential.
 
 The network, its initial weights, the optimizers, the penalty and the stopping rules follow
-scikit-learn's definitions; the epochs run in fastmlp's C++ loop. Two translations make the numbers
-agree with scikit-learn's:
+scikit-learn's definitions; the epochs run in fastmlp's C++ loop, and solver="lbfgs" runs the core's
+full-batch L-BFGS (fastmlp/lbfgs.hpp) on ``scale`` times the network's loss, which is scikit-learn's
+objective. Two translations make the numbers agree with scikit-learn's:
 
 * Gradient scale. Keras-style losses average over outputs; scikit-learn's gradients do not. With k
   outputs, scikit-learn's gradient of the data loss is ``scale`` times fastmlp's: k for logistic outputs
-  (its binary log loss sums over them), 1 for softmax, and k/2 for the squared error (its loss is half
-  the mean squared error, but its output delta ``p - y`` is not divided by k). So the L2 strength is
+  (its binary log loss sums over them), k for the Poisson deviance (likewise), 1 for softmax, and k/2 for
+  the squared error (its loss is half the mean squared error, but its output delta ``p - y`` is not
+  divided by k; for k > 1 lbfgs minimises k/2 times the loss, the objective that gradient belongs to,
+  where scikit-learn hands SciPy a loss and a gradient that do not match). So the L2 strength is
   divided by ``scale``, SGD's rate multiplied by it and Adam's epsilon divided by it: the updates are
   then scikit-learn's (tests/test_sklearn.py compares one step with scikit-learn's).
 * Penalty. scikit-learn adds ``0.5 * alpha * ||W||^2`` divided by the rows of each batch to the batch's
