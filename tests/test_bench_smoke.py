@@ -188,3 +188,13 @@ def test_lbfgs_bench_compares_with_scikit_learn_from_the_same_weights():
     losses = [float(row[3]) for row in rows]
     assert re.search(r"time [\d.]+x, final loss ([\d.]+)x", done.stdout), done.stdout
     assert abs(losses[1] / losses[0] - 1) < 0.2, done.stdout  # three iterations from the same weights
+
+
+def test_generator_bench_times_the_same_epoch_fed_both_ways():
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "generator.py"), "--rows", "300", "--threads", "1",
+                           "--batch-size", "64"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = dict(re.findall(r"^\| (arrays|generator) +\| +[\d.]+ \| +([\d.]+)x \|$", done.stdout, re.M))
+    assert set(rows) == {"arrays", "generator"} and float(rows["arrays"]) == 1.0, done.stdout
+    assert "same weights after both: True" in done.stdout  # the same epoch, batch for batch

@@ -7,6 +7,7 @@ categorical or sparse categorical accuracy.
 """
 
 from fastmlp import _registered
+from fastmlp.metrics.mean_metric_wrapper import MeanMetricWrapper
 from fastmlp.metrics.metric import Metric
 
 _registry = _registered.registry("metric")
@@ -24,9 +25,14 @@ def get(identifier):
         return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
     if isinstance(identifier, dict) and "class_name" in identifier:
         return _registered.view_of(_registry.deserialize(identifier), globals())
-    keras = _registered.keras_config("metric", identifier, globals())  # a Keras 3 metric object, by its config
+    # A Keras 3 metric object, by its config (before the callables below: Keras's metrics are callable).
+    keras = _registered.keras_config("metric", identifier, globals())
     if keras is not None:
         return globals()[keras[0]].from_config(keras[1])
+    if isinstance(identifier, MeanMetricWrapper) or hasattr(identifier, "_traced_core"):
+        return identifier
+    if callable(identifier) and not isinstance(identifier, type):
+        return MeanMetricWrapper(identifier)
     raise TypeError(f"metrics must be names such as 'accuracy' or fastmlp.metrics objects; got {identifier!r} "
                     "(custom Python metrics cannot run inside the C++ training loop)")
 
@@ -42,4 +48,4 @@ def serialize(metric):
     return get(metric).serialize()
 
 
-__all__ = ["Metric", "get", "serialize", *_registered.entries("metric")]
+__all__ = ["MeanMetricWrapper", "Metric", "get", "serialize", *_registered.entries("metric")]

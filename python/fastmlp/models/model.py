@@ -10,13 +10,15 @@ import numpy as np
 
 from fastmlp import _core, _dtypes, _random, distribution as distribution_module, layers as layers_module, losses
 from fastmlp import metrics as metrics_module, optimizers
-from fastmlp._naming import unique_name
+from fastmlp._naming import snake_case, unique_name
 from fastmlp._sparse import take_rows
 from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
 from fastmlp.layers.layer import weight_list
-from fastmlp.models import arguments, data
+from fastmlp.layers.user_layer import NeedsFunctionalTrace
+from fastmlp.tracing.symbolic import is_traced
+from fastmlp.models import arguments, data, streaming
 from fastmlp.models.summary import summary_lines
 
 
@@ -27,10 +29,6 @@ class _NotCompiledError(ValueError, RuntimeError):
 # compile()'s Keras arguments that only tell a Keras backend how to run: accepted, no effect.
 _EXECUTION_HINTS = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
 
-_SUBCLASS_HELP = ("fastmlp runs a model as a graph of layers in C++, so a Model subclass with a Python call() "
-                  "cannot run. Build the same network with the functional API (inputs = fastmlp.Input((n,)); "
-                  "x = layers.Dense(64)(inputs); ...; model = fastmlp.Model(inputs, outputs)) or with "
-                  "fastmlp.Sequential; a subclass may still call super().__init__(inputs, outputs)")
 
 
 class Model:
@@ -40,14 +38,22 @@ class Model:
     models may be used as layers."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
-        if callable(getattr(type(self), "call", None)):  # fastmlp's models have no call(): a subclass's
-            raise TypeError(_SUBCLASS_HELP)
-        if inputs is None or outputs is None:
-            raise TypeError("Model needs inputs and outputs: Model(inputs, outputs), with inputs from "
-                            "fastmlp.Input and outputs from layers called on them. " + _SUBCLASS_HELP)
-        kwargs.pop("dtype", None)
+        dtype = kwargs.pop("dtype", None)
         if kwargs:
             raise TypeError(f"Model got unexpected arguments: {', '.join(kwargs)}")
+        if inputs is None and outputs is None and callable(getattr(type(self), "call", None)):
+            # A subclass with call(): traced into a functional graph when it first meets data.
+            self.__dict__.update(_core=None, _subclass=dict(name=name or unique_name(snake_case(type(self).__name__)),
+                                                            trainable=trainable, dtype=_dtypes.standardize(dtype, "Model"),
+                                                            compile=None))
+            return
+        if inputs is None or outputs is None:
+            raise TypeError("Model needs inputs and outputs: Model(inputs, outputs), with inputs from "
+                            "fastmlp.Input and outputs from layers called on them; or subclass Model and define "
+                            "call(self, inputs)")
+        self._init_functional(inputs, outputs, name, trainable)
+
+    def _init_functional(self, inputs, outputs, name, trainable):
         input_list, self._input_keys = flatten(inputs, "Model inputs")
         output_list, self._output_keys = flatten(outputs, "Model outputs")
         for tensor in input_list:
@@ -75,6 +81,33 @@ class Model:
         self._graph_tensors = (input_list, output_list)
         if not trainable:
             self.trainable = False
+
+    # ---- a subclass with call() ---------------------------------------------------------------------
+    def _trace_subclass(self, x):
+        """A subclass's call() traced once, on Inputs shaped like its first data ``x``: the layers it calls
+        become a functional graph (the ops between them, layers of it), which the core then runs. Keras's
+        train_step and its kin cannot run in the C++ step (see _refuse_custom_steps)."""
+        pending = self.__dict__.get("_subclass")
+        if pending is None or self.__dict__.get("_core") is not None:
+            return
+        from fastmlp.layers.input_layer import Input
+        inputs = [Input(shape=shape, dtype=pending["dtype"]) for shape in _sample_shapes(x)]
+        outputs = self.call(inputs[0] if len(inputs) == 1 else inputs)
+        self._init_functional(inputs[0] if len(inputs) == 1 else inputs, outputs, pending["name"],
+                              pending["trainable"])
+        if pending["compile"] is not None:
+            args, kwargs = pending["compile"]
+            self.compile(*args, **kwargs)
+
+    def build(self, input_shape=None):
+        """Keras's model.build((None, features)): a subclass traces its call() for that shape; a built
+        functional model only checks that it has one."""
+        if self.__dict__.get("_core") is None:
+            if input_shape is None:
+                raise ValueError("build() needs an input shape, such as build((None, 64))")
+            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+            self._trace_subclass([np.zeros((1, *[int(d) for d in tuple(s)[1:]])) for s in shapes]
+                                 if len(shapes) > 1 else np.zeros((1, *[int(d) for d in tuple(shapes[0])[1:]])))
 
     def _attach(self, core, layers=None, input_layers=None):
         """Starts as an uncompiled view of the C++ model ``core``, whose layers are viewed by ``layers``
@@ -285,9 +318,15 @@ class Model:
             raise ValueError("masks are not supported: fastmlp's dense layers take every feature of every sample")
         if kwargs:
             raise TypeError(f"a model call got unexpected arguments: {', '.join(kwargs)}")
+        if is_traced(inputs):  # a model inside a user layer's call: trace that call functionally
+            raise NeedsFunctionalTrace(self.name)
         if is_symbolic(inputs):
+            if self.__dict__.get("_core") is None:
+                self._trace_subclass(np.zeros((1, *inputs.shape[1:])) if isinstance(inputs, KerasTensor) else
+                                     [np.zeros((1, *t.shape[1:])) for t in inputs])
             self._ensure_symbolic_build(inputs)
             return calling.call_symbolic(self, inputs)
+        self._trace_subclass(inputs)
         if not training:
             return self.predict(inputs, verbose=0)
         xs = self._input_arrays(inputs)
@@ -314,6 +353,12 @@ class Model:
         for key in kwargs:
             if key not in _EXECUTION_HINTS:
                 raise TypeError(f"compile() got an unexpected argument {key!r}")
+        pending = self.__dict__.get("_subclass")
+        if pending is not None and self.__dict__.get("_core") is None:  # compiled when call() is traced
+            pending["compile"] = ((), dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+                                           weighted_metrics=weighted_metrics, **kwargs))
+            self.__dict__.update(optimizer=optimizers.get(optimizer), loss=loss)
+            return
         if weighted_metrics:
             raise ValueError("weighted_metrics are not supported: metrics are computed without sample weights")
         names = self.output_names or ["output"]
@@ -329,19 +374,54 @@ class Model:
             weights = [float(w) for w in weights]
         except (TypeError, ValueError):
             raise TypeError(f"loss_weights must be numbers, got {loss_weights!r}") from None
-        self._core.compile([None if item is None else item._core for item in loss_objects], optimizer._core,
-                           [[metric._core for metric in metric_list] for metric_list in metric_objects], weights)
+        traced = any(_is_traced_object(item) for item in loss_objects) or \
+            any(_is_traced_object(metric) for metric_list in metric_objects for metric in metric_list)
+        if traced and not self._core.built:  # users' losses and metrics are traced for the output's width
+            self.__dict__["_pending_compile"] = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
+                                                     metrics=metrics, **kwargs)
+            self.optimizer, self.loss = optimizer, loss
+            return
+        self.__dict__["_pending_compile"] = None
+        widths = list(self._core.output_dims) if self._core.built else []
+        self._core.compile([None if item is None else _core_of(item, widths[index] if widths else None, self.dtype)
+                            for index, item in enumerate(loss_objects)], optimizer._core,
+                           [[_core_of(metric, widths[index] if widths else None, self.dtype) for metric in metric_list]
+                            for index, metric_list in enumerate(metric_objects)], weights)
         self.optimizer, self.loss = optimizer, loss
         self.compiled_metrics = [metric for metric_list in metric_objects for metric in metric_list]
 
-    @property
-    def compiled(self):
-        """Whether compile() has given the model a loss and an optimizer (Keras's ``model.compiled``)."""
-        return bool(self._core.compiled)
+    def _finish_compile(self):
+        """A compile() that waited for the model to be built (to trace a user's loss or metric)."""
+        pending = self.__dict__.get("_pending_compile")
+        if pending is not None and self._core.built:
+            self.compile(**pending)
 
     def _require_compiled(self, caller):
-        if not self._core.compiled:
+        if not self.compiled:
             raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
+
+    @property
+    def compiled(self):
+        """Keras's model.compiled: whether compile() has given the model a loss and an optimizer (a
+        model loaded from a file of a compiled model is compiled; a subclass or a Sequential waiting
+        for its first data to be traced is compiled once compile() was called)."""
+        if self.__dict__.get("_pending_compile") is not None:
+            return True
+        if self.__dict__.get("_core") is None:
+            return (self.__dict__.get("_subclass") or {}).get("compile") is not None
+        return bool(self._core.compiled)
+
+    def _refuse_custom_steps(self, caller, *steps):
+        """A subclass's train_step/test_step/predict_step cannot run: the step is the core's. Refused
+        with what to use instead, never ignored."""
+        for step in steps:
+            if getattr(type(self), step, None) is not getattr(Model, step, None):
+                raise TypeError(f"{type(self).__name__} overrides {step}(), which fastmlp cannot run: {caller}() "
+                                "runs fastmlp's own compiled C++ step, without calling Python per batch. Instead, "
+                                "put the computation in a custom loss (a function (y_true, y_pred) or a "
+                                "fastmlp.losses.Loss subclass given to compile()), override compute_loss, pass "
+                                "metrics to compile(), or do work between batches and epochs in a callback "
+                                "(fastmlp.callbacks.Callback); then remove the override")
 
     @property
     def metrics_names(self):
@@ -363,7 +443,7 @@ class Model:
         return data.input_arrays(self, x, name)
 
     def _check_data(self, x, y, x_name="x", y_name="y"):
-        if not self._layers:
+        if not self.layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
         xs = self._input_arrays(x, x_name)
         ys = data.target_arrays(self, y, y_name)
@@ -399,7 +479,10 @@ class Model:
                 several inputs or outputs: a list in the model's order, or a dict by input/output name.
                 A single feature may be a 1-D array (a pandas Series) when the input has one feature.
                 An input may be a scipy.sparse matrix or array (CSR, CSC, COO, ...), read without
-                densifying it; a sparse y is densified.
+                densifying it; a sparse y is densified. ``x`` may instead give the data batch by
+                batch (then y is None): a generator or iterable of ``(x, y)`` or ``(x, y,
+                sample_weight)`` batches (arrays or torch tensors), a torch DataLoader, or a
+                ``fastmlp.utils.PyDataset`` (or any object with its protocol); see streaming.py.
             batch_size: samples per gradient update (default 32).
             epochs: index of the last epoch to train (training starts at ``initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1; 0 on the ranks
@@ -407,24 +490,34 @@ class Model:
             callbacks: list of ``fastmlp.callbacks.Callback``.
             validation_split: fraction of the data, taken from the end before shuffling, held out
                 for validation, as in Keras (the first ``floor(n * (1 - validation_split))`` samples train).
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, evaluated after
-                each epoch; overrides validation_split.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, or a generator
+                or dataset of batches, evaluated after each epoch; overrides validation_split.
             shuffle: reshuffle the training samples before each epoch.
             class_weight: ``{class: weight}`` scaling the loss of each training sample by its class's
                 weight (not the validation samples', as in Keras); for models of one output.
             sample_weight: one weight per sample scaling its loss: a batch's loss is
                 ``sum(w_i * loss_i) / batch_size``, Keras's "sum_over_batch_size".
             initial_epoch: epoch at which to start (to resume a previous run).
-            steps_per_epoch, validation_steps: for datasets and generators in Keras; fastmlp trains on
-                arrays, so only None is accepted.
+            steps_per_epoch, validation_steps: batches per epoch (per validation) when the data comes
+                batch by batch; None: a whole pass. With arrays only None is accepted.
             validation_batch_size: accepted for compatibility; validation runs in batches of
                 ``batch_size`` (results differ only with an activity regularizer).
             validation_freq: only 1 (validate after every epoch) is supported.
         """
+        self._refuse_custom_steps("fit", "train_step", *(() if validation_data is None and not validation_split
+                                                         else ("test_step",)))
+        if not streaming.is_stream(x):  # (a stream's first batch traces a subclass)
+            self._trace_subclass(x)
         self._require_compiled("fit")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
-        arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         arguments.fit_extras(validation_freq, validation_batch_size)
+        if streaming.is_stream(x):
+            return streaming.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                                 validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                                 steps_per_epoch, validation_steps)
+        stream_validation = streaming.is_stream(validation_data)
+        arguments.no_steps("fit", steps_per_epoch=steps_per_epoch,
+                           validation_steps=None if stream_validation else validation_steps)
         xs, ys = self._check_data(x, y)
         rows = len(xs[0])
         batch = arguments.batch_size(batch_size)
@@ -438,7 +531,7 @@ class Model:
                                                                               self.dtype)
 
         xs_val = ys_val = w_val = None
-        if validation_data is not None:
+        if validation_data is not None and not stream_validation:
             x_val, y_val, w_val = arguments.validation_tuple(validation_data)
             xs_val, ys_val = self._check_data(x_val, y_val, x_name="x_val", y_name="y_val")
             if w_val is not None:
@@ -471,8 +564,14 @@ class Model:
             cbs.on_train_batch_end(batch_index, logs)
             return self.stop_training
 
+        validate = close_validation = None
+        if stream_validation:  # run from the epoch's end, as the core runs array validation
+            validate, close_validation = streaming.validation_runner(self, validation_data, validation_steps, batch)
+
         def on_epoch_end(epoch, logs):
             nonlocal last_logs
+            if validate is not None:
+                logs.update(validate(cbs))
             last_logs = logs
             cbs.on_epoch_end(epoch, logs)
             return self.stop_training
@@ -483,14 +582,18 @@ class Model:
         self.stop_training = False
         communicator, sharded = distribution_module._core_arguments()
         cbs.on_train_begin({})
-        self._core.fit(xs, ys, options, xs_val, ys_val,
-                       on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
-                       on_batch_end=on_batch_end if cbs.wants_batches() else None,
-                       on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
-                       progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
-                       sample_weight=weights, val_sample_weight=w_val,
-                       validation_hooks=validation_hooks if xs_val is not None else {},
-                       communicator=communicator, sharded=sharded)
+        try:
+            self._core.fit(xs, ys, options, xs_val, ys_val,
+                           on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
+                           on_batch_end=on_batch_end if cbs.wants_batches() else None,
+                           on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
+                           progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
+                           sample_weight=weights, val_sample_weight=w_val,
+                           validation_hooks=validation_hooks if xs_val is not None else {},
+                           communicator=communicator, sharded=sharded)
+        finally:
+            if close_validation is not None:
+                close_validation()
         cbs.on_train_end(last_logs)
         return cbs.history
 
@@ -499,8 +602,13 @@ class Model:
         """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *output losses,
         *metrics]`` (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get
         on_test_begin, on_test_batch_begin/end (with the running logs) and on_test_end."""
+        self._refuse_custom_steps("evaluate", "test_step")
+        if not streaming.is_stream(x):  # (a stream's first batch traces a subclass)
+            self._trace_subclass(x)
         self._require_compiled("evaluate")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
+        if streaming.is_stream(x):
+            return streaming.evaluate(self, x, y, verbose, sample_weight, steps, callbacks, return_dict, _results)
         arguments.no_steps("evaluate", steps=steps)
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
@@ -524,9 +632,13 @@ class Model:
         """Outputs of the model for inputs ``x``: a (samples, units) float32 array, or one per output
         (a list, or a dict when the outputs were given as one). ``callbacks`` get on_predict_begin,
         on_predict_batch_begin/end (with ``{"outputs": the batch's outputs}``) and on_predict_end."""
+        self._refuse_custom_steps("predict", "predict_step")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
+        if streaming.is_stream(x):  # a subclass is traced, a Sequential built, for the first batch
+            return streaming.predict(self, x, verbose, steps, callbacks, self._structured)
+        self._trace_subclass(x)
         arguments.no_steps("predict", steps=steps)
-        if not self._layers:
+        if not self.layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
         xs = self._input_arrays(x)
         if len(xs[0]) == 0:
@@ -554,6 +666,8 @@ class Model:
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics) before the step."""
+        self._refuse_custom_steps("train_on_batch", "train_step")
+        self._trace_subclass(x)
         self._require_compiled("train_on_batch")
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
@@ -567,6 +681,7 @@ class Model:
         return _results(self._core.train_on_batch(xs, ys, weights), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        self._trace_subclass(x)
         rows = len(self._input_arrays(x)[0])
         return self.evaluate(x, y, batch_size=rows or None, verbose=0, sample_weight=sample_weight,
                              return_dict=return_dict)
@@ -583,11 +698,12 @@ class Model:
 
         A name ending in ``.keras`` writes a Keras 3 file instead (needs h5py), also atomically, which
         Keras's ``load_model`` (and fastmlp's) reads: the architecture, the weights and the compile state
-        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` is refused: fastmlp
-        reads legacy Keras HDF5 files but does not write them.
+        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` (or ``.hdf5``)
+        writes Keras's legacy HDF5 format, which Keras 3 still reads and writes, with the warning Keras
+        logs for it.
 
         Args:
-            filepath: str or os.PathLike; any extension (``.fmlp`` by convention) but ``.h5``.
+            filepath: str or os.PathLike; any extension (``.fmlp`` by convention).
             overwrite: when False, an existing file is left alone and FileExistsError is raised.
             include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...)
                 and the random generators of the model and its layers.
@@ -599,9 +715,11 @@ class Model:
             raise ValueError("the model has no weights to save yet: give it Input((features,)) or "
                              "input_dim, or fit it first")
         suffix = os.path.splitext(path)[1].lower()
-        if suffix == ".h5":
-            raise ValueError(f"{path!r}: fastmlp reads legacy Keras .h5 files but writes Keras files only as "
-                             ".keras (Keras 3's format); save to a .keras name, or to .fmlp for fastmlp's own")
+        if suffix in (".h5", ".hdf5"):
+            from fastmlp._interop import fastmlp_models, keras_h5
+            keras_h5.write_h5(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path,
+                              bool(include_optimizer))
+            return
         if suffix == ".keras":
             from fastmlp._interop import fastmlp_models, keras_archive
             keras_archive.write_keras(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path)
@@ -717,6 +835,40 @@ def one_dtype(layers):
                          f"({listed}). Give every layer and Input the same dtype= (or leave dtype=None and call "
                          "fastmlp.config.set_floatx(...) before making them)")
     return next(iter(found), _dtypes.floatx())
+
+
+def _is_traced_object(item):
+    """A user's loss or metric (traced for the model's output), as opposed to a built-in one."""
+    if item is None or getattr(item, "_core", None) is not None:
+        return False
+    return hasattr(item, "_traced_core") or hasattr(item, "update_state")
+
+
+def _core_of(item, width, dtype):
+    """The core loss or metric for compile(): a built-in one's own, a user's traced for ``width`` outputs
+    (and targets of the same width, as Keras's losses take them)."""
+    if not _is_traced_object(item):
+        return item._core
+    if hasattr(item, "_traced_core"):
+        return item._traced_core(width, width, dtype)
+    from fastmlp.tracing.functions import traced_stateful_metric_core
+    return traced_stateful_metric_core(item, width, width, dtype)
+
+
+def _sample_shapes(x):
+    """The sample shape of each input in a model's first data: one array, a list of arrays, or a dict."""
+    if isinstance(x, dict):
+        values = list(x.values())
+    elif isinstance(x, (list, tuple)) and len(x) > 1 and all(np.ndim(item) >= 2 for item in x) and \
+            len({np.shape(item)[0] for item in x}) == 1 and not all(np.ndim(item) == 1 for item in x):
+        values = list(x)
+    else:
+        values = [x]
+    shapes = []
+    for value in values:
+        shape = np.shape(value)
+        shapes.append(tuple(shape[1:]) if len(shape) > 1 else (1,))
+    return shapes
 
 
 def _test_batch_hooks(cbs):
