@@ -176,6 +176,20 @@ def test_float64_bench_times_both_dtypes_and_scikit_learn_in_float64():
             assert float(ratio) == 1.0
 
 
+@pytest.mark.skipif(not HAVE_SKLEARN, reason="the lbfgs bench compares with scikit-learn's lbfgs")
+def test_lbfgs_bench_compares_with_scikit_learn_from_the_same_weights():
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "lbfgs.py"), "--hidden", "8", "--max-iter", "3",
+                           "--threads", "1"], cwd=ROOT, env=dict(os.environ, OMP_WAIT_POLICY="passive"),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = re.findall(r"^\| (scikit-learn|fastmlp) \| ([\d.]+) \| (\d+) \| ([\d.]+) \| ([\d.]+) \|$", done.stdout, re.M)
+    assert [row[0] for row in rows] == ["scikit-learn", "fastmlp"], done.stdout
+    assert [int(row[2]) for row in rows] == [3, 3]  # max_iter bounds both
+    losses = [float(row[3]) for row in rows]
+    assert re.search(r"time [\d.]+x, final loss ([\d.]+)x", done.stdout), done.stdout
+    assert abs(losses[1] / losses[0] - 1) < 0.2, done.stdout  # three iterations from the same weights
+
+
 def test_generator_bench_times_the_same_epoch_fed_both_ways():
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
     done = subprocess.run([sys.executable, os.path.join(BENCH, "generator.py"), "--rows", "300", "--threads", "1",

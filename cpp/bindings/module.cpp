@@ -16,6 +16,7 @@ void register_scalar(py::module_& m) {
   register_model<Scalar>(m);
   register_model_io<Scalar>(m);
   register_sparse<Scalar>(m);
+  register_lbfgs<Scalar>(m);
 }
 
 }  // namespace

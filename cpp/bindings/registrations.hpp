@@ -24,5 +24,7 @@ template <class Scalar>
 void register_model_io(py::module_& m);  // save_model, save_model_to_bytes, model_from_config
 template <class Scalar>
 void register_sparse(py::module_& m);   // CsrMatrix, a scipy.sparse CSR input
+template <class Scalar>
+void register_lbfgs(py::module_& m);    // minimize_lbfgs, full-batch L-BFGS over a model's weights
 
 }  // namespace fastmlp::bindings

@@ -214,3 +214,35 @@ def view_classes(kind, base, module, documentation, skip=(), extra=()):
 def describe(cls, what):
     """A docstring for a class made from the core: what it is, and its signature."""
     return f"{what} ``{cls.__name__}{cls.__signature__}``, computed by fastmlp's C++ core."
+
+
+# Keys of Keras 3's configs that fastmlp's types do not take, at values where they change nothing: an
+# optimizer's exponential moving average settings (inert while use_ema is False) and a metric's dtype
+# (fastmlp's metrics compute in the model's dtype).
+_KERAS_INERT_KEYS = {"ema_momentum", "ema_overwrite_frequency", "dtype"}
+
+
+def keras_config(kind, identifier, namespace):
+    """(class name, config) for an object of another library (Keras 3's optimizers, losses and metrics)
+    whose class has the name of a type fastmlp registers and which describes itself by Keras's
+    ``get_config()``; None for anything else. ``namespace`` holds fastmlp's classes of ``kind``, whose
+    signatures say which keys they take. A config key fastmlp's type does not take is dropped where
+    its value changes nothing (None, False, the inert keys above) and refused otherwise, so that an object
+    never trains differently from what it says."""
+    if isinstance(identifier, (CoreView, type)) or not callable(getattr(identifier, "get_config", None)):
+        return None
+    class_name = registry(kind).class_name_of(type(identifier).__name__)
+    if class_name is None:
+        return None
+    known = inspect.signature(namespace[class_name]).parameters
+    config = {}
+    for key, value in identifier.get_config().items():
+        if key in known:
+            config[key] = value
+        elif not (value is None or value is False or key in _KERAS_INERT_KEYS):
+            raise ValueError(f"{type(identifier).__module__}.{type(identifier).__name__} sets {key}={value!r}, "
+                             f"which fastmlp's {class_name} does not support; leave it at its default")
+    if isinstance(config.get("learning_rate"), dict):  # a Keras schedule, serialized: fastmlp reads its form
+        schedule = config["learning_rate"]
+        config["learning_rate"] = {"class_name": schedule["class_name"], "config": schedule.get("config", {})}
+    return class_name, config

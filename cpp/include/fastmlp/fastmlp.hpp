@@ -23,6 +23,7 @@
 #include "fastmlp/layers/merge.hpp"
 #include "fastmlp/layers/model_layer.hpp"
 #include "fastmlp/layers/prelu.hpp"
+#include "fastmlp/lbfgs.hpp"
 #include "fastmlp/logs.hpp"
 #include "fastmlp/loss.hpp"
 #include "fastmlp/memory.hpp"

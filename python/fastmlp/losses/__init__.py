@@ -56,7 +56,8 @@ for _class_name, _entry in _registered.entries("loss").items():
 def get(identifier):
     """A loss from a name or alias ("mse", "MeanSquaredError", ...), a Loss (built-in or your own
     subclass), one of this module's functions, any function ``f(y_true, y_pred)`` (wrapped, as Keras
-    wraps it, and traced into the C++ loop), or Keras's serialized form."""
+    wraps it, and traced into the C++ loop), Keras's serialized form, a Keras 3 loss object of a class
+    fastmlp has (by its get_config()), or a Keras 3 loss function fastmlp has (by its name)."""
     if isinstance(identifier, CoreLoss):
         if identifier.reduction != "sum_over_batch_size":
             raise ValueError(f"models train with reduction='sum_over_batch_size' (Keras's default); the loss "
@@ -66,7 +67,13 @@ def get(identifier):
         return identifier
     if isinstance(identifier, dict) and "class_name" in identifier:
         return deserialize(identifier)
+    keras = _registered.keras_config("loss", identifier, globals())  # a Keras 3 Loss object, by its config
+    if keras is not None:
+        return get(globals()[keras[0]].from_config(keras[1]))
     class_name = getattr(identifier, "_fastmlp_loss", None)
+    if class_name is None and callable(identifier) and str(getattr(identifier, "__module__", "")).startswith("keras"):
+        # Keras 3's loss functions (keras.losses.mean_squared_error, ...): this module's function of that name
+        class_name = getattr(globals().get(getattr(identifier, "__name__", "")), "_fastmlp_loss", None)
     if class_name is None and isinstance(identifier, str):
         class_name = _registry.class_name_of(identifier)
         if class_name is None:

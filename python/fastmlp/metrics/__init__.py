@@ -18,13 +18,17 @@ globals().update(_registered.view_classes(
 
 def get(identifier):
     """A Metric from a name (shown under that name, as in Keras: metrics=["mse"] logs "mse"), an
-    instance, or Keras's serialized form."""
+    instance, Keras's serialized form, or a Keras 3 metric object of a class fastmlp has (by its get_config())."""
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, str):
         return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
     if isinstance(identifier, dict) and "class_name" in identifier:
         return _registered.view_of(_registry.deserialize(identifier), globals())
+    # A Keras 3 metric object, by its config (before the callables below: Keras's metrics are callable).
+    keras = _registered.keras_config("metric", identifier, globals())
+    if keras is not None:
+        return globals()[keras[0]].from_config(keras[1])
     if isinstance(identifier, MeanMetricWrapper) or hasattr(identifier, "_traced_core"):
         return identifier
     if callable(identifier) and not isinstance(identifier, type):

@@ -18,7 +18,8 @@ for _class_name in _registered.entries("optimizer"):
 
 
 def get(identifier):
-    """An optimizer from a name ("adam", "sgd", "rmsprop", ...), an Optimizer, or Keras's serialized form."""
+    """An optimizer from a name ("adam", "sgd", "rmsprop", ...), an Optimizer, Keras's serialized form, or a
+    Keras 3 optimizer object of a class fastmlp has (by its get_config())."""
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
@@ -28,6 +29,9 @@ def get(identifier):
         return globals()[class_name]()
     if isinstance(identifier, dict) and "class_name" in identifier:
         return deserialize(identifier)
+    keras = _registered.keras_config("optimizer", identifier, globals())  # a Keras 3 optimizer, by its config
+    if keras is not None:
+        return globals()[keras[0]].from_config(keras[1])
     raise TypeError(f"optimizer must be a name such as 'adam' or a fastmlp.optimizers.Optimizer, got {identifier!r}")
 
 
