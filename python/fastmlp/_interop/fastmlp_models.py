@@ -62,7 +62,14 @@ def _initializer(value, where):
     defaults = _fastmlp_defaults("initializer", value.get("class_name"))
     if defaults is None:
         raise UnsupportedLayerError("initializer", value.get("class_name"), where)
-    config = value.get("config") or {}
+    config = dict(value.get("config") or {})
+    if value["class_name"] == "Constant" and "value" in config:
+        from fastmlp import initializers
+        try:
+            config["value"] = initializers.constant_value(config["value"])  # Keras writes arrays as __numpy__
+        except ValueError as error:
+            raise UnsupportedLayerError("Constant initializer", "value of several numbers", where,
+                                        hint=str(error)) from None
     extra = {key: item for key, item in config.items() if key not in defaults and item is not None}
     if extra:
         raise UnsupportedLayerError(f"{value['class_name']} option", repr(extra), where)
@@ -269,7 +276,8 @@ def _restore_optimizer_variables(model, state):
 
 # ---- fastmlp's config -> Keras's ------------------------------------------------------------------------
 def _with_locators(value, module):
-    """fastmlp's {"class_name", "config"} form of an initializer or regularizer with the locators Keras writes."""
+    """fastmlp's {"class_name", "config"} form of an initializer, regularizer or constraint with the locators Keras
+    writes."""
     if isinstance(value, dict) and "class_name" in value and "config" in value:
         return {"module": module, "class_name": value["class_name"], "config": value["config"], "registered_name": None}
     return value
@@ -318,6 +326,8 @@ def _keras_layer_config(layer):
             value = _with_locators(value, "keras.initializers")
         elif key.endswith("_regularizer"):
             value = _with_locators(value, "keras.regularizers")
+        elif key.endswith("_constraint"):
+            value = _with_locators(value, "keras.constraints")
         if key in catalog:
             values[key] = value
         elif value is not None:
