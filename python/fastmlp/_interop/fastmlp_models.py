@@ -85,7 +85,10 @@ def _layer_config(node):
     where = f"layer {node.name!r}"
     class_name = node.class_name
     config = layer_catalog.with_defaults(class_name, node.config)
-    if class_name in _ACTIVATION_LAYERS or class_name in _ACTIVATION_OPS:
+    # Keras's activation layers become fastmlp's layers of the same class; the Activation layer stands in
+    # only for what fastmlp has no layer class for (keras.ops.glu applied in a graph).
+    if (class_name in _ACTIVATION_LAYERS and _fastmlp_defaults("layer", class_name) is None) or \
+            class_name in _ACTIVATION_OPS:
         function, keys = {**_ACTIVATION_LAYERS, **_ACTIVATION_OPS}[class_name]
         parameters = {key: config[key] for key in keys}
         return "Activation", {"name": node.name, "trainable": node.trainable,
