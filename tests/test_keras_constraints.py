@@ -89,6 +89,8 @@ def test_names_get_serialize_and_bad_arguments(keras):
         L.Dense(2, bias_constraint=C.MaxNorm(axis=1))
     with pytest.raises(ValueError, match="PReLU alpha_constraint axis -2"):
         L.PReLU(alpha_constraint=C.UnitNorm(axis=-2))
+    with pytest.raises(AttributeError, match="fixed when the layer is created"):
+        L.Dense(2).kernel_constraint = C.NonNeg()
     # Layers without such a weight still accept Keras's None.
     assert L.Dropout(0.1, kernel_constraint=None).rate == 0.1
 

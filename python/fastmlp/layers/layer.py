@@ -121,6 +121,11 @@ class Layer(_registered.CoreView):
         self._core.trainable = bool(value)
 
     def __setattr__(self, name, value):
+        # A constraint belongs to its weight from the layer's creation, as in Keras 3 (whose variables keep
+        # the constraint they were made with); assigning one later would silently do nothing.
+        if name.endswith("_constraint") and not name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__}.{name} is fixed when the layer is created; make a new layer "
+                                 f"with {name}=...")
         # Keras lets a script assign a layer's weight penalties; the core takes them from the next step.
         if name.endswith("_regularizer") and not name.startswith("_"):
             setter = getattr(self._core, f"set_{name}", None)
