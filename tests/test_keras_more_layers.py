@@ -20,9 +20,11 @@ L = fm.layers
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def keras():
-    return import_keras()
+    keras = import_keras()
+    keras.utils.set_random_seed(0)  # Keras's initial weights, which the comparisons start from, repeat
+    return keras
 
 
 # (label, class name, arguments): layers that compute the same in training and at inference.

@@ -17,9 +17,11 @@ S = fm.optimizers.schedules
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def keras():
-    return import_keras()
+    keras = import_keras()
+    keras.utils.set_random_seed(0)  # Keras's initial weights, which the comparisons start from, repeat
+    return keras
 
 
 SCHEDULES = [("ExponentialDecay", {"initial_learning_rate": 0.1, "decay_steps": 7, "decay_rate": 0.5}),
