@@ -128,6 +128,28 @@ def test_gaussian_dropout_multiplies_by_noise_of_keras_variance_in_training_only
     assert not np.allclose(first[0], plain[0])
 
 
+def test_rescaling_takes_a_value_per_feature_as_keras_does(keras, rng, tmp_path):
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    scale, offset = np.array([0.5, 2.0, -1.0]), np.array([1.0, 0.0, 0.25])
+    ours = L.Rescaling(scale, offset=offset)
+    expected = np.asarray(keras.layers.Rescaling(scale, offset=offset)(x))
+    assert_close("per-feature Rescaling", ours(x), expected, rtol=1e-6, atol=1e-7)
+    assert_close("mixed Rescaling", L.Rescaling(2.0, offset=offset)(x), x * 2 + offset, rtol=1e-6, atol=1e-7)
+    assert ours.get_config()["scale"] == [0.5, 2.0, -1.0] and ours.get_config()["offset"] == [1.0, 0.0, 0.25]
+    with pytest.raises(ValueError, match="Rescaling scale lists 2 values for inputs of 3 features"):
+        fm.Sequential([L.Input((3,)), L.Rescaling([1.0, 2.0])])
+    # Keras writes the arrays as {"class_name": "__numpy__", ...}; both ways through .keras files.
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Rescaling(scale, offset=offset), keras.layers.Dense(2)])
+    theirs.save(tmp_path / "theirs.keras")
+    loaded = fm.models.load_model(tmp_path / "theirs.keras")
+    assert_close("Keras's per-feature Rescaling, loaded", loaded.predict(x, verbose=0),
+                 np.asarray(theirs.predict(x, verbose=0)), rtol=1e-5, atol=1e-6)
+    loaded.save(tmp_path / "ours.keras")
+    again = keras.saving.load_model(tmp_path / "ours.keras")
+    assert_close("fastmlp's per-feature Rescaling, read by Keras", np.asarray(again.predict(x, verbose=0)),
+                 loaded.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
 def test_activity_regularization_adds_its_penalty_to_the_loss(rng):
     x = rng.normal(size=(8, 3)).astype(np.float32)
     model = fm.Sequential([L.Input((3,)), L.ActivityRegularization(l1=0.1, l2=0.2), L.Dense(1, use_bias=False)])
@@ -142,7 +164,7 @@ def test_activity_regularization_adds_its_penalty_to_the_loss(rng):
 
 def test_every_new_layer_through_files_pickles_clones_keras_and_onnx(keras, rng, tmp_path):
     x = rng.normal(size=(6, 4)).astype(np.float32)
-    layers = [L.Dense(5), L.Rescaling(2.0, offset=0.5), L.UnitNormalization(), L.ReLU(max_value=0.5),
+    layers = [L.Dense(5), L.Rescaling([2.0, 1.0, 0.5, -1.0, 3.0], offset=0.5), L.UnitNormalization(), L.ReLU(max_value=0.5),
               L.GaussianDropout(0.2, seed=3), L.Identity(), L.LeakyReLU(0.2), L.ActivityRegularization(l2=0.01),
               L.ELU(alpha=0.5), L.Dense(2)]
     model = fm.Sequential([L.Input((4,)), *layers])

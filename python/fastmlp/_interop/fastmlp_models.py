@@ -107,6 +107,8 @@ def _layer_config(node):
             value = None  # Keras's default; fastmlp names it None
         elif key.endswith("_initializer") and isinstance(value, dict):
             value = _initializer(value, f"{where}, {key}")
+        elif isinstance(value, dict) and value.get("class_name") == "__numpy__":
+            value = (value.get("config") or {}).get("value")  # Keras writes an array option so (Rescaling's scale)
         if key in defaults:
             translated[key] = value
         elif key == "dtype" or not config.get(_USED_ONLY_WITH.get(key), True):
