@@ -1,7 +1,7 @@
 """One rank of the data-parallel tests, run as ``mpiexec -n 2 python distributed_worker.py SCENARIO OUT``.
 
 Scenarios: "replicated" and "sharded" train the digits network ("custom": with a user's layer, loss and
-metric) and save each rank's weights,
+metric; "constrained": with weight constraints on its layers) and save each rank's weights,
 history, evaluation and files to OUT; "functional" does the same for a functional model of two inputs
 and two outputs (a residual block, a shared layer, two losses); "raise", "stall", "interrupt" and "kill" make rank 1 fail
 in one way while rank 0 trains on. tests/test_distributed.py builds the one-process references
@@ -32,10 +32,15 @@ def digits(dtype="float32"):
     return x[:1500], y[:1500], x[1500:], y[1500:]
 
 
-def model(seed=SEED, dtype="float32"):
+def model(seed=SEED, dtype="float32", constrained=False):
     fm.utils.set_random_seed(seed)
-    net = fm.Sequential([fm.layers.Input((64,), dtype=dtype), fm.layers.Dense(32, activation="relu", dtype=dtype),
-                         fm.layers.Dense(10, activation="softmax", dtype=dtype)])
+    # Constraints tight enough to bind at every step: each rank must project the averaged update.
+    hidden = {"kernel_constraint": fm.constraints.MaxNorm(0.3), "bias_constraint": fm.constraints.NonNeg()} \
+        if constrained else {}
+    output = {"kernel_constraint": fm.constraints.UnitNorm(axis=1)} if constrained else {}
+    net = fm.Sequential([fm.layers.Input((64,), dtype=dtype),
+                         fm.layers.Dense(32, activation="relu", dtype=dtype, **hidden),
+                         fm.layers.Dense(10, activation="softmax", dtype=dtype, **output)])
     net.compile(optimizer=fm.optimizers.Adam(learning_rate=3e-3), loss="categorical_crossentropy",
                 metrics=["accuracy"])
     return net
@@ -124,7 +129,7 @@ def train(scenario, out):
     # Rank 1 starts from other weights: rank 0's must reach every rank.
     seed = SEED if dp.rank == 0 else SEED + 1
     net = functional_model(seed) if scenario == "functional" else custom_model(seed) if scenario == "custom" else \
-        model(seed, dtype)
+        model(seed, dtype, scenario == "constrained")
     history = net.fit(x, y, batch_size=BATCH, epochs=EPOCHS, validation_data=(x_val, y_val), verbose=0,
                       callbacks=callbacks(out, dp.rank))
     evaluation = net.evaluate(x_val, y_val, verbose=0, return_dict=True)
@@ -189,10 +194,28 @@ def uneven_evaluate(out):
         marker.write(f"0\n{outcome}\n")
 
 
+def batch_loss(out):
+    """Dice with axis=None is one loss of the whole batch, which no rank holds: fit must refuse it."""
+    dp = fm.distribution.DataParallel(timeout=60)
+    fm.distribution.set_distribution(dp)
+    x, y, _, _ = digits()
+    net = model()
+    net.compile(optimizer="sgd", loss="dice")
+    try:
+        net.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
+        message = "trained"
+    except ValueError as error:
+        message = str(error)
+    with open(os.path.join(out, f"refused{dp.rank}"), "w") as marker:
+        marker.write(message)
+
+
 if __name__ == "__main__":
     scenario, out = sys.argv[1], sys.argv[2]
-    if scenario in ("replicated", "sharded", "functional", "float64", "custom"):
+    if scenario in ("replicated", "sharded", "functional", "float64", "custom", "constrained"):
         train(scenario, out)
+    elif scenario == "batch_loss":
+        batch_loss(out)
     elif scenario == "early":
         early(out)
     elif scenario == "uneven_evaluate":

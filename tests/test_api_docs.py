@@ -10,7 +10,7 @@ import fastmlp.sklearn
 import fastmlp.wrappers
 
 DOCS = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
-MODULES = [fm.layers, fm.activations, fm.losses, fm.optimizers, fm.optimizers.schedules, fm.regularizers,
+MODULES = [fm.layers, fm.activations, fm.losses, fm.optimizers, fm.optimizers.schedules, fm.regularizers, fm.constraints,
            fm.initializers, fm.metrics, fm.callbacks, fm.models, fm.saving, fm.utils, fm.backend, fm.datasets,
            fm.ops, fastmlp.sklearn, fm.distribution, fastmlp.wrappers]
 

@@ -154,6 +154,27 @@ def test_a_functional_model_on_two_ranks_trains_as_one_process(tmp_path):
 
 
 @pytest.mark.slow
+def test_constraints_project_the_averaged_step_on_every_rank(tmp_path):
+    ranks = run_job("constrained", tmp_path)
+    weights, history, evaluation = reference(tmp_path / "reference", *worker.digits(),
+                                             build=lambda: worker.model(constrained=True))
+    compare(ranks, weights, history, evaluation)
+    kernel, bias, output = (ranks[0][f"arr_{i}"] for i in range(3))
+    assert np.linalg.norm(kernel, axis=0).max() <= 0.3 + 1e-6 and bias.min() >= 0
+    np.testing.assert_allclose(np.linalg.norm(output, axis=1), 1, rtol=1e-5)
+
+
+def test_a_loss_of_the_whole_batch_is_refused_on_every_rank(tmp_path):
+    # Each rank refuses before any collective (each announces its failure, so the job's exit status is
+    # MPI's affair); what matters is the error each rank's script saw.
+    code, output = Job("batch_loss", tmp_path).wait()
+    for rank in (0, 1):
+        assert (tmp_path / f"refused{rank}").exists(), output[-3000:]
+        message = (tmp_path / f"refused{rank}").read_text()
+        assert "does not support the Dice loss with axis=None" in message and "axis=-1" in message
+
+
+@pytest.mark.slow
 def test_shards_train_as_one_process_on_their_union(tmp_path):
     ranks = run_job("sharded", tmp_path)
     compare(ranks, *reference(tmp_path / "reference", *worker.digits()))

@@ -306,6 +306,9 @@ def test_a_model_of_every_fastmlp_layer_exports(tmp_path):
     h = layers.AlphaDropout(0.1)(layers.Dropout(0.2)(layers.GaussianNoise(0.3)(layers.Dense(5)(h))))
     h = layers.PReLU()(layers.LayerNormalization()(layers.BatchNormalization()(h)))
     h = layers.Activation("tanh")(h)
+    h = layers.GaussianDropout(0.1)(layers.Identity()(layers.ActivityRegularization(l2=1e-3)(h)))
+    h = layers.UnitNormalization()(layers.Rescaling(2.0, offset=0.1)(h))
+    h = layers.ELU(alpha=0.5)(layers.LeakyReLU(0.2)(layers.ReLU(max_value=0.4, negative_slope=0.1)(h)))
     merged = [m()([h, b]) for m in (layers.Add, layers.Subtract, layers.Multiply, layers.Average, layers.Maximum,
                                     layers.Minimum, layers.Concatenate)]
     out = layers.Softmax()(layers.Dense(3)(layers.Concatenate()(merged)))

@@ -17,11 +17,11 @@ import pytest
 import fastmlp as fm
 from fastmlp import _core, _registered
 
-KINDS = ["layer", "activation", "loss", "metric", "optimizer", "schedule", "initializer", "regularizer"]
+KINDS = ["layer", "activation", "loss", "metric", "optimizer", "schedule", "initializer", "regularizer", "constraint"]
 
 # Values for parameters that have no default.
 REQUIRED = {"units": 4, "rate": 0.5, "stddev": 0.1, "activation": "relu", "initial_learning_rate": 0.1,
-            "decay_steps": 10, "decay_rate": 0.5, "boundaries": [2.0, 5.0], "values": [0.1, 0.05, 0.01]}
+            "decay_steps": 10, "decay_rate": 0.5, "boundaries": [2.0, 5.0], "values": [0.1, 0.05, 0.01], "scale": 0.5}
 # Parameters Keras has and fastmlp takes only at their default (no masked labels, one decision per
 # output, the ROC curve by interpolation), with a value of theirs that is refused.
 ONLY_DEFAULT = {"ignore_class": 1, "top_k": 1, "class_id": 1, "curve": "PR", "summation_method": "minoring"}
@@ -42,7 +42,7 @@ def _candidates(key, default):
         "activation": ["tanh", {"class_name": "relu",
                                 "config": {"negative_slope": 0.0, "max_value": 2.0, "threshold": 0.0}}],
         "learning_rate": [0.125, SCHEDULE],
-        "seed": [7], "max_value": [2.0], "warmup_target": [0.5], "thresholds": [0.3], "weight_decay": [0.01],
+        "seed": [7], "max_value": [2.0, 3.0], "warmup_target": [0.5], "thresholds": [0.3], "weight_decay": [0.01],
         "clipnorm": [1.5], "clipvalue": [0.5], "global_clipnorm": [1.5], "data_format": ["channels_last"],
         "mode": ["fan_out"], "distribution": ["uniform"], "name": ["a_name"], "axis": [1],
         "boundaries": [[3.0, 6.0]], "values": [[0.2, 0.1, 0.05]],
@@ -55,6 +55,8 @@ def _candidates(key, default):
         return [{"class_name": "HeNormal", "config": {"seed": 3}}]
     if key.endswith("_regularizer"):
         return [{"class_name": "L2", "config": {"l2": 0.02}}]
+    if key.endswith("_constraint"):
+        return [{"class_name": "MaxNorm", "config": {"max_value": 1.5, "axis": 0}}]
     if isinstance(default, bool):
         return [not default]
     if isinstance(default, int):
@@ -84,7 +86,7 @@ def create(kind, name, config):
 def python_class(kind, name):
     module = {"layer": fm.layers, "loss": fm.losses, "metric": fm.metrics, "optimizer": fm.optimizers,
               "schedule": fm.optimizers.schedules, "initializer": fm.initializers,
-              "regularizer": fm.regularizers}[kind]
+              "regularizer": fm.regularizers, "constraint": fm.constraints}[kind]
     return getattr(module, name)
 
 

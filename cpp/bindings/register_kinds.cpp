@@ -1,4 +1,4 @@
-// The registered kinds (activation, initializer, regularizer, loss, metric, schedule, optimizer):
+// The registered kinds (activation, initializer, regularizer, constraint, loss, metric, schedule, optimizer):
 // one registry per kind, through which Python creates every object from its name and config, and
 // what each kind does beyond describing itself.
 #include <pybind11/stl.h>
@@ -8,6 +8,7 @@
 #include "config_cast.hpp"
 #include "kind_bindings.hpp"
 #include "fastmlp/activation.hpp"
+#include "fastmlp/constraint.hpp"
 #include "fastmlp/initializer.hpp"
 #include "fastmlp/loss.hpp"
 #include "fastmlp/metric.hpp"
@@ -89,6 +90,31 @@ void register_regularizers(py::module_& m) {
   bind_penalty<double>(regularizer);
 }
 
+// constraint(w, rank): a projected copy of `w`, a weight of `rank` Keras axes (2: a matrix; 1: a
+// vector, given as one row), as a training step leaves it.
+template <class Scalar>
+void bind_projection(py::class_<Constraint, std::shared_ptr<Constraint>>& constraint) {
+  constraint.def(
+      "__call__",
+      [](const Constraint& self, const ArrayOf<Scalar>& w, int rank) {
+        const ConstMatrixMapOf<Scalar> values = map_matrix(w, "w");
+        if (rank != 1 && rank != 2) throw py::value_error("a constraint applies to weights of 1 or 2 axes");
+        if (rank == 1 && values.rows() != 1) throw py::value_error("a vector is given as one row");
+        self.check_rank(rank, self.class_name());
+        RowMatrixOf<Scalar> projected = values;
+        self.apply(map_of(projected), rank);
+        return to_array(projected);
+      },
+      py::arg("w").noconvert(), py::arg("rank"));
+}
+
+void register_constraints(py::module_& m) {
+  bind_registry<Constraint>(m, "constraint");
+  auto constraint = bind_kind<Constraint>(m, "Constraint");
+  bind_projection<float>(constraint);
+  bind_projection<double>(constraint);
+}
+
 // The loss kernels index y_pred by the labels and pair y_true's columns with y_pred's without
 // checking (they run inside the training loop, after Sequential has checked its data). Called from
 // Python directly they get any arrays, so the same checks run here first: shapes, non-empty, and
@@ -141,7 +167,18 @@ void register_metrics(py::module_& m) {
 void register_schedules(py::module_& m) {
   bind_registry<LearningRateSchedule>(m, "schedule");
   bind_kind<LearningRateSchedule>(m, "LearningRateSchedule")
-      .def("__call__", &LearningRateSchedule::operator(), py::arg("step"));
+      .def("__call__", &LearningRateSchedule::operator(), py::arg("step"))
+      // The rate at each of `steps` (a 1-D array), for plotting a schedule: one array, not a Python call per step.
+      .def("at_steps",
+           [](const LearningRateSchedule& schedule, const py::array_t<std::int64_t, py::array::c_style>& steps) {
+             if (steps.ndim() != 1) throw py::value_error("steps must be a 1-D array");
+             py::array_t<double> rates(steps.shape(0));
+             const std::int64_t* step = steps.data();
+             double* rate = rates.mutable_data();
+             for (py::ssize_t i = 0; i < steps.shape(0); ++i) rate[i] = schedule(step[i]);
+             return rates;
+           },
+           py::arg("steps").noconvert());
 }
 
 void register_optimizers(py::module_& m) {
@@ -191,6 +228,7 @@ void register_kinds(py::module_& m) {
   register_activations(m);
   register_initializers(m);
   register_regularizers(m);
+  register_constraints(m);
   register_losses(m);
   register_metrics(m);
   register_schedules(m);

@@ -7,7 +7,7 @@ namespace fastmlp::bindings {
 namespace py = pybind11;
 
 // Scalar-independent: bound once, in _core.
-void register_kinds(py::module_& m);    // activations, initializers, regularizers, losses, metrics, schedules, optimizers
+void register_kinds(py::module_& m);    // activations, initializers, regularizers, constraints, losses, metrics, schedules, optimizers
 void register_fit_options(py::module_& m);  // FitOptions
 void register_io(py::module_& m);       // ModelFileError, load_model and load_model_from_bytes (any dtype)
 void register_threads(py::module_& m);  // set_num_threads, get_num_threads

@@ -395,9 +395,19 @@ void ModelOf<Scalar>::refuse_activity_penalties(const char* caller) const {
 }
 
 template <class Scalar>
+void ModelOf<Scalar>::refuse_whole_batch_losses(const char* caller) const {
+  for (const LossPtr& loss : losses_)
+    if (loss && loss->whole_batch())
+      throw std::invalid_argument(std::string("data-parallel ") + caller + " does not support the " +
+                                  loss->class_name() + " loss with axis=None: it is a loss of the whole batch, "
+                                  "which no rank holds; give it axis=-1 (a loss per sample)");
+}
+
+template <class Scalar>
 void ModelOf<Scalar>::start_replica(ReplicaSyncOf<Scalar>& sync, const DatasetsOf<Scalar>& data, const FitOptions& options, bool validating,
                           const std::vector<ParameterOf<Scalar>>& params, const std::vector<ParameterOf<Scalar>>& state, size_t totals) {
   refuse_activity_penalties("fit");
+  refuse_whole_batch_losses("fit");
   std::vector<ParameterOf<Scalar>> weights;
   std::vector<Rng*> generators;
   for (auto& layer : layers_) {
@@ -495,8 +505,15 @@ void ModelOf<Scalar>::forward_backward(const std::vector<InputMatrixOf<Scalar>>&
     else
       loss.gradient(y_pred, y[o], grad);
     if (loss_weights_[o] != 1.0) grad *= static_cast<Scalar>(loss_weights_[o]);
-    // A sample's weight scales its loss, so it scales that row of the gradient.
-    if (sample_weight) grad.array().colwise() *= Eigen::Map<const VectorOf<Scalar>>(sample_weight, n).array();
+    // A sample's weight scales its loss, so it scales that row of the gradient; a loss of the whole
+    // batch is scaled by the batch's mean weight.
+    if (sample_weight) {
+      const Eigen::Map<const VectorOf<Scalar>> weights(sample_weight, n);
+      if (loss.whole_batch())
+        grad *= weights.mean();
+      else
+        grad.array().colwise() *= weights.array();
+    }
     step_grads_[o] = grad.data();
   }
   tally.add_loss(0, total);
@@ -863,7 +880,10 @@ Logs ModelOf<Scalar>::evaluate_share(const DatasetsOf<Scalar>& data, Index batch
   if (!compiled()) throw std::invalid_argument("evaluate: call compile() before evaluate()");
   require_graph("evaluate");
   check_data(data, "evaluate");
-  if (distribution.active()) refuse_activity_penalties("evaluate");
+  if (distribution.active()) {
+    refuse_activity_penalties("evaluate");
+    refuse_whole_batch_losses("evaluate");
+  }
   // Data parallel: each rank evaluates its share of the rows (all of its shard), then the sums add up.
   Index first_row = 0, end_row = data.x[0].rows();
   if (distribution.active() && !distribution.sharded) {

@@ -19,6 +19,7 @@ Config required_value(const std::string& key) {
   if (key == "units") return Config(std::int64_t{4});
   if (key == "rate") return Config(0.5);
   if (key == "stddev") return Config(0.1);
+  if (key == "scale") return Config(0.5);  // Rescaling
   if (key == "activation") return Config("relu");
   if (key == "initial_learning_rate") return Config(0.1);
   if (key == "decay_steps") return Config(std::int64_t{10});
@@ -51,7 +52,7 @@ void test_every_type_round_trips_its_defaults() {
   CHECK(static_cast<size_t>(check_kind<LayerOf<double>>()) == Registry<Layer>::instance().entries().size());
   const int types = check_kind<Layer>() + check_kind<Activation>() + check_kind<Loss>() + check_kind<Metric>() +
                     check_kind<Optimizer>() + check_kind<LearningRateSchedule>() + check_kind<Initializer>() +
-                    check_kind<Regularizer>();
+                    check_kind<Regularizer>() + check_kind<Constraint>();
   CHECK(types >= 70);
 }
 

@@ -19,8 +19,8 @@ except ImportError as error:  # pragma: no cover - only on a broken install
         "outside the source tree."
     ) from error
 
-from fastmlp import (activations, backend, callbacks, config, datasets, distribution, initializers, layers, losses,
-                     metrics, models, ops, optimizers, regularizers, saving, utils)
+from fastmlp import (activations, backend, callbacks, config, constraints, datasets, distribution, initializers, layers,
+                     losses, metrics, models, ops, optimizers, regularizers, saving, utils)
 from fastmlp.layers import Input, KerasTensor
 from fastmlp.models import Model, Sequential
 from fastmlp.layers.user_layer import Layer
@@ -42,7 +42,8 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
-__all__ = ["Input", "KerasTensor", "Layer", "Model", "Variable", "Sequential", "activations", "backend", "callbacks", "config", "datasets",
+__all__ = ["Input", "KerasTensor", "Layer", "Model", "Variable", "Sequential", "activations", "backend", "callbacks", "config",
+           "constraints", "datasets",
            "distribution", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
            "saving", "utils", "set_num_threads",
            "get_num_threads", "__version__"]

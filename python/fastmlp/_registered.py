@@ -50,14 +50,16 @@ def display_default(key, value):
 
 def to_config_value(key, value):
     """A constructor argument in the form the core's config takes: activations, initializers,
-    regularizers and schedules given as names, functions or objects become serialized configs."""
-    from fastmlp import activations, initializers, regularizers
+    regularizers, constraints and schedules given as names, functions or objects become serialized configs."""
+    from fastmlp import activations, constraints, initializers, regularizers
     if key == "activation":
         return activations._to_config(value)
     if key.endswith("_initializer"):
         return initializers._to_config(value)
     if key.endswith("_regularizer"):
         return regularizers._to_config(value)
+    if key.endswith("_constraint"):
+        return constraints._to_config(value)
     if isinstance(value, CoreView):
         return value.serialize()
     if isinstance(value, np.ndarray):  # np.linspace(0, 1, 5) for a list of thresholds
@@ -67,14 +69,16 @@ def to_config_value(key, value):
 
 def from_config_value(key, value):
     """A config value as the object Keras shows for the attribute: the activation function, an
-    Initializer or Regularizer object."""
-    from fastmlp import activations, initializers, regularizers
+    Initializer, Regularizer or Constraint object."""
+    from fastmlp import activations, constraints, initializers, regularizers
     if key == "activation":
         return activations._from_config(value)
     if key.endswith("_initializer"):
         return initializers.deserialize(value)
     if key.endswith("_regularizer"):
         return None if value is None else regularizers.deserialize(value)
+    if key.endswith("_constraint"):
+        return None if value is None else constraints.deserialize(value)
     return value
 
 

@@ -84,6 +84,10 @@ def _parameters_of(partial):
     return arguments
 
 
+# fastmlp's layers that apply an activation of the same parameters, by class name.
+_LAYER_ACTIVATIONS = {"ReLU": "relu", "LeakyReLU": "leaky_relu", "ELU": "elu"}
+
+
 def _to_config(identifier):
     """An activation given as None (linear), a name, one of this module's functions or a
     functools.partial of one, as the core's config takes it: a name, or {"class_name", "config"}."""
@@ -102,6 +106,12 @@ def _to_config(identifier):
         name = getattr(identifier.func, "_fastmlp_name", None)
         if name is not None:
             return {"class_name": name, "config": _parameters_of(identifier)}
+    # Keras takes any callable, its activation layers too: Activation(layers.ReLU(max_value=6.0)).
+    from fastmlp import layers
+    if isinstance(identifier, layers.Layer) and type(identifier).__name__ in _LAYER_ACTIVATIONS:
+        config = identifier.get_config()
+        return {"class_name": _LAYER_ACTIVATIONS[type(identifier).__name__],
+                "config": {key: value for key, value in config.items() if key not in ("name", "trainable", "dtype")}}
     raise TypeError(f"activation must be a name such as 'relu', a function from fastmlp.activations (or a "
                     f"functools.partial of one, to set its parameters) or None; got {identifier!r} "
                     "(custom Python activations cannot run inside the C++ training loop)")

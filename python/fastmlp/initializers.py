@@ -40,6 +40,36 @@ class Initializer(_registered.CoreView):
         return self._core.fill(rows, cols, fan_in, fan_out, _random.draw_seed(), dtype).reshape(shape)
 
 
+def constant_value(value):
+    """Constant's value as the core takes it, a number: Keras's tutorials give a one-element array
+    (``Constant(np.log([pos / neg]))``, broadcast over the bias), and Keras's files write an array as
+    {"class_name": "__numpy__", "config": {"value": [...]}}. Several values are refused: Keras would
+    broadcast them over the weight's shape, which a fastmlp initializer config cannot hold."""
+    if isinstance(value, dict) and value.get("class_name") == "__numpy__":
+        value = (value.get("config") or {}).get("value")
+    if isinstance(value, (bool, str)) or value is None:
+        return value  # the core names the type it wants
+    array = np.asarray(value)
+    if array.dtype.kind not in "iuf":
+        return value
+    if array.size != 1:
+        raise ValueError(f"Constant value must be one number (or an array of one element), got an array of shape "
+                         f"{array.shape}")
+    return float(array.reshape(-1)[0])
+
+
+class Constant(Initializer):
+    """Keras's initializer ``Constant(value=0.0)``: every element ``value``. A one-element array, as
+    Keras's tutorials give it (``Constant(np.log([pos / neg]))``), is taken as its number."""
+
+    _class_name = "Constant"
+    __signature__ = _registered.signature("initializer", "Constant")
+
+    def _create(self, arguments):
+        arguments["value"] = constant_value(arguments["value"])
+        super()._create(arguments)
+
+
 globals().update(_registered.view_classes(
     "initializer", Initializer, __name__, lambda cls: _registered.describe(cls, "Keras's initializer")))
 for _class_name, _entry in _registered.entries("initializer").items():

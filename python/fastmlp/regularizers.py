@@ -17,7 +17,8 @@ class Regularizer(_registered.CoreView):
     _kind = "regularizer"
 
     def __call__(self, x):
-        x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.float32)))
+        x = np.asarray(x)
+        x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float64 if x.dtype == np.float64 else np.float32)
         return float(self._core(x.reshape(-1, x.shape[-1])))
 
 

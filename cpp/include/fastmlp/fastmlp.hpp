@@ -9,6 +9,7 @@
 #include "fastmlp/activation.hpp"
 #include "fastmlp/communicator.hpp"
 #include "fastmlp/config.hpp"
+#include "fastmlp/constraint.hpp"
 #include "fastmlp/data_parallel.hpp"
 #include "fastmlp/generator_state.hpp"
 #include "fastmlp/initializer.hpp"

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "fastmlp/constraint.hpp"
 #include "fastmlp/registry.hpp"
 #include "fastmlp/sparse.hpp"
 #include "fastmlp/types.hpp"
@@ -15,12 +16,21 @@ namespace fastmlp {
 class Activation;
 
 // A trainable tensor and the gradient of the loss with respect to it, both owned by a layer.
-// Optimizers update `value` from `gradient` without knowing which layer they belong to.
+// Optimizers update `value` from `gradient` without knowing which layer they belong to, then
+// project it with its constraint, if the layer gives one (Keras's kernel_constraint, ...).
 template <class Scalar>
 struct ParameterOf {
+  ParameterOf() = default;
+  // A constructor rather than an aggregate, so that {name, value, gradient} still reads as before.
+  ParameterOf(std::string name, RowMatrixOf<Scalar>* value, RowMatrixOf<Scalar>* gradient,
+              ConstraintPtr constraint = nullptr, int rank = 2)
+      : name(std::move(name)), value(value), gradient(gradient), constraint(std::move(constraint)), rank(rank) {}
+
   std::string name;  // "kernel", "bias", ...
-  RowMatrixOf<Scalar>* value;
-  RowMatrixOf<Scalar>* gradient;
+  RowMatrixOf<Scalar>* value = nullptr;
+  RowMatrixOf<Scalar>* gradient = nullptr;
+  ConstraintPtr constraint;  // none (null): the update stands as it is
+  int rank = 2;  // its axes in Keras, which a constraint's axis counts: 2 for a kernel, 1 for a vector
 };
 using Parameter = ParameterOf<float>;
 
@@ -139,7 +149,8 @@ class LayerOf : public Configurable {
   virtual std::vector<ParameterOf<Scalar>> non_trainable() { return {}; }
 
   // Penalties added to the loss: kernel/bias regularizers on the weights, and an activity
-  // regularizer on this layer's output for one batch (a sum over the batch, as in Keras 3).
+  // regularizer on this layer's output for one batch (its sum over the batch divided by the batch's
+  // size, as Keras 3.15 adds it).
   virtual double weight_penalty() const { return 0; }
   virtual double activity_penalty(ConstMatrixMapOf<Scalar> /*output*/) const { return 0; }
   virtual bool has_activity_penalty() const { return false; }

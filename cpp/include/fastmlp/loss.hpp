@@ -56,6 +56,13 @@ class Loss : public Configurable {
   virtual void gradient_preactivation(ConstMatrixMapOf<double> y_pred, ConstMatrixMapOf<double> y_true,
                                       MatrixMapOf<double> grad) const = 0;
 
+  // A loss of the whole batch rather than a mean over its samples (Keras's Dice and Tversky with
+  // axis=None sum over every value of the batch): per_sample() writes the batch's loss into every
+  // row, so that their mean is it, and gradient() the gradient of that loss. A model then scales it
+  // by the batch's mean sample weight (as Keras weights one value), and data-parallel training
+  // refuses it, since no rank holds the whole batch.
+  virtual bool whole_batch() const { return false; }
+
   // Columns y_true must have for a network with `output_units` outputs (1 for sparse labels).
   virtual Index target_columns(Index output_units) const { return output_units; }
 

@@ -403,6 +403,7 @@ class ModelOf {
   void start_replica(ReplicaSyncOf<Scalar>& sync, const DatasetsOf<Scalar>& data, const FitOptions& options, bool validating,
                      const std::vector<ParameterOf<Scalar>>& params, const std::vector<ParameterOf<Scalar>>& state, size_t totals);
   void refuse_activity_penalties(const char* caller) const;
+  void refuse_whole_batch_losses(const char* caller) const;
   Logs evaluate_share(const DatasetsOf<Scalar>& data, Index batch_size, const EvaluateCallbacks* callbacks,
                       const Distribution& distribution) const;
   Index inference_chunk(Index rows, Index batch_size) const;

@@ -71,7 +71,8 @@ class Optimizer : public Configurable {
   template <class Scalar>
   bool built_for(const std::vector<ParameterOf<Scalar>>& params) const;
 
-  // Clips the gradients, applies weight decay, then updates every parameter. The step counter
+  // Clips the gradients, applies weight decay, updates every parameter, then applies the
+  // parameters' constraints (as Keras's optimizer does after its update). The step counter
   // advances once per call, shared by all parameters, so bias corrections use one step count per
   // batch as Keras's do.
   template <class Scalar>

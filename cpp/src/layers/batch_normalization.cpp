@@ -18,6 +18,8 @@ BatchNormalizationOf<Scalar>::BatchNormalizationOf(const Options& options) : Des
   if (!options.beta_initializer || !options.gamma_initializer || !options.moving_mean_initializer ||
       !options.moving_variance_initializer)
     throw std::invalid_argument("BatchNormalization initializers are required");
+  check_constraint(options.beta_constraint, 1, "BatchNormalization beta_constraint");
+  check_constraint(options.gamma_constraint, 1, "BatchNormalization gamma_constraint");
 }
 
 template <class Scalar>
@@ -52,8 +54,8 @@ std::vector<TensorShape> BatchNormalizationOf<Scalar>::tensor_shapes(Index width
 template <class Scalar>
 std::vector<ParameterOf<Scalar>> BatchNormalizationOf<Scalar>::parameters() {
   std::vector<ParameterOf<Scalar>> params;
-  if (options_.scale) params.push_back({"gamma", &gamma_, &gamma_grad_});
-  if (options_.center) params.push_back({"beta", &beta_, &beta_grad_});
+  if (options_.scale) params.push_back({"gamma", &gamma_, &gamma_grad_, options_.gamma_constraint, 1});
+  if (options_.center) params.push_back({"beta", &beta_, &beta_grad_, options_.beta_constraint, 1});
   return params;
 }
 

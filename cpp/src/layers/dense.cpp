@@ -24,6 +24,8 @@ DenseOf<Scalar>::DenseOf(const Options& options) : DescribedBase(options), units
   }
   if (!options.kernel_initializer || !options.bias_initializer)
     throw std::invalid_argument("Dense kernel_initializer and bias_initializer are required");
+  check_constraint(options.kernel_constraint, 2, "Dense kernel_constraint");
+  check_constraint(options.bias_constraint, 1, "Dense bias_constraint");
 }
 
 namespace {
@@ -143,11 +145,13 @@ ConstMatrixMapOf<Scalar> DenseOf<Scalar>::preactivation_gradient(ConstMatrixMapO
   if (!activity && (at == GradientAt::PreActivation || activation().is_linear())) return grad;
 
   MatrixMapOf<Scalar> grad_z = top_rows(grad_preact_, n);
+  const Scalar inv_n = Scalar(1) / static_cast<Scalar>(n);  // the penalty is divided by the batch size
   if (at == GradientAt::Output) {
     if (activity) {
       MatrixMapOf<Scalar> total = top_rows(activity_grad_, n);
-      total = grad;
-      add_gradient_of(options_.activity_regularizer, a, total);  // dA += d(penalty)/dA
+      total.setZero();
+      add_gradient_of(options_.activity_regularizer, a, total);
+      total = grad + inv_n * total;                              // dA + d(penalty / n)/dA
       activation().backward(z, a, as_const_map(total), grad_z);  // dZ = dA ∘ f'(Z)
     } else {
       activation().backward(z, a, grad, grad_z);
@@ -157,6 +161,7 @@ ConstMatrixMapOf<Scalar> DenseOf<Scalar>::preactivation_gradient(ConstMatrixMapO
     MatrixMapOf<Scalar> penalty_grad = top_rows(activity_grad_, n);
     penalty_grad.setZero();
     add_gradient_of(options_.activity_regularizer, a, penalty_grad);
+    penalty_grad *= inv_n;
     activation().backward(z, a, as_const_map(penalty_grad), grad_z);
     grad_z += grad;
   }
@@ -233,8 +238,8 @@ std::vector<TensorShape> DenseOf<Scalar>::tensor_shapes(Index input_dim) const {
 
 template <class Scalar>
 std::vector<ParameterOf<Scalar>> DenseOf<Scalar>::parameters() {
-  std::vector<ParameterOf<Scalar>> params{{"kernel", &kernel_, &kernel_grad_}};
-  if (options_.use_bias) params.push_back({"bias", &bias_, &bias_grad_});
+  std::vector<ParameterOf<Scalar>> params{{"kernel", &kernel_, &kernel_grad_, options_.kernel_constraint, 2}};
+  if (options_.use_bias) params.push_back({"bias", &bias_, &bias_grad_, options_.bias_constraint, 1});
   return params;
 }
 

@@ -17,6 +17,8 @@ LayerNormalizationOf<Scalar>::LayerNormalizationOf(const Options& options) : Des
                                 std::to_string(options.epsilon));
   if (!options.beta_initializer || !options.gamma_initializer)
     throw std::invalid_argument("LayerNormalization initializers are required");
+  check_constraint(options.beta_constraint, 1, "LayerNormalization beta_constraint");
+  check_constraint(options.gamma_constraint, 1, "LayerNormalization gamma_constraint");
 }
 
 template <class Scalar>
@@ -53,8 +55,8 @@ std::vector<TensorShape> LayerNormalizationOf<Scalar>::tensor_shapes(Index width
 template <class Scalar>
 std::vector<ParameterOf<Scalar>> LayerNormalizationOf<Scalar>::parameters() {
   std::vector<ParameterOf<Scalar>> params;
-  if (has_gamma()) params.push_back({"gamma", &gamma_, &gamma_grad_});
-  if (has_beta()) params.push_back({"beta", &beta_, &beta_grad_});
+  if (has_gamma()) params.push_back({"gamma", &gamma_, &gamma_grad_, options_.gamma_constraint, 1});
+  if (has_beta()) params.push_back({"beta", &beta_, &beta_grad_, options_.beta_constraint, 1});
   return params;
 }
 

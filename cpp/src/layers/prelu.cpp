@@ -7,6 +7,7 @@ namespace fastmlp {
 template <class Scalar>
 PReLUOf<Scalar>::PReLUOf(const Options& options) : DescribedBase(options) {
   if (!options.alpha_initializer) throw std::invalid_argument("PReLU alpha_initializer is required");
+  check_constraint(options.alpha_constraint, 1, "PReLU alpha_constraint");
 }
 
 template <class Scalar>

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,27 @@ template <class Row>
 auto log_softmax(const Row& z) {
   const typename Row::Scalar top = z.maxCoeff();
   return (z.array() - top) - std::log((z.array() - top).exp().sum());
+}
+
+// A value as the user would write it: 3, 1.5, 1e+30, nan (std::to_string gives 1000000.000000).
+inline std::string number_text(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", value);
+  return text;
+}
+
+// The class of sample `row` for a loss of integer labels (one column), checked at every read: the
+// kernels index y_pred and write the gradient with it, and y_true may be a view of memory that
+// changed since it was validated (a callback or another thread rewriting labels during fit made the
+// write land far past the row: SIGSEGV).
+template <class Scalar>
+Index sparse_label(ConstMatrixMapOf<Scalar> y_true, Index row, Index classes,
+                   const char* loss = "sparse_categorical_crossentropy") {
+  const Scalar label = y_true(row, 0);
+  if (!(label >= 0 && label < static_cast<Scalar>(classes)) || label != std::floor(label))  // NaN fails too
+    throw std::invalid_argument(std::string(loss) + " labels must be integers in [0, " + std::to_string(classes) +
+                                "); row " + std::to_string(row) + " holds " + number_text(label));
+  return static_cast<Index>(label);
 }
 
 inline void require_label_smoothing(double label_smoothing, const char* loss) {

@@ -1,32 +1,11 @@
 // SparseCategoricalCrossentropy: -log q[label] with integer class labels (one column) instead of
 // one-hot rows; from_logits folds in a log-softmax.
-#include <cstdio>
 #include <optional>
 
 #include "loss_math.hpp"
 
 namespace fastmlp {
 namespace {
-
-// A value as the user would write it: 3, 1.5, 1e+30, nan (std::to_string gives 1000000.000000).
-std::string number_text(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.9g", value);
-  return text;
-}
-
-// The class of sample `row`, checked at every read: the kernels index y_pred and write the gradient
-// with it, and y_true may be a view of memory that changed since it was validated (a callback or
-// another thread rewriting labels during fit made the write land far past the row: SIGSEGV).
-template <class Scalar>
-Index sparse_label(ConstMatrixMapOf<Scalar> y_true, Index row, Index classes) {
-  const Scalar label = y_true(row, 0);
-  if (!(label >= 0 && label < static_cast<Scalar>(classes)) || label != std::floor(label))  // NaN fails too
-    throw std::invalid_argument("sparse_categorical_crossentropy labels must be integers in [0, " +
-                                std::to_string(classes) + "); row " + std::to_string(row) + " holds " +
-                                number_text(label));
-  return static_cast<Index>(label);
-}
 
 struct SparseCategoricalCrossentropyOptions {
   bool from_logits = false;

@@ -133,6 +133,10 @@ void Optimizer::step(const std::vector<ParameterOf<Scalar>>& params) {
     const Scalar* grad = params[i].gradient->data();
     parallel_for(params[i].value->size(), 4, [&](Index first, Index end) { update(i, value, grad, first, end, lr); });
   }
+  // Keras's optimizer projects each constrained variable after its update, in the same step; under
+  // data parallelism every rank applies it to the same averaged update, so the ranks stay equal.
+  for (const auto& p : params)
+    if (p.constraint) p.constraint->apply(map_of(*p.value), p.rank);
   ++iterations_;
 }
 

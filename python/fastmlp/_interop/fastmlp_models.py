@@ -62,7 +62,14 @@ def _initializer(value, where):
     defaults = _fastmlp_defaults("initializer", value.get("class_name"))
     if defaults is None:
         raise UnsupportedLayerError("initializer", value.get("class_name"), where)
-    config = value.get("config") or {}
+    config = dict(value.get("config") or {})
+    if value["class_name"] == "Constant" and "value" in config:
+        from fastmlp import initializers
+        try:
+            config["value"] = initializers.constant_value(config["value"])  # Keras writes arrays as __numpy__
+        except ValueError as error:
+            raise UnsupportedLayerError("Constant initializer", "value of several numbers", where,
+                                        hint=str(error)) from None
     extra = {key: item for key, item in config.items() if key not in defaults and item is not None}
     if extra:
         raise UnsupportedLayerError(f"{value['class_name']} option", repr(extra), where)
@@ -78,7 +85,10 @@ def _layer_config(node):
     where = f"layer {node.name!r}"
     class_name = node.class_name
     config = layer_catalog.with_defaults(class_name, node.config)
-    if class_name in _ACTIVATION_LAYERS or class_name in _ACTIVATION_OPS:
+    # Keras's activation layers become fastmlp's layers of the same class; the Activation layer stands in
+    # only for what fastmlp has no layer class for (keras.ops.glu applied in a graph).
+    if (class_name in _ACTIVATION_LAYERS and _fastmlp_defaults("layer", class_name) is None) or \
+            class_name in _ACTIVATION_OPS:
         function, keys = {**_ACTIVATION_LAYERS, **_ACTIVATION_OPS}[class_name]
         parameters = {key: config[key] for key in keys}
         return "Activation", {"name": node.name, "trainable": node.trainable,
@@ -97,6 +107,8 @@ def _layer_config(node):
             value = None  # Keras's default; fastmlp names it None
         elif key.endswith("_initializer") and isinstance(value, dict):
             value = _initializer(value, f"{where}, {key}")
+        elif isinstance(value, dict) and value.get("class_name") == "__numpy__":
+            value = (value.get("config") or {}).get("value")  # Keras writes an array option so (Rescaling's scale)
         if key in defaults:
             translated[key] = value
         elif key == "dtype" or not config.get(_USED_ONLY_WITH.get(key), True):
@@ -300,7 +312,8 @@ def _scalar(variables, key, class_name, integer=False):
 
 # ---- fastmlp's config -> Keras's ------------------------------------------------------------------------
 def _with_locators(value, module):
-    """fastmlp's {"class_name", "config"} form of an initializer or regularizer with the locators Keras writes."""
+    """fastmlp's {"class_name", "config"} form of an initializer, regularizer or constraint with the locators Keras
+    writes."""
     if isinstance(value, dict) and "class_name" in value and "config" in value:
         return {"module": module, "class_name": value["class_name"], "config": value["config"], "registered_name": None}
     return value
@@ -349,6 +362,8 @@ def _keras_layer_config(layer):
             value = _with_locators(value, "keras.initializers")
         elif key.endswith("_regularizer"):
             value = _with_locators(value, "keras.regularizers")
+        elif key.endswith("_constraint"):
+            value = _with_locators(value, "keras.constraints")
         if key in catalog:
             values[key] = value
         elif value is not None:

@@ -250,7 +250,8 @@ def config_from_graph(graph):
 
 # Layers that Keras builds and runs whatever width their input has: a wrongly reported width passes
 # through them (wrong again in their output) without stopping Keras.
-_WIDTH_FREE = frozenset({"Activation", "Dropout", "AlphaDropout", "GaussianNoise", "Identity", "Softmax", "ReLU",
+_WIDTH_FREE = frozenset({"Activation", "Dropout", "AlphaDropout", "GaussianNoise", "GaussianDropout", "Identity",
+                         "ActivityRegularization", "UnitNormalization", "Rescaling", "Softmax", "ReLU",
                          "LeakyReLU", "ELU", "Concatenate"})
 
 

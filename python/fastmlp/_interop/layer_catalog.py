@@ -37,6 +37,10 @@ DEFAULTS = {
     "Dropout": {"rate": REQUIRED, "noise_shape": None, "seed": None},
     "GaussianNoise": {"stddev": REQUIRED, "seed": None},
     "AlphaDropout": {"rate": REQUIRED, "noise_shape": None, "seed": None},
+    "GaussianDropout": {"rate": REQUIRED, "seed": None},
+    "ActivityRegularization": {"l1": 0.0, "l2": 0.0},
+    "UnitNormalization": {"axis": -1},
+    "Rescaling": {"scale": REQUIRED, "offset": 0.0},
     "Identity": {},
     "BatchNormalization": {"axis": -1, "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True,
                            "beta_initializer": _initializer("Zeros"), "gamma_initializer": _initializer("Ones"),
@@ -62,7 +66,8 @@ SUPPORTED = frozenset(DEFAULTS)
 # Layers that take a list of tensors.
 MERGE_LAYERS = frozenset({"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"})
 # Layers that pass their input through unchanged at inference.
-IDENTITY_AT_INFERENCE = frozenset({"Dropout", "AlphaDropout", "GaussianNoise", "Identity"})
+IDENTITY_AT_INFERENCE = frozenset({"Dropout", "AlphaDropout", "GaussianNoise", "GaussianDropout", "Identity",
+                                   "ActivityRegularization"})
 
 
 def check_supported(class_name, where=None):

@@ -353,6 +353,19 @@ def _normalization(b, node, config, x, shape, hint):
     return b.op("Mul", [centred, b.constant(1.0 / std, f"{hint}_inverse_std")], hint)
 
 
+def _unit_normalization(b, node, config, x, shape, hint):
+    # Keras's x * min(1 / sqrt(Σx²), 1 / epsilon), epsilon = 1e-12, over the features.
+    axes = sorted(a % len(shape) for a in ([config["axis"]] if isinstance(config["axis"], int) else config["axis"]))
+    squares = _reduce(b, "ReduceSum", b.op("Mul", [x, x], hint), axes, hint)
+    inverse = b.op("Reciprocal", [b.op("Sqrt", [squares], hint)], hint)
+    return b.op("Mul", [x, b.op("Min", [inverse, _scalar(b, 1e12, f"{hint}_cap")], hint)], hint)
+
+
+def _rescaling(b, node, config, x, shape, hint):
+    scaled = b.op("Mul", [x, _scalar(b, config["scale"], f"{hint}_scale")], hint)
+    return b.op("Add", [scaled, _scalar(b, config.get("offset", 0.0), f"{hint}_offset")], hint)
+
+
 def _flatten(b, node, config, x, shape, hint):
     return b.op("Flatten", [x], hint, axis=1)
 
@@ -372,6 +385,8 @@ _SINGLE = {
     "PReLU": lambda b, node, config, x, shape, hint: b.op(
         "PRelu", [x, b.constant(node.weights["alpha"], f"{hint}_alpha")], hint),
     "Flatten": _flatten,
+    "UnitNormalization": _unit_normalization,
+    "Rescaling": _rescaling,
     "Activation": _activation_layer(None, []),
     "Softmax": _activation_layer("softmax", ["axis"]),
     "ReLU": _activation_layer("relu", ["negative_slope", "max_value", "threshold"]),

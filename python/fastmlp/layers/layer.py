@@ -12,7 +12,8 @@ from fastmlp._naming import snake_case, unique_name
 from fastmlp.layers.user_layer import Layer
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
-# Keras arguments for features fastmlp does not have, accepted at their defaults (None or False).
+# Keras arguments for features fastmlp does not have, accepted at their defaults (None or False); a
+# layer whose core takes one of them (Dense's kernel_constraint) has it in its signature instead.
 _UNSUPPORTED = ("kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint", "alpha_constraint",
                 "moving_mean_constraint", "moving_variance_constraint", "lora_rank", "lora_alpha", "noise_shape",
                 "shared_axes", "synchronized", "quantization_config")
@@ -56,6 +57,8 @@ class CoreLayer(_registered.CoreView, Layer):
 
     def __init__(self, *args, **kwargs):
         for key in _UNSUPPORTED:
+            if key in getattr(type(self), "__signature__", inspect.Signature()).parameters:
+                continue
             value = kwargs.pop(key, None)
             if value is not None and value is not False:
                 raise ValueError(f"{type(self).__name__} {key} is not supported by fastmlp; leave it None")
@@ -123,6 +126,11 @@ class CoreLayer(_registered.CoreView, Layer):
         if name.startswith("_"):
             object.__setattr__(self, name, value)
             return
+        # A constraint belongs to its weight from the layer's creation, as in Keras 3 (whose variables keep
+        # the constraint they were made with); assigning one later would silently do nothing.
+        if name.endswith("_constraint") and not name.startswith("_"):
+            raise AttributeError(f"{type(self).__name__}.{name} is fixed when the layer is created; make a new layer "
+                                 f"with {name}=...")
         # Keras lets a script assign a layer's weight penalties; the core takes them from the next step.
         if name.endswith("_regularizer") and not name.startswith("_"):
             setter = getattr(self._core, f"set_{name}", None)
@@ -157,6 +165,24 @@ class CoreLayer(_registered.CoreView, Layer):
     @property
     def non_trainable_weights(self):
         return self.weights[self._core.parameter_count:] if self.trainable else self.weights
+
+    @property
+    def losses(self):
+        """Keras's layer.losses: the penalty of each regularized trainable weight (kernel, bias, gamma,
+        ...) for its current values, as floats, in the order of trainable_weights. (Keras also lists the
+        activity penalty of the layer's last call; fastmlp adds that penalty inside the training loop
+        only, so it is not listed here.)"""
+        from fastmlp import regularizers
+        if not self.built or not self.trainable:
+            return []
+        config = self._core.config
+        names = [name for name, _ in self._views()][:self._core.parameter_count]
+        penalties = []
+        for name, weight in zip(names, self.trainable_weights):
+            regularizer = config.get(f"{name}_regularizer")
+            if regularizer is not None:
+                penalties.append(regularizers.deserialize(regularizer)(weight))
+        return penalties
 
     def __getattr__(self, name):
         # A weight by name (kernel, bias, gamma, moving_mean, ...), then a config parameter.

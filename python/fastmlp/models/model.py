@@ -246,6 +246,12 @@ class Model:
     def non_trainable_weights(self):
         return [w for layer in self._layers for w in layer.non_trainable_weights]
 
+    @property
+    def losses(self):
+        """Keras's model.losses: every layer's ``losses`` (the weight penalties for the current
+        weights), layer by layer; their sum is what training adds to the loss for them."""
+        return [loss for layer in self._layers for loss in layer.losses]
+
     def get_weights(self):
         """Copies of every layer's weights, in order."""
         return [w for layer in self._layers for w in layer.get_weights()]

@@ -3,6 +3,7 @@
 // layer (trainable false) always runs in inference mode, as in Keras.
 #pragma once
 
+#include "fastmlp/constraint.hpp"
 #include "fastmlp/initializer.hpp"
 #include "fastmlp/layers/elementwise_layer.hpp"
 #include "fastmlp/regularizer.hpp"
@@ -21,6 +22,8 @@ struct BatchNormalizationOptions {
   InitializerPtr moving_variance_initializer = make_initializer("Ones");
   RegularizerPtr beta_regularizer;
   RegularizerPtr gamma_regularizer;
+  ConstraintPtr beta_constraint;
+  ConstraintPtr gamma_constraint;
 
   template <class Self, class Visit>
   static void fields(Self& self, Visit& visit) {
@@ -35,6 +38,8 @@ struct BatchNormalizationOptions {
     visit("moving_variance_initializer", self.moving_variance_initializer);
     visit("beta_regularizer", self.beta_regularizer);
     visit("gamma_regularizer", self.gamma_regularizer);
+    visit("beta_constraint", self.beta_constraint);
+    visit("gamma_constraint", self.gamma_constraint);
   }
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "fastmlp/activation.hpp"
+#include "fastmlp/constraint.hpp"
 #include "fastmlp/initializer.hpp"
 #include "fastmlp/layer.hpp"
 #include "fastmlp/regularizer.hpp"
@@ -18,6 +19,8 @@ struct DenseOptions {
   RegularizerPtr kernel_regularizer;    // none: no penalty
   RegularizerPtr bias_regularizer;
   RegularizerPtr activity_regularizer;  // on the layer's output A
+  ConstraintPtr kernel_constraint;      // none: the optimizer's update stands
+  ConstraintPtr bias_constraint;
 
   template <class Self, class Visit>
   static void fields(Self& self, Visit& visit) {
@@ -29,6 +32,8 @@ struct DenseOptions {
     visit("kernel_regularizer", self.kernel_regularizer);
     visit("bias_regularizer", self.bias_regularizer);
     visit("activity_regularizer", self.activity_regularizer);
+    visit("kernel_constraint", self.kernel_constraint);
+    visit("bias_constraint", self.bias_constraint);
   }
 };
 
@@ -64,8 +69,10 @@ class DenseOf : public Described<DenseOf<Scalar>, LayerOf<Scalar>, DenseOptions>
   const Activation* final_activation() const override { return options_.activation.get(); }
   std::vector<ParameterOf<Scalar>> parameters() override;
   double weight_penalty() const override;
+  // Keras 3.15 divides the penalty of the output by the batch size.
   double activity_penalty(ConstMatrixMapOf<Scalar> output) const override {
-    return penalty_of(options_.activity_regularizer, output);
+    return output.rows() > 0 ? penalty_of(options_.activity_regularizer, output) / static_cast<double>(output.rows())
+                             : 0.0;
   }
   bool has_activity_penalty() const override { return options_.activity_regularizer != nullptr; }
 

@@ -5,6 +5,7 @@
 // computes the same in training and at inference.
 #pragma once
 
+#include "fastmlp/constraint.hpp"
 #include "fastmlp/initializer.hpp"
 #include "fastmlp/layers/elementwise_layer.hpp"
 #include "fastmlp/regularizer.hpp"
@@ -21,6 +22,8 @@ struct LayerNormalizationOptions {
   InitializerPtr gamma_initializer = make_initializer("Ones");
   RegularizerPtr beta_regularizer;
   RegularizerPtr gamma_regularizer;
+  ConstraintPtr beta_constraint;
+  ConstraintPtr gamma_constraint;
 
   template <class Self, class Visit>
   static void fields(Self& self, Visit& visit) {
@@ -33,6 +36,8 @@ struct LayerNormalizationOptions {
     visit("gamma_initializer", self.gamma_initializer);
     visit("beta_regularizer", self.beta_regularizer);
     visit("gamma_regularizer", self.gamma_regularizer);
+    visit("beta_constraint", self.beta_constraint);
+    visit("gamma_constraint", self.gamma_constraint);
   }
 };
 
