@@ -8,11 +8,21 @@
 
 #include "check.hpp"
 #include "fastmlp/fastmlp.hpp"
+#include "fastmlp/graph/graph_spec.hpp"
 #include "fastmlp/io.hpp"
 
 using namespace fastmlp;
 
 namespace {
+
+// A traced graph every traced type takes: two batched inputs (a layer's two inputs, or a loss's or
+// metric's y_true and y_pred) and their sum, a value per sample.
+Config traced_graph() {
+  graph::GraphSpec spec;
+  const int a = spec.add_input(graph::Dims::of({-1, 2}, "a")), b = spec.add_input(graph::Dims::of({-1, 2}, "b"));
+  spec.set_outputs({spec.add("add", {a, b}, Config())});
+  return spec.to_config();
+}
 
 // What the required parameters are given here, by name.
 Config required_value(const std::string& key) {
@@ -26,6 +36,7 @@ Config required_value(const std::string& key) {
   if (key == "decay_rate") return Config(0.5);
   if (key == "boundaries") return Config(Config::Array{Config(2.0), Config(5.0)});
   if (key == "values") return Config(Config::Array{Config(0.1), Config(0.05), Config(0.01)});
+  if (key == "graph") return traced_graph();  // TracedLayer, TracedLoss, TracedMetric
   return Config();
 }
 

@@ -1,9 +1,9 @@
-// TracedMetric: a user's metric traced into graphs. Either a function fn(y_true, y_pred) ("graph"):
-// as Keras wraps such a function (MeanMetricWrapper), the metric is the mean of its values over every
-// sample of the epoch, each sample's value being the mean over the axes after the batch. Or a Metric
-// subclass: "update" is its update_state traced to the increments it adds to each of its variables
-// for one batch (the loop sums them, over batches and ranks, as every metric's state is summed), and
-// "result" is its result() as a function of the variables' totals.
+// TracedMetric: a user's metric traced into graphs. Either a function fn(y_true, y_pred) ("graph"
+// alone): as Keras wraps such a function (MeanMetricWrapper), the metric is the mean of its values over
+// every sample of the epoch, each sample's value being the mean over the axes after the batch. Or a
+// Metric subclass ("graph" and "result"): "graph" is its update_state traced to the increments it adds
+// to each of its variables for one batch (the loop sums them, over batches and ranks, as every metric's
+// state is summed), and "result" is its result() as a function of the variables' totals.
 #include <algorithm>
 #include <stdexcept>
 
@@ -17,7 +17,6 @@ namespace {
 struct TracedMetricOptions : MetricName {
   TracedMetricOptions() : MetricName("traced_metric") {}
   GraphField graph;
-  GraphField update;
   GraphField result;
   bool higher_is_better = false;
   OpaqueConfig keras_class;
@@ -25,8 +24,7 @@ struct TracedMetricOptions : MetricName {
   template <class Self, class Visit>
   static void fields(Self& self, Visit& visit) {
     MetricName::fields(self, visit);
-    visit("graph", self.graph);
-    visit("update", self.update);
+    visit("graph", self.graph, options::required);
     visit("result", self.result);
     visit("higher_is_better", self.higher_is_better);
     visit("keras_class", self.keras_class);
@@ -38,8 +36,8 @@ class TracedMetric : public NamedMetric<TracedMetric, TracedMetricOptions> {
   static constexpr const char* kClassName = "TracedMetric";
 
   explicit TracedMetric(const Options& options)
-      : NamedMetric(options), stateful_(!options.update.spec.nodes().empty()),
-        function_(stateful_ ? options.update.spec : options.graph.spec), result_(options.result.spec) {
+      : NamedMetric(options), stateful_(!options.result.spec.nodes().empty()), function_(options.graph.spec),
+        result_(options.result.spec) {
     const graph::GraphSpec& spec = function_.spec();
     if (spec.inputs().size() != 2)
       throw std::invalid_argument("TracedMetric: the graph takes (y_true, y_pred)");

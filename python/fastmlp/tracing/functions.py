@@ -85,5 +85,5 @@ def traced_stateful_metric_core(metric, true_width, pred_width, dtype):
         value = totals.node_of(value)
         totals.spec.set_outputs([value])
     return _core.registries["metric"].create(
-        "TracedMetric", {"name": name, "update": tracer.spec.config, "result": totals.spec.config,
+        "TracedMetric", {"name": name, "graph": tracer.spec.config, "result": totals.spec.config,
                          "higher_is_better": bool(getattr(metric, "higher_is_better", False))})
