@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from fastmlp import _dtypes, _registered
-from fastmlp._interop import activations, layer_catalog, optimizer_variables, shapes
+from fastmlp._interop import activations, custom_layers, layer_catalog, optimizer_variables, shapes
 from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError
 from fastmlp._interop.graph import CompileState, LayerNode, ModelGraph, OptimizerState, TensorRef, sequential
 
@@ -137,6 +137,11 @@ def _unshared_prelu(node, input_shape):
 
 def _fastmlp_layer(node, dtype):
     from fastmlp import layers
+    if node.custom is not None:  # a user's layer, by its registered class
+        try:
+            return node.custom["class"].from_config({**node.config, "dtype": dtype})
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"layer {node.name!r} ({node.class_name}): {error}") from None
     class_name, config = _layer_config(node)
     try:
         return getattr(layers, class_name).from_config({**config, "dtype": dtype})
@@ -375,12 +380,9 @@ def _keras_layer_config(layer):
 
 
 def _keras_node(layer, inbound):
-    from fastmlp.layers.layer import CoreLayer
-    from fastmlp.layers.user_layer import Layer
-    if isinstance(layer, Layer) and not isinstance(layer, CoreLayer):
-        raise ValueError(f"layer {layer.name!r} is a {type(layer).__name__}, a layer written in Python (traced by "
-                         "fastmlp); Keras and ONNX files cannot hold those yet: save the model as .fmlp, which keeps "
-                         "the traced graph and loads in Python and C++")
+    if custom_layers.is_custom(layer):
+        config, weights, custom = custom_layers.describe(layer)
+        return LayerNode(type(layer).__name__, config, inbound, weights, custom)
     class_name, config = _keras_layer(layer)
     arrays = layer.get_weights()
     names = layer_catalog.weight_names(class_name, config)
@@ -410,7 +412,10 @@ def graph_from_model(model, include_optimizer=True):
         shape = [None, *model.input_shape[1:]]
         first = ("InputLayer", layer_catalog.make_config("InputLayer", core.input_names[0], batch_shape=shape,
                                                          dtype=model.dtype), {})
-        graph = sequential([first, *[_sequential_triple(layer) for layer in layers]], name=model.name)
+        nodes = [_keras_node(layer, []) for layer in layers]
+        graph = sequential([first, *[(node.class_name, node.config, node.weights) for node in nodes]], name=model.name)
+        for written, node in zip(graph.layers[1:], nodes):
+            written.custom = node.custom
     else:
         nodes = [LayerNode("InputLayer", layer_catalog.make_config("InputLayer", name, batch_shape=[None, *shape],
                                                                    dtype=model.dtype))
@@ -429,14 +434,13 @@ def graph_from_model(model, include_optimizer=True):
                            [TensorRef(tensor_names[t]) for t in core.outputs], name=model.name, kind="Functional",
                            input_keys=model._input_keys, output_keys=model._output_keys)
     graph.validate()
-    if core.compiled:
+    # A traced loss or metric is a function of the user's that a Keras file cannot name: the file then
+    # holds the model uncompiled, as Keras writes a model compiled with an unregistered function.
+    traced = any(item is not None and item.class_name.startswith("Traced")
+                 for item in [*core.losses, *[m for metrics in core.output_metrics for m in metrics]])
+    if core.compiled and not traced:
         graph.compile = _compile_state(model, graph, include_optimizer)
     return graph
-
-
-def _sequential_triple(layer):
-    node = _keras_node(layer, [])
-    return node.class_name, node.config, node.weights
 
 
 def _keras_identifier(identifier, kind):

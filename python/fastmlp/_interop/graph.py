@@ -62,6 +62,7 @@ class LayerNode:
     config: dict
     inbound: list = dataclasses.field(default_factory=list)
     weights: dict = dataclasses.field(default_factory=dict)
+    custom: Optional[dict] = None  # a user's layer: what custom_layers.py knows of it
 
     @property
     def name(self):
@@ -216,7 +217,8 @@ class ModelGraph:
         for node in self.keras_order():
             if not node.trainable:
                 continue
-            trainable = layer_catalog.trainable_weight_names(node.class_name, node.config)
+            trainable = node.custom["trainable"] if node.custom is not None else \
+                layer_catalog.trainable_weight_names(node.class_name, node.config)
             pairs.extend((node.name, weight) for weight in node.weights if weight in trainable)
         return pairs
 

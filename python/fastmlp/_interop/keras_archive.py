@@ -17,8 +17,8 @@ import zipfile
 
 import numpy as np
 
-from fastmlp._interop import (atomic, hdf5_checks, hdf5_probe, keras_config, layer_catalog, optimizer_variables,
-                              optional, shapes)
+from fastmlp._interop import (atomic, custom_layers, hdf5_checks, hdf5_probe, keras_config, layer_catalog,
+                              optimizer_variables, optional, shapes)
 from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 CONFIG = "config.json"
@@ -133,12 +133,17 @@ def _named_groups(h5):
 
 def _load_weights(graph, h5, path, limit):
     named = _named_groups(h5)
+    if any(node.custom is not None for node in graph.layers):
+        try:
+            shapes.infer_shapes(graph)  # a user's layer learns its weights' names and shapes for its input
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{path}: {error}") from None
     for node, slot in weight_slots(graph):
         group = named.get(node.name)
         if group is None:  # a file without Keras 3's name tags: by slot
             group = _vars_group(h5, slot)
         datasets = _datasets(group, path)
-        names = layer_catalog.weight_names(node.class_name, node.config)
+        names = custom_layers.weight_names(node)
         if len(datasets) != len(names):
             raise ModelFileError(f"{path}: layer {node.name!r} ({node.class_name}) should hold {len(names)} "
                                  f"arrays {names}, the file has {len(datasets)}")

@@ -8,7 +8,7 @@ writes, in the layer order Keras will rebuild (see ``ModelGraph.keras_order``).
 import copy
 import warnings
 
-from fastmlp._interop import activations, layer_catalog, shapes
+from fastmlp._interop import activations, custom_layers, layer_catalog, shapes
 from fastmlp._interop.errors import MALFORMED_CONFIG_ERRORS, ModelFileError, UnsupportedLayerError
 from fastmlp._interop.graph import CompileState, LayerNode, ModelGraph, OptimizerState, TensorRef, walk_back
 
@@ -27,13 +27,16 @@ def _layer_config(entry, where):
     config = entry.get("config") if isinstance(entry, dict) else None
     if not isinstance(class_name, str) or not isinstance(config, dict):
         raise ModelFileError(f"{where}: a layer entry lacks its class_name or config")
-    layer_catalog.check_supported(class_name, where=f"layer {config.get('name', entry.get('name'))!r} in {where}")
+    custom = custom_layers.registered_class(entry) is not None  # a user's layer, registered by name
+    if not custom:
+        layer_catalog.check_supported(class_name, where=f"layer {config.get('name', entry.get('name'))!r} in {where}")
     config = _strip_object_ids(copy.deepcopy(config))
     if "name" not in config and isinstance(entry.get("name"), str):
         config["name"] = entry["name"]
     if not isinstance(config.get("name"), str):
         raise ModelFileError(f"{where}: a {class_name} layer has no name")
-    _upgrade_keras2(class_name, config)
+    if not custom:
+        _upgrade_keras2(class_name, config)
     return class_name, config
 
 
@@ -149,8 +152,15 @@ def _sequential(entries, config, name, where):
             nodes.append(LayerNode("InputLayer", layer_catalog.make_config(
                 "InputLayer", _unique(f"{layer_config['name']}_input", entries), batch_shape=list(batch_shape))))
         inbound = [TensorRef(nodes[-1].name)] if nodes else []
-        nodes.append(LayerNode(class_name, layer_config, inbound))
+        nodes.append(LayerNode(class_name, layer_config, inbound, custom=_custom(entry)))
     return ModelGraph(nodes, [TensorRef(nodes[0].name)], [TensorRef(nodes[-1].name)], name=name, kind="Sequential")
+
+
+def _custom(entry):
+    """What a node of a user's registered layer starts with (custom_layers.py completes it), or None."""
+    cls = custom_layers.registered_class(entry)
+    return None if cls is None else {"class": cls, "module": entry.get("module"),
+                                     "registered_name": entry.get("registered_name")}
 
 
 def _unique(name, entries):
@@ -170,7 +180,7 @@ def _functional(entries, config, name, where):
         if layer_config["name"] in by_name:
             raise ModelFileError(f"{where}: two layers are named {layer_config['name']!r}")
         inbound = _inbound(entry, layer_config["name"], where)
-        by_name[layer_config["name"]] = LayerNode(class_name, layer_config, inbound)
+        by_name[layer_config["name"]] = LayerNode(class_name, layer_config, inbound, custom=_custom(entry))
     inputs, input_keys = _refs(config.get("input_layers"), where, "inputs")
     outputs, output_keys = _refs(config.get("output_layers"), where, "outputs")
     return ModelGraph(_topological(by_name, where), inputs, outputs, name=name, kind="Functional",
@@ -205,6 +215,8 @@ def _tensor(ref, shape, dtype):
 def _layer_entry(node, shape_of, functional, dtype="float32"):
     entry = {"module": "keras.layers", "class_name": node.class_name, "config": copy.deepcopy(node.config),
              "registered_name": None}
+    if node.custom is not None:  # a user's layer: Keras finds its class by the registered name
+        entry.update(module=node.custom["module"], registered_name=node.custom["registered_name"])
     if node.inbound:
         input_shapes = [list(shape_of[ref.layer]) for ref in node.inbound]
         merge = node.class_name in layer_catalog.MERGE_LAYERS

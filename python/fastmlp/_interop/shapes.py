@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from fastmlp._interop import activations, layer_catalog
+from fastmlp._interop import activations, custom_layers, layer_catalog
 
 
 def _axis(axis, rank, where):
@@ -55,6 +55,8 @@ def output_shape(node, input_shapes):
         ValueError: when the layer's weights or config do not fit its inputs.
     """
     where = f"layer {node.name!r} ({node.class_name})"
+    if node.custom is not None:
+        return custom_layers.output_shape(node, input_shapes)
     config = layer_catalog.with_defaults(node.class_name, node.config)
     class_name = node.class_name
     if class_name == "InputLayer":
@@ -102,6 +104,8 @@ def infer_shapes(graph):
 def expected_weight_shapes(node, input_shape):
     """``{weight name: shape}`` the layer's variables must have for an input of ``input_shape``
     (None where the input's size is unknown), in Keras's order."""
+    if node.custom is not None:
+        return custom_layers.weight_shapes(node, input_shape)
     config = layer_catalog.with_defaults(node.class_name, node.config)
     names = layer_catalog.weight_names(node.class_name, node.config)
     rank = len(input_shape)
