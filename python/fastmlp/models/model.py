@@ -104,6 +104,7 @@ class Model:
             core.clear_compile()
         elif core.compiled:
             model.optimizer = getattr(optimizers, core.optimizer.class_name)._wrap(core.optimizer)
+            model.optimizer._attach(model)
             identifiers = [None if loss is None else losses.identifier_of(loss) for loss in core.losses]
             model.loss = identifiers[0] if len(identifiers) == 1 else identifiers
             model.compiled_metrics = [metrics_module.identifier_of(metric) for metric in core.metrics]
@@ -324,6 +325,7 @@ class Model:
         metric_lists = arguments.metrics_per_output(metrics, names)
         metric_objects = [[metrics_module.get(metric) for metric in metric_list] for metric_list in metric_lists]
         optimizer = optimizers.get(optimizer)
+        optimizer._attach(self)
         loss_objects = [None if item is None else losses.get(item) for item in loss_list]
         try:
             weights = [float(w) for w in weights]

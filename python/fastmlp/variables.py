@@ -1,0 +1,365 @@
+"""Variable: Keras's variable, holding a weight or a piece of state as a NumPy array.
+
+A variable is one of two things:
+
+- a view of memory the C++ core owns (``layer.kernel``, ``model.weights``, ``optimizer.variables``),
+  made by ``Variable._view``: each access fetches the current NumPy view again, so the variable stays
+  valid after the model rebuilds, and ``assign`` writes into the model;
+- a standalone variable, ``Variable(initializer, shape, dtype, ...)`` as in Keras, holding its own
+  array (what a user Metric's ``add_variable`` makes).
+
+Either acts as an array: NumPy functions, ufuncs and operators take it and return plain arrays
+(``np.asarray(v)`` is a view of its memory, not a copy), and ``v[...] = x`` or ``v += x`` write in
+place. ``.numpy()`` gives a copy, as Keras's does. Arrays that layers and models return are NumPy arrays
+already; ``fastmlp.ops.convert_to_numpy(x)`` takes either, for scripts written for tensors.
+"""
+
+import operator
+
+import numpy as np
+
+from fastmlp import _dtypes
+from fastmlp._naming import unique_name
+
+_AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
+_SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
+
+
+class DTypeName(str):
+    """A dtype's name, "float32", as Keras's ``variable.dtype`` gives it, which also compares equal to
+    the NumPy dtype it names (``v.dtype == np.float32``), as scripts written for arrays compare it."""
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            return str.__eq__(self, other)
+        try:
+            return np.dtype(other) == np.dtype(str(self))
+        except TypeError:
+            return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = str.__hash__
+
+
+def _dtype_name(dtype, who):
+    """Keras's standardize_dtype for a variable: floats as fastmlp names them, other NumPy dtypes
+    (integer counters, bool) by NumPy's name."""
+    name = _dtypes._name_of(dtype)
+    if name in _dtypes.DTYPES:
+        return name
+    try:
+        found = np.dtype(name)
+    except TypeError:
+        found = None
+    if found is None or found.kind not in "biuf":
+        raise ValueError(f"{who}: dtype must name a NumPy number type such as 'float32' or 'int64', got {dtype!r}")
+    return found.name
+
+
+def _initial_array(initializer, shape, dtype, who):
+    """The standalone variable's first value: an array or number as given (converted to ``dtype``), or
+    what an initializer (a name, an object or a callable f(shape, dtype)) returns for ``shape``."""
+    if isinstance(initializer, str) or isinstance(initializer, dict):
+        from fastmlp import initializers
+        initializer = initializers.get(initializer)
+    if callable(initializer) and not isinstance(initializer, (np.ndarray, Variable)):
+        if shape is None:
+            raise ValueError(f"{who}: a variable made from an initializer needs a shape; got initializer="
+                             f"{initializer!r} and shape=None")
+        dtype = _dtypes.floatx() if dtype is None else dtype
+        value = np.asarray(initializer(shape, dtype=dtype))
+        return value.astype(_dtypes._NUMPY.get(dtype, dtype), copy=False), dtype
+    value = np.asarray(initializer)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: the initial value must be numbers, got {initializer!r}")
+    if dtype is None:
+        # Keras: an array keeps its dtype; a Python float takes floatx(), a Python int int32.
+        if isinstance(initializer, np.ndarray):
+            dtype = value.dtype.name
+        elif value.dtype.kind == "f":
+            dtype = _dtypes.floatx()
+        elif value.dtype.kind in "iu":
+            dtype = "int32"
+        else:
+            dtype = value.dtype.name
+    value = np.array(value, dtype=dtype, copy=True)
+    if shape is not None and tuple(shape) != value.shape:
+        raise ValueError(f"{who}: the initial value has shape {value.shape}, but shape={tuple(shape)} was given")
+    return value, dtype
+
+
+def _plain(value):
+    """An operand as NumPy sees it: a variable's array, anything else unchanged."""
+    return value.value if isinstance(value, Variable) else value
+
+
+class Variable:
+    """Keras's ``Variable(initializer, shape=None, dtype=None, trainable=True, autocast=True,
+    aggregation="none", synchronization="auto", name=None)``: a named array of state.
+
+    Args:
+        initializer: the initial value (an array or a number), or an initializer (a name such as
+            "zeros", a ``fastmlp.initializers`` object, or a callable ``f(shape, dtype)``), which then
+            needs ``shape``.
+        shape: the variable's shape (tuple of integers).
+        dtype: None (an array's own dtype; floatx() for an initializer or a Python float) or a NumPy
+            number type's name.
+        trainable, autocast, aggregation, synchronization: Keras's annotations, kept and shown; fastmlp
+            computes in one dtype, so autocast changes nothing.
+        name: the variable's name (no "/"); "variable", "variable_1", ... when None.
+    """
+
+    def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True, aggregation="none",
+                 synchronization="auto", name=None):
+        name = unique_name("variable") if name is None else name
+        if not isinstance(name, str) or "/" in name:
+            raise ValueError(f"Argument `name` must be a string and cannot contain character `/`. Received: name={name}")
+        if aggregation not in _AGGREGATIONS:
+            raise ValueError("Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, "
+                             f"`'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")
+        if synchronization not in _SYNCHRONIZATIONS:
+            raise ValueError("Invalid value for argument `synchronization`. Expected one of `None`, `'none'`, "
+                             f"`'on_read'`, `'on_write'`, `'auto'`. Received: synchronization={synchronization}")
+        if shape is not None:
+            shape = tuple(int(d) for d in shape)
+        if dtype is not None:
+            dtype = _dtype_name(dtype, f"Variable {name!r}")
+        self._array, dtype = _initial_array(initializer, shape, dtype, f"Variable {name!r}")
+        self._initializer = initializer
+        self._getter = None
+        self._view_shape = None
+        self._name = name
+        self._path = name
+        self._trainable = bool(trainable)
+        self._autocast = bool(autocast)
+        self._aggregation = "none" if aggregation is None else aggregation
+        self._synchronization = "none" if synchronization is None else synchronization
+
+    @classmethod
+    def _view(cls, getter, name, path, trainable=True, shape=None):
+        """A variable over memory held elsewhere (a weight in the C++ core).
+
+        Args:
+            getter: called with no arguments at every access, returns the current NumPy array (a view of
+                the C++ memory), so that the variable follows the memory after a model rebuilds it.
+            name: the weight's name ("kernel").
+            path: Keras's path ("dense/kernel").
+            trainable: a bool, or a callable with no arguments returning one (a layer's weight follows
+                the layer's trainable flag).
+            shape: the shape to show the array in (Keras's), when the memory holds it in another
+                (a bias stored as (1, n) shown as (n,)); None: the array's own.
+        """
+        variable = cls.__new__(cls)
+        variable._array = None
+        variable._initializer = None
+        variable._getter = getter
+        variable._view_shape = None if shape is None else tuple(int(d) for d in shape)
+        variable._name = str(name)
+        variable._path = str(path)
+        variable._trainable = trainable if callable(trainable) else bool(trainable)
+        variable._autocast = True
+        variable._aggregation = "none"
+        variable._synchronization = "auto"
+        return variable
+
+    # ---- the value -------------------------------------------------------------------------------
+    @property
+    def value(self):
+        """The variable's array itself (writing into it changes the variable)."""
+        if self._getter is None:
+            return self._array
+        array = self._getter()
+        if self._view_shape is not None and array.shape != self._view_shape:
+            array = array.reshape(self._view_shape)  # a view: the C++ buffers are contiguous
+        return array
+
+    def numpy(self):
+        """A copy of the value, as Keras's ``variable.numpy()``."""
+        return np.array(self.value, copy=True)
+
+    def assign(self, value):
+        """Writes ``value`` (an array of the variable's shape, or a number for a scalar variable) into
+        the variable's memory; returns the variable."""
+        target = self.value
+        value = np.asarray(_plain(value))
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"variable {self.path!r} takes numbers, got an array of dtype {value.dtype}")
+        if value.shape != target.shape:
+            raise ValueError("The shape of the target variable and the shape of the target value in "
+                             f"`variable.assign(value)` must match. variable.shape={self.shape}, "
+                             f"Received: value.shape={value.shape}. Target variable: {self!r}")
+        target[...] = value
+        return self
+
+    def assign_add(self, value):
+        return self.assign(self.value + np.asarray(_plain(value)))
+
+    def assign_sub(self, value):
+        return self.assign(self.value - np.asarray(_plain(value)))
+
+    # ---- what Keras's variable shows -------------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.value.shape)
+
+    @property
+    def ndim(self):
+        return self.value.ndim
+
+    @property
+    def dtype(self):
+        """The dtype's name, "float32", as Keras gives it (it also compares equal to np.float32)."""
+        return DTypeName(self.value.dtype.name)
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def path(self):
+        """Where the variable lives: "dense/kernel" for a layer's weight, the name for a standalone one."""
+        return self._path
+
+    @property
+    def trainable(self):
+        return bool(self._trainable()) if callable(self._trainable) else self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        if callable(self._trainable):
+            raise ValueError(f"variable {self.path!r} is trainable as its layer is: set the layer's trainable instead")
+        self._trainable = bool(value)
+
+    @property
+    def autocast(self):
+        return self._autocast
+
+    @property
+    def aggregation(self):
+        return self._aggregation
+
+    @property
+    def synchronization(self):
+        return self._synchronization
+
+    @property
+    def initializer(self):
+        return self._initializer
+
+    def __repr__(self):
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self.value}>"
+
+    # ---- the NumPy array protocol --------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        # The memory itself when no conversion is asked for: np.asarray(layer.kernel) is a view.
+        value = self.value
+        if dtype is not None and np.dtype(dtype) != value.dtype:
+            return value.astype(dtype)
+        return np.array(value, copy=True) if copy else value
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # Operands and out= targets as their arrays: np.add(v, 1, out=v) writes into the variable.
+        inputs = tuple(_plain(x) for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(_plain(x) for x in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def __getattr__(self, name):
+        # Array attributes a script written for NumPy weights reads (size, T, sum, reshape, flags, ...).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.value, name)
+
+    def __getitem__(self, index):
+        return self.value[index]
+
+    def __setitem__(self, index, value):
+        self.value[index] = _plain(value)
+
+    def __len__(self):
+        return len(self.value)
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def __bool__(self):
+        raise TypeError("A Keras Variable cannot be used as a boolean.")
+
+    def __int__(self):
+        return int(self._scalar())
+
+    def __float__(self):
+        return float(self._scalar())
+
+    def __index__(self):
+        return operator.index(self._scalar().item())
+
+    def _scalar(self):
+        value = self.value
+        if value.ndim > 0:
+            raise TypeError(f"Only scalar arrays can be converted to Python scalars. Got: shape={self.shape}")
+        return value
+
+    def __neg__(self):
+        return -self.value
+
+    def __pos__(self):
+        return +self.value
+
+    def __abs__(self):
+        return abs(self.value)
+
+    def __invert__(self):
+        return ~self.value
+
+    # In-place operators write into the memory, as they did on the NumPy views fastmlp gave before.
+    def _in_place(self, function, other):
+        function(self.value, _plain(other))
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(operator.iadd, other)
+
+    def __isub__(self, other):
+        return self._in_place(operator.isub, other)
+
+    def __imul__(self, other):
+        return self._in_place(operator.imul, other)
+
+    def __itruediv__(self, other):
+        return self._in_place(operator.itruediv, other)
+
+    def __reduce__(self):
+        # A copy (pickle, deepcopy) is a standalone variable holding the values, as Keras's copies are.
+        return (_standalone, (self.numpy(), self.name, self.path, self.trainable))
+
+    __hash__ = object.__hash__
+
+
+def _binary(function, reflected=False):
+    if reflected:
+        return lambda self, other: function(_plain(other), self.value)
+    return lambda self, other: function(self.value, _plain(other))
+
+
+for _name, _function in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+                         ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+                         ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
+                         ("or", operator.or_), ("xor", operator.xor)):
+    setattr(Variable, f"__{_name}__", _binary(_function))
+    setattr(Variable, f"__r{_name}__", _binary(_function, reflected=True))
+for _name, _function in (("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
+                         ("eq", operator.eq), ("ne", operator.ne)):
+    setattr(Variable, f"__{_name}__", _binary(_function))
+
+
+def _standalone(array, name, path, trainable):
+    variable = Variable(array, dtype=array.dtype, trainable=trainable, name=name)
+    variable._path = path
+    return variable
+
+
+__all__ = ["Variable"]
