@@ -668,10 +668,17 @@ class Model:
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """A new, untrained model with the architecture ``config`` describes (a Keras functional config)."""
         from fastmlp.models.loading import model_from_config
-        return model_from_config({"class_name": "Functional", "config": config})
+        return model_from_config({"class_name": "Functional", "config": config}, custom_objects=custom_objects)
+
+    def to_json(self, **kwargs):
+        """Keras's ``model.to_json()``: the model's architecture (no weights) as Keras 3 serializes it,
+        a JSON string that ``fastmlp.models.model_from_json`` and Keras's ``model_from_json`` read;
+        ``kwargs`` go to ``json.dumps`` (``indent=2``)."""
+        from fastmlp import saving
+        return saving.model_to_json(self, **kwargs)
 
     def __reduce__(self):
         # A built model travels as the bytes of its model file (weights, compile and training state),
