@@ -19,6 +19,9 @@ def get(identifier):
     """A Metric from a name (shown under that name, as in Keras: metrics=["mse"] logs "mse"), an
     instance, or Keras's serialized form."""
     if isinstance(identifier, Metric):
+        if not identifier._is_builtin():
+            raise TypeError(f"metric {identifier.name!r} is a Python Metric subclass: it runs on its own "
+                            "(update_state, result), not inside fit's C++ loop; compile with fastmlp's metrics")
         return identifier
     if isinstance(identifier, str):
         return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
