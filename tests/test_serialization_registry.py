@@ -208,3 +208,24 @@ def test_custom_objects_reach_layer_lookups(clean_registry):
     model = fm.models.model_from_config({"class_name": "Sequential", "config": {**config, "layers": [
         config["layers"][0], registered]}})
     assert type(model.layers[0]) is ScaledDense
+
+
+def test_bad_configs_are_clear_errors():
+    cases = [({"class_name": 5, "config": {}}, TypeError, "string"),
+             ({"class_name": "Dense", "config": "x"}, TypeError, "must be a dict"),
+             ({"class_name": "function", "config": "no_such_function"}, TypeError, "Could not locate function"),
+             ({"class_name": "Dense", "config": {"units": -1, "name": "a"}}, ValueError, "units"),
+             ({"class_name": "Adam", "config": {"beta_1": "x"}}, TypeError, "beta_1"),
+             (b"bytes", TypeError, "parse")]
+    for config, error, match in cases:
+        with pytest.raises(error, match=match):
+            saving.deserialize_keras_object(config)
+    for obj, error in ((3j, TypeError), (object(), TypeError), (lambda x: x, ValueError)):
+        with pytest.raises(error):
+            saving.serialize_keras_object(obj)
+    # Every fastmlp form reads back: Keras's and fastmlp's own {"class_name", "config"}.
+    for obj in (layers.Dense(3, kernel_regularizer="l2", name="d"), fm.losses.Huber(delta=2.0),
+                fm.optimizers.Adam(learning_rate=fm.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))):
+        for form in (saving.serialize_keras_object(obj), obj.serialize() if hasattr(obj, "serialize")
+                     else layers.serialize(obj)):
+            assert saving.deserialize_keras_object(form).get_config() == obj.get_config()

@@ -67,7 +67,8 @@ def test_variable_operators_return_arrays():
              "mul": (k * 2, a * 2), "rtruediv": (1 / (k + 10), 1 / (a + 10)), "matmul": (k @ x, a @ x),
              "rmatmul": (np.ones((2, 4)) @ k, np.ones((2, 4)) @ a), "neg": (-k, -a),
              "abs": (abs(k), abs(a)), "pow": (k ** 2, a ** 2), "gt": (k > 0, a > 0), "eq": (k == a, a == a),
-             "ufunc": (np.exp(k), np.exp(a)), "sum": (np.sum(k, axis=0), a.sum(axis=0)), "getitem": (k[1:, 0], a[1:, 0])}
+             "ufunc": (np.exp(k), np.exp(a)), "sum": (np.sum(k, axis=0), a.sum(axis=0)),
+             "getitem": (k[1:, 0], a[1:, 0])}
     for label, (got, expected) in cases.items():
         assert type(got) is np.ndarray, label
         np.testing.assert_array_equal(got, expected, err_msg=label)

@@ -285,8 +285,10 @@ def _fastmlp_object(kind, class_name, config):
     module = _fastmlp_modules()[kind]
     if kind == "layers":
         node = LayerNode(class_name, config)
-        layer = fastmlp_models._fastmlp_layer(node, _dtypes.standardize(config.get("dtype"), class_name))
-        return layer
+        try:
+            return fastmlp_models._fastmlp_layer(node, _dtypes.standardize(config.get("dtype"), class_name))
+        except ModelFileError as error:  # the loaders' error, for a config that is no file's
+            raise ValueError(str(error)) from None
     config = fastmlp_models._strip_locators(config)
     return fastmlp_models._deserialized({"class_name": class_name, "config": config}, module)
 
@@ -318,6 +320,8 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         return {key: deserialize_keras_object(value, custom_objects) for key, value in config.items()}
     class_name, inner = config["class_name"], config["config"]
     module, registered_name = config.get("module"), config.get("registered_name")
+    if not isinstance(class_name, str):
+        raise TypeError(f"a serialized object's class_name must be a string, got {class_name!r}")
     if class_name == "__numpy__":
         return np.array(inner["value"], dtype=inner["dtype"])
     if class_name == "__tuple__":
@@ -340,8 +344,10 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
             return _keras_model_from_config(config)
         found, kind = _builtin_class(class_name, module)
         if found is not None:
-            if isinstance(inner, str):  # a name, as Keras 2 wrote some objects
-                return _fastmlp_modules()[kind].get(inner)
+            if isinstance(inner, str) and hasattr(_fastmlp_modules()[kind], "get"):
+                return _fastmlp_modules()[kind].get(inner)  # a name, as Keras 2 wrote some objects
+            if not isinstance(inner, dict):
+                raise TypeError(f"the config of {class_name!r} must be a dict, got {inner!r}")
             return _fastmlp_object(kind, class_name, inner)
     raise TypeError(f"Could not locate class {class_name!r}. Make sure custom classes are decorated with "
                     "`@fastmlp.saving.register_keras_serializable()`, or passed in `custom_objects`. Full object "

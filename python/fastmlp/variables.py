@@ -116,7 +116,8 @@ class Variable:
                  synchronization="auto", name=None):
         name = unique_name("variable") if name is None else name
         if not isinstance(name, str) or "/" in name:
-            raise ValueError(f"Argument `name` must be a string and cannot contain character `/`. Received: name={name}")
+            raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
+                             f"Received: name={name}")
         if aggregation not in _AGGREGATIONS:
             raise ValueError("Invalid value for argument `aggregation`. Expected one of `None`, `'none'`, `'mean'`, "
                              f"`'sum'`, `'only_first_replica'`. Received: aggregation={aggregation}")

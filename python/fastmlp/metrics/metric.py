@@ -144,7 +144,8 @@ class Metric(_registered.CoreView):
             # Keras's Accuracy used on its own compares values exactly (in fit, "accuracy" is the
             # accuracy the loss calls for, which the core resolves).
             if y_true.shape != y_pred.shape:
-                raise ValueError(f"Accuracy needs y_true and y_pred of one shape, got {y_true.shape} and {y_pred.shape}")
+                raise ValueError(f"Accuracy needs y_true and y_pred of one shape, got {y_true.shape} and "
+                                 f"{y_pred.shape}")
             added = np.zeros(1)
             values = (y_true == y_pred).mean(axis=1)
             added[0] = values.sum() if weights is None or np.ndim(weights) == 0 else values @ weights
