@@ -182,6 +182,18 @@ def test_to_json_reads_in_keras_and_back():
         back = fm.models.model_from_json(theirs.to_json())
         back.set_weights(model.get_weights())
         np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    # A compiled model's JSON holds its compile_config, which both sides compile from, as Keras does.
+    model = _fastmlp_models()[0]
+    model.compile(fm.optimizers.Adam(0.01), "categorical_crossentropy", metrics=["accuracy"])
+    text = model.to_json()
+    ours, theirs = fm.models.model_from_json(text), keras.models.model_from_json(text)
+    assert (type(ours.optimizer).__name__, ours.loss) == ("Adam", "categorical_crossentropy")
+    assert type(theirs.optimizer).__name__ == "Adam" and theirs.loss == "categorical_crossentropy"
+    assert float(ours.optimizer.learning_rate) == pytest.approx(float(theirs.optimizer.learning_rate))
+    k_model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    k_model.compile("sgd", "mse", metrics=["mae"])
+    ours = fm.models.model_from_json(k_model.to_json())
+    assert (type(ours.optimizer).__name__, ours.loss, [m.name for m in ours.compiled_metrics]) == ("SGD", "mse", ["mae"])
     for bad in ("{", "[1, 2]", '{"class_name": "Nope", "config": {}}'):
         with pytest.raises((ValueError, TypeError)):
             fm.models.model_from_json(bad)

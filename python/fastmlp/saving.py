@@ -369,14 +369,16 @@ def _instance(cls, inner, full):
 
 
 def _keras_model_from_config(serialized):
-    """A fastmlp model from Keras 3's serialized model (to_json's, Keras's) or fastmlp's config form."""
+    """A fastmlp model from Keras 3's serialized model (to_json's, Keras's) or fastmlp's config form;
+    compiled as its ``compile_config`` says, as Keras's deserialization compiles it."""
     from fastmlp._interop import fastmlp_models, keras_config
     from fastmlp.models.loading import model_from_config
     keras_form = any(isinstance(entry, dict) and "module" in entry
                      for entry in (serialized.get("config") or {}).get("layers") or [])
     if keras_form:
-        return fastmlp_models.model_from_graph(keras_config.graph_from_config(serialized, "the model config"),
-                                               compile=False)
+        graph = keras_config.graph_from_config(serialized, "the model config")
+        graph.compile = keras_config.compile_state_from_config(serialized.get("compile_config"), "the model config")
+        return fastmlp_models.model_from_graph(graph, compile=True)
     return model_from_config({"class_name": serialized["class_name"], "config": serialized["config"]})
 
 
