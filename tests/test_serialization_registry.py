@@ -241,3 +241,25 @@ def test_bad_configs_are_clear_errors():
         for form in (saving.serialize_keras_object(obj), obj.serialize() if hasattr(obj, "serialize")
                      else layers.serialize(obj)):
             assert saving.deserialize_keras_object(form).get_config() == obj.get_config()
+
+
+def test_loaders_take_keras_custom_objects(tmp_path, monkeypatch):
+    from fastmlp.models import loading
+    model = _fastmlp_models()[0]
+    model.compile("adam", "categorical_crossentropy")
+    path = tmp_path / "m.fmlp"
+    model.save(path)
+    loaded = fm.models.load_model(path, None, False)  # Keras's order: filepath, custom_objects, compile
+    assert loaded.optimizer is None and loaded.built
+    # custom_objects are in force while the file is read: every lookup inside the loader sees them.
+    seen = []
+    original = loading._load_model
+    monkeypatch.setattr(loading, "_load_model", lambda *args: (seen.append(saving.get_registered_object("S")),
+                                                                original(*args))[1])
+    loaded = saving.load_model(path, custom_objects={"S": Scaler}, safe_mode=True)
+    assert seen == [Scaler] and loaded.optimizer is not None
+    assert saving.get_registered_object("S") is None  # and only then
+    config = model.get_config()
+    with pytest.raises(TypeError, match="dicts"):
+        fm.Sequential.from_config(config, custom_objects=[Scaler])
+    assert type(fm.Sequential.from_config(config, custom_objects={"S": Scaler})) is fm.Sequential
