@@ -295,7 +295,7 @@ def test_graph_errors_say_what_to_fix():
         np.asarray(inputs)
 
 
-def test_a_subclassed_model_with_call_is_refused_with_what_is_supported():
+def test_a_subclassed_model_with_call_is_traced_at_its_first_data():
     class MyModel(fm.Model):
         def __init__(self):
             super().__init__()
@@ -304,8 +304,9 @@ def test_a_subclassed_model_with_call_is_refused_with_what_is_supported():
         def call(self, inputs):
             return self.dense(inputs)
 
-    with pytest.raises(TypeError, match="functional API"):
-        MyModel()
+    model = MyModel()
+    assert model.predict(np.ones((3, 2), np.float32), verbose=0).shape == (3, 1)
+    assert model.count_params() == 3
 
     class Wrapped(fm.Model):  # a subclass that only names its graph is fine
         def __init__(self):

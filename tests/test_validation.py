@@ -181,10 +181,10 @@ def test_bad_layer_arguments_raise_clear_errors(what, call, error, phrase):
     ({"optimizer": 3, "loss": "mse"}, TypeError, "optimizer"),
     ({"optimizer": "sgd", "loss": "msee"}, ValueError, "mean_squared_error"),
     ({"optimizer": "sgd", "loss": None}, ValueError, "needs a loss"),
-    ({"optimizer": "sgd", "loss": lambda t, p: 0}, TypeError, "loss"),
+    ({"optimizer": "sgd", "loss": lambda t, p: 0}, TypeError, "loss <lambda> must compute its result"),
     ({"optimizer": "sgd", "loss": "mse", "metrics": ["acuracy"]}, ValueError, "accuracy"),
     ({"optimizer": "sgd", "loss": "mse", "metrics": "accuracy"}, TypeError, "list"),
-    ({"optimizer": "sgd", "loss": "mse", "metrics": [len]}, TypeError, "metrics"),
+    ({"optimizer": "sgd", "loss": "mse", "metrics": [len]}, TypeError, "metric 'len' cannot be traced"),
     ({"optimizer": "sgd", "loss": "mse", "bogus": 1}, TypeError, "bogus"),
 ], ids=["optimizer name", "optimizer type", "loss name", "no loss", "python loss", "metric name",
         "metrics not a list", "python metric", "unknown argument"])

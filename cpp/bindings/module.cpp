@@ -29,6 +29,7 @@ PYBIND11_MODULE(_core, m) {
   bindings::register_io(m);
   bindings::register_threads(m);
   bindings::register_distribution(m);
+  bindings::register_graph(m);
   // float32 models at the top level (as before float64 existed), float64 ones in _core.float64.
   bindings::register_scalar<float>(m);
   pybind11::module_ float64 = m.def_submodule("float64", "The float64 twins of _core's models, layers and arrays.");

@@ -12,6 +12,7 @@ void register_fit_options(py::module_& m);  // FitOptions
 void register_io(py::module_& m);       // ModelFileError, load_model and load_model_from_bytes (any dtype)
 void register_threads(py::module_& m);  // set_num_threads, get_num_threads
 void register_distribution(py::module_& m);  // Communicator (subclassed in Python), DistributedError
+void register_graph(py::module_& m);    // graph.Spec (what fastmlp.ops traces into) and graph.run (for tests)
 
 // Scalar-dependent: bound once per scalar, the float ones in _core and the double ones under the
 // same names in _core.float64 (module.cpp). Each module's `dtype` attribute names its scalar.

@@ -23,6 +23,7 @@ from fastmlp import (activations, backend, callbacks, config, datasets, distribu
                      metrics, models, ops, optimizers, regularizers, saving, utils)
 from fastmlp.layers import Input, KerasTensor
 from fastmlp.models import Model, Sequential
+from fastmlp.layers.user_layer import Layer
 from fastmlp.variables import Variable
 
 __version__ = "0.1.0"
@@ -41,7 +42,7 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
-__all__ = ["Input", "KerasTensor", "Model", "Sequential", "activations", "backend", "callbacks", "config", "datasets",
+__all__ = ["Input", "KerasTensor", "Layer", "Model", "Variable", "Sequential", "activations", "backend", "callbacks", "config", "datasets",
            "distribution", "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
-           "saving", "utils", "Variable", "set_num_threads",
+           "saving", "utils", "set_num_threads",
            "get_num_threads", "__version__"]

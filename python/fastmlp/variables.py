@@ -6,11 +6,13 @@ A variable is one of two things:
   made by ``Variable._view``: each access fetches the current NumPy view again, so the variable stays
   valid after the model rebuilds, and ``assign`` writes into the model;
 - a standalone variable, ``Variable(initializer, shape, dtype, ...)`` as in Keras, holding its own
-  array (what a user Metric's ``add_variable`` makes).
+  array (what a user Metric's ``add_variable`` makes, or a user layer's ``add_weight`` until its layer
+  is traced: the core then takes the value over, ``_attach``, or views a loaded one, ``_adopt``).
 
 Either acts as an array: NumPy functions, ufuncs and operators take it and return plain arrays
 (``np.asarray(v)`` is a view of its memory, not a copy), and ``v[...] = x`` or ``v += x`` write in
-place. ``.numpy()`` gives a copy, as Keras's does. Arrays that layers and models return are NumPy arrays
+place. Inside a traced call (a user layer's ``call``, a loss, a metric) operators record ops of the
+graph instead, through ``fastmlp.ops``. ``.numpy()`` gives a copy, as Keras's does. Arrays that layers and models return are NumPy arrays
 already; ``fastmlp.ops.convert_to_numpy(x)`` takes either, for scripts written for tensors.
 """
 
@@ -113,7 +115,9 @@ class Variable:
     """
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True, aggregation="none",
-                 synchronization="auto", name=None):
+                 synchronization="auto", name=None, regularizer=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"Variable got unexpected arguments: {', '.join(kwargs)}")
         name = unique_name("variable") if name is None else name
         if not isinstance(name, str) or "/" in name:
             raise ValueError("Argument `name` must be a string and cannot contain character `/`. "
@@ -130,6 +134,7 @@ class Variable:
             dtype = _dtype_name(dtype, f"Variable {name!r}")
         self._array, dtype = _initial_array(initializer, shape, dtype, f"Variable {name!r}")
         self._initializer = initializer
+        self._regularizer = regularizer
         self._getter = None
         self._view_shape = None
         self._name = name
@@ -155,7 +160,7 @@ class Variable:
         """
         variable = cls.__new__(cls)
         variable._array = None
-        variable._initializer = None
+        variable._initializer = variable._regularizer = None
         variable._getter = getter
         variable._view_shape = None if shape is None else tuple(int(d) for d in shape)
         variable._name = str(name)
@@ -165,6 +170,33 @@ class Variable:
         variable._aggregation = "none"
         variable._synchronization = "auto"
         return variable
+
+    def _attach(self, getter, path=None):
+        """The core took this standalone variable over (its layer was traced): the value held so far is
+        copied into ``getter()``'s memory, which the variable views from now on, in its own shape."""
+        target = getter().reshape(self._array.shape)
+        target[...] = self._array
+        self._adopt(getter, path)
+
+    def _adopt(self, getter, path=None):
+        """The core already holds this variable's value (a loaded model): view it, copying nothing."""
+        if self._getter is None:
+            self._view_shape = self._array.shape
+        self._getter, self._array = getter, None
+        if path is not None:
+            self._path = path
+
+    # ---- what tracing reads ----------------------------------------------------------------------
+    def _initializer_config(self):
+        """The initializer as the core's graph takes it; "zeros" for a value (copied in by _attach)."""
+        from fastmlp import initializers
+        if self._initializer is None or not isinstance(self._initializer, (str, dict, initializers.Initializer)):
+            return "zeros"
+        return initializers._to_config(self._initializer)
+
+    def _regularizer_config(self):
+        from fastmlp import regularizers
+        return None if self._regularizer is None else regularizers._to_config(self._regularizer)
 
     # ---- the value -------------------------------------------------------------------------------
     @property
@@ -250,6 +282,10 @@ class Variable:
     def initializer(self):
         return self._initializer
 
+    @property
+    def regularizer(self):
+        return self._regularizer
+
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self.value}>"
 
@@ -305,13 +341,13 @@ class Variable:
         return value
 
     def __neg__(self):
-        return -self.value
+        return _traced("negative", self) if _tracing(self) else -self.value
 
     def __pos__(self):
         return +self.value
 
     def __abs__(self):
-        return abs(self.value)
+        return _traced("abs", self) if _tracing(self) else abs(self.value)
 
     def __invert__(self):
         return ~self.value
@@ -340,21 +376,40 @@ class Variable:
     __hash__ = object.__hash__
 
 
-def _binary(function, reflected=False):
+def _tracing(*operands):
+    """Whether an operator must record a graph op rather than compute: a trace is running (a user's
+    call, loss or metric), or an operand is a traced or Keras tensor."""
+    from fastmlp.layers.keras_tensor import is_symbolic
+    from fastmlp.tracing import tracer
+    from fastmlp.tracing.symbolic import SymbolicTensor
+    return tracer.active() is not None or any(isinstance(x, SymbolicTensor) or is_symbolic(x) for x in operands)
+
+
+def _traced(op, *operands):
+    from fastmlp import ops
+    return getattr(ops, op)(*operands)
+
+
+def _binary(function, op, reflected=False):
+    # NumPy on the value eagerly (what array code expects); the ops function of that name in a trace.
     if reflected:
-        return lambda self, other: function(_plain(other), self.value)
-    return lambda self, other: function(self.value, _plain(other))
+        return lambda self, other: (_traced(op, other, self) if op and _tracing(self, other)
+                                    else function(_plain(other), self.value))
+    return lambda self, other: (_traced(op, self, other) if op and _tracing(self, other)
+                                else function(self.value, _plain(other)))
 
 
-for _name, _function in (("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
-                         ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
-                         ("pow", operator.pow), ("matmul", operator.matmul), ("and", operator.and_),
-                         ("or", operator.or_), ("xor", operator.xor)):
-    setattr(Variable, f"__{_name}__", _binary(_function))
-    setattr(Variable, f"__r{_name}__", _binary(_function, reflected=True))
-for _name, _function in (("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge),
-                         ("eq", operator.eq), ("ne", operator.ne)):
-    setattr(Variable, f"__{_name}__", _binary(_function))
+for _name, _function, _op in (("add", operator.add, "add"), ("sub", operator.sub, "subtract"),
+                              ("mul", operator.mul, "multiply"), ("truediv", operator.truediv, "divide"),
+                              ("floordiv", operator.floordiv, "floor_divide"), ("mod", operator.mod, "mod"),
+                              ("pow", operator.pow, "power"), ("matmul", operator.matmul, "matmul"),
+                              ("and", operator.and_, None), ("or", operator.or_, None), ("xor", operator.xor, None)):
+    setattr(Variable, f"__{_name}__", _binary(_function, _op))
+    setattr(Variable, f"__r{_name}__", _binary(_function, _op, reflected=True))
+for _name, _function, _op in (("lt", operator.lt, "less"), ("le", operator.le, "less_equal"),
+                              ("gt", operator.gt, "greater"), ("ge", operator.ge, "greater_equal"),
+                              ("eq", operator.eq, "equal"), ("ne", operator.ne, "not_equal")):
+    setattr(Variable, f"__{_name}__", _binary(_function, _op))
 
 
 def _standalone(array, name, path, trainable):

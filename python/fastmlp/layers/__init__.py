@@ -9,13 +9,15 @@ average, maximum and minimum."""
 from fastmlp import _registered
 from fastmlp.layers.input_layer import Input, InputLayer
 from fastmlp.layers.keras_tensor import KerasTensor
-from fastmlp.layers.layer import PYTHON_PARAMETERS, Layer
+from fastmlp.layers.lambda_layer import Lambda
+from fastmlp.layers.layer import PYTHON_PARAMETERS, CoreLayer
+from fastmlp.layers.user_layer import Layer
 from fastmlp.layers.normalization import Normalization
 
 _registry = _registered.registry("layer")
 
 globals().update(_registered.view_classes(
-    "layer", Layer, __name__, lambda cls: _registered.describe(cls, "Keras's layer"),
+    "layer", CoreLayer, __name__, lambda cls: _registered.describe(cls, "Keras's layer"),
     skip=("name", "trainable"), extra=PYTHON_PARAMETERS))
 
 # Keras serializes a model used as a layer under the model's class name.
@@ -29,6 +31,9 @@ def _wrap(core):
         model = Model._from_core(core.model, compile=False)
         model._as_layer = core
         return model
+    if core.class_name == "TracedLayer":
+        from fastmlp.layers import tracing_layers
+        return tracing_layers.restore(core, globals()["TracedLayer"]._wrap)
     cls = globals().get(core.class_name)
     if cls is None:
         raise ValueError(f"fastmlp has no Python layer for the C++ layer type {core.class_name!r}")
@@ -74,5 +79,5 @@ _MERGES = ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "
 for _name in _MERGES:
     globals()[_name.lower()] = _merge_function(_name)
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Layer", "deserialize", "serialize",
+__all__ = ["Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "deserialize", "serialize",
            *(name.lower() for name in _MERGES), *_registered.entries("layer")]

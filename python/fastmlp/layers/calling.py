@@ -7,6 +7,8 @@ import numpy as np
 from fastmlp import _dtypes, _random
 from fastmlp._convert import as_float_array
 from fastmlp.layers.keras_tensor import KerasTensor, flatten, is_symbolic
+from fastmlp.layers.user_layer import NeedsFunctionalTrace
+from fastmlp.tracing.symbolic import is_traced
 
 
 def _tensors_of(layer, inputs):
@@ -37,6 +39,9 @@ def _ensure_built(layer, widths):
 
 def _output_shape(layer, tensors_shape):
     from fastmlp.layers import Flatten
+    traced = getattr(layer, "_output_sample_shape", None)
+    if traced is not None:  # a user's layer: the shape its call was traced to return
+        return (None, *traced)
     if isinstance(layer, Flatten):
         return (None, int(np.prod(tensors_shape[1:])))
     return (None, layer._layer_core().output_dim)
@@ -47,7 +52,7 @@ def call_symbolic(layer, inputs):
     tensors, _ = flatten(tensors, f"the inputs of layer {layer.name!r}")
     from fastmlp.layers import Flatten
     for tensor in tensors:
-        if tensor.ndim > 2 and not isinstance(layer, Flatten):
+        if tensor.ndim > 2 and not isinstance(layer, Flatten) and getattr(layer, "_traced_for", None) is None:
             raise ValueError(f"layer {layer.name!r} is called on samples of shape {tensor.shape[1:]}; fastmlp's "
                              "layers take rows of features: put a Flatten() layer first")
     _ensure_built(layer, [t.width for t in tensors])
@@ -93,6 +98,8 @@ def call_layer(layer, inputs, training=None, **kwargs):
         raise ValueError("masks are not supported: fastmlp's dense layers take every feature of every sample")
     if kwargs:
         raise TypeError(f"a layer call got unexpected arguments: {', '.join(kwargs)}")
+    if is_traced(inputs):  # a built-in layer inside a user layer's call: trace that call functionally
+        raise NeedsFunctionalTrace(layer.name)
     if is_symbolic(inputs):
         return call_symbolic(layer, inputs)
     return call_eager(layer, inputs, bool(training))

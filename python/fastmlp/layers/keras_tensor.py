@@ -44,35 +44,63 @@ class KerasTensor:
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
 
-    # Keras maps arithmetic on symbolic tensors to layers: x + y is Add()([x, y]).
+    # Keras maps arithmetic on symbolic tensors to layers: x + y is Add()([x, y]) for two tensors of one
+    # shape; anything else (x * 2.0, -x, x @ w) an op layer (fastmlp.ops on KerasTensors).
     def __add__(self, other):
-        return _merge("Add", self, other)
+        return _arithmetic("Add", "add", self, other)
 
     def __sub__(self, other):
-        return _merge("Subtract", self, other)
+        return _arithmetic("Subtract", "subtract", self, other)
 
     def __mul__(self, other):
-        return _merge("Multiply", self, other)
+        return _arithmetic("Multiply", "multiply", self, other)
 
     def __radd__(self, other):
-        return _merge("Add", other, self)
+        return _arithmetic("Add", "add", other, self)
 
     def __rsub__(self, other):
-        return _merge("Subtract", other, self)
+        return _arithmetic("Subtract", "subtract", other, self)
 
     def __rmul__(self, other):
-        return _merge("Multiply", other, self)
+        return _arithmetic("Multiply", "multiply", other, self)
+
+    def __truediv__(self, other):
+        return _op("divide", self, other)
+
+    def __rtruediv__(self, other):
+        return _op("divide", other, self)
+
+    def __pow__(self, other):
+        return _op("power", self, other)
+
+    def __matmul__(self, other):
+        return _op("matmul", self, other)
+
+    def __neg__(self):
+        return _op("negative", self)
+
+    def __abs__(self):
+        return _op("abs", self)
+
+    def __getitem__(self, key):
+        from fastmlp.layers.lambda_layer import Lambda
+        return Lambda(lambda x: x[key])(self)
 
     def __array__(self, *args, **kwargs):
         raise TypeError("a KerasTensor is symbolic: it has a shape but no values. Build a model with "
                         "fastmlp.Model(inputs, outputs) and call model.predict(x) to compute values")
 
 
-def _merge(class_name, a, b):
+def _arithmetic(class_name, op, a, b):
     from fastmlp import layers
-    if not (isinstance(a, KerasTensor) and isinstance(b, KerasTensor)):
-        raise TypeError(f"symbolic arithmetic combines two KerasTensors, got {a!r} and {b!r}")
-    return getattr(layers, class_name)()([a, b])
+    if isinstance(a, KerasTensor) and isinstance(b, KerasTensor) and a.shape == b.shape:
+        return getattr(layers, class_name)()([a, b])
+    return _op(op, a, b)
+
+
+def _op(name, *args):
+    from fastmlp import ops
+    return getattr(ops, name)(*args)
 
 
 def is_symbolic(value):

@@ -9,6 +9,7 @@ import numpy as np
 from fastmlp import _dtypes, _random, _registered
 from fastmlp._convert import as_float_array
 from fastmlp._naming import snake_case, unique_name
+from fastmlp.layers.user_layer import Layer
 from fastmlp.variables import Variable
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
@@ -48,8 +49,9 @@ def input_shape_of(shape, who):
     return shape
 
 
-class Layer(_registered.CoreView):
-    """What every fastmlp layer has: a name, weights and Keras's weight accessors."""
+class CoreLayer(_registered.CoreView, Layer):
+    """A built-in layer: a view of the C++ layer it holds (``self._core``), which owns its name, trainable
+    flag, options and weights. Every class of fastmlp.layers made from the core's registry is one."""
 
     _kind = "layer"
 
@@ -119,6 +121,9 @@ class Layer(_registered.CoreView):
         self._core.trainable = bool(value)
 
     def __setattr__(self, name, value):
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
         # Keras lets a script assign a layer's weight penalties; the core takes them from the next step.
         if name.endswith("_regularizer") and not name.startswith("_"):
             setter = getattr(self._core, f"set_{name}", None)
@@ -126,7 +131,7 @@ class Layer(_registered.CoreView):
                 raise AttributeError(f"{type(self).__name__}.{name} is fixed when the layer is created")
             setter(_registered.to_config_value(name, value))
             return
-        super().__setattr__(name, value)
+        object.__setattr__(self, name, value)
 
     # ---- weights ---------------------------------------------------------------------------------
     @property

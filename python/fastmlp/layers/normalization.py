@@ -6,10 +6,10 @@ import numpy as np
 
 from fastmlp import _registered
 from fastmlp._convert import as_float_array
-from fastmlp.layers.layer import PYTHON_PARAMETERS, Layer
+from fastmlp.layers.layer import PYTHON_PARAMETERS, CoreLayer
 
 
-class Normalization(Layer):
+class Normalization(CoreLayer):
     _class_name = "Normalization"
     __signature__ = _registered.signature("layer", "Normalization", skip=("name", "trainable"),
                                           extra=PYTHON_PARAMETERS)

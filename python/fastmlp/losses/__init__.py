@@ -9,13 +9,16 @@ function for each of its lower-case names. A model's loss is reduced as Keras's 
 import inspect
 
 from fastmlp import _registered
-from fastmlp.losses.loss import Loss, per_sample, python_parameters
+from fastmlp.losses import formulas
+from fastmlp.losses.loss import CoreLoss, per_sample, python_parameters
+from fastmlp.losses.user_loss import Loss, LossFunctionWrapper
+from fastmlp.tracing.symbolic import is_traced
 
 _registry = _registered.registry("loss")
 
 
 def _view_class(class_name):
-    cls = type(class_name, (Loss,), {
+    cls = type(class_name, (CoreLoss,), {
         "_class_name": class_name, "__module__": __name__,
         "__signature__": _registered.signature("loss", class_name, extra=python_parameters(class_name))})
     cls.__doc__ = _registered.describe(cls, "Keras's loss")
@@ -32,6 +35,8 @@ def _function(name, class_name, defaults):
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         y_true, y_pred = bound.arguments.pop("y_true"), bound.arguments.pop("y_pred")
+        if is_traced(y_true, y_pred):  # inside a user's loss or metric
+            return formulas.per_sample(class_name, dict(bound.arguments), y_true, y_pred)
         return per_sample(_registry.create(class_name, dict(bound.arguments)), y_true, y_pred)
 
     loss.__name__ = loss.__qualname__ = name
@@ -49,12 +54,15 @@ for _class_name, _entry in _registered.entries("loss").items():
 
 
 def get(identifier):
-    """A Loss from a name or alias ("mse", "MeanSquaredError", ...), a Loss, one of this module's
-    functions, or Keras's serialized form."""
-    if isinstance(identifier, Loss):
+    """A loss from a name or alias ("mse", "MeanSquaredError", ...), a Loss (built-in or your own
+    subclass), one of this module's functions, any function ``f(y_true, y_pred)`` (wrapped, as Keras
+    wraps it, and traced into the C++ loop), or Keras's serialized form."""
+    if isinstance(identifier, CoreLoss):
         if identifier.reduction != "sum_over_batch_size":
             raise ValueError(f"models train with reduction='sum_over_batch_size' (Keras's default); the loss "
                              f"{identifier.name!r} has reduction={identifier.reduction!r}")
+        return identifier
+    if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, dict) and "class_name" in identifier:
         return deserialize(identifier)
@@ -66,8 +74,10 @@ def get(identifier):
     if class_name is None:
         if identifier is None:
             raise ValueError("compile() needs a loss, such as loss='categorical_crossentropy'")
-        raise TypeError(f"loss must be a name such as 'mse', a fastmlp.losses.Loss or a fastmlp.losses function; "
-                        f"got {identifier!r} (custom Python losses cannot run inside the C++ training loop)")
+        if callable(identifier):
+            return LossFunctionWrapper(identifier)
+        raise TypeError(f"loss must be a name such as 'mse', a fastmlp.losses.Loss or a function "
+                        f"f(y_true, y_pred); got {identifier!r}")
     return globals()[class_name]()
 
 
@@ -92,5 +102,5 @@ def serialize(loss):
     return get(loss).serialize()
 
 
-__all__ = ["Loss", "deserialize", "get", "serialize",
+__all__ = ["Loss", "LossFunctionWrapper", "deserialize", "get", "serialize",
            *_registered.entries("loss"), *(a for e in _registered.entries("loss").values() for a in e["aliases"])]

@@ -7,9 +7,9 @@ import numpy as np
 
 from fastmlp import _registered
 from fastmlp._convert import as_targets
+from fastmlp.losses.user_loss import _REDUCTIONS, Loss
+from fastmlp.tracing.symbolic import is_traced
 
-# Keras's reductions of the per-sample losses.
-_REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None)
 
 
 def default_name(class_name):
@@ -25,8 +25,8 @@ def per_sample(core, y_true, y_pred):
     return core.per_sample(as_targets(y_true, "y_true", dtype), as_targets(y_pred, "y_pred", dtype))
 
 
-class Loss(_registered.CoreView):
-    """``loss(y_true, y_pred, sample_weight=None)`` returns the per-sample losses reduced as ``reduction``
+class CoreLoss(_registered.CoreView, Loss):
+    """A built-in loss, computed by the core. ``loss(y_true, y_pred, sample_weight=None)`` returns the per-sample losses reduced as ``reduction``
     says: "sum_over_batch_size" (the default: the mean over samples of the weighted losses), "sum",
     or "none"/None (the weighted per-sample losses)."""
 
@@ -48,6 +48,11 @@ class Loss(_registered.CoreView):
         return view
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if is_traced(y_true, y_pred):  # inside a user's loss or metric: the same formula, traced
+            from fastmlp.losses import formulas
+            from fastmlp.losses.user_loss import reduce_values
+            return reduce_values(formulas.per_sample(self._core.class_name, self.get_config(), y_true, y_pred),
+                                 self.reduction, sample_weight)
         values = per_sample(self._core, y_true, y_pred)
         if sample_weight is not None:
             values = values * np.asarray(sample_weight, dtype=values.dtype).reshape(-1)

@@ -7,6 +7,7 @@ categorical or sparse categorical accuracy.
 """
 
 from fastmlp import _registered
+from fastmlp.metrics.mean_metric_wrapper import MeanMetricWrapper
 from fastmlp.metrics.metric import Metric
 
 _registry = _registered.registry("metric")
@@ -19,7 +20,8 @@ def get(identifier):
     """A Metric from a name (shown under that name, as in Keras: metrics=["mse"] logs "mse"), an
     instance, or Keras's serialized form."""
     if isinstance(identifier, Metric):
-        if not identifier._is_builtin():
+        # A user's subclass reaches fit once it can be traced (a _traced_core, as metric functions have).
+        if not identifier._is_builtin() and not hasattr(identifier, "_traced_core"):
             raise TypeError(f"metric {identifier.name!r} is a Python Metric subclass: it runs on its own "
                             "(update_state, result), not inside fit's C++ loop; compile with fastmlp's metrics")
         return identifier
@@ -27,6 +29,10 @@ def get(identifier):
         return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
     if isinstance(identifier, dict) and "class_name" in identifier:
         return _registered.view_of(_registry.deserialize(identifier), globals())
+    if isinstance(identifier, MeanMetricWrapper) or hasattr(identifier, "_traced_core"):
+        return identifier
+    if callable(identifier) and not isinstance(identifier, type):
+        return MeanMetricWrapper(identifier)
     raise TypeError(f"metrics must be names such as 'accuracy' or fastmlp.metrics objects; got {identifier!r} "
                     "(custom Python metrics cannot run inside the C++ training loop)")
 
@@ -42,4 +48,4 @@ def serialize(metric):
     return get(metric).serialize()
 
 
-__all__ = ["Metric", "get", "serialize", *_registered.entries("metric")]
+__all__ = ["MeanMetricWrapper", "Metric", "get", "serialize", *_registered.entries("metric")]

@@ -20,7 +20,7 @@ def clone_model(model, input_tensors=None, clone_function=None):
     from fastmlp.models.sequential import Sequential
     if not isinstance(model, Model):
         raise TypeError(f"clone_model expects a fastmlp Sequential or Model, got {model!r}")
-    clone_function = clone_function or (lambda layer: type(layer).from_config(layer.get_config()))
+    clone_function = clone_function or _fresh_copy
     if isinstance(model, Sequential):
         if input_tensors is not None and input_layer_of(input_tensors) is None:
             raise TypeError(f"input_tensors must be a fastmlp Input, such as Input((64,)); got {input_tensors!r}")
@@ -49,8 +49,24 @@ def clone_model(model, input_tensors=None, clone_function=None):
             copies[id(layer)] = clone_function(layer)
         copy = copies[id(layer)]
         arguments = [tensors[source] for source in sources]
-        tensors.append(copy(arguments if copy._layer_core().takes_list else arguments[0]))
+        tensors.append(copy(arguments if _takes_list(copy, len(arguments)) else arguments[0]))
     outputs = [tensors[t] for t in core.outputs]
     if model._output_keys is not None:
         outputs = dict(zip(model._output_keys, outputs))
     return Model(inputs, outputs[0] if isinstance(outputs, list) and len(outputs) == 1 else outputs, name=model.name)
+
+
+def _fresh_copy(layer):
+    """A new layer with ``layer``'s parameters (Keras's default clone_function); a Lambda keeps its function,
+    which no config can hold."""
+    from fastmlp.layers.lambda_layer import Lambda
+    if isinstance(layer, Lambda):
+        return Lambda(layer.function, arguments=layer.arguments, dtype=layer.dtype)
+    return type(layer).from_config(layer.get_config())
+
+
+def _takes_list(layer, count):
+    """Whether a copy is called on a list: a user's layer not traced yet takes one when it has several inputs."""
+    if layer.__dict__.get("_core", True) is None and layer.__dict__.get("_functional") is None:
+        return count > 1
+    return layer._layer_core().takes_list

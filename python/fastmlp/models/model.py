@@ -10,12 +10,14 @@ import numpy as np
 
 from fastmlp import _core, _dtypes, _random, distribution as distribution_module, layers as layers_module, losses
 from fastmlp import metrics as metrics_module, optimizers
-from fastmlp._naming import unique_name
+from fastmlp._naming import snake_case, unique_name
 from fastmlp._sparse import take_rows
 from fastmlp.callbacks import CallbackList
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
 from fastmlp.layers.layer import weight_list
+from fastmlp.layers.user_layer import NeedsFunctionalTrace
+from fastmlp.tracing.symbolic import is_traced
 from fastmlp.models import arguments, data
 from fastmlp.models.summary import summary_lines
 
@@ -27,10 +29,6 @@ class _NotCompiledError(ValueError, RuntimeError):
 # compile()'s Keras arguments that only tell a Keras backend how to run: accepted, no effect.
 _EXECUTION_HINTS = ("run_eagerly", "jit_compile", "steps_per_execution", "auto_scale_loss")
 
-_SUBCLASS_HELP = ("fastmlp runs a model as a graph of layers in C++, so a Model subclass with a Python call() "
-                  "cannot run. Build the same network with the functional API (inputs = fastmlp.Input((n,)); "
-                  "x = layers.Dense(64)(inputs); ...; model = fastmlp.Model(inputs, outputs)) or with "
-                  "fastmlp.Sequential; a subclass may still call super().__init__(inputs, outputs)")
 
 
 class Model:
@@ -40,14 +38,22 @@ class Model:
     models may be used as layers."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
-        if callable(getattr(type(self), "call", None)):  # fastmlp's models have no call(): a subclass's
-            raise TypeError(_SUBCLASS_HELP)
-        if inputs is None or outputs is None:
-            raise TypeError("Model needs inputs and outputs: Model(inputs, outputs), with inputs from "
-                            "fastmlp.Input and outputs from layers called on them. " + _SUBCLASS_HELP)
-        kwargs.pop("dtype", None)
+        dtype = kwargs.pop("dtype", None)
         if kwargs:
             raise TypeError(f"Model got unexpected arguments: {', '.join(kwargs)}")
+        if inputs is None and outputs is None and callable(getattr(type(self), "call", None)):
+            # A subclass with call(): traced into a functional graph when it first meets data.
+            self.__dict__.update(_core=None, _subclass=dict(name=name or unique_name(snake_case(type(self).__name__)),
+                                                            trainable=trainable, dtype=_dtypes.standardize(dtype, "Model"),
+                                                            compile=None))
+            return
+        if inputs is None or outputs is None:
+            raise TypeError("Model needs inputs and outputs: Model(inputs, outputs), with inputs from "
+                            "fastmlp.Input and outputs from layers called on them; or subclass Model and define "
+                            "call(self, inputs)")
+        self._init_functional(inputs, outputs, name, trainable)
+
+    def _init_functional(self, inputs, outputs, name, trainable):
         input_list, self._input_keys = flatten(inputs, "Model inputs")
         output_list, self._output_keys = flatten(outputs, "Model outputs")
         for tensor in input_list:
@@ -75,6 +81,33 @@ class Model:
         self._graph_tensors = (input_list, output_list)
         if not trainable:
             self.trainable = False
+
+    # ---- a subclass with call() ---------------------------------------------------------------------
+    def _trace_subclass(self, x):
+        """A subclass's call() traced once, on Inputs shaped like its first data ``x``: the layers it calls
+        become a functional graph (the ops between them, layers of it), which the core then runs. Keras's
+        train_step and its kin cannot run in the C++ step (see _refuse_python_steps)."""
+        pending = self.__dict__.get("_subclass")
+        if pending is None or self.__dict__.get("_core") is not None:
+            return
+        from fastmlp.layers.input_layer import Input
+        inputs = [Input(shape=shape, dtype=pending["dtype"]) for shape in _sample_shapes(x)]
+        outputs = self.call(inputs[0] if len(inputs) == 1 else inputs)
+        self._init_functional(inputs[0] if len(inputs) == 1 else inputs, outputs, pending["name"],
+                              pending["trainable"])
+        if pending["compile"] is not None:
+            args, kwargs = pending["compile"]
+            self.compile(*args, **kwargs)
+
+    def build(self, input_shape=None):
+        """Keras's model.build((None, features)): a subclass traces its call() for that shape; a built
+        functional model only checks that it has one."""
+        if self.__dict__.get("_core") is None:
+            if input_shape is None:
+                raise ValueError("build() needs an input shape, such as build((None, 64))")
+            shapes = input_shape if isinstance(input_shape, list) else [input_shape]
+            self._trace_subclass([np.zeros((1, *[int(d) for d in tuple(s)[1:]])) for s in shapes]
+                                 if len(shapes) > 1 else np.zeros((1, *[int(d) for d in tuple(shapes[0])[1:]])))
 
     def _attach(self, core, layers=None, input_layers=None):
         """Starts as an uncompiled view of the C++ model ``core``, whose layers are viewed by ``layers``
@@ -286,9 +319,15 @@ class Model:
             raise ValueError("masks are not supported: fastmlp's dense layers take every feature of every sample")
         if kwargs:
             raise TypeError(f"a model call got unexpected arguments: {', '.join(kwargs)}")
+        if is_traced(inputs):  # a model inside a user layer's call: trace that call functionally
+            raise NeedsFunctionalTrace(self.name)
         if is_symbolic(inputs):
+            if self.__dict__.get("_core") is None:
+                self._trace_subclass(np.zeros((1, *inputs.shape[1:])) if isinstance(inputs, KerasTensor) else
+                                     [np.zeros((1, *t.shape[1:])) for t in inputs])
             self._ensure_symbolic_build(inputs)
             return calling.call_symbolic(self, inputs)
+        self._trace_subclass(inputs)
         if not training:
             return self.predict(inputs, verbose=0)
         xs = self._input_arrays(inputs)
@@ -315,6 +354,12 @@ class Model:
         for key in kwargs:
             if key not in _EXECUTION_HINTS:
                 raise TypeError(f"compile() got an unexpected argument {key!r}")
+        pending = self.__dict__.get("_subclass")
+        if pending is not None and self.__dict__.get("_core") is None:  # compiled when call() is traced
+            pending["compile"] = ((), dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights, metrics=metrics,
+                                           weighted_metrics=weighted_metrics, **kwargs))
+            self.__dict__.update(optimizer=optimizers.get(optimizer), loss=loss)
+            return
         if weighted_metrics:
             raise ValueError("weighted_metrics are not supported: metrics are computed without sample weights")
         names = self.output_names or ["output"]
@@ -331,12 +376,31 @@ class Model:
             weights = [float(w) for w in weights]
         except (TypeError, ValueError):
             raise TypeError(f"loss_weights must be numbers, got {loss_weights!r}") from None
-        self._core.compile([None if item is None else item._core for item in loss_objects], optimizer._core,
-                           [[metric._core for metric in metric_list] for metric_list in metric_objects], weights)
+        traced = any(_is_traced_object(item) for item in loss_objects) or \
+            any(_is_traced_object(metric) for metric_list in metric_objects for metric in metric_list)
+        if traced and not self._core.built:  # users' losses and metrics are traced for the output's width
+            self.__dict__["_pending_compile"] = dict(optimizer=optimizer, loss=loss, loss_weights=loss_weights,
+                                                     metrics=metrics, **kwargs)
+            self.optimizer, self.loss = optimizer, loss
+            return
+        self.__dict__["_pending_compile"] = None
+        widths = list(self._core.output_dims) if self._core.built else []
+        self._core.compile([None if item is None else _core_of(item, widths[index] if widths else None, self.dtype)
+                            for index, item in enumerate(loss_objects)], optimizer._core,
+                           [[_core_of(metric, widths[index] if widths else None, self.dtype) for metric in metric_list]
+                            for index, metric_list in enumerate(metric_objects)], weights)
         self.optimizer, self.loss = optimizer, loss
         self.compiled_metrics = [metric for metric_list in metric_objects for metric in metric_list]
 
+    def _finish_compile(self):
+        """A compile() that waited for the model to be built (to trace a user's loss or metric)."""
+        pending = self.__dict__.get("_pending_compile")
+        if pending is not None and self._core.built:
+            self.compile(**pending)
+
     def _require_compiled(self, caller):
+        if self.__dict__.get("_pending_compile") is not None:
+            return
         if not self._core.compiled:
             raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
 
@@ -360,7 +424,7 @@ class Model:
         return data.input_arrays(self, x, name)
 
     def _check_data(self, x, y, x_name="x", y_name="y"):
-        if not self._layers:
+        if not self.layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
         xs = self._input_arrays(x, x_name)
         ys = data.target_arrays(self, y, y_name)
@@ -418,6 +482,7 @@ class Model:
                 ``batch_size`` (results differ only with an activity regularizer).
             validation_freq: only 1 (validate after every epoch) is supported.
         """
+        self._trace_subclass(x)
         self._require_compiled("fit")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
@@ -496,6 +561,7 @@ class Model:
         """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *output losses,
         *metrics]`` (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get
         on_test_begin, on_test_batch_begin/end (with the running logs) and on_test_end."""
+        self._trace_subclass(x)
         self._require_compiled("evaluate")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("evaluate", steps=steps)
@@ -521,9 +587,10 @@ class Model:
         """Outputs of the model for inputs ``x``: a (samples, units) float32 array, or one per output
         (a list, or a dict when the outputs were given as one). ``callbacks`` get on_predict_begin,
         on_predict_batch_begin/end (with ``{"outputs": the batch's outputs}``) and on_predict_end."""
+        self._trace_subclass(x)
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
         arguments.no_steps("predict", steps=steps)
-        if not self._layers:
+        if not self.layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
         xs = self._input_arrays(x)
         if len(xs[0]) == 0:
@@ -551,6 +618,7 @@ class Model:
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics) before the step."""
+        self._trace_subclass(x)
         self._require_compiled("train_on_batch")
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
@@ -564,6 +632,7 @@ class Model:
         return _results(self._core.train_on_batch(xs, ys, weights), return_dict)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        self._trace_subclass(x)
         rows = len(self._input_arrays(x)[0])
         return self.evaluate(x, y, batch_size=rows or None, verbose=0, sample_weight=sample_weight,
                              return_dict=return_dict)
@@ -721,6 +790,35 @@ def one_dtype(layers):
                          f"({listed}). Give every layer and Input the same dtype= (or leave dtype=None and call "
                          "fastmlp.config.set_floatx(...) before making them)")
     return next(iter(found), _dtypes.floatx())
+
+
+def _is_traced_object(item):
+    """A user's loss or metric (traced for the model's output), as opposed to a built-in one."""
+    return item is not None and not hasattr(item, "_core") and hasattr(item, "_traced_core")
+
+
+def _core_of(item, width, dtype):
+    """The core loss or metric for compile(): a built-in one's own, a user's traced for ``width`` outputs
+    (and targets of the same width, as Keras's losses take them)."""
+    if _is_traced_object(item):
+        return item._traced_core(width, width, dtype)
+    return item._core
+
+
+def _sample_shapes(x):
+    """The sample shape of each input in a model's first data: one array, a list of arrays, or a dict."""
+    if isinstance(x, dict):
+        values = list(x.values())
+    elif isinstance(x, (list, tuple)) and len(x) > 1 and all(np.ndim(item) >= 2 for item in x) and \
+            len({np.shape(item)[0] for item in x}) == 1 and not all(np.ndim(item) == 1 for item in x):
+        values = list(x)
+    else:
+        values = [x]
+    shapes = []
+    for value in values:
+        shape = np.shape(value)
+        shapes.append(tuple(shape[1:]) if len(shape) > 1 else (1,))
+    return shapes
 
 
 def _test_batch_hooks(cbs):

@@ -9,6 +9,12 @@ from fastmlp.layers.layer import input_shape_of
 from fastmlp.models.model import Model, one_dtype, with_dtypes
 
 
+def _untraced(layer):
+    """A user's layer whose call has not been traced yet (it needs the shape of its input first)."""
+    return isinstance(layer, layers_module.Layer) and layer.__dict__.get("_core", True) is None and \
+        layer.__dict__.get("_functional") is None
+
+
 class Sequential(Model):
     """A linear stack of layers: ``Sequential([Input((64,)), Dense(50, activation="relu"), ...])``. A layer
     may be a model itself (``Sequential([encoder, Softmax()])``)."""
@@ -53,8 +59,13 @@ class Sequential(Model):
         if not isinstance(layer, (layers_module.Layer, Model)):
             raise TypeError(f"Sequential.add expects a fastmlp layer such as fastmlp.layers.Dense, or a model; "
                             f"got {layer!r}")
-        if any(existing is layer for existing in self._layers):
+        if any(existing is layer for existing in self.layers):
             raise ValueError(f"layer {layer.name!r} is already in this model")
+        if self._pending or (_untraced(layer) and not self._trace_for_output(layer)):
+            # A user's layer is traced for the shape it will receive: until the model knows it, this layer
+            # and those after it wait here (build() adds them).
+            self._pending.append(layer)
+            return
         declared = layer._input_shape if isinstance(layer, layers_module.Layer) else \
             (layer.input_shape[1:] if layer.built and not isinstance(layer.input_shape, list) else None)
         if declared is not None and not self._layers:
@@ -62,7 +73,8 @@ class Sequential(Model):
         elif declared is not None and isinstance(layer, layers_module.Layer):
             raise ValueError(f"layer {layer.name!r} declares an input shape but is not the first layer")
         shape = self._core.input_shape
-        if len(shape) > 1 and not self._layers and not isinstance(layer, layers_module.Flatten):
+        if len(shape) > 1 and not self._layers and not isinstance(layer, layers_module.Flatten) and \
+                getattr(layer, "_traced_for", None) is None:
             raise ValueError(f"inputs of shape {tuple(shape)} need a Flatten() layer first")
         was_built = layer.built
         # The core checks widths and refuses while training; only a layer it took joins the list.
@@ -115,18 +127,54 @@ class Sequential(Model):
             self._core.input_shape = list(input_shape_of(tuple(input_shape)[1:], "build"))
         if not self._core.input_shape:
             raise ValueError("build() needs an input shape, such as build((None, 64))")
-        if not self._layers:
+        if not self.layers:
             raise ValueError("the model has no layers; add one with model.add(...)")
-        if len(self._core.input_shape) > 1 and not isinstance(self._layers[0], layers_module.Flatten):
-            raise ValueError(f"inputs of shape {tuple(self._core.input_shape)} need a Flatten() layer first")
-        unbuilt = [layer for layer in self._layers if not layer.built]
-        self._core.build()
-        for layer in unbuilt:
-            layer._build()
+        if self._layers:
+            first = self._layers[0]
+            if len(self._core.input_shape) > 1 and not isinstance(first, layers_module.Flatten) and \
+                    getattr(first, "_traced_for", None) is None:
+                raise ValueError(f"inputs of shape {tuple(self._core.input_shape)} need a Flatten() layer first")
+            unbuilt = [layer for layer in self._layers if not layer.built]
+            self._core.build()
+            for layer in unbuilt:
+                layer._build()
+        pending, self.__dict__["_pending_layers"] = self._pending, []
+        for layer in pending:
+            self.add(layer)
+        self._finish_compile()
+
+    @property
+    def _pending(self):
+        return self.__dict__.setdefault("_pending_layers", [])
+
+    @property
+    def layers(self):
+        return super().layers + list(self._pending)
+
+    def _output_sample_shape(self):
+        """The shape of one sample of the model's output so far, or None while it is not known."""
+        if not self._core.input_shape:
+            return None
+        if not self._layers:
+            return tuple(self._core.input_shape)
+        last = self._layers[-1]
+        traced = getattr(last, "_output_sample_shape", None)
+        return tuple(traced) if traced is not None else (int(self._core.output_dims[0]),)
+
+    def _trace_for_output(self, layer):
+        """Traces a user's layer for the current output's shape; False when that shape is not known yet."""
+        shape = self._output_sample_shape()
+        if shape is None and layer._input_shape is not None and not self._layers:
+            self._core.input_shape = list(layer._input_shape)
+            shape = tuple(layer._input_shape)
+        if shape is None:
+            return False
+        layer._trace([shape])
+        return True
 
     def _ensure_built(self, xs):
         if not self.built:
-            if not self._layers:
+            if not self.layers:
                 raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
             self.build((None, xs[0].shape[1]))
 

@@ -1,0 +1,204 @@
+"""Users' own code in the C++ loop: the keras-io patterns ("Making new layers and models via
+subclassing", the custom loss and metric sections of "Training & evaluation with the built-in
+methods") written once against a module ``K`` and run with ``K = fastmlp`` and ``K = keras``: the same
+weights train to the same values, the same losses and metrics come out, and the models save, load,
+pickle and clone."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import fastmlp as fm
+from interop_fixtures import import_keras
+
+# Keras's torch Variables predate NumPy 2's copy keyword; their get_weights() warns inside Keras.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
+
+def guide_classes(K):
+    """The guide's classes, written as a Keras user writes them; only K differs."""
+    ops = K.ops
+
+    class Linear(K.layers.Layer):
+        def __init__(self, units=32, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal",
+                                     trainable=True, name="w")
+            self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True, name="b")
+
+        def call(self, inputs):
+            return ops.matmul(inputs, self.w) + self.b
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    class MLPBlock(K.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.linear_1 = Linear(8)
+            self.linear_2 = Linear(4)
+
+        def call(self, inputs):
+            x = ops.relu(self.linear_1(inputs))
+            return ops.tanh(self.linear_2(x))
+
+    class CustomMSE(K.losses.Loss):
+        def __init__(self, regularization_factor=0.1, name="custom_mse"):
+            super().__init__(name=name)
+            self.regularization_factor = regularization_factor
+
+        def call(self, y_true, y_pred):
+            mse = ops.mean(ops.square(y_true - y_pred), axis=-1)
+            reg = ops.mean(ops.square(0.5 - y_pred), axis=-1)
+            return mse + reg * self.regularization_factor
+
+    class TwoDense(K.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense1 = K.layers.Dense(6, activation="relu")
+            self.dense2 = K.layers.Dense(3, activation="softmax")
+
+        def call(self, inputs):
+            return self.dense2(self.dense1(inputs) * 2.0)
+
+    def custom_mean_squared_error(y_true, y_pred):
+        return ops.mean(ops.square(y_true - y_pred), axis=-1)
+
+    def mean_abs_gap(y_true, y_pred):
+        return ops.mean(ops.abs(y_true - y_pred), axis=-1)
+
+    return dict(Linear=Linear, MLPBlock=MLPBlock, CustomMSE=CustomMSE, TwoDense=TwoDense,
+                custom_mean_squared_error=custom_mean_squared_error, mean_abs_gap=mean_abs_gap)
+
+
+def data(seed=0, rows=64, features=5, outputs=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, features)).astype(np.float32)
+    y = np.tanh(x @ rng.normal(size=(features, outputs))).astype(np.float32)
+    return x, y
+
+
+def regression_model(K, classes, loss):
+    inputs = K.Input((5,))
+    hidden = classes["MLPBlock"]()(inputs)
+    outputs = K.layers.Dense(3)(hidden)
+    model = K.Model(inputs, outputs)
+    model.compile(optimizer=K.optimizers.SGD(learning_rate=0.05), loss=loss(classes),
+                  metrics=[classes["mean_abs_gap"]])
+    return model
+
+
+LOSSES = {
+    "function": lambda c: c["custom_mean_squared_error"],
+    "subclass": lambda c: c["CustomMSE"](regularization_factor=0.3),
+}
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_custom_layers_losses_and_metrics_train_as_in_keras(loss):
+    keras = import_keras()
+    x, y = data()
+    ours = regression_model(fm, guide_classes(fm), LOSSES[loss])
+    theirs = regression_model(keras, guide_classes(keras), LOSSES[loss])
+    assert len(ours.get_weights()) == len(theirs.get_weights()) == 6
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)), atol=1e-5)
+    ours_history = ours.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    theirs_history = theirs.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history
+    for key in ("loss", "mean_abs_gap"):
+        print(key, ours_history[key], theirs_history[key])
+        np.testing.assert_allclose(ours_history[key], theirs_history[key], rtol=2e-4)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, np.asarray(b), atol=2e-5)
+    assert ours.evaluate(x, y, verbose=0)[0] == pytest.approx(theirs.evaluate(x, y, verbose=0)[0], rel=1e-4)
+
+
+def test_nested_sublayers_are_tracked_as_keras_tracks_them():
+    block = guide_classes(fm)["MLPBlock"]()
+    out = block(np.ones((2, 5), np.float32))
+    assert out.shape == (2, 4)
+    assert len(block.weights) == 4 and len(block.trainable_weights) == 4
+    assert [tuple(w.shape) for w in block.weights] == [(5, 8), (8,), (8, 4), (4,)]
+    block.trainable = False
+    assert block.trainable_weights == [] and len(block.non_trainable_weights) == 4
+
+
+def test_a_model_subclass_is_traced_into_the_c_loop_and_matches_keras():
+    keras = import_keras()
+    x, _ = data(1)
+    labels = np.argmax(x[:, :3], axis=1)
+    models = []
+    for K in (fm, keras):
+        model = guide_classes(K)["TwoDense"]()
+        model.compile(optimizer=K.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.predict(x[:2], verbose=0)  # builds it
+        models.append(model)
+    ours, theirs = models
+    theirs.set_weights(ours.get_weights())
+    h1 = ours.fit(x, labels, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    h2 = theirs.fit(x, labels, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=2e-4)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), np.asarray(theirs.predict(x, verbose=0)), atol=1e-5)
+
+
+def test_variables_view_the_weights_in_c_memory():
+    linear = guide_classes(fm)["Linear"](2)
+    x = np.ones((1, 3), np.float32)
+    linear(x)
+    linear.w.assign(np.full((3, 2), 0.5))
+    linear.b.assign_add([1.0, -1.0])
+    np.testing.assert_allclose(linear(x), [[2.5, 0.5]])
+    assert isinstance(linear.w, fm.Variable) and linear.w.shape == (3, 2) and linear.b.numpy().tolist() == [1, -1]
+    assert np.asarray(linear.w).base is not None  # a view, not a copy
+
+
+def test_a_model_with_custom_layers_saves_loads_pickles_and_clones(tmp_path):
+    x, y = data(2)
+    model = regression_model(fm, guide_classes(fm), LOSSES["function"])
+    model.fit(x, y, epochs=1, verbose=0)
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "m.fmlp")
+    loaded = fm.models.load_model(tmp_path / "m.fmlp", compile=False)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(x, verbose=0), expected)
+    clone = fm.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_array_equal(clone.predict(x, verbose=0), expected)
+    loaded.compile(optimizer="adam", loss="mse")
+    assert np.isfinite(loaded.fit(x, y, epochs=1, verbose=0).history["loss"][0])
+
+
+def test_a_custom_layer_in_a_sequential_without_an_input_shape():
+    x, y = data(3)
+    model = fm.Sequential([guide_classes(fm)["Linear"](8), fm.layers.Activation("relu"), fm.layers.Dense(3)])
+    model.compile("adam", loss=guide_classes(fm)["custom_mean_squared_error"])
+    history = model.fit(x, y, epochs=5, verbose=0).history["loss"]
+    assert history[-1] < history[0]
+
+
+def test_lambda_layers_and_ops_on_keras_tensors():
+    keras = import_keras()
+    x, _ = data(4)
+    outputs = []
+    for K in (fm, keras):
+        inputs = K.Input((5,))
+        a = K.layers.Lambda(lambda t: K.ops.square(t) - 1.0)(inputs)
+        b = K.ops.concatenate([a, K.ops.exp(-inputs)], axis=-1)
+        outputs.append(np.asarray(K.Model(inputs, K.ops.sum(b, axis=-1, keepdims=True)).predict(x, verbose=0)))
+    np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-5)
+
+
+def test_data_dependent_control_flow_in_a_layer_names_the_line():
+    class Branchy(fm.layers.Layer):
+        def call(self, x):
+            if fm.ops.max(x) > 0:
+                return x
+            return -x
+
+    with pytest.raises(TypeError, match=r"(?s)test_custom_code.py:\d+: +if fm.ops.max\(x\) > 0.*ops.where"):
+        Branchy()(np.ones((2, 3), np.float32))
