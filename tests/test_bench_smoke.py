@@ -174,3 +174,13 @@ def test_float64_bench_times_both_dtypes_and_scikit_learn_in_float64():
         assert float(ms) > 0
         if name == "fastmlp float32":
             assert float(ratio) == 1.0
+
+
+def test_generator_bench_times_the_same_epoch_fed_both_ways():
+    env = dict(os.environ, OMP_WAIT_POLICY="passive")
+    done = subprocess.run([sys.executable, os.path.join(BENCH, "generator.py"), "--rows", "300", "--threads", "1",
+                           "--batch-size", "64"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = dict(re.findall(r"^\| (arrays|generator) +\| +[\d.]+ \| +([\d.]+)x \|$", done.stdout, re.M))
+    assert set(rows) == {"arrays", "generator"} and float(rows["arrays"]) == 1.0, done.stdout
+    assert "same weights after both: True" in done.stdout  # the same epoch, batch for batch

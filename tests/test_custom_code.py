@@ -202,3 +202,92 @@ def test_data_dependent_control_flow_in_a_layer_names_the_line():
 
     with pytest.raises(TypeError, match=r"(?s)test_custom_code.py:\d+: +if fm.ops.max\(x\) > 0.*ops.where"):
         Branchy()(np.ones((2, 3), np.float32))
+
+
+def categorical_true_positives(K):
+    """keras-io's stateful metric, as written there (argmax, a cast comparison, assign_add)."""
+    ops = K.ops
+
+    class CategoricalTruePositives(K.metrics.Metric):
+        def __init__(self, name="categorical_true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            y_pred = ops.reshape(ops.argmax(y_pred, axis=1), (-1, 1))
+            values = ops.cast(y_true, "int32") == ops.cast(y_pred, "int32")
+            values = ops.cast(values, "float32")
+            if sample_weight is not None:
+                values = ops.multiply(values, ops.cast(sample_weight, "float32"))
+            self.true_positives.assign_add(ops.sum(values))
+
+        def result(self):
+            return self.true_positives.value
+
+        def reset_state(self):
+            self.true_positives.assign(0.0)
+
+    return CategoricalTruePositives
+
+
+def test_a_stateful_metric_subclass_runs_in_the_c_loop_as_in_keras():
+    keras = import_keras()
+    x, _ = data(5)
+    labels = np.argmax(x[:, :3], axis=1).reshape(-1, 1).astype(np.float32)
+    logs = []
+    for K in (fm, keras):
+        model = K.Sequential([K.Input((5,)), K.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=K.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy",
+                      metrics=[categorical_true_positives(K)()])
+        logs.append(model)
+    ours, theirs = logs
+    theirs.set_weights(ours.get_weights())
+    h1 = ours.fit(x, labels, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    h2 = theirs.fit(x, labels, batch_size=16, epochs=2, shuffle=False, verbose=0).history
+    print(h1, h2)
+    np.testing.assert_allclose(h1["categorical_true_positives"], h2["categorical_true_positives"])
+    # On arrays, the same object has Keras's stateful API.
+    metric = categorical_true_positives(fm)()
+    metric.update_state(labels[:10], ours.predict(x[:10], verbose=0))
+    metric.update_state(labels[10:], ours.predict(x[10:], verbose=0))
+    assert float(metric.result()) == ours.evaluate(x, labels, verbose=0, return_dict=True)["categorical_true_positives"]
+
+
+def test_a_metric_that_assigns_its_state_is_refused_with_what_to_write_instead():
+    class Last(fm.metrics.Metric):
+        def __init__(self, **kwargs):
+            super().__init__(name="last", **kwargs)
+            self.value_seen = self.add_variable(shape=(), initializer="zeros", name="seen")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.value_seen.assign(fm.ops.mean(y_pred))
+
+        def result(self):
+            return self.value_seen.value
+
+    model = fm.Sequential([fm.Input((5,)), fm.layers.Dense(1)])
+    with pytest.raises(TypeError, match="assign_add"):
+        model.compile("sgd", "mse", metrics=[Last()])
+
+
+def test_add_loss_in_a_layer_call_adds_to_the_loss_as_in_keras():
+    keras = import_keras()
+    x, y = data(6)
+    histories = []
+    for K in (fm, keras):
+        class ActivityRegularization(K.layers.Layer):
+            def call(self, inputs):
+                self.add_loss(K.ops.mean(K.ops.square(inputs)) * 0.1)
+                return inputs
+
+        inputs = K.Input((5,))
+        hidden = ActivityRegularization()(K.layers.Dense(4, activation="tanh")(inputs))
+        model = K.Model(inputs, K.layers.Dense(3)(hidden))
+        model.compile(optimizer=K.optimizers.SGD(learning_rate=0.05), loss="mse")
+        histories.append(model)
+    ours, theirs = histories
+    theirs.set_weights(ours.get_weights())
+    h1 = ours.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history["loss"]
+    h2 = theirs.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history["loss"]
+    print(h1, h2)
+    np.testing.assert_allclose(h1, h2, rtol=2e-4)

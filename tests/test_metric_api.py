@@ -207,7 +207,6 @@ def test_user_metric_base_class_rules():
         empty.update_state(np.zeros(1), np.zeros(1))
     with pytest.raises(NotImplementedError):
         empty.result()
-    with pytest.raises(TypeError, match="Python Metric subclass"):
-        fm.metrics.get(empty)
+    assert fm.metrics.get(empty) is empty  # compile traces a user's metric
     with pytest.raises(TypeError, match="C\\+\\+ metric"):
         metrics.Precision().add_variable(shape=(), initializer="zeros")

@@ -50,7 +50,8 @@ class Progbar:
     """A progress bar over ``target`` steps.
 
     Args:
-        target: the number of steps (batches) in the epoch.
+        target: the number of steps (batches) in the epoch; None when unknown (data given batch by
+            batch without a length), shown as Keras does: "12/Unknown" and the time so far.
         width: characters of the bar itself.
         verbose: 1 for the bar, 2 for one line when the epoch ends, 0 for nothing.
         unit_name: what a step is called in "4ms/step".
@@ -62,7 +63,7 @@ class Progbar:
     """
 
     def __init__(self, target, width=20, verbose=1, unit_name="step", stream=None):
-        self.target = int(target)
+        self.target = None if target is None else int(target)
         self.width = width
         self.verbose = verbose
         self.unit_name = unit_name
@@ -91,7 +92,7 @@ class Progbar:
         """Shows step ``current`` of ``target`` with ``values`` ({name: value}); ``finalize`` (default:
         ``current >= target``) ends the line."""
         if finalize is None:
-            finalize = current >= self.target
+            finalize = self.target is not None and current >= self.target
         items = list(values.items()) if isinstance(values, dict) else list(values or [])
         # Keras 3 sorts logs by name before they reach the bar: "accuracy" before "loss".
         items.sort(key=lambda item: item[0])
@@ -101,7 +102,7 @@ class Progbar:
             if not finalize and not self.dynamic:
                 return
             self._write_bar_line(current, items, per_step, now, finalize)
-        elif self.verbose == 2 and finalize:
+        elif self.verbose == 2 and finalize and self.target is not None:  # Keras prints no unknown count
             digits = int(math.log10(max(self.target, 1))) + 1
             line = f"{current:>{digits}}/{self.target} - {now - self._start:.0f}s -"
             line += format_time_per_step(per_step, self.unit_name)
@@ -110,17 +111,21 @@ class Progbar:
             self.stream.flush()
 
     def _write_bar_line(self, current, items, per_step, now, finalize):
-        digits = int(math.log10(max(self.target, 1))) + 1
-        done = min(self.width, int(self.width * current / max(self.target, 1)))
-        count = f"{current:>{digits}}/{self.target}"
-        timing = f"{now - self._start:.0f}s" if finalize else format_eta(per_step * (self.target - current))
         rest = f"{format_time_per_step(per_step, self.unit_name)}"
         rest += "".join(f" - {name}: {format_metric(value)}" for name, value in items)
-        plain = f"{count} {'━' * self.width} {timing}{rest}"
-        if self.dynamic:
+        if self.target is None:  # Keras's form for an unknown number of steps: no bar, the time so far
+            count, timing = f"{current:7d}/Unknown", f"{now - self._start:.0f}s"
+            plain = line = f"{count} {timing}{rest}"
+        else:
+            digits = int(math.log10(max(self.target, 1))) + 1
+            count = f"{current:>{digits}}/{self.target}"
+            timing = f"{now - self._start:.0f}s" if finalize else format_eta(per_step * (self.target - current))
+            plain = f"{count} {'━' * self.width} {timing}{rest}"
+            done = min(self.width, int(self.width * current / max(self.target, 1)))
             # Colours as Keras draws them: the done part green, the rest grey.
             bar = (f"{_GREEN}{'━' * done}{_RESET}" if done else "") + f"{_GREY}{'━' * (self.width - done)}{_RESET}"
             line = f"{_BOLD}{count}{_RESET} {bar} {_BOLD}{timing}{_RESET}{rest}"
+        if self.dynamic:
             padding = " " * max(0, self._last_width - len(plain))
             self.stream.write("\r" + line + padding + ("\n" if finalize else ""))
             self._last_width = len(plain)

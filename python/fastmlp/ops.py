@@ -54,7 +54,7 @@ def _functional(name, args, kwargs):
 def _value(x):
     """An eager operand as an array: a Variable's value."""
     from fastmlp.variables import Variable
-    return x.value if isinstance(x, Variable) else x
+    return x._current() if isinstance(x, Variable) else x
 
 
 def _record(tracer, op, operands, attrs=None, dtype=None):
@@ -375,9 +375,12 @@ def logsumexp(x, axis=None, keepdims=False):
 
 def _arg(name, numpy_function):
     def arg(x, axis=None, keepdims=False):
-        if _tracer_of(x) is not None:
-            raise TypeError(f"ops.{name} has no gradient and cannot be traced; use it on predictions (arrays)")
-        return numpy_function(_array(x), axis=axis, keepdims=keepdims)
+        tracer = _tracer_of(x)
+        if tracer is None:
+            return numpy_function(_array(x), axis=axis, keepdims=keepdims)
+        if axis is None:
+            raise ValueError(f"a traced ops.{name} needs an axis (the batch cannot be flattened into one)")
+        return _record(tracer, name, [x], {"axis": int(axis), "keepdims": bool(keepdims)}, "int64")
     arg.__name__ = arg.__qualname__ = name
     return arg
 

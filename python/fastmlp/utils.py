@@ -1,4 +1,4 @@
-"""Helpers with Keras's names: one-hot encoding and global seeding."""
+"""Helpers with Keras's names: one-hot encoding, global seeding, PyDataset/Sequence."""
 
 import numbers
 import random
@@ -6,6 +6,7 @@ import random
 import numpy as np
 
 from fastmlp import _naming, _random
+from fastmlp.py_dataset import PyDataset, Sequence  # noqa: F401 (Keras's keras.utils names)
 
 
 def to_categorical(x, num_classes=None):

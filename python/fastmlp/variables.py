@@ -24,6 +24,13 @@ from fastmlp import _dtypes
 from fastmlp._naming import unique_name
 
 _AGGREGATIONS = (None, "none", "mean", "sum", "only_first_replica")
+
+
+def _accumulating_tracer(variable):
+    """The active trace of a metric's update_state when ``variable`` is one of that metric's variables."""
+    from fastmlp.tracing import active
+    tracer = active()
+    return tracer if tracer is not None and tracer.accumulates(variable) else None
 _SYNCHRONIZATIONS = (None, "none", "on_read", "on_write", "auto")
 
 
@@ -95,7 +102,7 @@ def _initial_array(initializer, shape, dtype, who):
 
 def _plain(value):
     """An operand as NumPy sees it: a variable's array, anything else unchanged."""
-    return value.value if isinstance(value, Variable) else value
+    return value._current() if isinstance(value, Variable) else value
 
 
 class Variable:
@@ -201,7 +208,17 @@ class Variable:
     # ---- the value -------------------------------------------------------------------------------
     @property
     def value(self):
-        """The variable's array itself (writing into it changes the variable)."""
+        """The variable's array itself (writing into it changes the variable); inside a trace (a layer's
+        call, a metric's result) the traced tensor that reads it."""
+        from fastmlp.tracing import active
+        tracer = active()
+        if tracer is not None and not tracer.accumulates(self):
+            from fastmlp.tracing.symbolic import SymbolicTensor
+            return SymbolicTensor(tracer, tracer.weight(self), tracer.dtype)
+        return self._current()
+
+    def _current(self):
+        """The array holding the value now, whatever is being traced."""
         if self._getter is None:
             return self._array
         array = self._getter()
@@ -211,12 +228,15 @@ class Variable:
 
     def numpy(self):
         """A copy of the value, as Keras's ``variable.numpy()``."""
-        return np.array(self.value, copy=True)
+        return np.array(self._current(), copy=True)
 
     def assign(self, value):
         """Writes ``value`` (an array of the variable's shape, or a number for a scalar variable) into
         the variable's memory; returns the variable."""
-        target = self.value
+        tracer = _accumulating_tracer(self)
+        if tracer is not None:
+            tracer.refuse_assign(self)  # a traced metric's state only accumulates
+        target = self._current()
         value = np.asarray(_plain(value))
         if value.dtype.kind not in "biuf":
             raise TypeError(f"variable {self.path!r} takes numbers, got an array of dtype {value.dtype}")
@@ -228,24 +248,33 @@ class Variable:
         return self
 
     def assign_add(self, value):
-        return self.assign(self.value + np.asarray(_plain(value)))
+        tracer = _accumulating_tracer(self)
+        if tracer is not None:  # a metric's update_state being traced: the increment is what it adds
+            tracer.accumulate(self, value)
+            return self
+        return self.assign(self._current() + np.asarray(_plain(value)))
 
     def assign_sub(self, value):
-        return self.assign(self.value - np.asarray(_plain(value)))
+        tracer = _accumulating_tracer(self)
+        if tracer is not None:
+            from fastmlp import ops
+            tracer.accumulate(self, ops.negative(value))
+            return self
+        return self.assign(self._current() - np.asarray(_plain(value)))
 
     # ---- what Keras's variable shows -------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.value.shape)
+        return tuple(self._current().shape)
 
     @property
     def ndim(self):
-        return self.value.ndim
+        return self._current().ndim
 
     @property
     def dtype(self):
         """The dtype's name, "float32", as Keras gives it (it also compares equal to np.float32)."""
-        return DTypeName(self.value.dtype.name)
+        return DTypeName(self._current().dtype.name)
 
     @property
     def name(self):
@@ -287,12 +316,12 @@ class Variable:
         return self._regularizer
 
     def __repr__(self):
-        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self.value}>"
+        return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self._current()}>"
 
     # ---- the NumPy array protocol --------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         # The memory itself when no conversion is asked for: np.asarray(layer.kernel) is a view.
-        value = self.value
+        value = self._current()
         if dtype is not None and np.dtype(dtype) != value.dtype:
             return value.astype(dtype)
         return np.array(value, copy=True) if copy else value
@@ -305,22 +334,23 @@ class Variable:
         return getattr(ufunc, method)(*inputs, **kwargs)
 
     def __getattr__(self, name):
-        # Array attributes a script written for NumPy weights reads (size, T, sum, reshape, flags, ...).
+        # Array attributes a script written for NumPy weights reads (size, T, sum, reshape, flags, ...);
+        # inside a trace, the traced tensor's.
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.value, name)
 
     def __getitem__(self, index):
-        return self.value[index]
+        return self.value[index]  # traced inside a trace (w[:, 0] of a weight), else the array's
 
     def __setitem__(self, index, value):
-        self.value[index] = _plain(value)
+        self._current()[index] = _plain(value)
 
     def __len__(self):
-        return len(self.value)
+        return len(self._current())
 
     def __iter__(self):
-        return iter(self.value)
+        return iter(self._current())
 
     def __bool__(self):
         raise TypeError("A Keras Variable cannot be used as a boolean.")
@@ -335,26 +365,26 @@ class Variable:
         return operator.index(self._scalar().item())
 
     def _scalar(self):
-        value = self.value
+        value = self.value  # inside a trace, converting a traced tensor raises, naming the line
         if value.ndim > 0:
             raise TypeError(f"Only scalar arrays can be converted to Python scalars. Got: shape={self.shape}")
         return value
 
     def __neg__(self):
-        return _traced("negative", self) if _tracing(self) else -self.value
+        return _traced("negative", self) if _tracing(self) else -self._current()
 
     def __pos__(self):
-        return +self.value
+        return self.value if _tracing(self) else +self._current()
 
     def __abs__(self):
-        return _traced("abs", self) if _tracing(self) else abs(self.value)
+        return _traced("abs", self) if _tracing(self) else abs(self._current())
 
     def __invert__(self):
-        return ~self.value
+        return ~self._current()
 
     # In-place operators write into the memory, as they did on the NumPy views fastmlp gave before.
     def _in_place(self, function, other):
-        function(self.value, _plain(other))
+        function(self._current(), _plain(other))
         return self
 
     def __iadd__(self, other):
@@ -394,9 +424,9 @@ def _binary(function, op, reflected=False):
     # NumPy on the value eagerly (what array code expects); the ops function of that name in a trace.
     if reflected:
         return lambda self, other: (_traced(op, other, self) if op and _tracing(self, other)
-                                    else function(_plain(other), self.value))
+                                    else function(_plain(other), self._current()))
     return lambda self, other: (_traced(op, self, other) if op and _tracing(self, other)
-                                else function(self.value, _plain(other)))
+                                else function(self._current(), _plain(other)))
 
 
 for _name, _function, _op in (("add", operator.add, "add"), ("sub", operator.sub, "subtract"),

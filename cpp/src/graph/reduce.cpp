@@ -118,6 +118,62 @@ class Reduce : public PrimitiveOf<Scalar> {
   bool keepdims_ = false;
 };
 
+// argmax and argmin along one axis: the index (as a number) of the first extreme element. They have no
+// gradient (indices are data); metrics use them.
+template <class Scalar, bool Largest>
+class ArgReduce : public PrimitiveOf<Scalar> {
+ public:
+  static constexpr const char* kName = Largest ? "argmax" : "argmin";
+
+  explicit ArgReduce(const Config& attrs) {
+    Attributes read(attrs, kName);
+    axis_ = static_cast<Index>(read.number("axis"));
+    keepdims_ = read.flag("keepdims", false);
+    read.done();
+  }
+  Dims output_shape(const std::vector<Dims>& inputs) const override {
+    expect_inputs(inputs, 1, kName);
+    const int axis = normalize_axis(axis_, inputs[0].rank, kName);
+    if (inputs[0].d[axis] < 0) throw std::invalid_argument(std::string(kName) + ": not along the batch axis");
+    Dims out;
+    for (int i = 0; i < inputs[0].rank; ++i) {
+      if (i != axis) {
+        out.d[out.rank++] = inputs[0].d[i];
+      } else if (keepdims_) {
+        out.d[out.rank++] = 1;
+      }
+    }
+    return out;
+  }
+  bool differentiable(size_t) const override { return false; }
+  void forward(const ConstTensorOf<Scalar>* in, TensorOf<Scalar> out, Scalar*) const override {
+    const Dims& dims = in[0].dims;
+    const int axis = normalize_axis(axis_, dims.rank, kName);
+    Index outer = 1, inner = 1;
+    for (int i = 0; i < axis; ++i) outer *= dims.d[i];
+    for (int i = axis + 1; i < dims.rank; ++i) inner *= dims.d[i];
+    const Index length = dims.d[axis];
+    for (Index o = 0; o < outer; ++o)
+      for (Index i = 0; i < inner; ++i) {
+        const Scalar* x = in[0].data + o * length * inner + i;
+        Index best = 0;
+        for (Index k = 1; k < length; ++k)
+          if (Largest ? x[k * inner] > x[best * inner] : x[k * inner] < x[best * inner]) best = k;
+        out.data[o * inner + i] = static_cast<Scalar>(best);
+      }
+  }
+  void backward(const ConstTensorOf<Scalar>*, ConstTensorOf<Scalar>, ConstTensorOf<Scalar>, TensorOf<Scalar>*,
+                Scalar*) const override {}
+
+ private:
+  Index axis_;
+  bool keepdims_ = false;
+};
+
+template <class S>
+using ArgMax = ArgReduce<S, true>;
+template <class S>
+using ArgMin = ArgReduce<S, false>;
 template <class S>
 using Sum = Reduce<S, Reduction::Sum>;
 template <class S>
@@ -133,5 +189,7 @@ FASTMLP_PRIMITIVE(Sum, "sum");
 FASTMLP_PRIMITIVE(Mean, "mean");
 FASTMLP_PRIMITIVE(Max, "max");
 FASTMLP_PRIMITIVE(Min, "min");
+FASTMLP_PRIMITIVE(ArgMax, "argmax");
+FASTMLP_PRIMITIVE(ArgMin, "argmin");
 
 }  // namespace fastmlp::graph

@@ -34,7 +34,10 @@ template <class Scalar>
 TracedLayerOf<Scalar>::TracedLayerOf(const Options& options) : DescribedBase(options) {
   const graph::GraphSpec& spec = options.graph.spec;
   if (spec.inputs().empty()) throw std::invalid_argument("TracedLayer: the graph has no input");
-  if (spec.outputs().size() != 1) throw std::invalid_argument("TracedLayer: the graph must have one output");
+  if (spec.outputs().empty()) throw std::invalid_argument("TracedLayer: the graph has no output");
+  for (size_t k = 1; k < spec.outputs().size(); ++k)
+    if (spec.shape(spec.outputs()[k]).batched() || spec.shape(spec.outputs()[k]).size() != 1)
+      throw std::invalid_argument("TracedLayer: a loss added with add_loss must be one number");
   const graph::Dims& out = spec.shape(spec.outputs()[0]);
   if (out.rank < 1 || out.d[0] != -1)
     throw std::invalid_argument("TracedLayer: the output's first axis must be the batch, got " + out.str());
@@ -140,6 +143,13 @@ double TracedLayerOf<Scalar>::weight_penalty() const {
 }
 
 template <class Scalar>
+double TracedLayerOf<Scalar>::activity_penalty(ConstMatrixMapOf<Scalar>) const {
+  double total = 0;  // the added losses of the last forward pass
+  for (size_t k = 1; k < options_.graph.spec.outputs().size(); ++k) total += graph_->output(k).data[0];
+  return total;
+}
+
+template <class Scalar>
 void TracedLayerOf<Scalar>::reserve_batch(Index max_batch) {
   graph_->reserve(max_batch);
 }
@@ -172,8 +182,9 @@ void TracedLayerOf<Scalar>::backward_inputs(const LayerInputsOf<Scalar>& inputs,
   if (at != GradientAt::Output)
     throw std::logic_error("TracedLayer has no final activation to fuse a loss gradient with");
   (void)inputs;
-  const Scalar* output_grads[] = {grad.data()};
-  graph_->backward(output_grads, need_grad);
+  output_grads_.assign(options_.graph.spec.outputs().size(), &one_);
+  output_grads_[0] = grad.data();
+  graph_->backward(output_grads_.data(), need_grad);
   for (size_t w = 0; w < weights_.size(); ++w)
     if (options_.graph.spec.weights()[w].trainable)
       add_gradient_of(regularizers_[w], map_of(std::as_const(weights_[w])), map_of(gradients_[w]));

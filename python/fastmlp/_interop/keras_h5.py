@@ -5,14 +5,20 @@ The file's root attributes hold ``model_config`` (the model config as JSON) and,
 per layer, named after the layer, whose ``weight_names`` attribute lists its arrays' paths in
 ``layer.weights`` order (``dense/kernel``; Keras 2 adds ``:0``). ``optimizer_weights`` lists the
 optimizer's arrays the same way. Needs h5py.
+
+``write_h5`` writes that format for Keras 3's ``load_model`` (``model.save("m.h5")``), with the model
+config and compile state the .keras writer makes, and logs the warning Keras logs for it.
 """
 
+import io
 import json
+import logging
 import warnings
 
 import numpy as np
 
-from fastmlp._interop import hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
+from fastmlp._interop import atomic, hdf5_probe, keras_archive, keras_config, layer_catalog, optimizer_variables, \
+    optional, shapes
 from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 
@@ -116,3 +122,82 @@ def read_h5(path):
     except DAMAGED_FILE_ERRORS as error:  # what h5py raises for damaged groups, attributes and datasets
         raise ModelFileError(f"{path} is damaged ({type(error).__name__}: {error})") from None
     return graph
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+# What Keras 3 logs when a model is saved to .h5, word for word, so that scripts and their readers
+# see the same notice.
+LEGACY_WARNING = ("You are saving your model as an HDF5 file via `model.save()` or "
+                  "`keras.saving.save_model(model)`. This file format is considered legacy. We recommend using "
+                  "instead the native Keras format, e.g. `model.save('my_model.keras')` or "
+                  "`keras.saving.save_model(model, 'my_model.keras')`. ")
+# The backend a file names: Keras reads it only to convert weights of layers fastmlp does not have.
+_BACKEND = "tensorflow"
+
+
+def _write_arrays(group, names, arrays):
+    """Datasets at ``names`` (paths inside ``group``) and the ``weight_names`` attribute listing them."""
+    group.attrs["weight_names"] = np.array([name.encode("utf8") for name in names], dtype="S")
+    for name, array in zip(names, arrays):
+        group.create_dataset(name, data=np.asarray(array))
+
+
+def _training_config(graph):
+    """Keras's legacy ``training_config``: the compile arguments, the optimizer apart as
+    ``optimizer_config`` ({"class_name", "config"})."""
+    compile_config = keras_config.compile_config(graph.compile)
+    optimizer = compile_config.pop("optimizer")
+    for key in ("run_eagerly", "steps_per_execution", "jit_compile"):
+        compile_config.pop(key, None)
+    compile_config["optimizer_config"] = {"class_name": optimizer["class_name"], "config": optimizer["config"]}
+    return compile_config
+
+
+def _h5_bytes(graph, include_optimizer):
+    h5py = optional.require("h5py", "reading and writing Keras files", "keras")
+    config = keras_config.config_from_graph(graph)
+    version = keras_archive.FORMAT_KERAS_VERSION
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as h5:
+        h5.attrs["keras_version"] = version
+        h5.attrs["backend"] = _BACKEND
+        h5.attrs["model_config"] = json.dumps(config).encode("utf8")
+        optimizer = graph.compile.optimizer if graph.compile else None
+        if graph.compile is not None and optimizer is not None and include_optimizer:
+            h5.attrs["training_config"] = json.dumps(_training_config(graph)).encode("utf8")
+        weights = h5.create_group("model_weights")
+        # Keras's model.layers: a Sequential's leaves its InputLayer out, as the .keras writer does.
+        nodes = [node for node, _ in keras_archive.weight_slots(graph)]
+        weights.attrs["layer_names"] = np.array([node.name.encode("utf8") for node in nodes], dtype="S")
+        weights.attrs["backend"] = _BACKEND.encode("utf8")
+        weights.attrs["keras_version"] = version.encode("utf8")
+        for node in sorted(nodes, key=lambda node: node.name):  # Keras writes the groups by name
+            names = layer_catalog.weight_names(node.class_name, node.config)  # trainable first, as Keras's
+            _write_arrays(weights.create_group(node.name), [f"{node.name}/{name}" for name in names],
+                          [node.weights[name] for name in names])
+        _write_arrays(weights.create_group("top_level_model_weights"), [], [])
+        if optimizer is not None and include_optimizer and optimizer.variables:
+            trainable = graph.trainable_weights()
+            arrays = optimizer_variables.order_variables(optimizer.class_name, optimizer.config, trainable,
+                                                         optimizer.variables, "the model")
+            names = optimizer_variables.variable_names(optimizer.class_name, optimizer.config, trainable)
+            if names is None or len(names) != len(arrays):  # an optimizer not yet stepped, or one Keras lacks
+                names = [str(index) for index in range(len(arrays))]
+            prefix = optimizer.config.get("name", optimizer.class_name.lower())
+            _write_arrays(h5.create_group("optimizer_weights"), [f"{prefix}/{name}" for name in names], arrays)
+    return buffer.getvalue()
+
+
+def write_h5(graph, path, include_optimizer=True):
+    """Writes ``graph`` as a legacy Keras ``.h5`` model file that Keras 3's ``load_model`` reads (and
+    fastmlp's), atomically, after logging Keras's warning about the legacy format.
+
+    Raises:
+        ValueError: for a graph Keras cannot express, before anything is written.
+    """
+    logging.getLogger("fastmlp").warning(LEGACY_WARNING)
+    shapes.check_graph_weights(graph, "the model")
+    for node in graph.layers:
+        keras_config.check_keras_expressible(node)
+    keras_config.warn_where_keras_cannot_run(graph)
+    atomic.write_atomically(path, _h5_bytes(graph, include_optimizer))

@@ -24,6 +24,8 @@ class ProgbarLogger(Callback):
             self.verbose = 1 if verbose == "auto" else verbose
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
+        if self._bar is not None and self._bar.target is None:  # the count, learned at the end of a pass
+            self._bar.target = self.target
 
     def on_train_begin(self, logs=None):
         self._in_fit = True
@@ -32,7 +34,7 @@ class ProgbarLogger(Callback):
         self._in_fit = False
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._bar = Progbar(self.target or 0, verbose=self.verbose)
+        self._bar = Progbar(self.target, verbose=self.verbose)
         if self.verbose and self.epochs > 1:
             print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
 
@@ -47,7 +49,7 @@ class ProgbarLogger(Callback):
 
     def on_test_begin(self, logs=None):
         if not self._in_fit:
-            self._bar = Progbar(self.target or 0, verbose=self.verbose)
+            self._bar = Progbar(self.target, verbose=self.verbose)
 
     def on_test_end(self, logs=None):
         if not self._in_fit and self._bar is not None:
@@ -55,7 +57,7 @@ class ProgbarLogger(Callback):
             self._bar = None
 
     def on_predict_begin(self, logs=None):
-        self._bar = Progbar(self.target or 0, verbose=self.verbose)
+        self._bar = Progbar(self.target, verbose=self.verbose)
 
     def on_predict_end(self, logs=None):
         if self._bar is not None:

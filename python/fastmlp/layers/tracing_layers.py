@@ -57,7 +57,11 @@ def trace_function_layer(layer, sample_shapes, call, keras_class):
             tracer.weight(variable)
         output = call(inputs[0] if len(inputs) == 1 else inputs)
     output = _output_of(tracer, output, f"layer {layer.name!r}")
-    tracer.spec.set_outputs([output._node])
+    added = [loss._node for loss in tracer.added_losses if not loss._dims or all(d == 1 for d in loss._dims)]
+    if len(added) != len(tracer.added_losses):
+        raise ValueError(f"layer {layer.name!r}: add_loss takes a number per batch (reduce over the batch, "
+                         "as with ops.mean or ops.sum)")
+    tracer.spec.set_outputs([output._node, *added])
     core = _dtypes.core(layer.dtype).registries["layer"].create(
         "TracedLayer", {"graph": tracer.spec.config, "keras_class": keras_class, "name": layer.name,
                         "trainable": layer.trainable})

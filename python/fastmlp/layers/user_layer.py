@@ -160,15 +160,23 @@ class Layer:
 
     # ---- losses ------------------------------------------------------------------------------------------
     def add_loss(self, loss):
-        """Keras's add_loss: inside a traced call, a term added to the model's loss."""
-        raise NotImplementedError("add_loss inside a custom layer's call is not supported yet: use a regularizer "
-                                  "on add_weight, or a custom loss")
+        """Keras's add_loss: called in ``call``, adds ``loss`` (a number; a tensor is summed) to the model's
+        loss for each batch, its gradient flowing through the graph. On arrays it is kept in ``losses``."""
+        from fastmlp import ops
+        from fastmlp.tracing import active
+        from fastmlp.tracing.symbolic import is_traced
+        tracer = active()
+        if tracer is not None and is_traced(loss):
+            tracer.added_losses.append(ops.sum(loss) if loss.ndim else loss)
+        else:
+            self.__dict__.setdefault("_added_losses", []).append(float(np.sum(np.asarray(loss))))
 
     @property
     def losses(self):
-        """The weight penalties of this layer's regularized weights, for their current values."""
+        """The weight penalties of this layer's regularized weights, for their current values, and the
+        losses its last call on arrays added."""
         from fastmlp import regularizers
-        values = []
+        values = list(self.__dict__.get("_added_losses", []))
         for variable in self._own_variables():
             if variable._regularizer is not None:
                 values.append(float(regularizers.get(variable._regularizer)(np.asarray(variable))))

@@ -20,11 +20,7 @@ def get(identifier):
     """A Metric from a name (shown under that name, as in Keras: metrics=["mse"] logs "mse"), an
     instance, or Keras's serialized form."""
     if isinstance(identifier, Metric):
-        # A user's subclass reaches fit once it can be traced (a _traced_core, as metric functions have).
-        if not identifier._is_builtin() and not hasattr(identifier, "_traced_core"):
-            raise TypeError(f"metric {identifier.name!r} is a Python Metric subclass: it runs on its own "
-                            "(update_state, result), not inside fit's C++ loop; compile with fastmlp's metrics")
-        return identifier
+        return identifier  # a user's subclass is traced by compile
     if isinstance(identifier, str):
         return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
     if isinstance(identifier, dict) and "class_name" in identifier:

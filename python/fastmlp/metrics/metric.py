@@ -91,7 +91,15 @@ class Metric(_registered.CoreView):
 
     @property
     def higher_is_better(self):
-        return self._core.higher_is_better if self._is_builtin() else True
+        """Which way the metric improves, for the "auto" mode of EarlyStopping and ModelCheckpoint. A user's
+        metric: Keras's ``_direction`` ("up" or "down") when the class sets one, else guessed from the name
+        as for metric functions (accuracies, AUC, precision and recall go up)."""
+        if self._is_builtin():
+            return self._core.higher_is_better
+        direction = getattr(self, "_direction", None)
+        if direction in ("up", "down"):
+            return direction == "up"
+        return any(word in self.name for word in ("acc", "auc", "precision", "recall"))
 
     @property
     def variables(self):

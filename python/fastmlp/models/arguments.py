@@ -40,11 +40,11 @@ def verbosity(verbose, chief=True):
 
 
 def no_steps(caller, **steps):
-    """Keras's steps arguments, for datasets and generators: fastmlp takes arrays, so only None."""
+    """Keras's steps arguments with arrays: only None (they count the batches of generators and datasets)."""
     for name, value in steps.items():
         if value is not None:
-            raise ValueError(f"{name} is for datasets and generators; fastmlp {caller}() takes arrays and "
-                             f"always runs on all of them, so leave {name}=None")
+            raise ValueError(f"{name} is for data given batch by batch (a generator or dataset); with arrays "
+                             f"fastmlp {caller}() runs on all of them, so leave {name}=None")
 
 
 def sample_weights(weights, count, name, dtype="float32"):

@@ -18,7 +18,7 @@ from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_
 from fastmlp.layers.layer import weight_list
 from fastmlp.layers.user_layer import NeedsFunctionalTrace
 from fastmlp.tracing.symbolic import is_traced
-from fastmlp.models import arguments, data
+from fastmlp.models import arguments, data, streaming
 from fastmlp.models.summary import summary_lines
 
 
@@ -86,7 +86,7 @@ class Model:
     def _trace_subclass(self, x):
         """A subclass's call() traced once, on Inputs shaped like its first data ``x``: the layers it calls
         become a functional graph (the ops between them, layers of it), which the core then runs. Keras's
-        train_step and its kin cannot run in the C++ step (see _refuse_python_steps)."""
+        train_step and its kin cannot run in the C++ step (see _refuse_custom_steps)."""
         pending = self.__dict__.get("_subclass")
         if pending is None or self.__dict__.get("_core") is not None:
             return
@@ -387,7 +387,9 @@ class Model:
         widths = list(self._core.output_dims) if self._core.built else []
         self._core.compile([None if item is None else _core_of(item, widths[index] if widths else None, self.dtype)
                             for index, item in enumerate(loss_objects)], optimizer._core,
-                           [[_core_of(metric, widths[index] if widths else None, self.dtype) for metric in metric_list]
+                           [[_core_of(metric, widths[index] if widths else None, self.dtype,
+                                      _target_width(loss_objects[index], widths[index] if widths else None))
+                             for metric in metric_list]
                             for index, metric_list in enumerate(metric_objects)], weights)
         self.optimizer, self.loss = optimizer, loss
         self.compiled_metrics = [metric for metric_list in metric_objects for metric in metric_list]
@@ -399,10 +401,31 @@ class Model:
             self.compile(**pending)
 
     def _require_compiled(self, caller):
-        if self.__dict__.get("_pending_compile") is not None:
-            return
-        if not self._core.compiled:
+        if not self.compiled:
             raise _NotCompiledError(f"call compile(optimizer, loss) before {caller}()")
+
+    @property
+    def compiled(self):
+        """Keras's model.compiled: whether compile() has given the model a loss and an optimizer (a
+        model loaded from a file of a compiled model is compiled; a subclass or a Sequential waiting
+        for its first data to be traced is compiled once compile() was called)."""
+        if self.__dict__.get("_pending_compile") is not None:
+            return True
+        if self.__dict__.get("_core") is None:
+            return (self.__dict__.get("_subclass") or {}).get("compile") is not None
+        return bool(self._core.compiled)
+
+    def _refuse_custom_steps(self, caller, *steps):
+        """A subclass's train_step/test_step/predict_step cannot run: the step is the core's. Refused
+        with what to use instead, never ignored."""
+        for step in steps:
+            if getattr(type(self), step, None) is not getattr(Model, step, None):
+                raise TypeError(f"{type(self).__name__} overrides {step}(), which fastmlp cannot run: {caller}() "
+                                "runs fastmlp's own compiled C++ step, without calling Python per batch. Instead, "
+                                "put the computation in a custom loss (a function (y_true, y_pred) or a "
+                                "fastmlp.losses.Loss subclass given to compile()), override compute_loss, pass "
+                                "metrics to compile(), or do work between batches and epochs in a callback "
+                                "(fastmlp.callbacks.Callback); then remove the override")
 
     @property
     def metrics_names(self):
@@ -460,7 +483,10 @@ class Model:
                 several inputs or outputs: a list in the model's order, or a dict by input/output name.
                 A single feature may be a 1-D array (a pandas Series) when the input has one feature.
                 An input may be a scipy.sparse matrix or array (CSR, CSC, COO, ...), read without
-                densifying it; a sparse y is densified.
+                densifying it; a sparse y is densified. ``x`` may instead give the data batch by
+                batch (then y is None): a generator or iterable of ``(x, y)`` or ``(x, y,
+                sample_weight)`` batches (arrays or torch tensors), a torch DataLoader, or a
+                ``fastmlp.utils.PyDataset`` (or any object with its protocol); see streaming.py.
             batch_size: samples per gradient update (default 32).
             epochs: index of the last epoch to train (training starts at ``initial_epoch``).
             verbose: 0 silent, 1 progress bar, 2 one line per epoch ("auto" is 1; 0 on the ranks
@@ -468,25 +494,34 @@ class Model:
             callbacks: list of ``fastmlp.callbacks.Callback``.
             validation_split: fraction of the data, taken from the end before shuffling, held out
                 for validation, as in Keras (the first ``floor(n * (1 - validation_split))`` samples train).
-            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, evaluated after
-                each epoch; overrides validation_split.
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, sample_weight_val)``, or a generator
+                or dataset of batches, evaluated after each epoch; overrides validation_split.
             shuffle: reshuffle the training samples before each epoch.
             class_weight: ``{class: weight}`` scaling the loss of each training sample by its class's
                 weight (not the validation samples', as in Keras); for models of one output.
             sample_weight: one weight per sample scaling its loss: a batch's loss is
                 ``sum(w_i * loss_i) / batch_size``, Keras's "sum_over_batch_size".
             initial_epoch: epoch at which to start (to resume a previous run).
-            steps_per_epoch, validation_steps: for datasets and generators in Keras; fastmlp trains on
-                arrays, so only None is accepted.
+            steps_per_epoch, validation_steps: batches per epoch (per validation) when the data comes
+                batch by batch; None: a whole pass. With arrays only None is accepted.
             validation_batch_size: accepted for compatibility; validation runs in batches of
                 ``batch_size`` (results differ only with an activity regularizer).
             validation_freq: only 1 (validate after every epoch) is supported.
         """
-        self._trace_subclass(x)
+        self._refuse_custom_steps("fit", "train_step", *(() if validation_data is None and not validation_split
+                                                         else ("test_step",)))
+        if not streaming.is_stream(x):  # (a stream's first batch traces a subclass)
+            self._trace_subclass(x)
         self._require_compiled("fit")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
-        arguments.no_steps("fit", steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
         arguments.fit_extras(validation_freq, validation_batch_size)
+        if streaming.is_stream(x):
+            return streaming.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                                 validation_data, shuffle, class_weight, sample_weight, initial_epoch,
+                                 steps_per_epoch, validation_steps)
+        stream_validation = streaming.is_stream(validation_data)
+        arguments.no_steps("fit", steps_per_epoch=steps_per_epoch,
+                           validation_steps=None if stream_validation else validation_steps)
         xs, ys = self._check_data(x, y)
         rows = len(xs[0])
         batch = arguments.batch_size(batch_size)
@@ -500,7 +535,7 @@ class Model:
                                                                               self.dtype)
 
         xs_val = ys_val = w_val = None
-        if validation_data is not None:
+        if validation_data is not None and not stream_validation:
             x_val, y_val, w_val = arguments.validation_tuple(validation_data)
             xs_val, ys_val = self._check_data(x_val, y_val, x_name="x_val", y_name="y_val")
             if w_val is not None:
@@ -533,8 +568,14 @@ class Model:
             cbs.on_train_batch_end(batch_index, logs)
             return self.stop_training
 
+        validate = close_validation = None
+        if stream_validation:  # run from the epoch's end, as the core runs array validation
+            validate, close_validation = streaming.validation_runner(self, validation_data, validation_steps, batch)
+
         def on_epoch_end(epoch, logs):
             nonlocal last_logs
+            if validate is not None:
+                logs.update(validate(cbs))
             last_logs = logs
             cbs.on_epoch_end(epoch, logs)
             return self.stop_training
@@ -545,14 +586,18 @@ class Model:
         self.stop_training = False
         communicator, sharded = distribution_module._core_arguments()
         cbs.on_train_begin({})
-        self._core.fit(xs, ys, options, xs_val, ys_val,
-                       on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
-                       on_batch_end=on_batch_end if cbs.wants_batches() else None,
-                       on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
-                       progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
-                       sample_weight=weights, val_sample_weight=w_val,
-                       validation_hooks=validation_hooks if xs_val is not None else {},
-                       communicator=communicator, sharded=sharded)
+        try:
+            self._core.fit(xs, ys, options, xs_val, ys_val,
+                           on_batch_begin=on_batch_begin if cbs.wants_batch_begin() else None,
+                           on_batch_end=on_batch_end if cbs.wants_batches() else None,
+                           on_epoch_begin=lambda epoch: cbs.on_epoch_begin(epoch, {}), on_epoch_end=on_epoch_end,
+                           progress_interval=0.0 if cbs.wants_every_batch() else 0.1,
+                           sample_weight=weights, val_sample_weight=w_val,
+                           validation_hooks=validation_hooks if xs_val is not None else {},
+                           communicator=communicator, sharded=sharded)
+        finally:
+            if close_validation is not None:
+                close_validation()
         cbs.on_train_end(last_logs)
         return cbs.history
 
@@ -561,9 +606,13 @@ class Model:
         """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *output losses,
         *metrics]`` (a dict with ``return_dict=True``), as Keras returns them. ``callbacks`` get
         on_test_begin, on_test_batch_begin/end (with the running logs) and on_test_end."""
-        self._trace_subclass(x)
+        self._refuse_custom_steps("evaluate", "test_step")
+        if not streaming.is_stream(x):  # (a stream's first batch traces a subclass)
+            self._trace_subclass(x)
         self._require_compiled("evaluate")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
+        if streaming.is_stream(x):
+            return streaming.evaluate(self, x, y, verbose, sample_weight, steps, callbacks, return_dict, _results)
         arguments.no_steps("evaluate", steps=steps)
         xs, ys = self._check_data(x, y)
         self._ensure_built(xs)
@@ -587,8 +636,11 @@ class Model:
         """Outputs of the model for inputs ``x``: a (samples, units) float32 array, or one per output
         (a list, or a dict when the outputs were given as one). ``callbacks`` get on_predict_begin,
         on_predict_batch_begin/end (with ``{"outputs": the batch's outputs}``) and on_predict_end."""
-        self._trace_subclass(x)
+        self._refuse_custom_steps("predict", "predict_step")
         verbose = arguments.verbosity(verbose, distribution_module.is_chief())
+        if streaming.is_stream(x):  # a subclass is traced, a Sequential built, for the first batch
+            return streaming.predict(self, x, verbose, steps, callbacks, self._structured)
+        self._trace_subclass(x)
         arguments.no_steps("predict", steps=steps)
         if not self.layers:
             raise ValueError("the model has no layers; add one, such as model.add(Dense(1))")
@@ -618,6 +670,7 @@ class Model:
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns its loss (and metrics) before the step."""
+        self._refuse_custom_steps("train_on_batch", "train_step")
         self._trace_subclass(x)
         self._require_compiled("train_on_batch")
         xs, ys = self._check_data(x, y)
@@ -649,11 +702,12 @@ class Model:
 
         A name ending in ``.keras`` writes a Keras 3 file instead (needs h5py), also atomically, which
         Keras's ``load_model`` (and fastmlp's) reads: the architecture, the weights and the compile state
-        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` is refused: fastmlp
-        reads legacy Keras HDF5 files but does not write them.
+        with the optimizer's variables, under Keras's names. A name ending in ``.h5`` (or ``.hdf5``)
+        writes Keras's legacy HDF5 format, which Keras 3 still reads and writes, with the warning Keras
+        logs for it.
 
         Args:
-            filepath: str or os.PathLike; any extension (``.fmlp`` by convention) but ``.h5``.
+            filepath: str or os.PathLike; any extension (``.fmlp`` by convention).
             overwrite: when False, an existing file is left alone and FileExistsError is raised.
             include_optimizer: also save the optimizer's step count and slots (Adam's moments, ...)
                 and the random generators of the model and its layers.
@@ -665,9 +719,11 @@ class Model:
             raise ValueError("the model has no weights to save yet: give it Input((features,)) or "
                              "input_dim, or fit it first")
         suffix = os.path.splitext(path)[1].lower()
-        if suffix == ".h5":
-            raise ValueError(f"{path!r}: fastmlp reads legacy Keras .h5 files but writes Keras files only as "
-                             ".keras (Keras 3's format); save to a .keras name, or to .fmlp for fastmlp's own")
+        if suffix in (".h5", ".hdf5"):
+            from fastmlp._interop import fastmlp_models, keras_h5
+            keras_h5.write_h5(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path,
+                              bool(include_optimizer))
+            return
         if suffix == ".keras":
             from fastmlp._interop import fastmlp_models, keras_archive
             keras_archive.write_keras(fastmlp_models.graph_from_model(self, bool(include_optimizer)), path)
@@ -794,15 +850,27 @@ def one_dtype(layers):
 
 def _is_traced_object(item):
     """A user's loss or metric (traced for the model's output), as opposed to a built-in one."""
-    return item is not None and not hasattr(item, "_core") and hasattr(item, "_traced_core")
+    if item is None or getattr(item, "_core", None) is not None:
+        return False
+    return hasattr(item, "_traced_core") or hasattr(item, "update_state")
 
 
-def _core_of(item, width, dtype):
+def _core_of(item, width, dtype, true_width=None):
     """The core loss or metric for compile(): a built-in one's own, a user's traced for ``width`` outputs
-    (and targets of the same width, as Keras's losses take them)."""
-    if _is_traced_object(item):
-        return item._traced_core(width, width, dtype)
-    return item._core
+    and targets of ``true_width`` columns (default: the same width, as Keras's losses take them)."""
+    if not _is_traced_object(item):
+        return item._core
+    true_width = width if true_width is None else true_width
+    if hasattr(item, "_traced_core"):
+        return item._traced_core(true_width, width, dtype)
+    from fastmlp.tracing.functions import traced_stateful_metric_core
+    return traced_stateful_metric_core(item, true_width, width, dtype)
+
+
+def _target_width(loss, width):
+    """The target columns the output's metrics get: what its built-in loss reads (one for sparse labels)."""
+    core = getattr(loss, "_core", None)
+    return core.target_columns(width) if core is not None and width is not None else width
 
 
 def _sample_shapes(x):

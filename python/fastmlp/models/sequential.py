@@ -73,8 +73,7 @@ class Sequential(Model):
         elif declared is not None and isinstance(layer, layers_module.Layer):
             raise ValueError(f"layer {layer.name!r} declares an input shape but is not the first layer")
         shape = self._core.input_shape
-        if len(shape) > 1 and not self._layers and not isinstance(layer, layers_module.Flatten) and \
-                getattr(layer, "_traced_for", None) is None:
+        if len(shape) > 1 and not self._layers and not _reads_shaped_samples(layer):
             raise ValueError(f"inputs of shape {tuple(shape)} need a Flatten() layer first")
         was_built = layer.built
         # The core checks widths and refuses while training; only a layer it took joins the list.
@@ -131,8 +130,7 @@ class Sequential(Model):
             raise ValueError("the model has no layers; add one with model.add(...)")
         if self._layers:
             first = self._layers[0]
-            if len(self._core.input_shape) > 1 and not isinstance(first, layers_module.Flatten) and \
-                    getattr(first, "_traced_for", None) is None:
+            if len(self._core.input_shape) > 1 and not _reads_shaped_samples(first):
                 raise ValueError(f"inputs of shape {tuple(self._core.input_shape)} need a Flatten() layer first")
             unbuilt = [layer for layer in self._layers if not layer.built]
             self._core.build()
@@ -151,7 +149,7 @@ class Sequential(Model):
     def layers(self):
         return super().layers + list(self._pending)
 
-    def _output_sample_shape(self):
+    def _current_output_shape(self):
         """The shape of one sample of the model's output so far, or None while it is not known."""
         if not self._core.input_shape:
             return None
@@ -163,7 +161,7 @@ class Sequential(Model):
 
     def _trace_for_output(self, layer):
         """Traces a user's layer for the current output's shape; False when that shape is not known yet."""
-        shape = self._output_sample_shape()
+        shape = self._current_output_shape()
         if shape is None and layer._input_shape is not None and not self._layers:
             self._core.input_shape = list(layer._input_shape)
             shape = tuple(layer._input_shape)
@@ -211,6 +209,16 @@ class Sequential(Model):
             else:
                 model.add(layers_module.deserialize(_with_default_dtype(entry, dtype)))
         return model
+
+
+def _reads_shaped_samples(layer):
+    """Whether a first layer takes samples of several dimensions: a Flatten, a user's traced layer, or a
+    model used as a layer that was built for such samples (its own first layer flattens them), as Keras
+    nests ``Sequential([model, Softmax()])``."""
+    if isinstance(layer, layers_module.Flatten) or getattr(layer, "_traced_for", None) is not None:
+        return True  # (a user's layer traced for the samples' shape reads them as they are)
+    return isinstance(layer, Model) and layer.built and isinstance(layer.input_shape, tuple) and \
+        len(layer.input_shape) > 2
 
 
 def _dtype_of(item):

@@ -38,3 +38,52 @@ def traced_metric_core(function, name, true_width, pred_width, dtype, higher_is_
 
 def _name(function):
     return getattr(function, "__name__", type(function).__name__)
+
+
+def metric_variables(metric):
+    """A Metric's variables in creation order: its own list (add_variable/add_weight) where it keeps one,
+    else the Variables among its attributes."""
+    from fastmlp.variables import Variable
+    listed = getattr(metric, "_metric_variables", None)
+    if listed is not None:
+        return list(listed)
+    return [value for value in vars(metric).values() if isinstance(value, Variable)]
+
+
+def traced_stateful_metric_core(metric, true_width, pred_width, dtype):
+    """A Metric subclass as a core metric: update_state traced to each variable's increment for a batch,
+    result() traced as a function of the variables' totals (kept in double by the loop)."""
+    import numpy as np
+    name = getattr(metric, "name", type(metric).__name__)
+    variables = metric_variables(metric)
+    if not variables:
+        raise TypeError(f"the metric {name!r} has no variables (add_variable) for the C++ loop to accumulate")
+    with Tracer(dtype) as tracer:
+        tracer.accumulate_into(variables)
+        y_true, y_pred = tracer.input([true_width]), tracer.input([pred_width])
+        try:
+            metric.update_state(y_true, y_pred)
+        except TypeError as error:
+            raise TypeError(f"the metric {name!r} cannot be traced: {error}") from error
+        outputs = []
+        for variable in variables:
+            increment = tracer.increments.get(id(variable), np.zeros(variable.shape))
+            node = tracer.node_of(increment)
+            if tuple(tracer.spec.shape(node)) != tuple(variable.shape):
+                raise ValueError(f"the metric {name!r} adds a tensor of shape {tracer.spec.shape(node)} to its "
+                                 f"variable {variable.name!r} of shape {variable.shape}")
+            outputs.append(node)
+        tracer.spec.set_outputs(outputs)
+    initials = [np.asarray(variable._current(), dtype=np.float64) for variable in variables]
+    with Tracer("float64") as totals:
+        for index, (variable, initial) in enumerate(zip(variables, initials)):
+            node = totals.spec.add_weight(f"state_{index}", list(variable.shape), "zeros", None, False)
+            if np.any(initial != 0):  # the loop's totals start at 0: add where the variable started
+                node = totals.spec.add("add", [node, totals.constant(initial)], None)
+            totals._weight_nodes[id(variable)] = node
+        value = metric.result()
+        value = totals.node_of(value)
+        totals.spec.set_outputs([value])
+    return _core.registries["metric"].create(
+        "TracedMetric", {"name": name, "update": tracer.spec.config, "result": totals.spec.config,
+                         "higher_is_better": bool(getattr(metric, "higher_is_better", False))})

@@ -27,6 +27,27 @@ class Tracer:
         self.weight_names = []  # the name each has in the graph (unique within it)
         self._weight_nodes = {}  # id(variable) -> node
         self._scalars = {}    # a Python number -> its constant node
+        self.added_losses = []  # what the traced call passed to add_loss (traced numbers)
+
+    # ---- a metric's update_state: its variables only accumulate -----------------------------------------
+    def accumulate_into(self, variables):
+        """While tracing a metric's update_state: ``variables`` are its state, which update_state may only add
+        to (assign_add/assign_sub); the increments, one per variable, become the graph's outputs."""
+        self._accumulating = {id(v): v for v in variables}
+        self.increments = {}
+
+    def accumulates(self, variable):
+        return id(variable) in getattr(self, "_accumulating", {})
+
+    def accumulate(self, variable, value):
+        from fastmlp import ops
+        previous = self.increments.get(id(variable))
+        self.increments[id(variable)] = value if previous is None else ops.add(previous, value)
+
+    def refuse_assign(self, variable):
+        raise TypeError(f"update_state assigns the metric variable {variable.name!r}; to run in the C++ loop a "
+                        "metric's state is a sum over batches, so update it with assign_add (or assign_sub) of what "
+                        "each batch adds, and compute the metric from the sums in result()")
 
     def __enter__(self):
         if not hasattr(_state, "stack"):
@@ -49,6 +70,9 @@ class Tracer:
         """The node of a Variable, added on its first use."""
         node = self._weight_nodes.get(id(variable))
         if node is None:
+            if self.accumulates(variable):
+                raise TypeError(f"update_state reads the metric variable {variable.name!r}; to run in the C++ loop "
+                                "it may only add to its variables (assign_add), and result() reads them")
             if variable._getter is not None:
                 raise ValueError(f"weight {variable.path!r} already belongs to a traced layer: a weight can be read "
                                  "by one layer's call (use the same layer twice to share it)")

@@ -77,6 +77,10 @@ class TracedLayerOf : public Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, T
   std::vector<ParameterOf<Scalar>> parameters() override { return weights_of(true); }
   std::vector<ParameterOf<Scalar>> non_trainable() override { return weights_of(false); }
   double weight_penalty() const override;
+  // The graph's outputs after the first are the terms the layer's call added with add_loss: the model
+  // adds them to the batch's loss, and backward() sends them a gradient of 1.
+  bool has_activity_penalty() const override { return options_.graph.spec.outputs().size() > 1; }
+  double activity_penalty(ConstMatrixMapOf<Scalar> output) const override;
 
  private:
   // The width of each input: the product of its sample shape (the graph's input shape without the
@@ -92,6 +96,8 @@ class TracedLayerOf : public Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, T
   mutable std::unique_ptr<graph::GraphOf<Scalar>> inference_;  // infer(), under inference_lock_
   mutable std::mutex inference_lock_;
   std::vector<const Scalar*> input_pointers_;     // one per graph input, refilled each pass
+  std::vector<const Scalar*> output_grads_;       // the output's gradient, then 1 for each added loss
+  Scalar one_ = 1;
   Index output_width_ = 0;
 };
 
