@@ -1,6 +1,7 @@
 """One rank of the data-parallel tests, run as ``mpiexec -n 2 python distributed_worker.py SCENARIO OUT``.
 
-Scenarios: "replicated" and "sharded" train the digits network and save each rank's weights,
+Scenarios: "replicated" and "sharded" train the digits network ("custom": with a user's layer, loss and
+metric) and save each rank's weights,
 history, evaluation and files to OUT; "functional" does the same for a functional model of two inputs
 and two outputs (a residual block, a shared layer, two losses); "raise", "stall", "interrupt" and "kill" make rank 1 fail
 in one way while rank 0 trains on. tests/test_distributed.py builds the one-process references
@@ -72,6 +73,35 @@ def functional_model(seed=SEED):
     return net
 
 
+class Scaled(fm.layers.Layer):
+    """A user's layer: x W + b, scaled by a learnt per-unit gain (traced into the C++ loop)."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="glorot_uniform", name="w")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", name="b")
+        self.gain = self.add_weight(shape=(self.units,), initializer="ones", name="gain")
+
+    def call(self, x):
+        return fm.ops.tanh(fm.ops.matmul(x, self.w) + self.b) * self.gain
+
+
+def smoothed_crossentropy(y_true, y_pred):
+    return fm.ops.categorical_crossentropy(y_true * 0.9 + 0.01, y_pred)
+
+
+def custom_model(seed=SEED):
+    """The digits network with a user's layer, loss function and metric function."""
+    fm.utils.set_random_seed(seed)
+    net = fm.Sequential([fm.layers.Input((64,)), Scaled(32), fm.layers.Dense(10, activation="softmax")])
+    net.compile(optimizer=fm.optimizers.Adam(learning_rate=3e-3), loss=smoothed_crossentropy,
+                metrics=["accuracy", smoothed_crossentropy])
+    return net
+
+
 def shard_rows(rank):
     """Unequal shards of the 1500 training rows: 600 on rank 0, 900 on rank 1."""
     return slice(0, 600) if rank == 0 else slice(600, 1500)
@@ -93,7 +123,8 @@ def train(scenario, out):
         x_val, y_val = (x_val[:150], y_val[:150]) if dp.rank == 0 else (x_val[150:], y_val[150:])
     # Rank 1 starts from other weights: rank 0's must reach every rank.
     seed = SEED if dp.rank == 0 else SEED + 1
-    net = functional_model(seed) if scenario == "functional" else model(seed, dtype)
+    net = functional_model(seed) if scenario == "functional" else custom_model(seed) if scenario == "custom" else \
+        model(seed, dtype)
     history = net.fit(x, y, batch_size=BATCH, epochs=EPOCHS, validation_data=(x_val, y_val), verbose=0,
                       callbacks=callbacks(out, dp.rank))
     evaluation = net.evaluate(x_val, y_val, verbose=0, return_dict=True)
@@ -129,9 +160,42 @@ def fail(scenario, out):
             marker.write(f"{time.monotonic() - start:.3f}\n{sys.exc_info()[0].__name__}\n{sys.exc_info()[1]}")
 
 
+def early(out):
+    """[issue 26] Rank 1 fails before it creates its DataParallel; rank 0 waits for it with a 3 s timeout."""
+    from mpi4py import MPI
+    if MPI.COMM_WORLD.Get_rank() == 1:
+        raise RuntimeError("rank 1 failed before DataParallel()")
+    start = time.monotonic()
+    try:
+        fm.distribution.DataParallel(timeout=3)
+    finally:
+        with open(os.path.join(out, "stopped0"), "w") as marker:
+            marker.write(f"{time.monotonic() - start:.3f}\n{sys.exc_info()[0].__name__}\n{sys.exc_info()[1]}")
+
+
+def uneven_evaluate(out):
+    """[issue 26] Replicated evaluation with 256 rows on rank 0 and 100 on rank 1."""
+    dp = fm.distribution.DataParallel(timeout=60)
+    fm.distribution.set_distribution(dp)
+    x, y, _, _ = digits()
+    net = model()
+    rows = 256 if dp.rank == 0 else 100
+    try:
+        net.evaluate(x[:rows], y[:rows], verbose=0)
+        outcome = "evaluated"
+    except ValueError as error:
+        outcome = f"ValueError\n{error}"
+    with open(os.path.join(out, f"stopped{dp.rank}"), "w") as marker:
+        marker.write(f"0\n{outcome}\n")
+
+
 if __name__ == "__main__":
     scenario, out = sys.argv[1], sys.argv[2]
-    if scenario in ("replicated", "sharded", "functional", "float64"):
+    if scenario in ("replicated", "sharded", "functional", "float64", "custom"):
         train(scenario, out)
+    elif scenario == "early":
+        early(out)
+    elif scenario == "uneven_evaluate":
+        uneven_evaluate(out)
     else:
         fail(scenario, out)

@@ -150,3 +150,25 @@ def test_imported_models_predict_the_same_in_cpp(tmp_path, case):
     np.testing.assert_allclose(cpp, python, rtol=0, atol=1e-6, err_msg=name)
     if expected is not None:  # Keras's own predictions, which the fixture holds
         np.testing.assert_allclose(cpp, np.hstack(expected), rtol=1e-5, atol=1e-5, err_msg=f"{name} vs Keras")
+
+
+def test_a_model_with_a_users_layer_and_loss_predicts_the_same_in_cpp(tmp_path):
+    """The traced graph is part of the model file: C++ runs the user's layer without Python."""
+    class Gated(fm.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 4), name="w")
+            self.gate = self.add_weight(shape=(4,), initializer="ones", name="gate")
+
+        def call(self, x):
+            h = fm.ops.matmul(x, self.w)
+            return h * fm.ops.sigmoid(h * self.gate) + fm.ops.logsumexp(x, axis=-1, keepdims=True)
+
+    fm.utils.set_random_seed(5)
+    rng = np.random.default_rng(5)
+    model = fm.Sequential([fm.layers.Input((6,)), Gated(), fm.layers.Dense(2)])
+    model.compile(optimizer="adam", loss=lambda t, p: fm.ops.mean(fm.ops.abs(t - p), axis=-1))
+    model.fit(rng.normal(size=(64, 6)), rng.normal(size=(64, 2)), epochs=2, verbose=0)
+    path = tmp_path / "model.fmlp"
+    model.save(path)
+    inputs = rng.normal(size=(30, 6)).astype(np.float32)
+    np.testing.assert_allclose(predicted_in_cpp(path, inputs), model.predict(inputs, verbose=0), rtol=1e-5, atol=1e-6)

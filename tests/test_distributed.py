@@ -132,6 +132,14 @@ def test_a_float64_model_on_two_ranks_trains_as_one_process_in_double(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_model_with_a_users_layer_loss_and_metric_trains_on_two_ranks_as_one_process(tmp_path):
+    ranks = run_job("custom", tmp_path)
+    weights, history, evaluation = reference(tmp_path / "reference", *worker.digits(), build=worker.custom_model)
+    assert "smoothed_crossentropy" in history and len(weights) == 5
+    compare(ranks, weights, history, evaluation)
+
+
+@pytest.mark.slow
 def test_a_functional_model_on_two_ranks_trains_as_one_process(tmp_path):
     ranks = run_job("functional", tmp_path)
     weights, history, evaluation = reference(tmp_path / "reference", *worker.functional_digits(),
@@ -173,6 +181,27 @@ def test_a_rank_that_stalls_makes_the_other_time_out_and_end_the_job(tmp_path):
     assert kind0 == "DistributedError" and "did not complete within 4 s" in message0
     assert job.stopped(1) is None  # the stalled rank was ended with the job, not left sleeping
     assert job.seconds < 60, output[-3000:]
+
+
+def test_a_rank_that_fails_before_data_parallel_exists_ends_the_job(tmp_path):
+    # [issue 26] Rank 0 waited forever in DataParallel()'s communicator duplication, deaf to its timeout.
+    job = Job("early", tmp_path)
+    code, output = job.wait(timeout=60)
+    assert code != 0
+    seconds0, kind0, message0 = job.stopped(0)
+    assert kind0 == "DistributedError" and "did not all create their DataParallel within 3 s" in message0
+    assert 3 <= seconds0 < 20, seconds0
+    assert "rank 1 failed before DataParallel()" in output
+
+
+def test_evaluate_refuses_ranks_with_different_rows(tmp_path):
+    # [issue 26] 256 rows on rank 0 and 100 on rank 1 gave one wrong number on both; fit refused it already.
+    job = Job("uneven_evaluate", tmp_path)
+    job.wait()
+    for rank in (0, 1):
+        _, kind, message = job.stopped(rank)
+        assert kind == "ValueError", message
+        assert "data-parallel evaluate: rank 1 has 100 samples but rank 0 has 256" in message
 
 
 def test_a_rank_that_dies_ends_the_job(tmp_path):

@@ -312,7 +312,10 @@ def test_sparse_float64_values_are_not_copied():
     model = build("float64", sizes=(500, 4, 1), hidden="relu", output="linear", loss="mean_squared_error")
     peak = traced_peak(lambda: model.predict(x, batch_size=4096, verbose=0))
     print(f"sparse float64 predict: values {x.data.nbytes / 1e6:.1f} MB, traced peak {peak / 1e6:.2f} MB")
-    assert peak < x.data.nbytes / 4
+    # The structure (int32 indptr and indices, half the values' bytes here) is copied once per call, so
+    # that a callback rewriting it cannot send the core astray (issue 26); the values are read in place.
+    structure = x.indices.nbytes + x.indptr.nbytes
+    assert peak < structure + x.data.nbytes / 4
 
 
 # ---- scikit-learn estimators -------------------------------------------------------------------------

@@ -345,6 +345,22 @@ def test_a_4_gib_file_with_valid_magic_is_refused_without_reading_it(tmp_path):
     assert grown < 50e6
 
 
+@pytest.mark.parametrize("header", [b"{" + b"x" * 99, b'{"model": 1, "tensors": 7}'.ljust(100), b"[]".ljust(100)],
+                         ids=["unparsable", "no tensor table", "not an object"])
+def test_a_4_gib_file_whose_header_does_not_parse_is_refused_without_reading_it(tmp_path, header):
+    # [issue 26] When the header failed to parse, the reader fell back to reading the whole file: 1 GB
+    # allocated of a 4 GiB file with a 100-byte header before std::bad_alloc. Nothing past the header is
+    # read until the header is valid.
+    path = tmp_path / "big.fastmlp"
+    path.write_bytes(b"FASTMLP\0" + struct.pack("<II", 2, len(header)) + header)
+    with open(path, "r+b") as file:
+        file.truncate(4 << 30)
+    outcome, grown = load_in_child(path, timeout=60)
+    print(outcome, f"peak resident memory grew by {grown / 1e6:.1f} MB")
+    assert outcome.startswith("ModelFileError") and "header" in outcome
+    assert grown < 50e6
+
+
 def test_dev_zero_is_refused_at_once():
     outcome, grown = load_in_child("/dev/zero", timeout=30)
     assert outcome.startswith("ModelFileError") and "not a fastmlp model file" in outcome

@@ -346,7 +346,7 @@ def test_a_probe_child_that_exits_instead_of_dying_still_marks_the_file_damaged(
     # A crash caught by a handler that exits (AddressSanitizer's reports and exits 1) is no signal.
     from fastmlp._interop import hdf5_probe
 
-    monkeypatch.setattr(hdf5_probe, "_walk", lambda source: os._exit(3))
+    monkeypatch.setattr(hdf5_probe, "_walk", lambda source, path: os._exit(3))
     path = tmp_path / "model.h5"
     path.write_bytes((FIXTURES / "compiled_adam.h5").read_bytes())
     with pytest.raises(ModelFileError, match="exited with status 3"):

@@ -193,3 +193,42 @@ def test_sigint_in_the_middle_of_a_long_epoch_is_noticed_between_batches(tmp_pat
     assert 0 < steps < len(x), f"the epoch finished ({time.perf_counter() - start:.1f} s) before the signal"
     assert delay < PROMPT_SECONDS
     assert_usable(net, x[:ROWS], y[:ROWS], tmp_path)
+
+
+# ---- issue 26: every loop over batches notices Ctrl-C, not only fit's training ---------------------------
+def _wide_model(dtype="float32"):
+    """Slow enough per row that predicting 400 000 rows takes seconds: a missed Ctrl-C shows as a delay."""
+    fm.utils.set_random_seed(0)
+    net = fm.Sequential([fm.layers.Input((FEATURES,), dtype=dtype),
+                         fm.layers.Dense(512, activation="relu", dtype=dtype),
+                         fm.layers.Dense(512, activation="relu", dtype=dtype), fm.layers.Dense(4, dtype=dtype)])
+    net.compile(optimizer="sgd", loss="mse")
+    return net
+
+
+@pytest.mark.parametrize("call", ["predict", "evaluate", "fit's validation"])
+def test_sigint_during_inference_is_noticed_between_batches(call):
+    # It arrived only when a 2M-row predict or evaluate, or fit's validation pass, ended (1.8-5.8 s).
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(400_000, FEATURES)).astype(np.float32)
+    y = np.zeros((len(x), 4), np.float32)
+    net = _wide_model()
+    if call == "predict":
+        run = lambda: net.predict(x, verbose=0)  # noqa: E731
+    elif call == "evaluate":
+        run = lambda: net.evaluate(x, y, verbose=0)  # noqa: E731
+    else:
+        run = lambda: net.fit(x[:32], y[:32], validation_data=(x, y), epochs=1, verbose=0)  # noqa: E731
+    timer, sent = send_sigint_after(0.2)
+    try:
+        start = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            run()
+        ended = time.perf_counter()
+    finally:
+        timer.cancel()
+    assert "at" in sent, f"{call} finished in {ended - start:.2f} s, before the signal"
+    delay = ended - sent["at"]
+    print(f"{call}: KeyboardInterrupt {delay * 1000:.1f} ms after SIGINT")
+    assert delay < PROMPT_SECONDS
+    assert net.predict(x[:5], verbose=0).shape == (5, 4)  # the model is usable after

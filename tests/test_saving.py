@@ -350,3 +350,51 @@ def test_get_config_from_config_round_trip():
     rebuilt.set_weights(model.get_weights())
     x = np.random.default_rng(0).normal(size=(5, 6)).astype(np.float32)
     np.testing.assert_array_equal(rebuilt.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+# ---- issue 26, item 12: nesting counted as the user builds it ------------------------------------------
+MAX_NESTING = 100  # kMaxModelNesting, cpp/include/fastmlp/layers/model_layer.hpp
+
+
+def nested(depth, kind):
+    """A model nested ``depth`` deep (1: no model inside), each level wrapping the one inside it."""
+    inner = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(2, name="core")], name="level1")
+    for level in range(2, depth + 1):
+        if kind == "Sequential":
+            inner = fm.Sequential([fm.layers.Input((3,)), inner], name=f"level{level}")
+        else:
+            x = fm.Input((3,), name=f"in{level}")
+            inner = fm.Model(x, inner(x), name=f"level{level}")
+    return inner
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "Functional"])
+def test_a_model_nested_to_the_limit_saves_loads_pickles_and_copies(tmp_path, kind):
+    # Nested 19 deep (a functional model 18), a model saved but could not load, pickle or deepcopy: the
+    # JSON reader's 64 levels were the only limit.
+    import copy
+    import pickle
+    model = nested(MAX_NESTING, kind)
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "deep.fmlp")
+    for other in (fm.models.load_model(tmp_path / "deep.fmlp"), pickle.loads(pickle.dumps(model)),
+                  copy.deepcopy(model)):
+        np.testing.assert_array_equal(other.predict(x, verbose=0), expected)
+
+
+@pytest.mark.parametrize("kind", ["Sequential", "Functional"])
+def test_nesting_past_the_limit_is_refused_as_it_is_built(kind):
+    model = nested(MAX_NESTING, kind)
+    with pytest.raises(ValueError, match=f"nested {MAX_NESTING} deep; used as a layer it would make "
+                                         f"{MAX_NESTING + 1}, and models may be nested at most {MAX_NESTING} deep"):
+        fm.Sequential([fm.layers.Input((3,)), model])
+
+
+def test_a_model_that_grew_past_the_limit_after_it_was_wrapped_is_refused_when_saved(tmp_path):
+    inner = fm.Sequential([fm.layers.Input((3,)), fm.layers.Dense(3)], name="inner")
+    outer = fm.Sequential([fm.layers.Input((3,)), inner], name="outer")  # nested 2 deep, then inner grows
+    inner.add(nested(MAX_NESTING - 1, "Sequential"))
+    with pytest.raises(ValueError, match=f"nested {MAX_NESTING + 1} deep, and models may be nested at most"):
+        outer.save(tmp_path / "too_deep.fmlp")
+    assert not (tmp_path / "too_deep.fmlp").exists()

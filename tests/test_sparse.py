@@ -265,3 +265,69 @@ def test_training_on_sparse_input_needs_no_dense_copy():
     result = json.loads(done.stdout.strip().splitlines()[-1])
     print(result)
     assert result["growth_mib"] < 3 * result["model_mib"] + 20
+
+
+# ---- issue 26, items 8-10 -----------------------------------------------------------------------------
+@pytest.mark.parametrize("change", [-5, 5])
+def test_an_indptr_that_disagrees_with_the_shape_is_refused(bag_of_words, change):
+    # scipy checks indptr only when the matrix is built: replaced afterwards, the core counted rows by
+    # it and predicted 251 or 261 rows for 256.
+    x, dense, y = bag_of_words
+    x = x.copy()
+    x.indptr = np.concatenate([x.indptr[:-1], np.full(change + 1, x.indptr[-1], x.indptr.dtype)]) \
+        if change > 0 else x.indptr[:change]
+    model = classifier()
+    for call in (lambda: model.predict(x, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                 lambda: model.fit(x, y, verbose=0), lambda: model.fit(dense, y, validation_data=(x, y), verbose=0)):
+        with pytest.raises(ValueError, match=f"shape says {ROWS} rows, so indptr should hold {ROWS + 1} offsets, "
+                                             f"it holds {ROWS + 1 + change}"):
+            call()
+
+
+@pytest.mark.parametrize("what", ["indices", "indptr"])
+def test_a_callback_that_rewrites_the_matrix_during_fit_cannot_crash_it(what):
+    # The structure is copied once per call: the callback's writes reach the caller's matrix only.
+    from conftest import run_isolated
+    status, out, err = run_isolated(f"""
+        import numpy as np, scipy.sparse as sparse
+        import fastmlp as fm
+        from test_sparse import classifier, ROWS, FEATURES
+        x = sparse.random(ROWS, FEATURES, density=0.03, format="csr", random_state=1, dtype=np.float32)
+        y = np.random.default_rng(0).integers(0, 4, ROWS)
+        untouched = x.copy()
+
+        def rewrite(*_, **__):
+            if {what!r} == "indices":
+                x.indices[:] = 2**30
+            else:
+                x.indptr[1:] = x.indptr[-1] * 50
+
+        for shuffle in (True, False):
+            reference, model = classifier(), classifier()
+            reference.fit(untouched, y, batch_size=16, epochs=2, verbose=0, shuffle=shuffle)
+            model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=shuffle,
+                      validation_data=(x, y), callbacks=[fm.callbacks.LambdaCallback(on_batch_end=rewrite)])
+            gap = max(float(np.abs(a - b).max()) for a, b in zip(reference.get_weights(), model.get_weights()))
+            print("shuffle", shuffle, "gap", gap)
+            assert gap == 0.0
+            x = untouched.copy()
+        model.predict(x, batch_size=16, verbose=0,
+                      callbacks=[fm.callbacks.LambdaCallback(on_predict_batch_end=rewrite)])
+        print("ok")
+        """, timeout=120)
+    print(status, out, err[-3000:])
+    assert status == 0, f"the process ended with status {status}: {err[-3000:]}"
+    assert out.strip().endswith("ok")
+
+
+@pytest.mark.parametrize("format", ["dok", "lil"])
+def test_a_dok_matrix_is_data_not_a_dict_of_inputs(bag_of_words, format):
+    # scipy's DOK matrix subclasses dict; it was read as a dict of inputs (TypeError: ufunc 'isnan').
+    x, dense, y = bag_of_words
+    other = x.asformat(format)
+    a, b = classifier(), classifier()
+    a.fit(dense, y, epochs=1, verbose=0, shuffle=False, validation_data=(dense, y))
+    b.fit(other, y, epochs=1, verbose=0, shuffle=False, validation_data=(other, y))
+    assert_same_weights(a, b)
+    np.testing.assert_allclose(b.evaluate(other, y, verbose=0), a.evaluate(dense, y, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(b.predict(other, verbose=0), a.predict(dense, verbose=0), rtol=1e-5, atol=1e-6)

@@ -339,6 +339,21 @@ def test_a_bad_class_weight_is_named_with_its_class(weight, data):
         classifier().fit(x, y, class_weight={0: 1.0, 2: weight}, verbose=0)
 
 
+def test_a_class_weight_beyond_the_models_dtype_is_named(data):
+    # [issue 26] 1e40 passed the check in float64 and overflowed to inf in the float32 weights, reported as
+    # "sample_weight[0] is inf"; float64 holds it, and the model trains with it.
+    x, y = data
+    for call in (lambda m: m.fit(x, y, class_weight={0: 1.0, 1: 1e40}, verbose=0),
+                 lambda m: m.train_on_batch(x, y, class_weight={1: 1e40})):
+        with pytest.raises(ValueError, match=r"class_weight must map each class to a number finite in the model's "
+                                             r"dtype \(float32\); class 1 has 1e\+40, beyond float32's largest"):
+            call(classifier())
+    model = fm.Sequential([fm.Input((x.shape[1],), dtype="float64"),
+                           fm.layers.Dense(3, activation="softmax", dtype="float64")])
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    model.fit(x, y, class_weight={1: 1e-30, 0: 1e40}, epochs=1, verbose=0)
+
+
 def test_a_bad_sample_weight_is_named_with_its_index(data):
     x, y = data
     weights = np.ones(ROWS)

@@ -67,6 +67,15 @@ py::dict logs_to_dict(const Logs& logs) {
   return out;
 }
 
+// [issue 26] Between batches of predict, evaluate and fit's validation (throttled by the core): takes
+// the GIL and lets Python run its signal handlers, so that Ctrl-C raises KeyboardInterrupt there.
+std::function<void()> interrupt_check(PyThreadState* thread) {
+  return [thread]() {
+    const GilForCallback gil(thread);
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+  };
+}
+
 // Evaluation hooks that take the GIL for their short calls; unset where Python passes None. They run
 // on the thread that made them (evaluate's, or fit's for its validation), whose thread state they
 // take back: [issue 13] gil.hpp, safe at interpreter exit.
@@ -75,6 +84,7 @@ EvaluateCallbacks python_evaluate_callbacks(py::object on_begin, py::object on_e
                                             py::object on_batch_end) {
   PyThreadState* const thread = PyThreadState_Get();
   EvaluateCallbacks callbacks;
+  callbacks.check_interrupt = interrupt_check(thread);
   if (!on_begin.is_none())
     callbacks.on_begin = [on_begin, thread]() {
       const GilForCallback gil(thread);
@@ -282,6 +292,7 @@ void bind_training(ModelClassOf<Scalar>& model) {
              }
              PredictCallbacks callbacks;
              PyThreadState* const thread = PyThreadState_Get();
+             callbacks.check_interrupt = interrupt_check(thread);
              if (!on_batch_begin.is_none())
                callbacks.on_batch_begin = [on_batch_begin, thread](Index batch) {
                  const GilForCallback gil(thread);
@@ -469,6 +480,12 @@ void bind_sequential(py::module_& m) {
              self.add(std::move(layer));
            },
            py::arg("layer"))
+      .def("add_all",
+           [](Sequential& self, std::vector<std::shared_ptr<Layer>> layers) {
+             TrainingGuard::require_idle(self, "add");
+             self.add_all(std::move(layers));
+           },
+           py::arg("layers"))
       .def("pop",
            [](Sequential& self) {
              TrainingGuard::require_idle(self, "pop");

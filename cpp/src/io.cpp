@@ -192,6 +192,12 @@ template <class Scalar>
 std::string encode(const ModelOf<Scalar>& model, bool include_optimizer) {
   const typename ModelOf<Scalar>::StructureHold reading = model.hold_structure();  // [issue 13] model_lock.hpp
   if (!model.built()) throw ModelFileError("cannot save a model that is not built: give it an input size or fit it first");
+  // A model that grew deeper after it was wrapped (an inner Sequential given a model later) is refused
+  // here, so that every file written can be read back.
+  if (const int nesting = model_nesting(model); nesting > kMaxModelNesting)
+    throw std::invalid_argument("cannot save model '" + model.name() + "': its models are nested " +
+                                std::to_string(nesting) + " deep, and models may be nested at most " +
+                                std::to_string(kMaxModelNesting) + " deep");
 
   std::vector<TensorToWrite<Scalar>> tensors;
   for (std::size_t i = 0; i < model.layers().size(); ++i)
@@ -692,13 +698,16 @@ std::string read_model_file(const fs::path& path) {
     if (!size && bytes.size() == total && std::fgetc(in.get()) != EOF)
       throw ModelFileError("cannot load " + label + ": the file holds more than the " + std::to_string(total) +
                            " bytes its header and tensor table account for; it is damaged or was not written by fastmlp");
-  } else if (size) {
-    read_up_to(*size - std::min(*size, bytes.size()));
   } else {
-    for (std::size_t before = 0; before != bytes.size();) {
-      before = bytes.size();
-      read_up_to(std::size_t{1} << 20);
-    }
+    // [issue 26] The header does not say how far the file reaches (it does not parse, its tensor table
+    // is malformed, or the file ends inside it): nothing after it is read. It used to be read whole,
+    // 1 GB allocated of a 4 GiB file with a 100-byte header before std::bad_alloc. The Decoder names
+    // what is wrong, given what was read and a placeholder checksum (no data is ever reached).
+    std::string read_so_far = bytes;
+    read_so_far.append(kChecksumBytes, '\0');
+    Decoder(read_so_far, label).decode_any();
+    throw ModelFileError("cannot load " + label + ": its header does not account for the file's data; it is "
+                         "damaged or was not written by fastmlp");
   }
   return bytes;
 }

@@ -16,7 +16,10 @@ using json::Value;
 
 namespace {
 
-constexpr int kMaxDepth = 64;
+// Deep enough for any model that can be built (kMaxModelNesting, model_layer.hpp: each nested model
+// adds at most 8 levels), small enough that the recursive parser, dump and destructor stay within a
+// few hundred KB of stack.
+constexpr int kMaxDepth = 1024;
 constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53: every integer up to here is a double
 
 // The value as a Python user wrote it (2.5, True, None, 'text', a list [...]), shortened: messages

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <stdexcept>
 #include <tuple>
@@ -741,6 +743,47 @@ double ModelOf<Scalar>::infer_rows(const Scalar* const* inputs, Index rows, Scal
 }
 
 namespace {
+// [issue 26] With auto_shard_dataset=True each rank evaluates its share of rows it assumes every rank
+// holds: 256 rows on rank 0 and 100 on rank 1 gave one wrong number on both. Each rank announces its
+// count in turn (integers travel exactly), so every rank sees the same counts and raises the same error.
+void require_same_rows(Communicator& communicator, Index rows, const char* what) {
+  const int size = communicator.size(), me = communicator.rank();
+  std::vector<std::int64_t> counts(static_cast<size_t>(size));
+  counts[static_cast<size_t>(me)] = rows;
+  for (int r = 0; r < size; ++r) communicator.broadcast(&counts[static_cast<size_t>(r)], sizeof(std::int64_t), r);
+  for (int r = 1; r < size; ++r)
+    if (counts[static_cast<size_t>(r)] != counts[0])
+      throw std::invalid_argument(std::string("data-parallel ") + what + ": rank " + std::to_string(r) + " has " +
+                                  std::to_string(counts[static_cast<size_t>(r)]) + " samples but rank 0 has " +
+                                  std::to_string(counts[0]) + "; with auto_shard_dataset=True every rank passes the "
+                                  "same rows and evaluates its share of them (pass each rank's own rows with "
+                                  "DataParallel(auto_shard_dataset=False))");
+}
+
+// [issue 26] Calls `check` between batches, at most once per `interval` seconds, so that Ctrl-C stops
+// predict, evaluate and fit's validation at the next batch as it stops fit's training (it arrived only
+// when a 2M-row predict or a validation pass ended, seconds later).
+class InterruptPoll {
+ public:
+  InterruptPoll(const std::function<void()>* check, double interval)
+      : check_(check && *check ? check : nullptr),
+        interval_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(interval))),
+        last_(std::chrono::steady_clock::now()) {}
+  void operator()() {
+    if (!check_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < interval_) return;
+    last_ = now;
+    (*check_)();
+  }
+
+ private:
+  const std::function<void()>* check_;
+  std::chrono::steady_clock::duration interval_;
+  std::chrono::steady_clock::time_point last_;
+};
+
 // Each input's rows [first, end): a pointer to dense rows, or a CSR block (pointed to by `sparse`).
 template <class Scalar>
 void chunk_inputs(const std::vector<InputMatrixOf<Scalar>>& x, Index first, Index end, std::vector<const Scalar*>& dense,
@@ -779,9 +822,11 @@ void ModelOf<Scalar>::predict(const std::vector<InputMatrixOf<Scalar>>& x, const
   std::vector<CsrRowsOf<Scalar>> blocks(x.size());
   std::vector<const CsrRowsOf<Scalar>*> sparse(x.size());
   std::vector<Scalar*> outputs(out.size());
+  InterruptPoll poll(callbacks ? &callbacks->check_interrupt : nullptr, callbacks ? callbacks->interrupt_interval : 0);
   Index batch = 0;
   for (Index first = 0; first < rows; first += chunk, ++batch) {
     const Index end = std::min(rows, first + chunk);
+    if (first > 0) poll();
     if (callbacks && callbacks->on_batch_begin) callbacks->on_batch_begin(batch);
     chunk_inputs(x, first, end, inputs, blocks, sparse);
     for (size_t o = 0; o < out.size(); ++o) outputs[o] = const_cast<Scalar*>(out[o].data()) + first * out[o].cols();  // writable: a MatrixMap
@@ -821,9 +866,11 @@ Logs ModelOf<Scalar>::evaluate_share(const DatasetsOf<Scalar>& data, Index batch
   if (distribution.active()) refuse_activity_penalties("evaluate");
   // Data parallel: each rank evaluates its share of the rows (all of its shard), then the sums add up.
   Index first_row = 0, end_row = data.x[0].rows();
-  if (distribution.active() && !distribution.sharded)
+  if (distribution.active() && !distribution.sharded) {
+    require_same_rows(*distribution.communicator, end_row, "evaluate");
     std::tie(first_row, end_row) =
         share_of(end_row, distribution.communicator->rank(), distribution.communicator->size());
+  }
   const std::vector<std::vector<MetricPtr>> metrics = resolve_metrics();
   const std::vector<std::string> names = log_names();
   TallyOf<Scalar> tally(metrics, names, names.size() - metrics_total(metrics));
@@ -847,9 +894,11 @@ Logs ModelOf<Scalar>::evaluate_share(const DatasetsOf<Scalar>& data, Index batch
   for (RowMatrixOf<Scalar>& prediction : predictions) outputs.push_back(prediction.data());
   const double weights = weight_penalty();  // the weights do not change during evaluation
   if (callbacks && callbacks->on_begin) callbacks->on_begin();
+  InterruptPoll poll(callbacks ? &callbacks->check_interrupt : nullptr, callbacks ? callbacks->interrupt_interval : 0);
   Index batch = 0;
   for (Index first = first_row; first < end_row; first += chunk, ++batch) {
     const Index end = std::min(end_row, first + chunk), n = end - first;
+    if (first > first_row) poll();
     if (callbacks && callbacks->on_batch_begin) callbacks->on_batch_begin(batch);
     chunk_inputs(data.x, first, end, inputs, blocks, sparse);
     const double activity = infer_rows(inputs.data(), n, outputs.data(), scratch, sparse.data());

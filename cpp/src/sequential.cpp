@@ -1,5 +1,6 @@
 #include "fastmlp/sequential.hpp"
 
+#include <iterator>
 #include <stdexcept>
 
 #include "fastmlp/layers/model_layer.hpp"
@@ -37,6 +38,16 @@ void SequentialOf<Scalar>::add(std::shared_ptr<LayerOf<Scalar>> layer) {
   const auto changing = this->change_structure("add");
   std::vector<std::shared_ptr<LayerOf<Scalar>>> layers = this->layers();
   layers.push_back(std::move(layer));
+  change_chain(std::move(layers), this->input_shape());
+}
+
+template <class Scalar>
+void SequentialOf<Scalar>::add_all(std::vector<std::shared_ptr<LayerOf<Scalar>>> more) {
+  for (const auto& layer : more)
+    if (!layer) throw std::invalid_argument("Sequential.add: a layer is null");
+  const auto changing = this->change_structure("add");
+  std::vector<std::shared_ptr<LayerOf<Scalar>>> layers = this->layers();
+  layers.insert(layers.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   change_chain(std::move(layers), this->input_shape());
 }
 

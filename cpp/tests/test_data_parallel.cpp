@@ -131,9 +131,10 @@ void test_replicated_equals_one_process() {
   const Logs local = alone.evaluate(map_of(v.x), map_of(v.y));
   CHECK(evaluations[0] == evaluations[1]);
   CHECK_CLOSE(evaluations[0][0].second.number(), local[0].second.number(), 1e-5);
-  // Per epoch: 13 steps with one allreduce each, one stop agreement and one validation allreduce;
+  // Per epoch: 13 steps with one allreduce each, one stop agreement, one validation allreduce and the
+  // validation's row counts (one broadcast per rank: every rank must hold the same rows);
   // the start: the agreement, the weights and the generator states (length and text).
-  CHECK(collectives[0] == 4 + 4 * (13 + 2));
+  CHECK(collectives[0] == 4 + 4 * (13 + 2 + 2));
   std::printf("replicated, 2 ranks vs 1 process: max weight difference %.2e, %ld collectives\n", gap, collectives[0]);
 }
 
@@ -296,6 +297,18 @@ void test_mismatch_is_an_error_on_every_rank() {
   });
   CHECK(order[1].find("checksum of x and y") != std::string::npos);
   std::printf("mismatch: \"%s\"\n", errors[1].c_str());
+
+  // [issue 26] evaluate with every rank taking its share of the same rows: different row counts are
+  // refused on every rank with the same message (it returned one wrong number on both).
+  const auto uneven = run_ranks(2, [&](int r, ThreadCommunicator& comm) {
+    Sequential model = make_model();
+    Distribution distribution{&comm, false};
+    const Index rows = r == 0 ? 40 : 25;
+    model.evaluate(row_block(map_of(d.x), 0, rows), row_block(map_of(d.y), 0, rows), 0, nullptr, distribution);
+  });
+  for (const std::string& error : uneven)
+    CHECK(error.find("data-parallel evaluate: rank 1 has 25 samples but rank 0 has 40") != std::string::npos);
+  std::printf("uneven evaluate: \"%s\"\n", uneven[0].c_str());
 }
 
 void test_failure_on_one_rank_stops_the_other() {

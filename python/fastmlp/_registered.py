@@ -90,6 +90,24 @@ def signature(kind, class_name, skip=(), extra=()):
     return inspect.Signature(parameters + list(extra))
 
 
+def _check_text(value, where, key=None):
+    """Raises ValueError for a string the core cannot take: one that is not valid Unicode (a lone
+    surrogate, as ``json.loads`` makes from ``"\\udcff"``), which pybind11 reported as a RuntimeError."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{where} {key or 'argument'} is {value!r}, text that is not valid Unicode "
+                             "(it holds a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            _check_text(name, where, "key")
+            _check_text(item, where, name)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_text(item, where, key)
+
+
 class CoreView:
     """An object whose state is a core object of a registered kind, made from its config.
 
@@ -109,6 +127,7 @@ class CoreView:
     def _create(self, arguments):
         """Creates the core object from the constructor's arguments (a subclass takes its own first)."""
         config = {key: to_config_value(key, value) for key, value in arguments.items()}
+        _check_text(config, type(self).__name__)
         self._core = self._registry().create(self._class_name, config)
 
     def _registry(self):

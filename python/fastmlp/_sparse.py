@@ -1,8 +1,9 @@
 """scipy.sparse inputs as the core reads them: CSR with values of the model's dtype (float32 or float64)
 and int32 indices, viewed in place.
 
-A CSR matrix whose values have the model's dtype and whose indices are int32 (scipy's default) crosses
-without a copy; CSC, COO and the other formats are converted to CSR once (sparse to sparse), other dtypes copy
+A CSR matrix whose values have the model's dtype crosses with its values viewed in place and its structure
+(indptr, indices) copied once, so that nothing the caller does to the matrix during a call can send the
+core's reads astray; CSC, COO and the other formats are converted to CSR once (sparse to sparse), other dtypes copy
 the stored values or indices only. Nothing here makes a dense copy of the matrix. scipy is imported
 only when the user's data is sparse, so fastmlp does not depend on it."""
 
@@ -35,16 +36,26 @@ def as_csr(value, name, dtype="float32"):
                          f"matrices with 32-bit indices (at most {_INT32_MAX} rows, columns and stored values): "
                          f"split it into several matrices by rows")
     csr = value if value.format == "csr" else value.tocsr()  # CSC, COO, ...: one sparse conversion
+    if np.ndim(csr.indptr) != 1 or len(csr.indptr) != rows + 1:
+        # The core counts rows by indptr: a shorter or longer one predicted 251 or 261 rows for 256.
+        raise ValueError(f"{name} is not a valid CSR matrix: its shape says {rows} rows, so indptr should hold "
+                         f"{rows + 1} offsets, it holds {len(csr.indptr)}")
     with np.errstate(over="ignore", invalid="ignore"):  # beyond float32's range: infinity, which the core reports
         data = np.require(csr.data, dtype=_dtypes.numpy_dtype(dtype), requirements=["C", "A"])
+    # The structure is copied once (4 bytes a stored value, a third of what a float64 matrix's values take
+    # and no more than float32's); the values are read in place. Every batch is gathered by these offsets
+    # and columns after the core checked them once: a callback or another thread that rewrote the caller's
+    # indices (to 2**30) or indptr during fit made the gather read and write out of bounds (SIGSEGV).
+    # Rewritten values stay numbers, which cannot send a read astray.
     return _dtypes.core(dtype).CsrMatrix(_int32(csr.indptr, name, "indptr"), _int32(csr.indices, name, "indices"),
                                          data, cols)
 
 
 def _int32(indices, name, what):
-    """int64 indices (scipy's choice for large matrices, or after some operations) as int32 when they fit."""
-    if indices.dtype == np.int32 and indices.flags.c_contiguous:
-        return indices
+    """A private int32 copy of indptr or indices (int64 ones, scipy's choice for large matrices or after
+    some operations, when they fit)."""
+    if indices.dtype == np.int32:
+        return np.array(indices, dtype=np.int32, order="C", copy=True)
     if len(indices) and (indices.max() > _INT32_MAX or indices.min() < np.iinfo(np.int32).min):
         raise ValueError(f"{name}.{what} holds values beyond int32; fastmlp reads sparse matrices with 32-bit "
                          f"indices: split the matrix into several by rows")

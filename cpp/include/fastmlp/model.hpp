@@ -62,6 +62,10 @@ struct EvaluateCallbacks {
   std::function<void(Index batch)> on_batch_begin;
   // After each batch, with the running means so far.
   std::function<void(Index batch, const Logs& running)> on_batch_end;
+  // Between batches, at most once per `interrupt_interval` seconds, when set: an exception thrown here
+  // ends the evaluation (the Python bindings raise KeyboardInterrupt there for Ctrl-C).
+  std::function<void()> check_interrupt;
+  double interrupt_interval = 0.1;
 };
 
 // Hooks around a prediction (Keras's on_predict_batch_*): the batch's rows [first, end) of the outputs
@@ -69,6 +73,9 @@ struct EvaluateCallbacks {
 struct PredictCallbacks {
   std::function<void(Index batch)> on_batch_begin;
   std::function<void(Index batch, Index first, Index end)> on_batch_end;
+  // As EvaluateCallbacks's: between batches, throttled; an exception thrown here ends the prediction.
+  std::function<void()> check_interrupt;
+  double interrupt_interval = 0.1;
 };
 
 struct FitCallbacks {

@@ -21,6 +21,9 @@ class SequentialOf : public ModelOf<Scalar> {
   // add, pop, build (when it builds) and set_input_shape (to another shape) change the structure:
   // refused with std::invalid_argument while the model is in use (Model::hold_structure).
   void add(std::shared_ptr<LayerOf<Scalar>> layer);
+  // add() for every layer of `layers`, in one change of the chain: each add() remakes the whole chain,
+  // so n of them cost n^2/2 (8000 layers read from a Keras file took 8.9 s, 2000 took 0.9 s).
+  void add_all(std::vector<std::shared_ptr<LayerOf<Scalar>>> layers);
   // Removes the last layer, as Keras's Sequential.pop(). The optimizer's slots follow the new set of
   // parameters at the next training step. Throws std::invalid_argument when there is no layer.
   void pop();

@@ -1,5 +1,6 @@
 #include "fastmlp/layers/model_layer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "fastmlp/sequential.hpp"
@@ -13,6 +14,20 @@ ModelLayerOf<Scalar>::ModelLayerOf(std::shared_ptr<ModelOf<Scalar>> model) : mod
     throw std::invalid_argument("model '" + model_->name() + "' has " + std::to_string(model_->output_count()) +
                                 " outputs; a model used as a layer must have one");
   this->set_name(model_->name());
+  const int nesting = model_nesting(*model_);
+  if (nesting >= kMaxModelNesting)
+    throw std::invalid_argument("model '" + model_->name() + "' holds models nested " + std::to_string(nesting) +
+                                " deep; used as a layer it would make " + std::to_string(nesting + 1) +
+                                ", and models may be nested at most " + std::to_string(kMaxModelNesting) + " deep");
+}
+
+template <class Scalar>
+int model_nesting(const ModelOf<Scalar>& model) {
+  int deepest = 0;
+  for (const auto& layer : model.layers())
+    if (const auto* inner = dynamic_cast<const ModelLayerOf<Scalar>*>(layer.get()))
+      deepest = std::max(deepest, model_nesting(*inner->model()));
+  return deepest + 1;
 }
 
 template <class Scalar>
@@ -186,6 +201,7 @@ typename ModelOf<Scalar>::BuildCheck nested_check(const typename ModelOf<Scalar>
 }
 
 template class ModelLayerOf<float>;
+template int model_nesting<float>(const ModelOf<float>& model);
 template Config serialize_layer<float>(const LayerOf<float>& layer);
 template std::shared_ptr<LayerOf<float>> layer_from_config<float>(const Config& entry, const std::string& what,
                                                              const ModelOf<float>::BuildCheck& before_build);
@@ -193,6 +209,7 @@ template std::shared_ptr<ModelOf<float>> shared_model_from_config<float>(const C
                                                                     const ModelOf<float>::BuildCheck& before_build);
 template ModelOf<float>::BuildCheck nested_check<float>(const ModelOf<float>::BuildCheck& check, const std::string& position);
 template class ModelLayerOf<double>;
+template int model_nesting<double>(const ModelOf<double>& model);
 template Config serialize_layer<double>(const LayerOf<double>& layer);
 template std::shared_ptr<LayerOf<double>> layer_from_config<double>(const Config& entry, const std::string& what,
                                                              const ModelOf<double>::BuildCheck& before_build);

@@ -5,6 +5,7 @@ inconsistent, whichever format (.fmlp, .keras, .h5, .onnx) it claims to be.
 """
 
 
+import lzma
 import struct
 import zlib
 
@@ -13,7 +14,12 @@ from fastmlp._core import ModelFileError  # noqa: F401  (re-exported: the reader
 # What the zip and HDF5 readers raise for bytes that are not what they should be: I/O and format
 # errors, missing members, HDF5's RuntimeErrors, zip features Python lacks, bad compressed data.
 DAMAGED_FILE_ERRORS = (OSError, EOFError, KeyError, IndexError, TypeError, RuntimeError, NotImplementedError,
-                       OverflowError, UnicodeDecodeError, zlib.error, struct.error)
+                       OverflowError, UnicodeError, zlib.error, lzma.LZMAError, struct.error)
+# What turning a file's config into a model raises where a value has the wrong type, sign or size (an
+# optimizer's config that is a number, units of Infinity, a name that cannot be encoded): a file's
+# config is data, and no value in it may escape as anything but a ModelFileError.
+MALFORMED_CONFIG_ERRORS = (TypeError, AttributeError, KeyError, IndexError, OverflowError, RecursionError,
+                           UnicodeError, ArithmeticError)
 
 
 class UnsupportedLayerError(ValueError):

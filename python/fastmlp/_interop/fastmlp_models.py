@@ -194,9 +194,21 @@ def _optimizer(state):
     if not hasattr(optimizers, state.class_name) or _fastmlp_defaults("optimizer", state.class_name) is None:
         raise UnsupportedLayerError("optimizer", state.class_name, hint="compile the loaded model again with one "
                                     "fastmlp has, or load it with compile=False")
-    config = {key: value for key, value in _strip_locators(state.config).items()
-              if key not in ("is_legacy_optimizer",)}
-    return getattr(optimizers, state.class_name).from_config(config)
+    if not isinstance(state.config, dict):
+        raise ModelFileError(f"the {state.class_name} optimizer's config is {type(state.config).__name__}, not a dict")
+    cls = getattr(optimizers, state.class_name)
+    accepted = inspect.signature(cls).parameters
+    config = {}
+    for key, value in _strip_locators(state.config).items():
+        if key in accepted:
+            config[key] = value
+        elif key != "is_legacy_optimizer" and value not in (None, False):
+            raise UnsupportedLayerError(f"{state.class_name} option", f"{key}={value!r}",
+                                        hint=f"fastmlp's {state.class_name} takes {', '.join(accepted)}")
+    try:
+        return cls.from_config(config)
+    except (TypeError, ValueError) as error:
+        raise ModelFileError(f"the {state.class_name} optimizer's config cannot be restored ({error})") from None
 
 
 def _compile(model, state):
@@ -220,11 +232,14 @@ def _deserialized(value, module):
     (None, False, the dtype) and refused otherwise."""
     if isinstance(value, dict) and "class_name" in value:
         cls = getattr(module, str(value["class_name"]), None)
-        if cls is None:
+        if not isinstance(cls, type):  # absent, or a function of the module ("get", "serialize")
             return module.get(value)  # raises, naming what fastmlp has
         accepted = inspect.signature(cls).parameters
         config = {}
-        for key, item in (value.get("config") or {}).items():
+        options = value.get("config") or {}
+        if not isinstance(options, dict):
+            raise ModelFileError(f"the config of {value['class_name']} is {type(options).__name__}, not a dict")
+        for key, item in options.items():
             if key in accepted:
                 config[key] = item
             elif key != "dtype" and item not in (None, False):
@@ -243,8 +258,10 @@ def _restore_optimizer_variables(model, state):
     core = model._core
     variables = state.variables
     optimizer = core.optimizer
+    iteration = _scalar(variables, "iteration", state.class_name, integer=True)
     if "learning_rate" in variables and not optimizer.has_schedule:
-        optimizer.learning_rate = float(variables["learning_rate"])  # a callback may have changed it
+        # A callback may have changed it since the config was written.
+        optimizer.learning_rate = _scalar(variables, "learning_rate", state.class_name)
     parameters = core.optimizer_parameters
     slot_names = [_KERAS_SLOT_NAMES.get((optimizer.class_name, slot), slot) for slot in optimizer.slot_names]
     wanted = [f"{core.layers[index].name}_{weight}_{slot}" for index, weight in parameters for slot in slot_names]
@@ -260,11 +277,25 @@ def _restore_optimizer_variables(model, state):
         float_type = _dtypes.numpy_dtype(model.dtype)
         slots = [[np.ascontiguousarray(variables[name], float_type) for name in wanted[i * per:(i + 1) * per]]
                  for i in range(len(parameters))]
-    extra = {key: float(variables[key]) for key in ("u_product",) if key in variables}
+    extra = {key: _scalar(variables, key, state.class_name) for key in ("u_product",) if key in variables}
     try:
-        core.restore_optimizer_state(int(variables.get("iteration", 0)), slots, extra or None)
+        core.restore_optimizer_state(iteration, slots, extra or None)
     except ValueError as error:
         raise ModelFileError(f"the {state.class_name} optimizer's state does not fit the model ({error})") from None
+
+
+def _scalar(variables, key, class_name, integer=False):
+    """An optimizer's scalar variable as a float (an int when ``integer``: a step count, 0 when absent);
+    ModelFileError for an array, a non-finite value, a fraction or a negative count."""
+    value = np.asarray(variables.get(key, 0))
+    if value.size != 1 or value.dtype.kind not in "biuf":
+        raise ModelFileError(f"the {class_name} optimizer's {key} should be one number, the file holds an array "
+                             f"of shape {value.shape} and dtype {value.dtype}")
+    number = float(value.reshape(()))
+    if not np.isfinite(number) or (integer and (number < 0 or number != int(number) or number >= 2.0**63)):
+        wanted = "a step count (a whole number from 0 to 2**63 - 1)" if integer else "finite"
+        raise ModelFileError(f"the {class_name} optimizer's {key} is {number!r}; it must be {wanted}")
+    return int(number) if integer else number
 
 
 # ---- fastmlp's config -> Keras's ------------------------------------------------------------------------

@@ -6,7 +6,9 @@ with a segmentation fault (found by flipping bytes in a Keras .h5 file: h5py 3.1
 attribute read). Legacy Keras files carry no checksum that would catch the damage first (a .keras
 archive does: zip's CRC-32 over each member). The child walks every group, attribute and dataset;
 only if it survives does the caller parse the file for real. Where fork is missing (Windows) the
-file is read directly.
+file is read directly. The child applies hdf5_checks first (links leaving the file, datasets larger than
+the file can hold) and sends back the ModelFileError they raise, so that it never follows such a link or
+allocates such a dataset either.
 """
 
 import faulthandler
@@ -16,21 +18,29 @@ import signal
 import time
 import warnings
 
-from fastmlp._interop import optional
+from fastmlp._interop import hdf5_checks, optional
 from fastmlp._interop.errors import ModelFileError
 
 # Long enough for any real model file on a slow disk; a file that takes longer is not one.
 TIMEOUT_S = 120.0
 
 
-def _walk(source):
-    """Touches every object, attribute and dataset of the file, as a reader would."""
+def _walk(source, path):
+    """Touches every object, attribute and dataset of the file, as a reader would, after the checks the
+    readers make (which raise ModelFileError)."""
     h5py = optional.require("h5py", "reading Keras files", "keras")
     with h5py.File(source, "r") as h5:
+        hdf5_checks.check_links(h5, path)
+        limit = hdf5_checks.RATIO * hdf5_checks.file_size(h5)
+
         def visit(name, item):
             for key in item.attrs:
                 item.attrs[key]
             if isinstance(item, h5py.Dataset):
+                try:
+                    hdf5_checks.check_dataset(item, path, limit)
+                except ModelFileError:
+                    return  # the reader refuses it if it is a weight; anything else it never reads
                 item[()]
 
         for key in h5.attrs:
@@ -48,6 +58,7 @@ def probe(source, path):
     """
     if not hasattr(os, "fork") or not isinstance(source, (str, os.PathLike, io.BytesIO)):
         return  # an open file's descriptor would be shared with the child, moving under the caller
+    report_read, report_write = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12+ warns that forking a threaded process may deadlock the child; the child only
         # reads the file and is killed if it stalls, so that risk is bounded.
@@ -55,10 +66,24 @@ def probe(source, path):
         pid = os.fork()
     if pid == 0:  # the child: never return into the caller's code
         try:
+            os.close(report_read)
             faulthandler.disable()  # a crash here is the finding, not news for the user's terminal
-            _walk(source)
+            _walk(source, path)
+        except ModelFileError as error:  # a check refused the file: the parent raises the same error
+            os.write(report_write, str(error).encode("utf-8", "backslashreplace")[:4000])
         finally:
             os._exit(0)
+    os.close(report_write)
+    try:
+        _wait(pid, path)
+        report = os.read(report_read, 4096)
+    finally:
+        os.close(report_read)
+    if report:
+        raise ModelFileError(report.decode("utf-8", "replace"))
+
+
+def _wait(pid, path):
     deadline = time.monotonic() + TIMEOUT_S
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)

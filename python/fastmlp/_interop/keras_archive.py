@@ -11,12 +11,14 @@ names them). Needs h5py.
 import datetime
 import io
 import json
+import os
 import re
 import zipfile
 
 import numpy as np
 
-from fastmlp._interop import atomic, hdf5_probe, keras_config, layer_catalog, optimizer_variables, optional, shapes
+from fastmlp._interop import (atomic, hdf5_checks, hdf5_probe, keras_config, layer_catalog, optimizer_variables,
+                              optional, shapes)
 from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 CONFIG = "config.json"
@@ -48,23 +50,66 @@ def weight_slots(graph):
 
 
 # ---- reading ---------------------------------------------------------------------------------------
-def _read_member(archive, name, path):
+# Keras writes its members stored or deflated; other methods (bzip2, LZMA) are refused before inflating:
+# a few KB of bzip2 inflate to a GiB in one call of Python's decompressor, which no size check can stop.
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}
+# Deflate cannot shrink data by more than about 1032:1, so no member of a real archive is larger than
+# this many times the archive; the bound is checked on the declared size, before anything is inflated.
+_MAX_RATIO = 1100
+_SMALL_BYTES = 1 << 20  # small enough to inflate whatever the archive's size
+
+
+def _archive_size(path):
+    if hasattr(path, "seek"):
+        position = path.tell()
+        size = path.seek(0, os.SEEK_END)
+        path.seek(position)
+        return size
+    return os.path.getsize(path)
+
+
+def _read_member(archive, name, path, archive_size):
+    """The member's bytes, inflated in bounded steps up to its declared size (zipfile stops there and
+    checks the CRC), after its method and declared size are checked."""
     try:
-        return archive.read(name)
+        info = archive.getinfo(name)
     except KeyError:
         raise ModelFileError(f"{path} is not a .keras file: it has no {name}") from None
+    if info.compress_type not in _METHODS:
+        raise ModelFileError(f"{path}: {name} is compressed with zip method {info.compress_type}; a .keras file's "
+                             "members are stored or deflated")
+    limit = max(_MAX_RATIO * archive_size, _SMALL_BYTES)
+    if info.file_size > limit:
+        raise ModelFileError(f"{path}: {name} declares {info.file_size} bytes, more than a {archive_size}-byte "
+                             f"archive can hold ({_MAX_RATIO} times its size)")
+    try:
+        with archive.open(info) as member:
+            data = member.read(info.file_size)
+            if member.read(1):
+                raise ModelFileError(f"{path}: {name} holds more than the {info.file_size} bytes it declares")
+        return data
+    except ModelFileError:
+        raise
     except (zipfile.BadZipFile, ValueError, *DAMAGED_FILE_ERRORS) as error:  # a damaged member, a bad CRC
         raise ModelFileError(f"{path}: {name} is damaged ({type(error).__name__}: {error})") from None
 
 
-def _arrays(group):
-    """The datasets of a ``vars`` group, by their index."""
+def _datasets(group, path):
+    """The datasets of a ``vars`` group, by their index (unread: the caller checks their shapes first)."""
     if group is None:
         return []
     keys = list(group.keys())
     if not all(key.isdigit() for key in keys) or sorted(map(int, keys)) != list(range(len(keys))):
         raise ModelFileError(f"{group.name} should hold arrays named 0, 1, ..., it holds {keys}")
-    return [np.array(group[key]) for key in sorted(keys, key=int)]
+    datasets = [group[key] for key in sorted(keys, key=int)]
+    for dataset in datasets:
+        if not isinstance(dataset, _h5py().Dataset):
+            raise ModelFileError(f"{path}: {dataset.name} should be an array, it is a group")
+    return datasets
+
+
+def _h5py():
+    return optional.require("h5py", "reading and writing Keras files", "keras")
 
 
 def _vars_group(h5, path):
@@ -86,27 +131,32 @@ def _named_groups(h5):
     return named
 
 
-def _load_weights(graph, h5, path):
+def _load_weights(graph, h5, path, limit):
     named = _named_groups(h5)
     for node, slot in weight_slots(graph):
-        group = named.get(node.name, _vars_group(h5, slot))
-        arrays = _arrays(group)
+        group = named.get(node.name)
+        if group is None:  # a file without Keras 3's name tags: by slot
+            group = _vars_group(h5, slot)
+        datasets = _datasets(group, path)
         names = layer_catalog.weight_names(node.class_name, node.config)
-        if len(arrays) != len(names):
+        if len(datasets) != len(names):
             raise ModelFileError(f"{path}: layer {node.name!r} ({node.class_name}) should hold {len(names)} "
-                                 f"arrays {names}, the file has {len(arrays)}")
-        node.weights = dict(zip(names, arrays))
+                                 f"arrays {names}, the file has {len(datasets)}")
+        node.weights = dict(zip(names, datasets))
     try:
-        shapes.check_graph_weights(graph, path)
+        shapes.check_graph_weights(graph, path)  # on the datasets' declared shapes: nothing is read yet
     except ValueError as error:
         raise ModelFileError(str(error)) from None
+    for node in graph.layers:
+        node.weights = {name: hdf5_checks.read_dataset(dataset, path, limit) for name, dataset in node.weights.items()}
 
 
-def _load_optimizer(graph, h5, path):
+def _load_optimizer(graph, h5, path, limit):
     optimizer = graph.compile.optimizer if graph.compile else None
     if optimizer is None:
         return
-    arrays = _arrays(_vars_group(h5, "optimizer"))
+    arrays = [hdf5_checks.read_dataset(dataset, path, limit)
+              for dataset in _datasets(_vars_group(h5, "optimizer"), path)]
     if arrays:
         optimizer.variables = optimizer_variables.name_variables(
             optimizer.class_name, optimizer.config, graph.trainable_weights(), arrays, path)
@@ -122,25 +172,28 @@ def read_keras(path):
         ModelFileError: for a file that is not a .keras archive or is damaged.
         UnsupportedLayerError: for a layer fastmlp lacks, naming it.
     """
-    h5py = optional.require("h5py", "reading and writing Keras files", "keras")
+    h5py = _h5py()
     try:
+        archive_size = _archive_size(path)
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, ValueError, *DAMAGED_FILE_ERRORS) as error:
         raise ModelFileError(f"{path} is not a .keras file (not a readable zip archive: {error})") from None
     with archive:
         try:
-            config = json.loads(_read_member(archive, CONFIG, path))
+            config = json.loads(_read_member(archive, CONFIG, path, archive_size))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise ModelFileError(f"{path}: {CONFIG} is not valid JSON ({error})") from None
         graph = keras_config.graph_from_config(config, where=str(path))
         graph.compile = keras_config.compile_state_from_config(config.get("compile_config"), str(path))
-        weights = _read_member(archive, WEIGHTS, path)
+        weights = _read_member(archive, WEIGHTS, path, archive_size)
     # A zip member's CRC catches accidental damage; the probe guards against a crafted weights file.
     hdf5_probe.probe(io.BytesIO(weights), f"{path}: {WEIGHTS}")
     try:
         with h5py.File(io.BytesIO(weights), "r") as h5:
-            _load_weights(graph, h5, path)
-            _load_optimizer(graph, h5, path)
+            hdf5_checks.check_links(h5, f"{path}: {WEIGHTS}")
+            limit = hdf5_checks.RATIO * len(weights)
+            _load_weights(graph, h5, path, limit)
+            _load_optimizer(graph, h5, path, limit)
     except DAMAGED_FILE_ERRORS as error:  # what h5py raises for a damaged or foreign HDF5 file
         raise ModelFileError(f"{path}: {WEIGHTS} is damaged or not a Keras weights file "
                              f"({type(error).__name__}: {error})") from None

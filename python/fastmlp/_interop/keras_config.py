@@ -9,7 +9,7 @@ import copy
 import warnings
 
 from fastmlp._interop import activations, layer_catalog, shapes
-from fastmlp._interop.errors import ModelFileError, UnsupportedLayerError
+from fastmlp._interop.errors import MALFORMED_CONFIG_ERRORS, ModelFileError, UnsupportedLayerError
 from fastmlp._interop.graph import CompileState, LayerNode, ModelGraph, OptimizerState, TensorRef, walk_back
 
 
@@ -109,7 +109,7 @@ def graph_from_config(model_config, where="model config"):
     """
     try:
         return _graph_from_config(model_config, where)
-    except (TypeError, AttributeError, KeyError, IndexError, RecursionError) as error:  # wrong types, absurd nesting
+    except MALFORMED_CONFIG_ERRORS as error:  # wrong types, absurd nesting, units of Infinity
         raise ModelFileError(f"{where}: the model config is malformed ({type(error).__name__}: {error})") from None
 
 

@@ -1,6 +1,6 @@
 """Reads a Keras model file of either kind, telling them apart by their first bytes, not their names."""
 
-from fastmlp._interop.errors import ModelFileError
+from fastmlp._interop.errors import MALFORMED_CONFIG_ERRORS, ModelFileError
 from fastmlp._interop.keras_archive import read_keras
 from fastmlp._interop.keras_h5 import read_h5
 
@@ -17,6 +17,22 @@ def kind_of(path):
     if head == _HDF5_MAGIC:
         return "h5"
     return None
+
+
+def model_from_keras_file(path, compile=True):
+    """The fastmlp model of a Keras file (``read_keras_file``, then ``fastmlp_models.model_from_graph``).
+
+    Raises:
+        ModelFileError: for a file that is not a Keras model file, is damaged, or whose config holds a
+            value of the wrong type or size anywhere (the whole path from bytes to model raises nothing else).
+        UnsupportedLayerError: for a layer, activation, option or optimizer fastmlp lacks, naming it.
+    """
+    from fastmlp._interop import fastmlp_models
+    try:
+        return fastmlp_models.model_from_graph(read_keras_file(path), compile=compile)
+    except MALFORMED_CONFIG_ERRORS as error:
+        raise ModelFileError(f"{path}: the model's configuration is malformed ({type(error).__name__}: "
+                             f"{error})") from None
 
 
 def read_keras_file(path):

@@ -17,8 +17,8 @@ import warnings
 
 import numpy as np
 
-from fastmlp._interop import atomic, hdf5_probe, keras_archive, keras_config, layer_catalog, optimizer_variables, \
-    optional, shapes
+from fastmlp._interop import atomic, hdf5_checks, hdf5_probe, keras_archive, keras_config, layer_catalog, \
+    optimizer_variables, optional, shapes
 from fastmlp._interop.errors import DAMAGED_FILE_ERRORS, ModelFileError
 
 
@@ -40,25 +40,32 @@ def _json_attribute(h5, key, path):
         raise ModelFileError(f"{path}: the {key} attribute is not valid JSON ({error})") from None
 
 
-def _named_arrays(group, path):
-    """``[(short name, array)]`` for the paths a group's ``weight_names`` attribute lists."""
-    names = [_text(name) for name in group.attrs.get("weight_names", [])]
-    arrays = []
+def _named_datasets(group, path):
+    """``[(short name, dataset)]`` for the paths a group's ``weight_names`` attribute lists (unread: the
+    caller checks their shapes first)."""
+    import h5py
+    listed = group.attrs.get("weight_names", [])
+    if not isinstance(listed, (np.ndarray, list)) or np.ndim(listed) != 1:
+        raise ModelFileError(f"{path}: {group.name}'s weight_names attribute is not a list of names")
+    names = [_text(name) for name in listed]
+    datasets = []
     for name in names:
         if name not in group:
             raise ModelFileError(f"{path}: {group.name} lists weight {name!r} but does not hold it")
+        if not isinstance(group[name], h5py.Dataset):
+            raise ModelFileError(f"{path}: {group.name} lists weight {name!r}, which is not an array")
         short = name.split("/")[-1].split(":")[0]  # "dense/kernel:0" -> "kernel"
-        arrays.append((short, np.array(group[name])))
-    return arrays
+        datasets.append((short, group[name]))
+    return datasets
 
 
-def _load_weights(graph, h5, path):
+def _load_weights(graph, h5, path, limit):
     if "model_weights" not in h5:
         raise ModelFileError(f"{path}: the file has a model config but no model_weights group")
     weights = h5["model_weights"]
     for node in graph.layers:
         expected = layer_catalog.weight_names(node.class_name, node.config)
-        stored = _named_arrays(weights[node.name], path) if node.name in weights else []
+        stored = _named_datasets(weights[node.name], path) if node.name in weights else []
         if len(stored) != len(expected):
             raise ModelFileError(f"{path}: layer {node.name!r} ({node.class_name}) should hold {len(expected)} "
                                  f"arrays {expected}, the file has {len(stored)}")
@@ -69,16 +76,19 @@ def _load_weights(graph, h5, path):
         else:
             node.weights = {name: array for name, (_, array) in zip(expected, stored)}
     try:
-        shapes.check_graph_weights(graph, path)
+        shapes.check_graph_weights(graph, path)  # on the datasets' declared shapes: nothing is read yet
     except ValueError as error:
         raise ModelFileError(str(error)) from None
+    for node in graph.layers:
+        node.weights = {name: hdf5_checks.read_dataset(dataset, path, limit) for name, dataset in node.weights.items()}
 
 
-def _load_optimizer(graph, h5, path, keras_version):
+def _load_optimizer(graph, h5, path, keras_version, limit):
     optimizer = graph.compile.optimizer if graph.compile else None
     if optimizer is None or "optimizer_weights" not in h5:
         return
-    arrays = [array for _, array in _named_arrays(h5["optimizer_weights"], path)]
+    arrays = [hdf5_checks.read_dataset(dataset, path, limit)
+              for _, dataset in _named_datasets(h5["optimizer_weights"], path)]
     if not arrays:
         return
     if not keras_version.startswith("3"):
@@ -110,6 +120,8 @@ def read_h5(path):
         raise ModelFileError(f"{path} is not a Keras .h5 file (not readable as HDF5: {error})") from None
     try:
         with h5:
+            hdf5_checks.check_links(h5, path)  # before anything is read
+            limit = hdf5_checks.RATIO * hdf5_checks.file_size(h5)
             model_config = _json_attribute(h5, "model_config", path)
             if model_config is None:
                 raise ModelFileError(f"{path} holds no model config (a weights-only file, from save_weights?); "
@@ -117,8 +129,8 @@ def read_h5(path):
             graph = keras_config.graph_from_config(model_config, where=str(path))
             graph.compile = keras_config.compile_state_from_config(_json_attribute(h5, "training_config", path),
                                                                    str(path))
-            _load_weights(graph, h5, path)
-            _load_optimizer(graph, h5, path, _text(h5.attrs.get("keras_version", "3")))
+            _load_weights(graph, h5, path, limit)
+            _load_optimizer(graph, h5, path, _text(h5.attrs.get("keras_version", "3")), limit)
     except DAMAGED_FILE_ERRORS as error:  # what h5py raises for damaged groups, attributes and datasets
         raise ModelFileError(f"{path} is damaged ({type(error).__name__}: {error})") from None
     return graph

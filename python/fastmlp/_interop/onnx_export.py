@@ -49,6 +49,8 @@ class OnnxBuilder:
         self._taken = set()
 
     def unique(self, hint):
+        # ONNX reads an empty name as "no tensor": a layer or output key named "" gets a real name.
+        hint = hint or "unnamed"
         name, number = hint, 0
         while name in self._taken:
             number += 1
@@ -117,7 +119,8 @@ def _gelu(b, x, hint, approximate):
         inner = b.op("Mul", [_scalar(b, math.sqrt(2.0 / math.pi), f"{hint}_k"), b.op("Add", [x, cube], hint)], hint)
         phi = b.op("Tanh", [inner], hint)
     else:
-        phi = b.op("Erf", [b.op("Mul", [x, _scalar(b, 1.0 / math.sqrt(2.0), f"{hint}_k")], hint)], hint)
+        scaled = b.op("Mul", [x, _scalar(b, 1.0 / math.sqrt(2.0), f"{hint}_k")], hint)
+        phi = _erf_double(b, scaled, hint) if _is_double(b) else b.op("Erf", [scaled], hint)
     return b.op("Mul", [b.op("Mul", [x, half], hint), b.op("Add", [one, phi], hint)], hint)
 
 
@@ -201,6 +204,62 @@ _ALONG_AXIS = {
 }
 
 
+# ---- the same functions in double -----------------------------------------------------------------
+# ONNX Runtime implements Elu, Selu, Celu, Softplus, Softsign, HardSigmoid, HardSwish and Erf for float
+# only (NOT_IMPLEMENTED, or INVALID_GRAPH for Celu, on double). For a float64 model they are written out
+# with operators it runs in double (Exp, Log, Abs, Tanh, Relu, Clip, Where and arithmetic), by the
+# formulas of fastmlp's activations; tests/test_interop_onnx.py runs every activation in both types.
+def _exp_minus_one_below_zero(b, x, alpha, hint):
+    """alpha * (exp(min(x, 0)) - 1): ELU's negative branch, finite for every x."""
+    negative = b.op("Neg", [b.op("Relu", [b.op("Neg", [x], hint)], hint)], hint)
+    return b.op("Mul", [_scalar(b, alpha, f"{hint}_alpha"),
+                        b.op("Sub", [b.op("Exp", [negative], hint), _scalar(b, 1.0, f"{hint}_one")], hint)], hint)
+
+
+def _elu_double(b, x, hint, alpha):
+    return b.op("Where", [b.op("Greater", [x, _scalar(b, 0.0, f"{hint}_zero")], hint), x,
+                          _exp_minus_one_below_zero(b, x, alpha, hint)], hint)
+
+
+def _softplus_double(b, x, hint):
+    """log(1 + exp(x)) as relu(x) + log(1 + exp(-|x|)), which never overflows."""
+    tail = b.op("Log", [b.op("Add", [_scalar(b, 1.0, f"{hint}_one"),
+                                     b.op("Exp", [b.op("Neg", [b.op("Abs", [x], hint)], hint)], hint)], hint)], hint)
+    return b.op("Add", [b.op("Relu", [x], hint), tail], hint)
+
+
+def _hard_sigmoid_double(b, x, hint):
+    return _clip(b, b.op("Add", [b.op("Mul", [x, _scalar(b, 1.0 / 6.0, f"{hint}_sixth")], hint),
+                                 _scalar(b, 0.5, f"{hint}_half")], hint), 0.0, 1.0, hint)
+
+
+def _erf_double(b, x, hint):
+    """ONNX Runtime has no double Erf: it is computed in float (relative error about 6e-8)."""
+    single = b.op("Erf", [b.op("Cast", [x], hint, to=1)], hint)
+    return b.op("Cast", [single], hint, to=11)
+
+
+_DOUBLE = {
+    "elu": _elu_double,
+    "selu": lambda b, x, hint: b.op("Mul", [_scalar(b, activations.SELU_SCALE, f"{hint}_scale"),
+                                            _elu_double(b, x, hint, activations.SELU_ALPHA)], hint),
+    # max(0, x) + min(0, alpha * (exp(x / alpha) - 1))
+    "celu": lambda b, x, hint, alpha: b.op("Add", [b.op("Relu", [x], hint), _exp_minus_one_below_zero(
+        b, b.op("Div", [x, _scalar(b, alpha, f"{hint}_alpha")], hint), alpha, hint)], hint),
+    "softplus": _softplus_double,
+    "softsign": lambda b, x, hint: b.op("Div", [x, b.op("Add", [_scalar(b, 1.0, f"{hint}_one"),
+                                                                b.op("Abs", [x], hint)], hint)], hint),
+    "hard_sigmoid": _hard_sigmoid_double,
+    "hard_silu": lambda b, x, hint: b.op("Mul", [x, _hard_sigmoid_double(b, x, hint)], hint),
+    "mish": lambda b, x, hint: b.op("Mul", [x, b.op("Tanh", [_softplus_double(b, x, hint)], hint)], hint),
+    "log_sigmoid": lambda b, x, hint: b.op("Neg", [_softplus_double(b, b.op("Neg", [x], hint), hint)], hint),
+}
+
+
+def _is_double(b):
+    return np.dtype(getattr(b, "float_type", np.float32)) == np.float64
+
+
 def emit_activation(b, value, x, shape, hint):
     """Adds the nodes of an activation (as a layer config holds it) applied to ``x`` of ``shape``."""
     name, parameters = activations.parse_activation(value, hint)
@@ -210,6 +269,8 @@ def emit_activation(b, value, x, shape, hint):
         parameters = {"b_": parameters["b"]}
     if name in _ALONG_AXIS:
         return _ALONG_AXIS[name](b, x, hint, shape=shape, **parameters)
+    if _is_double(b) and name in _DOUBLE:
+        return _DOUBLE[name](b, x, hint, **parameters)
     return _ACTIVATIONS[name](b, x, hint, **parameters)
 
 
@@ -330,6 +391,8 @@ def _merge(b, node, config, xs, hint):
         for x in xs[1:]:
             product = b.op("Mul", [product, x], hint)
         return product
+    if node.class_name == "Average" and _is_double(b):  # ONNX Runtime's Mean is float only
+        return b.op("Div", [b.op("Sum", xs, hint), _scalar(b, len(xs), f"{hint}_count")], hint)
     return b.op({"Add": "Sum", "Average": "Mean", "Maximum": "Max", "Minimum": "Min"}[node.class_name], xs, hint)
 
 

@@ -38,7 +38,9 @@ class DataParallel:
             concatenated shards.
         comm: an ``mpi4py.MPI.Comm`` whose ranks train together (default ``MPI.COMM_WORLD``).
         timeout: seconds a rank waits in a collective for the others before it raises
-            DistributedError (a rank that fails tells the others at once; this bounds a stall).
+            DistributedError (a rank that fails tells the others at once; this bounds a stall),
+            and waits here for every rank to create its DataParallel (a rank that ended before
+            that cannot tell anyone: the others raise after ``timeout`` and end the job).
         num_threads: fastmlp threads on each rank. Default: the cores this process may use,
             divided by the ranks on its machine, so that ranks sharing a machine do not
             oversubscribe it; ``OMP_NUM_THREADS``, when set, wins.

@@ -69,16 +69,41 @@ class MPICommunicator(_core.Communicator):
         MPI = _import_mpi()
         self._MPI = MPI
         comm = MPI.COMM_WORLD if comm is None else comm
-        # Copies of the user's communicator, so that training's collectives and notices never
-        # match the user's own messages.
-        self._collectives = comm.Dup()
-        self._notices = comm.Dup()
         self._rank = comm.Get_rank()
         self._size = comm.Get_size()
         self.timeout = float(timeout)
         self._failure = None  # why this communicator can no longer be used
         self._aborts_at_exit = False
+        self._collectives = comm  # until its copy exists: what _abort_at_exit ends the job through
         _register_exit_gate()
+        # Copies of the user's communicator, so that training's collectives and notices never
+        # match the user's own messages.
+        self._collectives = self._duplicate(comm)
+        self._notices = self._duplicate(comm)
+
+    def _duplicate(self, comm):
+        """``comm.Dup()``, waited for within the timeout. Duplicating is collective: a rank that ended
+        before making its DataParallel (an exception in its script, a missing file) never joins, and
+        rank 0 waited in Dup forever, deaf to the timeout ([issue 26]). Here it raises DistributedError
+        after ``timeout`` seconds and, the duplication being left pending, ends the job at exit."""
+        with _mpi_calls:
+            copy, request = comm.Idup()
+        start = time.monotonic()
+        pause = 0.0
+        while True:
+            with _mpi_calls:
+                if request.Test():
+                    return copy
+            waited = time.monotonic() - start
+            if waited > self.timeout:
+                self._failure = (f"rank {self._rank}: the other ranks did not all create their DataParallel within "
+                                 f"{self.timeout:g} s (a rank ended or failed before it, or stalled); "
+                                 "DataParallel(timeout=...) sets how long to wait")
+                self._abort_at_exit()
+                raise _core.DistributedError(self._failure)
+            if waited > _SPIN_SECONDS:
+                pause = min(_LONGEST_SLEEP * 10, max(2 * pause, 1e-4))
+                time.sleep(pause)
 
     def rank(self):
         return self._rank

@@ -2,7 +2,6 @@
 are the layer's Variables, moved into C++ memory), or, when the call uses built-in layers, into a
 small functional model of those layers and of the ops between them."""
 
-import inspect
 import json
 
 import numpy as np
@@ -71,8 +70,8 @@ def trace_function_layer(layer, sample_shapes, call, keras_class):
 
 
 def _call(layer):
-    """layer.call with the training flag Keras would pass when the call takes one: None, so a single
-    graph serves training and inference (layers whose call branches on training are traced once)."""
+    """layer.call with its defaults (a call that takes ``training`` sees its default, None): one graph
+    serves training and inference, so a call that branches on ``training`` is traced once."""
     return lambda inputs: layer.call(inputs)
 
 
@@ -96,13 +95,6 @@ def _trace_functional(layer, sample_shapes):
     model = Model(inputs[0] if len(inputs) == 1 else inputs, output, name=layer.name)
     layer.__dict__.update(_functional=model, _traced_for=list(sample_shapes),
                           _output_sample_shape=tuple(model.output_shape[1:]))
-
-
-def takes_training(function):
-    try:
-        return "training" in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _registered_class(name):

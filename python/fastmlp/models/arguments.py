@@ -73,9 +73,17 @@ def class_weights(class_weight, y, dtype="float32"):
             valid = False
         if not valid:
             raise ValueError(f"class_weight must map integer class indices to numbers, got {label!r}: {weight!r}")
+        # Checked as the model will hold it: 1e40 is finite in float64 and infinite in float32, where it
+        # was reported as sample_weight[i] being inf, a weight the caller never passed.
+        with np.errstate(over="ignore"):
+            held = weights.dtype.type(weight)
         if not (math.isfinite(weight) and weight >= 0):
             raise ValueError(f"class_weight must map each class to a finite number >= 0; class {label!r} has {weight!r}")
-        weights[classes == index] = weight
+        if not np.isfinite(held):
+            raise ValueError(f"class_weight must map each class to a number finite in the model's dtype ({dtype}); "
+                             f"class {label!r} has {weight!r}, beyond {dtype}'s largest, "
+                             f"{float(np.finfo(weights.dtype).max):.4g}")
+        weights[classes == index] = held
     return weights
 
 

@@ -13,7 +13,9 @@ from fastmlp._convert import as_float_array, as_targets
 def _by_name(model, value, names, what):
     """``value`` as a list with one entry per name: a dict is read by name, a list or tuple in order,
     anything else is the single entry."""
-    if isinstance(value, dict) and (len(names) > 1 or any(key in names for key in value)):
+    # scipy's DOK matrix is a dict (of (row, column) keys): data, not a dict of inputs.
+    if isinstance(value, dict) and not _sparse.is_sparse(value) and \
+            (len(names) > 1 or any(key in names for key in value)):
         unknown = [key for key in value if key not in names]
         if unknown:
             raise ValueError(f"{what} has keys {unknown} that are not the model's {what} names {names}")

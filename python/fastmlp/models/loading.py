@@ -47,9 +47,9 @@ def _load_model(filepath, compile):
     path = os.fsdecode(filepath)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
-    from fastmlp._interop import fastmlp_models, keras_files
+    from fastmlp._interop import keras_files
     if not os.path.isdir(path) and keras_files.kind_of(path) is not None:  # the first bytes tell, not the name
-        return fastmlp_models.model_from_graph(keras_files.read_keras_file(path), compile=compile)
+        return keras_files.model_from_keras_file(path, compile=compile)
     return Model._from_core(_core.load_model(path), compile=compile)
 
 

@@ -25,8 +25,16 @@ class Sequential(Model):
         dtype = next((_dtype_of(layer) for layer in layers if _dtype_of(layer) is not None), _dtypes.floatx())
         self._attach(_dtypes.core(dtype).Sequential(_random.draw_seed()), layers=[], input_layers={})
         self._core.name = name if name is not None else unique_name("sequential")
-        for layer in layers:
-            self.add(layer)
+        rest = list(layers)
+        # The Input and the first layer set the input shape (and the dtype): add() handles them.
+        while rest and (not self._layers or input_layer_of(rest[0]) is not None):
+            self.add(rest.pop(0))
+        if rest and all(isinstance(layer, layers_module.Layer) and layer._input_shape is None and
+                        _dtype_of(layer) in (None, self.dtype) for layer in rest):
+            self._add_all(rest)
+        else:
+            for layer in rest:
+                self.add(layer)
         if not trainable:
             self.trainable = False
 
@@ -89,6 +97,32 @@ class Sequential(Model):
             # A layer that cannot be built (too large for memory, say) is not kept: the model is as before.
             self._layers.pop()
             self._core.pop()
+            raise
+
+    def _add_all(self, new_layers):
+        """add() for many plain layers (no Input, no declared shape, no model, the model's dtype) at once:
+        one change of the core's chain, where n add() calls remake it n times (issue 26: 8000 layers
+        read from a Keras file took 8.9 s, 2000 took 0.9 s)."""
+        seen = {id(layer) for layer in self._layers}
+        for layer in new_layers:
+            if id(layer) in seen:
+                raise ValueError(f"layer {layer.name!r} is already in this model")
+            seen.add(id(layer))
+        was_built = [layer.built for layer in new_layers]
+        count = len(self._layers)
+        self._core.add_all([layer._layer_core() for layer in new_layers])
+        self._layers.extend(new_layers)
+        try:
+            if self._core.built:
+                for layer, built in zip(new_layers, was_built):
+                    if not built:
+                        layer._build()
+            elif self._core.input_shape:
+                self.build()
+        except BaseException:
+            del self._layers[count:]
+            for _ in new_layers:
+                self._core.pop()
             raise
 
     def _take_dtype(self, layer):

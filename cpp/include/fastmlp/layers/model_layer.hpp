@@ -12,10 +12,22 @@
 
 namespace fastmlp {
 
+// [issue 26] How deep models may be nested (a model used as a layer of a model used as a layer ...),
+// counted as the user builds them: Sequential([Sequential([Dense(1)])]) is nested 2 deep. A model
+// this deep saves, loads, pickles and copies: the JSON reader's depth limit (json.cpp) lies far above
+// the depth such a model's file needs. Before, the only limit was the reader's 64 JSON levels, which
+// a Sequential nested 19 deep (a functional model 18 deep) passed when saved and failed when loaded.
+constexpr int kMaxModelNesting = 100;
+
+// How deep models are nested in `model`: 1, plus the deepest nesting of a model it uses as a layer.
+template <class Scalar>
+int model_nesting(const ModelOf<Scalar>& model);
+
 template <class Scalar>
 class ModelLayerOf : public LayerOf<Scalar> {
  public:
-  // Throws std::invalid_argument for a model of several outputs (a layer has one).
+  // Throws std::invalid_argument for a model of several outputs (a layer has one), or one already
+  // nested kMaxModelNesting deep.
   explicit ModelLayerOf(std::shared_ptr<ModelOf<Scalar>> model);
   const std::shared_ptr<ModelOf<Scalar>>& model() const { return model_; }
 
