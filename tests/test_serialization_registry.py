@@ -263,3 +263,40 @@ def test_loaders_take_keras_custom_objects(tmp_path, monkeypatch):
     with pytest.raises(TypeError, match="dicts"):
         fm.Sequential.from_config(config, custom_objects=[Scaler])
     assert type(fm.Sequential.from_config(config, custom_objects={"S": Scaler})) is fm.Sequential
+
+
+def test_a_users_layer_comes_back_by_registered_name_or_custom_objects(tmp_path, clean_registry):
+    class Scale(fm.layers.Layer):
+        def __init__(self, factor=2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+        def call(self, inputs):
+            return inputs * self.w * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    x = np.random.default_rng(2).normal(size=(4, 3)).astype(np.float32)
+    model = fm.Sequential([fm.Input((3,)), Scale(3.0, name="scale"), layers.Dense(2, name="d")])
+    model.layers[0].w.assign(np.array([1.0, -2.0, 0.5]))
+    path = tmp_path / "m.fmlp"
+    model.save(path)
+    expected = model.predict(x, verbose=0)
+    # Unregistered: only custom_objects (by class name) gives the class back; the file is never read as code.
+    assert type(fm.models.load_model(path).layers[0]) is not Scale
+    loaded = fm.models.load_model(path, custom_objects={"Scale": Scale})
+    assert type(loaded.layers[0]) is Scale and loaded.layers[0].factor == 3.0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, rtol=1e-6)
+    np.testing.assert_array_equal(loaded.layers[0].w.numpy(), [1.0, -2.0, 0.5])
+    # Registered (as the decorator does, before the layer is made): the file names "pkg>Scale", and loading
+    # finds the class with no argument.
+    saving.register_keras_serializable("pkg")(Scale)
+    model = fm.Sequential([fm.Input((3,)), Scale(3.0, name="scale"), layers.Dense(2, name="d")])
+    model.save(path)
+    loaded = fm.models.load_model(path)
+    assert type(loaded.layers[0]) is Scale
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
