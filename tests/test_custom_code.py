@@ -291,3 +291,42 @@ def test_add_loss_in_a_layer_call_adds_to_the_loss_as_in_keras():
     h2 = theirs.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0).history["loss"]
     print(h1, h2)
     np.testing.assert_allclose(h1, h2, rtol=2e-4)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_keras_file_refuses_a_users_layer_by_name_and_writes_nothing(tmp_path, suffix):
+    model = fm.Sequential([fm.Input((5,)), guide_classes(fm)["Linear"](3, name="my_linear")])
+    with pytest.raises(ValueError, match="my_linear.*save the model as .fmlp"):
+        model.save(tmp_path / f"m{suffix}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_threads_predicting_through_a_traced_layer_agree():
+    import concurrent.futures
+    x, _ = data(7, rows=512)
+    model = fm.Sequential([fm.Input((5,)), guide_classes(fm)["MLPBlock"](), fm.layers.Dense(2)])
+    expected = model.predict(x, verbose=0)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: model.predict(x, verbose=0), range(8)))
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
+
+
+def test_an_index_out_of_range_inside_a_traced_layer_is_an_exception_not_a_crash():
+    class Lookup(fm.layers.Layer):
+        def build(self, input_shape):
+            self.table = self.add_weight(shape=(4, 3), name="table")
+
+        def call(self, ids):
+            return fm.ops.reshape(fm.ops.take(self.table, ids, axis=0), (-1, 6))
+
+    model = fm.Sequential([fm.Input((2,)), Lookup(), fm.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    good = np.array([[0, 3], [1, 2]], np.float32)
+    assert model.predict(good, verbose=0).shape == (2, 1)
+    model.fit(good, np.ones((2, 1)), epochs=1, verbose=0)
+    with pytest.raises((IndexError, ValueError), match="out of range"):
+        model.predict(np.array([[0, 7]], np.float32), verbose=0)
+    with pytest.raises((IndexError, ValueError), match="out of range"):
+        model.fit(np.array([[0, 9]], np.float32), np.ones((1, 1)), epochs=1, verbose=0)
+    assert model.predict(good, verbose=0).shape == (2, 1)  # still usable

@@ -11,18 +11,7 @@
 namespace fastmlp {
 namespace {
 
-struct TracedLossOptions {
-  GraphField graph;
-  OpaqueConfig keras_class;
-
-  template <class Self, class Visit>
-  static void fields(Self& self, Visit& visit) {
-    visit("graph", self.graph, options::required);
-    visit("keras_class", self.keras_class);
-  }
-};
-
-class TracedLoss : public Described<TracedLoss, LossImpl<TracedLoss>, TracedLossOptions> {
+class TracedLoss : public Described<TracedLoss, LossImpl<TracedLoss>, TracedGraphOptions> {
  public:
   static constexpr const char* kClassName = "TracedLoss";
 

@@ -360,6 +360,12 @@ def _keras_layer_config(layer):
 
 
 def _keras_node(layer, inbound):
+    from fastmlp.layers.layer import CoreLayer
+    from fastmlp.layers.user_layer import Layer
+    if isinstance(layer, Layer) and not isinstance(layer, CoreLayer):
+        raise ValueError(f"layer {layer.name!r} is a {type(layer).__name__}, a layer written in Python (traced by "
+                         "fastmlp); Keras and ONNX files cannot hold those yet: save the model as .fmlp, which keeps "
+                         "the traced graph and loads in Python and C++")
     class_name, config = _keras_layer(layer)
     arrays = layer.get_weights()
     names = layer_catalog.weight_names(class_name, config)

@@ -32,7 +32,8 @@ struct OpaqueConfig {
   static OpaqueConfig from_config(const Config& config, const std::string&) { return {config}; }
 };
 
-struct TracedLayerOptions {
+// The options of a traced layer or loss: its graph, and the Python class it came from.
+struct TracedGraphOptions {
   GraphField graph;
   OpaqueConfig keras_class;
 
@@ -44,12 +45,12 @@ struct TracedLayerOptions {
 };
 
 template <class Scalar>
-class TracedLayerOf : public Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, TracedLayerOptions> {
-  using DescribedBase = Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, TracedLayerOptions>;
+class TracedLayerOf : public Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, TracedGraphOptions> {
+  using DescribedBase = Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, TracedGraphOptions>;
   using DescribedBase::options_;
 
  public:
-  using Options = TracedLayerOptions;
+  using Options = TracedGraphOptions;
   static constexpr const char* kClassName = "TracedLayer";
   explicit TracedLayerOf(const Options& options);
 
