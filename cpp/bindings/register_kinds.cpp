@@ -3,7 +3,10 @@
 // what each kind does beyond describing itself.
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "config_cast.hpp"
 #include "kind_bindings.hpp"
@@ -157,11 +160,67 @@ void register_losses(py::module_& m) {
   bind_loss_math<double>(loss);
 }
 
+// A metric used on its own (Keras's m.update_state): its state lives in a float64 array Python owns.
+// The training loop checks its data before it accumulates; here the arrays come straight from a
+// script, so their shapes are checked first (a metric pairs y_true's values with y_pred's unchecked).
+template <class Scalar>
+void bind_metric_math(py::class_<Metric, std::shared_ptr<Metric>>& metric) {
+  metric.def(
+      "accumulate",
+      [](const Metric& self, const ArrayOf<Scalar>& y_true, const ArrayOf<Scalar>& y_pred,
+         py::array_t<double, py::array::c_style> state, std::optional<ArrayOf<Scalar>> sample_weight) {
+        const ConstMatrixMapOf<Scalar> t = map_matrix(y_true, "y_true"), p = map_matrix(y_pred, "y_pred");
+        if (t.rows() != p.rows()) throw py::value_error("y_true and y_pred must have the same number of rows");
+        const bool labels = self.reads_labels() && t.cols() == 1;
+        if (t.cols() != p.cols() && !labels)
+          throw py::value_error("metric '" + self.name() + "' needs y_true and y_pred of the same shape, got " +
+                                std::to_string(t.cols()) + " and " + std::to_string(p.cols()) + " columns");
+        if (state.ndim() != 1 || state.shape(0) != self.state_size())
+          throw py::value_error("state must be a float64 vector of " + std::to_string(self.state_size()) + " numbers");
+        double* totals = state.mutable_data();
+        if (!sample_weight) {
+          self.accumulate(p, t, totals);
+          return;
+        }
+        if (sample_weight->ndim() != 1 || sample_weight->shape(0) != p.rows())
+          throw py::value_error("sample_weight must hold one number per row of y_pred");
+        // Every state is a sum over rows, so a weighted state is each row's share times its weight
+        // (Keras weights each sample's value, or each sample's confusion counts, the same way).
+        const Scalar* weights = sample_weight->data();
+        std::vector<double> row_state(static_cast<size_t>(self.state_size()));
+        for (Index r = 0; r < p.rows(); ++r) {
+          if (weights[r] == 0) continue;
+          std::fill(row_state.begin(), row_state.end(), 0.0);
+          self.accumulate(ConstMatrixMapOf<Scalar>(p.row(r).data(), 1, p.cols()),
+                          ConstMatrixMapOf<Scalar>(t.row(r).data(), 1, t.cols()), row_state.data());
+          for (size_t i = 0; i < row_state.size(); ++i) totals[i] += static_cast<double>(weights[r]) * row_state[i];
+        }
+      },
+      py::arg("y_true").noconvert(), py::arg("y_pred").noconvert(), py::arg("state").noconvert(),
+      py::arg("sample_weight").noconvert() = py::none());
+}
+
 void register_metrics(py::module_& m) {
   bind_registry<Metric>(m, "metric");
-  bind_kind<Metric>(m, "Metric")
+  auto metric = bind_kind<Metric>(m, "Metric")
       .def_property_readonly("name", &Metric::name)
-      .def_property_readonly("higher_is_better", &Metric::higher_is_better);
+      .def_property_readonly("higher_is_better", &Metric::higher_is_better)
+      .def_property_readonly("state_size", &Metric::state_size)
+      .def_property_readonly("result_size", &Metric::result_size)
+      .def_property_readonly("reads_labels", &Metric::reads_labels)
+      // The metric's values from a state after `samples` samples (or their total weight).
+      .def("result",
+           [](const Metric& self, const py::array_t<double, py::array::c_style>& state, double samples) {
+             if (state.ndim() != 1 || state.shape(0) != self.state_size())
+               throw py::value_error("state must be a float64 vector of " + std::to_string(self.state_size()) +
+                                     " numbers");
+             py::array_t<double> values(self.result_size());
+             self.result(state.data(), samples, values.mutable_data());
+             return values;
+           },
+           py::arg("state").noconvert(), py::arg("samples"));
+  bind_metric_math<float>(metric);
+  bind_metric_math<double>(metric);
 }
 
 void register_schedules(py::module_& m) {

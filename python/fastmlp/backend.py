@@ -2,5 +2,6 @@
 
 from fastmlp._dtypes import floatx, set_floatx
 from fastmlp.utils import clear_session
+from fastmlp.variables import Variable
 
-__all__ = ["clear_session", "floatx", "set_floatx"]
+__all__ = ["Variable", "clear_session", "floatx", "set_floatx"]

@@ -45,9 +45,8 @@ class Metric : public Configurable {
   // Writes the metric's result_size() values from its state after `samples` samples (Keras's
   // divide_no_nan: 0 for 0/0). The default: the mean of a sum of per-sample scores.
   virtual void result(const double* state, double samples, double* values) const;
-
- protected:
-  // Whether y_true is a single column of class labels (sparse) rather than one target per output.
+  // Whether y_true is a single column of class labels (sparse) rather than one target per output
+  // (public so that a caller outside a model, the Python binding, can check the shapes it is given).
   virtual bool reads_labels() const { return false; }
 };
 

@@ -68,7 +68,6 @@ class SparseCategoricalAccuracy : public NamedMetric<SparseCategoricalAccuracy, 
       state[0] += static_cast<Scalar>(argmax<Scalar>(y_pred.row(r))) == y_true(r, 0);
   }
 
- protected:
   bool reads_labels() const override { return true; }
 };
 

@@ -64,6 +64,12 @@ class TracedMetric : public NamedMetric<TracedMetric, TracedMetricOptions> {
   }
 
   bool higher_is_better() const override { return options_.higher_is_better; }
+  // Traced for one target column next to several outputs: the loss's integer labels, which the
+  // traced code reads as they are (Keras hands a metric the targets the loss takes).
+  bool reads_labels() const override {
+    const graph::GraphSpec& spec = function_.spec();
+    return spec.shape(spec.inputs()[0]).d[1] == 1 && spec.shape(spec.inputs()[1]).d[1] != 1;
+  }
   int state_size() const override { return stateful_ ? state_size_ : 1; }
   int result_size() const override { return stateful_ ? result_size_ : 1; }
 

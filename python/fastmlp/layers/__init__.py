@@ -40,15 +40,26 @@ def _wrap(core):
     return cls._wrap(core)
 
 
-def deserialize(config):
-    """A layer (or a model used as one) from Keras's serialized form: {"class_name": "Dense", "config": {...}}."""
-    if isinstance(config, dict) and config.get("class_name") in _MODEL_CLASSES:
-        from fastmlp.models.loading import model_from_config
-        return model_from_config(config)
-    cls = globals().get(config.get("class_name"))
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise ValueError(f"unknown layer class {config.get('class_name')!r}")
-    return cls.from_config(config.get("config") or {})
+def deserialize(config, custom_objects=None):
+    """A layer (or a model used as one) from Keras's serialized form: {"class_name": "Dense", "config": {...}}.
+    A class fastmlp lacks is looked up by its registered name, then its class name, in ``custom_objects``,
+    the custom_object_scope and the objects registered with fastmlp.saving.register_keras_serializable."""
+    from fastmlp import saving
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise TypeError(f"layers.deserialize expects {{'class_name': ..., 'config': ...}}, got {config!r}")
+    with saving.custom_object_scope(custom_objects):
+        if config["class_name"] in _MODEL_CLASSES:
+            from fastmlp.models.loading import model_from_config
+            return model_from_config(config)
+        for key in (config.get("registered_name"), config["class_name"]):
+            found = saving.get_registered_object(key) if isinstance(key, str) else None
+            if found is not None:
+                return found.from_config(config.get("config") or {})
+        cls = globals().get(config["class_name"])
+        if not (isinstance(cls, type) and issubclass(cls, Layer)):
+            raise ValueError(f"unknown layer class {config['class_name']!r}; register a custom layer with "
+                             "fastmlp.saving.register_keras_serializable or pass it in custom_objects")
+        return cls.from_config(config.get("config") or {})
 
 
 def serialize(layer):

@@ -1,5 +1,5 @@
 """The base class of every layer: a core layer, which owns the layer's name, trainable flag, options and
-weights; the weights reach Python as NumPy views on the C++ memory."""
+weights; the weights reach Python as fastmlp.Variable views of the C++ memory."""
 
 import inspect
 import math
@@ -10,6 +10,7 @@ from fastmlp import _dtypes, _random, _registered
 from fastmlp._convert import as_float_array
 from fastmlp._naming import snake_case, unique_name
 from fastmlp.layers.user_layer import Layer
+from fastmlp.variables import Variable
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 # Keras arguments for features fastmlp does not have, accepted at their defaults (None or False); a
@@ -152,11 +153,28 @@ class CoreLayer(_registered.CoreView, Layer):
         return [(name, view.reshape(() if name == "count" else -1) if view.shape[0] == 1 and name != "kernel"
                  else view) for name, view in self._core.weights]
 
+    def _weight_view(self, name):
+        """The NumPy view of the weight called ``name`` now (after a rebuild: the new memory's)."""
+        for weight, view in self._views():
+            if weight == name:
+                return view
+        raise ValueError(f"layer {self.name!r} has no weight {name!r} now; it is not built")
+
+    def _variable(self, name, index):
+        """The Variable viewing weight ``name`` (position ``index``): one object per weight and layer
+        name, which fetches the view at every access."""
+        cache = self.__dict__.setdefault("_weight_variables", {})
+        key = (name, self.name)
+        if key not in cache:
+            cache[key] = Variable._view(lambda: self._weight_view(name), name, f"{self.name}/{name}",
+                                        trainable=lambda: self.trainable and index < self._core.parameter_count)
+        return cache[key]
+
     @property
     def weights(self):
-        """NumPy views on the layer's weights in C++ memory (trainable first, as Keras orders them):
-        writing into one changes the model."""
-        return [view for _, view in self._views()]
+        """The layer's weights as fastmlp.Variable views of the C++ memory (trainable first, as Keras
+        orders them): ``assign`` or writing into one changes the model."""
+        return [self._variable(name, index) for index, (name, _) in enumerate(self._views())]
 
     @property
     def trainable_weights(self):
@@ -188,9 +206,9 @@ class CoreLayer(_registered.CoreView, Layer):
         # A weight by name (kernel, bias, gamma, moving_mean, ...), then a config parameter.
         core = self.__dict__.get("_core")
         if core is not None and not name.startswith("_"):
-            views = dict(self._views())
-            if name in views:
-                return views[name]
+            for index, (weight, _) in enumerate(self._views()):
+                if weight == name:
+                    return self._variable(name, index)
             if name in _OPTIONAL_WEIGHTS and core.built:
                 return None  # Keras's value for a weight the options left out (use_bias=False, scale=False)
             if name in ("kernel", *_OPTIONAL_WEIGHTS):
@@ -220,7 +238,7 @@ class CoreLayer(_registered.CoreView, Layer):
             target[...] = value
 
     def count_params(self):
-        return int(sum(w.size for w in self.weights))
+        return int(sum(view.size for _, view in self._views()))
 
     @property
     def input_shape(self):

@@ -20,7 +20,7 @@ def get(identifier):
     """A Metric from a name (shown under that name, as in Keras: metrics=["mse"] logs "mse"), an
     instance, Keras's serialized form, or a Keras 3 metric object of a class fastmlp has (by its get_config())."""
     if isinstance(identifier, Metric):
-        return identifier
+        return identifier  # a user's subclass is traced by compile
     if isinstance(identifier, str):
         return _registered.view_of(_registry.create(identifier, {"name": identifier}), globals())
     if isinstance(identifier, dict) and "class_name" in identifier:

@@ -9,7 +9,7 @@ from fastmlp import _core, _dtypes
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
 
 
-def load_model(filepath, compile=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Loads a model written by ``model.save`` (or by C++'s ``fastmlp::save_model``), by this or an
     earlier fastmlp, or a dense Keras model: a Keras 3 ``.keras`` file or a legacy Keras ``.h5`` file
     (reading those needs h5py: ``pip install 'fastmlp[keras]'``). The kind is told by the file's first
@@ -19,8 +19,12 @@ def load_model(filepath, compile=True):
 
     Args:
         filepath: str or os.PathLike.
+        custom_objects: {name: class or function} for the user's objects the file names, as Keras's
+            argument (also found when registered with fastmlp.saving.register_keras_serializable or in
+            a custom_object_scope); a file is never allowed to import code.
         compile: restore the loss, the metrics and the optimizer, in the state they were saved in
             (default); when False, the model comes back uncompiled, ready for ``compile``.
+        safe_mode: Keras's argument, accepted; fastmlp never runs code a file holds, whatever its value.
 
     Returns:
         a ``Sequential`` or a functional ``Model``, as saved, with its layers, names and weights, in
@@ -33,6 +37,12 @@ def load_model(filepath, compile=True):
             subclass of ValueError, for every kind of file, and its message says which. A Keras layer,
             activation, option or optimizer that fastmlp lacks is a ValueError naming it.
     """
+    from fastmlp import saving
+    with saving.custom_object_scope(custom_objects):
+        return _load_model(filepath, compile)
+
+
+def _load_model(filepath, compile):
     from fastmlp.models.model import Model
     path = os.fsdecode(filepath)
     if not os.path.exists(path):
@@ -43,10 +53,17 @@ def load_model(filepath, compile=True):
     return Model._from_core(_core.load_model(path), compile=compile)
 
 
-def model_from_config(config):
+def model_from_config(config, custom_objects=None):
     """A new, untrained model from Keras's serialized form: {"class_name": "Sequential" or "Functional",
     "config": {...}}, as ``model.get_config()`` of either gives the config. The model computes in the
-    dtype its layers' configs name (Keras's "dtype"; floatx() where none does)."""
+    dtype its layers' configs name (Keras's "dtype"; floatx() where none does). ``custom_objects``:
+    {name: class} for the user's layers it names, as in Keras."""
+    from fastmlp import saving
+    with saving.custom_object_scope(custom_objects):
+        return _model_from_config(config)
+
+
+def _model_from_config(config):
     from fastmlp.models.model import Model
     from fastmlp.models.sequential import Sequential
     if not isinstance(config, dict) or "class_name" not in config:
@@ -56,6 +73,13 @@ def model_from_config(config):
     found, stripped = layer_dtypes(config)
     return Model._from_core(_dtypes.core(one_dtype(found, "the model config")).model_from_config(stripped),
                             compile=False)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """A new, untrained model from ``model.to_json()``'s JSON (fastmlp's or Keras 3's), as Keras's
+    ``keras.models.model_from_json``."""
+    from fastmlp import saving
+    return saving.model_from_json(json_string, custom_objects=custom_objects)
 
 
 def layer_dtypes(serialized):

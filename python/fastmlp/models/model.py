@@ -137,6 +137,7 @@ class Model:
             core.clear_compile()
         elif core.compiled:
             model.optimizer = getattr(optimizers, core.optimizer.class_name)._wrap(core.optimizer)
+            model.optimizer._attach(model)
             identifiers = [None if loss is None else losses.identifier_of(loss) for loss in core.losses]
             model.loss = identifiers[0] if len(identifiers) == 1 else identifiers
             model.compiled_metrics = [metrics_module.identifier_of(metric) for metric in core.metrics]
@@ -375,6 +376,7 @@ class Model:
         metric_lists = arguments.metrics_per_output(metrics, names)
         metric_objects = [[metrics_module.get(metric) for metric in metric_list] for metric_list in metric_lists]
         optimizer = optimizers.get(optimizer)
+        optimizer._attach(self)
         loss_objects = [None if item is None else losses.get(item) for item in loss_list]
         try:
             weights = [float(w) for w in weights]
@@ -391,7 +393,9 @@ class Model:
         widths = list(self._core.output_dims) if self._core.built else []
         self._core.compile([None if item is None else _core_of(item, widths[index] if widths else None, self.dtype)
                             for index, item in enumerate(loss_objects)], optimizer._core,
-                           [[_core_of(metric, widths[index] if widths else None, self.dtype) for metric in metric_list]
+                           [[_core_of(metric, widths[index] if widths else None, self.dtype,
+                                      _target_width(loss_objects[index], widths[index] if widths else None))
+                             for metric in metric_list]
                             for index, metric_list in enumerate(metric_objects)], weights)
         self.optimizer, self.loss = optimizer, loss
         self.compiled_metrics = [metric for metric_list in metric_objects for metric in metric_list]
@@ -795,10 +799,17 @@ class Model:
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
         """A new, untrained model with the architecture ``config`` describes (a Keras functional config)."""
         from fastmlp.models.loading import model_from_config
-        return model_from_config({"class_name": "Functional", "config": config})
+        return model_from_config({"class_name": "Functional", "config": config}, custom_objects=custom_objects)
+
+    def to_json(self, **kwargs):
+        """Keras's ``model.to_json()``: the model's architecture (no weights) as Keras 3 serializes it,
+        a JSON string that ``fastmlp.models.model_from_json`` and Keras's ``model_from_json`` read;
+        ``kwargs`` go to ``json.dumps`` (``indent=2``)."""
+        from fastmlp import saving
+        return saving.model_to_json(self, **kwargs)
 
     def __reduce__(self):
         # A built model travels as the bytes of its model file (weights, compile and training state),
@@ -850,15 +861,22 @@ def _is_traced_object(item):
     return hasattr(item, "_traced_core") or hasattr(item, "update_state")
 
 
-def _core_of(item, width, dtype):
+def _core_of(item, width, dtype, true_width=None):
     """The core loss or metric for compile(): a built-in one's own, a user's traced for ``width`` outputs
-    (and targets of the same width, as Keras's losses take them)."""
+    and targets of ``true_width`` columns (default: the same width, as Keras's losses take them)."""
     if not _is_traced_object(item):
         return item._core
+    true_width = width if true_width is None else true_width
     if hasattr(item, "_traced_core"):
-        return item._traced_core(width, width, dtype)
+        return item._traced_core(true_width, width, dtype)
     from fastmlp.tracing.functions import traced_stateful_metric_core
-    return traced_stateful_metric_core(item, width, width, dtype)
+    return traced_stateful_metric_core(item, true_width, width, dtype)
+
+
+def _target_width(loss, width):
+    """The target columns the output's metrics get: what its built-in loss reads (one for sparse labels)."""
+    core = getattr(loss, "_core", None)
+    return core.target_columns(width) if core is not None and width is not None else width
 
 
 def _sample_shapes(x):

@@ -221,8 +221,15 @@ class Sequential(Model):
         return with_dtypes(keras_sequential_config(self._core.config), self.dtype)
 
     @classmethod
-    def from_config(cls, config):
-        """A new, untrained model with the architecture ``config`` describes."""
+    def from_config(cls, config, custom_objects=None):
+        """A new, untrained model with the architecture ``config`` describes (``custom_objects``: the
+        user's layers it names, {name: class})."""
+        from fastmlp import saving
+        with saving.custom_object_scope(custom_objects):
+            return cls._from_config(config)
+
+    @classmethod
+    def _from_config(cls, config):
         from fastmlp.models.loading import layer_dtypes, one_dtype as config_dtype
         # The layers' dtype (an InputLayer's where no layer names one): Keras lets a float32 Input feed
         # float64 layers, which a fastmlp model, of one dtype, reads as a float64 model.

@@ -7,9 +7,13 @@ Every optimizer takes Keras's common arguments: ``weight_decay`` (decoupled: ``w
 
 import inspect
 import numbers
+import weakref
+
+import numpy as np
 
 from fastmlp import _registered
 from fastmlp.optimizers import schedules
+from fastmlp.variables import Variable
 
 _KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
 # The arguments every optimizer's config has, which Keras's signatures put after the type's own.
@@ -82,3 +86,49 @@ class Optimizer(_registered.CoreView):
 
     def get_config(self):
         return {**super().get_config(), **_UNSUPPORTED}
+
+    def _attach(self, model):
+        """Remembers the model this optimizer was compiled with, whose weights its slots follow."""
+        self._model = weakref.ref(model)
+
+    @property
+    def variables(self):
+        """Keras's ``optimizer.variables``, as read-only fastmlp.Variables: ``iteration``, the
+        ``learning_rate`` (unless it is a schedule), then, once the model has trained, the slots of every
+        trainable weight (Adam's ``dense_kernel_momentum``, ...) viewing the C++ state, in Keras's order."""
+        def constant(read, dtype):
+            def value():
+                array = np.asarray(read(), dtype)
+                array.flags.writeable = False  # a copy of a C++ number: writing into it would change nothing
+                return array
+            return value
+
+        variables = [Variable._view(constant(lambda: self._core.iterations, np.int64), "iteration",
+                                    f"{self.name}/iteration", trainable=False)]
+        if not self._core.has_schedule:
+            variables.append(Variable._view(constant(lambda: self._core.learning_rate, np.float32), "learning_rate",
+                                            f"{self.name}/learning_rate", trainable=False))
+        model = self.__dict__.get("_model")
+        model = model() if model is not None else None
+        if model is None or self._core.iterations == 0 or not model._core.compiled:
+            return variables
+        from fastmlp._interop import fastmlp_models, optimizer_variables
+        slots, trainable = {}, []
+        for index, (layer_index, weight) in enumerate(model._core.optimizer_parameters):
+            layer = model._layers[layer_index]
+            trainable.append((layer.name, weight))
+            shape = layer._weight_view(weight).shape
+            for position, slot in enumerate(self._core.slot_names):
+                slot = fastmlp_models._KERAS_SLOT_NAMES.get((self._core.class_name, slot), slot)
+                name = f"{layer.name}_{weight}_{slot}"
+                slots[name] = Variable._view(lambda index=index, position=position:
+                                             self._core.slots(index, model.dtype)[position],
+                                             name, f"{self.name}/{name}", trainable=False, shape=shape)
+        for key in self._core.extra_state:
+            slots[key] = Variable._view(constant(lambda key=key: self._core.extra_state[key], np.float32), key,
+                                        f"{self.name}/{key}", trainable=False)
+        names = optimizer_variables.variable_names(self._core.class_name, self.get_config(), trainable)
+        known = [variable.name for variable in variables]
+        if names is not None and set(names) == set(known) | set(slots):
+            return variables + [slots[name] for name in names if name in slots]
+        return variables + list(slots.values())
