@@ -374,3 +374,22 @@ def test_an_index_out_of_range_inside_a_traced_layer_is_an_exception_not_a_crash
     with pytest.raises((IndexError, ValueError), match="out of range"):
         model.fit(np.array([[0, 9]], np.float32), np.ones((1, 1)), epochs=1, verbose=0)
     assert model.predict(good, verbose=0).shape == (2, 1)  # still usable
+
+
+def test_an_added_loss_counts_in_evaluate_as_in_keras():
+    keras = import_keras()
+    x, y = data(9)
+    results = []
+    for K in (fm, keras):
+        class Penalized(K.layers.Layer):
+            def call(self, inputs):
+                self.add_loss(K.ops.sum(K.ops.abs(inputs)) * 0.01)
+                return inputs
+
+        inputs = K.Input((5,))
+        model = K.Model(inputs, K.layers.Dense(3)(Penalized()(inputs)))
+        model.compile(optimizer="sgd", loss="mse")
+        results.append(model)
+    ours, theirs = results
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)

@@ -143,8 +143,11 @@ double TracedLayerOf<Scalar>::weight_penalty() const {
 }
 
 template <class Scalar>
-double TracedLayerOf<Scalar>::activity_penalty(ConstMatrixMapOf<Scalar>) const {
-  double total = 0;  // the added losses of the last forward pass
+double TracedLayerOf<Scalar>::activity_penalty(ConstMatrixMapOf<Scalar> output) const {
+  // The added losses of the pass that produced `output`: a training forward's (its own buffer) or the
+  // last infer()'s (an evaluation writes into memory of its own).
+  if (output.data() != graph_->output(0).data) return inferred_penalty_;
+  double total = 0;
   for (size_t k = 1; k < options_.graph.spec.outputs().size(); ++k) total += graph_->output(k).data[0];
   return total;
 }
@@ -203,6 +206,8 @@ void TracedLayerOf<Scalar>::infer_inputs(const LayerInputsOf<Scalar>& inputs, Ma
   std::lock_guard<std::mutex> lock(inference_lock_);
   inference_->forward(inputs.data, inputs.rows);
   output = ConstMatrixMapOf<Scalar>(inference_->output(0).data, inputs.rows, output_width_);
+  inferred_penalty_ = 0;
+  for (size_t k = 1; k < options_.graph.spec.outputs().size(); ++k) inferred_penalty_ += inference_->output(k).data[0];
 }
 
 template class TracedLayerOf<float>;

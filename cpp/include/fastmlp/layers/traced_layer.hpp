@@ -99,6 +99,7 @@ class TracedLayerOf : public Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, T
   std::vector<const Scalar*> input_pointers_;     // one per graph input, refilled each pass
   std::vector<const Scalar*> output_grads_;       // the output's gradient, then 1 for each added loss
   Scalar one_ = 1;
+  mutable double inferred_penalty_ = 0;           // the added losses of the last infer(), under the lock
   Index output_width_ = 0;
 };
 
