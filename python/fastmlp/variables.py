@@ -12,8 +12,8 @@ A variable is one of two things:
 Either acts as an array: NumPy functions, ufuncs and operators take it and return plain arrays
 (``np.asarray(v)`` is a view of its memory, not a copy), and ``v[...] = x`` or ``v += x`` write in
 place. Inside a traced call (a user layer's ``call``, a loss, a metric) operators record ops of the
-graph instead, through ``fastmlp.ops``. ``.numpy()`` gives a copy, as Keras's does. Arrays that layers and models return are NumPy arrays
-already; ``fastmlp.ops.convert_to_numpy(x)`` takes either, for scripts written for tensors.
+graph instead, through ``fastmlp.ops``. ``.numpy()`` gives a copy, as Keras's does. Arrays that layers
+and models return are NumPy arrays already; ``fastmlp.ops.convert_to_numpy(x)`` takes either, for scripts written for tensors.
 """
 
 import operator

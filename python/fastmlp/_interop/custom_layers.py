@@ -32,8 +32,8 @@ def describe(layer):
     registered = _saving().get_registered_name(cls)
     if ">" not in registered:
         raise ValueError(f"layer {layer.name!r} is a {cls.__name__}, a class of yours that is not registered: "
-                         "decorate it with @fastmlp.saving.register_keras_serializable() (and the Keras twin of it with "
-                         "keras.saving.register_keras_serializable) so that a Keras file can name it")
+                         "decorate it with @fastmlp.saving.register_keras_serializable() (and the Keras twin of "
+                         "it with keras.saving.register_keras_serializable) so that a Keras file can name it")
     if layer.__dict__.get("_functional") is not None or layer._core is None:
         raise ValueError(f"layer {layer.name!r} ({cls.__name__}) calls built-in layers inside its call(); a Keras "
                          "file cannot hold that yet: save the model as .fmlp")

@@ -9,7 +9,7 @@ fastmlp's built-in layers is traced as a small functional model instead, each op
 
 import numpy as np
 
-from fastmlp import _dtypes, _random
+from fastmlp import _dtypes
 from fastmlp._naming import snake_case, unique_name
 
 

@@ -26,9 +26,9 @@ def per_sample(core, y_true, y_pred):
 
 
 class CoreLoss(_registered.CoreView, Loss):
-    """A built-in loss, computed by the core. ``loss(y_true, y_pred, sample_weight=None)`` returns the per-sample losses reduced as ``reduction``
-    says: "sum_over_batch_size" (the default: the mean over samples of the weighted losses), "sum",
-    or "none"/None (the weighted per-sample losses)."""
+    """A built-in loss, computed by the core. ``loss(y_true, y_pred, sample_weight=None)`` returns the
+    per-sample losses reduced as ``reduction`` says: "sum_over_batch_size" (the default: the mean over
+    samples of the weighted losses), "sum", or "none"/None (the weighted per-sample losses)."""
 
     _kind = "loss"
 
