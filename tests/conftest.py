@@ -300,3 +300,13 @@ def sparsemax_reference(z):
     prefix = np.cumsum(ordered, axis=1)
     support = (1 + np.arange(1, z.shape[1] + 1) * ordered > prefix).sum(axis=1, keepdims=True)
     return np.maximum(z - (np.take_along_axis(prefix, support - 1, axis=1) - 1) / support, 0)
+
+
+@pytest.fixture
+def keras():
+    """Keras on the torch backend (a skip without it), its seed set so that its initial weights, which
+    comparisons start from, repeat."""
+    from interop_fixtures import import_keras
+    keras = import_keras()
+    keras.utils.set_random_seed(0)
+    return keras

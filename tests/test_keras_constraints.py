@@ -10,7 +10,6 @@ import pytest
 
 import fastmlp as fm
 from conftest import assert_close
-from interop_fixtures import import_keras
 
 C = fm.constraints
 L = fm.layers
@@ -18,13 +17,6 @@ L = fm.layers
 
 # Keras's variables and torch emit deprecation notices under NumPy 2 (and Keras warns as it builds).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
-
-
-@pytest.fixture
-def keras():
-    keras = import_keras()
-    keras.utils.set_random_seed(0)  # Keras's initial weights, which the comparisons start from, repeat
-    return keras
 
 
 # (fastmlp's constraint, Keras's class name and arguments)

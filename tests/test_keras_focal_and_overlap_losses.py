@@ -10,20 +10,12 @@ import pytest
 
 import fastmlp as fm
 from conftest import assert_close
-from interop_fixtures import import_keras
 
 ROWS, COLS = 6, 4
 
 
 # Keras's variables and torch emit deprecation notices under NumPy 2 (and Keras warns as it builds).
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
-
-
-@pytest.fixture
-def keras():
-    keras = import_keras()
-    keras.utils.set_random_seed(0)  # Keras's initial weights, which the comparisons start from, repeat
-    return keras
 
 
 def data(kind, rng, rows=ROWS, cols=COLS):
