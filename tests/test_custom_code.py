@@ -393,3 +393,17 @@ def test_an_added_loss_counts_in_evaluate_as_in_keras():
     ours, theirs = results
     theirs.set_weights(ours.get_weights())
     np.testing.assert_allclose(ours.evaluate(x, y, verbose=0), theirs.evaluate(x, y, verbose=0), rtol=1e-5)
+
+
+def test_layers_and_models_called_on_arrays_return_arrays_with_numpy():
+    """Tutorials written for tensors call .numpy() on what a layer or model returns."""
+    x = np.ones((2, 5), np.float32)
+    dense = fm.layers.Dense(3)
+    out = dense(x)
+    assert isinstance(out, np.ndarray) and type(out.numpy()) is np.ndarray
+    np.testing.assert_array_equal(out.numpy(), out)
+    linear = guide_classes(fm)["Linear"](4)
+    assert linear(x).numpy().shape == (2, 4)
+    model = fm.Sequential([fm.Input((5,)), fm.layers.Dense(2)])
+    np.testing.assert_array_equal(model(x).numpy(), model.predict(x, verbose=0))
+    assert model(x, training=True).numpy().shape == (2, 2)

@@ -6,6 +6,7 @@ import numpy as np
 
 from fastmlp import _dtypes, _random
 from fastmlp._convert import as_float_array
+from fastmlp.eager import eager
 from fastmlp.layers.keras_tensor import KerasTensor, flatten, is_symbolic
 from fastmlp.layers.user_layer import NeedsFunctionalTrace
 from fastmlp.tracing.symbolic import is_traced
@@ -89,7 +90,7 @@ def call_eager(layer, inputs, training):
     if len(flat[0]) == 0:
         return np.zeros((0, graph.output_dims[0]), dtype=_dtypes.numpy_dtype(layer.dtype))
     outputs = graph.call_training(flat) if training else graph.predict(flat, 0)
-    return outputs[0]
+    return eager(outputs[0])
 
 
 def call_layer(layer, inputs, training=None, **kwargs):

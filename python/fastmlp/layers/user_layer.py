@@ -229,7 +229,7 @@ class Layer:
             return self._functional(inputs, training=bool(kwargs.get("training")))
         flat = [a.reshape(len(a), -1) for a in arrays]
         out = calling.call_eager(self, flat if len(flat) > 1 else flat[0], bool(kwargs.get("training")))
-        return out.reshape(len(out), *self._output_sample_shape)
+        return out.reshape(len(out), *self._output_sample_shape)  # an EagerArray, as call_eager's
 
     def _ensure_built(self, shapes):
         """Keras's first call: build(input_shape) with the batch axis as None."""

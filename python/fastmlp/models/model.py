@@ -13,6 +13,7 @@ from fastmlp import metrics as metrics_module, optimizers
 from fastmlp._naming import snake_case, unique_name
 from fastmlp._sparse import take_rows
 from fastmlp.callbacks import CallbackList
+from fastmlp.eager import eager
 from fastmlp.layers import calling
 from fastmlp.layers.keras_tensor import KerasTensor, calls_between, flatten, is_symbolic
 from fastmlp.layers.layer import weight_list
@@ -335,13 +336,13 @@ class Model:
             return calling.call_symbolic(self, inputs)
         self._trace_subclass(inputs)
         if not training:
-            return self.predict(inputs, verbose=0)
+            return eager(self.predict(inputs, verbose=0))
         xs = self._input_arrays(inputs)
         if any(_dtypes.is_csr(x) for x in xs):
             raise TypeError("model(x, training=True) takes dense arrays; densify a sparse x with x.toarray() "
                             "(fit, evaluate and predict read it sparse)")
         self._ensure_built(xs)
-        return self._structured(self._core.call_training(xs))
+        return eager(self._structured(self._core.call_training(xs)))
 
     def _ensure_symbolic_build(self, inputs):
         """An unbuilt Sequential called on a KerasTensor is built for its width first."""
