@@ -407,3 +407,46 @@ def test_layers_and_models_called_on_arrays_return_arrays_with_numpy():
     model = fm.Sequential([fm.Input((5,)), fm.layers.Dense(2)])
     np.testing.assert_array_equal(model(x).numpy(), model.predict(x, verbose=0))
     assert model(x, training=True).numpy().shape == (2, 2)
+
+
+class EveryPrimitive(fm.layers.Layer):
+    """A layer whose call uses every primitive of the graph (and the ops lowered onto them)."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], 4), initializer="random_normal", name="w")
+        self.v = self.add_weight(shape=(4,), initializer="ones", name="v")
+
+    def call(self, x):
+        ops = fm.ops
+        h = ops.matmul(x, self.w) + self.v                                    # (None, 4)
+        p = ops.sigmoid(h) + 0.5                                              # positive
+        t = ops.stack([h, -h], axis=1)                                        # (None, 2, 4)
+        parts = [
+            ops.exp(-ops.square(h)), ops.log(p), ops.sqrt(p), ops.abs(h), ops.sign(h), ops.reciprocal(p),
+            ops.log1p(p), ops.expm1(-p), ops.tanh(h), ops.sin(h), ops.cos(h), ops.floor(h), ops.ceil(h),
+            ops.round(h), ops.cast(h * 3.0, "int32"), ops.stop_gradient(h), ops.power(p, h),
+            ops.maximum(h, 0.1), ops.minimum(h, -0.1), h / p - h * p,
+            ops.cast(ops.equal(ops.floor(h), 0.0), "float32"), ops.cast(h != 0.5, "float32"),
+            ops.cast(ops.greater(h, 0.0), "float32"), ops.cast(ops.less_equal(h, 0.2), "float32"),
+            ops.cast(ops.logical_and(h > 0, p > 1), "float32"), ops.cast(ops.logical_or(h > 1, p < 1), "float32"),
+            ops.cast(ops.logical_not(h > 0), "float32"), ops.cast(ops.isfinite(h), "float32"),
+            ops.cast(ops.isnan(h), "float32"), ops.where(h > 0, h, p), ops.clip(h, -0.5, 0.5),
+            ops.relu(h), ops.gelu(h), ops.softmax(h), ops.log_softmax(h), ops.softmax(t, axis=1)[:, 0],
+            ops.broadcast_to(ops.expand_dims(ops.sum(h, axis=-1), -1), (None, 4)),
+            ops.mean(t, axis=1), ops.max(t, axis=1), ops.min(t, axis=1), ops.logsumexp(t, axis=1),
+            ops.reshape(ops.transpose(t, (0, 2, 1)), (-1, 8))[:, ::2], t[:, 1, ::-1],
+            ops.take(h, np.array([3, 0, 1, 1]), axis=1), ops.cast(ops.argmax(t, axis=1), "float32"),
+        ]
+        return ops.concatenate(parts, axis=-1)
+
+
+def test_a_traced_layer_of_every_primitive_exports_to_onnx(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    x, _ = data(10, rows=16)
+    model = fm.Sequential([fm.Input((5,)), EveryPrimitive(), fm.layers.Dense(2)])
+    model.export(tmp_path / "every.onnx", verbose=False)
+    session = ort.InferenceSession(str(tmp_path / "every.onnx"), providers=["CPUExecutionProvider"])
+    ours = model.predict(x, verbose=0)
+    onnx_out = session.run(None, {session.get_inputs()[0].name: x})[0]
+    print("max |onnx - fastmlp|:", np.max(np.abs(onnx_out - ours)))
+    np.testing.assert_allclose(onnx_out, ours, rtol=1e-4, atol=1e-4)

@@ -283,20 +283,13 @@ def test_skl2onnx_zipmap_output(registered):
     assert_close("zipmap probabilities", probabilities, estimator.predict_proba(x[:20]), RTOL, ATOL)
 
 
-# Users' traced layers are not exported to ONNX yet: test_a_users_layer_is_refused_by_name checks the message.
+# Users' traced layers export as the ONNX operators of their graph's primitives (tests/test_custom_code.py).
 NOT_EXPORTED = {"TracedLayer"}
 
 
 def test_every_fastmlp_layer_is_one_the_exporters_know():
     fastmlp_layers = {entry["class_name"] for entry in fastmlp._core.registries["layer"].entries()}
     assert fastmlp_layers - NOT_EXPORTED <= layer_catalog.SUPPORTED
-
-
-def test_a_users_layer_is_refused_by_name(tmp_path):
-    inputs = fastmlp.Input((3,))
-    outputs = fastmlp.layers.Lambda(lambda x: fastmlp.ops.square(x), name="squares")(inputs)
-    with pytest.raises(ValueError, match="squares"):
-        fastmlp.Model(inputs, outputs).export(tmp_path / "m.onnx")
 
 
 def test_a_model_of_every_fastmlp_layer_exports(tmp_path):

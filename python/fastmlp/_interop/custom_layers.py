@@ -26,14 +26,10 @@ def is_custom(layer):
 
 
 def describe(layer):
-    """(config, weights, custom) of a traced user layer, for a Keras file; ValueError when Keras could not
-    load it back (an unregistered class, a call using built-in layers)."""
+    """(config, weights, custom) of a traced user layer, for a Keras or ONNX file; ValueError for a call
+    that uses built-in layers (a model inside the layer, which neither file holds)."""
     cls = type(layer)
     registered = _saving().get_registered_name(cls)
-    if ">" not in registered:
-        raise ValueError(f"layer {layer.name!r} is a {cls.__name__}, a class of yours that is not registered: "
-                         "decorate it with @fastmlp.saving.register_keras_serializable() (and the Keras twin of "
-                         "it with keras.saving.register_keras_serializable) so that a Keras file can name it")
     if layer.__dict__.get("_functional") is not None or layer._core is None:
         raise ValueError(f"layer {layer.name!r} ({cls.__name__}) calls built-in layers inside its call(); a Keras "
                          "file cannot hold that yet: save the model as .fmlp")
@@ -41,11 +37,19 @@ def describe(layer):
     names = [spec["name"] for spec in specs]
     weights = {name: np.array(variable) for name, variable in zip(names, layer.weights)}
     config = {**layer.get_config(), "name": layer.name, "trainable": layer.trainable, "dtype": layer.dtype}
-    custom = {"class": cls, "module": cls.__module__, "registered_name": registered,
+    custom = {"class": cls, "module": cls.__module__, "registered_name": registered, "graph": layer._core.config["graph"],
               "output_shape": [None, *layer._output_sample_shape],
               "weights": {name: tuple(array.shape) for name, array in weights.items()},
               "trainable": [spec["name"] for spec in specs if spec["trainable"]]}
     return config, weights, custom
+
+
+def require_registered(node):
+    """A Keras file names a user's layer by its registered name: ValueError for a class without one."""
+    if ">" not in (node.custom.get("registered_name") or ""):
+        raise ValueError(f"layer {node.name!r} is a {node.class_name}, a class of yours that is not registered: "
+                         "decorate it with @fastmlp.saving.register_keras_serializable() (and the Keras twin of "
+                         "it with keras.saving.register_keras_serializable) so that a Keras file can name it")
 
 
 def registered_class(entry):

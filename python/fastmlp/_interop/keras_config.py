@@ -216,6 +216,7 @@ def _layer_entry(node, shape_of, functional, dtype="float32"):
     entry = {"module": "keras.layers", "class_name": node.class_name, "config": copy.deepcopy(node.config),
              "registered_name": None}
     if node.custom is not None:  # a user's layer: Keras finds its class by the registered name
+        custom_layers.require_registered(node)
         entry.update(module=node.custom["module"], registered_name=node.custom["registered_name"])
     if node.inbound:
         input_shapes = [list(shape_of[ref.layer]) for ref in node.inbound]

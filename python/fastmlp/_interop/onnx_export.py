@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from fastmlp._interop import activations, atomic, layer_catalog, optional, shapes
+from fastmlp._interop import activations, atomic, layer_catalog, onnx_traced, optional, shapes
 from fastmlp._interop.errors import UnsupportedLayerError
 
 DEFAULT_OPSET = 17
@@ -427,8 +427,11 @@ def emit_graph(b, graph, inputs):
     for node in graph.layers:
         if node.class_name == "InputLayer":
             continue
-        config = layer_catalog.with_defaults(node.class_name, node.config)
         xs = [values[ref.layer] for ref in node.inbound]
+        if node.custom is not None:  # a user's traced layer: its graph's primitives
+            values[node.name] = onnx_traced.emit(b, node, xs, node.name)
+            continue
+        config = layer_catalog.with_defaults(node.class_name, node.config)
         if node.class_name in layer_catalog.MERGE_LAYERS:
             values[node.name] = _merge(b, node, config, xs, node.name)
         else:
