@@ -6,8 +6,9 @@ registry (``fastmlp.saving.register_keras_serializable``, or ``custom_objects``)
 Python import a module it names. A layer whose class is not registered is refused, naming it.
 
 A node of the neutral graph holds what the rest of the interop code needs to know of such a layer in
-``node.custom``: {"class", "module", "registered_name", "output_shape", "weights": {name: shape},
-"trainable": [names]}, found by building a throwaway instance for the input shape when reading.
+``node.custom``: {"class", "module", "registered_name", "graph" (the traced graph, for ONNX), "output_shape",
+"weights": {name: shape}, "trainable": [names]}, found by building a throwaway instance for the input
+shape when reading.
 """
 
 import numpy as np
@@ -37,8 +38,8 @@ def describe(layer):
     names = [spec["name"] for spec in specs]
     weights = {name: np.array(variable) for name, variable in zip(names, layer.weights)}
     config = {**layer.get_config(), "name": layer.name, "trainable": layer.trainable, "dtype": layer.dtype}
-    custom = {"class": cls, "module": cls.__module__, "registered_name": registered, "graph": layer._core.config["graph"],
-              "output_shape": [None, *layer._output_sample_shape],
+    custom = {"class": cls, "module": cls.__module__, "registered_name": registered,
+              "graph": layer._core.config["graph"], "output_shape": [None, *layer._output_sample_shape],
               "weights": {name: tuple(array.shape) for name, array in weights.items()},
               "trainable": [spec["name"] for spec in specs if spec["trainable"]]}
     return config, weights, custom
