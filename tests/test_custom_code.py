@@ -450,3 +450,27 @@ def test_a_traced_layer_of_every_primitive_exports_to_onnx(tmp_path):
     onnx_out = session.run(None, {session.get_inputs()[0].name: x})[0]
     print("max |onnx - fastmlp|:", np.max(np.abs(onnx_out - ours)))
     np.testing.assert_allclose(onnx_out, ours, rtol=1e-4, atol=1e-4)
+
+
+def test_a_constraint_on_add_weight_projects_after_each_step_as_in_keras():
+    keras = import_keras()
+    x, y = data(11)
+    models = []
+    for K in (fm, keras):
+        class NonNegative(K.layers.Layer):
+            def build(self, input_shape):
+                self.w = self.add_weight(shape=(input_shape[-1], 3), initializer="random_normal", name="w",
+                                         constraint=K.constraints.NonNeg())
+
+            def call(self, inputs):
+                return K.ops.matmul(inputs, self.w)
+
+        model = K.Sequential([K.Input((5,)), NonNegative()])
+        model.compile(optimizer=K.optimizers.SGD(learning_rate=0.1), loss="mse")
+        models.append(model)
+    ours, theirs = models
+    theirs.set_weights(ours.get_weights())
+    ours.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    assert np.all(ours.get_weights()[0] >= 0) and np.any(ours.get_weights()[0] == 0)
+    np.testing.assert_allclose(ours.get_weights()[0], np.asarray(theirs.get_weights()[0]), atol=2e-5)

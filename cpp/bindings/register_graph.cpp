@@ -92,11 +92,13 @@ void register_graph(py::module_& m) {
       .def("add_input", [](graph::GraphSpec& s, const std::vector<Index>& shape) { return s.add_input(dims_of(shape)); })
       .def("add_weight",
            [](graph::GraphSpec& s, std::string name, const std::vector<Index>& shape, py::handle initializer,
-              py::handle regularizer, bool trainable) {
+              py::handle regularizer, bool trainable, py::handle constraint) {
              return s.add_weight({std::move(name), dims_of(shape), from_python(initializer, "initializer"),
-                                  from_python(regularizer, "regularizer"), trainable});
+                                  from_python(regularizer, "regularizer"), from_python(constraint, "constraint"),
+                                  trainable});
            },
-           py::arg("name"), py::arg("shape"), py::arg("initializer"), py::arg("regularizer"), py::arg("trainable"))
+           py::arg("name"), py::arg("shape"), py::arg("initializer"), py::arg("regularizer"), py::arg("trainable"),
+           py::arg("constraint") = py::none())
       .def("add_constant",
            [](graph::GraphSpec& s, const Array<double>& values, const std::vector<Index>& shape) {
              return s.add_constant(std::vector<double>(values.data(), values.data() + values.size()), dims_of(shape));

@@ -122,7 +122,7 @@ class Variable:
     """
 
     def __init__(self, initializer, shape=None, dtype=None, trainable=True, autocast=True, aggregation="none",
-                 synchronization="auto", name=None, regularizer=None, **kwargs):
+                 synchronization="auto", name=None, regularizer=None, constraint=None, **kwargs):
         if kwargs:
             raise TypeError(f"Variable got unexpected arguments: {', '.join(kwargs)}")
         name = unique_name("variable") if name is None else name
@@ -142,6 +142,10 @@ class Variable:
         self._array, dtype = _initial_array(initializer, shape, dtype, f"Variable {name!r}")
         self._initializer = initializer
         self._regularizer = regularizer
+        if constraint is not None:
+            from fastmlp import constraints
+            constraints.get(constraint)  # a ValueError or TypeError now for one fastmlp cannot apply
+        self._constraint = constraint
         self._getter = None
         self._view_shape = None
         self._name = name
@@ -167,7 +171,7 @@ class Variable:
         """
         variable = cls.__new__(cls)
         variable._array = None
-        variable._initializer = variable._regularizer = None
+        variable._initializer = variable._regularizer = variable._constraint = None
         variable._getter = getter
         variable._view_shape = None if shape is None else tuple(int(d) for d in shape)
         variable._name = str(name)
@@ -204,6 +208,10 @@ class Variable:
     def _regularizer_config(self):
         from fastmlp import regularizers
         return None if self._regularizer is None else regularizers._to_config(self._regularizer)
+
+    def _constraint_config(self):
+        from fastmlp import constraints
+        return None if self._constraint is None else constraints._to_config(self._constraint)
 
     # ---- the value -------------------------------------------------------------------------------
     @property
@@ -314,6 +322,10 @@ class Variable:
     @property
     def regularizer(self):
         return self._regularizer
+
+    @property
+    def constraint(self):
+        return self._constraint
 
     def __repr__(self):
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, value={self._current()}>"

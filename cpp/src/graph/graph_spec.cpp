@@ -116,7 +116,8 @@ Config GraphSpec::to_config() const {
   Config::Array weights, nodes, outputs;
   for (const WeightSpec& w : weights_)
     weights.push_back(Config::Object{{"name", w.name}, {"shape", dims_config(w.shape)}, {"initializer", w.initializer},
-                                     {"regularizer", w.regularizer}, {"trainable", w.trainable}});
+                                     {"regularizer", w.regularizer}, {"constraint", w.constraint},
+                                     {"trainable", w.trainable}});
   for (const NodeSpec& node : nodes_) {
     Config::Object item{{"op", node.op}};
     if (node.op == "input" || node.op == "constant") item.emplace_back("shape", dims_config(node.shape));
@@ -146,6 +147,8 @@ GraphSpec GraphSpec::from_config(const Config& config, const std::string& what) 
     weight.initializer = w.at("initializer");
     const Config* regularizer = w.find("regularizer");
     weight.regularizer = regularizer ? *regularizer : Config();
+    const Config* constraint = w.find("constraint");
+    weight.constraint = constraint ? *constraint : Config();
     weight.trainable = w.at("trainable").as_bool(what + " weight trainable");
     weights.push_back(std::move(weight));
   }

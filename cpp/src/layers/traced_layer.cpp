@@ -1,5 +1,6 @@
 #include "fastmlp/layers/traced_layer.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "fastmlp/initializer.hpp"
@@ -48,6 +49,13 @@ TracedLayerOf<Scalar>::TracedLayerOf(const Options& options) : DescribedBase(opt
     regularizers_.push_back(weight.regularizer.is_null()
                                 ? nullptr
                                 : Registry<Regularizer>::instance().deserialize(weight.regularizer, "TracedLayer regularizer"));
+    constraints_.push_back(weight.constraint.is_null()
+                               ? nullptr
+                               : Registry<Constraint>::instance().deserialize(weight.constraint, "TracedLayer constraint"));
+    // A constraint's axes count the weight's Keras axes, which the stored matrix keeps up to two of.
+    if (constraints_.back() && weight.shape.rank > 2)
+      throw std::invalid_argument("TracedLayer weight '" + weight.name + "': constraints take weights of at most 2 axes");
+    check_constraint(constraints_.back(), std::max(weight.shape.rank, 1), "TracedLayer weight '" + weight.name + "'");
   }
   output_width_ = out.concrete(1).size();
 }
@@ -131,7 +139,8 @@ std::vector<ParameterOf<Scalar>> TracedLayerOf<Scalar>::weights_of(bool trainabl
   std::vector<ParameterOf<Scalar>> out;
   const auto& specs = options_.graph.spec.weights();
   for (size_t w = 0; w < weights_.size(); ++w)
-    if (specs[w].trainable == trainable) out.push_back({specs[w].name, &weights_[w], &gradients_[w]});
+    if (specs[w].trainable == trainable)
+      out.push_back({specs[w].name, &weights_[w], &gradients_[w], constraints_[w], std::max(specs[w].shape.rank, 1)});
   return out;
 }
 

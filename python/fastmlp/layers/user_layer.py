@@ -102,13 +102,13 @@ class Layer:
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, autocast=True, regularizer=None,
                    constraint=None, aggregation="none", overwrite_with_gradient=False, name=None):
         """A new weight (a ``fastmlp.Variable``) of ``shape``, as Keras's add_weight: the initializer
-        defaults to "glorot_uniform"; ``trainable=False`` keeps it out of training."""
+        defaults to "glorot_uniform"; ``trainable=False`` keeps it out of training; a ``constraint``
+        (fastmlp.constraints) projects it after each optimizer step, in C++."""
         from fastmlp.variables import Variable
-        if constraint is not None:
-            raise ValueError("weight constraints are not supported yet")
         variable = Variable(initializer if initializer is not None else "glorot_uniform",
                             shape=tuple(shape) if shape is not None else (), dtype=dtype or self.dtype,
-                            trainable=trainable, name=name if name is not None else "variable", regularizer=regularizer)
+                            trainable=trainable, name=name if name is not None else "variable", regularizer=regularizer,
+                            constraint=constraint)
         variable._path = f"{self.name}/{variable.name}"
         self.__dict__.setdefault("_tracked", []).append(variable)
         return variable

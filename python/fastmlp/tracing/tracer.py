@@ -82,7 +82,8 @@ class Tracer:
             while name in taken:  # the core keys a layer's weights by name
                 name, suffix = f"{variable.name}_{suffix}", suffix + 1
             node = self.spec.add_weight(name, list(variable.shape), variable._initializer_config(),
-                                        variable._regularizer_config(), bool(variable.trainable))
+                                        variable._regularizer_config(), bool(variable.trainable),
+                                        variable._constraint_config())
             self._weight_nodes[id(variable)] = node
             self.variables.append(variable)
             self.weight_names.append(name)

@@ -18,6 +18,7 @@ struct WeightSpec {
   Dims shape;
   Config initializer;  // a serialized initializer ("glorot_uniform", {"class_name": ...})
   Config regularizer;  // null, or a serialized regularizer
+  Config constraint;   // null, or a serialized constraint (applied after each optimizer step)
   bool trainable = true;
 };
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "fastmlp/constraint.hpp"
 #include "fastmlp/graph/graph.hpp"
 #include "fastmlp/layer.hpp"
 #include "fastmlp/regularizer.hpp"
@@ -91,6 +92,7 @@ class TracedLayerOf : public Described<TracedLayerOf<Scalar>, LayerOf<Scalar>, T
   void check_widths(const std::vector<Index>& input_dims) const;
 
   std::vector<RegularizerPtr> regularizers_;      // per weight; null: none
+  std::vector<ConstraintPtr> constraints_;        // per weight; null: none
   std::vector<RowMatrixOf<Scalar>> weights_;      // per weight: (first axis, the rest) of its shape
   std::vector<RowMatrixOf<Scalar>> gradients_;    // the same shapes
   std::unique_ptr<graph::GraphOf<Scalar>> graph_;        // training passes
