@@ -399,3 +399,30 @@ def test_a_short_fuzzing_run_of_the_keras_readers_finds_nothing():
                           capture_output=True, text=True, timeout=180, env={**os.environ, "FUZZ_MEMORY_MB": memory})
     print(done.stdout[-2000:], done.stderr[-3000:])
     assert done.returncode == 0 and "no findings" in done.stdout
+
+
+# An input the coverage-guided run of .ci/run found (its bytes as the harness reads them): a .keras file
+# whose weights member makes HDF5 spin; the probe's child is stopped and the file refused, after a time
+# that grows with the file's size (BASE_S for a small one), not after the two-minute cap.
+SPINNING_INPUT = ("tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbU7tbW1tbW1"
+                  "tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1AAAAAA==")
+
+
+def test_a_small_file_that_stalls_hdf5_is_refused_within_seconds(tmp_path, monkeypatch):
+    import base64
+    import importlib.util
+    import time
+
+    from fastmlp._interop import hdf5_probe
+    harness_path = FIXTURES.parents[2] / "cpp" / "fuzz" / "fuzz_keras_readers.py"
+    spec = importlib.util.spec_from_file_location("fuzz_keras_readers", harness_path)
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    path = tmp_path / "spinning.keras"
+    path.write_bytes(harness.file_from_input(base64.b64decode(SPINNING_INPUT)))
+    monkeypatch.setattr(hdf5_probe, "BASE_S", 1.0)
+    start = time.monotonic()
+    with pytest.raises(ModelFileError):
+        load_model(path)
+    assert time.monotonic() - start < 20
+    assert hdf5_probe._timeout(str(path)) < 2

@@ -21,8 +21,21 @@ import warnings
 from fastmlp._interop import hdf5_checks, optional
 from fastmlp._interop.errors import ModelFileError
 
-# Long enough for any real model file on a slow disk; a file that takes longer is not one.
+# How long the test read may take: BASE_S, plus SECONDS_PER_MB for each MiB of the file, at most
+# TIMEOUT_S: long enough for a real model file on a slow disk, while a small hostile file that stalls
+# HDF5 (found by the atheris run in .ci/run: 118 bytes kept it busy for minutes) is refused in seconds.
 TIMEOUT_S = 120.0
+BASE_S = 10.0
+SECONDS_PER_MB = 1.0
+
+
+def _timeout(source):
+    """The seconds the test read of ``source`` may take."""
+    try:
+        size = source.getbuffer().nbytes if isinstance(source, io.BytesIO) else os.path.getsize(source)
+    except OSError:
+        return TIMEOUT_S
+    return min(TIMEOUT_S, BASE_S + SECONDS_PER_MB * size / 2**20)
 
 
 def _walk(source, path):
@@ -75,7 +88,7 @@ def probe(source, path):
             os._exit(0)
     os.close(report_write)
     try:
-        _wait(pid, path)
+        _wait(pid, path, _timeout(source))
         report = os.read(report_read, 4096)
     finally:
         os.close(report_read)
@@ -83,8 +96,8 @@ def probe(source, path):
         raise ModelFileError(report.decode("utf-8", "replace"))
 
 
-def _wait(pid, path):
-    deadline = time.monotonic() + TIMEOUT_S
+def _wait(pid, path, timeout):
+    deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
@@ -92,7 +105,7 @@ def _wait(pid, path):
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            raise ModelFileError(f"{path} is damaged: reading it did not finish within {TIMEOUT_S:.0f} s")
+            raise ModelFileError(f"{path} is damaged: reading it did not finish within {timeout:.0f} s")
         time.sleep(0.002)
     if os.WIFSIGNALED(status):
         name = signal.Signals(os.WTERMSIG(status)).name
